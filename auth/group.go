@@ -1,0 +1,57 @@
+package auth
+
+import "time"
+
+// Visibility says who may see a group and what it owns.
+type Visibility string
+
+const (
+	VisibilityPublic  Visibility = "public"
+	VisibilityMembers Visibility = "members" // members of the portal
+	VisibilityGroup   Visibility = "group"   // members of the group
+	VisibilityHidden  Visibility = "hidden"
+)
+
+// JoinPolicy says how a member becomes part of a group.
+type JoinPolicy string
+
+const (
+	JoinOpen       JoinPolicy = "open"
+	JoinRequest    JoinPolicy = "request"
+	JoinInvitation JoinPolicy = "invitation"
+)
+
+// Group is a space of the community: a buyer group, a working group, a
+// community of practice. Later features own content per group.
+type Group struct {
+	ID           string     `bson:"_id" json:"id"`
+	Slug         string     `bson:"slug" json:"slug"`
+	Name         string     `bson:"name" json:"name"`
+	Description  string     `bson:"description" json:"description"`
+	Languages    []string   `bson:"languages" json:"languages"`
+	Visibility   Visibility `bson:"visibility" json:"visibility"`
+	JoinPolicy   JoinPolicy `bson:"join_policy" json:"join_policy"`
+	Coordinators []string   `bson:"coordinators" json:"coordinators"`
+	Members      []string   `bson:"members" json:"members"`
+	CreatedAt    time.Time  `bson:"created_at" json:"created_at"`
+}
+
+// HasMember reports whether memberID belongs to the group (coordinators do).
+func (g *Group) HasMember(memberID string) bool {
+	for _, id := range g.Members {
+		if id == memberID {
+			return true
+		}
+	}
+	return g.IsCoordinator(memberID)
+}
+
+// IsCoordinator reports whether memberID coordinates the group.
+func (g *Group) IsCoordinator(memberID string) bool {
+	for _, id := range g.Coordinators {
+		if id == memberID {
+			return true
+		}
+	}
+	return false
+}

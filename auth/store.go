@@ -1,0 +1,267 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/circularfairict/portal/store"
+)
+
+// Collections owned by this package.
+const (
+	colMembers  = "members"
+	colGroups   = "groups"
+	colTokens   = "api_tokens"
+	colSessions = "sessions"
+)
+
+// Indexes lists what this package needs; the server ensures them at start-up.
+func Indexes() []store.Index {
+	return []store.Index{
+		{Collection: colMembers, Name: "identity", Keys: bson.D{{Key: "identity_keys", Value: 1}}, Unique: true},
+		{Collection: colMembers, Name: "status_created", Keys: bson.D{{Key: "status", Value: 1}, {Key: "created_at", Value: -1}}},
+		{Collection: colGroups, Name: "slug", Keys: bson.D{{Key: "slug", Value: 1}}, Unique: true},
+		{Collection: colTokens, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
+		{Collection: colSessions, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
+		{Collection: colSessions, Name: "expires", Keys: bson.D{{Key: "expires_at", Value: 1}}},
+	}
+}
+
+// Store persists this package's data in MongoDB.
+type Store struct {
+	db  *mongo.Database
+	now func() time.Time
+}
+
+// NewStore returns a Store on db.
+func NewStore(db *mongo.Database) *Store {
+	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+}
+
+func (s *Store) col(name string) *mongo.Collection { return s.db.Collection(name) }
+
+// Member returns the member with id.
+func (s *Store) Member(ctx context.Context, id string) (*Member, error) {
+	var m Member
+	if err := s.col(colMembers).FindOne(ctx, bson.M{"_id": id}).Decode(&m); err != nil {
+		if store.IsNoDocuments(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("auth: member: %w", err)
+	}
+	return &m, nil
+}
+
+// MemberByIdentity returns the member linked to provider and subject.
+func (s *Store) MemberByIdentity(ctx context.Context, provider, subject string) (*Member, error) {
+	var m Member
+	err := s.col(colMembers).FindOne(ctx, bson.M{"identity_keys": identityKey(provider, subject)}).Decode(&m)
+	if err != nil {
+		if store.IsNoDocuments(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("auth: member by identity: %w", err)
+	}
+	return &m, nil
+}
+
+// MembersByID returns the members with the given ids in one query, keyed by id.
+func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]*Member, error) {
+	out := make(map[string]*Member, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cur, err := s.col(colMembers).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	if err != nil {
+		return nil, fmt.Errorf("auth: members: %w", err)
+	}
+	var ms []*Member
+	if err := cur.All(ctx, &ms); err != nil {
+		return nil, fmt.Errorf("auth: members: %w", err)
+	}
+	for _, m := range ms {
+		out[m.ID] = m
+	}
+	return out, nil
+}
+
+// RecentMembers returns up to limit approved members, newest first.
+func (s *Store) RecentMembers(ctx context.Context, limit int) ([]*Member, error) {
+	cur, err := s.col(colMembers).Find(ctx, bson.M{"status": StatusApproved},
+		options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("auth: recent members: %w", err)
+	}
+	var ms []*Member
+	if err := cur.All(ctx, &ms); err != nil {
+		return nil, fmt.Errorf("auth: recent members: %w", err)
+	}
+	return ms, nil
+}
+
+// UpsertByIdentity creates a member for the identity, or updates the existing
+// one's profile fields, and returns it. The identity is the key; e-mail is
+// only a contact detail.
+func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*Member, error) {
+	m.Name = strings.TrimSpace(m.Name)
+	if m.Name == "" {
+		return nil, fmt.Errorf("%w: name is required", ErrInvalid)
+	}
+	if id.Provider == "" || id.Subject == "" {
+		return nil, fmt.Errorf("%w: identity needs a provider and a subject", ErrInvalid)
+	}
+	now := s.now()
+	existing, err := s.MemberByIdentity(ctx, id.Provider, id.Subject)
+	switch {
+	case err == nil:
+		set := bson.M{"name": m.Name, "role": m.Role, "status": m.Status, "updated_at": now}
+		if m.Email != "" {
+			set["email"] = m.Email
+		}
+		if _, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": existing.ID}, bson.M{"$set": set}); err != nil {
+			return nil, fmt.Errorf("auth: update member: %w", err)
+		}
+		return s.Member(ctx, existing.ID)
+	case err != ErrNotFound:
+		return nil, err
+	}
+	if m.ID == "" {
+		m.ID = store.NewID()
+	}
+	id.LinkedAt = now
+	m.Identities = []Identity{id}
+	m.IdentityKeys = []string{identityKey(id.Provider, id.Subject)}
+	m.CreatedAt, m.UpdatedAt = now, now
+	if _, err := s.col(colMembers).InsertOne(ctx, m); err != nil {
+		if store.IsDuplicateKey(err) { // a concurrent first sign-in won
+			return s.MemberByIdentity(ctx, id.Provider, id.Subject)
+		}
+		return nil, fmt.Errorf("auth: create member: %w", err)
+	}
+	return &m, nil
+}
+
+// SetLocale stores a member's UI language choice.
+func (s *Store) SetLocale(ctx context.Context, memberID, locale string) error {
+	_, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID}, bson.M{"$set": bson.M{"locale": locale, "updated_at": s.now()}})
+	if err != nil {
+		return fmt.Errorf("auth: set locale: %w", err)
+	}
+	return nil
+}
+
+// SetStatus moves a member through the lifecycle.
+func (s *Store) SetStatus(ctx context.Context, memberID string, st Status) error {
+	res, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID}, bson.M{"$set": bson.M{"status": st, "updated_at": s.now()}})
+	if err != nil {
+		return fmt.Errorf("auth: set status: %w", err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// PutGroup inserts or replaces a group by slug and returns its id.
+func (s *Store) PutGroup(ctx context.Context, g Group) (string, error) {
+	var old Group
+	err := s.col(colGroups).FindOne(ctx, bson.M{"slug": g.Slug}).Decode(&old)
+	switch {
+	case err == nil:
+		g.ID, g.CreatedAt = old.ID, old.CreatedAt
+	case store.IsNoDocuments(err):
+		if g.ID == "" {
+			g.ID = store.NewID()
+		}
+		g.CreatedAt = s.now()
+	default:
+		return "", fmt.Errorf("auth: group: %w", err)
+	}
+	if _, err := s.col(colGroups).ReplaceOne(ctx, bson.M{"_id": g.ID}, g, options.Replace().SetUpsert(true)); err != nil {
+		return "", fmt.Errorf("auth: put group: %w", err)
+	}
+	return g.ID, nil
+}
+
+// Groups returns all groups sorted by name.
+func (s *Store) Groups(ctx context.Context) ([]*Group, error) {
+	cur, err := s.col(colGroups).Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("auth: groups: %w", err)
+	}
+	var gs []*Group
+	if err := cur.All(ctx, &gs); err != nil {
+		return nil, fmt.Errorf("auth: groups: %w", err)
+	}
+	return gs, nil
+}
+
+// GroupsOf returns the groups memberID belongs to or coordinates.
+func (s *Store) GroupsOf(ctx context.Context, memberID string) ([]*Group, error) {
+	cur, err := s.col(colGroups).Find(ctx, bson.M{"$or": bson.A{bson.M{"members": memberID}, bson.M{"coordinators": memberID}}},
+		options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("auth: groups of member: %w", err)
+	}
+	var gs []*Group
+	if err := cur.All(ctx, &gs); err != nil {
+		return nil, fmt.Errorf("auth: groups of member: %w", err)
+	}
+	return gs, nil
+}
+
+// identityKey flattens (provider, subject) into one string so a unique
+// multikey index can guard it; FerretDB 1.24 cannot $elemMatch sub-fields.
+func identityKey(provider, subject string) string { return provider + "\x00" + subject }
+
+// randomToken returns n random bytes as URL-safe base64.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("auth: no randomness: " + err.Error()) // the OS is broken; nothing is safe
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashSecret stores secrets (tokens, session IDs) only as SHA-256 digests, so
+// a database dump does not hand out working credentials.
+func hashSecret(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// ApprovedMembers returns approved members sorted by name.
+func (s *Store) ApprovedMembers(ctx context.Context) ([]*Member, error) {
+	cur, err := s.col(colMembers).Find(ctx, bson.M{"status": StatusApproved}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("auth: approved members: %w", err)
+	}
+	var ms []*Member
+	if err := cur.All(ctx, &ms); err != nil {
+		return nil, fmt.Errorf("auth: approved members: %w", err)
+	}
+	return ms, nil
+}
+
+// Personas returns the demo's sign-in personas in the order they were seeded.
+func (s *Store) Personas(ctx context.Context) ([]*Member, error) {
+	cur, err := s.col(colMembers).Find(ctx, bson.M{"persona": bson.M{"$exists": true, "$ne": ""}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("auth: personas: %w", err)
+	}
+	var ms []*Member
+	if err := cur.All(ctx, &ms); err != nil {
+		return nil, fmt.Errorf("auth: personas: %w", err)
+	}
+	return ms, nil
+}

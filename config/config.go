@@ -1,0 +1,230 @@
+// Package config loads the portal's settings once, from PORTAL_* environment
+// variables (with *_FILE variants for secrets), and validates them with
+// messages that name the variable at fault.
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Mode is how the portal runs: production (serve) or the loopback demo.
+type Mode string
+
+const (
+	ModeServe Mode = "serve"
+	ModeDemo  Mode = "demo"
+	// ModeCLI is for administrative commands: only database settings matter.
+	ModeCLI Mode = "cli"
+)
+
+// Config holds every setting. Fields are filled by Load and checked by Validate.
+type Config struct {
+	Mode Mode
+
+	Addr    string // PORTAL_ADDR
+	BaseURL string // PORTAL_BASE_URL
+	DataDir string // PORTAL_DATA_DIR
+	// MongoURI is MONGODB_URI; empty selects the embedded database.
+	MongoURI string
+	// SessionKey signs CSRF tokens; at least 32 bytes.
+	SessionKey []byte
+
+	SessionTTL     time.Duration // PORTAL_SESSION_TTL
+	BodyMaxBytes   int           // PORTAL_BODY_MAX_BYTES: forms and JSON
+	UploadMaxBytes int           // PORTAL_UPLOAD_MAX_BYTES: file uploads
+	RateLimit      int           // PORTAL_RATE_LIMIT: requests per minute per client
+	// TrustedProxies lists proxy addresses whose X-Forwarded-For is believed.
+	TrustedProxies []string // PORTAL_TRUSTED_PROXIES
+	LogLevel       string   // PORTAL_LOG_LEVEL
+	ShutdownGrace  time.Duration
+}
+
+// Env looks a variable up; os.LookupEnv in production, a map in tests.
+type Env func(string) (string, bool)
+
+// Load reads the configuration for mode from env. It returns the first
+// problem as an error whose text names the variable.
+func Load(mode Mode, env Env) (*Config, error) {
+	c := &Config{
+		Mode:           mode,
+		Addr:           ":8080",
+		DataDir:        "./data",
+		SessionTTL:     14 * 24 * time.Hour,
+		BodyMaxBytes:   1 << 20,
+		UploadMaxBytes: 100 << 20,
+		RateLimit:      600,
+		LogLevel:       "info",
+		ShutdownGrace:  20 * time.Second,
+	}
+	if mode == ModeDemo {
+		c.Addr = "127.0.0.1:8080"
+	}
+	get := func(k string) string { v, _ := env(k); return strings.TrimSpace(v) }
+	if v := get("PORTAL_ADDR"); v != "" {
+		c.Addr = v
+		if mode == ModeDemo && strings.HasPrefix(v, ":") {
+			// In the demo a bare port keeps the loopback host.
+			c.Addr = "127.0.0.1" + v
+		}
+	}
+	c.BaseURL = get("PORTAL_BASE_URL")
+	if v := get("PORTAL_DATA_DIR"); v != "" {
+		c.DataDir = v
+	}
+	c.MongoURI = get("MONGODB_URI")
+	c.LogLevel = strings.ToLower(firstNonEmpty(get("PORTAL_LOG_LEVEL"), c.LogLevel))
+
+	key, err := secret(env, "PORTAL_SESSION_KEY")
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
+		c.SessionKey, err = decodeKey(key)
+		if err != nil {
+			return nil, fmt.Errorf("PORTAL_SESSION_KEY: %v", err)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"PORTAL_SESSION_TTL", &c.SessionTTL}, {"PORTAL_SHUTDOWN_GRACE", &c.ShutdownGrace}} {
+		if v := get(d.name); v != "" {
+			if *d.dst, err = time.ParseDuration(v); err != nil || *d.dst <= 0 {
+				return nil, fmt.Errorf("%s: %q is not a positive duration such as 336h or 30s", d.name, v)
+			}
+		}
+	}
+	for _, n := range []struct {
+		name string
+		dst  *int
+	}{{"PORTAL_BODY_MAX_BYTES", &c.BodyMaxBytes}, {"PORTAL_UPLOAD_MAX_BYTES", &c.UploadMaxBytes}, {"PORTAL_RATE_LIMIT", &c.RateLimit}} {
+		if v := get(n.name); v != "" {
+			if *n.dst, err = strconv.Atoi(v); err != nil || *n.dst <= 0 {
+				return nil, fmt.Errorf("%s: %q is not a positive whole number", n.name, v)
+			}
+		}
+	}
+	if v := get("PORTAL_TRUSTED_PROXIES"); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			c.TrustedProxies = append(c.TrustedProxies, strings.TrimSpace(p))
+		}
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the whole configuration and names the first bad variable.
+func (c *Config) Validate() error {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("PORTAL_ADDR: %q is not host:port (for example :8080 or 127.0.0.1:8080)", c.Addr)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("PORTAL_ADDR: %q has no valid port", c.Addr)
+	}
+	if c.Mode == ModeDemo && !isLoopback(host) {
+		return fmt.Errorf("PORTAL_ADDR: the demo only listens on loopback (127.0.0.1, ::1 or localhost), not %q", host)
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return fmt.Errorf("PORTAL_BASE_URL: %q must be an absolute http(s) URL without path, such as https://portal.example.org", c.BaseURL)
+		}
+		c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+		if c.Mode == ModeServe && u.Scheme != "https" && !isLoopback(u.Hostname()) {
+			return fmt.Errorf("PORTAL_BASE_URL: %q must use https outside loopback, so that cookies are sent only over TLS", c.BaseURL)
+		}
+	}
+	if c.Mode == ModeServe {
+		if c.BaseURL == "" {
+			return fmt.Errorf("PORTAL_BASE_URL: missing; set the portal's public URL, such as https://portal.example.org")
+		}
+		if len(c.SessionKey) == 0 {
+			return fmt.Errorf("PORTAL_SESSION_KEY: missing; set it (or PORTAL_SESSION_KEY_FILE) to 32 or more random bytes, for example the output of `openssl rand -hex 32`")
+		}
+	}
+	if len(c.SessionKey) > 0 && len(c.SessionKey) < 32 {
+		return fmt.Errorf("PORTAL_SESSION_KEY: too short (%d bytes); use at least 32 random bytes", len(c.SessionKey))
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		return fmt.Errorf("MONGODB_URI: must start with mongodb:// or mongodb+srv://")
+	}
+	if c.MongoURI == "" && c.DataDir == "" {
+		return fmt.Errorf("PORTAL_DATA_DIR: empty; set a directory for the embedded database or set MONGODB_URI")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("PORTAL_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if c.UploadMaxBytes < c.BodyMaxBytes {
+		return fmt.Errorf("PORTAL_UPLOAD_MAX_BYTES: must not be smaller than PORTAL_BODY_MAX_BYTES (%d)", c.BodyMaxBytes)
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return fmt.Errorf("PORTAL_TRUSTED_PROXIES: %q is not an IP address or CIDR range", p)
+			}
+		}
+	}
+	return nil
+}
+
+// Secure reports whether cookies must carry the Secure flag and HSTS be sent.
+func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// secret reads NAME or the file named by NAME_FILE; setting both is an error.
+func secret(env Env, name string) (string, error) {
+	v, hasV := env(name)
+	f, hasF := env(name + "_FILE")
+	if hasV && v != "" && hasF && f != "" {
+		return "", fmt.Errorf("%s: set either %s or %s_FILE, not both", name, name, name)
+	}
+	if hasF && f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: cannot read %q: %v", name, f, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return strings.TrimSpace(v), nil
+}
+
+// decodeKey accepts hex or base64 (the usual outputs of key generators);
+// anything else is taken as raw bytes.
+func decodeKey(s string) ([]byte, error) {
+	if b, err := hex.DecodeString(s); err == nil {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	if b, err := base64.RawURLEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return []byte(s), nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,256 @@
+// Command portal runs the Circular & Fair ICT community portal. main.go only
+// wires packages together; nothing imports it.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/config"
+	"github.com/circularfairict/portal/demo"
+	"github.com/circularfairict/portal/server"
+	"github.com/circularfairict/portal/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `portal: the Circular & Fair ICT community portal
+
+Usage:
+  portal demo                  run the demo on loopback with a seeded community
+  portal serve                 run in production (configure with PORTAL_* variables)
+  portal user add --email E --name N --role member|facilitator|moderator|admin [--token]
+  portal version
+
+Configuration is documented in docs/configuration.md.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
+}
+
+// run is main without process globals, so tests can drive the CLI.
+func run(args []string, stdout, stderr io.Writer, env config.Env) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(config.ModeServe, args[1:], stdout, env)
+	case "demo":
+		err = serve(config.ModeDemo, args[1:], stdout, env)
+	case "user":
+		err = userCmd(args[1:], stdout, env)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "portal", version)
+		return 0
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "portal: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		// One line that names what is wrong; details went to the log.
+		fmt.Fprintln(stderr, "portal: "+strings.ReplaceAll(err.Error(), "\n", " "))
+		return 1
+	}
+	return 0
+}
+
+// overrideEnv lets flags override environment variables.
+func overrideEnv(env config.Env, over map[string]*string) config.Env {
+	return func(k string) (string, bool) {
+		if v, ok := over[k]; ok && *v != "" {
+			return *v, true
+		}
+		return env(k)
+	}
+}
+
+func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) error {
+	fs := flag.NewFlagSet(string(mode), flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", "", "listen address (PORTAL_ADDR)")
+	dataDir := fs.String("data", "", "data directory (PORTAL_DATA_DIR)")
+	baseURL := fs.String("base-url", "", "public URL (PORTAL_BASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%s: %v", mode, err)
+	}
+	env = overrideEnv(env, map[string]*string{"PORTAL_ADDR": addr, "PORTAL_DATA_DIR": dataDir, "PORTAL_BASE_URL": baseURL})
+	cfg, err := config.Load(mode, env)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.LogLevel, stdout)
+
+	if mode == config.ModeDemo && len(cfg.SessionKey) == 0 {
+		if cfg.SessionKey, err = demoSessionKey(cfg.DataDir); err != nil {
+			return err
+		}
+	}
+	// Listen before opening the database so a taken port fails fast.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("PORTAL_ADDR: cannot listen on %s: %v", cfg.Addr, err)
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + ln.Addr().String()
+	}
+
+	ctx := context.Background()
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = st.Close(cctx)
+	}()
+	if mode == config.ModeDemo {
+		if err := demo.Seed(ctx, auth.NewStore(st.DB)); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	srv, err := server.New(ctx, server.Deps{Config: cfg, Store: st, Logger: logger, Version: version})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
+	sigCtx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Listen(ln) }()
+	logger.Info("portal ready", "url", cfg.BaseURL, "mode", string(mode), "embedded_db", st.Embedded)
+	if mode == config.ModeDemo {
+		fmt.Fprintf(os.Stderr, "Portal demo ready at %s (press Ctrl+C to stop)\n", cfg.BaseURL)
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-sigCtx.Done():
+	}
+	logger.Info("shutting down", "grace", cfg.ShutdownGrace.String())
+	return srv.Shutdown(cfg.ShutdownGrace)
+}
+
+func newLogger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// openStore opens the configured database; the embedded one logs only errors.
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*store.Store, error) {
+	dbLog := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})).With("component", "embedded-db")
+	st, err := store.Open(ctx, store.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Logger: dbLog})
+	if err != nil {
+		if cfg.MongoURI != "" {
+			return nil, fmt.Errorf("MONGODB_URI: %v", err)
+		}
+		return nil, fmt.Errorf("PORTAL_DATA_DIR: %v", err)
+	}
+	return st, nil
+}
+
+// demoSessionKey keeps a random key in the data directory so demo sessions
+// survive restarts without any configuration.
+func demoSessionKey(dir string) ([]byte, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("PORTAL_DATA_DIR: %v", err)
+	}
+	p := filepath.Join(dir, "demo-session.key")
+	if b, err := os.ReadFile(p); err == nil {
+		if k, err := hex.DecodeString(strings.TrimSpace(string(b))); err == nil && len(k) >= 32 {
+			return k, nil
+		}
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(p, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("PORTAL_DATA_DIR: %v", err)
+	}
+	return k, nil
+}
+
+func userCmd(args []string, stdout io.Writer, env config.Env) error {
+	if len(args) == 0 || args[0] != "add" {
+		return errors.New("user: the only subcommand is add: portal user add --email E --name N --role R [--token]")
+	}
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	email := fs.String("email", "", "e-mail address (required)")
+	name := fs.String("name", "", "display name (required)")
+	roleName := fs.String("role", "member", "member, facilitator, moderator or admin")
+	withToken := fs.Bool("token", false, "print a new personal API token as the last line")
+	tokenName := fs.String("token-name", "cli", "name of the token")
+	dataDir := fs.String("data", "", "data directory (PORTAL_DATA_DIR)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("user add: %v", err)
+	}
+	e := strings.ToLower(strings.TrimSpace(*email))
+	if e == "" || !strings.Contains(e, "@") || strings.ContainsAny(e, " \t\r\n") {
+		return errors.New("user add: --email must be an e-mail address")
+	}
+	if strings.TrimSpace(*name) == "" {
+		return errors.New("user add: --name is required")
+	}
+	role, err := auth.ParseRole(*roleName)
+	if err != nil {
+		return fmt.Errorf("user add: --role: %q is not one of member, facilitator, moderator, admin", *roleName)
+	}
+	cfg, err := config.Load(config.ModeCLI, overrideEnv(env, map[string]*string{"PORTAL_DATA_DIR": dataDir}))
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, cfg, newLogger("error", io.Discard))
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.Background())
+	if err := st.EnsureIndexes(ctx, auth.Indexes()); err != nil {
+		return err
+	}
+	a := auth.NewStore(st.DB)
+	// Accounts are keyed on (provider, subject): accounts made here use the
+	// "cli" provider with the e-mail address as subject.
+	m, err := a.UpsertByIdentity(ctx, auth.Identity{Provider: "cli", Subject: e, Email: e},
+		auth.Member{Name: *name, Email: e, Role: role, Status: auth.StatusApproved})
+	if err != nil {
+		return fmt.Errorf("user add: %v", err)
+	}
+	fmt.Fprintf(stdout, "member %s: %s <%s>, role %s, %s\n", m.ID, m.Name, e, m.Role, m.Status)
+	if *withToken {
+		secret, _, err := a.CreateToken(ctx, m.ID, *tokenName, nil)
+		if err != nil {
+			return fmt.Errorf("user add: %v", err)
+		}
+		fmt.Fprintln(stdout, secret)
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+package server
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/fault"
+)
+
+// signinDemo signs the visitor in as a demo persona. The route exists only in
+// demo mode, which listens on loopback only.
+func (s *Server) signinDemo(c *fiber.Ctx) error {
+	persona := c.FormValue("persona")
+	m, err := s.auth.MemberByIdentity(c.UserContext(), auth.DemoProvider, persona)
+	if err == auth.ErrNotFound || persona == "" {
+		return fault.New(fault.Invalid, "error.persona").OnField("persona")
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.startSession(c, m); err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, localPath(c.FormValue("next")), "flash.signedin")
+}
+
+// startSession regenerates the session at sign-in: a new secret replaces the
+// pre-login one, so a session fixed by someone else before sign-in is useless.
+func (s *Server) startSession(c *fiber.Ctx, m *auth.Member) error {
+	if m.Status == auth.StatusDeactivated || m.Status == auth.StatusRejected {
+		return fault.New(fault.Forbidden, "error.403")
+	}
+	sid := auth.NewSessionSecret()
+	if err := s.auth.CreateSession(c.UserContext(), sid, m.ID, s.cfg.SessionTTL); err != nil {
+		return err
+	}
+	s.setSessionCookie(c, sid, s.cfg.SessionTTL)
+	c.Locals(localSession, sid)
+	c.Locals(localMember, m)
+	return nil
+}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"sort"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/auth"
+)
+
+// Activity is one line of the home page's "latest activity". Later features
+// (library, discussions, workshops) add their own sources in activity().
+type Activity struct {
+	When time.Time
+	Key  string
+	Args []any
+	Link string
+}
+
+type homeData struct {
+	Activity []Activity
+	Groups   []*auth.Group
+}
+
+func (s *Server) showHome(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	viewer := currentMember(c)
+	groups, err := s.auth.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	var visible []*auth.Group
+	for _, g := range groups {
+		if auth.CanSeeGroup(viewer, g) {
+			visible = append(visible, g)
+		}
+	}
+	members, err := s.auth.RecentMembers(ctx, 8)
+	if err != nil {
+		return err
+	}
+	var acts []Activity
+	for _, g := range visible {
+		acts = append(acts, Activity{When: g.CreatedAt, Key: "activity.group_created", Args: []any{g.Name}})
+	}
+	for _, m := range members {
+		// Names are for members' eyes only; visitors see the country.
+		if auth.CanListMembers(viewer) {
+			acts = append(acts, Activity{When: m.CreatedAt, Key: "activity.member_joined", Args: []any{m.Name, m.Organisation}})
+		} else {
+			acts = append(acts, Activity{When: m.CreatedAt, Key: "activity.member_joined_anon", Args: []any{m.Country}})
+		}
+	}
+	sort.SliceStable(acts, func(i, j int) bool { return acts[i].When.After(acts[j].When) })
+	if len(acts) > 10 {
+		acts = acts[:10]
+	}
+	p := s.newPage(c, "", "home", homeData{Activity: acts, Groups: visible})
+	return s.render(c, fiber.StatusOK, "home", p)
+}

@@ -1,0 +1,218 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/fault"
+)
+
+// Keys of per-request values in c.Locals.
+const (
+	localRequestID = "rid"
+	localMember    = "member"
+	localSession   = "sid"
+	localAPI       = "api" // authenticated by bearer token: no cookies, no CSRF
+	localLang      = "lang"
+)
+
+func requestID(c *fiber.Ctx) string {
+	if v, ok := c.Locals(localRequestID).(string); ok {
+		return v
+	}
+	id := newRequestID()
+	c.Locals(localRequestID, id)
+	return id
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func currentMember(c *fiber.Ctx) *auth.Member {
+	m, _ := c.Locals(localMember).(*auth.Member)
+	return m
+}
+
+// contentSecurityPolicy allows only the portal's own scripts and styles:
+// no inline script or style, no plugins, no framing, no <base> rewriting.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// setSecurityHeaders runs for every response, including those produced by
+// the error handler for requests that never reached the middleware chain.
+func (s *Server) setSecurityHeaders(c *fiber.Ctx) {
+	h := &c.Response().Header
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+	if s.cfg.Secure() {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	h.Set("X-Request-ID", requestID(c))
+}
+
+// requestContext is the outermost middleware: it assigns the request ID,
+// sets security headers, renders errors itself (so the log and the metrics
+// see the final status) and writes one structured access-log line.
+func (s *Server) requestContext(c *fiber.Ctx) error {
+	start := time.Now()
+	s.setSecurityHeaders(c)
+	err := c.Next()
+	if err != nil {
+		if herr := s.handleError(c, err); herr != nil {
+			s.log.Error("error handler failed", "err", herr, "request_id", requestID(c))
+			c.Status(fiber.StatusInternalServerError)
+		}
+	}
+	status := c.Response().StatusCode()
+	route := c.Route().Path
+	if status == fiber.StatusNotFound && route == "/" && c.Path() != "/" {
+		route = "(unmatched)" // keep metric labels bounded
+	}
+	elapsed := time.Since(start)
+	s.metrics.observe(c.Method(), route, status, elapsed)
+	attrs := []any{
+		"request_id", requestID(c), "method", c.Method(), "path", c.Path(), "route", route,
+		"status", status, "duration_ms", float64(elapsed.Microseconds()) / 1000, "ip", c.IP(),
+		"bytes", len(c.Response().Body()),
+	}
+	if m := currentMember(c); m != nil {
+		attrs = append(attrs, "member", m.ID)
+	}
+	s.log.Info("request", attrs...)
+	return nil
+}
+
+// rateLimit counts requests per client address and minute. c.IP() honours
+// X-Forwarded-For only from trusted proxies, so rotating that header from
+// outside does not reset the count.
+func (s *Server) rateLimit() fiber.Handler {
+	return limiter.New(limiter.Config{
+		Max:        s.cfg.RateLimit,
+		Expiration: time.Minute,
+		Next: func(c *fiber.Ctx) bool {
+			p := c.Path()
+			return p == "/healthz" || p == "/readyz" || p == "/metrics"
+		},
+		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
+		LimitReached: func(c *fiber.Ctx) error {
+			return fault.New(fault.RateLimited, "error.429")
+		},
+	})
+}
+
+// session identifies the caller: a bearer token (API clients) or the session
+// cookie (browsers). Every browser gets a random session secret on its first
+// visit, even anonymous, because CSRF tokens are derived from it; only
+// signed-in sessions are stored in the database.
+func (s *Server) session(c *fiber.Ctx) error {
+	if authz := c.Get(fiber.HeaderAuthorization); authz != "" {
+		tok, ok := strings.CutPrefix(authz, "Bearer ")
+		if !ok {
+			return fault.New(fault.Unauthenticated, "error.401")
+		}
+		m, err := s.auth.MemberByToken(c.UserContext(), strings.TrimSpace(tok))
+		if err != nil {
+			if err == auth.ErrNotFound {
+				return fault.New(fault.Unauthenticated, "error.401")
+			}
+			return err
+		}
+		if m.Status == auth.StatusDeactivated || m.Status == auth.StatusRejected {
+			return fault.New(fault.Unauthenticated, "error.401")
+		}
+		c.Locals(localMember, m)
+		c.Locals(localAPI, true)
+		return c.Next()
+	}
+	sid := c.Cookies(s.sessionCookieName())
+	if !validSecret(sid) {
+		sid = auth.NewSessionSecret()
+		s.setSessionCookie(c, sid, 0)
+	} else {
+		m, err := s.auth.SessionMember(c.UserContext(), sid)
+		switch {
+		case err == nil:
+			if m.Status == auth.StatusDeactivated || m.Status == auth.StatusRejected {
+				_ = s.auth.DeleteSession(c.UserContext(), sid)
+			} else {
+				c.Locals(localMember, m)
+			}
+		case err == auth.ErrNotFound:
+		default:
+			return err
+		}
+	}
+	c.Locals(localSession, sid)
+	return c.Next()
+}
+
+// validSecret accepts only strings shaped like our own secrets, so a forged
+// cookie never reaches a database query.
+func validSecret(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) sessionCookieName() string {
+	if s.cfg.Secure() {
+		return "__Host-portal_session" // __Host- pins the cookie to this origin, path / and Secure
+	}
+	return "portal_session"
+}
+
+// setSessionCookie writes the session cookie; maxAge 0 makes it a browser
+// session cookie, a negative maxAge deletes it.
+func (s *Server) setSessionCookie(c *fiber.Ctx, sid string, maxAge time.Duration) {
+	ck := &fiber.Cookie{
+		Name:     s.sessionCookieName(),
+		Value:    sid,
+		Path:     "/",
+		HTTPOnly: true,
+		Secure:   s.cfg.Secure(),
+		SameSite: fiber.CookieSameSiteLaxMode,
+	}
+	switch {
+	case maxAge > 0:
+		ck.MaxAge = int(maxAge.Seconds())
+	case maxAge < 0:
+		ck.MaxAge = -1
+		ck.Expires = time.Unix(0, 0)
+	}
+	c.Cookie(ck)
+}
+
+// setPrefCookie stores a small, non-secret preference (language, flash).
+func (s *Server) setPrefCookie(c *fiber.Ctx, name, value string, maxAge time.Duration) {
+	ck := &fiber.Cookie{Name: name, Value: value, Path: "/", HTTPOnly: true, Secure: s.cfg.Secure(), SameSite: fiber.CookieSameSiteLaxMode}
+	if maxAge > 0 {
+		ck.MaxAge = int(maxAge.Seconds())
+	} else if maxAge < 0 {
+		ck.MaxAge = -1
+		ck.Expires = time.Unix(0, 0)
+	}
+	c.Cookie(ck)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,178 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/config"
+	"github.com/circularfairict/portal/frontend"
+)
+
+// pageSet holds every page template parsed once at start-up: the layout
+// cloned with each page's "content".
+type pageSet struct {
+	pages map[string]*template.Template
+}
+
+func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
+	funcs := template.FuncMap{"asset": assets.URL}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("server: templates: %w", err)
+	}
+	names, err := fs.Glob(fsys, "*.html")
+	if err != nil {
+		return nil, fmt.Errorf("server: templates: %w", err)
+	}
+	ps := &pageSet{pages: map[string]*template.Template{}}
+	for _, n := range names {
+		if n == "layout.html" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(fsys, n)
+		if err != nil {
+			return nil, fmt.Errorf("server: template %s: %w", n, err)
+		}
+		ps.pages[strings.TrimSuffix(path.Base(n), ".html")] = t
+	}
+	return ps, nil
+}
+
+// LangChoice is one entry of the language switcher.
+type LangChoice struct {
+	Code, Name string
+	Current    bool
+}
+
+// Page is what every template receives.
+type Page struct {
+	Title   string
+	Section string // highlights the navigation entry
+	Data    any
+
+	Lang        string
+	Member      *auth.Member
+	CSRF        string
+	Path        string
+	Flash       string
+	Demo        bool
+	Version     string
+	LangChoices []LangChoice
+
+	catalog *frontend.Catalog
+}
+
+// T translates a message key into the page's language.
+func (p *Page) T(key string, args ...any) string {
+	if len(args) == 1 {
+		if a, ok := args[0].([]any); ok { // arguments passed on as one slice
+			args = a
+		}
+	}
+	return p.catalog.T(p.Lang, key, args...)
+}
+
+// Date formats a time as an unambiguous calendar date.
+func (p *Page) Date(t time.Time) string { return t.Format("2006-01-02") }
+
+// newPage fills the common fields from the request.
+func (s *Server) newPage(c *fiber.Ctx, title, section string, data any) *Page {
+	lang := s.lang(c)
+	p := &Page{
+		Title: title, Section: section, Data: data,
+		Lang: lang, Member: currentMember(c), CSRF: s.csrfToken(c), Path: c.Path(),
+		Demo: s.cfg.Mode == config.ModeDemo, Version: s.version, catalog: s.catalog,
+	}
+	for _, l := range frontend.Languages {
+		p.LangChoices = append(p.LangChoices, LangChoice{Code: l, Name: frontend.LanguageNames[l], Current: l == lang})
+	}
+	if q := c.Query("flash"); q != "" && s.catalog.Has("flash."+q) {
+		p.Flash = s.catalog.T(lang, "flash."+q)
+	}
+	if key := c.Cookies(flashCookie); key != "" {
+		if strings.HasPrefix(key, "flash.") && s.catalog.Has(key) {
+			p.Flash = s.catalog.T(lang, key)
+		}
+		s.setPrefCookie(c, flashCookie, "", -1)
+	}
+	return p
+}
+
+// render executes a page template with the given status.
+func (s *Server) render(c *fiber.Ctx, status int, name string, p *Page) error {
+	t, ok := s.pages.pages[name]
+	if !ok {
+		return fmt.Errorf("server: no template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("server: render %s: %w", name, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentLanguage, p.Lang)
+	c.Set(fiber.HeaderVary, "Accept-Language, Cookie")
+	return c.Status(status).Send(buf.Bytes())
+}
+
+const (
+	flashCookie = "portal_flash"
+	langCookie  = "portal_lang"
+)
+
+// redirectWithFlash ends a successful POST (Post/Redirect/Get).
+func (s *Server) redirectWithFlash(c *fiber.Ctx, to, flashKey string) error {
+	if flashKey != "" {
+		s.setPrefCookie(c, flashCookie, flashKey, 5*time.Minute)
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+// lang picks the UI language: ?lang= for this request, then the member's
+// saved choice, then the language cookie, then Accept-Language.
+func (s *Server) lang(c *fiber.Ctx) string {
+	if l, ok := c.Locals(localLang).(string); ok {
+		return l
+	}
+	l := ""
+	for _, cand := range []string{c.Query("lang"), memberLocale(currentMember(c)), c.Cookies(langCookie)} {
+		if frontend.Supported(cand) {
+			l = cand
+			break
+		}
+	}
+	if l == "" {
+		l = s.catalog.Negotiate(c.Get(fiber.HeaderAcceptLanguage))
+	}
+	c.Locals(localLang, l)
+	return l
+}
+
+func memberLocale(m *auth.Member) string {
+	if m == nil {
+		return ""
+	}
+	return m.Locale
+}
+
+// T translates for the request's language (handlers use it for JSON errors).
+func (s *Server) T(c *fiber.Ctx, key string, args ...any) string {
+	return s.catalog.T(s.lang(c), key, args...)
+}
+
+// localPath accepts only same-site paths for "next" redirects: a single
+// leading slash, no scheme, no backslash tricks.
+func localPath(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}

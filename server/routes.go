@@ -1,0 +1,79 @@
+package server
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/config"
+)
+
+// Route describes one entry of the route table, for the table itself and for
+// tests that walk every route (access matrix, CSRF expectations).
+type Route struct {
+	Method string
+	Path   string
+	// Access names the policy checked before the handler (see access.go).
+	Access Access
+	// DemoOnly routes exist only in demo mode.
+	DemoOnly bool
+}
+
+// routeTable is the one place where URLs meet handlers.
+func (s *Server) routeTable() []struct {
+	Route
+	h fiber.Handler
+} {
+	type entry = struct {
+		Route
+		h fiber.Handler
+	}
+	r := func(method, path string, a Access, h fiber.Handler) entry {
+		return entry{Route{Method: method, Path: path, Access: a}, h}
+	}
+	demo := func(e entry) entry { e.DemoOnly = true; return e }
+	return []entry{
+		r(fiber.MethodGet, "/healthz", Public, s.showHealth),
+		r(fiber.MethodGet, "/readyz", Public, s.showReady),
+		r(fiber.MethodGet, "/metrics", Public, s.showMetrics),
+
+		r(fiber.MethodGet, "/", Public, s.showHome),
+		r(fiber.MethodGet, "/library", Public, s.showSection("library")),
+		r(fiber.MethodGet, "/discussions", Public, s.showSection("discussions")),
+		r(fiber.MethodGet, "/workshops", Public, s.showSection("workshops")),
+		r(fiber.MethodGet, "/members", Approved, s.listMembers),
+		r(fiber.MethodGet, "/profile", SignedIn, s.showProfile),
+		r(fiber.MethodPost, "/language", Public, s.saveLanguage),
+
+		r(fiber.MethodGet, "/signin", Public, s.showSignin),
+		demo(r(fiber.MethodPost, "/auth/demo", Public, s.signinDemo)),
+		r(fiber.MethodPost, "/auth/logout", Public, s.logout),
+
+		r(fiber.MethodGet, "/api/v1/me", SignedIn, s.showMe),
+	}
+}
+
+// Routes lists the routes this server registered.
+func (s *Server) Routes() []Route {
+	var out []Route
+	for _, e := range s.routeTable() {
+		if e.DemoOnly && s.cfg.Mode != config.ModeDemo {
+			continue
+		}
+		out = append(out, e.Route)
+	}
+	return out
+}
+
+func (s *Server) routes() {
+	s.app.Use(s.requestContext) // request ID, headers, logs, metrics, final error rendering
+	s.app.Get("/static/*", s.serveStatic)
+	s.app.Use(s.rateLimit())
+	s.app.Use(s.session)
+	s.app.Use(s.csrf)
+	for _, e := range s.routeTable() {
+		if e.DemoOnly && s.cfg.Mode != config.ModeDemo {
+			continue // demo sign-in must not exist in production
+		}
+		s.app.Add(e.Method, e.Path, s.guard(e.Access), e.h)
+	}
+	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}

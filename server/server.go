@@ -1,0 +1,157 @@
+// Package server is the only package that imports Fiber. It holds the route
+// table (routes.go), one file per action, the middleware, sessions, CSRF and
+// the single error handler.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/config"
+	"github.com/circularfairict/portal/frontend"
+	"github.com/circularfairict/portal/store"
+)
+
+// Deps are everything the server needs, passed explicitly.
+type Deps struct {
+	Config  *config.Config
+	Store   *store.Store
+	Logger  *slog.Logger
+	Version string
+}
+
+// Server is the HTTP side of the portal.
+type Server struct {
+	cfg     *config.Config
+	store   *store.Store
+	auth    *auth.Store
+	log     *slog.Logger
+	version string
+
+	app      *fiber.App
+	catalog  *frontend.Catalog
+	assets   *frontend.Assets
+	pages    *pageSet
+	metrics  *metrics
+	registry *prometheus.Registry
+
+	sweepStop chan struct{}
+	sweepDone chan struct{}
+}
+
+// New builds the server: it ensures indexes, parses templates and catalogs
+// once, and registers every route. It does not listen.
+func New(ctx context.Context, d Deps) (*Server, error) {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Version == "" {
+		d.Version = "dev"
+	}
+	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, auth: auth.NewStore(d.Store.DB)}
+	if len(s.cfg.SessionKey) == 0 {
+		return nil, fmt.Errorf("server: no session key")
+	}
+	if s.cfg.BaseURL == "" {
+		s.cfg.BaseURL = "http://" + s.cfg.Addr
+	}
+	var err error
+	if err = d.Store.EnsureIndexes(ctx, auth.Indexes()); err != nil {
+		return nil, err
+	}
+	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
+		return nil, err
+	}
+	if s.assets, err = frontend.LoadAssets(frontend.Static(), "/static"); err != nil {
+		return nil, err
+	}
+	if s.pages, err = parsePages(frontend.Templates(), s.assets); err != nil {
+		return nil, err
+	}
+	s.registry = prometheus.NewRegistry()
+	s.metrics = newMetrics(s.registry)
+
+	s.app = fiber.New(fiber.Config{
+		// Handlers keep strings from the request (form values, params) in
+		// structs passed to Mongo and templates; Immutable copies them so
+		// fasthttp's buffer reuse cannot change them under our feet.
+		Immutable:             true,
+		ErrorHandler:          s.handleError,
+		BodyLimit:             s.cfg.BodyMaxBytes,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
+		// X-Forwarded-For is believed only from configured proxies.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          s.cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(s.cfg.TrustedProxies),
+		AppName:                 "portal",
+	})
+	s.routes()
+	return s, nil
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
+}
+
+// App exposes the Fiber app, for tests (app.Test) and for Listen.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Listen serves on ln until Shutdown. It starts the session sweeper.
+func (s *Server) Listen(ln net.Listener) error {
+	s.startSweeper(10 * time.Minute)
+	return s.app.Listener(ln)
+}
+
+// Shutdown stops accepting connections, waits for requests in flight up to
+// the grace period, and stops background work. The caller closes the store.
+func (s *Server) Shutdown(grace time.Duration) error {
+	err := s.app.ShutdownWithTimeout(grace)
+	s.stopSweeper()
+	return err
+}
+
+// startSweeper deletes expired sessions periodically: FerretDB has no TTL
+// indexes, so expiry is an app-side sweep.
+func (s *Server) startSweeper(every time.Duration) {
+	s.sweepStop, s.sweepDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.sweepDone)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if n, err := s.auth.SweepSessions(ctx); err != nil {
+				s.log.Warn("session sweep failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("expired sessions removed", "count", n)
+			}
+			cancel()
+			select {
+			case <-s.sweepStop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+func (s *Server) stopSweeper() {
+	if s.sweepStop != nil {
+		close(s.sweepStop)
+		<-s.sweepDone
+		s.sweepStop = nil
+	}
+}
