@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -35,6 +36,7 @@ Usage:
   portal demo                  run the demo on loopback with a seeded community
   portal serve                 run in production (configure with PORTAL_* variables)
   portal user add --email E --name N --role member|facilitator|moderator|admin [--token]
+  portal healthcheck           exit 0 when the local server answers /healthz (for containers)
   portal version
 
 Configuration is documented in docs/configuration.md.
@@ -58,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer, env config.Env) int {
 		err = serve(config.ModeDemo, args[1:], stdout, env)
 	case "user":
 		err = userCmd(args[1:], stdout, env)
+	case "healthcheck":
+		err = healthcheck(env)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "portal", version)
 		return 0
@@ -251,6 +255,29 @@ func userCmd(args []string, stdout io.Writer, env config.Env) error {
 			return fmt.Errorf("user add: %v", err)
 		}
 		fmt.Fprintln(stdout, secret)
+	}
+	return nil
+}
+
+// healthcheck asks the server on PORTAL_ADDR's port, on loopback, whether it
+// lives; container images without curl use it as their health check.
+func healthcheck(env config.Env) error {
+	addr, _ := env("PORTAL_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("PORTAL_ADDR: %q is not host:port", addr)
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	res, err := client.Get("http://127.0.0.1:" + port + "/healthz")
+	if err != nil {
+		return fmt.Errorf("healthcheck: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: status %d", res.StatusCode)
 	}
 	return nil
 }

@@ -37,6 +37,8 @@ func (s *Server) classify(err error) (status int, key string, args []any, field 
 		status = fiberErr.Code
 	case errors.Is(err, store.ErrNotFound):
 		status = fiber.StatusNotFound
+	case store.IsUnavailable(err):
+		status = fiber.StatusServiceUnavailable
 	default:
 		status = fiber.StatusInternalServerError
 	}

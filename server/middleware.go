@@ -102,12 +102,8 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 // outside does not reset the count.
 func (s *Server) rateLimit() fiber.Handler {
 	return limiter.New(limiter.Config{
-		Max:        s.cfg.RateLimit,
-		Expiration: time.Minute,
-		Next: func(c *fiber.Ctx) bool {
-			p := c.Path()
-			return p == "/healthz" || p == "/readyz" || p == "/metrics"
-		},
+		Max:          s.cfg.RateLimit,
+		Expiration:   time.Minute,
 		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
 		LimitReached: func(c *fiber.Ctx) error {
 			return fault.New(fault.RateLimited, "error.429")

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/circularfairict/portal/config"
 )
@@ -15,6 +16,9 @@ type Route struct {
 	Access Access
 	// DemoOnly routes exist only in demo mode.
 	DemoOnly bool
+	// Probe routes (health, readiness, metrics) run before sessions and
+	// rate limits: they must answer while the database is down.
+	Probe bool
 }
 
 // routeTable is the one place where URLs meet handlers.
@@ -30,10 +34,11 @@ func (s *Server) routeTable() []struct {
 		return entry{Route{Method: method, Path: path, Access: a}, h}
 	}
 	demo := func(e entry) entry { e.DemoOnly = true; return e }
+	probe := func(e entry) entry { e.Probe = true; return e }
 	return []entry{
-		r(fiber.MethodGet, "/healthz", Public, s.showHealth),
-		r(fiber.MethodGet, "/readyz", Public, s.showReady),
-		r(fiber.MethodGet, "/metrics", Public, s.showMetrics),
+		probe(r(fiber.MethodGet, "/healthz", Public, s.showHealth)),
+		probe(r(fiber.MethodGet, "/readyz", Public, s.showReady)),
+		probe(r(fiber.MethodGet, "/metrics", Public, s.showMetrics)),
 
 		r(fiber.MethodGet, "/", Public, s.showHome),
 		r(fiber.MethodGet, "/library", Public, s.showSection("library")),
@@ -65,12 +70,19 @@ func (s *Server) Routes() []Route {
 
 func (s *Server) routes() {
 	s.app.Use(s.requestContext) // request ID, headers, logs, metrics, final error rendering
+	s.app.Use(recover.New())    // a panic becomes a logged 500, never a stack trace
 	s.app.Get("/static/*", s.serveStatic)
+	table := s.routeTable()
+	for _, e := range table {
+		if e.Probe {
+			s.app.Add(e.Method, e.Path, e.h)
+		}
+	}
 	s.app.Use(s.rateLimit())
 	s.app.Use(s.session)
 	s.app.Use(s.csrf)
-	for _, e := range s.routeTable() {
-		if e.DemoOnly && s.cfg.Mode != config.ModeDemo {
+	for _, e := range table {
+		if e.Probe || (e.DemoOnly && s.cfg.Mode != config.ModeDemo) {
 			continue // demo sign-in must not exist in production
 		}
 		s.app.Add(e.Method, e.Path, s.guard(e.Access), e.h)

@@ -19,23 +19,17 @@ type Index struct {
 }
 
 // EnsureIndexes creates the given indexes; creating an existing index with
-// the same definition is a no-op, so this runs at every start-up.
+// the same definition is a no-op, so this runs at every start-up. Indexes
+// are created one per command: FerretDB 1.24 panics on a createIndexes
+// command that mixes existing and new indexes.
 func (s *Store) EnsureIndexes(ctx context.Context, idx []Index) error {
-	byColl := map[string][]mongo.IndexModel{}
-	var order []string
 	for _, ix := range idx {
-		if _, ok := byColl[ix.Collection]; !ok {
-			order = append(order, ix.Collection)
-		}
 		o := options.Index().SetName(ix.Name)
 		if ix.Unique {
 			o.SetUnique(true)
 		}
-		byColl[ix.Collection] = append(byColl[ix.Collection], mongo.IndexModel{Keys: ix.Keys, Options: o})
-	}
-	for _, c := range order {
-		if _, err := s.DB.Collection(c).Indexes().CreateMany(ctx, byColl[c]); err != nil {
-			return fmt.Errorf("store: indexes on %s: %w", c, err)
+		if _, err := s.DB.Collection(ix.Collection).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: ix.Keys, Options: o}); err != nil {
+			return fmt.Errorf("store: index %s on %s: %w", ix.Name, ix.Collection, err)
 		}
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
 	"go.mongodb.org/mongo-driver/mongo/writeconcern"
+	"go.mongodb.org/mongo-driver/x/mongo/driver/topology"
 )
 
 // ErrNotFound is wrapped by the feature packages' own not-found sentinels
@@ -83,13 +84,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // Connect opens a driver client with the portal's durability settings and
 // pings it once, so a wrong URI fails at start-up rather than at first use.
 func Connect(ctx context.Context, uri string, timeout time.Duration) (*mongo.Client, error) {
-	co := options.Client().ApplyURI(uri).
+	// Defaults first so timeouts given in the URI win; durability is forced.
+	co := options.Client().
+		SetServerSelectionTimeout(5 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		SetTimeout(timeout).
+		ApplyURI(uri).
 		SetWriteConcern(writeconcern.Majority()).
 		SetRetryWrites(true).
-		SetRetryReads(true).
-		SetTimeout(timeout).
-		SetServerSelectionTimeout(5 * time.Second).
-		SetConnectTimeout(5 * time.Second)
+		SetRetryReads(true)
 	co.WriteConcern.Journal = boolPtr(true)
 	if sock := socketPath(uri); sock != "" {
 		// The driver lower-cases host names, socket paths included, so a
@@ -172,3 +175,14 @@ func IsDuplicateKey(err error) bool { return mongo.IsDuplicateKeyError(err) }
 
 // NewID returns a new time-ordered identifier as 24 hex characters.
 func NewID() string { return primitive.NewObjectID().Hex() }
+
+// IsUnavailable reports errors that mean the database cannot be reached
+// right now (network, server selection, timeouts), as opposed to bad queries.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var sse topology.ServerSelectionError
+	return mongo.IsNetworkError(err) || mongo.IsTimeout(err) || errors.As(err, &sse) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, topology.ErrServerSelectionTimeout)
+}

@@ -1,0 +1,97 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func envOf(m map[string]string) Env {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+const goodKey = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func TestLoadValidation(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(goodKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := func(extra map[string]string) map[string]string {
+		m := map[string]string{"PORTAL_BASE_URL": "https://portal.example.org", "PORTAL_SESSION_KEY": goodKey}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name    string
+		mode    Mode
+		env     map[string]string
+		wantErr string // substring; the variable's name must lead the message
+	}{
+		{"serve ok", ModeServe, base(nil), ""},
+		{"serve key from file", ModeServe, map[string]string{"PORTAL_BASE_URL": "https://p.example.org", "PORTAL_SESSION_KEY_FILE": keyFile}, ""},
+		{"serve missing key", ModeServe, map[string]string{"PORTAL_BASE_URL": "https://p.example.org"}, "PORTAL_SESSION_KEY: missing"},
+		{"serve short key", ModeServe, base(map[string]string{"PORTAL_SESSION_KEY": "abcd"}), "PORTAL_SESSION_KEY: too short"},
+		{"serve key and file", ModeServe, base(map[string]string{"PORTAL_SESSION_KEY_FILE": keyFile}), "PORTAL_SESSION_KEY: set either"},
+		{"serve unreadable key file", ModeServe, map[string]string{"PORTAL_BASE_URL": "https://p.example.org", "PORTAL_SESSION_KEY_FILE": "/nonexistent/key"}, "PORTAL_SESSION_KEY_FILE: cannot read"},
+		{"serve missing base url", ModeServe, map[string]string{"PORTAL_SESSION_KEY": goodKey}, "PORTAL_BASE_URL: missing"},
+		{"serve http base url off loopback", ModeServe, base(map[string]string{"PORTAL_BASE_URL": "http://portal.example.org"}), "PORTAL_BASE_URL: \"http://portal.example.org\" must use https"},
+		{"serve base url with path", ModeServe, base(map[string]string{"PORTAL_BASE_URL": "https://example.org/portal"}), "PORTAL_BASE_URL:"},
+		{"serve bad mongo uri", ModeServe, base(map[string]string{"MONGODB_URI": "postgres://x"}), "MONGODB_URI: must start with"},
+		{"serve bad addr", ModeServe, base(map[string]string{"PORTAL_ADDR": "8080"}), "PORTAL_ADDR:"},
+		{"serve bad port", ModeServe, base(map[string]string{"PORTAL_ADDR": ":99999"}), "PORTAL_ADDR:"},
+		{"serve bad ttl", ModeServe, base(map[string]string{"PORTAL_SESSION_TTL": "forever"}), "PORTAL_SESSION_TTL:"},
+		{"serve bad body limit", ModeServe, base(map[string]string{"PORTAL_BODY_MAX_BYTES": "-1"}), "PORTAL_BODY_MAX_BYTES:"},
+		{"serve upload below body", ModeServe, base(map[string]string{"PORTAL_UPLOAD_MAX_BYTES": "10"}), "PORTAL_UPLOAD_MAX_BYTES:"},
+		{"serve bad proxy", ModeServe, base(map[string]string{"PORTAL_TRUSTED_PROXIES": "10.0.0.1, proxy"}), "PORTAL_TRUSTED_PROXIES:"},
+		{"serve bad log level", ModeServe, base(map[string]string{"PORTAL_LOG_LEVEL": "loud"}), "PORTAL_LOG_LEVEL:"},
+		{"demo needs nothing", ModeDemo, map[string]string{}, ""},
+		{"demo port only", ModeDemo, map[string]string{"PORTAL_ADDR": ":9090"}, ""},
+		{"demo refuses public address", ModeDemo, map[string]string{"PORTAL_ADDR": "0.0.0.0:8080"}, "PORTAL_ADDR: the demo only listens on loopback"},
+		{"demo refuses empty host", ModeDemo, map[string]string{"PORTAL_ADDR": "[::]:8080"}, "PORTAL_ADDR: the demo only listens on loopback"},
+		{"cli needs only the database", ModeCLI, map[string]string{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.mode, envOf(tt.env))
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("want error containing %q, got nil (config %+v)", tt.wantErr, c)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %q does not contain %q", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error must be one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestDemoDefaults(t *testing.T) {
+	c, err := Load(ModeDemo, envOf(map[string]string{"PORTAL_ADDR": ":9191"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9191" {
+		t.Fatalf("demo addr = %q, want loopback with the given port", c.Addr)
+	}
+	if c.Secure() {
+		t.Fatal("demo on http must not mark cookies Secure")
+	}
+	s, err := Load(ModeServe, envOf(map[string]string{"PORTAL_BASE_URL": "https://p.example.org/", "PORTAL_SESSION_KEY": goodKey}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Secure() || s.BaseURL != "https://p.example.org" || s.Addr != ":8080" || s.DataDir != "./data" {
+		t.Fatalf("serve defaults wrong: %+v", s)
+	}
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/circularfairict/portal/config"
+	"github.com/circularfairict/portal/server"
+	"github.com/circularfairict/portal/store"
+)
+
+func envMap(m map[string]string) config.Env {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func tempDir(t *testing.T) string {
+	d, err := os.MkdirTemp("", "pm") // short: unix socket paths are limited
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, &out, &errOut, envMap(env))
+	return code, out.String(), errOut.String()
+}
+
+func TestStartupRefusesBadSettings(t *testing.T) {
+	dir := tempDir(t)
+	key := strings.Repeat("ab", 32)
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantLine string
+	}{
+		{"missing session key", []string{"serve"}, map[string]string{"PORTAL_BASE_URL": "https://p.example.org", "PORTAL_ADDR": "127.0.0.1:0"}, "PORTAL_SESSION_KEY"},
+		{"unreachable mongodb", []string{"serve"}, map[string]string{"PORTAL_BASE_URL": "https://p.example.org", "PORTAL_ADDR": "127.0.0.1:0", "PORTAL_SESSION_KEY": key, "MONGODB_URI": "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"}, "MONGODB_URI"},
+		{"malformed mongodb", []string{"serve"}, map[string]string{"PORTAL_BASE_URL": "https://p.example.org", "PORTAL_ADDR": "127.0.0.1:0", "PORTAL_SESSION_KEY": key, "MONGODB_URI": "http://db"}, "MONGODB_URI"},
+		{"demo on a public address", []string{"demo", "--data", dir}, map[string]string{"PORTAL_ADDR": "0.0.0.0:8080"}, "PORTAL_ADDR"},
+		{"unknown flag", []string{"serve", "--nope"}, nil, "flag provided but not defined"},
+		{"user add without email", []string{"user", "add", "--name", "X"}, map[string]string{"PORTAL_DATA_DIR": dir}, "--email"},
+		{"user add bad role", []string{"user", "add", "--email", "a@b.org", "--name", "X", "--role", "king"}, map[string]string{"PORTAL_DATA_DIR": dir}, "--role"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, tt.env, tt.args...)
+			if code == 0 {
+				t.Fatal("exit 0")
+			}
+			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], tt.wantLine) {
+				t.Fatalf("want one line naming %s, got %q", tt.wantLine, stderr)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "portal ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+}
+
+// The token printed by `portal user add --token` authenticates API requests,
+// whether the command ran alone or next to a running server.
+func TestUserAddToken(t *testing.T) {
+	for _, serverRunning := range []bool{false, true} {
+		name := "alone"
+		if serverRunning {
+			name = "next to a running server"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := tempDir(t)
+			env := map[string]string{"PORTAL_DATA_DIR": dir}
+			var st *store.Store
+			var err error
+			if serverRunning {
+				if st, err = store.Open(ctx, store.Options{DataDir: dir}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, out, stderr := runCLI(t, env, "user", "add", "--email", "Admin@Example.org", "--name", "Ada Admin", "--role", "admin", "--token")
+			if code != 0 {
+				t.Fatalf("user add: %d %s", code, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			token := lines[len(lines)-1]
+			if !strings.HasPrefix(token, "cfp_") {
+				t.Fatalf("last line is not a token: %q", out)
+			}
+			// Running it again updates the member instead of duplicating it.
+			if code, _, stderr := runCLI(t, env, "user", "add", "--email", "admin@example.org", "--name", "Ada Admin", "--role", "admin"); code != 0 {
+				t.Fatalf("second user add: %s", stderr)
+			}
+			if !serverRunning {
+				if st, err = store.Open(ctx, store.Options{DataDir: dir}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			defer st.Close(ctx)
+			if n, _ := st.DB.Collection("members").CountDocuments(ctx, map[string]any{}); n != 1 {
+				t.Fatalf("%d members, want 1", n)
+			}
+			cfg, err := config.Load(config.ModeServe, envMap(map[string]string{"PORTAL_BASE_URL": "https://p.example.org", "PORTAL_SESSION_KEY": strings.Repeat("cd", 32)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, err := server.New(ctx, server.Deps{Config: cfg, Store: st, Logger: nil})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range []struct {
+				auth string
+				want int
+			}{{"Bearer " + token, 200}, {"Bearer " + token + "x", 401}, {"Bearer cfp_forged", 401}, {"", 401}} {
+				req := httptest.NewRequest("GET", "/api/v1/me", nil)
+				if tc.auth != "" {
+					req.Header.Set("Authorization", tc.auth)
+				}
+				res, err := srv.App().Test(req, -1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(res.Body)
+				if res.StatusCode != tc.want {
+					t.Fatalf("%q: status %d: %s", tc.auth, res.StatusCode, body)
+				}
+				if tc.want == 200 && (!strings.Contains(string(body), `"name":"Ada Admin"`) || !strings.Contains(string(body), `"role":"admin"`)) {
+					t.Fatalf("me: %s", body)
+				}
+			}
+		})
+	}
+}
