@@ -141,7 +141,10 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 	id.LinkedAt = now
 	m.Identities = []Identity{id}
 	m.IdentityKeys = []string{identityKey(id.Provider, id.Subject)}
-	m.CreatedAt, m.UpdatedAt = now, now
+	if m.CreatedAt.IsZero() { // imports and the demo seed may date a member
+		m.CreatedAt = now
+	}
+	m.UpdatedAt = now
 	if _, err := s.col(colMembers).InsertOne(ctx, m); err != nil {
 		if store.IsDuplicateKey(err) { // a concurrent first sign-in won
 			return s.MemberByIdentity(ctx, id.Provider, id.Subject)
@@ -183,7 +186,9 @@ func (s *Store) PutGroup(ctx context.Context, g Group) (string, error) {
 		if g.ID == "" {
 			g.ID = store.NewID()
 		}
-		g.CreatedAt = s.now()
+		if g.CreatedAt.IsZero() {
+			g.CreatedAt = s.now()
+		}
 	default:
 		return "", fmt.Errorf("auth: group: %w", err)
 	}

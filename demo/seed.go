@@ -5,6 +5,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/circularfairict/portal/auth"
 )
@@ -51,9 +52,12 @@ var groups = []group{
 // Seed creates the demo community. It is idempotent: members are keyed on
 // their demo identity and groups on their slug, so a restart changes nothing.
 func Seed(ctx context.Context, a *auth.Store) error {
+	now := time.Now().UTC().Truncate(time.Hour)
 	ids := map[string]string{}
-	for _, p := range people {
+	for i, p := range people {
 		m := p.Member
+		// Members joined over the past months, the personas first.
+		m.CreatedAt = now.Add(-time.Duration(len(people)-i) * 9 * 24 * time.Hour)
 		m.Status = auth.StatusApproved
 		if p.persona {
 			m.Persona = p.key
@@ -64,8 +68,9 @@ func Seed(ctx context.Context, a *auth.Store) error {
 		}
 		ids[p.key] = saved.ID
 	}
-	for _, g := range groups {
+	for i, g := range groups {
 		grp := g.Group
+		grp.CreatedAt = now.Add(-time.Duration(200-30*i) * 24 * time.Hour)
 		grp.Coordinators, grp.Members = resolve(ids, g.coordinators), resolve(ids, g.members)
 		if _, err := a.PutGroup(ctx, grp); err != nil {
 			return fmt.Errorf("demo: group %s: %w", g.Slug, err)

@@ -40,6 +40,7 @@ func (s *Server) showHome(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	p := s.newPage(c, "", "home", nil)
 	var acts []Activity
 	for _, g := range visible {
 		acts = append(acts, Activity{When: g.CreatedAt, Key: "activity.group_created", Args: []any{g.Name}})
@@ -49,13 +50,13 @@ func (s *Server) showHome(c *fiber.Ctx) error {
 		if auth.CanListMembers(viewer) {
 			acts = append(acts, Activity{When: m.CreatedAt, Key: "activity.member_joined", Args: []any{m.Name, m.Organisation}})
 		} else {
-			acts = append(acts, Activity{When: m.CreatedAt, Key: "activity.member_joined_anon", Args: []any{m.Country}})
+			acts = append(acts, Activity{When: m.CreatedAt, Key: "activity.member_joined_anon", Args: []any{p.Country(m.Country)}})
 		}
 	}
 	sort.SliceStable(acts, func(i, j int) bool { return acts[i].When.After(acts[j].When) })
 	if len(acts) > 10 {
 		acts = acts[:10]
 	}
-	p := s.newPage(c, "", "home", homeData{Activity: acts, Groups: visible})
+	p.Data = homeData{Activity: acts, Groups: visible}
 	return s.render(c, fiber.StatusOK, "home", p)
 }

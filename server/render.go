@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
@@ -78,6 +80,18 @@ func (p *Page) T(key string, args ...any) string {
 		}
 	}
 	return p.catalog.T(p.Lang, key, args...)
+}
+
+// Country names an ISO 3166 country code in the page's language.
+func (p *Page) Country(code string) string {
+	r, err := language.ParseRegion(code)
+	if err != nil {
+		return code
+	}
+	if n := display.Regions(language.Make(p.Lang)).Name(r); n != "" {
+		return n
+	}
+	return code
 }
 
 // Date formats a time as an unambiguous calendar date.
