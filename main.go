@@ -121,7 +121,7 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 	}
 
 	ctx := context.Background()
-	st, err := openStore(ctx, cfg, logger)
+	st, err := openStore(ctx, cfg, true, logger)
 	if err != nil {
 		ln.Close()
 		return err
@@ -131,16 +131,16 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 		defer cancel()
 		_ = st.Close(cctx)
 	}()
-	if mode == config.ModeDemo {
-		if err := demo.Seed(ctx, auth.NewStore(st.DB)); err != nil {
-			ln.Close()
-			return err
-		}
-	}
 	srv, err := server.New(ctx, server.Deps{Config: cfg, Store: st, Logger: logger, Version: version})
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if mode == config.ModeDemo { // after server.New, which creates the indexes
+		if err := demo.Seed(ctx, auth.NewStore(st.DB)); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 
 	sigCtx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -149,7 +149,7 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 	go func() { errc <- srv.Listen(ln) }()
 	logger.Info("portal ready", "url", cfg.BaseURL, "mode", string(mode), "embedded_db", st.Embedded)
 	if mode == config.ModeDemo {
-		fmt.Fprintf(os.Stderr, "Portal demo ready at %s (press Ctrl+C to stop)\n", cfg.BaseURL)
+		fmt.Fprintf(stdout, "Portal demo ready at %s (press Ctrl+C to stop)\n", cfg.BaseURL)
 	}
 	select {
 	case err := <-errc:
@@ -166,10 +166,12 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// openStore opens the configured database; the embedded one logs only errors.
-func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*store.Store, error) {
+// openStore opens the configured database; the embedded one logs only
+// errors. A server owns the embedded database; tools borrow it.
+func openStore(ctx context.Context, cfg *config.Config, server bool, logger *slog.Logger) (*store.Store, error) {
+	_ = logger
 	dbLog := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})).With("component", "embedded-db")
-	st, err := store.Open(ctx, store.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Logger: dbLog})
+	st, err := store.Open(ctx, store.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Owner: server, Logger: dbLog})
 	if err != nil {
 		if cfg.MongoURI != "" {
 			return nil, fmt.Errorf("MONGODB_URI: %v", err)
@@ -232,7 +234,7 @@ func userCmd(args []string, stdout io.Writer, env config.Env) error {
 		return err
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, cfg, newLogger("error", io.Discard))
+	st, err := openStore(ctx, cfg, false, newLogger("error", io.Discard))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -132,7 +133,7 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 			return nil, fmt.Errorf("auth: update member: %w", err)
 		}
 		return s.Member(ctx, existing.ID)
-	case err != ErrNotFound:
+	case !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
 	if m.ID == "" {

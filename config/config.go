@@ -87,10 +87,7 @@ func Load(mode Mode, env Env) (*Config, error) {
 		return nil, err
 	}
 	if key != "" {
-		c.SessionKey, err = decodeKey(key)
-		if err != nil {
-			return nil, fmt.Errorf("PORTAL_SESSION_KEY: %v", err)
-		}
+		c.SessionKey = decodeKey(key)
 	}
 	for _, d := range []struct {
 		name string
@@ -114,7 +111,11 @@ func Load(mode Mode, env Env) (*Config, error) {
 	}
 	if v := get("PORTAL_TRUSTED_PROXIES"); v != "" {
 		for _, p := range strings.Split(v, ",") {
-			c.TrustedProxies = append(c.TrustedProxies, strings.TrimSpace(p))
+			p = strings.TrimSpace(p)
+			if ip := net.ParseIP(p); ip != nil {
+				p = ip.String() // canonical form, as the server compares it
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
 	}
 	return c, c.Validate()
@@ -122,12 +123,18 @@ func Load(mode Mode, env Env) (*Config, error) {
 
 // Validate checks the whole configuration and names the first bad variable.
 func (c *Config) Validate() error {
+	if c.Mode == ModeCLI {
+		return c.validateDatabase()
+	}
 	host, port, err := net.SplitHostPort(c.Addr)
 	if err != nil {
 		return fmt.Errorf("PORTAL_ADDR: %q is not host:port (for example :8080 or 127.0.0.1:8080)", c.Addr)
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return fmt.Errorf("PORTAL_ADDR: %q has no valid port", c.Addr)
+	}
+	if c.Mode == ModeDemo && c.MongoURI != "" {
+		return fmt.Errorf("MONGODB_URI: the demo seeds fictional members, including an administrator, so it only runs on its own embedded database; unset MONGODB_URI")
 	}
 	if c.Mode == ModeDemo && !isLoopback(host) {
 		return fmt.Errorf("PORTAL_ADDR: the demo only listens on loopback (127.0.0.1, ::1 or localhost), not %q", host)
@@ -153,11 +160,8 @@ func (c *Config) Validate() error {
 	if len(c.SessionKey) > 0 && len(c.SessionKey) < 32 {
 		return fmt.Errorf("PORTAL_SESSION_KEY: too short (%d bytes); use at least 32 random bytes", len(c.SessionKey))
 	}
-	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
-		return fmt.Errorf("MONGODB_URI: must start with mongodb:// or mongodb+srv://")
-	}
-	if c.MongoURI == "" && c.DataDir == "" {
-		return fmt.Errorf("PORTAL_DATA_DIR: empty; set a directory for the embedded database or set MONGODB_URI")
+	if err := c.validateDatabase(); err != nil {
+		return err
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -173,6 +177,13 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("PORTAL_TRUSTED_PROXIES: %q is not an IP address or CIDR range", p)
 			}
 		}
+	}
+	return nil
+}
+
+func (c *Config) validateDatabase() error {
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		return fmt.Errorf("MONGODB_URI: must start with mongodb:// or mongodb+srv://")
 	}
 	return nil
 }
@@ -197,19 +208,15 @@ func secret(env Env, name string) (string, error) {
 	return strings.TrimSpace(v), nil
 }
 
-// decodeKey accepts hex or base64 (the usual outputs of key generators);
-// anything else is taken as raw bytes.
-func decodeKey(s string) ([]byte, error) {
-	if b, err := hex.DecodeString(s); err == nil {
-		return b, nil
+// decodeKey accepts hex or base64 (the usual outputs of key generators) when
+// they decode to a full-length key; anything else is taken as raw bytes.
+func decodeKey(s string) []byte {
+	for _, dec := range []func(string) ([]byte, error){hex.DecodeString, base64.StdEncoding.DecodeString, base64.RawURLEncoding.DecodeString} {
+		if b, err := dec(s); err == nil && len(b) >= 32 {
+			return b
+		}
 	}
-	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
-		return b, nil
-	}
-	if b, err := base64.RawURLEncoding.DecodeString(s); err == nil {
-		return b, nil
-	}
-	return []byte(s), nil
+	return []byte(s)
 }
 
 func isLoopback(host string) bool {

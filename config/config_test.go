@@ -53,6 +53,9 @@ func TestLoadValidation(t *testing.T) {
 		{"demo refuses public address", ModeDemo, map[string]string{"PORTAL_ADDR": "0.0.0.0:8080"}, "PORTAL_ADDR: the demo only listens on loopback"},
 		{"demo refuses empty host", ModeDemo, map[string]string{"PORTAL_ADDR": "[::]:8080"}, "PORTAL_ADDR: the demo only listens on loopback"},
 		{"cli needs only the database", ModeCLI, map[string]string{}, ""},
+		{"cli ignores server settings", ModeCLI, map[string]string{"PORTAL_ADDR": "nonsense"}, ""},
+		{"demo refuses an external database", ModeDemo, map[string]string{"MONGODB_URI": "mongodb://db:27017"}, "MONGODB_URI: the demo"},
+		{"short key in base64 is not decoded", ModeServe, base(map[string]string{"PORTAL_SESSION_KEY": "abc"}), "too short (3 bytes)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"errors"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/auth"
@@ -12,7 +14,8 @@ import (
 func (s *Server) signinDemo(c *fiber.Ctx) error {
 	persona := c.FormValue("persona")
 	m, err := s.auth.MemberByIdentity(c.UserContext(), auth.DemoProvider, persona)
-	if err == auth.ErrNotFound || persona == "" {
+	if errors.Is(err, auth.ErrNotFound) || (err == nil && m.Persona == "") {
+		// Only the personas offered on the page; other demo members are not logins.
 		return fault.New(fault.Invalid, "error.persona").OnField("persona")
 	}
 	if err != nil {

@@ -30,6 +30,7 @@ type opts struct {
 	baseURL   string
 	rateLimit int
 	bodyMax   int
+	proxies   []string
 	store     *store.Store
 }
 
@@ -59,7 +60,7 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 	}
 	cfg := &config.Config{
 		Mode: o.mode, Addr: "127.0.0.1:8080", BaseURL: o.baseURL, SessionKey: testKey,
-		SessionTTL: 3600e9, BodyMaxBytes: o.bodyMax, UploadMaxBytes: 100 << 20, RateLimit: o.rateLimit, LogLevel: "debug",
+		SessionTTL: 3600e9, BodyMaxBytes: o.bodyMax, UploadMaxBytes: 100 << 20, RateLimit: o.rateLimit, LogLevel: "debug", TrustedProxies: o.proxies,
 	}
 	logs := &strings.Builder{}
 	s, err := New(ctx, Deps{Config: cfg, Store: st, Logger: slog.New(slog.NewJSONHandler(&syncWriter{b: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})), Version: "test"})

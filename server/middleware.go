@@ -3,6 +3,8 @@ package server
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -87,7 +89,7 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	s.metrics.observe(c.Method(), route, status, elapsed)
 	attrs := []any{
 		"request_id", requestID(c), "method", c.Method(), "path", c.Path(), "route", route,
-		"status", status, "duration_ms", float64(elapsed.Microseconds()) / 1000, "ip", c.IP(),
+		"status", status, "duration_ms", float64(elapsed.Microseconds()) / 1000, "ip", s.clientIP(c),
 		"bytes", len(c.Response().Body()),
 	}
 	if m := currentMember(c); m != nil {
@@ -97,14 +99,43 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	return nil
 }
 
-// rateLimit counts requests per client address and minute. c.IP() honours
-// X-Forwarded-For only from trusted proxies, so rotating that header from
-// outside does not reset the count.
+// clientIP is the address of the client: the peer address, unless the peer
+// is a trusted proxy; then the rightmost X-Forwarded-For entry that is not a
+// trusted proxy. Entries left of it were written by the client and prove
+// nothing, so rotating them does not change the result.
+func (s *Server) clientIP(c *fiber.Ctx) string {
+	peer := c.Context().RemoteIP()
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip := net.ParseIP(strings.TrimSpace(hops[i]))
+		if ip == nil {
+			break
+		}
+		if !s.trusted(ip) {
+			return ip.String()
+		}
+	}
+	return peer.String()
+}
+
+func (s *Server) trusted(ip net.IP) bool {
+	for _, n := range s.proxies {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// rateLimit counts requests per client address (see clientIP) and minute.
 func (s *Server) rateLimit() fiber.Handler {
 	return limiter.New(limiter.Config{
 		Max:          s.cfg.RateLimit,
 		Expiration:   time.Minute,
-		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
+		KeyGenerator: s.clientIP,
 		LimitReached: func(c *fiber.Ctx) error {
 			return fault.New(fault.RateLimited, "error.429")
 		},
@@ -123,7 +154,7 @@ func (s *Server) session(c *fiber.Ctx) error {
 		}
 		m, err := s.auth.MemberByToken(c.UserContext(), strings.TrimSpace(tok))
 		if err != nil {
-			if err == auth.ErrNotFound {
+			if errors.Is(err, auth.ErrNotFound) {
 				return fault.New(fault.Unauthenticated, "error.401")
 			}
 			return err
@@ -148,7 +179,7 @@ func (s *Server) session(c *fiber.Ctx) error {
 			} else {
 				c.Locals(localMember, m)
 			}
-		case err == auth.ErrNotFound:
+		case errors.Is(err, auth.ErrNotFound):
 		default:
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -42,6 +43,8 @@ type Server struct {
 	metrics  *metrics
 	registry *prometheus.Registry
 
+	proxies []*net.IPNet // trusted reverse proxies
+
 	sweepStop chan struct{}
 	sweepDone chan struct{}
 }
@@ -60,7 +63,21 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		return nil, fmt.Errorf("server: no session key")
 	}
 	if s.cfg.BaseURL == "" {
-		s.cfg.BaseURL = "http://" + s.cfg.Addr
+		return nil, fmt.Errorf("server: no base URL")
+	}
+	for _, p := range s.cfg.TrustedProxies {
+		if !strings.Contains(p, "/") {
+			if strings.Contains(p, ":") {
+				p += "/128"
+			} else {
+				p += "/32"
+			}
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			return nil, fmt.Errorf("PORTAL_TRUSTED_PROXIES: %q: %v", p, err)
+		}
+		s.proxies = append(s.proxies, n)
 	}
 	var err error
 	if err = d.Store.EnsureIndexes(ctx, auth.Indexes()); err != nil {
@@ -89,21 +106,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		DisableStartupMessage: true,
-		// X-Forwarded-For is believed only from configured proxies.
-		EnableTrustedProxyCheck: true,
-		TrustedProxies:          s.cfg.TrustedProxies,
-		ProxyHeader:             proxyHeader(s.cfg.TrustedProxies),
-		AppName:                 "portal",
+		// c.IP() stays the peer address; clientIP() reads X-Forwarded-For
+		// from trusted proxies only.
+		AppName: "portal",
 	})
 	s.routes()
 	return s, nil
-}
-
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
 }
 
 // App exposes the Fiber app, for tests (app.Test) and for Listen.

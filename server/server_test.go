@@ -359,6 +359,16 @@ func TestSignInAndOut(t *testing.T) {
 	}
 }
 
+func TestDemoSignInOnlyPersonas(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	c := newClient(t, s)
+	c.get("/signin")
+	res, body := c.post("/auth/demo", url.Values{"persona": {"claire"}}) // a seeded moderator, not a persona
+	if res.StatusCode != 400 || !strings.Contains(body, "Choose one of the demo personas") {
+		t.Fatalf("non-persona sign-in: %d %.300s", res.StatusCode, body)
+	}
+}
+
 func TestDemoSignInAbsentInServeMode(t *testing.T) {
 	s, _ := newTestServer(t, opts{mode: config.ModeServe})
 	for _, r := range s.Routes() {
@@ -482,6 +492,29 @@ func TestRateLimit(t *testing.T) {
 	}
 	if res, _ := c.get("/healthz"); res.StatusCode != 200 {
 		t.Fatal("health checks must not be rate limited")
+	}
+}
+
+// Behind a trusted proxy, the client is the rightmost address the proxy did
+// not write itself; what the client put in X-Forwarded-For is ignored.
+func TestRateLimitBehindProxy(t *testing.T) {
+	// app.Test connections come from 0.0.0.0: make that the proxy.
+	s, _ := newTestServer(t, opts{rateLimit: 3, proxies: []string{"0.0.0.0"}})
+	c := newClient(t, s)
+	c.header.Set("Accept", "application/json")
+	for i := 0; i < 3; i++ {
+		c.header.Set("X-Forwarded-For", "10.9.9."+itoa(i)+", 198.51.100.20")
+		if res, _ := c.get("/"); res.StatusCode != 200 {
+			t.Fatalf("request %d: %d", i, res.StatusCode)
+		}
+	}
+	c.header.Set("X-Forwarded-For", "10.9.9.99, 198.51.100.20")
+	if res, _ := c.get("/"); res.StatusCode != 429 {
+		t.Fatalf("spoofed left-hand entries reset the limit: %d", res.StatusCode)
+	}
+	c.header.Set("X-Forwarded-For", "198.51.100.21") // another real client
+	if res, _ := c.get("/"); res.StatusCode != 200 {
+		t.Fatalf("another client limited: %d", res.StatusCode)
 	}
 }
 

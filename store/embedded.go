@@ -28,17 +28,26 @@ const (
 	maxSocketPath = 100
 )
 
+// Who holds the data directory, written on the second line of db.uri.
+const (
+	holderServer = "server"
+	holderTool   = "tool"
+)
+
 type embedded struct {
-	uri    string
-	lock   *os.File
-	cancel context.CancelFunc
-	done   chan struct{}
-	dir    string
+	uri     string
+	lock    *os.File
+	cancel  context.CancelFunc
+	done    chan struct{}
+	dir     string
+	sockDir string // a private short directory for the socket, when the data path is too long
 }
 
 // startEmbedded either starts FerretDB on dataDir (when no other process
-// holds the directory) or returns the URI of the process that does.
-func startEmbedded(ctx context.Context, dataDir string, logger *slog.Logger) (*embedded, error) {
+// holds the directory) or connects to the process that does. A server
+// (owner) never borrows another process's database: it waits for a tool
+// such as `portal user add` to finish, and refuses to share with a server.
+func startEmbedded(ctx context.Context, dataDir string, owner bool, logger *slog.Logger) (*embedded, error) {
 	if dataDir == "" {
 		return nil, errors.New("store: no data directory for the embedded database")
 	}
@@ -53,82 +62,86 @@ func startEmbedded(ctx context.Context, dataDir string, logger *slog.Logger) (*e
 	if err != nil {
 		return nil, fmt.Errorf("store: lock file: %w", err)
 	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		lock.Close()
-		// Another process owns the directory: use its database.
-		return sharedEmbedded(abs)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
+			break
+		}
+		uri, holder, err := readURIFile(abs)
+		switch {
+		case err == nil && !owner:
+			lock.Close()
+			return &embedded{uri: uri}, nil
+		case err == nil && holder == holderServer:
+			lock.Close()
+			return nil, fmt.Errorf("store: another portal server is already running on %s", abs)
+		case time.Now().After(deadline):
+			lock.Close()
+			return nil, fmt.Errorf("store: data directory %s is held by another process that did not release it", abs)
+		}
+		// The holder is a short-lived tool, or is still starting up: wait.
+		select {
+		case <-ctx.Done():
+			lock.Close()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	listener := ferretdb.ListenerConfig{}
+	e := &embedded{lock: lock, dir: abs}
 	sock := filepath.Join(abs, socketFile)
 	_ = os.Remove(sock) // left by a process that was killed
-	if len(sock) <= maxSocketPath {
-		listener.Unix = sock
-	} else {
-		listener.TCP = "127.0.0.1:0"
+	if len(sock) > maxSocketPath {
+		// Keep the socket private rather than fall back to an open TCP port.
+		if e.sockDir, err = os.MkdirTemp("", "portal-db"); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("store: socket directory: %w", err)
+		}
+		sock = filepath.Join(e.sockDir, socketFile)
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  listener,
+		Listener:  ferretdb.ListenerConfig{Unix: sock},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: (&url.URL{Scheme: "file", Path: filepath.Join(abs, sqliteDir) + "/"}).String(),
 	})
 	if err != nil {
-		lock.Close()
+		e.release()
 		return nil, fmt.Errorf("store: embedded database: %w", err)
 	}
+	if err := os.Chmod(sock, 0o600); err != nil {
+		logger.Warn("cannot restrict the database socket", "err", err)
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	e.cancel, e.done = cancel, make(chan struct{})
 	go func() {
-		defer close(done)
+		defer close(e.done)
 		_ = f.Run(runCtx)
 	}()
-	var uri string
-	if listener.Unix != "" {
-		uri = "mongodb://" + url.PathEscape(sock) + "/"
-		if err := waitForSocket(ctx, sock); err != nil {
-			cancel()
-			<-done
-			lock.Close()
-			return nil, err
-		}
-	} else {
-		uri = f.MongoDBURI()
+	e.uri = "mongodb://" + url.PathEscape(sock) + "/"
+	holder := holderTool
+	if owner {
+		holder = holderServer
 	}
-	if err := os.WriteFile(filepath.Join(abs, uriFile), []byte(uri+"\n"), 0o600); err != nil {
-		cancel()
-		<-done
-		lock.Close()
+	if err := os.WriteFile(filepath.Join(abs, uriFile), []byte(e.uri+"\n"+holder+"\n"), 0o600); err != nil {
+		e.stop()
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return &embedded{uri: uri, lock: lock, cancel: cancel, done: done, dir: abs}, nil
+	return e, nil
 }
 
-func waitForSocket(ctx context.Context, path string) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return errors.New("store: embedded database did not start")
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
-
-func sharedEmbedded(dir string) (*embedded, error) {
+func readURIFile(dir string) (uri, holder string, err error) {
 	b, err := os.ReadFile(filepath.Join(dir, uriFile))
 	if err != nil {
-		return nil, fmt.Errorf("store: data directory %s is in use by another process but its database address is unknown: %w", dir, err)
+		return "", "", err
 	}
-	return &embedded{uri: strings.TrimSpace(string(b))}, nil
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "mongodb://") {
+		return "", "", errors.New("store: incomplete db.uri")
+	}
+	return lines[0], lines[1], nil
 }
 
 func (e *embedded) stop() {
@@ -138,5 +151,12 @@ func (e *embedded) stop() {
 	e.cancel()
 	<-e.done
 	_ = os.Remove(filepath.Join(e.dir, uriFile))
+	e.release()
+}
+
+func (e *embedded) release() {
+	if e.sockDir != "" {
+		_ = os.RemoveAll(e.sockDir)
+	}
 	_ = e.lock.Close()
 }

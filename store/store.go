@@ -18,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
 	"go.mongodb.org/mongo-driver/mongo/writeconcern"
+	"go.mongodb.org/mongo-driver/x/mongo/driver/connstring"
 	"go.mongodb.org/mongo-driver/x/mongo/driver/topology"
 )
 
@@ -37,6 +38,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Timeout bounds each database operation (client-side operation timeout).
 	Timeout time.Duration
+	// Owner marks a long-running server: it must run the embedded database
+	// itself, waiting for short-lived tools to release the directory.
+	// Tools (Owner false) use the database of whichever process holds it.
+	Owner bool
 }
 
 // Store is an open database connection. Close releases it and, in embedded
@@ -56,14 +61,14 @@ type Store struct {
 // Open connects to the configured database and checks that it answers.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Database == "" {
-		opts.Database = "portal"
+		opts.Database = databaseFromURI(opts.URI)
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = 10 * time.Second
 	}
 	s := &Store{URI: opts.URI}
 	if opts.URI == "" {
-		e, err := startEmbedded(ctx, opts.DataDir, opts.Logger)
+		e, err := startEmbedded(ctx, opts.DataDir, opts.Owner, opts.Logger)
 		if err != nil {
 			return nil, err
 		}
@@ -117,6 +122,16 @@ func Connect(ctx context.Context, uri string, timeout time.Duration) (*mongo.Cli
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// databaseFromURI honours a database named in the URI path, else "portal".
+func databaseFromURI(uri string) string {
+	if uri != "" {
+		if cs, err := connstring.Parse(uri); err == nil && cs.Database != "" {
+			return cs.Database
+		}
+	}
+	return "portal"
+}
 
 // socketPath returns the unix socket path named by a mongodb:// URI whose
 // host is a percent-encoded absolute path, or "".

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 )
@@ -29,7 +31,7 @@ func TestEmbeddedSharedBetweenOpeners(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close(ctx)
-	if !strings.Contains(a.URI, "db.sock") {
+	if !strings.Contains(a.URI, "db.sock") || strings.Contains(a.URI, "127.0.0.1") {
 		t.Fatalf("embedded database should listen on a unix socket, got %s", a.URI)
 	}
 	b, err := Open(ctx, Options{DataDir: dir})
@@ -128,5 +130,64 @@ func TestSocketPath(t *testing.T) {
 		if got := socketPath(in); got != want {
 			t.Errorf("socketPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A server never borrows a database from another server on the same
+// directory, and waits for a short-lived tool to finish instead of sharing.
+func TestOwnerSemantics(t *testing.T) {
+	ctx := context.Background()
+	dir := shortDir(t, "po")
+	srv, err := Open(ctx, Options{DataDir: dir, Owner: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, Options{DataDir: dir, Owner: true}); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Fatalf("second server on one directory: %v", err)
+	}
+	srv.Close(ctx)
+
+	tool, err := Open(ctx, Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		s, err := Open(ctx, Options{DataDir: dir, Owner: true})
+		if err == nil {
+			defer s.Close(ctx)
+			if s.embedded.cancel == nil {
+				err = errors.New("server borrowed the tool's database")
+			}
+		}
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	tool.Close(ctx) // the waiting server takes over
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A data directory too long for a socket path still gets a private socket,
+// never an open TCP port.
+func TestLongDataDirUsesPrivateSocket(t *testing.T) {
+	ctx := context.Background()
+	dir := shortDir(t, "pl")
+	long := dir + "/" + strings.Repeat("d", 120)
+	s, err := Open(ctx, Options{DataDir: long})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if socketPath(s.URI) == "" {
+		t.Fatalf("not a socket URI: %s", s.URI)
+	}
+	sockDir := s.embedded.sockDir
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Close(ctx)
+	if _, err := os.Stat(sockDir); !os.IsNotExist(err) {
+		t.Fatal("private socket directory left behind")
 	}
 }
