@@ -24,6 +24,7 @@ func (s *Server) signinDemo(c *fiber.Ctx) error {
 	if err := s.startSession(c, m); err != nil {
 		return err
 	}
+	s.audit(c, auth.AuditSignIn, m.ID, map[string]string{"provider": auth.DemoProvider})
 	return s.redirectWithFlash(c, localPath(c.FormValue("next")), "flash.signedin")
 }
 

@@ -1,6 +1,10 @@
 package server
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/auth"
+)
 
 // logout deletes the server-side session, expires the cookie and asks the
 // browser to drop what it stored for the portal.
@@ -9,6 +13,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 		if err := s.auth.DeleteSession(c.UserContext(), sid); err != nil {
 			return err
 		}
+		s.audit(c, auth.AuditSignOut, currentMember(c).ID, nil)
 	}
 	s.setSessionCookie(c, "", -1)
 	c.Set("Clear-Site-Data", `"cookies", "storage"`)
