@@ -8,5 +8,9 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' 
 if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
+# The browser tests (e2e/) inject axe-core from node_modules.
+if [ -f package.json ] && [ ! -d node_modules/axe-core ]; then
+  npm ci --no-audit --no-fund
+fi
 go vet ./...
 go test -race -count=1 -timeout 20m "$@" ./...

@@ -1,0 +1,236 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// languages are the portal's interface languages; every page is checked in
+// each, since translations change lengths, wrapping and the lang attribute.
+var languages = []string{"en", "fr", "nl", "de"}
+
+// axeRun runs axe-core on the whole document for WCAG 2.0, 2.1 and 2.2 A/AA
+// (target-size is a WCAG 2.2 AA rule that axe does not run by default) and
+// returns only what a report needs.
+const axeRun = `(async () => {
+  const r = await axe.run(document, {
+    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']},
+    rules: {'target-size': {enabled: true}},
+    resultTypes: ['violations'],
+  });
+  return r.violations.map(v => ({
+    id: v.id, impact: v.impact || '', help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.map(String).join(' '), summary: n.failureSummary || ''})),
+  }));
+})()`
+
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target  string `json:"target"`
+		Summary string `json:"summary"`
+	} `json:"nodes"`
+}
+
+// focusOrder lists the keyboard-focusable elements in tab order (positive
+// tabindex first, then document order), as "tag.class href" descriptions.
+const focusOrder = `(() => {
+  const sel = 'a[href], area[href], button, input, select, textarea, iframe, summary, [tabindex], [contenteditable=""], [contenteditable="true"]';
+  const els = [...document.querySelectorAll(sel)].filter(e =>
+    !e.disabled && e.tabIndex >= 0 && e.type !== 'hidden' && e.getClientRects().length > 0);
+  const positive = els.filter(e => e.tabIndex > 0).sort((a, b) => a.tabIndex - b.tabIndex);
+  const rest = els.filter(e => e.tabIndex === 0);
+  return [...positive, ...rest].slice(0, 3).map(e =>
+    e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(/\s+/).join('.') : '') + ' ' + (e.getAttribute('href') || ''));
+})()`
+
+// a11yPage is one page to check.
+type a11yPage struct {
+	name   string
+	path   string // opened with ?lang=xx added
+	status int64
+	// reach, when set, replaces opening path: it brings the tab to the page
+	// in language lang and returns the status.
+	reach func(tb *tab, lang string) int64
+	buyer bool // signed in as the buyer persona
+}
+
+var a11yPages = []a11yPage{
+	{name: "home", path: "/", status: 200},
+	{name: "library", path: "/library", status: 200},
+	{name: "discussions", path: "/discussions", status: 200},
+	{name: "workshops", path: "/workshops", status: 200},
+	{name: "signin", path: "/signin", status: 200},
+	{name: "signed-out", path: "/?flash=signedout", status: 200},
+	{name: "not-found", path: "/no-such-page", status: 404},
+	// The language error has no GET route: a browser reaches it by sending
+	// the language form with a value that is not in the list.
+	{name: "language-error", status: 400, reach: sendBadLanguage},
+	{name: "home-member", path: "/", status: 200, buyer: true},
+	{name: "members", path: "/members", status: 200, buyer: true},
+	{name: "profile", path: "/profile", status: 200, buyer: true},
+}
+
+// TestAccessibility checks every page in every language with axe-core, and
+// checks what axe cannot: the lang attribute, a working skip link as the
+// first stop of the keyboard, and no horizontal scrolling at 320 CSS pixels
+// (WCAG 1.4.10 reflow).
+func TestAccessibility(t *testing.T) {
+	axeSource := loadAxe(t)
+	p := startPortal(t)
+	anon := newBrowser(t, p)
+	anon.name = "visitor"
+	buyer := anon.isolated("buyer")
+	buyer.signIn("buyer")
+	if problems := buyer.takeProblems(); len(problems) > 0 {
+		t.Errorf("signing in reported problems:\n%s", strings.Join(problems, "\n"))
+	}
+
+	// axe must see a planted violation, or silence would prove nothing.
+	t.Run("axe-finds-planted-violation", func(t *testing.T) {
+		tb := anon.in(t)
+		tb.open("/")
+		tb.run(chromedp.Evaluate[chromedp.Void](axeSource))
+		tb.run(chromedp.Evaluate[chromedp.Void](`document.querySelector("main").append(Object.assign(document.createElement("img"), {src: "data:image/gif;base64,R0lGODlhAQABAAAAACw="}))`))
+		found := false
+		for _, v := range evalJS[[]axeViolation](tb, axeRun, chromedp.EvalAwaitPromise) {
+			found = found || v.ID == "image-alt"
+		}
+		if !found {
+			t.Fatal("axe did not report an image without alt text")
+		}
+		tb.takeProblems()
+	})
+
+	for _, lang := range languages {
+		for _, pg := range a11yPages {
+			t.Run(lang+"/"+pg.name, func(t *testing.T) {
+				tb := anon.in(t)
+				if pg.buyer {
+					tb = buyer.in(t)
+				}
+				checkPage(t, tb, pg, lang, axeSource)
+			})
+		}
+	}
+}
+
+func checkPage(t *testing.T, tb *tab, pg a11yPage, lang, axeSource string) {
+	var status int64
+	if pg.reach != nil {
+		status = pg.reach(tb, lang)
+	} else {
+		status = tb.open(withLang(pg.path, lang))
+	}
+	page := tb.where()
+	if status != pg.status {
+		t.Errorf("%s answered %d, want %d", page, status, pg.status)
+	}
+
+	if got := evalJS[string](tb, `document.documentElement.lang`); got != lang {
+		t.Errorf("%s: <html lang=%q>, want %q", page, got, lang)
+	}
+
+	// axe-core first, before the keyboard checks move focus around.
+	if !evalJS[bool](tb, `typeof window.axe === "object"`) {
+		tb.run(chromedp.Evaluate[chromedp.Void](axeSource))
+	}
+	for _, v := range evalJS[[]axeViolation](tb, axeRun, chromedp.EvalAwaitPromise) {
+		for _, n := range v.Nodes {
+			t.Errorf("%s: axe %s [%s] at %s: %s\n\t%s", page, v.ID, v.Impact, n.Target, v.Help, strings.ReplaceAll(n.Summary, "\n", "\n\t"))
+		}
+	}
+
+	checkSkipLink(t, tb, page)
+
+	// Reflow: no horizontal scrolling at 320 CSS pixels. The browser's
+	// classic scrollbar takes part of that width, so the page must also fit
+	// the width left beside it (clientWidth), as on a zoomed desktop.
+	tb.run(chromedp.EmulateViewport(320, 800))
+	sw, cw := evalJS[int](tb, `document.documentElement.scrollWidth`), evalJS[int](tb, `document.documentElement.clientWidth`)
+	if sw > 320 || sw > cw {
+		wide := evalJS[[]string](tb, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5).slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).split(/\s+/).join(".") : "") + " (right " + Math.round(e.getBoundingClientRect().right) + ")")`)
+		t.Errorf("%s: at a 320 px viewport the page is %d px wide for %d px of room (horizontal scrolling); overflowing: %s", page, sw, cw, strings.Join(wide, ", "))
+	}
+	tb.run(desktopViewport())
+
+	if problems := tb.takeProblems(); len(problems) > 0 {
+		t.Errorf("%s reported problems:\n%s", page, strings.Join(problems, "\n"))
+	}
+}
+
+// checkSkipLink checks that the skip link is the first thing the keyboard
+// reaches and that following it moves focus to the main content.
+func checkSkipLink(t *testing.T, tb *tab, page string) {
+	t.Helper()
+	order := evalJS[[]string](tb, focusOrder)
+	if len(order) == 0 || order[0] != "a.skip-link #main" {
+		t.Errorf("%s: the first focusable elements are %q, want the skip link to #main first", page, order)
+		return
+	}
+	if !evalJS[bool](tb, `document.getElementById("main") !== null && document.getElementById("main").tagName === "MAIN"`) {
+		t.Errorf("%s: the skip link's target #main is not the <main> element", page)
+	}
+	// With the keyboard: focus starts at the document unless the page moved
+	// it (the flash message takes focus after a redirect).
+	if !evalJS[bool](tb, `document.activeElement === document.body`) {
+		return
+	}
+	tb.run(chromedp.KeyEvent("\t"))
+	if !evalJS[bool](tb, `document.activeElement && document.activeElement.matches("a.skip-link")`) {
+		t.Errorf("%s: the first Tab did not focus the skip link", page)
+		return
+	}
+	// A focused skip link must be on screen.
+	if !evalJS[bool](tb, `(() => { const r = document.activeElement.getBoundingClientRect(); return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.width > 1 && r.height > 1; })()`) {
+		t.Errorf("%s: the focused skip link is not visible", page)
+	}
+	tb.run(chromedp.KeyEvent("\r"))
+	if !evalJS[bool](tb, `location.hash === "#main" && document.activeElement === document.getElementById("main")`) {
+		t.Errorf("%s: following the skip link did not move focus to the main content", page)
+	}
+}
+
+// sendBadLanguage chooses lang with the header's language switcher, then
+// sends the switcher again with a language that is not offered, as a
+// tampered or outdated form would, and returns the status of that answer.
+func sendBadLanguage(tb *tab, lang string) int64 {
+	tb.t.Helper()
+	tb.open("/library")
+	tb.run(chromedp.SetValue(chromedp.CSS("#lang-select"), lang))
+	if st := tb.click(`form.lang-switch button[type="submit"]`); st != 200 {
+		tb.t.Fatalf("choosing %s with the language switcher ended on status %d", lang, st)
+	}
+	if got := tb.location().Path; got != "/library" {
+		tb.t.Errorf("the language switcher led from /library to %s", got)
+	}
+	return tb.follow("send an unknown language", chromedp.Evaluate[chromedp.Void](`(() => {
+  const s = document.querySelector("#lang-select");
+  s.options[s.selectedIndex].value = "xx";
+  s.form.requestSubmit();
+})()`))
+}
+
+func withLang(path, lang string) string {
+	if strings.Contains(path, "?") {
+		return path + "&lang=" + lang
+	}
+	return path + "?lang=" + lang
+}
+
+// loadAxe reads axe-core from the repository's node_modules.
+func loadAxe(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(repoRoot(t), "node_modules", "axe-core", "axe.min.js")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		unavailable(t, "axe-core is not installed (%v): run `npm ci` in the repository root", err)
+	}
+	return string(b)
+}
