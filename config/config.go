@@ -45,6 +45,8 @@ type Config struct {
 	TrustedProxies []string // PORTAL_TRUSTED_PROXIES
 	LogLevel       string   // PORTAL_LOG_LEVEL
 	ShutdownGrace  time.Duration
+	// Providers are the external sign-in providers (providers.go).
+	Providers Providers
 }
 
 // Env looks a variable up; os.LookupEnv in production, a map in tests.
@@ -117,6 +119,9 @@ func Load(mode Mode, env Env) (*Config, error) {
 			}
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
+	}
+	if c.Providers, err = loadProviders(mode, env); err != nil {
+		return nil, err
 	}
 	return c, c.Validate()
 }

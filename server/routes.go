@@ -51,6 +51,8 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/signin", Public, s.showSignin),
 		demo(r(fiber.MethodPost, "/auth/demo", Public, s.signinDemo)),
 		r(fiber.MethodPost, "/auth/logout", Public, s.logout),
+		r(fiber.MethodGet, "/auth/:provider", Public, s.startProviderSignin),
+		r(fiber.MethodGet, "/auth/:provider/callback", Public, s.completeProviderSignin),
 
 		r(fiber.MethodGet, "/api/v1/me", SignedIn, s.showMe),
 	}

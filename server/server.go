@@ -45,6 +45,8 @@ type Server struct {
 
 	proxies []*net.IPNet // trusted reverse proxies
 
+	providers *providerSet // external sign-in providers
+
 	sweepStop chan struct{}
 	sweepDone chan struct{}
 }
@@ -65,6 +67,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if s.cfg.BaseURL == "" {
 		return nil, fmt.Errorf("server: no base URL")
 	}
+	s.providers = newProviderSet(s.cfg)
 	for _, p := range s.cfg.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {
@@ -146,6 +149,7 @@ func (s *Server) startSweeper(every time.Duration) {
 			} else if n > 0 {
 				s.log.Info("expired sessions removed", "count", n)
 			}
+			s.sweepSigninAttempts(ctx)
 			cancel()
 			select {
 			case <-s.sweepStop:
