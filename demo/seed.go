@@ -72,8 +72,19 @@ func Seed(ctx context.Context, a *auth.Store) error {
 		grp := g.Group
 		grp.CreatedAt = now.Add(-time.Duration(200-30*i) * 24 * time.Hour)
 		grp.Coordinators, grp.Members = resolve(ids, g.coordinators), resolve(ids, g.members)
-		if _, err := a.PutGroup(ctx, grp); err != nil {
+		grp.Joined = map[string]time.Time{} // dated joins feed the group's recent activity
+		for k, id := range grp.MemberIDs() {
+			grp.Joined[id] = grp.CreatedAt.Add(time.Duration(k*11) * 24 * time.Hour)
+		}
+		gid, err := a.PutGroup(ctx, grp)
+		if err != nil {
 			return fmt.Errorf("demo: group %s: %w", g.Slug, err)
+		}
+		if g.Slug == "national-buyers" { // a request waits for the coordinator persona, to show the coordinator tools
+			if _, _, err := a.CreateGroupRequest(ctx, gid, ids["jonas"],
+				"I buy ICT for our hospitals and would like to compare framework agreements and supplier answers with you."); err != nil {
+				return fmt.Errorf("demo: join request: %w", err)
+			}
 		}
 	}
 	return nil

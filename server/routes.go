@@ -45,6 +45,20 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/discussions", Public, s.showSection("discussions")),
 		r(fiber.MethodGet, "/workshops", Public, s.showSection("workshops")),
 		r(fiber.MethodGet, "/members", Approved, s.listMembers),
+
+		// Groups: visitors see public groups; object rights (see, join,
+		// manage) are checked in the handlers by the auth policy functions.
+		r(fiber.MethodGet, "/groups", Public, s.listGroups),
+		r(fiber.MethodGet, "/groups/invite/:secret", Approved, s.showGroupInvitation),
+		r(fiber.MethodPost, "/groups/invite/:secret", Approved, s.acceptGroupInvitation),
+		r(fiber.MethodGet, "/groups/:slug", Public, s.showGroup),
+		r(fiber.MethodPost, "/groups/:slug/join", Approved, s.joinGroup),
+		r(fiber.MethodPost, "/groups/:slug/leave", Approved, s.leaveGroup),
+		r(fiber.MethodPost, "/groups/:slug/requests", Approved, s.createGroupRequest),
+		r(fiber.MethodPost, "/groups/:slug/requests/:id", Approved, s.decideGroupRequest),
+		r(fiber.MethodPost, "/groups/:slug/invitations", Approved, s.createGroupInvitation),
+		r(fiber.MethodPost, "/groups/:slug/members/:id/remove", Approved, s.removeGroupMember),
+
 		r(fiber.MethodGet, "/profile", SignedIn, s.showProfile),
 		r(fiber.MethodPost, "/language", Public, s.saveLanguage),
 
