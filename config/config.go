@@ -47,6 +47,8 @@ type Config struct {
 	ShutdownGrace  time.Duration
 	// Providers are the external sign-in providers (providers.go).
 	Providers Providers
+	// SMTP configures outgoing e-mail (smtp.go).
+	SMTP SMTP
 }
 
 // Env looks a variable up; os.LookupEnv in production, a map in tests.
@@ -121,6 +123,9 @@ func Load(mode Mode, env Env) (*Config, error) {
 		}
 	}
 	if c.Providers, err = loadProviders(mode, env); err != nil {
+		return nil, err
+	}
+	if c.SMTP, err = loadSMTP(env); err != nil {
 		return nil, err
 	}
 	return c, c.Validate()
