@@ -33,10 +33,12 @@ import (
 	"github.com/markbates/goth/providers/github"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 	"golang.org/x/oauth2"
 
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/privacy"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -393,3 +395,24 @@ func (p *githubProvider) authURL(_ context.Context, a *signinAttempt, state stri
 
 // errProviderAnswer marks an unusable answer from a provider.
 var errProviderAnswer = errors.New("server: unusable answer from the sign-in provider")
+
+// signinAttemptSource declares the only personal data pending sign-ins hold:
+// the member ID of an account being linked to a second provider.
+func (s *Server) signinAttemptSource() privacy.Source {
+	col := func() *mongo.Collection { return s.store.DB.Collection(colSigninAttempts) }
+	return privacy.Source{
+		Name: "signin_attempts", Collections: []string{colSigninAttempts},
+		Export: func(ctx context.Context, id string) (any, error) {
+			cur, err := col().Find(ctx, bson.M{"member_id": id}, options.Find().SetProjection(bson.M{"provider": 1, "created_at": 1, "expires_at": 1, "_id": 0}))
+			if err != nil {
+				return nil, err
+			}
+			out := []bson.M{}
+			return out, cur.All(ctx, &out)
+		},
+		Erase: func(ctx context.Context, id string) error {
+			_, err := col().DeleteMany(ctx, bson.M{"member_id": id})
+			return err
+		},
+	}
+}

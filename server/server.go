@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,6 +18,8 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/frontend"
+	"github.com/circularfairict/portal/mail"
+	"github.com/circularfairict/portal/privacy"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -26,6 +29,8 @@ type Deps struct {
 	Store   *store.Store
 	Logger  *slog.Logger
 	Version string
+	// Mail overrides the sender built from the SMTP configuration.
+	Mail mail.Sender
 }
 
 // Server is the HTTP side of the portal.
@@ -47,6 +52,11 @@ type Server struct {
 
 	providers *providerSet // external sign-in providers
 
+	conns   *connections // open sockets per member, closed on deactivation
+	mailer  mail.Sender
+	mailWG  sync.WaitGroup // e-mails in flight, awaited at shutdown
+	privacy *privacy.Registry
+
 	sweepStop chan struct{}
 	sweepDone chan struct{}
 }
@@ -60,7 +70,15 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, auth: auth.NewStore(d.Store.DB)}
+	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, auth: auth.NewStore(d.Store.DB),
+		conns: newConnections(), privacy: &privacy.Registry{}}
+	s.mailer = d.Mail
+	if s.mailer == nil {
+		s.mailer = s.newMailer()
+	}
+	// Every feature declares what it stores about a member.
+	s.privacy.Add(s.auth.PrivacySources()...)
+	s.privacy.Add(s.signinAttemptSource())
 	if len(s.cfg.SessionKey) == 0 {
 		return nil, fmt.Errorf("server: no session key")
 	}
@@ -131,6 +149,7 @@ func (s *Server) Listen(ln net.Listener) error {
 func (s *Server) Shutdown(grace time.Duration) error {
 	err := s.app.ShutdownWithTimeout(grace)
 	s.stopSweeper()
+	s.mailWG.Wait()
 	return err
 }
 
