@@ -30,7 +30,7 @@ func (s *Server) createGroupInvitation(c *fiber.Ctx) error {
 		return fault.New(fault.Forbidden, "error.403")
 	}
 	f := newGroupForm()
-	f.Days, f.MaxUses = strings.TrimSpace(c.FormValue("days")), strings.TrimSpace(c.FormValue("max_uses"))
+	f.Days, f.MaxUses = strings.TrimSpace(formValue(c, "days")), strings.TrimSpace(formValue(c, "max_uses"))
 	days, err := strconv.Atoi(f.Days)
 	if err != nil || days < 1 || days > auth.MaxInvitationDays {
 		f.Errors["days"] = s.T(c, "invitation.error.days", auth.MaxInvitationDays)

@@ -22,7 +22,7 @@ func (s *Server) createGroupRequest(c *fiber.Ctx) error {
 		return fault.New(fault.Forbidden, "group.error.cannot_request")
 	}
 	f := newGroupForm()
-	f.Message = c.FormValue("message")
+	f.Message = formValue(c, "message")
 	r, created, err := s.auth.CreateGroupRequest(c.UserContext(), g.ID, m.ID, f.Message)
 	if err != nil {
 		if s.groupFieldError(c, &f, err) {

@@ -21,11 +21,11 @@ func (s *Server) decideGroupRequest(c *fiber.Ctx) error {
 		return fault.New(fault.Forbidden, "error.403")
 	}
 	f := newGroupForm()
-	f.RequestID, f.Reply = c.Params("id"), c.FormValue("reply")
+	f.RequestID, f.Reply = c.Params("id"), formValue(c, "reply")
 	if len(f.RequestID) > 100 {
 		return fault.New(fault.NotFound, "group.error.request_gone")
 	}
-	decision := c.FormValue("decision")
+	decision := formValue(c, "decision")
 	if decision != "approve" && decision != "reject" {
 		f.Errors["decision"] = s.T(c, "group.error.decision")
 		return s.renderGroup(c, g, fiber.StatusBadRequest, f)
