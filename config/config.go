@@ -70,6 +70,8 @@ func Load(mode Mode, env Env) (*Config, error) {
 	}
 	if mode == ModeDemo {
 		c.Addr = "127.0.0.1:8080"
+		// A visitor trying the demo wants the address, not access logs.
+		c.LogLevel = "warn"
 	}
 	get := func(k string) string { v, _ := env(k); return strings.TrimSpace(v) }
 	if v := get("PORTAL_ADDR"); v != "" {
