@@ -44,6 +44,9 @@ type Config struct {
 	// TrustedProxies lists proxy addresses whose X-Forwarded-For is believed.
 	TrustedProxies []string // PORTAL_TRUSTED_PROXIES
 	LogLevel       string   // PORTAL_LOG_LEVEL
+	// NATSURL shares live workshop rooms between servers; empty keeps
+	// them in this process.
+	NATSURL string // PORTAL_NATS_URL
 	ShutdownGrace  time.Duration
 }
 
@@ -80,6 +83,7 @@ func Load(mode Mode, env Env) (*Config, error) {
 		c.DataDir = v
 	}
 	c.MongoURI = get("MONGODB_URI")
+	c.NATSURL = get("PORTAL_NATS_URL")
 	c.LogLevel = strings.ToLower(firstNonEmpty(get("PORTAL_LOG_LEVEL"), c.LogLevel))
 
 	key, err := secret(env, "PORTAL_SESSION_KEY")
@@ -170,6 +174,13 @@ func (c *Config) Validate() error {
 	}
 	if c.UploadMaxBytes < c.BodyMaxBytes {
 		return fmt.Errorf("PORTAL_UPLOAD_MAX_BYTES: must not be smaller than PORTAL_BODY_MAX_BYTES (%d)", c.BodyMaxBytes)
+	}
+	if c.NATSURL != "" {
+		for _, u := range strings.Split(c.NATSURL, ",") {
+			if pu, err := url.Parse(strings.TrimSpace(u)); err != nil || (pu.Scheme != "nats" && pu.Scheme != "tls") || pu.Host == "" {
+				return fmt.Errorf("PORTAL_NATS_URL: %q is not a nats:// or tls:// URL (several may be separated by commas)", c.NATSURL)
+			}
+		}
 	}
 	for _, p := range c.TrustedProxies {
 		if net.ParseIP(p) == nil {

@@ -11,13 +11,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/frontend"
 	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/workshops"
+	"github.com/circularfairict/portal/workshops/live"
 )
 
 // Deps are everything the server needs, passed explicitly.
@@ -30,11 +34,14 @@ type Deps struct {
 
 // Server is the HTTP side of the portal.
 type Server struct {
-	cfg     *config.Config
-	store   *store.Store
-	auth    *auth.Store
-	log     *slog.Logger
-	version string
+	cfg       *config.Config
+	store     *store.Store
+	auth      *auth.Store
+	workshops *workshops.Store
+	live      *live.Engine
+	nats      *nats.Conn
+	log       *slog.Logger
+	version   string
 
 	app      *fiber.App
 	catalog  *frontend.Catalog
@@ -44,6 +51,9 @@ type Server struct {
 	registry *prometheus.Registry
 
 	proxies []*net.IPNet // trusted reverse proxies
+
+	wsConfig websocket.Config // live sockets; Origins set per request
+	sockets  socketSet
 
 	sweepStop chan struct{}
 	sweepDone chan struct{}
@@ -58,7 +68,8 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, auth: auth.NewStore(d.Store.DB)}
+	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, auth: auth.NewStore(d.Store.DB),
+		workshops: workshops.NewStore(d.Store.DB)}
 	if len(s.cfg.SessionKey) == 0 {
 		return nil, fmt.Errorf("server: no session key")
 	}
@@ -80,7 +91,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		s.proxies = append(s.proxies, n)
 	}
 	var err error
-	if err = d.Store.EnsureIndexes(ctx, auth.Indexes()); err != nil {
+	for _, idx := range [][]store.Index{auth.Indexes(), workshops.Indexes(), live.Indexes()} {
+		if err = d.Store.EnsureIndexes(ctx, idx); err != nil {
+			return nil, err
+		}
+	}
+	if err = s.startLive(); err != nil {
 		return nil, err
 	}
 	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
@@ -126,8 +142,14 @@ func (s *Server) Listen(ln net.Listener) error {
 // Shutdown stops accepting connections, waits for requests in flight up to
 // the grace period, and stops background work. The caller closes the store.
 func (s *Server) Shutdown(grace time.Duration) error {
+	// Live sockets are hijacked connections the HTTP server no longer
+	// tracks: close them first (code 1001: reconnect, maybe elsewhere).
+	s.live.Close()
 	err := s.app.ShutdownWithTimeout(grace)
 	s.stopSweeper()
+	if s.nats != nil {
+		s.nats.Close()
+	}
 	return err
 }
 
