@@ -46,8 +46,8 @@ type Config struct {
 	LogLevel       string   // PORTAL_LOG_LEVEL
 	// NATSURL shares live workshop rooms between servers; empty keeps
 	// them in this process.
-	NATSURL string // PORTAL_NATS_URL
-	ShutdownGrace  time.Duration
+	NATSURL       string // PORTAL_NATS_URL
+	ShutdownGrace time.Duration
 }
 
 // Env looks a variable up; os.LookupEnv in production, a map in tests.
