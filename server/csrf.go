@@ -42,7 +42,7 @@ func (s *Server) csrf(c *fiber.Ctx) error {
 	}
 	got := c.Get("X-CSRF-Token")
 	if got == "" {
-		got = c.FormValue("_csrf")
+		got = formValue(c, "_csrf")
 	}
 	want := s.csrfToken(c)
 	if got == "" || want == "" || !hmac.Equal([]byte(got), []byte(want)) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -19,6 +20,8 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/frontend"
+	"github.com/circularfairict/portal/mail"
+	"github.com/circularfairict/portal/privacy"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/workshops"
 	"github.com/circularfairict/portal/workshops/live"
@@ -30,6 +33,8 @@ type Deps struct {
 	Store   *store.Store
 	Logger  *slog.Logger
 	Version string
+	// Mail overrides the sender built from the SMTP configuration.
+	Mail mail.Sender
 }
 
 // Server is the HTTP side of the portal.
@@ -53,7 +58,13 @@ type Server struct {
 	proxies []*net.IPNet // trusted reverse proxies
 
 	wsConfig websocket.Config // live sockets; Origins set per request
-	sockets  socketSet
+
+	providers *providerSet // external sign-in providers
+
+	conns   *connections // open sockets per member, closed on deactivation
+	mailer  mail.Sender
+	mailWG  sync.WaitGroup // e-mails in flight, awaited at shutdown
+	privacy *privacy.Registry
 
 	sweepStop chan struct{}
 	sweepDone chan struct{}
@@ -69,13 +80,23 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		d.Version = "dev"
 	}
 	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, auth: auth.NewStore(d.Store.DB),
-		workshops: workshops.NewStore(d.Store.DB)}
+		conns: newConnections(), privacy: &privacy.Registry{}, workshops: workshops.NewStore(d.Store.DB)}
+	s.mailer = d.Mail
+	if s.mailer == nil {
+		s.mailer = s.newMailer()
+	}
+	// Every feature declares what it stores about a member.
+	s.privacy.Add(s.auth.PrivacySources()...)
+	s.privacy.Add(s.signinAttemptSource())
+	s.privacy.Add(s.workshops.PrivacySources()...)
+	s.privacy.Add(live.NewMongoStore(d.Store.DB).PrivacySources()...)
 	if len(s.cfg.SessionKey) == 0 {
 		return nil, fmt.Errorf("server: no session key")
 	}
 	if s.cfg.BaseURL == "" {
 		return nil, fmt.Errorf("server: no base URL")
 	}
+	s.providers = newProviderSet(s.cfg)
 	for _, p := range s.cfg.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {
@@ -147,6 +168,7 @@ func (s *Server) Shutdown(grace time.Duration) error {
 	s.live.Close()
 	err := s.app.ShutdownWithTimeout(grace)
 	s.stopSweeper()
+	s.mailWG.Wait()
 	if s.nats != nil {
 		s.nats.Close()
 	}
@@ -168,6 +190,7 @@ func (s *Server) startSweeper(every time.Duration) {
 			} else if n > 0 {
 				s.log.Info("expired sessions removed", "count", n)
 			}
+			s.sweepSigninAttempts(ctx)
 			cancel()
 			select {
 			case <-s.sweepStop:

@@ -36,7 +36,7 @@ func (s *Server) groupForWorkshop(c *fiber.Ctx, ref string) (*auth.Group, error)
 	if ref == "" {
 		return nil, nil
 	}
-	g, err := s.auth.GroupByID(c.UserContext(), ref)
+	g, err := s.auth.Group(c.UserContext(), ref)
 	if errors.Is(err, auth.ErrNotFound) {
 		g, err = s.auth.GroupBySlug(c.UserContext(), ref)
 	}
@@ -134,9 +134,11 @@ func (s *Server) cancelRegistrationAPI(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.workshops.Cancel(c.UserContext(), w, currentMember(c).ID); err != nil {
+	promoted, err := s.workshops.Cancel(c.UserContext(), w, currentMember(c).ID)
+	if err != nil {
 		return err
 	}
+	s.notifyPromoted(c, w.Title, w.ID, promoted)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 

@@ -118,7 +118,8 @@ func (s *Server) serveLive(conn *websocket.Conn) {
 		_ = conn.Close()
 		return
 	}
-	remove := s.trackSocket(p.ID, func() { _ = conn.Conn.Close() })
+	// Deactivating or deleting the member closes the socket at once.
+	remove := s.conns.add(p.ID, func() { _ = conn.Conn.Close() })
 	defer remove()
 	_ = s.live.Serve(context.Background(), room, p, conn.Conn, last)
 }
@@ -132,7 +133,7 @@ func (s *Server) workshopFor(c *fiber.Ctx, id string) (*workshops.Workshop, auth
 	}
 	acc := auth.WorkshopAccess{Facilitators: w.Facilitators}
 	if w.GroupID != "" {
-		g, err := s.auth.GroupByID(c.UserContext(), w.GroupID)
+		g, err := s.auth.Group(c.UserContext(), w.GroupID)
 		if err != nil {
 			return nil, acc, err
 		}

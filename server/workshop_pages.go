@@ -164,9 +164,11 @@ func (s *Server) cancelWorkshop(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.workshops.Cancel(c.UserContext(), w, currentMember(c).ID); err != nil {
+	promoted, err := s.workshops.Cancel(c.UserContext(), w, currentMember(c).ID)
+	if err != nil {
 		return err
 	}
+	s.notifyPromoted(c, w.Title, w.ID, promoted)
 	return s.redirectWithFlash(c, "/workshops/"+w.ID, "flash.workshop_cancelled")
 }
 
