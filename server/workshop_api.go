@@ -48,6 +48,9 @@ func (s *Server) groupForWorkshop(c *fiber.Ctx, ref string) (*auth.Group, error)
 
 // createWorkshopAPI is POST /api/v1/workshops.
 func (s *Server) createWorkshopAPI(c *fiber.Ctx) error {
+	if !auth.CanCreateWorkshop(currentMember(c), nil) {
+		return fault.New(fault.Forbidden, "error.403")
+	}
 	var req workshopRequest
 	if err := c.BodyParser(&req); err != nil {
 		return fault.Wrap(fault.Invalid, err, "error.400")

@@ -325,6 +325,9 @@ func (s *Server) renderWorkshopForm(c *fiber.Ctx, status int, form map[string]st
 // saveWorkshop is POST /workshops: Post/Redirect/Get; a failed form comes
 // back with what the member typed and a translated message.
 func (s *Server) saveWorkshop(c *fiber.Ctx) error {
+	if !auth.CanCreateWorkshop(currentMember(c), nil) {
+		return fault.New(fault.Forbidden, "error.403")
+	}
 	form := map[string]string{}
 	for _, k := range []string{"title", "description", "format", "group", "starts_at", "ends_at", "time_zone", "capacity", "languages", "agenda", "video_url", "materials"} {
 		form[k] = c.FormValue(k)

@@ -177,7 +177,7 @@ func TestHandQueue(t *testing.T) {
 		t.Fatalf("queue after clear = %v", got)
 	}
 	j.sendJSON(map[string]any{"type": "hand", "raised": false, "key": "h3"})
-	m = f.expect("hand", func(m map[string]any) bool { return len(m["hands"].([]any)) == 0 })
+	f.expect("hand", func(m map[string]any) bool { return len(m["hands"].([]any)) == 0 })
 }
 
 func TestRightsOnEveryMessage(t *testing.T) {
