@@ -12,8 +12,10 @@ import (
 // inputlessRoutes take nothing from the body, so an injection attempt there
 // is simply ignored; every other state-changing route must refuse it.
 var inputlessRoutes = map[string]string{
-	"POST /auth/logout":    "signs out whatever the body says",
-	"POST /profile/export": "exports the caller's own data",
+	"POST /auth/logout":           "signs out whatever the body says",
+	"POST /profile/export":        "exports the caller's own data",
+	"POST /workshops/feed":        "makes a new calendar feed address for the caller",
+	"POST /workshops/feed/revoke": "revokes the caller's calendar feed address",
 }
 
 // MongoDB operators, keys starting with $ and dotted keys, sent as JSON and
