@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// target is a server under measurement: where its room is and how to
+// authenticate.
+type target struct {
+	name  string
+	url   string                // ws:// URL of the room
+	token func(i int) string    // bearer token of receiver i ("" for none)
+	mem   func() (int64, int64) // RSS and Go heap+stack in use, bytes
+}
+
+// dialer spreads connections over loopback source addresses 127.0.0.1 …
+// 127.0.0.<sources>, each with its own ephemeral ports.
+type dialer struct {
+	sources int
+	next    atomic.Uint64
+}
+
+func (d *dialer) dial(ctx context.Context, rawURL, token string) (*websocket.Conn, error) {
+	src := int(d.next.Add(1) % uint64(max(1, d.sources)))
+	nd := &net.Dialer{Timeout: 30 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+src))}}
+	wd := websocket.Dialer{NetDialContext: nd.DialContext, HandshakeTimeout: 60 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	ws, res, err := wd.DialContext(ctx, rawURL, h)
+	if err != nil {
+		if res != nil {
+			return nil, fmt.Errorf("%v (HTTP %s)", err, res.Status)
+		}
+		return nil, err
+	}
+	return ws, nil
+}
+
+// conn is one client connection and its reader.
+type conn struct {
+	ws    *websocket.Conn
+	rec   *receiver // nil for sender sockets
+	ready chan struct{}
+	ended chan struct{}
+	errs  []string // error frames (sender sockets)
+	mu    sync.Mutex
+}
+
+// frames counts every frame the tool's clients received, to see when the
+// joining flood (welcomes, presence) has settled.
+var frames atomic.Int64
+
+// connect opens n connections with up to 64 handshakes at a time. Each
+// connection reads until it ends; it is ready once it got its first frame
+// (the portal's welcome) or, for servers that greet nobody, at once.
+func connect(ctx context.Context, d *dialer, t target, n int, measured, greets bool) ([]*conn, error) {
+	conns := make([]*conn, n)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	sem := make(chan struct{}, 64)
+	for i := 0; i < n; i++ {
+		if firstErr.Load() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			tok := ""
+			if t.token != nil {
+				tok = t.token(i)
+			}
+			ws, err := d.dial(ctx, t.url, tok)
+			if err != nil {
+				firstErr.CompareAndSwap(nil, fmt.Errorf("connection %d: %w", i, err))
+				return
+			}
+			c := &conn{ws: ws, ready: make(chan struct{}), ended: make(chan struct{})}
+			if measured {
+				c.rec = newReceiver()
+			}
+			if !greets {
+				close(c.ready)
+			}
+			conns[i] = c
+			go c.read(greets)
+			select {
+			case <-c.ready:
+			case <-c.ended:
+				firstErr.CompareAndSwap(nil, fmt.Errorf("connection %d ended before its welcome", i))
+			case <-time.After(60 * time.Second):
+				firstErr.CompareAndSwap(nil, fmt.Errorf("connection %d: no welcome within 60s", i))
+			}
+		}(i)
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		closeAll(conns)
+		return nil, err
+	}
+	return conns, nil
+}
+
+func (c *conn) read(greets bool) {
+	defer close(c.ended)
+	first := greets
+	for {
+		_, b, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		frames.Add(1)
+		if first {
+			first = false
+			close(c.ready)
+		}
+		if c.rec != nil {
+			c.rec.frame(b, now)
+		} else if strings.Contains(string(b), `"type":"error"`) {
+			c.mu.Lock()
+			c.errs = append(c.errs, string(b))
+			c.mu.Unlock()
+		}
+	}
+}
+
+func closeAll(cs []*conn) {
+	for _, c := range cs {
+		if c != nil {
+			_ = c.ws.Close()
+		}
+	}
+	for _, c := range cs {
+		if c != nil {
+			<-c.ended
+		}
+	}
+}
+
+func countEnded(cs []*conn) (n int64) {
+	for _, c := range cs {
+		select {
+		case <-c.ended:
+			n++
+		default:
+		}
+	}
+	return n
+}
+
+// settle waits until no frame arrived for quiet, at most limit.
+func settle(quiet, limit time.Duration) time.Duration {
+	start := time.Now()
+	last, lastAt := frames.Load(), time.Now()
+	for time.Since(start) < limit {
+		time.Sleep(100 * time.Millisecond)
+		if n := frames.Load(); n != last {
+			last, lastAt = n, time.Now()
+		} else if time.Since(lastAt) >= quiet {
+			break
+		}
+	}
+	return time.Since(start)
+}
