@@ -254,9 +254,7 @@ func (r *room) deliver(c *client, b []byte) {
 	if c.closed {
 		return
 	}
-	select {
-	case c.send <- b:
-	default:
+	if !c.push(b) {
 		r.e.dropped.Add(1)
 		r.drop(c, CloseTooSlow, ErrSlow)
 	}
@@ -350,10 +348,7 @@ func (r *room) onJoin(j join) {
 func (r *room) refuse(c *client, code int, why ErrorCode) {
 	c.closed = true
 	c.closeCode, c.closeWhy = code, why
-	select {
-	case c.send <- errorFrame(why, ""):
-	default:
-	}
+	c.push(errorFrame(why, ""))
 	c.shut()
 }
 
