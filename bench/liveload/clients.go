@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,12 @@ var frames atomic.Int64
 // (the portal's welcome) or, for servers that greet nobody, at once.
 func connect(ctx context.Context, d *dialer, t target, n int, measured, greets bool) ([]*conn, error) {
 	conns := make([]*conn, n)
+	hs, wel := make([]time.Duration, n), make([]time.Duration, n)
+	defer func() {
+		if greets && n >= 100 {
+			fmt.Printf("%-6s connecting: handshake %s, welcome after it %s\n", t.name, spread(hs), spread(wel))
+		}
+	}()
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
 	sem := make(chan struct{}, 64)
@@ -82,7 +89,9 @@ func connect(ctx context.Context, d *dialer, t target, n int, measured, greets b
 			if t.token != nil {
 				tok = t.token(i)
 			}
+			t0 := time.Now()
 			ws, err := d.dial(ctx, t.url, tok)
+			hs[i] = time.Since(t0)
 			if err != nil {
 				firstErr.CompareAndSwap(nil, fmt.Errorf("connection %d: %w", i, err))
 				return
@@ -98,6 +107,7 @@ func connect(ctx context.Context, d *dialer, t target, n int, measured, greets b
 			go c.read(greets)
 			select {
 			case <-c.ready:
+				wel[i] = time.Since(t0) - hs[i]
 			case <-c.ended:
 				firstErr.CompareAndSwap(nil, fmt.Errorf("connection %d ended before its welcome", i))
 			case <-time.After(60 * time.Second):
@@ -174,4 +184,21 @@ func settle(quiet, limit time.Duration) time.Duration {
 		}
 	}
 	return time.Since(start)
+}
+
+// spread summarises durations: median of the first tenth, of all, of the
+// last tenth, and the longest.
+func spread(ds []time.Duration) string {
+	med := func(x []time.Duration) time.Duration {
+		y := append([]time.Duration(nil), x...)
+		sort.Slice(y, func(i, j int) bool { return y[i] < y[j] })
+		return y[len(y)/2]
+	}
+	k := max(1, len(ds)/10)
+	all := med(ds)
+	longest := time.Duration(0)
+	for _, d := range ds {
+		longest = max(longest, d)
+	}
+	return fmt.Sprintf("median first 10%% %s, all %s, last 10%% %s, max %s", ms(med(ds[:k])), ms(all), ms(med(ds[len(ds)-k:])), ms(longest))
 }

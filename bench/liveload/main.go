@@ -46,6 +46,7 @@ type options struct {
 	skipFloor    bool
 	skipPortal   bool
 	settleLimit  time.Duration
+	idleWait     time.Duration
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&o.portalBin, "portal-bin", "", "portal binary (default: go build the repository's)")
 	flag.BoolVar(&o.skipFloor, "no-floor", false, "measure the portal only")
 	flag.BoolVar(&o.skipPortal, "no-portal", false, "measure the floor only")
+	flag.DurationVar(&o.idleWait, "idle-wait", 130*time.Second, "with -idle: wait this long after connecting before measuring memory")
 	flag.DurationVar(&o.settleLimit, "settle", 3*time.Minute, "longest wait for the joining flood to settle")
 	flag.Parse()
 	if *serve != "" {
@@ -140,7 +142,7 @@ func run(o options) error {
 			}}
 		r, err := measure(ctx, o, d, t, senders, func(int) string { return ps.facilitator }, true)
 		if err != nil {
-			return fmt.Errorf("portal: %w", err)
+			return fmt.Errorf("portal: %w; the portal's log ends:\n%s", err, tail(tmp+"/portal.log", 3000))
 		}
 		portalRes = r
 	}
@@ -192,7 +194,11 @@ func measure(ctx context.Context, o options, d *dialer, t target, senders int, s
 	waited := settle(2*time.Second, o.settleLimit)
 	fmt.Printf("; joining traffic settled after %s (%d frames)\n", waited.Round(time.Millisecond), frames.Load())
 	if o.idle {
-		time.Sleep(2 * time.Second)
+		// Go collects at least every two minutes and returns freed memory
+		// to the system in the background: wait past that, so the figure
+		// is what the idle connections hold, not the garbage of joining.
+		fmt.Printf("%-6s waiting %s before measuring memory\n", t.name, o.idleWait)
+		time.Sleep(o.idleWait)
 		rss1, go1 := t.mem()
 		n := float64(o.participants)
 		fmt.Printf("%-6s idle: server RSS %.1f → %.1f MiB: %.1f KiB per connection; Go heap+stacks %.1f → %.1f MiB: %.1f KiB per connection; ended early: %d\n",
@@ -268,3 +274,12 @@ func measure(ctx context.Context, o options, d *dialer, t target, senders int, s
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// tail returns the end of a file.
+func tail(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
