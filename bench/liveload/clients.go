@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sort"
@@ -126,11 +127,26 @@ func connect(ctx context.Context, d *dialer, t target, n int, measured, greets b
 func (c *conn) read(greets bool) {
 	defer close(c.ended)
 	first := greets
+	// Chat frames are short; anything longer than buf (welcomes and
+	// presence lists in a large room) is skipped without being kept.
+	buf := make([]byte, 4096)
 	for {
-		_, b, err := c.ws.ReadMessage()
+		_, r, err := c.ws.NextReader()
 		if err != nil {
 			return
 		}
+		n, err := io.ReadFull(r, buf)
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF: // the whole frame
+		case err == nil: // longer than buf
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return
+			}
+			n = 0
+		default:
+			return
+		}
+		b := buf[:n]
 		now := time.Now()
 		frames.Add(1)
 		if first {
