@@ -37,7 +37,11 @@ func (s *Server) startLive() error {
 		bus = live.NewNATSBus(nc, "portal.live")
 	}
 	s.live = live.New(live.Options{Store: live.NewMongoStore(s.store.DB), Bus: bus, Logger: s.log, Info: s.roomInfo})
-	s.wsConfig = websocket.Config{ReadBufferSize: 1024, WriteBufferSize: 1024,
+	// Reads come through fasthttp's own 4 KiB buffer, which a hijacked
+	// connection keeps: the socket's read buffer can be small (a frame
+	// larger than it is read in pieces from that buffer, not from the
+	// network). Write buffers are pooled: an idle socket holds none.
+	s.wsConfig = websocket.Config{ReadBufferSize: 256, WriteBufferSize: 1024,
 		WriteBufferPool: wsBufferPool, HandshakeTimeout: 10 * time.Second, RecoverHandler: s.wsRecover}
 	return nil
 }
