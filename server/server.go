@@ -17,10 +17,12 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
+	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/frontend"
 	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/privacy"
 	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/workshops/live"
 )
 
 // Deps are everything the server needs, passed explicitly.
@@ -31,6 +33,13 @@ type Deps struct {
 	Version string
 	// Mail overrides the sender built from the SMTP configuration.
 	Mail mail.Sender
+	// Bus carries live updates between servers (the workshop rooms' bus:
+	// NATS when configured); nil means in-process only.
+	Bus live.Bus
+	// Cards and Library are the library's seams (see forum.go); nil
+	// until the library is wired in.
+	Cards   ResourceCards
+	Library LibrarySearch
 }
 
 // Server is the HTTP side of the portal.
@@ -57,6 +66,12 @@ type Server struct {
 	mailWG  sync.WaitGroup // e-mails in flight, awaited at shutdown
 	privacy *privacy.Registry
 
+	forum   *forum.Store
+	signer  *forum.Signer // unsubscribe tokens
+	live    *forumLive
+	cards   ResourceCards
+	library LibrarySearch
+
 	sweepStop chan struct{}
 	sweepDone chan struct{}
 }
@@ -79,6 +94,14 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	// Every feature declares what it stores about a member.
 	s.privacy.Add(s.auth.PrivacySources()...)
 	s.privacy.Add(s.signinAttemptSource())
+	s.forum = forum.NewStore(d.Store.DB)
+	s.privacy.Add(s.forum.PrivacySources()...)
+	s.signer = forum.NewSigner(d.Config.SessionKey)
+	s.cards, s.library = d.Cards, d.Library
+	if d.Bus == nil {
+		d.Bus = live.NewLocalBus()
+	}
+	s.live = newForumLive(d.Bus, s.log)
 	if len(s.cfg.SessionKey) == 0 {
 		return nil, fmt.Errorf("server: no session key")
 	}
@@ -105,6 +128,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		return nil, err
 	}
 	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
+		return nil, err
+	}
+	if err = d.Store.EnsureIndexes(ctx, forum.Indexes()); err != nil {
+		return nil, err
+	}
+	if _, err = s.forum.EnsureGeneral(ctx, s.catalog.T("en", "forum.general.name"), s.catalog.T("en", "forum.general.description")); err != nil {
 		return nil, err
 	}
 	if s.assets, err = frontend.LoadAssets(frontend.Static(), "/static"); err != nil {
@@ -140,13 +169,14 @@ func (s *Server) App() *fiber.App { return s.app }
 
 // Listen serves on ln until Shutdown. It starts the session sweeper.
 func (s *Server) Listen(ln net.Listener) error {
-	s.startSweeper(10 * time.Minute)
+	s.startSweeper(10 * time.Minute) // also sends due discussion digests
 	return s.app.Listener(ln)
 }
 
 // Shutdown stops accepting connections, waits for requests in flight up to
 // the grace period, and stops background work. The caller closes the store.
 func (s *Server) Shutdown(grace time.Duration) error {
+	s.live.close() // live streams end first, or they would hold the shutdown
 	err := s.app.ShutdownWithTimeout(grace)
 	s.stopSweeper()
 	s.mailWG.Wait()
@@ -169,6 +199,7 @@ func (s *Server) startSweeper(every time.Duration) {
 				s.log.Info("expired sessions removed", "count", n)
 			}
 			s.sweepSigninAttempts(ctx)
+			s.sendDigests(ctx)
 			cancel()
 			select {
 			case <-s.sweepStop:
