@@ -300,14 +300,18 @@ func (s *Store) DigestDue(ctx context.Context, now time.Time) ([]*Prefs, error) 
 // DigestDefaults returns members with unmailed notifications and no stored
 // preferences: they get the default (daily) digest.
 func (s *Store) DigestDefaults(ctx context.Context) ([]string, error) {
-	raw, err := s.col(colNotifications).Distinct(ctx, "member_id", bson.M{"mailed": false})
-	if err != nil {
-		return nil, fmt.Errorf("forum: digest: %w", err)
+	// Not distinct: FerretDB 1.24 refuses the maxTimeMS field the driver
+	// adds to distinct under a client-side timeout.
+	var raw []Notification
+	if err := s.findAll(ctx, colNotifications, bson.M{"mailed": false}, options.Find().SetProjection(bson.M{"member_id": 1}).SetLimit(20000), &raw); err != nil {
+		return nil, err
 	}
 	var ids []string
-	for _, v := range raw {
-		if id, ok := v.(string); ok {
-			ids = append(ids, id)
+	seen := map[string]bool{}
+	for _, n := range raw {
+		if !seen[n.MemberID] {
+			seen[n.MemberID] = true
+			ids = append(ids, n.MemberID)
 		}
 	}
 	if len(ids) == 0 {

@@ -63,10 +63,12 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 			}
 		}
 		var titled []Thread
-		if q.AuthorID == "" {
-			if err := s.findAll(ctx, colThreads, bson.M{"$and": append(bson.A{base}, terms...)}, options.Find().SetProjection(bson.M{"_id": 1}).SetLimit(1000), &titled); err != nil {
-				return nil, err
-			}
+		tq := bson.A{base}
+		if q.AuthorID != "" {
+			tq = append(tq, bson.M{"author_id": q.AuthorID})
+		}
+		if err := s.findAll(ctx, colThreads, bson.M{"$and": append(tq, terms...)}, options.Find().SetProjection(bson.M{"_id": 1}).SetLimit(1000), &titled); err != nil {
+			return nil, err
 		}
 		for _, t := range titled {
 			hits[t.ID] = 1

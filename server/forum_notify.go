@@ -156,7 +156,11 @@ func (s *Server) sendDigestsAt(ctx context.Context, now time.Time) int {
 		_ = s.forum.SetLastDigest(ctx, id, now)
 	}
 	due, err := s.forum.DigestDue(ctx, now)
-	if err != nil || len(due) == 0 {
+	if err != nil {
+		s.log.Warn("forum: digests", "err", err)
+		return 0
+	}
+	if len(due) == 0 {
 		return 0
 	}
 	ids := make([]string, len(due))
