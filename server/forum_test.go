@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/event"
 
 	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/demo"
 	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/mail/mailtest"
@@ -538,5 +539,33 @@ func TestThreadPageQueries(t *testing.T) {
 	}
 	if b > 16 {
 		t.Errorf("%d commands for one thread page, want at most 16", b)
+	}
+}
+
+// The demo discussions seed once and every page of them renders.
+func TestForumDemoSeed(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	ctx := context.Background()
+	for i := 0; i < 2; i++ { // a restart does not seed twice
+		if err := demo.SeedDiscussions(ctx, s.auth, s.forum); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := newClient(t, s)
+	c.signIn("coordinator")
+	_, page := c.get("/discussions")
+	for _, title := range []string{"or equivalent", "refuses to disclose", "battery health", "due-diligence law", "audit costs", "end of the lease"} {
+		if !strings.Contains(page, title) && !strings.Contains(page, strings.ReplaceAll(title, "“", "")) {
+			t.Errorf("discussions page lacks %q", title)
+		}
+	}
+	ids := regexp.MustCompile(`href="/threads/([0-9a-f]{24})"`).FindAllStringSubmatch(page, -1)
+	if len(ids) < 6 {
+		t.Fatalf("%d threads listed", len(ids))
+	}
+	for _, m := range ids {
+		if res, _ := c.get("/threads/" + m[1]); res.StatusCode != 200 {
+			t.Errorf("thread %s: %d", m[1], res.StatusCode)
+		}
 	}
 }

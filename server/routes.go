@@ -19,6 +19,10 @@ type Route struct {
 	// Probe routes (health, readiness, metrics) run before sessions and
 	// rate limits: they must answer while the database is down.
 	Probe bool
+	// NoCSRF routes carry their own signed credential in the URL and are
+	// posted by mail clients without a session (RFC 8058 one-click
+	// unsubscribe); csrf.go exempts exactly these paths.
+	NoCSRF bool
 }
 
 // routeTable is the one place where URLs meet handlers.
@@ -35,6 +39,7 @@ func (s *Server) routeTable() []struct {
 	}
 	demo := func(e entry) entry { e.DemoOnly = true; return e }
 	probe := func(e entry) entry { e.Probe = true; return e }
+	noCSRF := func(e entry) entry { e.NoCSRF = true; return e }
 	return []entry{
 		probe(r(fiber.MethodGet, "/healthz", Public, s.showHealth)),
 		probe(r(fiber.MethodGet, "/readyz", Public, s.showReady)),
@@ -126,7 +131,7 @@ func (s *Server) routeTable() []struct {
 		// Unsubscribe links work without signing in: the signed token is
 		// the credential (and the POST is exempt from CSRF, see csrf.go).
 		r(fiber.MethodGet, "/unsubscribe/:token", Public, s.showUnsubscribe),
-		r(fiber.MethodPost, "/unsubscribe/:token", Public, s.unsubscribe),
+		noCSRF(r(fiber.MethodPost, "/unsubscribe/:token", Public, s.unsubscribe)),
 		r(fiber.MethodGet, "/api/v1/categories", Public, s.apiListCategories),
 		r(fiber.MethodPost, "/api/v1/threads", Approved, s.apiCreateThread),
 		r(fiber.MethodGet, "/api/v1/threads/:id", Public, s.apiShowThread),
