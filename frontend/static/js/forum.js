@@ -1,7 +1,9 @@
 // Discussions: live updates on thread pages, the notification bell, quote
 // buttons and @-mention autocomplete. Every page works without this file:
 // forms post normally and the "Show new replies" link reloads.
-import { csrfToken } from "./portal.js";
+// Assets are served at fingerprinted URLs only, so this module does not
+// import portal.js; the CSRF token comes from the body's data-csrf.
+const csrfToken = () => (document.body ? document.body.dataset.csrf || "" : "");
 
 const posts = document.getElementById("posts");
 const bellCount = document.getElementById("bell-count");
@@ -49,7 +51,7 @@ function connect() {
     let ev;
     try { ev = JSON.parse(e.data); } catch { return; }
     if (ev.type === "notify") {
-      if (!posts || ev.thread !== posts.dataset.thread) bump();
+      bump(); // stored and unread until the member opens the thread again
       return;
     }
     if (!posts || ev.thread !== posts.dataset.thread) return;
