@@ -26,6 +26,7 @@ import (
 	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/workshops"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -143,6 +144,10 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 			return err
 		}
 		if err := demo.SeedDiscussions(ctx, auth.NewStore(st.DB), forum.NewStore(st.DB)); err != nil {
+			ln.Close()
+			return err
+		}
+		if err := demo.SeedWorkshops(ctx, auth.NewStore(st.DB), workshops.NewStore(st.DB)); err != nil {
 			ln.Close()
 			return err
 		}

@@ -9,11 +9,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/workshops"
 )
 
 // The callers of the role matrix, from no rights to all rights.
@@ -74,6 +76,28 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"GET /auth/:provider/callback":          {"/auth/unknown/callback", nil, [7]int{404, 404, 404, 404, 404, 404, 404}},
 		"GET /api/v1/me":                        {"/api/v1/me", nil, [7]int{401, 200, 200, 200, 200, 200, 200}},
 
+		// Workshops: f.workshopID is open to all members and run by the
+		// "facilitator" caller; moderators have the facilitator role too.
+		"GET /workshops/new":                         {"/workshops/new", nil, [7]int{401, 403, 403, 200, 200, 403, 200}},
+		"POST /workshops":                            {"/workshops", url.Values{"title": {""}}, [7]int{401, 403, 403, 422, 422, 403, 422}},
+		"POST /workshops/feed":                       {"/workshops/feed", url.Values{}, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /workshops/feed/revoke":                {"/workshops/feed/revoke", url.Values{}, [7]int{401, 403, 303, 303, 303, 303, 303}},
+		"GET /workshops/:id":                         {"/workshops/" + f.workshopID, nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /workshops/:id/register":               {"/workshops/" + f.workshopID + "/register", url.Values{}, [7]int{401, 403, 303, 303, 303, 303, 303}},
+		"POST /workshops/:id/cancel":                 {"/workshops/" + f.workshopID + "/cancel", url.Values{}, [7]int{401, 403, 303, 303, 303, 303, 303}}, // registered through the API route, which sorts first,
+		"POST /workshops/:id/open":                   {"/workshops/" + f.workshopID + "/open", url.Values{}, [7]int{401, 403, 403, 303, 403, 403, 303}},
+		"POST /workshops/:id/close":                  {"/workshops/" + f.workshopID + "/close", url.Values{}, [7]int{401, 403, 403, 303, 403, 403, 303}},
+		"GET /workshops/:id/attendees.csv":           {"/workshops/" + f.workshopID + "/attendees.csv", nil, [7]int{401, 403, 403, 200, 403, 403, 200}},
+		"GET /workshops/:id/calendar.ics":            {"/workshops/" + f.workshopID + "/calendar.ics", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"GET /calendar/:token":                       {"/calendar/unknown.ics", nil, [7]int{404, 404, 404, 404, 404, 404, 404}},
+		"POST /api/v1/workshops":                     {"/api/v1/workshops", url.Values{}, [7]int{401, 403, 403, 400, 400, 403, 400}},
+		"GET /api/v1/workshops/:id":                  {"/api/v1/workshops/" + f.workshopID, nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /api/v1/workshops/:id/registrations":   {"/api/v1/workshops/" + f.workshopID + "/registrations", url.Values{}, [7]int{401, 403, 201, 201, 201, 201, 201}},
+		"DELETE /api/v1/workshops/:id/registrations": {"/api/v1/workshops/" + f.workshopID + "/registrations", url.Values{}, [7]int{401, 403, 404, 404, 404, 404, 404}},
+		"POST /api/v1/workshops/:id/open":            {"/api/v1/workshops/" + f.workshopID + "/open", url.Values{}, [7]int{401, 403, 403, 200, 403, 403, 200}},
+		"POST /api/v1/workshops/:id/close":           {"/api/v1/workshops/" + f.workshopID + "/close", url.Values{}, [7]int{401, 403, 403, 200, 403, 403, 200}},
+		"GET /api/v1/workshops/:id/live":             {"/api/v1/workshops/" + f.workshopID + "/live", nil, [7]int{401, 403, 400, 400, 400, 400, 400}},
+
 		// Discussions. The thread is in the members-only general category,
 		// written by the target member; "coordinator" moderates nothing there.
 		"GET /discussions/search":                 {"/discussions/search?q=matrix", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
@@ -119,10 +143,10 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 }
 
 type matrixFixture struct {
-	approvedID, pendingID string
-	threadID, catID       string // a thread by approvedID in the general category
-	groupID               string // transparency-cop
-	token                 string // an unsubscribe token of approvedID
+	approvedID, pendingID, workshopID string
+	threadID, catID                   string // a thread by approvedID in the general category
+	groupID                           string // transparency-cop
+	token                             string // an unsubscribe token of approvedID
 }
 
 // Every route is in the matrix, and every caller gets the expected status.
@@ -150,6 +174,12 @@ func TestAccessMatrix(t *testing.T) {
 		approvedID: newMember(t, s, "Matrix Target", auth.StatusApproved, auth.RoleMember).ID,
 		pendingID:  newMember(t, s, "Matrix Applicant", auth.StatusPending, auth.RoleMember).ID,
 	}
+	start := time.Now().Add(24 * time.Hour)
+	w, err := s.workshops.Create(ctx, callers["facilitator"].ID, workshops.Input{Title: "Matrix workshop", StartsAt: start, EndsAt: start.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.workshopID = w.ID
 	general, err := s.forum.CategoryBySlug(ctx, "general")
 	if err != nil {
 		t.Fatal(err)

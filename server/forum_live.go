@@ -77,7 +77,7 @@ func (s *Server) streamForumLive(c *fiber.Ctx) error {
 	stop := func() { quitOnce.Do(func() { close(quit) }) }
 	var unsubs []func()
 	for _, topic := range topics {
-		un, err := s.live.bus.Subscribe(topic, func(msg []byte) {
+		un, err := s.forumLive.bus.Subscribe(topic, func(msg []byte) {
 			select {
 			case queue <- msg:
 			default:
@@ -94,7 +94,7 @@ func (s *Server) streamForumLive(c *fiber.Ctx) error {
 	}
 	// Deactivating or deleting the member ends the stream at once.
 	unregister := s.conns.add(m.ID, stop)
-	done := s.live.done
+	done := s.forumLive.done
 	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("X-Accel-Buffering", "no")

@@ -53,7 +53,7 @@ func (s *Server) moderatePost(c *fiber.Ctx) error {
 	s.audit(c, "forum_post_"+action, p.AuthorID, map[string]string{"thread": t.ID, "post": strconv.Itoa(p.N), "reason": reason})
 	if action != "dismiss" {
 		s.notifyModeration(c, ci, t, p.N, p.AuthorID, action, reason)
-		s.live.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
+		s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
 	}
 	if action == "approve" { // now it is published: tell the others
 		p.Held = false

@@ -22,7 +22,7 @@ func (s *Server) afterPost(c *fiber.Ctx, t *forum.Thread, ci catInfo, p *forum.P
 		return // announced when a moderator approves it
 	}
 	ctx := c.UserContext()
-	s.live.publish("thread."+t.ID, liveEvent{Type: "post", Thread: t.ID, N: p.N})
+	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "post", Thread: t.ID, N: p.N})
 	cands, err := s.forum.Candidates(ctx, t, p)
 	if err != nil {
 		s.log.Error("forum: notification candidates", "err", err, "request_id", requestID(c))
@@ -58,7 +58,7 @@ func (s *Server) deliver(c *fiber.Ctx, ci catInfo, ns []*forum.Notification) {
 		return
 	}
 	for _, n := range keep {
-		s.live.publish("member."+n.MemberID, liveEvent{Type: "notify", Thread: n.ThreadID, N: n.N, Count: 1})
+		s.forumLive.publish("member."+n.MemberID, liveEvent{Type: "notify", Thread: n.ThreadID, N: n.N, Count: 1})
 	}
 	prefs, err := s.forum.PrefsOf(ctx, ids)
 	if err != nil {

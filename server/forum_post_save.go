@@ -201,7 +201,7 @@ func (s *Server) savePost(c *fiber.Ctx) error {
 		s.audit(c, "forum_post_edited", p.AuthorID, map[string]string{"thread": t.ID, "post": strconv.Itoa(p.N)})
 		s.notifyModeration(c, ci, t, p.N, p.AuthorID, "edit", "")
 	}
-	s.live.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
+	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
 	return s.redirectWithFlash(c, fmt.Sprintf("/threads/%s?page=%d#post-%d", t.ID, forum.PageOf(p.N), p.N), "flash.forum.saved")
 }
 
@@ -230,7 +230,7 @@ func (s *Server) deletePost(c *fiber.Ctx) error {
 		s.audit(c, "forum_post_deleted", p.AuthorID, map[string]string{"thread": t.ID, "post": strconv.Itoa(p.N), "reason": reason})
 		s.notifyModeration(c, ci, t, p.N, p.AuthorID, "delete", reason)
 	}
-	s.live.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
+	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
 	return s.redirectWithFlash(c, fmt.Sprintf("/threads/%s?page=%d#post-%d", t.ID, forum.PageOf(p.N), p.N), "flash.forum.deleted")
 }
 
@@ -252,7 +252,7 @@ func (s *Server) reactPost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.live.publish("thread."+t.ID, liveEvent{Type: "react", Thread: t.ID, N: p.N})
+	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "react", Thread: t.ID, N: p.N})
 	if s.wantsJSON(c) {
 		return c.JSON(fiber.Map{"on": on})
 	}
@@ -286,7 +286,7 @@ func (s *Server) acceptPost(c *fiber.Ctx) error {
 	if n > 0 && p.AuthorID != m.ID {
 		s.deliver(c, ci, []*forum.Notification{{MemberID: p.AuthorID, Kind: forum.NoteAccepted, ThreadID: t.ID, Title: t.Title, N: p.N, ActorID: m.ID}})
 	}
-	s.live.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
+	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
 	return s.redirectWithFlash(c, fmt.Sprintf("/threads/%s?page=%d#post-%d", t.ID, forum.PageOf(p.N), p.N), "flash.forum.saved")
 }
 

@@ -48,7 +48,19 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/", Public, s.showHome),
 		r(fiber.MethodGet, "/library", Public, s.showSection("library")),
 		r(fiber.MethodGet, "/discussions", Public, s.showDiscussions),
-		r(fiber.MethodGet, "/workshops", Public, s.showSection("workshops")),
+		r(fiber.MethodGet, "/workshops", Public, s.listWorkshops),
+		r(fiber.MethodGet, "/workshops/new", Approved, s.newWorkshop),
+		r(fiber.MethodPost, "/workshops", Approved, s.saveWorkshop),
+		r(fiber.MethodPost, "/workshops/feed", Approved, s.createFeed),
+		r(fiber.MethodPost, "/workshops/feed/revoke", Approved, s.revokeFeed),
+		r(fiber.MethodGet, "/workshops/:id", Approved, s.showWorkshop),
+		r(fiber.MethodPost, "/workshops/:id/register", Approved, s.registerWorkshop),
+		r(fiber.MethodPost, "/workshops/:id/cancel", Approved, s.cancelWorkshop),
+		r(fiber.MethodPost, "/workshops/:id/open", Approved, s.openRoom),
+		r(fiber.MethodPost, "/workshops/:id/close", Approved, s.closeRoom),
+		r(fiber.MethodGet, "/workshops/:id/attendees.csv", Approved, s.exportAttendees),
+		r(fiber.MethodGet, "/workshops/:id/calendar.ics", Approved, s.workshopCalendar),
+		r(fiber.MethodGet, "/calendar/:token", Public, s.showFeed),
 		r(fiber.MethodGet, "/members", Approved, s.listMembers),
 
 		// Groups: visitors see public groups; object rights (see, join,
@@ -92,6 +104,13 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/auth/:provider/callback", Public, s.completeProviderSignin),
 
 		r(fiber.MethodGet, "/api/v1/me", SignedIn, s.showMe),
+		r(fiber.MethodPost, "/api/v1/workshops", Approved, s.createWorkshopAPI),
+		r(fiber.MethodGet, "/api/v1/workshops/:id", Approved, s.showWorkshopAPI),
+		r(fiber.MethodPost, "/api/v1/workshops/:id/registrations", Approved, s.registerWorkshopAPI),
+		r(fiber.MethodDelete, "/api/v1/workshops/:id/registrations", Approved, s.cancelRegistrationAPI),
+		r(fiber.MethodPost, "/api/v1/workshops/:id/open", Approved, s.openWorkshopAPI),
+		r(fiber.MethodPost, "/api/v1/workshops/:id/close", Approved, s.closeWorkshopAPI),
+		r(fiber.MethodGet, "/api/v1/workshops/:id/live", Approved, s.liveWorkshop),
 
 		// Discussions: object rights (this category, this thread, this
 		// post) are checked in the handlers by the auth policy functions.

@@ -12,7 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/circularfairict/portal/auth"
@@ -22,6 +24,7 @@ import (
 	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/privacy"
 	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/workshops"
 	"github.com/circularfairict/portal/workshops/live"
 )
 
@@ -33,9 +36,6 @@ type Deps struct {
 	Version string
 	// Mail overrides the sender built from the SMTP configuration.
 	Mail mail.Sender
-	// Bus carries live updates between servers (the workshop rooms' bus:
-	// NATS when configured); nil means in-process only.
-	Bus live.Bus
 	// Cards and Library are the library's seams (see forum.go); nil
 	// until the library is wired in.
 	Cards   ResourceCards
@@ -44,11 +44,14 @@ type Deps struct {
 
 // Server is the HTTP side of the portal.
 type Server struct {
-	cfg     *config.Config
-	store   *store.Store
-	auth    *auth.Store
-	log     *slog.Logger
-	version string
+	cfg       *config.Config
+	store     *store.Store
+	auth      *auth.Store
+	workshops *workshops.Store
+	live      *live.Engine
+	nats      *nats.Conn
+	log       *slog.Logger
+	version   string
 
 	app      *fiber.App
 	catalog  *frontend.Catalog
@@ -59,6 +62,8 @@ type Server struct {
 
 	proxies []*net.IPNet // trusted reverse proxies
 
+	wsConfig websocket.Config // live sockets; Origins set per request
+
 	providers *providerSet // external sign-in providers
 
 	conns   *connections // open sockets per member, closed on deactivation
@@ -66,11 +71,12 @@ type Server struct {
 	mailWG  sync.WaitGroup // e-mails in flight, awaited at shutdown
 	privacy *privacy.Registry
 
-	forum   *forum.Store
-	signer  *forum.Signer // unsubscribe tokens
-	live    *forumLive
-	cards   ResourceCards
-	library LibrarySearch
+	forum     *forum.Store
+	signer    *forum.Signer // unsubscribe tokens
+	forumLive *forumLive    // discussion streams, on the rooms' bus
+	bus       live.Bus      // the rooms' bus: NATS when configured, else in-process
+	cards     ResourceCards
+	library   LibrarySearch
 
 	sweepStop chan struct{}
 	sweepDone chan struct{}
@@ -86,7 +92,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		d.Version = "dev"
 	}
 	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, auth: auth.NewStore(d.Store.DB),
-		conns: newConnections(), privacy: &privacy.Registry{}}
+		conns: newConnections(), privacy: &privacy.Registry{}, workshops: workshops.NewStore(d.Store.DB)}
 	s.mailer = d.Mail
 	if s.mailer == nil {
 		s.mailer = s.newMailer()
@@ -94,14 +100,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	// Every feature declares what it stores about a member.
 	s.privacy.Add(s.auth.PrivacySources()...)
 	s.privacy.Add(s.signinAttemptSource())
+	s.privacy.Add(s.workshops.PrivacySources()...)
+	s.privacy.Add(live.NewMongoStore(d.Store.DB).PrivacySources()...)
 	s.forum = forum.NewStore(d.Store.DB)
 	s.privacy.Add(s.forum.PrivacySources()...)
 	s.signer = forum.NewSigner(d.Config.SessionKey)
 	s.cards, s.library = d.Cards, d.Library
-	if d.Bus == nil {
-		d.Bus = live.NewLocalBus()
-	}
-	s.live = newForumLive(d.Bus, s.log)
 	if len(s.cfg.SessionKey) == 0 {
 		return nil, fmt.Errorf("server: no session key")
 	}
@@ -124,7 +128,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		s.proxies = append(s.proxies, n)
 	}
 	var err error
-	if err = d.Store.EnsureIndexes(ctx, auth.Indexes()); err != nil {
+	for _, idx := range [][]store.Index{auth.Indexes(), workshops.Indexes(), live.Indexes()} {
+		if err = d.Store.EnsureIndexes(ctx, idx); err != nil {
+			return nil, err
+		}
+	}
+	if err = s.startLive(); err != nil {
 		return nil, err
 	}
 	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
@@ -176,10 +185,16 @@ func (s *Server) Listen(ln net.Listener) error {
 // Shutdown stops accepting connections, waits for requests in flight up to
 // the grace period, and stops background work. The caller closes the store.
 func (s *Server) Shutdown(grace time.Duration) error {
-	s.live.close() // live streams end first, or they would hold the shutdown
+	// Live sockets are hijacked connections the HTTP server no longer
+	// tracks: close them first (code 1001: reconnect, maybe elsewhere).
+	s.live.Close()
+	s.forumLive.close() // discussion streams end first too, or they would hold the shutdown
 	err := s.app.ShutdownWithTimeout(grace)
 	s.stopSweeper()
 	s.mailWG.Wait()
+	if s.nats != nil {
+		s.nats.Close()
+	}
 	return err
 }
 

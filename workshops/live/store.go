@@ -2,8 +2,10 @@ package live
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/circularfairict/portal/privacy"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -196,13 +199,52 @@ func (s *MongoStore) MemberEvents(ctx context.Context, memberID string) ([]*Even
 	return s.find(ctx, bson.M{"actor.id": memberID})
 }
 
-// EraseMember blanks a member's chat text and name in stored events and
-// removes their votes (privacy erasure); seqs stay so replays stay ordered.
-func (s *MongoStore) EraseMember(ctx context.Context, memberID string) (int64, error) {
-	res, err := s.db.Collection(colEvents).UpdateMany(ctx, bson.M{"actor.id": memberID},
-		bson.M{"$set": bson.M{"actor.name": "", "actor.organisation": "", "actor.id": "erased", "data": []byte("{}"), "erased_at": time.Now().UTC()}})
+// EraseMember pseudonymises a member's room history (privacy erasure):
+// their name, organisation, ID, idempotency keys and what they wrote or
+// voted are removed; the events keep their seqs so rooms replay in order.
+func (s *MongoStore) EraseMember(ctx context.Context, memberID string) error {
+	evs, err := s.MemberEvents(ctx, memberID)
 	if err != nil {
-		return 0, fmt.Errorf("live: erase member: %w", err)
+		return err
 	}
-	return res.ModifiedCount, nil
+	for _, ev := range evs {
+		_, err := s.db.Collection(colEvents).UpdateOne(ctx, bson.M{"_id": seqID(ev.Room, ev.Seq)}, bson.M{"$set": bson.M{
+			"actor": Person{ID: "erased", Role: ev.Actor.Role}, "key": fmt.Sprintf("erased/%d", ev.Seq), "data": []byte("{}"), "erased_at": time.Now().UTC()}})
+		if err != nil {
+			return fmt.Errorf("live: erase member: %w", err)
+		}
+	}
+	// Key documents are named room/member/key.
+	if _, err := s.db.Collection(colKeys).DeleteMany(ctx, bson.M{"_id": bson.M{"$regex": "/" + regexp.QuoteMeta(memberID) + "/"}}); err != nil {
+		return fmt.Errorf("live: erase member keys: %w", err)
+	}
+	return nil
+}
+
+// PrivacySources declares what the engine stores about a member.
+func (s *MongoStore) PrivacySources() []privacy.Source {
+	return []privacy.Source{{Name: "workshop_room_activity", Collections: []string{colEvents, colKeys}, Order: 50,
+		Export: func(ctx context.Context, id string) (any, error) {
+			evs, err := s.MemberEvents(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			type item struct {
+				Room string          `json:"workshop"`
+				Seq  int64           `json:"seq"`
+				Type string          `json:"type"`
+				Data json.RawMessage `json:"data"`
+				At   time.Time       `json:"at"`
+			}
+			out := make([]item, 0, len(evs))
+			for _, e := range evs {
+				d := json.RawMessage(e.Data)
+				if !json.Valid(d) {
+					d = json.RawMessage("{}")
+				}
+				out = append(out, item{Room: e.Room, Seq: e.Seq, Type: e.Type, Data: d, At: e.At})
+			}
+			return out, nil
+		},
+		Erase: s.EraseMember}}
 }
