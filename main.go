@@ -23,6 +23,7 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/demo"
+	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/workshops"
@@ -139,6 +140,10 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 	}
 	if mode == config.ModeDemo { // after server.New, which creates the indexes
 		if err := demo.Seed(ctx, auth.NewStore(st.DB)); err != nil {
+			ln.Close()
+			return err
+		}
+		if err := demo.SeedDiscussions(ctx, auth.NewStore(st.DB), forum.NewStore(st.DB)); err != nil {
 			ln.Close()
 			return err
 		}

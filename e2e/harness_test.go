@@ -24,6 +24,7 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/demo"
+	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store/storetest"
 )
@@ -86,6 +87,9 @@ func startPortal(t *testing.T) *portal {
 	if err != nil {
 		_ = ln.Close()
 		t.Fatalf("server: %v", err)
+	}
+	if err := demo.SeedDiscussions(ctx, auth.NewStore(st.DB), forum.NewStore(st.DB)); err != nil {
+		t.Fatal(err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Listen(ln) }()

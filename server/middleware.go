@@ -86,11 +86,15 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 		route = "(unmatched)" // keep metric labels bounded
 	}
 	elapsed := time.Since(start)
+	size := -1 // a streamed body (server-sent events) is still being written: reading it would block
+	if !c.Response().IsBodyStream() {
+		size = len(c.Response().Body())
+	}
 	s.metrics.observe(c.Method(), route, status, elapsed)
 	attrs := []any{
 		"request_id", requestID(c), "method", c.Method(), "path", c.Path(), "route", route,
 		"status", status, "duration_ms", float64(elapsed.Microseconds()) / 1000, "ip", s.clientIP(c),
-		"bytes", len(c.Response().Body()),
+		"bytes", size,
 	}
 	if m := currentMember(c); m != nil {
 		attrs = append(attrs, "member", m.ID)
