@@ -273,3 +273,27 @@ func (s *Store) Personas(ctx context.Context) ([]*Member, error) {
 	}
 	return ms, nil
 }
+
+// Group returns the group with id.
+func (s *Store) Group(ctx context.Context, id string) (*Group, error) {
+	var g Group
+	if err := s.col(colGroups).FindOne(ctx, bson.M{"_id": id}).Decode(&g); err != nil {
+		if store.IsNoDocuments(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("auth: group: %w", err)
+	}
+	return &g, nil
+}
+
+// GroupBySlug returns the group with slug.
+func (s *Store) GroupBySlug(ctx context.Context, slug string) (*Group, error) {
+	var g Group
+	if err := s.col(colGroups).FindOne(ctx, bson.M{"slug": slug}).Decode(&g); err != nil {
+		if store.IsNoDocuments(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("auth: group by slug: %w", err)
+	}
+	return &g, nil
+}

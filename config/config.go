@@ -40,6 +40,8 @@ type Config struct {
 	SessionTTL     time.Duration // PORTAL_SESSION_TTL
 	BodyMaxBytes   int           // PORTAL_BODY_MAX_BYTES: forms and JSON
 	UploadMaxBytes int           // PORTAL_UPLOAD_MAX_BYTES: file uploads
+	// ClamAVSocket is clamd's unix socket; when set, uploads are scanned.
+	ClamAVSocket string // PORTAL_CLAMAV_SOCKET
 	RateLimit      int           // PORTAL_RATE_LIMIT: requests per minute per client
 	// TrustedProxies lists proxy addresses whose X-Forwarded-For is believed.
 	TrustedProxies []string // PORTAL_TRUSTED_PROXIES
@@ -80,6 +82,7 @@ func Load(mode Mode, env Env) (*Config, error) {
 		c.DataDir = v
 	}
 	c.MongoURI = get("MONGODB_URI")
+	c.ClamAVSocket = get("PORTAL_CLAMAV_SOCKET")
 	c.LogLevel = strings.ToLower(firstNonEmpty(get("PORTAL_LOG_LEVEL"), c.LogLevel))
 
 	key, err := secret(env, "PORTAL_SESSION_KEY")

@@ -143,7 +143,7 @@ func pdfText(r io.ReaderAt, size int64) string {
 			break
 		}
 		start := pos + i + len("stream")
-		dict := data[max(pos, pos+i-512):pos+i]
+		dict := data[max(pos, pos+i-512) : pos+i]
 		if bytes.HasSuffix(bytes.TrimRight(data[pos:pos+i], " \r\n"), []byte("end")) { // "endstream"
 			pos = start
 			continue

@@ -281,7 +281,9 @@ func (r *Resource) index(text string) {
 }
 
 // Resource returns a resource by ID.
-func (s *Service) Resource(ctx context.Context, id string) (*Resource, error) { return s.resource(ctx, id) }
+func (s *Service) Resource(ctx context.Context, id string) (*Resource, error) {
+	return s.resource(ctx, id)
+}
 
 var idRe = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
@@ -348,7 +350,9 @@ func (s *Service) OpenVersion(ctx context.Context, v Version) (*File, error) {
 }
 
 // CountDownload and CountView add one to a resource's counters.
-func (s *Service) CountDownload(ctx context.Context, id string) error { return s.inc(ctx, id, "downloads") }
+func (s *Service) CountDownload(ctx context.Context, id string) error {
+	return s.inc(ctx, id, "downloads")
+}
 
 // CountView adds one to the resource's view counter.
 func (s *Service) CountView(ctx context.Context, id string) error { return s.inc(ctx, id, "views") }
@@ -539,3 +543,6 @@ func (s *Service) Report(ctx context.Context, id, member, reason string) error {
 	}
 	return s.inc(ctx, id, "reports")
 }
+
+// Year is the current year, for forms that ask when.
+func (s *Service) Year() int { return s.now().Year() }

@@ -103,4 +103,7 @@ func (t *Taxonomy) Label(vocab, id, lang string) string {
 }
 
 // Term returns a term of vocab.
-func (t *Taxonomy) Term(vocab, id string) (Term, bool) { term, ok := t.index[vocab][id]; return term, ok }
+func (t *Taxonomy) Term(vocab, id string) (Term, bool) {
+	term, ok := t.index[vocab][id]
+	return term, ok
+}

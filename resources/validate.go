@@ -71,7 +71,7 @@ func (s *Service) Validate(m Meta) (Meta, error) {
 	}
 	for _, f := range []struct {
 		field, vocab string
-		list     *[]string
+		list         *[]string
 	}{{"stages", VocStage, &m.Stages}, {"products", VocProduct, &m.Products}, {"themes", VocTheme, &m.Themes}, {"frameworks", VocFramework, &m.Frameworks}} {
 		if *f.list, ok = s.terms(f.vocab, *f.list); !ok {
 			bad(f.field, "library.error.choice")

@@ -25,7 +25,14 @@ type pageSet struct {
 }
 
 func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
-	funcs := template.FuncMap{"asset": assets.URL}
+	funcs := template.FuncMap{
+		"asset": assets.URL,
+		"list":  func(xs ...string) []string { return xs },
+		// vocab names the taxonomy vocabulary behind a form field.
+		"vocab": func(field string) string {
+			return map[string]string{"languages": "language", "stages": "stage", "products": "product", "themes": "theme", "frameworks": "framework"}[field]
+		},
+	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("server: templates: %w", err)
@@ -92,6 +99,17 @@ func (p *Page) Country(code string) string {
 		return n
 	}
 	return code
+}
+
+// Bytes formats a file size for people (decimal units, as file managers show).
+func (p *Page) Bytes(n int64) string {
+	switch {
+	case n >= 1000*1000:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1000:
+		return fmt.Sprintf("%.0f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // Date formats a time as an unambiguous calendar date.

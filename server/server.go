@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/frontend"
+	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -33,6 +37,7 @@ type Server struct {
 	cfg     *config.Config
 	store   *store.Store
 	auth    *auth.Store
+	lib     *resources.Service
 	log     *slog.Logger
 	version string
 
@@ -43,7 +48,8 @@ type Server struct {
 	metrics  *metrics
 	registry *prometheus.Registry
 
-	proxies []*net.IPNet // trusted reverse proxies
+	proxies []*net.IPNet     // trusted reverse proxies
+	uploads []*regexp.Regexp // paths of the streaming upload routes
 
 	sweepStop chan struct{}
 	sweepDone chan struct{}
@@ -83,6 +89,17 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if err = d.Store.EnsureIndexes(ctx, auth.Indexes()); err != nil {
 		return nil, err
 	}
+	if err = d.Store.EnsureIndexes(ctx, resources.Indexes()); err != nil {
+		return nil, err
+	}
+	// Uploads are spooled next to the data, not in a possibly small /tmp.
+	tmp := filepath.Join(s.cfg.DataDir, "tmp")
+	if s.cfg.DataDir == "" || os.MkdirAll(tmp, 0o700) != nil {
+		tmp = ""
+	}
+	if s.lib, err = resources.New(d.Store.DB, resources.Options{TempDir: tmp, MaxBytes: int64(s.cfg.UploadMaxBytes), ClamAVSocket: s.cfg.ClamAVSocket}); err != nil {
+		return nil, err
+	}
 	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
 		return nil, err
 	}
@@ -99,13 +116,21 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		// Handlers keep strings from the request (form values, params) in
 		// structs passed to Mongo and templates; Immutable copies them so
 		// fasthttp's buffer reuse cannot change them under our feet.
-		Immutable:             true,
-		ErrorHandler:          s.handleError,
-		BodyLimit:             s.cfg.BodyMaxBytes,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		DisableStartupMessage: true,
+		Immutable:    true,
+		ErrorHandler: s.handleError,
+		// Request bodies are streamed: fasthttp then reads at most 8 KiB
+		// before the handler runs and never refuses a body itself (its
+		// limit only bounds that prefetch). limitBody enforces
+		// PORTAL_BODY_MAX_BYTES on every route but the uploads, which
+		// stream their file to disk under PORTAL_UPLOAD_MAX_BYTES. Pre-
+		// parsing multipart forms is off: it would buffer whole uploads.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    s.cfg.UploadMaxBytes,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		DisableStartupMessage:        true,
 		// c.IP() stays the peer address; clientIP() reads X-Forwarded-For
 		// from trusted proxies only.
 		AppName: "portal",

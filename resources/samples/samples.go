@@ -72,7 +72,9 @@ func DOCX(title string, paragraphs ...string) []byte { return docx(title, paragr
 
 // MacroDOCX returns a macro-enabled Word document (a vbaProject part and the
 // macro-enabled content type), which the library refuses.
-func MacroDOCX(title string) []byte { return docx(title, []string{"Enable content to see this document."}, true) }
+func MacroDOCX(title string) []byte {
+	return docx(title, []string{"Enable content to see this document."}, true)
+}
 
 func docx(title string, paragraphs []string, macros bool) []byte {
 	var body strings.Builder
