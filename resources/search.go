@@ -136,14 +136,21 @@ var listProjection = bson.M{"terms": 0, "preview": 0}
 
 var filterValueRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,40}$`)
 
-// CleanFilters keeps known facets and plain values only: they are compared
-// in Go, never placed in a database filter, and anything that is not
-// letters, digits or underscores is dropped, "$" operators included.
+// CleanFilters keeps known facets, at most 20 values each. Values are only
+// compared with strings in Go, never placed in a database filter, so "$ne"
+// is a value like any other: one that no resource has. A value that is not
+// letters, digits or underscores becomes "-", which matches nothing.
 func CleanFilters(in map[string][]string) map[string][]string {
 	out := map[string][]string{}
 	for _, f := range Facets {
 		for _, v := range in[f] {
-			if filterValueRe.MatchString(v) {
+			if len(out[f]) == 20 {
+				break
+			}
+			if !filterValueRe.MatchString(v) {
+				v = "-"
+			}
+			if !contains(out[f], v) {
 				out[f] = append(out[f], v)
 			}
 		}
