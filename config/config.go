@@ -42,7 +42,7 @@ type Config struct {
 	UploadMaxBytes int           // PORTAL_UPLOAD_MAX_BYTES: file uploads
 	// ClamAVSocket is clamd's unix socket; when set, uploads are scanned.
 	ClamAVSocket string // PORTAL_CLAMAV_SOCKET
-	RateLimit      int           // PORTAL_RATE_LIMIT: requests per minute per client
+	RateLimit    int    // PORTAL_RATE_LIMIT: requests per minute per client
 	// TrustedProxies lists proxy addresses whose X-Forwarded-For is believed.
 	TrustedProxies []string // PORTAL_TRUSTED_PROXIES
 	LogLevel       string   // PORTAL_LOG_LEVEL
