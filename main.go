@@ -141,6 +141,10 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 			ln.Close()
 			return err
 		}
+		if err := demo.SeedLibrary(ctx, auth.NewStore(st.DB), srv.Library()); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 
 	sigCtx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

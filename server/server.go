@@ -139,6 +139,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	return s, nil
 }
 
+// Library exposes the library service (the demo seed uses it).
+func (s *Server) Library() *resources.Service { return s.lib }
+
 // App exposes the Fiber app, for tests (app.Test) and for Listen.
 func (s *Server) App() *fiber.App { return s.app }
 
