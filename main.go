@@ -36,6 +36,7 @@ Usage:
   portal demo                  run the demo on loopback with a seeded community
   portal serve                 run in production (configure with PORTAL_* variables)
   portal user add --email E --name N --role member|facilitator|moderator|admin [--token]
+  portal import DIR --owner EMAIL  add the files listed in DIR/manifest.json or manifest.csv to the library
   portal healthcheck           exit 0 when the local server answers /healthz (for containers)
   portal version
 
@@ -60,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer, env config.Env) int {
 		err = serve(config.ModeDemo, args[1:], stdout, env)
 	case "user":
 		err = userCmd(args[1:], stdout, env)
+	case "import":
+		err = importCmd(args[1:], stdout, env)
 	case "healthcheck":
 		err = healthcheck(env)
 	case "version", "--version", "-v":

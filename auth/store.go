@@ -297,3 +297,16 @@ func (s *Store) GroupBySlug(ctx context.Context, slug string) (*Group, error) {
 	}
 	return &g, nil
 }
+
+// MemberByEmail returns the member with this e-mail address (for the
+// command line, which names people by address).
+func (s *Store) MemberByEmail(ctx context.Context, email string) (*Member, error) {
+	var m Member
+	if err := s.col(colMembers).FindOne(ctx, bson.M{"email": strings.ToLower(strings.TrimSpace(email))}).Decode(&m); err != nil {
+		if store.IsNoDocuments(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("auth: member by e-mail: %w", err)
+	}
+	return &m, nil
+}
