@@ -75,6 +75,9 @@ var a11yPages = []a11yPage{
 	{name: "home-member", path: "/", status: 200, buyer: true},
 	{name: "members", path: "/members", status: 200, buyer: true},
 	{name: "profile", path: "/profile", status: 200, buyer: true},
+	{name: "library-search", path: "/library?q=laptop&type=criteria_set", status: 200},
+	{name: "library-upload", path: "/library/upload", status: 200, buyer: true},
+	{name: "resource", status: 200, buyer: true, reach: openFirstResource},
 }
 
 // TestAccessibility checks every page in every language with axe-core, and
@@ -233,4 +236,14 @@ func loadAxe(t *testing.T) string {
 		unavailable(t, "axe-core is not installed (%v): run `npm ci` in the repository root", err)
 	}
 	return string(b)
+}
+
+// openFirstResource opens the library and follows the first result, a
+// resource page with versions, marks and the member's forms.
+func openFirstResource(tb *tab, lang string) int64 {
+	tb.t.Helper()
+	if st := tb.open(withLang("/library?q=laptop+specifications", lang)); st != 200 {
+		return st
+	}
+	return tb.click(".resource-card h3 a")
 }

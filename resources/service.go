@@ -147,11 +147,24 @@ func (s *Service) putBlob(ctx context.Context, sp *Spooled) (created bool, err e
 		return false, fmt.Errorf("resources: blob: %w", err)
 	}
 	key := store.NewID()
-	if err := s.bucket.UploadFromStreamWithID(key, key, sp.Reader()); err != nil {
+	// A bucket of its own carries this upload's deadline: the bucket's
+	// deadline is shared state, and without one every chunk batch would
+	// get the client's short per-operation timeout, too short for a
+	// 100 MiB file on a slow disk.
+	b, err := gridfs.NewBucket(s.db, options.GridFSBucket().SetName(bucketName))
+	if err != nil {
+		return false, fmt.Errorf("resources: bucket: %w", err)
+	}
+	deadline := time.Now().Add(30 * time.Minute)
+	if d, ok := ctx.Deadline(); ok {
+		deadline = d
+	}
+	_ = b.SetWriteDeadline(deadline)
+	if err := b.UploadFromStreamWithID(key, key, sp.Reader()); err != nil {
 		return false, fmt.Errorf("resources: store file: %w", err)
 	}
-	b := blob{ID: sp.SHA256, FileID: key, Size: sp.Size, Kind: sp.Kind, Text: sp.Text, CreatedAt: s.now()}
-	if _, err := s.col(colBlobs).InsertOne(ctx, b); err != nil {
+	bl := blob{ID: sp.SHA256, FileID: key, Size: sp.Size, Kind: sp.Kind, Text: sp.Text, CreatedAt: s.now()}
+	if _, err := s.col(colBlobs).InsertOne(ctx, bl); err != nil {
 		_ = s.bucket.DeleteContext(context.WithoutCancel(ctx), key)
 		if store.IsDuplicateKey(err) { // the same bytes arrived concurrently
 			return false, nil
@@ -339,7 +352,25 @@ func (s *Service) OpenVersion(ctx context.Context, v Version) (*File, error) {
 		}
 		return nil, fmt.Errorf("resources: open: %w", err)
 	}
-	ds, err := s.bucket.OpenDownloadStream(b.FileID)
+	// The first query sorts the file's chunks; on the embedded database it
+	// scans the chunks collection, which can outlast the client's short
+	// per-operation timeout for large libraries. Give the open a deadline
+	// of its own, on a bucket of its own (the deadline is bucket state).
+	bucket, err := gridfs.NewBucket(s.db, options.GridFSBucket().SetName(bucketName))
+	if err != nil {
+		return nil, fmt.Errorf("resources: bucket: %w", err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	if d, ok := ctx.Deadline(); ok {
+		deadline = d
+	}
+	_ = bucket.SetReadDeadline(deadline)
+	ds, err := bucket.OpenDownloadStream(b.FileID)
+	if err == nil {
+		// Reading on: each batch gets the client's per-operation timeout,
+		// however long the client takes to receive the whole file.
+		_ = ds.SetReadDeadline(time.Time{})
+	}
 	if err != nil {
 		if errors.Is(err, gridfs.ErrFileNotFound) {
 			return nil, ErrNotFound

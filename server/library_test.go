@@ -388,7 +388,7 @@ func TestLargeRoundTrip(t *testing.T) {
 	got, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	if !bytes.Equal(got, data) {
-		t.Fatalf("round trip differs: got %d bytes, want %d", len(got), len(data))
+		t.Fatalf("round trip differs: status %d, got %d bytes, want %d: %.200s", res.StatusCode, len(got), len(data), got)
 	}
 }
 

@@ -1,8 +1,13 @@
 // Upload forms (form[data-upload]): drag and drop onto the file field, a
 // progress bar with percentage and a cancel button. Without this script the
 // same form posts normally. The CSRF token travels in the X-CSRF-Token
-// header, read from the body's data-csrf attribute.
-import { csrfToken } from "./portal.js";
+// header, read from the body's data-csrf attribute. (No import of
+// portal.js: modules are served under fingerprinted names only, so a
+// relative import would miss.)
+
+function csrfToken() {
+  return document.body ? document.body.dataset.csrf || "" : "";
+}
 
 function randomKey() {
   const b = new Uint8Array(16);
