@@ -245,5 +245,6 @@ func openFirstResource(tb *tab, lang string) int64 {
 	if st := tb.open(withLang("/library?q=laptop+specifications", lang)); st != 200 {
 		return st
 	}
-	return tb.click(".resource-card h3 a")
+	href := evalJS[string](tb, `document.querySelector(".resource-card h3 a").getAttribute("href")`)
+	return tb.open(withLang(href, lang))
 }
