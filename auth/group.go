@@ -33,7 +33,11 @@ type Group struct {
 	JoinPolicy   JoinPolicy `bson:"join_policy" json:"join_policy"`
 	Coordinators []string   `bson:"coordinators" json:"coordinators"`
 	Members      []string   `bson:"members" json:"members"`
-	CreatedAt    time.Time  `bson:"created_at" json:"created_at"`
+	// Joined records when each member joined (member ID -> time), for the
+	// group's recent activity; members added by the seed or by an import
+	// may have no entry.
+	Joined    map[string]time.Time `bson:"joined,omitempty" json:"joined,omitempty"`
+	CreatedAt time.Time            `bson:"created_at" json:"created_at"`
 }
 
 // HasMember reports whether memberID belongs to the group (coordinators do).

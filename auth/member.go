@@ -97,10 +97,22 @@ type Member struct {
 	UpdatedAt time.Time `bson:"updated_at" json:"updated_at"`
 	// Persona marks the demo's sign-in personas.
 	Persona string `bson:"persona,omitempty" json:"persona,omitempty"`
+
+	ConductAcceptedAt  time.Time `bson:"conduct_accepted_at,omitempty" json:"conduct_accepted_at,omitempty"`
+	ProfileCompletedAt time.Time `bson:"profile_completed_at,omitempty" json:"profile_completed_at,omitempty"`
+	// Review is the latest membership decision, shown to the member.
+	Review *Review `bson:"review,omitempty" json:"review,omitempty"`
 }
 
 // Approved reports whether the member may use the portal beyond their profile.
 func (m *Member) Approved() bool { return m != nil && m.Status == StatusApproved }
+
+// CanSignIn reports whether the member may hold a session or use a token.
+// Rejected members may, to read the decision; deactivated and deleted
+// accounts may not.
+func (m *Member) CanSignIn() bool {
+	return m != nil && m.Status != StatusDeactivated && m.Status != StatusDeleted
+}
 
 // HasRole reports whether the member's role is r or a higher one.
 func (m *Member) HasRole(r Role) bool {

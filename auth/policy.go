@@ -20,10 +20,38 @@ func CanSeeGroup(m *Member, g *Group) bool {
 	}
 }
 
+// CanFindGroup decides whether m learns that group g exists: its name,
+// description and join policy, in the group list and on its page. Groups
+// whose content is for their members only are still listed to approved
+// members, so they can ask to join; hidden groups are known only to their
+// members (and administrators), and to whoever holds an invitation.
+func CanFindGroup(m *Member, g *Group) bool {
+	switch g.Visibility {
+	case VisibilityPublic:
+		return true
+	case VisibilityMembers, VisibilityGroup:
+		return m.Approved()
+	default:
+		return CanSeeGroup(m, g)
+	}
+}
+
+// CanSeeGroupMembers: who is in a group (and when they joined) is shown to
+// approved members who can see the group, never to visitors.
+func CanSeeGroupMembers(m *Member, g *Group) bool { return m.Approved() && CanSeeGroup(m, g) }
+
 // CanJoinGroup: an approved member joins an open group directly.
 func CanJoinGroup(m *Member, g *Group) bool {
-	return m.Approved() && g.JoinPolicy == JoinOpen && !g.HasMember(m.ID) && CanSeeGroup(m, g)
+	return m.Approved() && g.JoinPolicy == JoinOpen && !g.HasMember(m.ID) && CanFindGroup(m, g)
 }
+
+// CanLeaveGroup: a member leaves a group they belong to (the store refuses
+// the last coordinator).
+func CanLeaveGroup(m *Member, g *Group) bool { return m.Approved() && g.HasMember(m.ID) }
+
+// CanUseInvitation: an approved member who is not yet in the group joins
+// it through an invitation link, whatever the group's join policy.
+func CanUseInvitation(m *Member, g *Group) bool { return m.Approved() && !g.HasMember(m.ID) }
 
 // CanRequestGroup: an approved member asks to join an on-request group.
 func CanRequestGroup(m *Member, g *Group) bool {
@@ -34,6 +62,16 @@ func CanRequestGroup(m *Member, g *Group) bool {
 // (approve requests, invite, remove members).
 func CanManageGroup(m *Member, g *Group) bool {
 	return m.Approved() && (g.IsCoordinator(m.ID) || m.HasRole(RoleAdmin))
+}
+
+// CanRemoveGroupMember: coordinators remove members of their group and
+// administrators remove anyone from any group; nobody removes themselves
+// (they leave), and only administrators remove a coordinator.
+func CanRemoveGroupMember(m *Member, g *Group, targetID string) bool {
+	if !CanManageGroup(m, g) || targetID == m.ID || !g.HasMember(targetID) {
+		return false
+	}
+	return !g.IsCoordinator(targetID) || m.HasRole(RoleAdmin)
 }
 
 // CanCreateGroup: administrators create groups.

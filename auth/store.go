@@ -32,6 +32,9 @@ func Indexes() []store.Index {
 		{Collection: colMembers, Name: "identity", Keys: bson.D{{Key: "identity_keys", Value: 1}}, Unique: true},
 		{Collection: colMembers, Name: "status_created", Keys: bson.D{{Key: "status", Value: 1}, {Key: "created_at", Value: -1}}},
 		{Collection: colGroups, Name: "slug", Keys: bson.D{{Key: "slug", Value: 1}}, Unique: true},
+		{Collection: colGroupRequests, Name: "group_status_created", Keys: bson.D{{Key: "group", Value: 1}, {Key: "status", Value: 1}, {Key: "created_at", Value: 1}}},
+		{Collection: colGroupRequests, Name: "member", Keys: bson.D{{Key: "member", Value: 1}}},
+		{Collection: colGroupInvitations, Name: "group_created", Keys: bson.D{{Key: "group", Value: 1}, {Key: "created_at", Value: -1}}},
 		{Collection: colTokens, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
 		{Collection: colSessions, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
 		{Collection: colSessions, Name: "expires", Keys: bson.D{{Key: "expires_at", Value: 1}}},
@@ -100,16 +103,7 @@ func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]*Memb
 
 // RecentMembers returns up to limit approved members, newest first.
 func (s *Store) RecentMembers(ctx context.Context, limit int) ([]*Member, error) {
-	cur, err := s.col(colMembers).Find(ctx, bson.M{"status": StatusApproved},
-		options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}}).SetLimit(int64(limit)))
-	if err != nil {
-		return nil, fmt.Errorf("auth: recent members: %w", err)
-	}
-	var ms []*Member
-	if err := cur.All(ctx, &ms); err != nil {
-		return nil, fmt.Errorf("auth: recent members: %w", err)
-	}
-	return ms, nil
+	return s.MembersByStatus(ctx, StatusApproved, limit)
 }
 
 // UpsertByIdentity creates a member for the identity, or updates the existing
@@ -159,18 +153,24 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 
 // SetLocale stores a member's UI language choice.
 func (s *Store) SetLocale(ctx context.Context, memberID, locale string) error {
-	_, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID}, bson.M{"$set": bson.M{"locale": locale, "updated_at": s.now()}})
-	if err != nil {
-		return fmt.Errorf("auth: set locale: %w", err)
-	}
-	return nil
+	return s.setMember(ctx, memberID, "locale", locale)
 }
 
 // SetStatus moves a member through the lifecycle.
 func (s *Store) SetStatus(ctx context.Context, memberID string, st Status) error {
-	res, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID}, bson.M{"$set": bson.M{"status": st, "updated_at": s.now()}})
+	return s.setMember(ctx, memberID, "status", st)
+}
+
+// SetRole changes a member's portal-wide role.
+func (s *Store) SetRole(ctx context.Context, memberID string, r Role) error {
+	return s.setMember(ctx, memberID, "role", r)
+}
+
+// setMember sets one field of a member; an unknown member is ErrNotFound.
+func (s *Store) setMember(ctx context.Context, memberID, field string, value any) error {
+	res, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID}, bson.M{"$set": bson.M{field: value, "updated_at": s.now()}})
 	if err != nil {
-		return fmt.Errorf("auth: set status: %w", err)
+		return fmt.Errorf("auth: set %s: %w", field, err)
 	}
 	if res.MatchedCount == 0 {
 		return ErrNotFound
@@ -180,6 +180,13 @@ func (s *Store) SetStatus(ctx context.Context, memberID string, st Status) error
 
 // PutGroup inserts or replaces a group by slug and returns its id.
 func (s *Store) PutGroup(ctx context.Context, g Group) (string, error) {
+	// Empty lists are stored as arrays, never null: FerretDB refuses
+	// $addToSet and $pull on a null field.
+	for _, l := range []*[]string{&g.Members, &g.Coordinators, &g.Languages} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
 	var old Group
 	err := s.col(colGroups).FindOne(ctx, bson.M{"slug": g.Slug}).Decode(&old)
 	switch {
@@ -248,54 +255,9 @@ func hashSecret(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// ApprovedMembers returns approved members sorted by name.
-func (s *Store) ApprovedMembers(ctx context.Context) ([]*Member, error) {
-	cur, err := s.col(colMembers).Find(ctx, bson.M{"status": StatusApproved}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
-	if err != nil {
-		return nil, fmt.Errorf("auth: approved members: %w", err)
-	}
-	var ms []*Member
-	if err := cur.All(ctx, &ms); err != nil {
-		return nil, fmt.Errorf("auth: approved members: %w", err)
-	}
-	return ms, nil
-}
-
 // Personas returns the demo's sign-in personas in the order they were seeded.
 func (s *Store) Personas(ctx context.Context) ([]*Member, error) {
-	cur, err := s.col(colMembers).Find(ctx, bson.M{"persona": bson.M{"$exists": true, "$ne": ""}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, fmt.Errorf("auth: personas: %w", err)
-	}
-	var ms []*Member
-	if err := cur.All(ctx, &ms); err != nil {
-		return nil, fmt.Errorf("auth: personas: %w", err)
-	}
-	return ms, nil
-}
-
-// Group returns the group with id.
-func (s *Store) Group(ctx context.Context, id string) (*Group, error) {
-	var g Group
-	if err := s.col(colGroups).FindOne(ctx, bson.M{"_id": id}).Decode(&g); err != nil {
-		if store.IsNoDocuments(err) {
-			return nil, ErrNotFound
-		}
-		return nil, fmt.Errorf("auth: group: %w", err)
-	}
-	return &g, nil
-}
-
-// GroupBySlug returns the group with slug.
-func (s *Store) GroupBySlug(ctx context.Context, slug string) (*Group, error) {
-	var g Group
-	if err := s.col(colGroups).FindOne(ctx, bson.M{"slug": slug}).Decode(&g); err != nil {
-		if store.IsNoDocuments(err) {
-			return nil, ErrNotFound
-		}
-		return nil, fmt.Errorf("auth: group by slug: %w", err)
-	}
-	return &g, nil
+	return s.findMembers(ctx, bson.M{"persona": bson.M{"$exists": true, "$ne": ""}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 }
 
 // MemberByEmail returns the member with this e-mail address (for the

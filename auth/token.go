@@ -78,3 +78,15 @@ func (s *Store) Tokens(ctx context.Context, memberID string) ([]*APIToken, error
 	}
 	return ts, nil
 }
+
+// RevokeToken deletes one of a member's tokens.
+func (s *Store) RevokeToken(ctx context.Context, memberID, tokenID string) error {
+	res, err := s.col(colTokens).DeleteOne(ctx, bson.M{"_id": tokenID, "member_id": memberID})
+	if err != nil {
+		return fmt.Errorf("auth: revoke token: %w", err)
+	}
+	if res.DeletedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

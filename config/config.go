@@ -47,6 +47,10 @@ type Config struct {
 	TrustedProxies []string // PORTAL_TRUSTED_PROXIES
 	LogLevel       string   // PORTAL_LOG_LEVEL
 	ShutdownGrace  time.Duration
+	// Providers are the external sign-in providers (providers.go).
+	Providers Providers
+	// SMTP configures outgoing e-mail (smtp.go).
+	SMTP SMTP
 }
 
 // Env looks a variable up; os.LookupEnv in production, a map in tests.
@@ -68,6 +72,8 @@ func Load(mode Mode, env Env) (*Config, error) {
 	}
 	if mode == ModeDemo {
 		c.Addr = "127.0.0.1:8080"
+		// A visitor trying the demo wants the address, not access logs.
+		c.LogLevel = "warn"
 	}
 	get := func(k string) string { v, _ := env(k); return strings.TrimSpace(v) }
 	if v := get("PORTAL_ADDR"); v != "" {
@@ -120,6 +126,12 @@ func Load(mode Mode, env Env) (*Config, error) {
 			}
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
+	}
+	if c.Providers, err = loadProviders(mode, env); err != nil {
+		return nil, err
+	}
+	if c.SMTP, err = loadSMTP(env); err != nil {
+		return nil, err
 	}
 	return c, c.Validate()
 }

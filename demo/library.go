@@ -140,7 +140,7 @@ func demoLibrary() []demoResource {
 		{key: "dd-law-briefing", owner: "facilitator", name: "note-devoir-de-vigilance.pdf",
 			meta: resources.Meta{Title: "Note d'information : la loi sur le devoir de vigilance", Summary: "Ce que la directive sur le devoir de vigilance (CSDDD) change pour les acheteurs publics de matériel informatique.",
 				Translations: []resources.Translation{{Lang: "nl", Title: "Briefing: de wet op de gepaste zorgvuldigheid", Summary: "Wat de richtlijn over gepaste zorgvuldigheid (CSDDD) verandert voor publieke ICT-inkopers."}},
-				Type: "legal_reference", Stages: []string{"needs"}, Products: []string{"all_ict"}, Themes: []string{"hrdd"}, Frameworks: []string{"csddd", "oecd_dd"},
+				Type:         "legal_reference", Stages: []string{"needs"}, Products: []string{"all_ict"}, Themes: []string{"hrdd"}, Frameworks: []string{"csddd", "oecd_dd"},
 				Languages: []string{"fr", "nl"}, Country: "BE", Year: 2025, Licence: "cc_by", Visibility: pub},
 			file: func() []byte {
 				return samples.PDF("Devoir de vigilance / Gepaste zorgvuldigheid",

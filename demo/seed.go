@@ -4,6 +4,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,6 +32,8 @@ var people = []person{
 	{"olivia", false, auth.Member{Name: "Olivia Tremblay", Role: auth.RoleMember, Organisation: "Provincial shared services", OrgType: auth.OrgRegion, Country: "CA", Languages: []string{"en", "fr"}, JobTitle: "Strategic sourcing advisor", PublicBuyer: true}},
 	{"james", false, auth.Member{Name: "James Walker", Role: auth.RoleMember, Organisation: "State government ICT procurement", OrgType: auth.OrgAgency, Country: "AU", Languages: []string{"en"}, JobTitle: "Sourcing lead", PublicBuyer: true}},
 	{"amara", false, auth.Member{Name: "Amara Okafor", Role: auth.RoleMember, Organisation: "Electronics supply-chain monitoring NGO", OrgType: auth.OrgNGO, Country: "NL", Languages: []string{"en", "fr"}, JobTitle: "Monitoring coordinator", PublicBuyer: false}},
+	// An applicant waiting in the coordinators' review queue.
+	{"tomasz", false, auth.Member{Name: "Tomasz Nowak", Role: auth.RoleMember, Status: auth.StatusPending, Organisation: "Regional office, IT procurement unit", OrgType: auth.OrgRegion, Country: "PL", Languages: []string{"pl", "en"}, JobTitle: "Procurement specialist", PublicBuyer: true}},
 	{"elena", false, auth.Member{Name: "Elena Rossi", Role: auth.RoleMember, Organisation: "UN agency procurement division", OrgType: auth.OrgAgency, Country: "IT", Languages: []string{"it", "en", "fr"}, JobTitle: "Procurement officer", PublicBuyer: true}},
 }
 
@@ -49,16 +52,26 @@ var groups = []group{
 		[]string{"lena"}, []string{"buyer", "facilitator", "coordinator", "mateo", "pieter", "elena"}},
 }
 
-// Seed creates the demo community. It is idempotent: members are keyed on
-// their demo identity and groups on their slug, so a restart changes nothing.
+// Seed creates the demo community on first start. Members are keyed on their
+// demo identity and groups on their slug; what exists is left alone, so a
+// restart keeps what visitors did (approvals, joins, deactivations).
 func Seed(ctx context.Context, a *auth.Store) error {
 	now := time.Now().UTC().Truncate(time.Hour)
 	ids := map[string]string{}
 	for i, p := range people {
+		if m, err := a.MemberByIdentity(ctx, auth.DemoProvider, p.key); err == nil {
+			ids[p.key] = m.ID
+			continue
+		} else if !errors.Is(err, auth.ErrNotFound) {
+			return fmt.Errorf("demo: member %s: %w", p.key, err)
+		}
 		m := p.Member
 		// Members joined over the past months, the personas first.
 		m.CreatedAt = now.Add(-time.Duration(len(people)-i) * 9 * 24 * time.Hour)
-		m.Status = auth.StatusApproved
+		m.ConductAcceptedAt, m.ProfileCompletedAt = m.CreatedAt, m.CreatedAt
+		if m.Status == "" {
+			m.Status = auth.StatusApproved
+		}
 		if p.persona {
 			m.Persona = p.key
 		}
@@ -69,11 +82,27 @@ func Seed(ctx context.Context, a *auth.Store) error {
 		ids[p.key] = saved.ID
 	}
 	for i, g := range groups {
+		if _, err := a.GroupBySlug(ctx, g.Slug); err == nil {
+			continue
+		} else if !errors.Is(err, auth.ErrNotFound) {
+			return fmt.Errorf("demo: group %s: %w", g.Slug, err)
+		}
 		grp := g.Group
 		grp.CreatedAt = now.Add(-time.Duration(200-30*i) * 24 * time.Hour)
 		grp.Coordinators, grp.Members = resolve(ids, g.coordinators), resolve(ids, g.members)
-		if _, err := a.PutGroup(ctx, grp); err != nil {
+		grp.Joined = map[string]time.Time{} // dated joins feed the group's recent activity
+		for k, id := range grp.MemberIDs() {
+			grp.Joined[id] = grp.CreatedAt.Add(time.Duration(k*11) * 24 * time.Hour)
+		}
+		gid, err := a.PutGroup(ctx, grp)
+		if err != nil {
 			return fmt.Errorf("demo: group %s: %w", g.Slug, err)
+		}
+		if g.Slug == "national-buyers" { // a request waits for the coordinator persona, to show the coordinator tools
+			if _, _, err := a.CreateGroupRequest(ctx, gid, ids["jonas"],
+				"I buy ICT for our hospitals and would like to compare framework agreements and supplier answers with you."); err != nil {
+				return fmt.Errorf("demo: join request: %w", err)
+			}
 		}
 	}
 	return nil

@@ -58,7 +58,9 @@ type a11yPage struct {
 	// reach, when set, replaces opening path: it brings the tab to the page
 	// in language lang and returns the status.
 	reach func(tb *tab, lang string) int64
-	buyer bool // signed in as the buyer persona
+	// as names who looks at the page: "" a visitor, else a demo persona
+	// ("buyer", "coordinator") or "newcomer" (a pending member).
+	as string
 }
 
 var a11yPages = []a11yPage{
@@ -72,12 +74,43 @@ var a11yPages = []a11yPage{
 	// The language error has no GET route: a browser reaches it by sending
 	// the language form with a value that is not in the list.
 	{name: "language-error", status: 400, reach: sendBadLanguage},
-	{name: "home-member", path: "/", status: 200, buyer: true},
-	{name: "members", path: "/members", status: 200, buyer: true},
-	{name: "profile", path: "/profile", status: 200, buyer: true},
 	{name: "library-search", path: "/library?q=laptop&type=criteria_set", status: 200},
-	{name: "library-upload", path: "/library/upload", status: 200, buyer: true},
-	{name: "resource", status: 200, buyer: true, reach: openFirstResource},
+	{name: "library-upload", path: "/library/upload", status: 200, as: "buyer"},
+	{name: "resource", status: 200, as: "buyer", reach: openFirstResource},
+	{name: "groups", path: "/groups", status: 200},
+	{name: "group-public", path: "/groups/ethics-working-group", status: 200},
+	{name: "home-member", path: "/", status: 200, as: "buyer"},
+	{name: "members", path: "/members", status: 200, as: "buyer"},
+	{name: "members-filtered", path: "/members?country=BE&q=zzz", status: 200, as: "buyer"},
+	{name: "member-page", status: 200, as: "buyer", reach: firstMemberPage},
+	{name: "profile", path: "/profile", status: 200, as: "buyer"},
+	{name: "tokens", path: "/profile/tokens", status: 200, as: "buyer"},
+	{name: "account-delete", path: "/profile/delete", status: 200, as: "buyer"},
+	{name: "groups-member", path: "/groups", status: 200, as: "buyer"},
+	{name: "group-coordinated", path: "/groups/national-buyers", status: 200, as: "coordinator"},
+	{name: "admin-members", path: "/admin/members", status: 200, as: "coordinator"},
+	{name: "admin-audit", path: "/admin/audit", status: 200, as: "coordinator"},
+	{name: "profile-pending", path: "/profile", status: 200, as: "newcomer"},
+	{name: "profile-errors", status: 400, as: "newcomer", reach: submitEmptyProfile},
+	{name: "waiting-for-approval", path: "/members", status: 403, as: "newcomer"},
+}
+
+// firstMemberPage opens the directory and follows the first member's link.
+func firstMemberPage(tb *tab, lang string) int64 {
+	tb.open(withLang("/members", lang))
+	href := evalJS[string](tb, `document.querySelector("table a[href^='/members/']").getAttribute("href")`)
+	return tb.open(withLang(href, lang))
+}
+
+// submitEmptyProfile sends a newcomer's profile form as it comes, with the
+// required fields still empty, to check the form in its error state.
+func submitEmptyProfile(tb *tab, lang string) int64 {
+	tb.open("/profile")
+	// The member's language choice, not ?lang=, decides the language of a
+	// form re-rendered after a POST.
+	tb.run(chromedp.SetValue(chromedp.CSS("#lang-select"), lang))
+	tb.click(`form.lang-switch button[type="submit"]`)
+	return tb.click(`form[action="/profile"] button[type=submit]`)
 }
 
 // TestAccessibility checks every page in every language with axe-core, and
@@ -89,10 +122,14 @@ func TestAccessibility(t *testing.T) {
 	p := startPortal(t)
 	anon := newBrowser(t, p)
 	anon.name = "visitor"
-	buyer := anon.isolated("buyer")
-	buyer.signIn("buyer")
-	if problems := buyer.takeProblems(); len(problems) > 0 {
-		t.Errorf("signing in reported problems:\n%s", strings.Join(problems, "\n"))
+	tabs := map[string]*tab{"": anon}
+	for _, who := range []string{"buyer", "coordinator", "newcomer"} {
+		tb := anon.isolated(who)
+		tb.signIn(who)
+		if problems := tb.takeProblems(); len(problems) > 0 {
+			t.Errorf("signing in as %s reported problems:\n%s", who, strings.Join(problems, "\n"))
+		}
+		tabs[who] = tb
 	}
 
 	// axe must see a planted violation, or silence would prove nothing.
@@ -114,11 +151,7 @@ func TestAccessibility(t *testing.T) {
 	for _, lang := range languages {
 		for _, pg := range a11yPages {
 			t.Run(lang+"/"+pg.name, func(t *testing.T) {
-				tb := anon.in(t)
-				if pg.buyer {
-					tb = buyer.in(t)
-				}
-				checkPage(t, tb, pg, lang, axeSource)
+				checkPage(t, tabs[pg.as].in(t), pg, lang, axeSource)
 			})
 		}
 	}

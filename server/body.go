@@ -36,6 +36,12 @@ func (s *Server) isUpload(c *fiber.Ctx) bool {
 	return false
 }
 
+// streamsUpload reports a multipart body to an upload route: the only
+// request whose body is not read into memory before the handler.
+func (s *Server) streamsUpload(c *fiber.Ctx) bool {
+	return s.isUpload(c) && strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEMultipartForm)
+}
+
 // limitBody enforces PORTAL_BODY_MAX_BYTES on every route except the
 // uploads. The server streams request bodies (see New), so this is where
 // ordinary bodies are read into memory, never more than the limit: a
@@ -43,7 +49,7 @@ func (s *Server) isUpload(c *fiber.Ctx) bool {
 // soon as it passes it. The connection is closed after a 413, since the
 // rest of the body was not read.
 func (s *Server) limitBody(c *fiber.Ctx) error {
-	if s.isUpload(c) {
+	if s.streamsUpload(c) {
 		return c.Next()
 	}
 	req := c.Request()

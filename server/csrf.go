@@ -47,7 +47,7 @@ func (s *Server) csrf(c *fiber.Ctx) error {
 		return fault.New(fault.Forbidden, "error.csrf")
 	}
 	got := c.Get("X-CSRF-Token")
-	if got == "" && s.isUpload(c) {
+	if got == "" && s.streamsUpload(c) {
 		// Reading a form field here would buffer the whole upload: the
 		// upload handler checks the _csrf field, which must precede the
 		// file in the multipart body (see readUpload).
@@ -55,7 +55,7 @@ func (s *Server) csrf(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	if got == "" {
-		got = c.FormValue("_csrf")
+		got = formValue(c, "_csrf")
 	}
 	want := s.csrfToken(c)
 	if got == "" || want == "" || !hmac.Equal([]byte(got), []byte(want)) {

@@ -92,9 +92,15 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	}
 	// Requests refused before the session middleware ran (413, 431) still
 	// need a CSRF-free page; the layout copes with an empty token.
-	p := s.newPage(c, s.T(c, fmt.Sprintf("error.title.%d", status)), "", errorData{Message: msg, RequestID: rid})
+	// Sign-in failures offer to try again, and their page stands for the
+	// sign-in page: the provider's callback URL is no place to come back to.
+	signin := strings.HasPrefix(key, "signin.error.")
+	p := s.newPage(c, s.T(c, fmt.Sprintf("error.title.%d", status)), "", errorData{Message: msg, RequestID: rid, SignIn: signin})
 	if p.Title == fmt.Sprintf("error.title.%d", status) {
 		p.Title = s.T(c, "error.title")
+	}
+	if signin {
+		p.Title, p.Path = s.T(c, "signin.error.title"), "/signin"
 	}
 	return s.render(c, status, "error", p)
 }

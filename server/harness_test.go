@@ -17,6 +17,7 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/demo"
+	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/store/storetest"
 )
@@ -34,6 +35,7 @@ type opts struct {
 	clamav    string
 	proxies   []string
 	store     *store.Store
+	mail      mail.Sender
 }
 
 // newTestServer builds a server on a fresh database seeded with the demo
@@ -68,7 +70,7 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 		SessionTTL: 3600e9, BodyMaxBytes: o.bodyMax, UploadMaxBytes: o.uploadMax, ClamAVSocket: o.clamav, DataDir: t.TempDir(), RateLimit: o.rateLimit, LogLevel: "debug", TrustedProxies: o.proxies,
 	}
 	logs := &strings.Builder{}
-	s, err := New(ctx, Deps{Config: cfg, Store: st, Logger: slog.New(slog.NewJSONHandler(&syncWriter{b: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})), Version: "test"})
+	s, err := New(ctx, Deps{Config: cfg, Store: st, Logger: slog.New(slog.NewJSONHandler(&syncWriter{b: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})), Version: "test", Mail: o.mail})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +154,43 @@ func (c *client) signIn(persona string) {
 		c.t.Fatalf("sign in as %s: status %d: %s", persona, res.StatusCode, body)
 	}
 	c.get("/") // the session was regenerated: pick up its CSRF token
+}
+
+// signInAs gives the client a session for any member, for tests that need
+// roles beyond the demo personas.
+func (c *client) signInAs(memberID string) {
+	c.t.Helper()
+	sid := auth.NewSessionSecret()
+	if err := c.s.auth.CreateSession(context.Background(), sid, memberID, time.Hour); err != nil {
+		c.t.Fatal(err)
+	}
+	c.cookies[c.s.sessionCookieName()] = sid
+	c.get("/")
+}
+
+// newMember creates a member with a status and role, for tests.
+func newMember(t *testing.T, s *Server, name string, st auth.Status, role auth.Role) *auth.Member {
+	t.Helper()
+	ctx := context.Background()
+	m, _, err := s.auth.SignInMember(ctx, auth.Identity{Provider: "test", Subject: name}, name, strings.ToLower(strings.ReplaceAll(name, " ", "."))+"@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st != auth.StatusPending {
+		if err := s.auth.SetStatus(ctx, m.ID, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if role != auth.RoleMember {
+		if err := s.auth.SetRole(ctx, m.ID, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err = s.auth.Member(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // listen serves s on a loopback port for tests that need a real connection

@@ -12,7 +12,7 @@ import (
 // saveLanguage stores the UI language: on the member's profile when signed
 // in, and in a cookie for everyone.
 func (s *Server) saveLanguage(c *fiber.Ctx) error {
-	l := c.FormValue("lang")
+	l := formValue(c, "lang")
 	if !frontend.Supported(l) {
 		return fault.New(fault.Invalid, "error.language").OnField("lang")
 	}
@@ -24,5 +24,5 @@ func (s *Server) saveLanguage(c *fiber.Ctx) error {
 	}
 	s.setPrefCookie(c, langCookie, l, 365*24*time.Hour)
 	c.Locals(localLang, l)
-	return s.redirectWithFlash(c, localPath(c.FormValue("next")), "flash.language")
+	return s.redirectWithFlash(c, localPath(formValue(c, "next")), "flash.language")
 }

@@ -116,10 +116,10 @@ func (s *Server) checkGroup(c *fiber.Ctx, m resources.Meta) error {
 	return nil
 }
 
-// formValues keeps what the member typed, to show it again with the errors.
-type formValues map[string][]string
+// fieldValues keeps what the member typed, to show it again with the errors.
+type fieldValues map[string][]string
 
-func (f formValues) Get(name string) string {
+func (f fieldValues) Get(name string) string {
 	if v := f[name]; len(v) > 0 {
 		return v[0]
 	}
@@ -127,7 +127,7 @@ func (f formValues) Get(name string) string {
 }
 
 // Has reports whether value was chosen for a multi-valued field.
-func (f formValues) Has(name, value string) bool {
+func (f fieldValues) Has(name, value string) bool {
 	for _, v := range f[name] {
 		for _, p := range strings.Split(v, ",") {
 			if strings.TrimSpace(p) == value {

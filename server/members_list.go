@@ -1,17 +1,81 @@
 package server
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/auth"
 )
 
-type membersData struct{ Members []*auth.Member }
+type membersData struct {
+	Members   []*auth.Member
+	Filter    auth.DirectoryFilter
+	Group     string
+	Countries []Option
+	OrgTypes  []Option
+	Languages []Option
+	Groups    []Option
+	Filtered  bool
+}
 
+// listMembers is the member directory: search by words, filter by country,
+// organisation type, language and group.
 func (s *Server) listMembers(c *fiber.Ctx) error {
-	ms, err := s.auth.ApprovedMembers(c.UserContext())
+	ctx := c.UserContext()
+	viewer := currentMember(c)
+	lang := s.lang(c)
+	f := auth.DirectoryFilter{
+		Q:        strings.TrimSpace(c.Query("q")),
+		Country:  c.Query("country"),
+		OrgType:  c.Query("org_type"),
+		Language: c.Query("language"),
+	}
+	// Unknown filter values are dropped, never passed on to the query.
+	if !validCountry(f.Country) {
+		f.Country = ""
+	}
+	if !validLanguage(f.Language) {
+		f.Language = ""
+	}
+	known := false
+	for _, t := range auth.OrgTypes {
+		known = known || string(t) == f.OrgType
+	}
+	if !known {
+		f.OrgType = ""
+	}
+	if len(f.Q) > 200 {
+		f.Q = f.Q[:200]
+	}
+	groups, err := s.auth.Groups(ctx)
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "members", s.newPage(c, s.T(c, "members.title"), "members", membersData{Members: ms}))
+	d := membersData{Group: c.Query("group")}
+	var groupMembers []string
+	for _, g := range groups {
+		if !auth.CanSeeGroup(viewer, g) {
+			continue
+		}
+		d.Groups = append(d.Groups, Option{Value: g.Slug, Label: g.Name, Selected: g.Slug == d.Group})
+		if g.Slug == d.Group {
+			f.GroupID = g.ID
+			groupMembers = append(append([]string{}, g.Members...), g.Coordinators...)
+		}
+	}
+	if f.GroupID == "" {
+		d.Group = ""
+	}
+	d.Filter = f
+	d.Filtered = f.Q != "" || f.Country != "" || f.OrgType != "" || f.Language != "" || f.GroupID != ""
+	if d.Members, err = s.auth.Directory(ctx, f, groupMembers); err != nil {
+		return err
+	}
+	d.Countries = countryOptions(lang, f.Country)
+	d.Languages = languageOptions(lang, []string{f.Language})
+	for _, t := range auth.OrgTypes {
+		d.OrgTypes = append(d.OrgTypes, Option{Value: string(t), Label: s.T(c, "orgtype."+string(t)), Selected: string(t) == f.OrgType})
+	}
+	return s.render(c, fiber.StatusOK, "members", s.newPage(c, s.T(c, "members.title"), "members", d))
 }

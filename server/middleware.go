@@ -162,7 +162,7 @@ func (s *Server) session(c *fiber.Ctx) error {
 			}
 			return err
 		}
-		if m.Status == auth.StatusDeactivated || m.Status == auth.StatusRejected {
+		if !m.CanSignIn() {
 			return fault.New(fault.Unauthenticated, "error.401")
 		}
 		c.Locals(localMember, m)
@@ -177,7 +177,7 @@ func (s *Server) session(c *fiber.Ctx) error {
 		m, err := s.auth.SessionMember(c.UserContext(), sid)
 		switch {
 		case err == nil:
-			if m.Status == auth.StatusDeactivated || m.Status == auth.StatusRejected {
+			if !m.CanSignIn() {
 				_ = s.auth.DeleteSession(c.UserContext(), sid)
 			} else {
 				c.Locals(localMember, m)

@@ -32,6 +32,8 @@ func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
 		"vocab": func(field string) string {
 			return map[string]string{"languages": "language", "stages": "stage", "products": "product", "themes": "theme", "frameworks": "framework"}[field]
 		},
+		"add": func(a, b int) int { return a + b },
+		"sub": func(a, b int) int { return a - b },
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "layout.html")
 	if err != nil {
@@ -73,6 +75,7 @@ type Page struct {
 	Path        string
 	Flash       string
 	Demo        bool
+	ShowAdmin   bool // reviewers see the administration link
 	Version     string
 	LangChoices []LangChoice
 
@@ -112,6 +115,14 @@ func (p *Page) Bytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
+// LanguageName names a language code in the page's language.
+func (p *Page) LanguageName(code string) string {
+	if n := display.Languages(language.Make(p.Lang)).Name(language.Make(code)); n != "" {
+		return n
+	}
+	return code
+}
+
 // Date formats a time as an unambiguous calendar date.
 func (p *Page) Date(t time.Time) string { return t.Format("2006-01-02") }
 
@@ -122,6 +133,13 @@ func (s *Server) newPage(c *fiber.Ctx, title, section string, data any) *Page {
 		Title: title, Section: section, Data: data,
 		Lang: lang, Member: currentMember(c), CSRF: s.csrfToken(c), Path: c.Path(),
 		Demo: s.cfg.Mode == config.ModeDemo, Version: s.version, catalog: s.catalog,
+	}
+	if m := p.Member; m != nil && m.Approved() {
+		if auth.CanAdminister(m) {
+			p.ShowAdmin = true
+		} else if coord, err := s.coordinatesAny(c, m); err == nil {
+			p.ShowAdmin = auth.CanReviewMembers(m, coord)
+		}
 	}
 	for _, l := range frontend.Languages {
 		p.LangChoices = append(p.LangChoices, LangChoice{Code: l, Name: frontend.LanguageNames[l], Current: l == lang})

@@ -15,7 +15,7 @@ func (s *Server) showResourceEdit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	vals := formValues{
+	vals := fieldValues{
 		"title": {r.Title}, "summary": {r.Summary}, "type": {r.Type}, "stages": r.Stages, "products": r.Products,
 		"themes": r.Themes, "frameworks": r.Frameworks, "ambition": {r.Ambition}, "languages": r.Languages,
 		"country": {r.Country}, "organisation": {r.Organisation}, "licence": {r.Licence}, "award": {r.Award},
@@ -37,7 +37,7 @@ func (s *Server) saveResource(c *fiber.Ctx) error {
 		return err
 	}
 	args := c.Context().PostArgs()
-	vals := formValues{}
+	vals := fieldValues{}
 	args.VisitAll(func(k, v []byte) { vals[string(k)] = append(vals[string(k)], string(v)) })
 	list := func(name string) []string {
 		var out []string
@@ -68,12 +68,12 @@ func (s *Server) saveResourceLink(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	target := strings.TrimSpace(c.FormValue("target"))
+	target := strings.TrimSpace(formValue(c, "target"))
 	// Members paste the other resource's address; keep its ID.
 	if i := strings.LastIndex(target, "/library/"); i >= 0 {
 		target = strings.Trim(target[i+len("/library/"):], "/")
 	}
-	if err := s.lib.AddLink(c.UserContext(), r.ID, resources.Link{Kind: resources.LinkKind(c.FormValue("kind")), Target: target}); err != nil {
+	if err := s.lib.AddLink(c.UserContext(), r.ID, resources.Link{Kind: resources.LinkKind(formValue(c, "kind")), Target: target}); err != nil {
 		if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
 			return s.redirectWithFlash(c, "/library/"+r.ID+"#links", "flash.link_refused")
 		}

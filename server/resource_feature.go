@@ -21,7 +21,7 @@ func (s *Server) saveResourceFeature(c *fiber.Ctx) error {
 	if !auth.CanCurateResource(currentMember(c), g) {
 		return fault.New(fault.Forbidden, "error.403")
 	}
-	on := c.FormValue("good_practice") == "1"
+	on := formValue(c, "good_practice") == "1"
 	if on && r.Withdrawn != nil {
 		return fault.New(fault.Conflict, "error.409")
 	}

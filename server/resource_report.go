@@ -17,7 +17,7 @@ func (s *Server) saveResourceReport(c *fiber.Ctx) error {
 	if !auth.CanReactToResource(m) {
 		return fault.New(fault.Forbidden, "error.403")
 	}
-	if err := s.lib.Report(c.UserContext(), r.ID, m.ID, c.FormValue("reason")); err != nil {
+	if err := s.lib.Report(c.UserContext(), r.ID, m.ID, formValue(c, "reason")); err != nil {
 		if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
 			return s.redirectWithFlash(c, "/library/"+r.ID+"#report", "flash.report_refused")
 		}

@@ -20,7 +20,7 @@ type resourceFormData struct {
 	Edit     bool
 	Action   string
 	ID       string
-	Values   formValues
+	Values   fieldValues
 	Errors   map[string]string
 	Problems []fieldError
 	Options  map[string][]option
@@ -77,7 +77,7 @@ func (s *Server) renderResourceForm(c *fiber.Ctx, status int, d resourceFormData
 		}
 	}
 	if d.Values == nil {
-		d.Values = formValues{"visibility": {"members"}, "licence": {"cc_by"}, "languages": {lang}}
+		d.Values = fieldValues{"visibility": {"members"}, "licence": {"cc_by"}, "languages": {lang}}
 	}
 	title := "library.upload.title"
 	if d.Edit {
@@ -129,7 +129,7 @@ func (s *Server) createResource(c *fiber.Ctx) error {
 			if fe.Kind == fault.TooLarge {
 				status = fiber.StatusRequestEntityTooLarge
 			}
-			return s.renderResourceForm(c, status, resourceFormData{Action: c.Path(), Values: formValues(form.fields)}, err)
+			return s.renderResourceForm(c, status, resourceFormData{Action: c.Path(), Values: fieldValues(form.fields)}, err)
 		}
 		return err
 	}

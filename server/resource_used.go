@@ -19,8 +19,8 @@ func (s *Server) saveResourceUsed(c *fiber.Ctx) error {
 	if !auth.CanReactToResource(m) {
 		return fault.New(fault.Forbidden, "error.403")
 	}
-	year, _ := strconv.Atoi(c.FormValue("year"))
-	if err := s.lib.MarkUsed(c.UserContext(), r.ID, m.ID, c.FormValue("where"), year); err != nil {
+	year, _ := strconv.Atoi(formValue(c, "year"))
+	if err := s.lib.MarkUsed(c.UserContext(), r.ID, m.ID, formValue(c, "where"), year); err != nil {
 		if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
 			return s.redirectWithFlash(c, "/library/"+r.ID+"#used", "flash.used_refused")
 		}

@@ -13,7 +13,7 @@ func (s *Server) saveResourceWithdrawal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.lib.Withdraw(c.UserContext(), r.ID, currentMember(c).ID, c.FormValue("reason")); err != nil {
+	if err := s.lib.Withdraw(c.UserContext(), r.ID, currentMember(c).ID, formValue(c, "reason")); err != nil {
 		if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
 			return s.redirectWithFlash(c, "/library/"+r.ID+"#withdraw", "flash.withdraw_refused")
 		}

@@ -62,12 +62,46 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/discussions", Public, s.showSection("discussions")),
 		r(fiber.MethodGet, "/workshops", Public, s.showSection("workshops")),
 		r(fiber.MethodGet, "/members", Approved, s.listMembers),
-		r(fiber.MethodGet, "/profile", SignedIn, s.showProfile),
+
+		// Groups: visitors see public groups; object rights (see, join,
+		// manage) are checked in the handlers by the auth policy functions.
+		r(fiber.MethodGet, "/groups", Public, s.listGroups),
+		r(fiber.MethodGet, "/groups/invite/:secret", Approved, s.showGroupInvitation),
+		r(fiber.MethodPost, "/groups/invite/:secret", Approved, s.acceptGroupInvitation),
+		r(fiber.MethodGet, "/groups/:slug", Public, s.showGroup),
+		r(fiber.MethodPost, "/groups/:slug/join", Approved, s.joinGroup),
+		r(fiber.MethodPost, "/groups/:slug/leave", Approved, s.leaveGroup),
+		r(fiber.MethodPost, "/groups/:slug/requests", Approved, s.createGroupRequest),
+		r(fiber.MethodPost, "/groups/:slug/requests/:id", Approved, s.decideGroupRequest),
+		r(fiber.MethodPost, "/groups/:slug/invitations", Approved, s.createGroupInvitation),
+		r(fiber.MethodPost, "/groups/:slug/members/:id/remove", Approved, s.removeGroupMember),
+
+		r(fiber.MethodGet, "/members/:id", Approved, s.showMember),
 		r(fiber.MethodPost, "/language", Public, s.saveLanguage),
+
+		// Pending and rejected members reach these too: their profile and
+		// their data are theirs whatever the decision.
+		r(fiber.MethodGet, "/profile", SignedIn, s.showProfile),
+		r(fiber.MethodPost, "/profile", SignedIn, s.saveProfile),
+		r(fiber.MethodGet, "/profile/tokens", Approved, s.listTokens),
+		r(fiber.MethodPost, "/profile/tokens", Approved, s.createToken),
+		r(fiber.MethodPost, "/profile/tokens/:id/revoke", Approved, s.revokeToken),
+		r(fiber.MethodPost, "/profile/export", SignedIn, s.exportAccount),
+		r(fiber.MethodGet, "/profile/delete", SignedIn, s.showAccountDelete),
+		r(fiber.MethodPost, "/profile/delete", SignedIn, s.deleteAccount),
+
+		r(fiber.MethodGet, "/admin/members", Approved, s.listAdminMembers),
+		r(fiber.MethodPost, "/admin/members/:id/decision", Approved, s.decideMember),
+		r(fiber.MethodPost, "/admin/members/:id/role", Admin, s.saveMemberRole),
+		r(fiber.MethodPost, "/admin/members/:id/deactivate", Admin, s.deactivateMember),
+		r(fiber.MethodPost, "/admin/members/:id/reactivate", Admin, s.reactivateMember),
+		r(fiber.MethodGet, "/admin/audit", Admin, s.listAudit),
 
 		r(fiber.MethodGet, "/signin", Public, s.showSignin),
 		demo(r(fiber.MethodPost, "/auth/demo", Public, s.signinDemo)),
 		r(fiber.MethodPost, "/auth/logout", Public, s.logout),
+		r(fiber.MethodGet, "/auth/:provider", Public, s.startProviderSignin),
+		r(fiber.MethodGet, "/auth/:provider/callback", Public, s.completeProviderSignin),
 
 		r(fiber.MethodGet, "/api/v1/me", SignedIn, s.showMe),
 		r(fiber.MethodGet, "/api/v1/resources", Public, s.apiListResources),

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,6 +21,8 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/frontend"
+	"github.com/circularfairict/portal/mail"
+	"github.com/circularfairict/portal/privacy"
 	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/store"
 )
@@ -30,6 +33,8 @@ type Deps struct {
 	Store   *store.Store
 	Logger  *slog.Logger
 	Version string
+	// Mail overrides the sender built from the SMTP configuration.
+	Mail mail.Sender
 }
 
 // Server is the HTTP side of the portal.
@@ -51,6 +56,13 @@ type Server struct {
 	proxies []*net.IPNet     // trusted reverse proxies
 	uploads []*regexp.Regexp // paths of the streaming upload routes
 
+	providers *providerSet // external sign-in providers
+
+	conns   *connections // open sockets per member, closed on deactivation
+	mailer  mail.Sender
+	mailWG  sync.WaitGroup // e-mails in flight, awaited at shutdown
+	privacy *privacy.Registry
+
 	sweepStop chan struct{}
 	sweepDone chan struct{}
 }
@@ -64,13 +76,22 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, auth: auth.NewStore(d.Store.DB)}
+	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, auth: auth.NewStore(d.Store.DB),
+		conns: newConnections(), privacy: &privacy.Registry{}}
+	s.mailer = d.Mail
+	if s.mailer == nil {
+		s.mailer = s.newMailer()
+	}
+	// Every feature declares what it stores about a member.
+	s.privacy.Add(s.auth.PrivacySources()...)
+	s.privacy.Add(s.signinAttemptSource())
 	if len(s.cfg.SessionKey) == 0 {
 		return nil, fmt.Errorf("server: no session key")
 	}
 	if s.cfg.BaseURL == "" {
 		return nil, fmt.Errorf("server: no base URL")
 	}
+	s.providers = newProviderSet(s.cfg)
 	for _, p := range s.cfg.TrustedProxies {
 		if !strings.Contains(p, "/") {
 			if strings.Contains(p, ":") {
@@ -100,6 +121,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if s.lib, err = resources.New(d.Store.DB, resources.Options{TempDir: tmp, MaxBytes: int64(s.cfg.UploadMaxBytes), ClamAVSocket: s.cfg.ClamAVSocket}); err != nil {
 		return nil, err
 	}
+	s.privacy.Add(s.lib.PrivacySources()...)
 	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
 		return nil, err
 	}
@@ -156,6 +178,7 @@ func (s *Server) Listen(ln net.Listener) error {
 func (s *Server) Shutdown(grace time.Duration) error {
 	err := s.app.ShutdownWithTimeout(grace)
 	s.stopSweeper()
+	s.mailWG.Wait()
 	return err
 }
 
@@ -174,6 +197,7 @@ func (s *Server) startSweeper(every time.Duration) {
 			} else if n > 0 {
 				s.log.Info("expired sessions removed", "count", n)
 			}
+			s.sweepSigninAttempts(ctx)
 			cancel()
 			select {
 			case <-s.sweepStop:

@@ -578,3 +578,24 @@ func TestReadyzFollowsDatabase(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// Form fields come from the body only: a query string cannot override what
+// the member posted (Fiber's FormValue would prefer the query).
+func TestFormValuesFromBodyOnly(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	c := newClient(t, s)
+	c.get("/")
+	res, _ := c.post("/language?lang=de", url.Values{"lang": {"fr"}})
+	if res.StatusCode != 303 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if _, body := c.get("/"); !strings.Contains(body, `<html lang="fr">`) {
+		t.Fatal("the query string overrode the posted value")
+	}
+	// A CSRF token in the query string is not accepted either.
+	req := httptest.NewRequest("POST", "/language?_csrf="+url.QueryEscape(c.csrf), strings.NewReader("lang=nl"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res, _ := c.do(req); res.StatusCode != 403 {
+		t.Fatalf("token from the query accepted: %d", res.StatusCode)
+	}
+}

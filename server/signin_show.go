@@ -8,12 +8,13 @@ import (
 )
 
 type signinData struct {
-	Personas []*auth.Member
-	Next     string
+	Personas  []*auth.Member
+	Providers []*providerEntry
+	Next      string
 }
 
 func (s *Server) showSignin(c *fiber.Ctx) error {
-	d := signinData{Next: localPath(c.Query("next"))}
+	d := signinData{Next: localPath(c.Query("next")), Providers: s.providers.buttons()}
 	if s.cfg.Mode == config.ModeDemo {
 		ps, err := s.auth.Personas(c.UserContext())
 		if err != nil {

@@ -21,11 +21,12 @@ export async function postJSON(url, payload) {
   return body;
 }
 
-// Move focus to the flash message after a redirect so screen readers hear it.
+// After a redirect or a refused form, move focus to what the member must read
+// first: the error summary, else the flash message, so screen readers say it.
 document.addEventListener("DOMContentLoaded", () => {
-  const flash = document.querySelector(".flash");
-  if (flash) {
-    flash.setAttribute("tabindex", "-1");
-    flash.focus();
+  const target = document.querySelector(".error-summary") || document.querySelector(".flash");
+  if (target) {
+    target.setAttribute("tabindex", "-1");
+    target.focus();
   }
 });

@@ -1,0 +1,5 @@
+package mail
+
+import "mime"
+
+var wordDecoder mime.WordDecoder

@@ -1,0 +1,71 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/frontend"
+	"github.com/circularfairict/portal/mail"
+)
+
+// newMailer returns the SMTP sender when configured, else one that discards.
+func (s *Server) newMailer() mail.Sender {
+	c := s.cfg.SMTP
+	if !c.Enabled() {
+		return mail.Discard{}
+	}
+	return &mail.SMTP{Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password, From: c.From, TLS: c.TLS}
+}
+
+// memberLang is the language to write to a member in.
+func memberLang(m *auth.Member) string {
+	if frontend.Supported(m.Locale) {
+		return m.Locale
+	}
+	for _, l := range m.Languages {
+		if frontend.Supported(l) {
+			return l
+		}
+	}
+	return frontend.Languages[0]
+}
+
+// sendMail delivers in the background: the request does not wait for the
+// mail server, and a failure is logged with the request ID.
+func (s *Server) sendMail(c *fiber.Ctx, m mail.Message) {
+	if m.To == "" {
+		return
+	}
+	rid := requestID(c)
+	s.mailWG.Add(1)
+	go func() {
+		defer s.mailWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := s.mailer.Send(ctx, m); err != nil {
+			s.log.Error("mail not sent", "err", err, "request_id", rid)
+		}
+	}()
+}
+
+// notifyDecision tells a member by e-mail that their membership was decided;
+// the profile page tells them too.
+func (s *Server) notifyDecision(c *fiber.Ctx, m *auth.Member, approved bool, message string) {
+	lang := memberLang(m)
+	key := "mail.decision.rejected"
+	if approved {
+		key = "mail.decision.approved"
+	}
+	var body strings.Builder
+	body.WriteString(s.catalog.T(lang, "mail.greeting", m.Name) + "\n\n")
+	body.WriteString(s.catalog.T(lang, key) + "\n\n")
+	if message != "" {
+		body.WriteString(s.catalog.T(lang, "profile.review_message") + "\n" + message + "\n\n")
+	}
+	body.WriteString(s.catalog.T(lang, "mail.decision.link", s.cfg.BaseURL+"/profile") + "\n")
+	s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, key+".subject"), Body: body.String()})
+}

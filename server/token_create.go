@@ -1,0 +1,42 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/auth"
+)
+
+// createToken makes a personal API token and shows its secret once, on the
+// response itself: it is never stored in plain text, so it cannot be shown
+// again after a redirect.
+func (s *Server) createToken(c *fiber.Ctx) error {
+	m := currentMember(c)
+	d := tokensData{Name: strings.TrimSpace(formValue(c, "name")), ExpiresIn: formValue(c, "expires_in"), Errors: auth.FieldErrors{}}
+	if n := len([]rune(d.Name)); n < 1 || n > 60 {
+		d.Errors["name"] = "tokens.error.name"
+	}
+	var expires *time.Time
+	if d.ExpiresIn != "" && d.ExpiresIn != "never" {
+		days, err := strconv.Atoi(d.ExpiresIn)
+		if err != nil || days < 1 || days > 366 {
+			d.Errors["expires_in"] = "tokens.error.expires"
+		} else {
+			t := time.Now().UTC().Add(time.Duration(days) * 24 * time.Hour)
+			expires = &t
+		}
+	}
+	if len(d.Errors) > 0 {
+		return s.renderTokens(c, fiber.StatusBadRequest, d)
+	}
+	secret, t, err := s.auth.CreateToken(c.UserContext(), m.ID, d.Name, expires)
+	if err != nil {
+		return err
+	}
+	s.audit(c, auth.AuditTokenCreate, m.ID, map[string]string{"token": t.ID, "name": t.Name})
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return s.renderTokens(c, fiber.StatusCreated, tokensData{Secret: secret, ExpiresIn: "90"})
+}
