@@ -93,7 +93,9 @@ function setup(form) {
     xhr.addEventListener("abort", () => {
       finish();
       say(text("cancelled"), false);
-      if (keyField) keyField.value = "";
+      // The key stays: if the server had already received everything when
+      // the member cancelled, sending again returns that resource instead
+      // of sharing it twice.
     });
     xhr.addEventListener("error", () => {
       finish();
