@@ -44,6 +44,9 @@ func Indexes() []store.Index {
 		{Collection: colBookmarks, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
 		{Collection: colReports, Name: "resource", Keys: bson.D{{Key: "resource_id", Value: 1}}},
 		{Collection: colReports, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
+		// GridFS's own indexes, as the driver would create them.
+		{Collection: bucketName + ".chunks", Name: "files_id_1_n_1", Keys: bson.D{{Key: "files_id", Value: 1}, {Key: "n", Value: 1}}, Unique: true},
+		{Collection: bucketName + ".files", Name: "filename_1_uploadDate_1", Keys: bson.D{{Key: "filename", Value: 1}, {Key: "uploadDate", Value: 1}}},
 	}
 }
 
@@ -147,21 +150,8 @@ func (s *Service) putBlob(ctx context.Context, sp *Spooled) (created bool, err e
 		return false, fmt.Errorf("resources: blob: %w", err)
 	}
 	key := store.NewID()
-	// A bucket of its own carries this upload's deadline: the bucket's
-	// deadline is shared state, and without one every chunk batch would
-	// get the client's short per-operation timeout, too short for a
-	// 100 MiB file on a slow disk.
-	b, err := gridfs.NewBucket(s.db, options.GridFSBucket().SetName(bucketName))
-	if err != nil {
-		return false, fmt.Errorf("resources: bucket: %w", err)
-	}
-	deadline := time.Now().Add(30 * time.Minute)
-	if d, ok := ctx.Deadline(); ok {
-		deadline = d
-	}
-	_ = b.SetWriteDeadline(deadline)
-	if err := b.UploadFromStreamWithID(key, key, sp.Reader()); err != nil {
-		return false, fmt.Errorf("resources: store file: %w", err)
+	if _, err := s.writeFile(ctx, key, sp.Reader()); err != nil {
+		return false, err
 	}
 	bl := blob{ID: sp.SHA256, FileID: key, Size: sp.Size, Kind: sp.Kind, Text: sp.Text, CreatedAt: s.now()}
 	if _, err := s.col(colBlobs).InsertOne(ctx, bl); err != nil {

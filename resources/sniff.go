@@ -90,43 +90,46 @@ func markup(head []byte) string {
 	return "markup"
 }
 
-// checkText accepts UTF-8 text without NUL or other control bytes.
+// checkText accepts UTF-8 text without NUL or other control bytes. It
+// reads through one reused buffer: a 100 MiB CSV is checked without
+// allocating per chunk.
 func checkText(r io.ReaderAt, size int64) error {
-	sr := io.NewSectionReader(r, 0, size)
-	buf := make([]byte, 64<<10)
-	var carry []byte
-	for {
-		n, err := sr.Read(buf)
-		chunk := append(carry, buf[:n]...)
-		carry = nil
-		// Keep an incomplete rune for the next chunk.
-		if err == nil {
-			for i := 1; i <= 3 && i <= len(chunk); i++ {
-				if utf8.RuneStart(chunk[len(chunk)-i]) {
-					if !utf8.FullRune(chunk[len(chunk)-i:]) {
-						carry = append([]byte(nil), chunk[len(chunk)-i:]...)
-						chunk = chunk[:len(chunk)-i]
+	const chunk = 64 << 10
+	buf := make([]byte, chunk+utf8.UTFMax)
+	carry := 0 // bytes of an incomplete rune kept at the start of buf
+	for off := int64(0); ; {
+		n, err := r.ReadAt(buf[carry:carry+chunk], off)
+		if err != nil && err != io.EOF {
+			return err
+		}
+		off += int64(n)
+		data := buf[:carry+n]
+		end := len(data)
+		if off < size {
+			// Keep an incomplete rune at the end for the next round.
+			for i := 1; i <= utf8.UTFMax-1 && i <= len(data); i++ {
+				if utf8.RuneStart(data[len(data)-i]) {
+					if !utf8.FullRune(data[len(data)-i:]) {
+						end = len(data) - i
 					}
 					break
 				}
 			}
 		}
-		if !utf8.Valid(chunk) {
+		if !utf8.Valid(data[:end]) {
 			return refused("binary")
 		}
-		for _, b := range chunk {
+		for _, b := range data[:end] {
 			if b < 0x20 && b != '\n' && b != '\r' && b != '\t' && b != '\f' {
 				return refused("binary")
 			}
 		}
-		if err == io.EOF {
-			if len(carry) > 0 {
+		carry = copy(buf, data[end:])
+		if off >= size || n == 0 {
+			if carry > 0 {
 				return refused("binary")
 			}
 			return nil
-		}
-		if err != nil {
-			return err
 		}
 	}
 }

@@ -80,7 +80,8 @@ func (s *Server) readParts(c *fiber.Ctx, form *uploadForm) error {
 		return fault.New(fault.Invalid, "library.error.multipart")
 	}
 	pending, _ := c.Locals(localCSRFPending).(bool)
-	mr := multipart.NewReader(c.Context().RequestBodyStream(), boundary)
+	body := c.Context().RequestBodyStream()
+	mr := multipart.NewReader(body, boundary)
 	n := 0
 	for {
 		part, err := mr.NextPart()
@@ -129,7 +130,13 @@ func (s *Server) readParts(c *fiber.Ctx, form *uploadForm) error {
 		form.fields[name] = append(form.fields[name], string(b))
 	}
 	if pending {
+		c.Context().SetConnectionClose()
 		return fault.New(fault.Forbidden, "error.csrf")
+	}
+	// Whatever follows the closing boundary (a CRLF, an epilogue) is read
+	// too, or the server would take it for the next request.
+	if n, _ := io.Copy(io.Discard, io.LimitReader(body, 64<<10)); n == 64<<10 {
+		c.Context().SetConnectionClose()
 	}
 	return nil
 }
