@@ -25,6 +25,7 @@ import (
 	"github.com/circularfairict/portal/demo"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/workshops"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -145,6 +146,10 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 			return err
 		}
 		if err := demo.SeedLibrary(ctx, auth.NewStore(st.DB), srv.Library()); err != nil {
+			ln.Close()
+			return err
+		}
+		if err := demo.SeedWorkshops(ctx, auth.NewStore(st.DB), workshops.NewStore(st.DB)); err != nil {
 			ln.Close()
 			return err
 		}

@@ -22,6 +22,12 @@ type DirectoryFilter struct {
 // Directory returns approved members matching f, sorted by name. With a
 // group filter the group's member list (already loaded) narrows by ID.
 func (s *Store) Directory(ctx context.Context, f DirectoryFilter, groupMembers []string) ([]*Member, error) {
+	return s.findMembers(ctx, directoryQuery(f, groupMembers), options.Find().SetSort(bson.D{{Key: "name", Value: 1}}).SetLimit(500))
+}
+
+// directoryQuery builds the filter; member input only ever lands in values
+// compared for equality or in escaped regular expressions.
+func directoryQuery(f DirectoryFilter, groupMembers []string) bson.M {
 	filter := bson.M{"status": StatusApproved}
 	if f.Country != "" {
 		filter["country"] = f.Country
@@ -36,7 +42,8 @@ func (s *Store) Directory(ctx context.Context, f DirectoryFilter, groupMembers [
 		filter["_id"] = bson.M{"$in": groupMembers}
 	}
 	var and bson.A
-	for _, w := range strings.Fields(f.Q) {
+	// Invalid UTF-8 would make the database refuse the pattern.
+	for _, w := range strings.Fields(strings.ToValidUTF8(f.Q, "")) {
 		if len(and) == 5 {
 			break
 		}
@@ -47,5 +54,5 @@ func (s *Store) Directory(ctx context.Context, f DirectoryFilter, groupMembers [
 	if len(and) > 0 {
 		filter["$and"] = and
 	}
-	return s.findMembers(ctx, filter, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}).SetLimit(500))
+	return filter
 }

@@ -46,7 +46,10 @@ type Config struct {
 	// TrustedProxies lists proxy addresses whose X-Forwarded-For is believed.
 	TrustedProxies []string // PORTAL_TRUSTED_PROXIES
 	LogLevel       string   // PORTAL_LOG_LEVEL
-	ShutdownGrace  time.Duration
+	// NATSURL shares live workshop rooms between servers; empty keeps
+	// them in this process.
+	NATSURL       string // PORTAL_NATS_URL
+	ShutdownGrace time.Duration
 	// Providers are the external sign-in providers (providers.go).
 	Providers Providers
 	// SMTP configures outgoing e-mail (smtp.go).
@@ -89,6 +92,7 @@ func Load(mode Mode, env Env) (*Config, error) {
 	}
 	c.MongoURI = get("MONGODB_URI")
 	c.ClamAVSocket = get("PORTAL_CLAMAV_SOCKET")
+	c.NATSURL = get("PORTAL_NATS_URL")
 	c.LogLevel = strings.ToLower(firstNonEmpty(get("PORTAL_LOG_LEVEL"), c.LogLevel))
 
 	key, err := secret(env, "PORTAL_SESSION_KEY")
@@ -185,6 +189,13 @@ func (c *Config) Validate() error {
 	}
 	if c.UploadMaxBytes < c.BodyMaxBytes {
 		return fmt.Errorf("PORTAL_UPLOAD_MAX_BYTES: must not be smaller than PORTAL_BODY_MAX_BYTES (%d)", c.BodyMaxBytes)
+	}
+	if c.NATSURL != "" {
+		for _, u := range strings.Split(c.NATSURL, ",") {
+			if pu, err := url.Parse(strings.TrimSpace(u)); err != nil || (pu.Scheme != "nats" && pu.Scheme != "tls") || pu.Host == "" {
+				return fmt.Errorf("PORTAL_NATS_URL: %q is not a nats:// or tls:// URL (several may be separated by commas)", c.NATSURL)
+			}
+		}
 	}
 	for _, p := range c.TrustedProxies {
 		if net.ParseIP(p) == nil {

@@ -9,11 +9,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/resources"
+	"github.com/circularfairict/portal/workshops"
 )
 
 // The callers of the role matrix, from no rights to all rights.
@@ -94,10 +96,32 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"GET /api/v1/resources/:id/file":             {"/api/v1/resources/" + f.resourceID + "/file", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
 		"GET /api/v1/resources/:id/versions/:n/file": {"/api/v1/resources/" + f.resourceID + "/versions/1/file", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
 		"POST /api/v1/resources/:id/versions":        {"/api/v1/resources/" + f.resourceID + "/versions", url.Values{}, [7]int{401, 403, 400, 403, 400, 403, 400}},
+
+		// Workshops: f.workshopID is open to all members and run by the
+		// "facilitator" caller; moderators have the facilitator role too.
+		"GET /workshops/new":                         {"/workshops/new", nil, [7]int{401, 403, 403, 200, 200, 403, 200}},
+		"POST /workshops":                            {"/workshops", url.Values{"title": {""}}, [7]int{401, 403, 403, 422, 422, 403, 422}},
+		"POST /workshops/feed":                       {"/workshops/feed", url.Values{}, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /workshops/feed/revoke":                {"/workshops/feed/revoke", url.Values{}, [7]int{401, 403, 303, 303, 303, 303, 303}},
+		"GET /workshops/:id":                         {"/workshops/" + f.workshopID, nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /workshops/:id/register":               {"/workshops/" + f.workshopID + "/register", url.Values{}, [7]int{401, 403, 303, 303, 303, 303, 303}},
+		"POST /workshops/:id/cancel":                 {"/workshops/" + f.workshopID + "/cancel", url.Values{}, [7]int{401, 403, 303, 303, 303, 303, 303}}, // registered through the API route, which sorts first,
+		"POST /workshops/:id/open":                   {"/workshops/" + f.workshopID + "/open", url.Values{}, [7]int{401, 403, 403, 303, 403, 403, 303}},
+		"POST /workshops/:id/close":                  {"/workshops/" + f.workshopID + "/close", url.Values{}, [7]int{401, 403, 403, 303, 403, 403, 303}},
+		"GET /workshops/:id/attendees.csv":           {"/workshops/" + f.workshopID + "/attendees.csv", nil, [7]int{401, 403, 403, 200, 403, 403, 200}},
+		"GET /workshops/:id/calendar.ics":            {"/workshops/" + f.workshopID + "/calendar.ics", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"GET /calendar/:token":                       {"/calendar/unknown.ics", nil, [7]int{404, 404, 404, 404, 404, 404, 404}},
+		"POST /api/v1/workshops":                     {"/api/v1/workshops", url.Values{}, [7]int{401, 403, 403, 400, 400, 403, 400}},
+		"GET /api/v1/workshops/:id":                  {"/api/v1/workshops/" + f.workshopID, nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /api/v1/workshops/:id/registrations":   {"/api/v1/workshops/" + f.workshopID + "/registrations", url.Values{}, [7]int{401, 403, 201, 201, 201, 201, 201}},
+		"DELETE /api/v1/workshops/:id/registrations": {"/api/v1/workshops/" + f.workshopID + "/registrations", url.Values{}, [7]int{401, 403, 404, 404, 404, 404, 404}},
+		"POST /api/v1/workshops/:id/open":            {"/api/v1/workshops/" + f.workshopID + "/open", url.Values{}, [7]int{401, 403, 403, 200, 403, 403, 200}},
+		"POST /api/v1/workshops/:id/close":           {"/api/v1/workshops/" + f.workshopID + "/close", url.Values{}, [7]int{401, 403, 403, 200, 403, 403, 200}},
+		"GET /api/v1/workshops/:id/live":             {"/api/v1/workshops/" + f.workshopID + "/live", nil, [7]int{401, 403, 400, 400, 400, 400, 400}},
 	}
 }
 
-type matrixFixture struct{ approvedID, pendingID, resourceID string }
+type matrixFixture struct{ approvedID, pendingID, workshopID, resourceID string }
 
 // Every route is in the matrix, and every caller gets the expected status.
 // A route added to the router without an entry here fails this test.
@@ -125,6 +149,12 @@ func TestAccessMatrix(t *testing.T) {
 		pendingID:  newMember(t, s, "Matrix Applicant", auth.StatusPending, auth.RoleMember).ID,
 		resourceID: publicResource(t, s, callers["member"].ID),
 	}
+	start := time.Now().Add(24 * time.Hour)
+	w, err := s.workshops.Create(ctx, callers["facilitator"].ID, workshops.Input{Title: "Matrix workshop", StartsAt: start, EndsAt: start.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.workshopID = w.ID
 	matrix := accessMatrix(f)
 
 	var missing []string

@@ -10,8 +10,8 @@ import (
 	"golang.org/x/text/language/display"
 
 	"github.com/circularfairict/portal/auth"
-	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/resources"
 )
 
 // groupForm keeps what a member typed into one of the group page's forms

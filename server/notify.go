@@ -69,3 +69,21 @@ func (s *Server) notifyDecision(c *fiber.Ctx, m *auth.Member, approved bool, mes
 	body.WriteString(s.catalog.T(lang, "mail.decision.link", s.cfg.BaseURL+"/profile") + "\n")
 	s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, key+".subject"), Body: body.String()})
 }
+
+// notifyPromoted tells members moved from the waiting list to a seat.
+func (s *Server) notifyPromoted(c *fiber.Ctx, title, workshopID string, memberIDs []string) {
+	if len(memberIDs) == 0 {
+		return
+	}
+	ms, err := s.auth.MembersByID(c.UserContext(), memberIDs)
+	if err != nil {
+		s.log.Warn("promoted members not notified", "err", err, "request_id", requestID(c))
+		return
+	}
+	for _, m := range ms {
+		lang := memberLang(m)
+		body := s.catalog.T(lang, "mail.greeting", m.Name) + "\n\n" +
+			s.catalog.T(lang, "mail.workshop_promoted", title, s.cfg.BaseURL+"/workshops/"+workshopID) + "\n"
+		s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, "mail.workshop_promoted.subject", title), Body: body})
+	}
+}

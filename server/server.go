@@ -15,7 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/circularfairict/portal/auth"
@@ -25,6 +27,8 @@ import (
 	"github.com/circularfairict/portal/privacy"
 	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/workshops"
+	"github.com/circularfairict/portal/workshops/live"
 )
 
 // Deps are everything the server needs, passed explicitly.
@@ -39,12 +43,15 @@ type Deps struct {
 
 // Server is the HTTP side of the portal.
 type Server struct {
-	cfg     *config.Config
-	store   *store.Store
-	auth    *auth.Store
-	lib     *resources.Service
-	log     *slog.Logger
-	version string
+	cfg       *config.Config
+	store     *store.Store
+	auth      *auth.Store
+	lib       *resources.Service
+	workshops *workshops.Store
+	live      *live.Engine
+	nats      *nats.Conn
+	log       *slog.Logger
+	version   string
 
 	app      *fiber.App
 	catalog  *frontend.Catalog
@@ -55,6 +62,8 @@ type Server struct {
 
 	proxies []*net.IPNet     // trusted reverse proxies
 	uploads []*regexp.Regexp // paths of the streaming upload routes
+
+	wsConfig websocket.Config // live sockets; Origins set per request
 
 	providers *providerSet // external sign-in providers
 
@@ -77,7 +86,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		d.Version = "dev"
 	}
 	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, auth: auth.NewStore(d.Store.DB),
-		conns: newConnections(), privacy: &privacy.Registry{}}
+		conns: newConnections(), privacy: &privacy.Registry{}, workshops: workshops.NewStore(d.Store.DB)}
 	s.mailer = d.Mail
 	if s.mailer == nil {
 		s.mailer = s.newMailer()
@@ -85,6 +94,8 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	// Every feature declares what it stores about a member.
 	s.privacy.Add(s.auth.PrivacySources()...)
 	s.privacy.Add(s.signinAttemptSource())
+	s.privacy.Add(s.workshops.PrivacySources()...)
+	s.privacy.Add(live.NewMongoStore(d.Store.DB).PrivacySources()...)
 	if len(s.cfg.SessionKey) == 0 {
 		return nil, fmt.Errorf("server: no session key")
 	}
@@ -107,7 +118,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		s.proxies = append(s.proxies, n)
 	}
 	var err error
-	if err = d.Store.EnsureIndexes(ctx, auth.Indexes()); err != nil {
+	for _, idx := range [][]store.Index{auth.Indexes(), workshops.Indexes(), live.Indexes()} {
+		if err = d.Store.EnsureIndexes(ctx, idx); err != nil {
+			return nil, err
+		}
+	}
+	if err = s.startLive(); err != nil {
 		return nil, err
 	}
 	if err = d.Store.EnsureIndexes(ctx, resources.Indexes()); err != nil {
@@ -176,9 +192,15 @@ func (s *Server) Listen(ln net.Listener) error {
 // Shutdown stops accepting connections, waits for requests in flight up to
 // the grace period, and stops background work. The caller closes the store.
 func (s *Server) Shutdown(grace time.Duration) error {
+	// Live sockets are hijacked connections the HTTP server no longer
+	// tracks: close them first (code 1001: reconnect, maybe elsewhere).
+	s.live.Close()
 	err := s.app.ShutdownWithTimeout(grace)
 	s.stopSweeper()
 	s.mailWG.Wait()
+	if s.nats != nil {
+		s.nats.Close()
+	}
 	return err
 }
 

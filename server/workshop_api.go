@@ -1,0 +1,171 @@
+package server
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/workshops"
+	"github.com/circularfairict/portal/workshops/live"
+)
+
+// workshopRequest is the JSON body of POST /api/v1/workshops.
+type workshopRequest struct {
+	Title        string                 `json:"title"`
+	Description  string                 `json:"description"`
+	Format       workshops.Format       `json:"format"`
+	Group        string                 `json:"group"` // id or slug
+	StartsAt     string                 `json:"starts_at"`
+	EndsAt       string                 `json:"ends_at"`
+	TimeZone     string                 `json:"time_zone"`
+	Capacity     int                    `json:"capacity"`
+	Languages    []string               `json:"languages"`
+	Agenda       []workshops.AgendaItem `json:"agenda"`
+	Polls        []workshops.Poll       `json:"polls"`
+	Facilitators []string               `json:"facilitators"`
+	VideoURL     string                 `json:"video_url"`
+	Materials    []string               `json:"materials"`
+}
+
+// groupForWorkshop resolves a group by ID or slug ("" is no group).
+func (s *Server) groupForWorkshop(c *fiber.Ctx, ref string) (*auth.Group, error) {
+	if ref == "" {
+		return nil, nil
+	}
+	g, err := s.auth.Group(c.UserContext(), ref)
+	if errors.Is(err, auth.ErrNotFound) {
+		g, err = s.auth.GroupBySlug(c.UserContext(), ref)
+	}
+	if errors.Is(err, auth.ErrNotFound) {
+		return nil, fault.New(fault.Invalid, "workshops.error.group").OnField("group")
+	}
+	return g, err
+}
+
+// createWorkshopAPI is POST /api/v1/workshops.
+func (s *Server) createWorkshopAPI(c *fiber.Ctx) error {
+	if !auth.CanCreateWorkshop(currentMember(c), nil) {
+		return fault.New(fault.Forbidden, "error.403")
+	}
+	var req workshopRequest
+	if err := c.BodyParser(&req); err != nil {
+		return fault.Wrap(fault.Invalid, err, "error.400")
+	}
+	in := workshops.Input{Title: req.Title, Description: req.Description, Format: req.Format, TimeZone: req.TimeZone,
+		Capacity: req.Capacity, Languages: req.Languages, Agenda: req.Agenda, Polls: req.Polls, Facilitators: req.Facilitators,
+		VideoURL: req.VideoURL, Materials: req.Materials}
+	var err error
+	if in.StartsAt, err = time.Parse(time.RFC3339, req.StartsAt); err != nil {
+		return fault.New(fault.Invalid, "workshops.error.times").OnField("starts_at")
+	}
+	if in.EndsAt, err = time.Parse(time.RFC3339, req.EndsAt); err != nil {
+		return fault.New(fault.Invalid, "workshops.error.times").OnField("ends_at")
+	}
+	w, err := s.createWorkshop(c, req.Group, in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(w)
+}
+
+// createWorkshop checks the right to create in the group and stores.
+func (s *Server) createWorkshop(c *fiber.Ctx, groupRef string, in workshops.Input) (*workshops.Workshop, error) {
+	m := currentMember(c)
+	g, err := s.groupForWorkshop(c, groupRef)
+	if err != nil {
+		return nil, err
+	}
+	if !auth.CanCreateWorkshop(m, g) {
+		return nil, fault.New(fault.Forbidden, "error.403")
+	}
+	if g != nil {
+		in.GroupID = g.ID
+	}
+	// Co-facilitators must be approved members.
+	if len(in.Facilitators) > 0 {
+		found, err := s.auth.MembersByID(c.UserContext(), in.Facilitators)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range in.Facilitators {
+			if !found[id].Approved() {
+				return nil, fault.New(fault.Invalid, "workshops.error.facilitator").OnField("facilitators")
+			}
+		}
+	}
+	return s.workshops.Create(c.UserContext(), m.ID, in)
+}
+
+// showWorkshopAPI is GET /api/v1/workshops/:id.
+func (s *Server) showWorkshopAPI(c *fiber.Ctx) error {
+	w, acc, err := s.workshopFor(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	m := currentMember(c)
+	out := fiber.Map{"workshop": w, "facilitator": auth.CanFacilitate(m, acc), "live_url": "/api/v1/workshops/" + w.ID + "/live"}
+	if r, err := s.workshops.Registration(c.UserContext(), w.ID, m.ID); err == nil {
+		out["registration"] = r
+	}
+	return c.JSON(out)
+}
+
+// registerWorkshopAPI is POST /api/v1/workshops/:id/registrations: the
+// caller registers (or joins the waiting list).
+func (s *Server) registerWorkshopAPI(c *fiber.Ctx) error {
+	w, acc, err := s.workshopFor(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if !auth.CanRegisterWorkshop(currentMember(c), acc) {
+		return fault.New(fault.Forbidden, "error.403")
+	}
+	r, err := s.workshops.Register(c.UserContext(), w, currentMember(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(r)
+}
+
+// cancelRegistrationAPI is DELETE /api/v1/workshops/:id/registrations.
+func (s *Server) cancelRegistrationAPI(c *fiber.Ctx) error {
+	w, _, err := s.workshopFor(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	promoted, err := s.workshops.Cancel(c.UserContext(), w, currentMember(c).ID)
+	if err != nil {
+		return err
+	}
+	s.notifyPromoted(c, w.Title, w.ID, promoted)
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// openWorkshopAPI and closeWorkshopAPI let facilitators open the room
+// early or close it: POST /api/v1/workshops/:id/open and /close.
+func (s *Server) openWorkshopAPI(c *fiber.Ctx) error  { return s.setRoomOpen(c, "room.open") }
+func (s *Server) closeWorkshopAPI(c *fiber.Ctx) error { return s.setRoomOpen(c, "room.close") }
+
+func (s *Server) setRoomOpen(c *fiber.Ctx, typ string) error {
+	seq, err := s.roomOpen(c, typ)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"seq": seq, "open": strings.TrimPrefix(typ, "room.") == "open"})
+}
+
+func (s *Server) roomOpen(c *fiber.Ctx, typ string) (int64, error) {
+	w, acc, err := s.workshopFor(c, c.Params("id"))
+	if err != nil {
+		return 0, err
+	}
+	m := currentMember(c)
+	if !auth.CanFacilitate(m, acc) {
+		return 0, fault.New(fault.Forbidden, "error.403")
+	}
+	return s.live.Do(c.UserContext(), w.ID, live.Person{ID: m.ID, Name: m.Name, Organisation: m.Organisation, Role: live.RoleFacilitator}, typ)
+}

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+	"github.com/nats-io/nats.go"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/workshops"
+	"github.com/circularfairict/portal/workshops/live"
+)
+
+// Keys of the values handed from the HTTP request to the socket handler.
+const (
+	localLivePerson = "live.person"
+	localLiveRoom   = "live.room"
+	localLiveLast   = "live.last"
+)
+
+// startLive creates the room engine, on NATS when PORTAL_NATS_URL is set,
+// and the two websocket upgraders: browsers (cookie) must send an Origin
+// in the allowlist; token clients may send none. Never "*".
+func (s *Server) startLive() error {
+	var bus live.Bus
+	if s.cfg.NATSURL != "" {
+		nc, err := nats.Connect(s.cfg.NATSURL, nats.Name("portal"), nats.MaxReconnects(-1))
+		if err != nil {
+			return fmt.Errorf("PORTAL_NATS_URL: cannot connect: %v", err)
+		}
+		s.nats = nc
+		bus = live.NewNATSBus(nc, "portal.live")
+	}
+	s.live = live.New(live.Options{Store: live.NewMongoStore(s.store.DB), Bus: bus, Logger: s.log, Info: s.roomInfo})
+	s.wsConfig = websocket.Config{ReadBufferSize: 1024, WriteBufferSize: 1024,
+		WriteBufferPool: wsBufferPool, HandshakeTimeout: 10 * time.Second, RecoverHandler: s.wsRecover}
+	return nil
+}
+
+func (s *Server) wsRecover(c *websocket.Conn) {
+	if r := recover(); r != nil {
+		s.log.Error("live socket panic", "panic", fmt.Sprint(r))
+		_ = c.Close()
+	}
+}
+
+// roomInfo tells the engine about a workshop.
+func (s *Server) roomInfo(ctx context.Context, id string) (live.RoomInfo, error) {
+	w, err := s.workshops.Workshop(ctx, id)
+	if err != nil {
+		return live.RoomInfo{}, err
+	}
+	info := live.RoomInfo{Title: w.Title, StartsAt: w.StartsAt, EndsAt: w.EndsAt, VideoURL: w.VideoURL, EarlyEntry: 15 * time.Minute}
+	for _, a := range w.Agenda {
+		info.Agenda = append(info.Agenda, live.AgendaItem{Title: a.Title, Minutes: a.Minutes})
+	}
+	for _, p := range w.Polls {
+		info.Polls = append(info.Polls, live.PollDraft{Question: p.Question, Options: p.Options, Multiple: p.Multiple, Anonymous: p.Anonymous})
+	}
+	return info, nil
+}
+
+// liveWorkshop is GET /api/v1/workshops/:id/live: it checks the member's
+// right to the workshop and the Origin, then upgrades.
+func (s *Server) liveWorkshop(c *fiber.Ctx) error {
+	if !websocket.IsWebSocketUpgrade(c) {
+		return fault.New(fault.Invalid, "error.400")
+	}
+	m := currentMember(c)
+	w, acc, err := s.workshopFor(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	token := c.Locals(localAPI) == true
+	origin := c.Get(fiber.HeaderOrigin)
+	switch {
+	case !token && (origin == "" || !s.sameOrigin(c, origin)):
+		// A cookie-authenticated socket from another site would act as the
+		// member (cross-site websocket hijacking).
+		return fault.New(fault.Forbidden, "error.csrf")
+	case token && origin != "" && !s.sameOrigin(c, origin):
+		return fault.New(fault.Forbidden, "error.csrf")
+	}
+	p := live.Person{ID: m.ID, Name: m.Name, Organisation: m.Organisation, Role: live.RoleParticipant}
+	if auth.CanFacilitate(m, acc) {
+		p.Role = live.RoleFacilitator
+	}
+	last := int64(-1)
+	if v := c.Query("last_seq"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			last = n
+		}
+	}
+	c.Locals(localLivePerson, p)
+	c.Locals(localLiveRoom, w.ID)
+	c.Locals(localLiveLast, last)
+	// The upgrader's allowlist is exactly the Origin checked above (the
+	// base URL, or in the loopback demo the address the browser used),
+	// or, for a token client that sent none, only "no Origin". Never "*",
+	// which is the library's default.
+	cfg := s.wsConfig
+	cfg.Origins = []string{origin}
+	return websocket.New(s.serveLive, cfg)(c)
+}
+
+// serveLive adapts Fiber's websocket to the engine; it returns when the
+// socket ends (the contrib package releases the connection then).
+func (s *Server) serveLive(conn *websocket.Conn) {
+	p, _ := conn.Locals(localLivePerson).(live.Person)
+	room, _ := conn.Locals(localLiveRoom).(string)
+	last, _ := conn.Locals(localLiveLast).(int64)
+	if p.ID == "" || room == "" {
+		_ = conn.Close()
+		return
+	}
+	// Deactivating or deleting the member closes the socket at once.
+	remove := s.conns.add(p.ID, func() { _ = conn.Conn.Close() })
+	defer remove()
+	_ = s.live.Serve(context.Background(), room, p, conn.Conn, last)
+}
+
+// workshopFor loads a workshop the current member may see, with its access
+// facts for the policy functions. Unknown and hidden look the same (404).
+func (s *Server) workshopFor(c *fiber.Ctx, id string) (*workshops.Workshop, auth.WorkshopAccess, error) {
+	w, err := s.workshops.Workshop(c.UserContext(), id)
+	if err != nil {
+		return nil, auth.WorkshopAccess{}, err
+	}
+	acc := auth.WorkshopAccess{Facilitators: w.Facilitators}
+	if w.GroupID != "" {
+		g, err := s.auth.Group(c.UserContext(), w.GroupID)
+		if err != nil {
+			return nil, acc, err
+		}
+		acc.Group = g
+	}
+	if !auth.CanSeeWorkshop(currentMember(c), acc) {
+		return nil, acc, fault.New(fault.NotFound, "error.404")
+	}
+	return w, acc, nil
+}

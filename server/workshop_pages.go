@@ -1,0 +1,393 @@
+package server
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/workshops"
+)
+
+type workshopItem struct {
+	W        *workshops.Workshop
+	Group    *auth.Group
+	Live     bool
+	Duration int // minutes
+}
+
+type workshopsData struct {
+	Past      bool
+	Group     *auth.Group
+	Items     []workshopItem
+	CanCreate bool
+	Feed      bool   // the member has a calendar feed
+	FeedURL   string // shown once, right after it was made
+}
+
+// listWorkshops is GET /workshops: upcoming (default) or past (?when=past),
+// optionally of one group (?group=slug), only those the member may see.
+func (s *Server) listWorkshops(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	m := currentMember(c)
+	d := workshopsData{Past: c.Query("when") == "past", CanCreate: auth.CanCreateWorkshop(m, nil)}
+	f := workshops.Filter{Past: d.Past}
+	if slug := c.Query("group"); slug != "" {
+		g, err := s.auth.GroupBySlug(ctx, slug)
+		if err != nil || !auth.CanSeeGroup(m, g) {
+			return fault.New(fault.NotFound, "error.404")
+		}
+		d.Group, f.GroupID = g, g.ID
+	}
+	ws, err := s.workshops.List(ctx, f)
+	if err != nil {
+		return err
+	}
+	groups, err := s.auth.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	byID := map[string]*auth.Group{}
+	for _, g := range groups {
+		byID[g.ID] = g
+	}
+	now := time.Now()
+	for _, w := range ws {
+		acc := auth.WorkshopAccess{Group: byID[w.GroupID], Facilitators: w.Facilitators}
+		if w.GroupID != "" && acc.Group == nil || !auth.CanSeeWorkshop(m, acc) {
+			continue
+		}
+		d.Items = append(d.Items, workshopItem{W: w, Group: acc.Group, Live: !now.Before(w.StartsAt) && now.Before(w.EndsAt),
+			Duration: int(w.EndsAt.Sub(w.StartsAt).Minutes())})
+	}
+	if m != nil {
+		if d.Feed, err = s.workshops.HasFeed(ctx, m.ID); err != nil {
+			return err
+		}
+	}
+	return s.render(c, fiber.StatusOK, "workshops", s.newPage(c, s.T(c, "workshops.title"), "workshops", d))
+}
+
+type workshopData struct {
+	W            *workshops.Workshop
+	Group        *auth.Group
+	Facilitators []*auth.Member
+	Registration *workshops.Registration
+	Facilitator  bool
+	Attendees    []attendee
+	Registered   int
+	Waiting      int
+	Past         bool
+}
+
+type attendee struct {
+	Member *auth.Member
+	Reg    *workshops.Registration
+}
+
+// showWorkshop is GET /workshops/:id: details, registration and the room.
+func (s *Server) showWorkshop(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	w, acc, err := s.workshopFor(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	m := currentMember(c)
+	d := workshopData{W: w, Group: acc.Group, Facilitator: auth.CanFacilitate(m, acc), Past: w.Past(time.Now())}
+	if r, err := s.workshops.Registration(ctx, w.ID, m.ID); err == nil && r.Status != workshops.Cancelled {
+		d.Registration = r
+	} else if err != nil && !errors.Is(err, workshops.ErrNotFound) {
+		return err
+	}
+	regs, err := s.workshops.Registrations(ctx, w.ID)
+	if err != nil {
+		return err
+	}
+	ids := append([]string{}, w.Facilitators...)
+	for _, r := range regs {
+		ids = append(ids, r.MemberID)
+		switch r.Status {
+		case workshops.Registered:
+			d.Registered++
+		case workshops.Waitlisted:
+			d.Waiting++
+		}
+	}
+	members, err := s.auth.MembersByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range w.Facilitators {
+		if fm := members[id]; fm != nil {
+			d.Facilitators = append(d.Facilitators, fm)
+		}
+	}
+	if d.Facilitator {
+		for _, r := range regs {
+			if r.Status != workshops.Cancelled && members[r.MemberID] != nil {
+				d.Attendees = append(d.Attendees, attendee{Member: members[r.MemberID], Reg: r})
+			}
+		}
+	}
+	return s.render(c, fiber.StatusOK, "workshop", s.newPage(c, w.Title, "workshops", d))
+}
+
+// registerWorkshop is POST /workshops/:id/register.
+func (s *Server) registerWorkshop(c *fiber.Ctx) error {
+	w, acc, err := s.workshopFor(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if !auth.CanRegisterWorkshop(currentMember(c), acc) {
+		return fault.New(fault.Forbidden, "error.403")
+	}
+	r, err := s.workshops.Register(c.UserContext(), w, currentMember(c).ID)
+	if err != nil {
+		return err
+	}
+	flash := "flash.workshop_registered"
+	if r.Status == workshops.Waitlisted {
+		flash = "flash.workshop_waitlisted"
+	}
+	return s.redirectWithFlash(c, "/workshops/"+w.ID, flash)
+}
+
+// cancelWorkshop is POST /workshops/:id/cancel.
+func (s *Server) cancelWorkshop(c *fiber.Ctx) error {
+	w, _, err := s.workshopFor(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	promoted, err := s.workshops.Cancel(c.UserContext(), w, currentMember(c).ID)
+	if err != nil {
+		return err
+	}
+	s.notifyPromoted(c, w.Title, w.ID, promoted)
+	return s.redirectWithFlash(c, "/workshops/"+w.ID, "flash.workshop_cancelled")
+}
+
+// openRoom and closeRoom are the facilitator's buttons.
+func (s *Server) openRoom(c *fiber.Ctx) error {
+	if _, err := s.roomOpen(c, "room.open"); err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, "/workshops/"+c.Params("id"), "flash.room_opened")
+}
+
+func (s *Server) closeRoom(c *fiber.Ctx) error {
+	if _, err := s.roomOpen(c, "room.close"); err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, "/workshops/"+c.Params("id"), "flash.room_closed")
+}
+
+// exportAttendees is GET /workshops/:id/attendees.csv for facilitators.
+func (s *Server) exportAttendees(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	w, acc, err := s.workshopFor(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if !auth.CanFacilitate(currentMember(c), acc) {
+		return fault.New(fault.Forbidden, "error.403")
+	}
+	regs, err := s.workshops.Registrations(ctx, w.ID)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(regs))
+	for _, r := range regs {
+		ids = append(ids, r.MemberID)
+	}
+	members, err := s.auth.MembersByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	_ = cw.Write([]string{s.T(c, "attendees.name"), s.T(c, "attendees.organisation"), s.T(c, "attendees.country"), s.T(c, "attendees.email"), s.T(c, "attendees.status"), s.T(c, "attendees.registered_at")})
+	for _, r := range regs {
+		m := members[r.MemberID]
+		if m == nil || r.Status == workshops.Cancelled {
+			continue
+		}
+		_ = cw.Write([]string{workshops.CSVCell(m.Name), workshops.CSVCell(m.Organisation), m.Country, workshops.CSVCell(m.Email),
+			s.T(c, "registration."+string(r.Status)), r.CreatedAt.UTC().Format(time.RFC3339)})
+	}
+	cw.Flush()
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="attendees-`+w.ID+`.csv"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(buf.Bytes())
+}
+
+// workshopCalendar is GET /workshops/:id/calendar.ics.
+func (s *Server) workshopCalendar(c *fiber.Ctx) error {
+	w, _, err := s.workshopFor(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="workshop-`+w.ID+`.ics"`)
+	return c.Send(workshops.ICS(w.Title, s.cfg.BaseURL, []*workshops.Workshop{w}, time.Now()))
+}
+
+// createFeed is POST /workshops/feed: a new private calendar feed URL
+// (the old one stops working). The URL is shown once.
+func (s *Server) createFeed(c *fiber.Ctx) error {
+	secret, err := s.workshops.NewFeedToken(c.UserContext(), currentMember(c).ID)
+	if err != nil {
+		return err
+	}
+	base := strings.Replace(strings.Replace(s.cfg.BaseURL, "https://", "webcal://", 1), "http://", "webcal://", 1)
+	d := workshopsData{Feed: true, FeedURL: base + "/calendar/" + secret + ".ics"}
+	return s.render(c, fiber.StatusOK, "calendar_feed", s.newPage(c, s.T(c, "feed.title"), "workshops", d))
+}
+
+// revokeFeed is POST /workshops/feed/revoke.
+func (s *Server) revokeFeed(c *fiber.Ctx) error {
+	if err := s.workshops.RevokeFeed(c.UserContext(), currentMember(c).ID); err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, "/workshops", "flash.feed_revoked")
+}
+
+// showFeed is GET /calendar/:token.ics: the member's registered workshops,
+// for calendar programs that cannot sign in; the secret is the credential.
+func (s *Server) showFeed(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	secret := strings.TrimSuffix(c.Params("token"), ".ics")
+	memberID, err := s.workshops.FeedMember(ctx, secret)
+	if err != nil {
+		return err
+	}
+	m, err := s.auth.Member(ctx, memberID)
+	if err != nil || !m.Approved() {
+		return fault.New(fault.NotFound, "error.404")
+	}
+	regs, err := s.workshops.MemberRegistrations(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(regs))
+	for _, r := range regs {
+		ids = append(ids, r.WorkshopID)
+	}
+	ws, err := s.workshops.ByIDs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "private, max-age=900")
+	return c.Send(workshops.ICS(s.T(c, "feed.name"), s.cfg.BaseURL, ws, time.Now()))
+}
+
+type workshopFormData struct {
+	Form    map[string]string
+	Error   string
+	Field   string
+	Formats []workshops.Format
+	Groups  []*auth.Group
+}
+
+// newWorkshop is GET /workshops/new.
+func (s *Server) newWorkshop(c *fiber.Ctx) error {
+	if !auth.CanCreateWorkshop(currentMember(c), nil) {
+		return fault.New(fault.Forbidden, "error.403")
+	}
+	return s.renderWorkshopForm(c, fiber.StatusOK, map[string]string{"time_zone": "Europe/Brussels", "format": string(workshops.FormatCaseClinic)}, nil)
+}
+
+func (s *Server) renderWorkshopForm(c *fiber.Ctx, status int, form map[string]string, ferr error) error {
+	m := currentMember(c)
+	groups, err := s.auth.Groups(c.UserContext())
+	if err != nil {
+		return err
+	}
+	d := workshopFormData{Form: form, Formats: workshops.Formats}
+	for _, g := range groups {
+		if auth.CanCreateWorkshop(m, g) {
+			d.Groups = append(d.Groups, g)
+		}
+	}
+	if fe, ok := fault.As(ferr); ok {
+		d.Error, d.Field = s.T(c, fe.Key, fe.Args...), fe.Field
+	}
+	return s.render(c, status, "workshop_form", s.newPage(c, s.T(c, "workshop.new"), "workshops", d))
+}
+
+// saveWorkshop is POST /workshops: Post/Redirect/Get; a failed form comes
+// back with what the member typed and a translated message.
+func (s *Server) saveWorkshop(c *fiber.Ctx) error {
+	if !auth.CanCreateWorkshop(currentMember(c), nil) {
+		return fault.New(fault.Forbidden, "error.403")
+	}
+	form := map[string]string{}
+	for _, k := range []string{"title", "description", "format", "group", "starts_at", "ends_at", "time_zone", "capacity", "languages", "agenda", "video_url", "materials"} {
+		form[k] = c.FormValue(k)
+	}
+	in, err := parseWorkshopForm(form)
+	if err == nil {
+		var w *workshops.Workshop
+		if w, err = s.createWorkshop(c, form["group"], in); err == nil {
+			return s.redirectWithFlash(c, "/workshops/"+w.ID, "flash.workshop_created")
+		}
+	}
+	if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
+		return s.renderWorkshopForm(c, fiber.StatusUnprocessableEntity, form, fe)
+	}
+	return err
+}
+
+// parseWorkshopForm reads the form: local date-times in the chosen zone,
+// agenda one item a line as "title | minutes", materials one URL a line.
+func parseWorkshopForm(f map[string]string) (workshops.Input, error) {
+	in := workshops.Input{Title: f["title"], Description: f["description"], Format: workshops.Format(f["format"]),
+		TimeZone: strings.TrimSpace(f["time_zone"]), VideoURL: strings.TrimSpace(f["video_url"])}
+	loc, err := time.LoadLocation(in.TimeZone)
+	if err != nil || in.TimeZone == "" {
+		return in, fault.New(fault.Invalid, "workshops.error.timezone").OnField("time_zone")
+	}
+	for _, p := range []struct {
+		k   string
+		dst *time.Time
+	}{{"starts_at", &in.StartsAt}, {"ends_at", &in.EndsAt}} {
+		t, err := time.ParseInLocation("2006-01-02T15:04", f[p.k], loc)
+		if err != nil {
+			return in, fault.New(fault.Invalid, "workshops.error.times").OnField(p.k)
+		}
+		*p.dst = t
+	}
+	if v := strings.TrimSpace(f["capacity"]); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return in, fault.New(fault.Invalid, "workshops.error.capacity").OnField("capacity")
+		}
+		in.Capacity = n
+	}
+	for _, l := range strings.Split(f["languages"], ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			in.Languages = append(in.Languages, l)
+		}
+	}
+	for _, l := range strings.Split(f["agenda"], "\n") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		title, mins, _ := strings.Cut(l, "|")
+		n, _ := strconv.Atoi(strings.TrimSpace(mins))
+		in.Agenda = append(in.Agenda, workshops.AgendaItem{Title: strings.TrimSpace(title), Minutes: n})
+	}
+	for _, l := range strings.Split(f["materials"], "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			in.Materials = append(in.Materials, l)
+		}
+	}
+	return in, nil
+}

@@ -1,0 +1,665 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"time"
+)
+
+// Messages to a room's goroutine.
+type (
+	join struct {
+		c       *client
+		lastSeq int64
+	}
+	leave   struct{ c *client }
+	command struct {
+		c *client
+		f *inFrame
+	}
+	reply struct {
+		c     *client
+		frame []byte
+	}
+	fromBus struct{ m busMsg }
+	ack     struct {
+		c   *client
+		key string
+		seq int64
+		dup bool
+	}
+	fetched struct {
+		events   []*Event
+		from, to int64
+		err      error
+	}
+)
+
+type persistJob struct {
+	c    *client
+	key  string
+	typ  string
+	data []byte
+}
+
+type remotePresence struct {
+	people map[string]Person
+	seen   time.Time
+}
+
+// room is one workshop's live room. Everything below is owned by run().
+type room struct {
+	e     *Engine
+	id    string
+	refs  int // guarded by e.mu
+	inbox chan any
+	quit  chan struct{}
+	stop  chan struct{}
+
+	st       *state
+	loadErr  error
+	ring     []frames
+	ringFrom int64 // lowest seq the ring still covers
+	pending  map[int64]*Event
+	holes    map[int64]bool
+	gapSince time.Time
+	gapTries int
+	fetching bool
+
+	clients  map[*client]struct{}
+	byMember map[string]map[*client]struct{}
+	remote   map[string]*remotePresence
+	shown    map[string]Person // presence as last told to clients
+	dirty    bool              // presence may have changed
+	busDirty bool              // our presence must be republished
+	lastBeat time.Time
+	idleFrom time.Time
+
+	persist chan persistJob
+}
+
+func newRoom(e *Engine, id string) *room {
+	return &room{e: e, id: id, inbox: make(chan any, 4096), quit: make(chan struct{}), stop: make(chan struct{}),
+		pending: map[int64]*Event{}, holes: map[int64]bool{}, clients: map[*client]struct{}{},
+		byMember: map[string]map[*client]struct{}{}, remote: map[string]*remotePresence{}, shown: map[string]Person{},
+		ringFrom: 1, persist: make(chan persistJob, 256)}
+}
+
+// send delivers a message to the room goroutine unless it has stopped.
+func (r *room) send(m any) bool {
+	select {
+	case r.inbox <- m:
+		return true
+	case <-r.quit:
+		return false
+	}
+}
+
+func (r *room) shutdown() {
+	select {
+	case r.stop <- struct{}{}:
+	case <-r.quit:
+	}
+}
+
+func (r *room) run() {
+	defer r.e.wg.Done()
+	o := &r.e.o
+	unsub, err := o.Bus.Subscribe(r.id, func(b []byte) {
+		var m busMsg
+		if json.Unmarshal(b, &m) == nil {
+			r.send(fromBus{m})
+		}
+	})
+	if err != nil {
+		r.loadErr = err
+	}
+	if r.loadErr == nil {
+		r.loadErr = r.load()
+	}
+	persistDone := make(chan struct{})
+	go r.persister(persistDone)
+	r.e.publish(r.id, busMsg{Kind: "query"})
+	tick := time.NewTicker(o.Tick)
+	r.idleFrom = o.Now()
+	defer func() {
+		tick.Stop()
+		if unsub != nil {
+			unsub()
+		}
+		r.drainInbox()
+		for c := range r.clients {
+			r.drop(c, CloseGoingAway, ErrShutdown)
+		}
+		close(r.quit) // from here on nobody touches the clients but Serve
+		close(r.persist)
+		<-persistDone
+		for {
+			select {
+			case m := <-r.inbox:
+				switch m := m.(type) {
+				case join:
+					m.c.closeNow(CloseGoingAway, ErrShutdown)
+				case leave:
+					m.c.shut()
+				}
+			default:
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case m := <-r.inbox:
+			r.handle(m)
+		case <-tick.C:
+			r.onTick()
+			if len(r.clients) == 0 && o.Now().Sub(r.idleFrom) >= o.IdleTimeout && r.e.tryStop(r) {
+				return
+			}
+		case <-r.stop:
+			r.e.tryStop(r)
+			if len(r.byMember) > 0 { // tell the other servers we are gone
+				r.byMember = map[string]map[*client]struct{}{}
+				r.publishPresence()
+			}
+			return
+		}
+	}
+}
+
+// drainInbox takes what is still queued when the room stops: joins are
+// counted as clients so they are closed with the others.
+func (r *room) drainInbox() {
+	for {
+		select {
+		case m := <-r.inbox:
+			switch m := m.(type) {
+			case join:
+				r.clients[m.c] = struct{}{}
+			case leave:
+				r.onLeave(m.c)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// load rebuilds the state from the database: the room survives restarts.
+func (r *room) load() error {
+	o := &r.e.o
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	info, err := o.Info(ctx, r.id)
+	if err != nil {
+		return err
+	}
+	r.st = newState(info)
+	evs, err := o.Store.Since(ctx, r.id, 0)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		r.applyOne(ev, false)
+	}
+	return nil
+}
+
+func (r *room) handle(m any) {
+	switch m := m.(type) {
+	case join:
+		r.onJoin(m)
+	case leave:
+		r.onLeave(m.c)
+	case command:
+		if _, ok := r.clients[m.c]; ok {
+			r.onCommand(m.c, m.f)
+		}
+	case reply:
+		r.deliver(m.c, m.frame)
+	case ack:
+		if _, ok := r.clients[m.c]; ok {
+			r.deliver(m.c, mustJSON(map[string]any{"type": "ack", "key": m.key, "seq": m.seq, "duplicate": m.dup}))
+		}
+	case fromBus:
+		r.onBus(m.m)
+	case fetched:
+		r.fetching = false
+		if m.err != nil {
+			return
+		}
+		have := map[int64]bool{}
+		for _, ev := range m.events {
+			have[ev.Seq] = true
+			r.onEvent(ev)
+		}
+		r.gapTries++
+		if r.gapTries >= 3 { // stored by nobody: a seq taken by a failed write
+			for s := m.from; s <= m.to; s++ {
+				if !have[s] && s > r.st.seq {
+					r.holes[s] = true
+				}
+			}
+			r.drainPending()
+		}
+	}
+}
+
+// deliver queues a frame for one client without ever blocking: a client
+// whose queue is full is disconnected and may reconnect with replay.
+func (r *room) deliver(c *client, b []byte) {
+	if c.closed {
+		return
+	}
+	select {
+	case c.send <- b:
+	default:
+		r.e.dropped.Add(1)
+		r.drop(c, CloseTooSlow, ErrSlow)
+	}
+}
+
+// drop closes a client's queue; its writer then closes the socket.
+func (r *room) drop(c *client, code int, why ErrorCode) {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.closeCode, c.closeWhy = code, why
+	c.shut()
+	r.forget(c)
+}
+
+func (r *room) forget(c *client) {
+	if _, ok := r.clients[c]; !ok {
+		return
+	}
+	delete(r.clients, c)
+	if tabs := r.byMember[c.person.ID]; tabs != nil {
+		delete(tabs, c)
+		if len(tabs) == 0 {
+			delete(r.byMember, c.person.ID)
+			r.dirty, r.busDirty = true, true
+		}
+	}
+	if len(r.clients) == 0 {
+		r.idleFrom = r.e.o.Now()
+	}
+}
+
+func (r *room) onLeave(c *client) {
+	c.closed = true
+	c.shut()
+	r.forget(c)
+}
+
+func (r *room) onJoin(j join) {
+	c := j.c
+	o := &r.e.o
+	if r.loadErr != nil || r.st == nil {
+		c.closed = true
+		c.closeNow(CloseGoingAway, ErrUnavailable)
+		return
+	}
+	fac := c.person.Role == RoleFacilitator
+	switch {
+	case r.st.removed[c.person.ID]:
+		r.refuse(c, CloseRemoved, ErrRemoved)
+		return
+	case !fac && !r.st.isOpen(o.Now()):
+		r.refuse(c, CloseRoomShut, ErrClosed)
+		return
+	}
+	r.clients[c] = struct{}{}
+	if r.byMember[c.person.ID] == nil {
+		r.byMember[c.person.ID] = map[*client]struct{}{}
+		r.dirty, r.busDirty = true, true
+	}
+	r.byMember[c.person.ID][c] = struct{}{}
+
+	replay := "none"
+	var frames [][]byte
+	switch {
+	case j.lastSeq < 0 || j.lastSeq+1 < r.ringFrom:
+		replay = "snapshot"
+	case j.lastSeq < r.st.seq:
+		replay = "events"
+		for _, f := range r.ring {
+			if f.seq > j.lastSeq {
+				frames = append(frames, f.for_(fac))
+			}
+		}
+	}
+	people := r.people()
+	if _, ok := r.shown[c.person.ID]; !ok {
+		people = append(people, c.person) // the list is refreshed at the next tick
+	}
+	r.deliver(c, mustJSON(map[string]any{"type": "welcome", "you": c.person, "room_seq": r.st.seq, "replay": replay,
+		"people": people, "reactions": Reactions}))
+	if replay == "snapshot" {
+		r.deliver(c, r.st.snapshot(c.person, o.Now()))
+	}
+	for _, f := range frames {
+		r.deliver(c, f)
+	}
+}
+
+func (r *room) refuse(c *client, code int, why ErrorCode) {
+	c.closed = true
+	c.closeCode, c.closeWhy = code, why
+	select {
+	case c.send <- errorFrame(why, ""):
+	default:
+	}
+	c.shut()
+}
+
+// people is the presence list (deduplicated by member, across tabs and
+// servers), facilitators first, then by name.
+func (r *room) people() []Person {
+	out := make([]Person, 0, len(r.shown))
+	for _, p := range r.shown {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if (out[i].Role == RoleFacilitator) != (out[j].Role == RoleFacilitator) {
+			return out[i].Role == RoleFacilitator
+		}
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+func (r *room) onCommand(c *client, f *inFrame) {
+	o := &r.e.o
+	fac := c.person.Role == RoleFacilitator
+	// Rights are checked on every frame, against the state of now.
+	switch {
+	case r.st.removed[c.person.ID]:
+		r.drop(c, CloseRemoved, ErrRemoved)
+		return
+	case !fac && !r.st.isOpen(o.Now()):
+		r.deliver(c, errorFrame(ErrClosed, f.Key))
+		return
+	case facilitatorOnly[f.Type] && !fac:
+		r.deliver(c, errorFrame(ErrForbidden, f.Key))
+		return
+	}
+	if f.Type == "react" {
+		ok := false
+		for _, e := range Reactions {
+			ok = ok || e == f.Emoji
+		}
+		if !ok {
+			r.deliver(c, errorFrame(ErrInvalid, f.Key))
+			return
+		}
+		frame := mustJSON(map[string]any{"type": "reaction", "emoji": f.Emoji, "from": c.person})
+		r.e.publish(r.id, busMsg{Kind: "react", Reaction: frame})
+		return
+	}
+	if !durableTypes[f.Type] {
+		r.deliver(c, errorFrame(ErrBadFrame, f.Key))
+		return
+	}
+	data, code := parseCommand(f)
+	if code != "" {
+		r.deliver(c, errorFrame(code, f.Key))
+		return
+	}
+	if f.Type == "chat" && r.st.muted && !fac {
+		r.deliver(c, errorFrame(ErrMuted, f.Key))
+		return
+	}
+	if f.Type == "vote" {
+		p := r.st.poll(f.Poll)
+		if p == nil || p.State != PollOpen || !validVote(p, f.Choices) {
+			r.deliver(c, errorFrame(ErrInvalid, f.Key))
+			return
+		}
+	}
+	if f.Type == "remove" && f.Member == c.person.ID {
+		r.deliver(c, errorFrame(ErrInvalid, f.Key))
+		return
+	}
+	key := f.Key
+	if key == "" {
+		key = randomKey()
+	}
+	select {
+	case r.persist <- persistJob{c: c, key: key, typ: f.Type, data: mustJSON(data)}:
+	default:
+		r.deliver(c, errorFrame(ErrUnavailable, f.Key))
+	}
+}
+
+// persister stores commands one after another, so one client's commands
+// keep their order, then publishes them; the room applies them when they
+// come back from the bus, in seq order, whichever server stored them.
+func (r *room) persister(done chan struct{}) {
+	defer close(done)
+	o := &r.e.o
+	for j := range r.persist {
+		ev := &Event{Room: r.id, Key: j.c.person.ID + "/" + j.key, Type: j.typ, Actor: j.c.person, Data: j.data, At: o.Now().UTC()}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		stored, err := o.Store.Append(ctx, ev)
+		cancel()
+		switch {
+		case errors.Is(err, ErrDuplicate):
+			r.send(ack{c: j.c, key: j.key, seq: stored.Seq, dup: true})
+		case err != nil:
+			o.Logger.Warn("live: store event failed", "room", r.id, "err", err)
+			if stored != nil && stored.Seq > 0 {
+				r.e.publish(r.id, busMsg{Kind: "hole", Seq: stored.Seq})
+			}
+			r.send(reply{c: j.c, frame: errorFrame(ErrUnavailable, j.key)})
+		default:
+			r.e.publish(r.id, busMsg{Kind: "event", Event: stored})
+			r.send(ack{c: j.c, key: j.key, seq: stored.Seq})
+		}
+	}
+}
+
+func (r *room) onBus(m busMsg) {
+	switch m.Kind {
+	case "event":
+		if m.Event != nil {
+			r.onEvent(m.Event)
+		}
+	case "hole":
+		if m.Seq > r.st.seq {
+			r.holes[m.Seq] = true
+			r.drainPending()
+		}
+	case "react":
+		for c := range r.clients {
+			r.deliver(c, m.Reaction)
+		}
+	case "query":
+		if m.From != r.e.o.Instance {
+			r.busDirty = true
+		}
+	case "presence":
+		if m.From == r.e.o.Instance {
+			return
+		}
+		rp := &remotePresence{people: map[string]Person{}, seen: r.e.o.Now()}
+		for _, p := range m.People {
+			rp.people[p.ID] = p
+		}
+		if len(rp.people) == 0 {
+			delete(r.remote, m.From)
+		} else {
+			r.remote[m.From] = rp
+		}
+		r.dirty = true
+	}
+}
+
+// onEvent puts an event in order; events apply strictly by seq.
+func (r *room) onEvent(ev *Event) {
+	if r.st == nil || ev.Seq <= r.st.seq {
+		return // already applied (our own event came back, or a refetch)
+	}
+	r.pending[ev.Seq] = ev
+	r.drainPending()
+}
+
+func (r *room) drainPending() {
+	for {
+		next := r.st.seq + 1
+		if ev, ok := r.pending[next]; ok {
+			delete(r.pending, next)
+			r.applyOne(ev, true)
+			continue
+		}
+		if r.holes[next] {
+			delete(r.holes, next)
+			r.st.seq = next
+			continue
+		}
+		break
+	}
+	if len(r.pending) == 0 {
+		r.gapSince, r.gapTries = time.Time{}, 0
+	} else if r.gapSince.IsZero() {
+		r.gapSince = r.e.o.Now()
+	}
+}
+
+// applyOne applies an event, keeps its frames for replay and, live,
+// broadcasts them: each frame is encoded once for all its receivers.
+func (r *room) applyOne(ev *Event, live bool) {
+	f := noopFrame(ev.Seq)
+	if r.st.apply(ev) {
+		f = r.st.render(ev)
+	}
+	r.ring = append(r.ring, f)
+	if over := len(r.ring) - r.e.o.ReplayWindow; over > 0 {
+		r.ringFrom = r.ring[over-1].seq + 1
+		r.ring = append(r.ring[:0:0], r.ring[over:]...)
+	}
+	if !live {
+		return
+	}
+	for c := range r.clients {
+		r.deliver(c, f.for_(c.person.Role == RoleFacilitator))
+	}
+	switch ev.Type {
+	case "remove":
+		var d memberData
+		_ = json.Unmarshal(ev.Data, &d)
+		for c := range r.byMember[d.Member] {
+			r.drop(c, CloseRemoved, ErrRemoved)
+		}
+	case "room.close":
+		for c := range r.clients {
+			if c.person.Role != RoleFacilitator {
+				r.drop(c, CloseRoomShut, ErrClosed)
+			}
+		}
+	}
+}
+
+func (r *room) onTick() {
+	o := &r.e.o
+	now := o.Now()
+	// Missing seqs: another server's event still in flight, a message
+	// NATS dropped, or a seq taken by a failed write. Fetch, then skip.
+	if len(r.pending) > 0 && !r.fetching && now.Sub(r.gapSince) >= o.GapWait {
+		lo, hi := r.st.seq+1, int64(-1)
+		for s := range r.pending {
+			if hi < 0 || s < hi {
+				hi = s
+			}
+		}
+		hi--
+		r.fetching = true
+		r.gapSince = now
+		go func(from, to int64) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			evs, err := o.Store.Range(ctx, r.id, from, to)
+			r.send(fetched{events: evs, from: from, to: to, err: err})
+		}(lo, hi)
+	}
+	for id, rp := range r.remote {
+		if now.Sub(rp.seen) > 3*o.Heartbeat+time.Second {
+			delete(r.remote, id)
+			r.dirty = true
+		}
+	}
+	if r.busDirty || now.Sub(r.lastBeat) >= o.Heartbeat {
+		r.publishPresence()
+	}
+	if r.dirty {
+		r.flushPresence()
+	}
+}
+
+func (r *room) publishPresence() {
+	r.busDirty = false
+	r.lastBeat = r.e.o.Now()
+	people := make([]Person, 0, len(r.byMember))
+	for _, tabs := range r.byMember {
+		for c := range tabs {
+			people = append(people, c.person)
+			break
+		}
+	}
+	r.e.publish(r.id, busMsg{Kind: "presence", People: people})
+}
+
+// flushPresence tells clients who joined and left since the last tick, in
+// one frame: large rooms never resend the whole list.
+func (r *room) flushPresence() {
+	r.dirty = false
+	now := map[string]Person{}
+	for id, tabs := range r.byMember {
+		for c := range tabs {
+			now[id] = c.person
+			break
+		}
+	}
+	for _, rp := range r.remote {
+		for id, p := range rp.people {
+			if _, ok := now[id]; !ok {
+				now[id] = p
+			}
+		}
+	}
+	var joined []Person
+	var left []string
+	for id, p := range now {
+		if _, ok := r.shown[id]; !ok {
+			joined = append(joined, p)
+		}
+	}
+	for id := range r.shown {
+		if _, ok := now[id]; !ok {
+			left = append(left, id)
+		}
+	}
+	if len(joined) == 0 && len(left) == 0 {
+		return
+	}
+	r.shown = now
+	sort.Slice(joined, func(i, j int) bool { return joined[i].ID < joined[j].ID })
+	sort.Strings(left)
+	if joined == nil {
+		joined = []Person{}
+	}
+	if left == nil {
+		left = []string{}
+	}
+	frame := mustJSON(map[string]any{"type": "presence", "joined": joined, "left": left, "count": len(now)})
+	for c := range r.clients {
+		r.deliver(c, frame)
+	}
+}

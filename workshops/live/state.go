@@ -1,0 +1,377 @@
+package live
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+)
+
+// Person is who did something, as stored with the event (so a later rename
+// does not rewrite history) and as shown in presence and the hand queue.
+type Person struct {
+	ID           string `json:"id" bson:"id"`
+	Name         string `json:"name" bson:"name"`
+	Organisation string `json:"organisation,omitempty" bson:"organisation,omitempty"`
+	Role         string `json:"role" bson:"role"` // RoleFacilitator or RoleParticipant
+}
+
+// Roles a person has in a room.
+const (
+	RoleFacilitator = "facilitator"
+	RoleParticipant = "participant"
+)
+
+// Event is one stored, state-changing room event. Data holds the command's
+// arguments; applying events in seq order rebuilds the room exactly.
+type Event struct {
+	Room  string          `bson:"room" json:"-"`
+	Seq   int64           `bson:"seq" json:"seq"`
+	Key   string          `bson:"key" json:"-"` // actor ID + "/" + client idempotency key
+	Type  string          `bson:"type" json:"type"`
+	Actor Person          `bson:"actor" json:"actor"`
+	Data  json.RawMessage `bson:"data" json:"data"`
+	At    time.Time       `bson:"at" json:"at"`
+}
+
+// RoomInfo is what the engine needs to know about a workshop.
+type RoomInfo struct {
+	Title      string
+	StartsAt   time.Time
+	EndsAt     time.Time
+	Agenda     []AgendaItem
+	VideoURL   string
+	Polls      []PollDraft // prepared before the workshop
+	EarlyEntry time.Duration
+}
+
+// AgendaItem is one step of the workshop.
+type AgendaItem struct {
+	Title   string `json:"title"`
+	Minutes int    `json:"minutes"`
+}
+
+// PollDraft is a poll prepared before the workshop.
+type PollDraft struct {
+	Question  string   `json:"question"`
+	Options   []string `json:"options"`
+	Multiple  bool     `json:"multiple"`
+	Anonymous bool     `json:"anonymous"`
+}
+
+// Poll states.
+const (
+	PollDraftState = "draft"
+	PollOpen       = "open"
+	PollClosed     = "closed"
+)
+
+type poll struct {
+	ID        string
+	Question  string
+	Options   []string
+	Multiple  bool
+	Anonymous bool
+	State     string
+	Published bool
+	votes     map[string][]int  // member -> choices
+	voters    map[string]Person // member -> who (non-anonymous polls only)
+	order     []string          // members in first-vote order, for stable voter lists
+}
+
+type hand struct {
+	Person Person    `json:"person"`
+	At     time.Time `json:"at"`
+}
+
+// Room open states: auto follows the schedule; facilitators may override.
+const (
+	OpenAuto   = "auto"
+	OpenOpen   = "open"
+	OpenClosed = "closed"
+)
+
+// state is a room's durable state; only the room's goroutine touches it.
+type state struct {
+	info      RoomInfo
+	seq       int64
+	open      string
+	agenda    int
+	timerEnd  time.Time
+	announce  string
+	announceT time.Time
+	muted     bool
+	hands     []hand
+	removed   map[string]bool
+	polls     []*poll
+}
+
+func newState(info RoomInfo) *state {
+	s := &state{info: info, open: OpenAuto, removed: map[string]bool{}}
+	for i, d := range info.Polls {
+		s.polls = append(s.polls, &poll{ID: "prep" + itoa(i+1), Question: d.Question, Options: d.Options, Multiple: d.Multiple,
+			Anonymous: d.Anonymous, State: PollDraftState, votes: map[string][]int{}, voters: map[string]Person{}})
+	}
+	return s
+}
+
+// isOpen reports whether participants may be in the room at t.
+func (s *state) isOpen(t time.Time) bool {
+	switch s.open {
+	case OpenOpen:
+		return true
+	case OpenClosed:
+		return false
+	}
+	early := s.info.EarlyEntry
+	return !t.Before(s.info.StartsAt.Add(-early)) && t.Before(s.info.EndsAt)
+}
+
+func (s *state) poll(id string) *poll {
+	for _, p := range s.polls {
+		if p.ID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+func (s *state) handIndex(member string) int {
+	for i, h := range s.hands {
+		if h.Person.ID == member {
+			return i
+		}
+	}
+	return -1
+}
+
+// Command payloads (the "data" of events; also the client frames' fields).
+type (
+	chatData struct {
+		Text string `json:"text"`
+	}
+	handData struct {
+		Raised bool `json:"raised"`
+	}
+	memberData struct {
+		Member string `json:"member"`
+	}
+	agendaData struct {
+		Item int `json:"item"`
+	}
+	timerData struct {
+		Seconds int `json:"seconds"`
+	}
+	textData struct {
+		Text string `json:"text"`
+	}
+	muteData struct {
+		Muted bool `json:"muted"`
+	}
+	pollCreateData struct {
+		ID        string   `json:"id"` // assigned by the server: "live" + seq
+		Question  string   `json:"question"`
+		Options   []string `json:"options"`
+		Multiple  bool     `json:"multiple"`
+		Anonymous bool     `json:"anonymous"`
+	}
+	pollRef struct {
+		Poll string `json:"poll"`
+	}
+	voteData struct {
+		Poll    string `json:"poll"`
+		Choices []int  `json:"choices"`
+	}
+)
+
+// validVote checks choices against a poll: in range, no repeats, one
+// choice unless the poll allows several.
+func validVote(p *poll, choices []int) bool {
+	if len(choices) == 0 || (!p.Multiple && len(choices) > 1) || len(choices) > len(p.Options) {
+		return false
+	}
+	seen := map[int]bool{}
+	for _, c := range choices {
+		if c < 0 || c >= len(p.Options) || seen[c] {
+			return false
+		}
+		seen[c] = true
+	}
+	return true
+}
+
+// apply changes the state by one event, deterministically: the same events
+// in the same order give the same state on every server and after a
+// restart. An event that no longer fits (a vote on a poll closed by an
+// earlier event) changes nothing and reports false.
+func (s *state) apply(ev *Event) bool {
+	if ev.Seq > s.seq {
+		s.seq = ev.Seq
+	}
+	switch ev.Type {
+	case "chat":
+		return true
+	case "hand":
+		var d handData
+		_ = json.Unmarshal(ev.Data, &d)
+		i := s.handIndex(ev.Actor.ID)
+		switch {
+		case d.Raised && i < 0:
+			s.hands = append(s.hands, hand{Person: ev.Actor, At: ev.At})
+		case !d.Raised && i >= 0:
+			s.hands = append(s.hands[:i], s.hands[i+1:]...)
+		default:
+			return false
+		}
+		return true
+	case "hand.clear":
+		var d memberData
+		_ = json.Unmarshal(ev.Data, &d)
+		if i := s.handIndex(d.Member); i >= 0 {
+			s.hands = append(s.hands[:i], s.hands[i+1:]...)
+			return true
+		}
+		return false
+	case "agenda":
+		var d agendaData
+		_ = json.Unmarshal(ev.Data, &d)
+		if d.Item < 0 || d.Item >= len(s.info.Agenda) {
+			return false
+		}
+		s.agenda = d.Item
+		return true
+	case "timer":
+		var d timerData
+		_ = json.Unmarshal(ev.Data, &d)
+		if d.Seconds <= 0 {
+			s.timerEnd = time.Time{}
+		} else {
+			s.timerEnd = ev.At.Add(time.Duration(d.Seconds) * time.Second)
+		}
+		return true
+	case "announce":
+		var d textData
+		_ = json.Unmarshal(ev.Data, &d)
+		s.announce, s.announceT = d.Text, ev.At
+		return true
+	case "mute":
+		var d muteData
+		_ = json.Unmarshal(ev.Data, &d)
+		s.muted = d.Muted
+		return true
+	case "remove":
+		var d memberData
+		_ = json.Unmarshal(ev.Data, &d)
+		s.removed[d.Member] = true
+		if i := s.handIndex(d.Member); i >= 0 {
+			s.hands = append(s.hands[:i], s.hands[i+1:]...)
+		}
+		return true
+	case "room.open":
+		s.open = OpenOpen
+		return true
+	case "room.close":
+		s.open = OpenClosed
+		return true
+	case "poll.create":
+		var d pollCreateData
+		_ = json.Unmarshal(ev.Data, &d)
+		d.ID = "live" + itoa64(ev.Seq)
+		s.polls = append(s.polls, &poll{ID: d.ID, Question: d.Question, Options: d.Options, Multiple: d.Multiple,
+			Anonymous: d.Anonymous, State: PollDraftState, votes: map[string][]int{}, voters: map[string]Person{}})
+		return true
+	case "poll.open", "poll.close", "poll.publish":
+		var d pollRef
+		_ = json.Unmarshal(ev.Data, &d)
+		p := s.poll(d.Poll)
+		if p == nil {
+			return false
+		}
+		switch ev.Type {
+		case "poll.open":
+			p.State = PollOpen
+		case "poll.close":
+			p.State = PollClosed
+		case "poll.publish":
+			p.Published = true
+		}
+		return true
+	case "vote":
+		var d voteData
+		_ = json.Unmarshal(ev.Data, &d)
+		p := s.poll(d.Poll)
+		if p == nil || p.State != PollOpen || !validVote(p, d.Choices) {
+			return false
+		}
+		if _, ok := p.votes[ev.Actor.ID]; !ok {
+			p.order = append(p.order, ev.Actor.ID)
+		}
+		c := append([]int(nil), d.Choices...)
+		sort.Ints(c)
+		p.votes[ev.Actor.ID] = c
+		if !p.Anonymous {
+			p.voters[ev.Actor.ID] = ev.Actor
+		}
+		return true
+	}
+	return false
+}
+
+// PollView is a poll as a client sees it. Counts and Voters are present
+// only for those allowed to see results; Voters never for anonymous polls.
+type PollView struct {
+	ID        string     `json:"id"`
+	Question  string     `json:"question"`
+	Options   []string   `json:"options"`
+	Multiple  bool       `json:"multiple"`
+	Anonymous bool       `json:"anonymous"`
+	State     string     `json:"state"`
+	Published bool       `json:"published"`
+	Total     int        `json:"total"`
+	Counts    []int      `json:"counts,omitempty"`
+	Voters    [][]Person `json:"voters,omitempty"`
+	Mine      []int      `json:"mine,omitempty"` // only in a person's own snapshot
+}
+
+func (p *poll) view(facilitator bool) PollView {
+	v := PollView{ID: p.ID, Question: p.Question, Options: p.Options, Multiple: p.Multiple, Anonymous: p.Anonymous,
+		State: p.State, Published: p.Published, Total: len(p.votes)}
+	if facilitator || p.Published {
+		v.Counts = make([]int, len(p.Options))
+		if !p.Anonymous {
+			v.Voters = make([][]Person, len(p.Options))
+		}
+		for _, m := range p.order {
+			for _, c := range p.votes[m] {
+				v.Counts[c]++
+				if !p.Anonymous {
+					v.Voters[c] = append(v.Voters[c], p.voters[m])
+				}
+			}
+		}
+	}
+	return v
+}
+
+func itoa(n int) string { return itoa64(int64(n)) }
+
+func itoa64(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

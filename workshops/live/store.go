@@ -1,0 +1,250 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/circularfairict/portal/privacy"
+	"github.com/circularfairict/portal/store"
+)
+
+// Collections owned by the live engine.
+const (
+	colEvents = "workshop_events"
+	colKeys   = "workshop_event_keys"
+)
+
+// Indexes lists what the engine needs; the server ensures them at start-up.
+// The unique (room, key) and (room, seq) indexes guard the same rules as
+// the _id scheme below on a real MongoDB, where secondary indexes are used.
+func Indexes() []store.Index {
+	return []store.Index{
+		{Collection: colEvents, Name: "room_key", Keys: bson.D{{Key: "room", Value: 1}, {Key: "key", Value: 1}}, Unique: true},
+		{Collection: colEvents, Name: "room_seq", Keys: bson.D{{Key: "room", Value: 1}, {Key: "seq", Value: 1}}, Unique: true},
+		{Collection: colEvents, Name: "actor", Keys: bson.D{{Key: "actor.id", Value: 1}}},
+	}
+}
+
+// ErrDuplicate means the idempotency key was already stored; the returned
+// event has the stored seq (0 while the first attempt is still storing).
+var ErrDuplicate = errors.New("live: duplicate key")
+
+// EventStore persists room events. Implementations must give each room one
+// strictly increasing sequence shared by every server.
+type EventStore interface {
+	// Append assigns the next seq and stores ev. A key stored before gives
+	// ErrDuplicate with the stored event.
+	Append(ctx context.Context, ev *Event) (*Event, error)
+	// Since returns the room's events with seq > after, in order.
+	Since(ctx context.Context, room string, after int64) ([]*Event, error)
+	// Range returns the events with from <= seq <= to, in order.
+	Range(ctx context.Context, room string, from, to int64) ([]*Event, error)
+}
+
+// MongoStore is the EventStore on MongoDB or the embedded FerretDB.
+//
+// The sequence: an event document's _id is room + "/" + its seq, zero
+// padded, so inserting the event claims its number; a server that loses
+// the race gets a duplicate-key error and tries the next number. The
+// primary key is the one uniqueness every backend enforces atomically:
+// findOneAndUpdate with $inc on a counter document hands out the same
+// number twice under concurrency on FerretDB 1.24's SQLite backend
+// (TestSequenceUnderConcurrency was written to check it and caught that).
+// Order therefore comes from the database, never from clocks, and no
+// number is skipped.
+//
+// Idempotency: a key document (_id room + "/" + key) is inserted first; a
+// resend finds it by _id, the lookup the embedded database always indexes.
+type MongoStore struct {
+	db   *mongo.Database
+	mu   sync.Mutex
+	head map[string]int64 // last seq this process saw per room: a hint
+}
+
+// NewMongoStore returns the engine's store on db.
+func NewMongoStore(db *mongo.Database) *MongoStore {
+	return &MongoStore{db: db, head: map[string]int64{}}
+}
+
+type eventDoc struct {
+	ID    string `bson:"_id"`
+	Event `bson:",inline"`
+}
+
+type keyDoc struct {
+	ID  string    `bson:"_id"`
+	Seq int64     `bson:"seq"`
+	At  time.Time `bson:"at"`
+}
+
+func seqID(room string, seq int64) string { return fmt.Sprintf("%s/%012d", room, seq) }
+
+// Head returns the highest stored seq of a room (0 for none).
+func (s *MongoStore) Head(ctx context.Context, room string) (int64, error) {
+	var d eventDoc
+	err := s.db.Collection(colEvents).FindOne(ctx, bson.M{"room": room},
+		options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}}).SetProjection(bson.M{"seq": 1})).Decode(&d)
+	if store.IsNoDocuments(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("live: head: %w", err)
+	}
+	return d.Seq, nil
+}
+
+// Append stores ev under the next free seq.
+func (s *MongoStore) Append(ctx context.Context, ev *Event) (*Event, error) {
+	keys := s.db.Collection(colKeys)
+	kid := ev.Room + "/" + ev.Key
+	if _, err := keys.InsertOne(ctx, keyDoc{ID: kid, At: ev.At}); err != nil {
+		if !store.IsDuplicateKey(err) {
+			return nil, fmt.Errorf("live: claim key: %w", err)
+		}
+		var k keyDoc
+		for i := 0; i < 20; i++ { // the first attempt may still be storing
+			if err := keys.FindOne(ctx, bson.M{"_id": kid}).Decode(&k); err != nil || k.Seq > 0 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return &Event{Room: ev.Room, Seq: k.Seq}, ErrDuplicate
+	}
+	s.mu.Lock()
+	next, known := s.head[ev.Room]
+	s.mu.Unlock()
+	if !known {
+		h, err := s.Head(ctx, ev.Room)
+		if err != nil {
+			return nil, err
+		}
+		next = h
+	}
+	stored := *ev
+	for tries := 0; ; tries++ {
+		next++
+		stored.Seq = next
+		_, err := s.db.Collection(colEvents).InsertOne(ctx, eventDoc{ID: seqID(ev.Room, next), Event: stored})
+		if err == nil {
+			break
+		}
+		if !store.IsDuplicateKey(err) || tries > 1000 {
+			_, _ = keys.DeleteOne(ctx, bson.M{"_id": kid}) // let a resend try again
+			return nil, fmt.Errorf("live: append: %w", err)
+		}
+		if tries%4 == 3 { // far behind another server: jump to the head
+			if h, herr := s.Head(ctx, ev.Room); herr == nil && h > next {
+				next = h
+			}
+		}
+	}
+	s.mu.Lock()
+	if s.head[ev.Room] < next {
+		s.head[ev.Room] = next
+	}
+	s.mu.Unlock()
+	if _, err := keys.UpdateOne(ctx, bson.M{"_id": kid}, bson.M{"$set": bson.M{"seq": next}}); err != nil {
+		return &stored, fmt.Errorf("live: record key: %w", err)
+	}
+	return &stored, nil
+}
+
+// Since returns the events after a seq, in order.
+func (s *MongoStore) Since(ctx context.Context, room string, after int64) ([]*Event, error) {
+	return s.find(ctx, bson.M{"room": room, "seq": bson.M{"$gt": after}})
+}
+
+// Range returns the events between two seqs, inclusive, by _id.
+func (s *MongoStore) Range(ctx context.Context, room string, from, to int64) ([]*Event, error) {
+	if to < from {
+		return nil, nil
+	}
+	if to-from > 1000 {
+		return s.find(ctx, bson.M{"room": room, "seq": bson.M{"$gte": from, "$lte": to}})
+	}
+	ids := make([]string, 0, to-from+1)
+	for q := from; q <= to; q++ {
+		ids = append(ids, seqID(room, q))
+	}
+	return s.find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+}
+
+func (s *MongoStore) find(ctx context.Context, filter bson.M) ([]*Event, error) {
+	cur, err := s.db.Collection(colEvents).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("live: events: %w", err)
+	}
+	var docs []eventDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("live: events: %w", err)
+	}
+	out := make([]*Event, len(docs))
+	for i := range docs {
+		out[i] = &docs[i].Event
+	}
+	return out, nil
+}
+
+// MemberEvents returns what a member did in any room (privacy export).
+func (s *MongoStore) MemberEvents(ctx context.Context, memberID string) ([]*Event, error) {
+	return s.find(ctx, bson.M{"actor.id": memberID})
+}
+
+// EraseMember pseudonymises a member's room history (privacy erasure):
+// their name, organisation, ID, idempotency keys and what they wrote or
+// voted are removed; the events keep their seqs so rooms replay in order.
+func (s *MongoStore) EraseMember(ctx context.Context, memberID string) error {
+	evs, err := s.MemberEvents(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		_, err := s.db.Collection(colEvents).UpdateOne(ctx, bson.M{"_id": seqID(ev.Room, ev.Seq)}, bson.M{"$set": bson.M{
+			"actor": Person{ID: "erased", Role: ev.Actor.Role}, "key": fmt.Sprintf("erased/%d", ev.Seq), "data": []byte("{}"), "erased_at": time.Now().UTC()}})
+		if err != nil {
+			return fmt.Errorf("live: erase member: %w", err)
+		}
+	}
+	// Key documents are named room/member/key.
+	if _, err := s.db.Collection(colKeys).DeleteMany(ctx, bson.M{"_id": bson.M{"$regex": "/" + regexp.QuoteMeta(memberID) + "/"}}); err != nil {
+		return fmt.Errorf("live: erase member keys: %w", err)
+	}
+	return nil
+}
+
+// PrivacySources declares what the engine stores about a member.
+func (s *MongoStore) PrivacySources() []privacy.Source {
+	return []privacy.Source{{Name: "workshop_room_activity", Collections: []string{colEvents, colKeys}, Order: 50,
+		Export: func(ctx context.Context, id string) (any, error) {
+			evs, err := s.MemberEvents(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			type item struct {
+				Room string          `json:"workshop"`
+				Seq  int64           `json:"seq"`
+				Type string          `json:"type"`
+				Data json.RawMessage `json:"data"`
+				At   time.Time       `json:"at"`
+			}
+			out := make([]item, 0, len(evs))
+			for _, e := range evs {
+				d := json.RawMessage(e.Data)
+				if !json.Valid(d) {
+					d = json.RawMessage("{}")
+				}
+				out = append(out, item{Room: e.Room, Seq: e.Seq, Type: e.Type, Data: d, At: e.At})
+			}
+			return out, nil
+		},
+		Erase: s.EraseMember}}
+}

@@ -1,0 +1,354 @@
+package workshops
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/store"
+)
+
+// Collections owned by this package.
+const (
+	colWorkshops     = "workshops"
+	colRegistrations = "workshop_registrations"
+	colFeeds         = "calendar_feeds"
+)
+
+// Indexes lists what this package needs.
+func Indexes() []store.Index {
+	return []store.Index{
+		{Collection: colWorkshops, Name: "starts_at", Keys: bson.D{{Key: "starts_at", Value: 1}}},
+		{Collection: colWorkshops, Name: "group_starts", Keys: bson.D{{Key: "group_id", Value: 1}, {Key: "starts_at", Value: 1}}},
+		{Collection: colRegistrations, Name: "workshop", Keys: bson.D{{Key: "workshop_id", Value: 1}, {Key: "created_at", Value: 1}}},
+		{Collection: colRegistrations, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
+		{Collection: colFeeds, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
+	}
+}
+
+// Store persists workshops and registrations.
+type Store struct {
+	db  *mongo.Database
+	now func() time.Time
+}
+
+// NewStore returns a Store on db.
+func NewStore(db *mongo.Database) *Store {
+	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+}
+
+func (s *Store) col(n string) *mongo.Collection { return s.db.Collection(n) }
+
+// Create validates and stores a new workshop; creator becomes its first
+// facilitator.
+func (s *Store) Create(ctx context.Context, creator string, in Input) (*Workshop, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	w := &Workshop{ID: store.NewID(), Title: in.Title, Description: in.Description, Format: in.Format, GroupID: in.GroupID,
+		StartsAt: in.StartsAt.UTC(), EndsAt: in.EndsAt.UTC(), TimeZone: in.TimeZone, Capacity: in.Capacity,
+		Languages: nonNil(in.Languages), Agenda: in.Agenda, Polls: in.Polls, VideoURL: in.VideoURL, Materials: nonNil(in.Materials),
+		CreatedAt: now, UpdatedAt: now}
+	if w.Agenda == nil {
+		w.Agenda = []AgendaItem{}
+	}
+	if w.Polls == nil {
+		w.Polls = []Poll{}
+	}
+	w.Facilitators = []string{creator}
+	for _, f := range in.Facilitators {
+		if !w.IsFacilitator(f) && f != "" {
+			w.Facilitators = append(w.Facilitators, f)
+		}
+	}
+	if _, err := s.col(colWorkshops).InsertOne(ctx, w); err != nil {
+		return nil, fmt.Errorf("workshops: create: %w", err)
+	}
+	return w, nil
+}
+
+// Put stores a workshop as given (the demo seed uses it; keyed by ID).
+func (s *Store) Put(ctx context.Context, w *Workshop) error {
+	if _, err := s.col(colWorkshops).ReplaceOne(ctx, bson.M{"_id": w.ID}, w, options.Replace().SetUpsert(true)); err != nil {
+		return fmt.Errorf("workshops: put: %w", err)
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Workshop returns one workshop.
+func (s *Store) Workshop(ctx context.Context, id string) (*Workshop, error) {
+	var w Workshop
+	if err := s.col(colWorkshops).FindOne(ctx, bson.M{"_id": id}).Decode(&w); err != nil {
+		if store.IsNoDocuments(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("workshops: workshop: %w", err)
+	}
+	return &w, nil
+}
+
+// Filter selects workshops for a list.
+type Filter struct {
+	Past    bool   // ended before now, newest first; else upcoming and running, soonest first
+	GroupID string // only this group's
+	Limit   int
+}
+
+// List returns workshops by filter.
+func (s *Store) List(ctx context.Context, f Filter) ([]*Workshop, error) {
+	now := s.now()
+	q := bson.M{}
+	sortDir := 1
+	if f.Past {
+		q["ends_at"] = bson.M{"$lte": now}
+		sortDir = -1
+	} else {
+		q["ends_at"] = bson.M{"$gt": now}
+	}
+	if f.GroupID != "" {
+		q["group_id"] = f.GroupID
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 200
+	}
+	cur, err := s.col(colWorkshops).Find(ctx, q, options.Find().SetSort(bson.D{{Key: "starts_at", Value: sortDir}}).SetLimit(int64(f.Limit)))
+	if err != nil {
+		return nil, fmt.Errorf("workshops: list: %w", err)
+	}
+	var ws []*Workshop
+	if err := cur.All(ctx, &ws); err != nil {
+		return nil, fmt.Errorf("workshops: list: %w", err)
+	}
+	return ws, nil
+}
+
+// ByIDs returns workshops by ID in one query.
+func (s *Store) ByIDs(ctx context.Context, ids []string) ([]*Workshop, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cur, err := s.col(colWorkshops).Find(ctx, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetSort(bson.D{{Key: "starts_at", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("workshops: by ids: %w", err)
+	}
+	var ws []*Workshop
+	if err := cur.All(ctx, &ws); err != nil {
+		return nil, fmt.Errorf("workshops: by ids: %w", err)
+	}
+	return ws, nil
+}
+
+func regID(workshopID, memberID string) string { return workshopID + "/" + memberID }
+
+// Register signs a member up, or puts them on the waiting list when the
+// workshop is full. Without transactions, the rule is settled afterwards:
+// the first Capacity active registrations by (time, id) hold the seats.
+func (s *Store) Register(ctx context.Context, w *Workshop, memberID string) (*Registration, error) {
+	if w.Past(s.now()) {
+		return nil, fault.New(fault.Conflict, "workshops.error.past")
+	}
+	now := s.now()
+	r := Registration{ID: regID(w.ID, memberID), WorkshopID: w.ID, MemberID: memberID, Status: Registered, CreatedAt: now, UpdatedAt: now}
+	_, err := s.col(colRegistrations).InsertOne(ctx, r)
+	if store.IsDuplicateKey(err) {
+		// Registering again after cancelling rejoins at the end of the list.
+		_, err = s.col(colRegistrations).UpdateOne(ctx, bson.M{"_id": r.ID, "status": Cancelled},
+			bson.M{"$set": bson.M{"status": Registered, "created_at": now, "updated_at": now}})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("workshops: register: %w", err)
+	}
+	if _, err := s.Settle(ctx, w); err != nil {
+		return nil, err
+	}
+	return s.Registration(ctx, w.ID, memberID)
+}
+
+// Cancel withdraws a registration; the waiting list moves up. It returns
+// the members promoted to a seat.
+func (s *Store) Cancel(ctx context.Context, w *Workshop, memberID string) ([]string, error) {
+	res, err := s.col(colRegistrations).UpdateOne(ctx, bson.M{"_id": regID(w.ID, memberID)},
+		bson.M{"$set": bson.M{"status": Cancelled, "updated_at": s.now()}})
+	if err != nil {
+		return nil, fmt.Errorf("workshops: cancel: %w", err)
+	}
+	if res.MatchedCount == 0 {
+		return nil, ErrNotFound
+	}
+	return s.Settle(ctx, w)
+}
+
+// Settle gives the seats to the earliest active registrations and returns
+// the members moved from the waiting list to a seat. It is idempotent, so
+// concurrent callers converge on the same result.
+func (s *Store) Settle(ctx context.Context, w *Workshop) ([]string, error) {
+	regs, err := s.Registrations(ctx, w.ID)
+	if err != nil {
+		return nil, err
+	}
+	var promoted []string
+	seat := 0
+	for _, r := range regs {
+		if r.Status == Cancelled {
+			continue
+		}
+		want := Registered
+		if w.Capacity > 0 && seat >= w.Capacity {
+			want = Waitlisted
+		}
+		seat++
+		if r.Status == want {
+			continue
+		}
+		if _, err := s.col(colRegistrations).UpdateOne(ctx, bson.M{"_id": r.ID, "status": r.Status},
+			bson.M{"$set": bson.M{"status": want, "updated_at": s.now()}}); err != nil {
+			return nil, fmt.Errorf("workshops: settle: %w", err)
+		}
+		if want == Registered {
+			promoted = append(promoted, r.MemberID)
+		}
+	}
+	return promoted, nil
+}
+
+// Registration returns one member's registration.
+func (s *Store) Registration(ctx context.Context, workshopID, memberID string) (*Registration, error) {
+	var r Registration
+	if err := s.col(colRegistrations).FindOne(ctx, bson.M{"_id": regID(workshopID, memberID)}).Decode(&r); err != nil {
+		if store.IsNoDocuments(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("workshops: registration: %w", err)
+	}
+	return &r, nil
+}
+
+// Registrations returns a workshop's registrations in list order.
+func (s *Store) Registrations(ctx context.Context, workshopID string) ([]*Registration, error) {
+	cur, err := s.col(colRegistrations).Find(ctx, bson.M{"workshop_id": workshopID})
+	if err != nil {
+		return nil, fmt.Errorf("workshops: registrations: %w", err)
+	}
+	var rs []*Registration
+	if err := cur.All(ctx, &rs); err != nil {
+		return nil, fmt.Errorf("workshops: registrations: %w", err)
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		if !rs[i].CreatedAt.Equal(rs[j].CreatedAt) {
+			return rs[i].CreatedAt.Before(rs[j].CreatedAt)
+		}
+		return rs[i].ID < rs[j].ID
+	})
+	return rs, nil
+}
+
+// MemberRegistrations returns a member's active registrations.
+func (s *Store) MemberRegistrations(ctx context.Context, memberID string) ([]*Registration, error) {
+	cur, err := s.col(colRegistrations).Find(ctx, bson.M{"member_id": memberID, "status": bson.M{"$ne": Cancelled}})
+	if err != nil {
+		return nil, fmt.Errorf("workshops: member registrations: %w", err)
+	}
+	var rs []*Registration
+	if err := cur.All(ctx, &rs); err != nil {
+		return nil, fmt.Errorf("workshops: member registrations: %w", err)
+	}
+	return rs, nil
+}
+
+// DeleteMemberRegistrations removes all of a member's registrations
+// (privacy erasure) and settles the workshops they held seats in.
+func (s *Store) DeleteMemberRegistrations(ctx context.Context, memberID string) (int64, error) {
+	regs, err := s.MemberRegistrations(ctx, memberID)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.col(colRegistrations).DeleteMany(ctx, bson.M{"member_id": memberID})
+	if err != nil {
+		return 0, fmt.Errorf("workshops: delete registrations: %w", err)
+	}
+	for _, r := range regs {
+		if w, err := s.Workshop(ctx, r.WorkshopID); err == nil {
+			_, _ = s.Settle(ctx, w)
+		}
+	}
+	_, _ = s.col(colFeeds).DeleteMany(ctx, bson.M{"member_id": memberID})
+	return res.DeletedCount, nil
+}
+
+type feedDoc struct {
+	ID        string    `bson:"_id"` // SHA-256 of the secret
+	MemberID  string    `bson:"member_id"`
+	CreatedAt time.Time `bson:"created_at"`
+}
+
+// NewFeedToken revokes a member's calendar feed URL and returns a new
+// secret for it; only its hash is stored.
+func (s *Store) NewFeedToken(ctx context.Context, memberID string) (string, error) {
+	if err := s.RevokeFeed(ctx, memberID); err != nil {
+		return "", err
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	secret := base64.RawURLEncoding.EncodeToString(b)
+	if _, err := s.col(colFeeds).InsertOne(ctx, feedDoc{ID: hashSecret(secret), MemberID: memberID, CreatedAt: s.now()}); err != nil {
+		return "", fmt.Errorf("workshops: feed token: %w", err)
+	}
+	return secret, nil
+}
+
+// RevokeFeed makes a member's calendar feed URL stop working.
+func (s *Store) RevokeFeed(ctx context.Context, memberID string) error {
+	if _, err := s.col(colFeeds).DeleteMany(ctx, bson.M{"member_id": memberID}); err != nil {
+		return fmt.Errorf("workshops: revoke feed: %w", err)
+	}
+	return nil
+}
+
+// HasFeed reports whether a member has a feed URL.
+func (s *Store) HasFeed(ctx context.Context, memberID string) (bool, error) {
+	n, err := s.col(colFeeds).CountDocuments(ctx, bson.M{"member_id": memberID})
+	if err != nil {
+		return false, fmt.Errorf("workshops: feed: %w", err)
+	}
+	return n > 0, nil
+}
+
+// FeedMember resolves a feed secret to its member ID.
+func (s *Store) FeedMember(ctx context.Context, secret string) (string, error) {
+	if len(secret) != 32 {
+		return "", ErrNotFound
+	}
+	var d feedDoc
+	if err := s.col(colFeeds).FindOne(ctx, bson.M{"_id": hashSecret(secret)}).Decode(&d); err != nil {
+		if store.IsNoDocuments(err) {
+			return "", ErrNotFound
+		}
+		return "", fmt.Errorf("workshops: feed: %w", err)
+	}
+	return d.MemberID, nil
+}
+
+func hashSecret(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
