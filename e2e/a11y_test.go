@@ -74,6 +74,9 @@ var a11yPages = []a11yPage{
 	// The language error has no GET route: a browser reaches it by sending
 	// the language form with a value that is not in the list.
 	{name: "language-error", status: 400, reach: sendBadLanguage},
+	{name: "library-search", path: "/library?q=laptop&type=criteria_set", status: 200},
+	{name: "library-upload", path: "/library/upload", status: 200, as: "buyer"},
+	{name: "resource", status: 200, as: "buyer", reach: openFirstResource},
 	{name: "groups", path: "/groups", status: 200},
 	{name: "group-public", path: "/groups/ethics-working-group", status: 200},
 	{name: "home-member", path: "/", status: 200, as: "buyer"},
@@ -276,4 +279,15 @@ func loadAxe(t *testing.T) string {
 		unavailable(t, "axe-core is not installed (%v): run `npm ci` in the repository root", err)
 	}
 	return string(b)
+}
+
+// openFirstResource opens the library and follows the first result, a
+// resource page with versions, marks and the member's forms.
+func openFirstResource(tb *tab, lang string) int64 {
+	tb.t.Helper()
+	if st := tb.open(withLang("/library?q=laptop+specifications", lang)); st != 200 {
+		return st
+	}
+	href := evalJS[string](tb, `document.querySelector(".resource-card h3 a").getAttribute("href")`)
+	return tb.open(withLang(href, lang))
 }

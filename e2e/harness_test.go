@@ -78,7 +78,7 @@ func startPortal(t *testing.T) *portal {
 	base := "http://" + ln.Addr().String()
 	cfg := &config.Config{
 		Mode: config.ModeDemo, Addr: ln.Addr().String(), BaseURL: base, SessionKey: sessionKey,
-		SessionTTL: time.Hour, BodyMaxBytes: 1 << 20, UploadMaxBytes: 100 << 20, RateLimit: 10000,
+		SessionTTL: time.Hour, BodyMaxBytes: 1 << 20, UploadMaxBytes: 100 << 20, RateLimit: 10000, DataDir: t.TempDir(),
 		LogLevel: "info", ShutdownGrace: 5 * time.Second,
 	}
 	logs := &lockedBuffer{}
@@ -88,8 +88,13 @@ func startPortal(t *testing.T) *portal {
 		_ = ln.Close()
 		t.Fatalf("server: %v", err)
 	}
+	if err := demo.SeedLibrary(ctx, auth.NewStore(st.DB), srv.Library()); err != nil {
+		_ = ln.Close()
+		t.Fatalf("demo library: %v", err)
+	}
 	if err := demo.SeedDiscussions(ctx, auth.NewStore(st.DB), forum.NewStore(st.DB)); err != nil {
-		t.Fatal(err)
+		_ = ln.Close()
+		t.Fatalf("demo discussions: %v", err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Listen(ln) }()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/workshops"
 )
 
@@ -75,6 +76,27 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"GET /auth/:provider":                   {"/auth/unknown", nil, [7]int{404, 404, 404, 404, 404, 404, 404}},
 		"GET /auth/:provider/callback":          {"/auth/unknown/callback", nil, [7]int{404, 404, 404, 404, 404, 404, 404}},
 		"GET /api/v1/me":                        {"/api/v1/me", nil, [7]int{401, 200, 200, 200, 200, 200, 200}},
+
+		// The library; the resource is public and belongs to "member".
+		"GET /library/feed.atom":                     {"/library/feed.atom", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /library/upload":                        {"/library/upload", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /library/upload":                       {"/library/upload", url.Values{}, [7]int{401, 403, 400, 400, 400, 400, 400}}, // not multipart
+		"GET /library/:id":                           {"/library/" + f.resourceID, nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /library/:id/edit":                      {"/library/" + f.resourceID + "/edit", nil, [7]int{401, 403, 200, 403, 200, 403, 200}},
+		"POST /library/:id/edit":                     {"/library/" + f.resourceID + "/edit", url.Values{"title": {""}}, [7]int{401, 403, 400, 403, 400, 403, 400}},
+		"POST /library/:id/versions":                 {"/library/" + f.resourceID + "/versions", url.Values{}, [7]int{401, 403, 400, 403, 400, 403, 400}},
+		"POST /library/:id/links":                    {"/library/" + f.resourceID + "/links", url.Values{"kind": {"bogus"}}, [7]int{401, 403, 303, 403, 303, 403, 303}},
+		"POST /library/:id/bookmark":                 {"/library/" + f.resourceID + "/bookmark", url.Values{}, [7]int{401, 403, 303, 303, 303, 303, 303}},
+		"POST /library/:id/used":                     {"/library/" + f.resourceID + "/used", url.Values{"where": {""}}, [7]int{401, 403, 303, 303, 303, 303, 303}},
+		"POST /library/:id/report":                   {"/library/" + f.resourceID + "/report", url.Values{"reason": {""}}, [7]int{401, 403, 303, 303, 303, 303, 303}},
+		"POST /library/:id/feature":                  {"/library/" + f.resourceID + "/feature", url.Values{"good_practice": {"0"}}, [7]int{401, 403, 403, 403, 303, 403, 303}},
+		"POST /library/:id/withdraw":                 {"/library/" + f.resourceID + "/withdraw", url.Values{"reason": {""}}, [7]int{401, 403, 303, 403, 303, 403, 303}},
+		"GET /api/v1/resources":                      {"/api/v1/resources", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"POST /api/v1/resources":                     {"/api/v1/resources", url.Values{}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"GET /api/v1/resources/:id":                  {"/api/v1/resources/" + f.resourceID, nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /api/v1/resources/:id/file":             {"/api/v1/resources/" + f.resourceID + "/file", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /api/v1/resources/:id/versions/:n/file": {"/api/v1/resources/" + f.resourceID + "/versions/1/file", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"POST /api/v1/resources/:id/versions":        {"/api/v1/resources/" + f.resourceID + "/versions", url.Values{}, [7]int{401, 403, 400, 403, 400, 403, 400}},
 
 		// Workshops: f.workshopID is open to all members and run by the
 		// "facilitator" caller; moderators have the facilitator role too.
@@ -147,6 +169,7 @@ type matrixFixture struct {
 	threadID, catID                   string // a thread by approvedID in the general category
 	groupID                           string // transparency-cop
 	token                             string // an unsubscribe token of approvedID
+	resourceID                        string
 }
 
 // Every route is in the matrix, and every caller gets the expected status.
@@ -173,6 +196,7 @@ func TestAccessMatrix(t *testing.T) {
 	f := matrixFixture{
 		approvedID: newMember(t, s, "Matrix Target", auth.StatusApproved, auth.RoleMember).ID,
 		pendingID:  newMember(t, s, "Matrix Applicant", auth.StatusPending, auth.RoleMember).ID,
+		resourceID: publicResource(t, s, callers["member"].ID),
 	}
 	start := time.Now().Add(24 * time.Hour)
 	w, err := s.workshops.Create(ctx, callers["facilitator"].ID, workshops.Input{Title: "Matrix workshop", StartsAt: start, EndsAt: start.Add(time.Hour)})
@@ -245,4 +269,20 @@ func TestAccessMatrix(t *testing.T) {
 			t.Errorf("%s: got %v, want %v (callers %v)", key, got, mc.want, matrixRoles)
 		}
 	}
+}
+
+// publicResource shares a small public text file as owner.
+func publicResource(t *testing.T, s *Server, owner string) string {
+	t.Helper()
+	ctx := context.Background()
+	sp, err := s.lib.Receive(ctx, strings.NewReader("Matrix resource\n"), "matrix.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	r, _, err := s.lib.Create(ctx, owner, resources.Meta{Title: "Matrix resource", Summary: "s", Type: "report", Languages: []string{"en"}, Licence: "cc_by", Visibility: resources.VisibilityPublic}, sp, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/xml"
 	"fmt"
 	"strings"
 	"time"
@@ -162,43 +161,6 @@ func (s *Server) apiCreatePost(c *fiber.Ctx) error {
 
 // Atom feeds. Feed readers carry no session, so only categories visitors
 // may read have working feeds; others answer 404 to visitors.
-type atomFeed struct {
-	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
-	Title   string      `xml:"title"`
-	ID      string      `xml:"id"`
-	Updated string      `xml:"updated"`
-	Link    []atomLink  `xml:"link"`
-	Entries []atomEntry `xml:"entry"`
-}
-
-type atomLink struct {
-	Href string `xml:"href,attr"`
-	Rel  string `xml:"rel,attr,omitempty"`
-}
-
-type atomEntry struct {
-	Title   string      `xml:"title"`
-	ID      string      `xml:"id"`
-	Updated string      `xml:"updated"`
-	Author  string      `xml:"author>name"`
-	Link    atomLink    `xml:"link"`
-	Content atomContent `xml:"content"`
-}
-
-type atomContent struct {
-	Type string `xml:"type,attr"`
-	Body string `xml:",chardata"`
-}
-
-func (s *Server) sendAtom(c *fiber.Ctx, f atomFeed) error {
-	b, err := xml.MarshalIndent(f, "", " ")
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, "application/atom+xml; charset=utf-8")
-	return c.Send(append([]byte(xml.Header), b...))
-}
-
 // showCategoryFeed: the latest threads of a category.
 func (s *Server) showCategoryFeed(c *fiber.Ctx) error {
 	ci, err := s.categoryBySlug(c, c.Params("slug"))
@@ -210,7 +172,7 @@ func (s *Server) showCategoryFeed(c *fiber.Ctx) error {
 		return err
 	}
 	f := atomFeed{Title: ci.Cat.Name, ID: s.cfg.BaseURL + "/discussions/c/" + ci.Cat.Slug, Updated: ci.Cat.CreatedAt.Format(time.RFC3339),
-		Link: []atomLink{{Href: s.cfg.BaseURL + "/discussions/c/" + ci.Cat.Slug}, {Href: s.cfg.BaseURL + c.Path(), Rel: "self"}}}
+		Links: []atomLink{{Href: s.cfg.BaseURL + "/discussions/c/" + ci.Cat.Slug}, {Href: s.cfg.BaseURL + c.Path(), Rel: "self"}}}
 	ids := []string{}
 	for _, t := range ts {
 		ids = append(ids, t.AuthorID)
@@ -225,7 +187,7 @@ func (s *Server) showCategoryFeed(c *fiber.Ctx) error {
 		}
 		f.Entries = append(f.Entries, atomEntry{Title: t.Title, ID: s.cfg.BaseURL + "/threads/" + t.ID, Updated: t.LastPostAt.Format(time.RFC3339),
 			Author: s.authorName(c, authors, t.AuthorID), Link: atomLink{Href: s.cfg.BaseURL + "/threads/" + t.ID},
-			Content: atomContent{Type: "text", Body: s.T(c, "forum.feed.replies", t.Replies)}})
+			Content: &atomContent{Type: "text", Body: s.T(c, "forum.feed.replies", t.Replies)}})
 	}
 	return s.sendAtom(c, f)
 }
@@ -248,7 +210,7 @@ func (s *Server) showThreadFeed(c *fiber.Ctx) error {
 		return err
 	}
 	f := atomFeed{Title: t.Title, ID: s.cfg.BaseURL + "/threads/" + t.ID, Updated: t.LastPostAt.Format(time.RFC3339),
-		Link: []atomLink{{Href: s.cfg.BaseURL + "/threads/" + t.ID}, {Href: s.cfg.BaseURL + c.Path(), Rel: "self"}}}
+		Links: []atomLink{{Href: s.cfg.BaseURL + "/threads/" + t.ID}, {Href: s.cfg.BaseURL + c.Path(), Rel: "self"}}}
 	for i := len(views) - 1; i >= 0; i-- {
 		v := views[i]
 		if !v.ShowBody {
@@ -260,7 +222,7 @@ func (s *Server) showThreadFeed(c *fiber.Ctx) error {
 			name = s.T(c, "member.former")
 		}
 		f.Entries = append(f.Entries, atomEntry{Title: fmt.Sprintf("%s #%d", t.Title, v.N), ID: link, Updated: posts[i].CreatedAt.Format(time.RFC3339),
-			Author: name, Link: atomLink{Href: link}, Content: atomContent{Type: "html", Body: string(v.HTML)}})
+			Author: name, Link: atomLink{Href: link}, Content: &atomContent{Type: "html", Body: string(v.HTML)}})
 	}
 	return s.sendAtom(c, f)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"go.mongodb.org/mongo-driver/mongo/options"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -492,7 +493,7 @@ func TestThreadPageQueries(t *testing.T) {
 		}
 	}}
 	base := storetest.New(t)
-	mc, err := store.ConnectMonitored(context.Background(), base.URI, 10*time.Second, monitor)
+	mc, err := store.Connect(context.Background(), base.URI, 10*time.Second, func(o *options.ClientOptions) { o.SetMonitor(monitor) })
 	if err != nil {
 		t.Fatal(err)
 	}

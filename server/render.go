@@ -28,13 +28,18 @@ type pageSet struct {
 func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
 	funcs := template.FuncMap{
 		"asset": assets.URL,
-		"add":   func(a, b int) int { return a + b },
-		"sub":   func(a, b int) int { return a - b },
 		// threadList passes the page and thread rows to the "threadlist" partial.
 		"threadList":  func(p *Page, rows []threadRow) threadListCtx { return threadListCtx{P: p, Rows: rows} },
 		"postCtx":     func(p *Page, v *postView) postCtx { return postCtx{P: p, V: v} },
 		"flagReasons": func() []string { return forum.FlagReasons },
 		"composerCtx": func(p *Page, f *postForm) composerCtx { return composerCtx{P: p, F: f} },
+		"list":        func(xs ...string) []string { return xs },
+		// vocab names the taxonomy vocabulary behind a form field.
+		"vocab": func(field string) string {
+			return map[string]string{"languages": "language", "stages": "stage", "products": "product", "themes": "theme", "frameworks": "framework"}[field]
+		},
+		"add": func(a, b int) int { return a + b },
+		"sub": func(a, b int) int { return a - b },
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "layout.html")
 	if err != nil {
@@ -110,6 +115,17 @@ func (p *Page) Country(code string) string {
 		return n
 	}
 	return code
+}
+
+// Bytes formats a file size for people (decimal units, as file managers show).
+func (p *Page) Bytes(n int64) string {
+	switch {
+	case n >= 1000*1000:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1000:
+		return fmt.Sprintf("%.0f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // LanguageName names a language code in the page's language.

@@ -23,6 +23,9 @@ type Route struct {
 	// posted by mail clients without a session (RFC 8058 one-click
 	// unsubscribe); csrf.go exempts exactly these paths.
 	NoCSRF bool
+	// Upload routes stream a multipart body of up to PORTAL_UPLOAD_MAX_BYTES;
+	// their CSRF token may come as the first form field.
+	Upload bool
 }
 
 // routeTable is the one place where URLs meet handlers.
@@ -40,13 +43,27 @@ func (s *Server) routeTable() []struct {
 	demo := func(e entry) entry { e.DemoOnly = true; return e }
 	probe := func(e entry) entry { e.Probe = true; return e }
 	noCSRF := func(e entry) entry { e.NoCSRF = true; return e }
+	upload := func(e entry) entry { e.Upload = true; return e }
 	return []entry{
 		probe(r(fiber.MethodGet, "/healthz", Public, s.showHealth)),
 		probe(r(fiber.MethodGet, "/readyz", Public, s.showReady)),
 		probe(r(fiber.MethodGet, "/metrics", Public, s.showMetrics)),
 
 		r(fiber.MethodGet, "/", Public, s.showHome),
-		r(fiber.MethodGet, "/library", Public, s.showSection("library")),
+		r(fiber.MethodGet, "/library", Public, s.listResources),
+		r(fiber.MethodGet, "/library/feed.atom", Public, s.showResourceFeed),
+		r(fiber.MethodGet, "/library/upload", Approved, s.showResourceUpload),
+		upload(r(fiber.MethodPost, "/library/upload", Approved, s.createResource)),
+		r(fiber.MethodGet, "/library/:id", Public, s.showResource),
+		r(fiber.MethodGet, "/library/:id/edit", Approved, s.showResourceEdit),
+		r(fiber.MethodPost, "/library/:id/edit", Approved, s.saveResource),
+		upload(r(fiber.MethodPost, "/library/:id/versions", Approved, s.createResourceVersion)),
+		r(fiber.MethodPost, "/library/:id/links", Approved, s.saveResourceLink),
+		r(fiber.MethodPost, "/library/:id/bookmark", Approved, s.toggleResourceBookmark),
+		r(fiber.MethodPost, "/library/:id/used", Approved, s.saveResourceUsed),
+		r(fiber.MethodPost, "/library/:id/report", Approved, s.saveResourceReport),
+		r(fiber.MethodPost, "/library/:id/feature", Approved, s.saveResourceFeature),
+		r(fiber.MethodPost, "/library/:id/withdraw", Approved, s.saveResourceWithdrawal),
 		r(fiber.MethodGet, "/discussions", Public, s.showDiscussions),
 		r(fiber.MethodGet, "/workshops", Public, s.listWorkshops),
 		r(fiber.MethodGet, "/workshops/new", Approved, s.newWorkshop),
@@ -104,6 +121,12 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/auth/:provider/callback", Public, s.completeProviderSignin),
 
 		r(fiber.MethodGet, "/api/v1/me", SignedIn, s.showMe),
+		r(fiber.MethodGet, "/api/v1/resources", Public, s.apiListResources),
+		upload(r(fiber.MethodPost, "/api/v1/resources", Approved, s.createResource)),
+		r(fiber.MethodGet, "/api/v1/resources/:id", Public, s.apiShowResource),
+		r(fiber.MethodGet, "/api/v1/resources/:id/file", Public, s.downloadResource),
+		upload(r(fiber.MethodPost, "/api/v1/resources/:id/versions", Approved, s.createResourceVersion)),
+		r(fiber.MethodGet, "/api/v1/resources/:id/versions/:n/file", Public, s.downloadResource),
 		r(fiber.MethodPost, "/api/v1/workshops", Approved, s.createWorkshopAPI),
 		r(fiber.MethodGet, "/api/v1/workshops/:id", Approved, s.showWorkshopAPI),
 		r(fiber.MethodPost, "/api/v1/workshops/:id/registrations", Approved, s.registerWorkshopAPI),
@@ -179,7 +202,11 @@ func (s *Server) routes() {
 		if e.Probe {
 			s.app.Add(e.Method, e.Path, e.h)
 		}
+		if e.Upload {
+			s.uploads = append(s.uploads, routePattern(e.Path))
+		}
 	}
+	s.app.Use(s.limitBody)
 	s.app.Use(s.rateLimit())
 	s.app.Use(s.session)
 	s.app.Use(s.csrf)

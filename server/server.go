@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +26,7 @@ import (
 	"github.com/circularfairict/portal/frontend"
 	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/privacy"
+	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/workshops"
 	"github.com/circularfairict/portal/workshops/live"
@@ -47,6 +51,7 @@ type Server struct {
 	cfg       *config.Config
 	store     *store.Store
 	auth      *auth.Store
+	lib       *resources.Service
 	workshops *workshops.Store
 	live      *live.Engine
 	nats      *nats.Conn
@@ -60,7 +65,8 @@ type Server struct {
 	metrics  *metrics
 	registry *prometheus.Registry
 
-	proxies []*net.IPNet // trusted reverse proxies
+	proxies []*net.IPNet     // trusted reverse proxies
+	uploads []*regexp.Regexp // paths of the streaming upload routes
 
 	wsConfig websocket.Config // live sockets; Origins set per request
 
@@ -106,6 +112,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	s.privacy.Add(s.forum.PrivacySources()...)
 	s.signer = forum.NewSigner(d.Config.SessionKey)
 	s.cards, s.library = d.Cards, d.Library
+	if s.cards == nil {
+		s.cards = libraryBridge{s}
+	}
+	if s.library == nil {
+		s.library = libraryBridge{s}
+	}
 	if len(s.cfg.SessionKey) == 0 {
 		return nil, fmt.Errorf("server: no session key")
 	}
@@ -136,6 +148,18 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if err = s.startLive(); err != nil {
 		return nil, err
 	}
+	if err = d.Store.EnsureIndexes(ctx, resources.Indexes()); err != nil {
+		return nil, err
+	}
+	// Uploads are spooled next to the data, not in a possibly small /tmp.
+	tmp := filepath.Join(s.cfg.DataDir, "tmp")
+	if s.cfg.DataDir == "" || os.MkdirAll(tmp, 0o700) != nil {
+		tmp = ""
+	}
+	if s.lib, err = resources.New(d.Store.DB, resources.Options{TempDir: tmp, MaxBytes: int64(s.cfg.UploadMaxBytes), ClamAVSocket: s.cfg.ClamAVSocket}); err != nil {
+		return nil, err
+	}
+	s.privacy.Add(s.lib.PrivacySources()...)
 	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
 		return nil, err
 	}
@@ -158,13 +182,21 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		// Handlers keep strings from the request (form values, params) in
 		// structs passed to Mongo and templates; Immutable copies them so
 		// fasthttp's buffer reuse cannot change them under our feet.
-		Immutable:             true,
-		ErrorHandler:          s.handleError,
-		BodyLimit:             s.cfg.BodyMaxBytes,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		DisableStartupMessage: true,
+		Immutable:    true,
+		ErrorHandler: s.handleError,
+		// Request bodies are streamed: fasthttp then reads at most 8 KiB
+		// before the handler runs and never refuses a body itself (its
+		// limit only bounds that prefetch). limitBody enforces
+		// PORTAL_BODY_MAX_BYTES on every route but the uploads, which
+		// stream their file to disk under PORTAL_UPLOAD_MAX_BYTES. Pre-
+		// parsing multipart forms is off: it would buffer whole uploads.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    s.cfg.UploadMaxBytes,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		DisableStartupMessage:        true,
 		// c.IP() stays the peer address; clientIP() reads X-Forwarded-For
 		// from trusted proxies only.
 		AppName: "portal",
@@ -172,6 +204,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	s.routes()
 	return s, nil
 }
+
+// Library exposes the library service (the demo seed uses it).
+func (s *Server) Library() *resources.Service { return s.lib }
 
 // App exposes the Fiber app, for tests (app.Test) and for Listen.
 func (s *Server) App() *fiber.App { return s.app }
