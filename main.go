@@ -23,6 +23,7 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/demo"
+	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/workshops"
@@ -37,6 +38,7 @@ Usage:
   portal demo                  run the demo on loopback with a seeded community
   portal serve                 run in production (configure with PORTAL_* variables)
   portal user add --email E --name N --role member|facilitator|moderator|admin [--token]
+  portal import DIR --owner EMAIL  add the files listed in DIR/manifest.json or manifest.csv to the library
   portal healthcheck           exit 0 when the local server answers /healthz (for containers)
   portal version
 
@@ -61,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer, env config.Env) int {
 		err = serve(config.ModeDemo, args[1:], stdout, env)
 	case "user":
 		err = userCmd(args[1:], stdout, env)
+	case "import":
+		err = importCmd(args[1:], stdout, env)
 	case "healthcheck":
 		err = healthcheck(env)
 	case "version", "--version", "-v":
@@ -139,6 +143,14 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 	}
 	if mode == config.ModeDemo { // after server.New, which creates the indexes
 		if err := demo.Seed(ctx, auth.NewStore(st.DB)); err != nil {
+			ln.Close()
+			return err
+		}
+		if err := demo.SeedLibrary(ctx, auth.NewStore(st.DB), srv.Library()); err != nil {
+			ln.Close()
+			return err
+		}
+		if err := demo.SeedDiscussions(ctx, auth.NewStore(st.DB), forum.NewStore(st.DB)); err != nil {
 			ln.Close()
 			return err
 		}

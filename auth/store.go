@@ -259,3 +259,16 @@ func hashSecret(s string) string {
 func (s *Store) Personas(ctx context.Context) ([]*Member, error) {
 	return s.findMembers(ctx, bson.M{"persona": bson.M{"$exists": true, "$ne": ""}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 }
+
+// MemberByEmail returns the member with this e-mail address (for the
+// command line, which names people by address).
+func (s *Store) MemberByEmail(ctx context.Context, email string) (*Member, error) {
+	var m Member
+	if err := s.col(colMembers).FindOne(ctx, bson.M{"email": strings.ToLower(strings.TrimSpace(email))}).Decode(&m); err != nil {
+		if store.IsNoDocuments(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("auth: member by e-mail: %w", err)
+	}
+	return &m, nil
+}

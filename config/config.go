@@ -40,7 +40,9 @@ type Config struct {
 	SessionTTL     time.Duration // PORTAL_SESSION_TTL
 	BodyMaxBytes   int           // PORTAL_BODY_MAX_BYTES: forms and JSON
 	UploadMaxBytes int           // PORTAL_UPLOAD_MAX_BYTES: file uploads
-	RateLimit      int           // PORTAL_RATE_LIMIT: requests per minute per client
+	// ClamAVSocket is clamd's unix socket; when set, uploads are scanned.
+	ClamAVSocket string // PORTAL_CLAMAV_SOCKET
+	RateLimit    int    // PORTAL_RATE_LIMIT: requests per minute per client
 	// TrustedProxies lists proxy addresses whose X-Forwarded-For is believed.
 	TrustedProxies []string // PORTAL_TRUSTED_PROXIES
 	LogLevel       string   // PORTAL_LOG_LEVEL
@@ -89,6 +91,7 @@ func Load(mode Mode, env Env) (*Config, error) {
 		c.DataDir = v
 	}
 	c.MongoURI = get("MONGODB_URI")
+	c.ClamAVSocket = get("PORTAL_CLAMAV_SOCKET")
 	c.NATSURL = get("PORTAL_NATS_URL")
 	c.LogLevel = strings.ToLower(firstNonEmpty(get("PORTAL_LOG_LEVEL"), c.LogLevel))
 

@@ -75,6 +75,9 @@ var a11yPages = []a11yPage{
 	// The language error has no GET route: a browser reaches it by sending
 	// the language form with a value that is not in the list.
 	{name: "language-error", status: 400, reach: sendBadLanguage},
+	{name: "library-search", path: "/library?q=laptop&type=criteria_set", status: 200},
+	{name: "library-upload", path: "/library/upload", status: 200, as: "buyer"},
+	{name: "resource", status: 200, as: "buyer", reach: openFirstResource},
 	{name: "groups", path: "/groups", status: 200},
 	{name: "group-public", path: "/groups/ethics-working-group", status: 200},
 	{name: "home-member", path: "/", status: 200, as: "buyer"},
@@ -91,6 +94,16 @@ var a11yPages = []a11yPage{
 	{name: "profile-pending", path: "/profile", status: 200, as: "newcomer"},
 	{name: "profile-errors", status: 400, as: "newcomer", reach: submitEmptyProfile},
 	{name: "waiting-for-approval", path: "/members", status: 403, as: "newcomer"},
+	{name: "discussions-member", path: "/discussions", status: 200, as: "buyer"},
+	{name: "forum-since-visit", path: "/discussions?since=visit", status: 200, as: "buyer"},
+	{name: "forum-category", path: "/discussions/c/criteria-and-labels", status: 200, as: "buyer"},
+	{name: "forum-thread", status: 200, as: "buyer", reach: firstThreadPage},
+	{name: "forum-thread-moderator", status: 200, as: "coordinator", reach: firstThreadPage},
+	{name: "forum-new-thread", path: "/discussions/c/general/new", status: 200, as: "buyer"},
+	{name: "forum-search", path: "/discussions/search?q=battery", status: 200, as: "buyer"},
+	{name: "forum-notifications", path: "/discussions/notifications", status: 200, as: "buyer"},
+	{name: "forum-settings", path: "/discussions/settings", status: 200, as: "buyer"},
+	{name: "forum-review", path: "/discussions/review", status: 200, as: "coordinator"},
 	{name: "workshop-room-member", status: 200, as: "buyer", reach: enterLiveRoom},
 	{name: "workshop-room-facilitator", status: 200, as: "facilitator", reach: enterLiveRoom},
 }
@@ -294,4 +307,15 @@ func loadAxe(t *testing.T) string {
 		unavailable(t, "axe-core is not installed (%v): run `npm ci` in the repository root", err)
 	}
 	return string(b)
+}
+
+// openFirstResource opens the library and follows the first result, a
+// resource page with versions, marks and the member's forms.
+func openFirstResource(tb *tab, lang string) int64 {
+	tb.t.Helper()
+	if st := tb.open(withLang("/library?q=laptop+specifications", lang)); st != 200 {
+		return st
+	}
+	href := evalJS[string](tb, `document.querySelector(".resource-card h3 a").getAttribute("href")`)
+	return tb.open(withLang(href, lang))
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/demo"
+	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store/storetest"
 	"github.com/circularfairict/portal/workshops"
@@ -78,7 +79,7 @@ func startPortal(t *testing.T) *portal {
 	base := "http://" + ln.Addr().String()
 	cfg := &config.Config{
 		Mode: config.ModeDemo, Addr: ln.Addr().String(), BaseURL: base, SessionKey: sessionKey,
-		SessionTTL: time.Hour, BodyMaxBytes: 1 << 20, UploadMaxBytes: 100 << 20, RateLimit: 10000,
+		SessionTTL: time.Hour, BodyMaxBytes: 1 << 20, UploadMaxBytes: 100 << 20, RateLimit: 10000, DataDir: t.TempDir(),
 		LogLevel: "info", ShutdownGrace: 5 * time.Second,
 	}
 	logs := &lockedBuffer{}
@@ -87,6 +88,14 @@ func startPortal(t *testing.T) *portal {
 	if err != nil {
 		_ = ln.Close()
 		t.Fatalf("server: %v", err)
+	}
+	if err := demo.SeedLibrary(ctx, auth.NewStore(st.DB), srv.Library()); err != nil {
+		_ = ln.Close()
+		t.Fatalf("demo library: %v", err)
+	}
+	if err := demo.SeedDiscussions(ctx, auth.NewStore(st.DB), forum.NewStore(st.DB)); err != nil {
+		_ = ln.Close()
+		t.Fatalf("demo discussions: %v", err)
 	}
 	// The demo's workshops (one case clinic is always live) after
 	// server.New, which creates the indexes, as `portal demo` does.

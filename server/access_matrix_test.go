@@ -14,6 +14,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/workshops"
 )
 
@@ -75,6 +77,27 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"GET /auth/:provider/callback":          {"/auth/unknown/callback", nil, [7]int{404, 404, 404, 404, 404, 404, 404}},
 		"GET /api/v1/me":                        {"/api/v1/me", nil, [7]int{401, 200, 200, 200, 200, 200, 200}},
 
+		// The library; the resource is public and belongs to "member".
+		"GET /library/feed.atom":                     {"/library/feed.atom", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /library/upload":                        {"/library/upload", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /library/upload":                       {"/library/upload", url.Values{}, [7]int{401, 403, 400, 400, 400, 400, 400}}, // not multipart
+		"GET /library/:id":                           {"/library/" + f.resourceID, nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /library/:id/edit":                      {"/library/" + f.resourceID + "/edit", nil, [7]int{401, 403, 200, 403, 200, 403, 200}},
+		"POST /library/:id/edit":                     {"/library/" + f.resourceID + "/edit", url.Values{"title": {""}}, [7]int{401, 403, 400, 403, 400, 403, 400}},
+		"POST /library/:id/versions":                 {"/library/" + f.resourceID + "/versions", url.Values{}, [7]int{401, 403, 400, 403, 400, 403, 400}},
+		"POST /library/:id/links":                    {"/library/" + f.resourceID + "/links", url.Values{"kind": {"bogus"}}, [7]int{401, 403, 303, 403, 303, 403, 303}},
+		"POST /library/:id/bookmark":                 {"/library/" + f.resourceID + "/bookmark", url.Values{}, [7]int{401, 403, 303, 303, 303, 303, 303}},
+		"POST /library/:id/used":                     {"/library/" + f.resourceID + "/used", url.Values{"where": {""}}, [7]int{401, 403, 303, 303, 303, 303, 303}},
+		"POST /library/:id/report":                   {"/library/" + f.resourceID + "/report", url.Values{"reason": {""}}, [7]int{401, 403, 303, 303, 303, 303, 303}},
+		"POST /library/:id/feature":                  {"/library/" + f.resourceID + "/feature", url.Values{"good_practice": {"0"}}, [7]int{401, 403, 403, 403, 303, 403, 303}},
+		"POST /library/:id/withdraw":                 {"/library/" + f.resourceID + "/withdraw", url.Values{"reason": {""}}, [7]int{401, 403, 303, 403, 303, 403, 303}},
+		"GET /api/v1/resources":                      {"/api/v1/resources", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"POST /api/v1/resources":                     {"/api/v1/resources", url.Values{}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"GET /api/v1/resources/:id":                  {"/api/v1/resources/" + f.resourceID, nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /api/v1/resources/:id/file":             {"/api/v1/resources/" + f.resourceID + "/file", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /api/v1/resources/:id/versions/:n/file": {"/api/v1/resources/" + f.resourceID + "/versions/1/file", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"POST /api/v1/resources/:id/versions":        {"/api/v1/resources/" + f.resourceID + "/versions", url.Values{}, [7]int{401, 403, 400, 403, 400, 403, 400}},
+
 		// Workshops: f.workshopID is open to all members and run by the
 		// "facilitator" caller; moderators have the facilitator role too.
 		"GET /workshops/new":                         {"/workshops/new", nil, [7]int{401, 403, 403, 200, 200, 403, 200}},
@@ -96,10 +119,58 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /api/v1/workshops/:id/open":            {"/api/v1/workshops/" + f.workshopID + "/open", url.Values{}, [7]int{401, 403, 403, 200, 403, 403, 200}},
 		"POST /api/v1/workshops/:id/close":           {"/api/v1/workshops/" + f.workshopID + "/close", url.Values{}, [7]int{401, 403, 403, 200, 403, 403, 200}},
 		"GET /api/v1/workshops/:id/live":             {"/api/v1/workshops/" + f.workshopID + "/live", nil, [7]int{401, 403, 400, 400, 400, 400, 400}},
+
+		// Discussions. The thread is in the members-only general category,
+		// written by the target member; "coordinator" moderates nothing there.
+		"GET /discussions/search":                 {"/discussions/search?q=matrix", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /discussions/review":                 {"/discussions/review", nil, [7]int{401, 403, 403, 403, 200, 200, 200}},
+		"GET /discussions/notifications":          {"/discussions/notifications", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /discussions/notifications/read":    {"/discussions/notifications/read", url.Values{}, [7]int{401, 403, 303, 303, 303, 303, 303}},
+		"GET /discussions/settings":               {"/discussions/settings", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /discussions/settings":              {"/discussions/settings", url.Values{"email": {"sometimes"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"GET /discussions/mentions":               {"/discussions/mentions?q=ma", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /discussions/preview":               {"/discussions/preview", url.Values{"body": {""}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"GET /discussions/live":                   {"/discussions/live?thread=" + strings.Repeat("0", 24), nil, [7]int{401, 403, 404, 404, 404, 404, 404}},
+		"POST /discussions/categories":            {"/discussions/categories", url.Values{"name": {""}, "group": {f.groupID}}, [7]int{401, 403, 403, 403, 403, 400, 400}},
+		"POST /discussions/categories/:id/move":   {"/discussions/categories/" + f.catID + "/move", url.Values{"direction": {"up"}}, [7]int{401, 403, 403, 403, 303, 403, 303}},
+		"POST /discussions/groups/:slug/settings": {"/discussions/groups/transparency-cop/settings", url.Values{}, [7]int{401, 403, 403, 403, 403, 303, 303}},
+		"POST /discussions/resources/:id":         {"/discussions/resources/" + strings.Repeat("0", 24), url.Values{}, [7]int{401, 403, 404, 404, 404, 404, 404}},
+		"GET /discussions/c/:slug":                {"/discussions/c/general", nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"GET /discussions/c/:slug/feed":           {"/discussions/c/general/feed", nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"GET /discussions/c/:slug/new":            {"/discussions/c/general/new", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /discussions/c/:slug/new":           {"/discussions/c/general/new", url.Values{"title": {""}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"POST /discussions/c/:slug/level":         {"/discussions/c/general/level", url.Values{"level": {"loud"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"GET /threads/:id":                        {"/threads/" + f.threadID, nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"GET /threads/:id/feed":                   {"/threads/" + f.threadID + "/feed", nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"POST /threads/:id/reply":                 {"/threads/" + f.threadID + "/reply", url.Values{"body": {""}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"POST /threads/:id/level":                 {"/threads/" + f.threadID + "/level", url.Values{"level": {"loud"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"POST /threads/:id/moderate":              {"/threads/" + f.threadID + "/moderate", url.Values{"action": {"explode"}}, [7]int{401, 403, 403, 403, 400, 403, 400}},
+		"GET /threads/:id/posts/:n":               {"/threads/" + f.threadID + "/posts/1", nil, [7]int{404, 404, 303, 303, 303, 303, 303}},
+		"GET /threads/:id/posts/:n/fragment":      {"/threads/" + f.threadID + "/posts/1/fragment", nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"GET /threads/:id/posts/:n/history":       {"/threads/" + f.threadID + "/posts/1/history", nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"GET /threads/:id/posts/:n/edit":          {"/threads/" + f.threadID + "/posts/1/edit", nil, [7]int{401, 403, 403, 403, 200, 403, 200}},
+		"POST /threads/:id/posts/:n/edit":         {"/threads/" + f.threadID + "/posts/1/edit", url.Values{"body": {""}}, [7]int{401, 403, 403, 403, 400, 403, 400}},
+		"POST /threads/:id/posts/:n/delete":       {"/threads/" + f.threadID + "/posts/9/delete", url.Values{}, [7]int{401, 403, 404, 404, 404, 404, 404}},
+		"POST /threads/:id/posts/:n/react":        {"/threads/" + f.threadID + "/posts/1/react", url.Values{"reaction": {"boo"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"POST /threads/:id/posts/:n/accept":       {"/threads/" + f.threadID + "/posts/1/accept", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 403}},
+		"POST /threads/:id/posts/:n/flag":         {"/threads/" + f.threadID + "/posts/1/flag", url.Values{"reason": {"boredom"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"POST /threads/:id/posts/:n/moderate":     {"/threads/" + f.threadID + "/posts/1/moderate", url.Values{"action": {"explode"}}, [7]int{401, 403, 403, 403, 400, 403, 400}},
+		"GET /unsubscribe/:token":                 {"/unsubscribe/" + f.token, nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"POST /unsubscribe/:token":                {"/unsubscribe/forged.token", url.Values{}, [7]int{404, 404, 404, 404, 404, 404, 404}},
+		"GET /api/v1/categories":                  {"/api/v1/categories", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"POST /api/v1/threads":                    {"/api/v1/threads", url.Values{"title": {"x"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"GET /api/v1/threads/:id":                 {"/api/v1/threads/" + f.threadID, nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"POST /api/v1/threads/:id/posts":          {"/api/v1/threads/" + f.threadID + "/posts", url.Values{"body": {""}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
 	}
 }
 
-type matrixFixture struct{ approvedID, pendingID, workshopID string }
+type matrixFixture struct {
+	approvedID, pendingID, workshopID string
+	threadID, catID                   string // a thread by approvedID in the general category
+	groupID                           string // transparency-cop
+	token                             string // an unsubscribe token of approvedID
+	resourceID                        string
+}
 
 // Every route is in the matrix, and every caller gets the expected status.
 // A route added to the router without an entry here fails this test.
@@ -125,6 +196,7 @@ func TestAccessMatrix(t *testing.T) {
 	f := matrixFixture{
 		approvedID: newMember(t, s, "Matrix Target", auth.StatusApproved, auth.RoleMember).ID,
 		pendingID:  newMember(t, s, "Matrix Applicant", auth.StatusPending, auth.RoleMember).ID,
+		resourceID: publicResource(t, s, callers["member"].ID),
 	}
 	start := time.Now().Add(24 * time.Hour)
 	w, err := s.workshops.Create(ctx, callers["facilitator"].ID, workshops.Input{Title: "Matrix workshop", StartsAt: start, EndsAt: start.Add(time.Hour)})
@@ -132,6 +204,16 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.workshopID = w.ID
+	general, err := s.forum.CategoryBySlug(ctx, "general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, _, err := s.forum.CreateThread(ctx, forum.NewThread{Category: general, AuthorID: f.approvedID, Title: "Matrix thread", Body: "A post."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.threadID, f.catID, f.groupID = th.ID, general.ID, g.ID
+	f.token = s.signer.Token(f.approvedID, forum.ScopeEmail, "")
 	matrix := accessMatrix(f)
 
 	var missing []string
@@ -187,4 +269,20 @@ func TestAccessMatrix(t *testing.T) {
 			t.Errorf("%s: got %v, want %v (callers %v)", key, got, mc.want, matrixRoles)
 		}
 	}
+}
+
+// publicResource shares a small public text file as owner.
+func publicResource(t *testing.T, s *Server, owner string) string {
+	t.Helper()
+	ctx := context.Background()
+	sp, err := s.lib.Receive(ctx, strings.NewReader("Matrix resource\n"), "matrix.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	r, _, err := s.lib.Create(ctx, owner, resources.Meta{Title: "Matrix resource", Summary: "s", Type: "report", Languages: []string{"en"}, Licence: "cc_by", Visibility: resources.VisibilityPublic}, sp, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -74,6 +75,14 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		body := fiber.Map{"code": errorCode(status), "message": msg, "request_id": rid}
 		if field != "" {
 			body["field"] = field
+		}
+		var fes resources.FieldErrors
+		if errors.As(err, &fes) {
+			fields := map[string]string{}
+			for _, fe := range fes {
+				fields[fe.Field] = s.T(c, fe.Key, fe.Args...)
+			}
+			body["fields"] = fields
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Status(status).JSON(fiber.Map{"error": body})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/resources"
 )
 
 // groupForm keeps what a member typed into one of the group page's forms
@@ -67,6 +68,10 @@ type groupData struct {
 	CanManage                             bool
 	Requests                              []groupRequestRow
 	Invitations                           []groupInvitationRow
+
+	// The group's library: good practice first, then the newest.
+	Featured, Resources []*resources.Resource
+	LibraryLink         string
 
 	Form                                  groupForm
 	MaxMessage, MaxInviteDays, MaxInvites int
@@ -228,6 +233,17 @@ func (s *Server) renderGroup(c *fiber.Ctx, g *auth.Group, status int, form group
 	for _, r := range requests {
 		d.Requests = append(d.Requests, groupRequestRow{Request: r, Member: person(r.MemberID)})
 	}
+	v, _, err := s.viewer(c)
+	if err != nil {
+		return err
+	}
+	if d.Featured, err = s.lib.Featured(ctx, v, g.ID, 4); err != nil {
+		return err
+	}
+	if d.Resources, err = s.lib.Recent(ctx, v, g.ID, 5); err != nil {
+		return err
+	}
+	d.LibraryLink = "/library?group=" + g.ID
 	return s.render(c, status, "group_show", s.newPage(c, g.Name, "groups", d))
 }
 

@@ -31,6 +31,8 @@ type opts struct {
 	baseURL   string
 	rateLimit int
 	bodyMax   int
+	uploadMax int
+	clamav    string
 	proxies   []string
 	store     *store.Store
 	mail      mail.Sender
@@ -52,6 +54,9 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 	if o.bodyMax == 0 {
 		o.bodyMax = 1 << 20
 	}
+	if o.uploadMax == 0 {
+		o.uploadMax = 100 << 20
+	}
 	st := o.store
 	if st == nil {
 		st = storetest.New(t)
@@ -62,7 +67,7 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 	}
 	cfg := &config.Config{
 		Mode: o.mode, Addr: "127.0.0.1:8080", BaseURL: o.baseURL, SessionKey: testKey,
-		SessionTTL: 3600e9, BodyMaxBytes: o.bodyMax, UploadMaxBytes: 100 << 20, RateLimit: o.rateLimit, LogLevel: "debug", TrustedProxies: o.proxies,
+		SessionTTL: 3600e9, BodyMaxBytes: o.bodyMax, UploadMaxBytes: o.uploadMax, ClamAVSocket: o.clamav, DataDir: t.TempDir(), RateLimit: o.rateLimit, LogLevel: "debug", TrustedProxies: o.proxies,
 	}
 	logs := &strings.Builder{}
 	s, err := New(ctx, Deps{Config: cfg, Store: st, Logger: slog.New(slog.NewJSONHandler(&syncWriter{b: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})), Version: "test", Mail: o.mail})

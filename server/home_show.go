@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/resources"
 )
 
 // Activity is one line of the home page's "latest activity". Later features
@@ -21,6 +22,7 @@ type Activity struct {
 type homeData struct {
 	Activity []Activity
 	Groups   []*auth.Group
+	Featured []*resources.Resource
 }
 
 func (s *Server) showHome(c *fiber.Ctx) error {
@@ -53,10 +55,27 @@ func (s *Server) showHome(c *fiber.Ctx) error {
 			acts = append(acts, Activity{When: m.CreatedAt, Key: "activity.member_joined_anon", Args: []any{p.Country(m.Country)}})
 		}
 	}
+	// The library: new resources the visitor may see, and the good practice
+	// that coordinators featured.
+	v, _, err := s.viewer(c)
+	if err != nil {
+		return err
+	}
+	recent, err := s.lib.Recent(ctx, v, "", 5)
+	if err != nil {
+		return err
+	}
+	for _, r := range recent {
+		acts = append(acts, Activity{When: r.CreatedAt, Key: "activity.resource_shared", Args: []any{r.Title}, Link: "/library/" + r.ID})
+	}
+	featured, err := s.lib.Featured(ctx, v, "", 4)
+	if err != nil {
+		return err
+	}
 	sort.SliceStable(acts, func(i, j int) bool { return acts[i].When.After(acts[j].When) })
 	if len(acts) > 10 {
 		acts = acts[:10]
 	}
-	p.Data = homeData{Activity: acts, Groups: visible}
+	p.Data = homeData{Activity: acts, Groups: visible, Featured: featured}
 	return s.render(c, fiber.StatusOK, "home", p)
 }

@@ -23,6 +23,9 @@ const (
 	localSession   = "sid"
 	localAPI       = "api" // authenticated by bearer token: no cookies, no CSRF
 	localLang      = "lang"
+	// localCSRFPending marks an upload whose CSRF token is still to be read
+	// from its first form field.
+	localCSRFPending = "csrf_pending"
 )
 
 func requestID(c *fiber.Ctx) string {
@@ -90,7 +93,7 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	attrs := []any{
 		"request_id", requestID(c), "method", c.Method(), "path", c.Path(), "route", route,
 		"status", status, "duration_ms", float64(elapsed.Microseconds()) / 1000, "ip", s.clientIP(c),
-		"bytes", len(c.Response().Body()),
+		"bytes", responseSize(c),
 	}
 	if m := currentMember(c); m != nil {
 		attrs = append(attrs, "member", m.ID)
@@ -243,3 +246,12 @@ func (s *Server) setPrefCookie(c *fiber.Ctx, name, value string, maxAge time.Dur
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// responseSize is the body size for the access log. A streamed body (file
+// downloads) is not read for it: Body() would load the whole stream.
+func responseSize(c *fiber.Ctx) int {
+	if c.Response().IsBodyStream() {
+		return c.Response().Header.ContentLength()
+	}
+	return len(c.Response().Body())
+}

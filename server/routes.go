@@ -19,6 +19,13 @@ type Route struct {
 	// Probe routes (health, readiness, metrics) run before sessions and
 	// rate limits: they must answer while the database is down.
 	Probe bool
+	// NoCSRF routes carry their own signed credential in the URL and are
+	// posted by mail clients without a session (RFC 8058 one-click
+	// unsubscribe); csrf.go exempts exactly these paths.
+	NoCSRF bool
+	// Upload routes stream a multipart body of up to PORTAL_UPLOAD_MAX_BYTES;
+	// their CSRF token may come as the first form field.
+	Upload bool
 }
 
 // routeTable is the one place where URLs meet handlers.
@@ -35,14 +42,29 @@ func (s *Server) routeTable() []struct {
 	}
 	demo := func(e entry) entry { e.DemoOnly = true; return e }
 	probe := func(e entry) entry { e.Probe = true; return e }
+	noCSRF := func(e entry) entry { e.NoCSRF = true; return e }
+	upload := func(e entry) entry { e.Upload = true; return e }
 	return []entry{
 		probe(r(fiber.MethodGet, "/healthz", Public, s.showHealth)),
 		probe(r(fiber.MethodGet, "/readyz", Public, s.showReady)),
 		probe(r(fiber.MethodGet, "/metrics", Public, s.showMetrics)),
 
 		r(fiber.MethodGet, "/", Public, s.showHome),
-		r(fiber.MethodGet, "/library", Public, s.showSection("library")),
-		r(fiber.MethodGet, "/discussions", Public, s.showSection("discussions")),
+		r(fiber.MethodGet, "/library", Public, s.listResources),
+		r(fiber.MethodGet, "/library/feed.atom", Public, s.showResourceFeed),
+		r(fiber.MethodGet, "/library/upload", Approved, s.showResourceUpload),
+		upload(r(fiber.MethodPost, "/library/upload", Approved, s.createResource)),
+		r(fiber.MethodGet, "/library/:id", Public, s.showResource),
+		r(fiber.MethodGet, "/library/:id/edit", Approved, s.showResourceEdit),
+		r(fiber.MethodPost, "/library/:id/edit", Approved, s.saveResource),
+		upload(r(fiber.MethodPost, "/library/:id/versions", Approved, s.createResourceVersion)),
+		r(fiber.MethodPost, "/library/:id/links", Approved, s.saveResourceLink),
+		r(fiber.MethodPost, "/library/:id/bookmark", Approved, s.toggleResourceBookmark),
+		r(fiber.MethodPost, "/library/:id/used", Approved, s.saveResourceUsed),
+		r(fiber.MethodPost, "/library/:id/report", Approved, s.saveResourceReport),
+		r(fiber.MethodPost, "/library/:id/feature", Approved, s.saveResourceFeature),
+		r(fiber.MethodPost, "/library/:id/withdraw", Approved, s.saveResourceWithdrawal),
+		r(fiber.MethodGet, "/discussions", Public, s.showDiscussions),
 		r(fiber.MethodGet, "/workshops", Public, s.listWorkshops),
 		r(fiber.MethodGet, "/workshops/new", Approved, s.newWorkshop),
 		r(fiber.MethodPost, "/workshops", Approved, s.saveWorkshop),
@@ -99,6 +121,12 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/auth/:provider/callback", Public, s.completeProviderSignin),
 
 		r(fiber.MethodGet, "/api/v1/me", SignedIn, s.showMe),
+		r(fiber.MethodGet, "/api/v1/resources", Public, s.apiListResources),
+		upload(r(fiber.MethodPost, "/api/v1/resources", Approved, s.createResource)),
+		r(fiber.MethodGet, "/api/v1/resources/:id", Public, s.apiShowResource),
+		r(fiber.MethodGet, "/api/v1/resources/:id/file", Public, s.downloadResource),
+		upload(r(fiber.MethodPost, "/api/v1/resources/:id/versions", Approved, s.createResourceVersion)),
+		r(fiber.MethodGet, "/api/v1/resources/:id/versions/:n/file", Public, s.downloadResource),
 		r(fiber.MethodPost, "/api/v1/workshops", Approved, s.createWorkshopAPI),
 		r(fiber.MethodGet, "/api/v1/workshops/:id", Approved, s.showWorkshopAPI),
 		r(fiber.MethodPost, "/api/v1/workshops/:id/registrations", Approved, s.registerWorkshopAPI),
@@ -106,6 +134,50 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/api/v1/workshops/:id/open", Approved, s.openWorkshopAPI),
 		r(fiber.MethodPost, "/api/v1/workshops/:id/close", Approved, s.closeWorkshopAPI),
 		r(fiber.MethodGet, "/api/v1/workshops/:id/live", Approved, s.liveWorkshop),
+
+		// Discussions: object rights (this category, this thread, this
+		// post) are checked in the handlers by the auth policy functions.
+		r(fiber.MethodGet, "/discussions/search", Public, s.searchDiscussions),
+		r(fiber.MethodGet, "/discussions/review", Approved, s.listForumReview),
+		r(fiber.MethodGet, "/discussions/notifications", Approved, s.listNotifications),
+		r(fiber.MethodPost, "/discussions/notifications/read", Approved, s.readNotifications),
+		r(fiber.MethodGet, "/discussions/settings", Approved, s.showForumSettings),
+		r(fiber.MethodPost, "/discussions/settings", Approved, s.saveForumSettings),
+		r(fiber.MethodGet, "/discussions/mentions", Approved, s.listMentionCandidates),
+		r(fiber.MethodPost, "/discussions/preview", Approved, s.previewPost),
+		r(fiber.MethodGet, "/discussions/live", Approved, s.streamForumLive),
+		r(fiber.MethodPost, "/discussions/categories", Approved, s.createCategory),
+		r(fiber.MethodPost, "/discussions/categories/:id/move", Approved, s.moveCategory),
+		r(fiber.MethodPost, "/discussions/groups/:slug/settings", Approved, s.saveGroupForumSettings),
+		r(fiber.MethodPost, "/discussions/resources/:id", Approved, s.discussResource),
+		r(fiber.MethodGet, "/discussions/c/:slug", Public, s.showCategory),
+		r(fiber.MethodGet, "/discussions/c/:slug/feed", Public, s.showCategoryFeed),
+		r(fiber.MethodGet, "/discussions/c/:slug/new", Approved, s.showThreadForm),
+		r(fiber.MethodPost, "/discussions/c/:slug/new", Approved, s.createThread),
+		r(fiber.MethodPost, "/discussions/c/:slug/level", Approved, s.saveCategoryLevel),
+		r(fiber.MethodGet, "/threads/:id", Public, s.showThread),
+		r(fiber.MethodGet, "/threads/:id/feed", Public, s.showThreadFeed),
+		r(fiber.MethodPost, "/threads/:id/reply", Approved, s.createPost),
+		r(fiber.MethodPost, "/threads/:id/level", Approved, s.saveThreadLevel),
+		r(fiber.MethodPost, "/threads/:id/moderate", Approved, s.moderateThread),
+		r(fiber.MethodGet, "/threads/:id/posts/:n", Public, s.showPostPermalink),
+		r(fiber.MethodGet, "/threads/:id/posts/:n/fragment", Public, s.showPostFragment),
+		r(fiber.MethodGet, "/threads/:id/posts/:n/history", Public, s.showPostHistory),
+		r(fiber.MethodGet, "/threads/:id/posts/:n/edit", Approved, s.showPostEdit),
+		r(fiber.MethodPost, "/threads/:id/posts/:n/edit", Approved, s.savePost),
+		r(fiber.MethodPost, "/threads/:id/posts/:n/delete", Approved, s.deletePost),
+		r(fiber.MethodPost, "/threads/:id/posts/:n/react", Approved, s.reactPost),
+		r(fiber.MethodPost, "/threads/:id/posts/:n/accept", Approved, s.acceptPost),
+		r(fiber.MethodPost, "/threads/:id/posts/:n/flag", Approved, s.flagPost),
+		r(fiber.MethodPost, "/threads/:id/posts/:n/moderate", Approved, s.moderatePost),
+		// Unsubscribe links work without signing in: the signed token is
+		// the credential (and the POST is exempt from CSRF, see csrf.go).
+		r(fiber.MethodGet, "/unsubscribe/:token", Public, s.showUnsubscribe),
+		noCSRF(r(fiber.MethodPost, "/unsubscribe/:token", Public, s.unsubscribe)),
+		r(fiber.MethodGet, "/api/v1/categories", Public, s.apiListCategories),
+		r(fiber.MethodPost, "/api/v1/threads", Approved, s.apiCreateThread),
+		r(fiber.MethodGet, "/api/v1/threads/:id", Public, s.apiShowThread),
+		r(fiber.MethodPost, "/api/v1/threads/:id/posts", Approved, s.apiCreatePost),
 	}
 }
 
@@ -130,7 +202,11 @@ func (s *Server) routes() {
 		if e.Probe {
 			s.app.Add(e.Method, e.Path, e.h)
 		}
+		if e.Upload {
+			s.uploads = append(s.uploads, routePattern(e.Path))
+		}
 	}
+	s.app.Use(s.limitBody)
 	s.app.Use(s.rateLimit())
 	s.app.Use(s.session)
 	s.app.Use(s.csrf)

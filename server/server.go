@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -19,9 +22,11 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
+	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/frontend"
 	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/privacy"
+	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/workshops"
 	"github.com/circularfairict/portal/workshops/live"
@@ -35,6 +40,10 @@ type Deps struct {
 	Version string
 	// Mail overrides the sender built from the SMTP configuration.
 	Mail mail.Sender
+	// Cards and Library are the library's seams (see forum.go); nil
+	// until the library is wired in.
+	Cards   ResourceCards
+	Library LibrarySearch
 }
 
 // Server is the HTTP side of the portal.
@@ -42,6 +51,7 @@ type Server struct {
 	cfg       *config.Config
 	store     *store.Store
 	auth      *auth.Store
+	lib       *resources.Service
 	workshops *workshops.Store
 	live      *live.Engine
 	nats      *nats.Conn
@@ -55,7 +65,8 @@ type Server struct {
 	metrics  *metrics
 	registry *prometheus.Registry
 
-	proxies []*net.IPNet // trusted reverse proxies
+	proxies []*net.IPNet     // trusted reverse proxies
+	uploads []*regexp.Regexp // paths of the streaming upload routes
 
 	wsConfig websocket.Config // live sockets; Origins set per request
 
@@ -65,6 +76,13 @@ type Server struct {
 	mailer  mail.Sender
 	mailWG  sync.WaitGroup // e-mails in flight, awaited at shutdown
 	privacy *privacy.Registry
+
+	forum     *forum.Store
+	signer    *forum.Signer // unsubscribe tokens
+	forumLive *forumLive    // discussion streams, on the rooms' bus
+	bus       live.Bus      // the rooms' bus: NATS when configured, else in-process
+	cards     ResourceCards
+	library   LibrarySearch
 
 	sweepStop chan struct{}
 	sweepDone chan struct{}
@@ -90,6 +108,16 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	s.privacy.Add(s.signinAttemptSource())
 	s.privacy.Add(s.workshops.PrivacySources()...)
 	s.privacy.Add(live.NewMongoStore(d.Store.DB).PrivacySources()...)
+	s.forum = forum.NewStore(d.Store.DB)
+	s.privacy.Add(s.forum.PrivacySources()...)
+	s.signer = forum.NewSigner(d.Config.SessionKey)
+	s.cards, s.library = d.Cards, d.Library
+	if s.cards == nil {
+		s.cards = libraryBridge{s}
+	}
+	if s.library == nil {
+		s.library = libraryBridge{s}
+	}
 	if len(s.cfg.SessionKey) == 0 {
 		return nil, fmt.Errorf("server: no session key")
 	}
@@ -120,7 +148,25 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if err = s.startLive(); err != nil {
 		return nil, err
 	}
+	if err = d.Store.EnsureIndexes(ctx, resources.Indexes()); err != nil {
+		return nil, err
+	}
+	// Uploads are spooled next to the data, not in a possibly small /tmp.
+	tmp := filepath.Join(s.cfg.DataDir, "tmp")
+	if s.cfg.DataDir == "" || os.MkdirAll(tmp, 0o700) != nil {
+		tmp = ""
+	}
+	if s.lib, err = resources.New(d.Store.DB, resources.Options{TempDir: tmp, MaxBytes: int64(s.cfg.UploadMaxBytes), ClamAVSocket: s.cfg.ClamAVSocket}); err != nil {
+		return nil, err
+	}
+	s.privacy.Add(s.lib.PrivacySources()...)
 	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
+		return nil, err
+	}
+	if err = d.Store.EnsureIndexes(ctx, forum.Indexes()); err != nil {
+		return nil, err
+	}
+	if _, err = s.forum.EnsureGeneral(ctx, s.catalog.T("en", "forum.general.name"), s.catalog.T("en", "forum.general.description")); err != nil {
 		return nil, err
 	}
 	if s.assets, err = frontend.LoadAssets(frontend.Static(), "/static"); err != nil {
@@ -136,13 +182,21 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		// Handlers keep strings from the request (form values, params) in
 		// structs passed to Mongo and templates; Immutable copies them so
 		// fasthttp's buffer reuse cannot change them under our feet.
-		Immutable:             true,
-		ErrorHandler:          s.handleError,
-		BodyLimit:             s.cfg.BodyMaxBytes,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		DisableStartupMessage: true,
+		Immutable:    true,
+		ErrorHandler: s.handleError,
+		// Request bodies are streamed: fasthttp then reads at most 8 KiB
+		// before the handler runs and never refuses a body itself (its
+		// limit only bounds that prefetch). limitBody enforces
+		// PORTAL_BODY_MAX_BYTES on every route but the uploads, which
+		// stream their file to disk under PORTAL_UPLOAD_MAX_BYTES. Pre-
+		// parsing multipart forms is off: it would buffer whole uploads.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    s.cfg.UploadMaxBytes,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		DisableStartupMessage:        true,
 		// c.IP() stays the peer address; clientIP() reads X-Forwarded-For
 		// from trusted proxies only.
 		AppName: "portal",
@@ -151,12 +205,15 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	return s, nil
 }
 
+// Library exposes the library service (the demo seed uses it).
+func (s *Server) Library() *resources.Service { return s.lib }
+
 // App exposes the Fiber app, for tests (app.Test) and for Listen.
 func (s *Server) App() *fiber.App { return s.app }
 
 // Listen serves on ln until Shutdown. It starts the session sweeper.
 func (s *Server) Listen(ln net.Listener) error {
-	s.startSweeper(10 * time.Minute)
+	s.startSweeper(10 * time.Minute) // also sends due discussion digests
 	return s.app.Listener(ln)
 }
 
@@ -166,6 +223,7 @@ func (s *Server) Shutdown(grace time.Duration) error {
 	// Live sockets are hijacked connections the HTTP server no longer
 	// tracks: close them first (code 1001: reconnect, maybe elsewhere).
 	s.live.Close()
+	s.forumLive.close() // discussion streams end first too, or they would hold the shutdown
 	err := s.app.ShutdownWithTimeout(grace)
 	s.stopSweeper()
 	s.mailWG.Wait()
@@ -191,6 +249,7 @@ func (s *Server) startSweeper(every time.Duration) {
 				s.log.Info("expired sessions removed", "count", n)
 			}
 			s.sweepSigninAttempts(ctx)
+			s.sendDigests(ctx)
 			cancel()
 			select {
 			case <-s.sweepStop:

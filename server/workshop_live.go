@@ -27,7 +27,7 @@ const (
 // and the two websocket upgraders: browsers (cookie) must send an Origin
 // in the allowlist; token clients may send none. Never "*".
 func (s *Server) startLive() error {
-	var bus live.Bus
+	var bus live.Bus = live.NewLocalBus()
 	if s.cfg.NATSURL != "" {
 		nc, err := nats.Connect(s.cfg.NATSURL, nats.Name("portal"), nats.MaxReconnects(-1))
 		if err != nil {
@@ -37,6 +37,9 @@ func (s *Server) startLive() error {
 		bus = live.NewNATSBus(nc, "portal.live")
 	}
 	s.live = live.New(live.Options{Store: live.NewMongoStore(s.store.DB), Bus: bus, Logger: s.log, Info: s.roomInfo})
+	// Discussion pages' live updates ride on the same bus (see forum_live.go).
+	s.bus = bus
+	s.forumLive = newForumLive(bus, s.log)
 	// Reads come through fasthttp's own 4 KiB buffer, which a hijacked
 	// connection keeps: the socket's read buffer can be small (a frame
 	// larger than it is read in pieces from that buffer, not from the

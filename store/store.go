@@ -88,7 +88,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 // Connect opens a driver client with the portal's durability settings and
 // pings it once, so a wrong URI fails at start-up rather than at first use.
-func Connect(ctx context.Context, uri string, timeout time.Duration) (*mongo.Client, error) {
+// Extra options (a command monitor in tests) are applied last.
+func Connect(ctx context.Context, uri string, timeout time.Duration, extra ...func(*options.ClientOptions)) (*mongo.Client, error) {
 	// Defaults first so timeouts given in the URI win; durability is forced.
 	co := options.Client().
 		SetServerSelectionTimeout(5 * time.Second).
@@ -104,6 +105,9 @@ func Connect(ctx context.Context, uri string, timeout time.Duration) (*mongo.Cli
 		// data directory with capitals would be unreachable: dial the path
 		// exactly as written in the URI.
 		co.SetDialer(socketDialer(sock))
+	}
+	for _, f := range extra {
+		f(co)
 	}
 	if err := co.Validate(); err != nil {
 		return nil, fmt.Errorf("store: invalid MongoDB URI: %w", err)

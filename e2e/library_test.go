@@ -1,0 +1,161 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// recordProgress keeps what the progress bar announces in sessionStorage,
+// which survives the navigation to the new resource's page.
+const recordProgress = `(() => {
+  sessionStorage.setItem("progress", "[]");
+  const out = document.querySelector("[data-percent]");
+  new MutationObserver(() => {
+    const seen = JSON.parse(sessionStorage.getItem("progress"));
+    seen.push(out.textContent);
+    sessionStorage.setItem("progress", JSON.stringify(seen));
+  }).observe(out, {childList: true, characterData: true, subtree: true});
+})()`
+
+// TestLibraryJourney uploads a file through the page with its progress bar,
+// cancels a slow upload, finds the file through a facet and a search, and
+// downloads it.
+func TestLibraryJourney(t *testing.T) {
+	p := startPortal(t)
+	b := newBrowser(t, p)
+	b.name = "buyer"
+	b.signIn("buyer")
+
+	dir := t.TempDir()
+	title := "Repairability clause for tablets"
+	// A few MiB, so the browser reports upload progress on its way.
+	var doc bytes.Buffer
+	doc.WriteString("Clause: the tablets shall be repairable; spare batteries for seven years.\n")
+	for doc.Len() < 4<<20 {
+		doc.WriteString("Repairability evidence: disassembly instructions, spare parts list, prices.\n")
+	}
+	file := filepath.Join(dir, "tablet-clause.md")
+	if err := os.WriteFile(file, doc.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(doc.Bytes())
+
+	if st := b.click(`.site-nav a[href="/library"]`); st != 200 {
+		t.Fatalf("library answered %d", st)
+	}
+	if st := b.click(`a[href="/library/upload"]`); st != 200 {
+		t.Fatalf("upload page answered %d", st)
+	}
+
+	fill := func() {
+		b.run(
+			chromedp.SendKeys(chromedp.CSS("#f-title"), title),
+			chromedp.SendKeys(chromedp.CSS("#f-summary"), "A contract clause on repairability of tablets, used in a 2025 tender."),
+			chromedp.SetValue(chromedp.CSS("#f-type"), "contract_clause"),
+			chromedp.Click(chromedp.CSS(`input[name="products"][value="tablets"]`)),
+			chromedp.Click(chromedp.CSS(`input[name="themes"][value="repairability"]`)),
+			chromedp.Click(chromedp.CSS(`input[name="visibility"][value="public"]`)),
+			chromedp.SetUploadFiles(chromedp.CSS("#f-file"), []string{file}),
+		)
+	}
+
+	t.Run("cancel a slow upload", func(t *testing.T) {
+		tb := b.in(t)
+		fill()
+		// About 1 MiB/s: the 4 MiB upload takes long enough to cancel.
+		tb.throttle(1 << 20)
+		tb.run(chromedp.Click(chromedp.CSS(`form[data-upload] button[type="submit"]`)))
+		tb.run(chromedp.WaitVisible(chromedp.CSS("[data-progress]")))
+		tb.run(chromedp.Click(chromedp.CSS("[data-cancel]")))
+		tb.run(chromedp.WaitVisible(chromedp.CSS("[data-message]")))
+		if got := tb.mustText("[data-message]"); !strings.Contains(got, "cancelled") {
+			t.Fatalf("message after cancel: %q", got)
+		}
+		tb.throttle(-1)
+		if got := tb.location().Path; got != "/library/upload" {
+			t.Fatalf("after cancelling the browser is at %s", got)
+		}
+	})
+
+	t.Run("upload with progress", func(t *testing.T) {
+		tb := b.in(t)
+		tb.run(chromedp.Evaluate[chromedp.Void](recordProgress))
+		st := tb.follow("upload", chromedp.Click(chromedp.CSS(`form[data-upload] button[type="submit"]`)))
+		if st != 200 {
+			t.Fatalf("after upload: status %d at %s", st, tb.where())
+		}
+		if !strings.HasPrefix(tb.location().Path, "/library/") || tb.mustText("h1") != title {
+			t.Fatalf("after upload the browser is at %s (%s)", tb.where(), tb.mustText("h1"))
+		}
+		if got := tb.mustText(".flash"); got != "Your resource is shared. Thank you!" {
+			t.Errorf("flash %q", got)
+		}
+		seen := evalJS[[]string](tb, `JSON.parse(sessionStorage.getItem("progress") || "[]")`)
+		if len(seen) == 0 || seen[len(seen)-1] != "100% uploaded" {
+			t.Errorf("the progress bar announced %q, want it to end at 100%%", seen)
+		}
+	})
+
+	t.Run("find through a facet and a search", func(t *testing.T) {
+		tb := b.in(t)
+		tb.open("/library")
+		tb.run(chromedp.Click(chromedp.CSS(`input[name="product"][value="tablets"]`)))
+		if st := tb.click(`.facets button[type="submit"]`); st != 200 {
+			t.Fatalf("facet: %d", st)
+		}
+		if got := tb.mustText(".resource-card h3 a"); got != title {
+			t.Fatalf("facet product=tablets gives %q first", got)
+		}
+		if n := evalJS[int](tb, `document.querySelectorAll(".resource-card").length`); n != 1 {
+			t.Errorf("facet product=tablets lists %d resources", n)
+		}
+		tb.open("/library")
+		tb.run(chromedp.SendKeys(chromedp.CSS("#q"), "repairable tablet"))
+		if st := tb.click(`.search-row button[type="submit"]`); st != 200 {
+			t.Fatalf("search: %d", st)
+		}
+		if got := tb.mustText(".resource-card h3 a"); got != title {
+			t.Fatalf("search finds %q first", got)
+		}
+		if st := tb.click(".resource-card h3 a"); st != 200 {
+			t.Fatalf("resource page: %d", st)
+		}
+	})
+
+	t.Run("download", func(t *testing.T) {
+		tb := b.in(t)
+		href := evalJS[string](tb, `document.querySelector("a[data-download]").href`)
+		got := evalJS[string](tb, `(async () => {
+			const r = await fetch(`+jsString(href)+`);
+			const d = await crypto.subtle.digest("SHA-256", await r.arrayBuffer());
+			return r.status + " " + r.headers.get("content-disposition") + " " + [...new Uint8Array(d)].map(x => x.toString(16).padStart(2, "0")).join("");
+		})()`, chromedp.EvalAwaitPromise)
+		want := "200 attachment; filename=\"tablet-clause.md\"; filename*=UTF-8''tablet-clause.md " + hex.EncodeToString(sum[:])
+		if got != want {
+			t.Fatalf("download:\n got %s\nwant %s", got, want)
+		}
+	})
+	if problems := b.takeProblems(); len(problems) > 0 {
+		t.Errorf("the pages reported problems:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+// throttle limits the tab's upload throughput in bytes per second; -1 lifts the limit.
+func (tb *tab) throttle(upload float64) {
+	tb.t.Helper()
+	ctx, cancel := tb.step()
+	defer cancel()
+	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		MatchedNetworkConditions: []*network.Conditions{{DownloadThroughput: -1, UploadThroughput: upload}},
+	}); err != nil {
+		tb.t.Fatalf("throttle: %v", err)
+	}
+}

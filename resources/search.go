@@ -1,0 +1,373 @@
+package resources
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/circularfairict/portal/textindex"
+)
+
+// Viewer is who searches, as far as visibility goes. The server fills it
+// from the member and the auth policy functions.
+type Viewer struct {
+	ID       string
+	Approved bool     // sees resources for portal members
+	All      bool     // sees every resource (administrators)
+	Groups   []string // sees resources of these groups
+}
+
+// CanSee reports whether the viewer may see r; it is the same rule as the
+// database filter of Search, for single resources.
+func (v Viewer) CanSee(r *Resource) bool {
+	if v.All || (v.ID != "" && r.OwnerID == v.ID) {
+		return true
+	}
+	switch r.Visibility {
+	case VisibilityPublic:
+		return true
+	case VisibilityMembers:
+		return v.Approved
+	case VisibilityGroup:
+		if !v.Approved {
+			return false
+		}
+		for _, g := range v.Groups {
+			if g == r.GroupID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (v Viewer) filter() bson.M {
+	if v.All {
+		return bson.M{}
+	}
+	or := bson.A{bson.M{"visibility": VisibilityPublic}}
+	if v.Approved {
+		or = append(or, bson.M{"visibility": VisibilityMembers})
+		if len(v.Groups) > 0 {
+			or = append(or, bson.M{"visibility": VisibilityGroup, "group_id": bson.M{"$in": v.Groups}})
+		}
+	}
+	if v.ID != "" {
+		or = append(or, bson.M{"owner_id": v.ID})
+	}
+	return bson.M{"$or": or}
+}
+
+// Facets in display order, with the resource field each counts.
+var Facets = []string{"type", "stage", "product", "theme", "language", "country", "licence", "group"}
+
+func facetValues(r *Resource, facet string) []string {
+	switch facet {
+	case "type":
+		return []string{r.Type}
+	case "stage":
+		return r.Stages
+	case "product":
+		return r.Products
+	case "theme":
+		return r.Themes
+	case "language":
+		return r.Languages
+	case "country":
+		if r.Country != "" {
+			return []string{r.Country}
+		}
+	case "licence":
+		return []string{r.Licence}
+	case "group":
+		if r.GroupID != "" {
+			return []string{r.GroupID}
+		}
+	}
+	return nil
+}
+
+// Sort orders.
+const (
+	SortRelevance = "relevance"
+	SortNewest    = "newest"
+	SortDownloads = "downloads"
+)
+
+// Search asks for a page of resources.
+type Search struct {
+	Q       string
+	Filters map[string][]string // facet -> selected values (OR within, AND across facets)
+	Sort    string
+	Page    int // from 1
+	PerPage int
+	Viewer  Viewer
+	// GoodPractice keeps only curated resources.
+	GoodPractice bool
+}
+
+// FacetCount is one value of a facet with the number of resources it would
+// give, combined with the other facets' selections.
+type FacetCount struct {
+	Value    string
+	Count    int
+	Selected bool
+}
+
+// Result is a page of a search with the facet counts.
+type Result struct {
+	Items   []*Resource
+	Total   int
+	Page    int
+	Pages   int
+	PerPage int
+	Facets  map[string][]FacetCount
+	Query   textindex.Query
+	Sort    string
+}
+
+// listProjection leaves out what lists never show.
+var listProjection = bson.M{"terms": 0, "preview": 0}
+
+var filterValueRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,40}$`)
+
+// CleanFilters keeps known facets, at most 20 values each. Values are only
+// compared with strings in Go, never placed in a database filter, so "$ne"
+// is a value like any other: one that no resource has. A value that is not
+// letters, digits or underscores becomes "-", which matches nothing.
+func CleanFilters(in map[string][]string) map[string][]string {
+	out := map[string][]string{}
+	for _, f := range Facets {
+		for _, v := range in[f] {
+			if len(out[f]) == 20 {
+				break
+			}
+			if !filterValueRe.MatchString(v) {
+				v = "-"
+			}
+			if !contains(out[f], v) {
+				out[f] = append(out[f], v)
+			}
+		}
+	}
+	return out
+}
+
+// Search runs one database query for the visible resources that match the
+// words, then filters, counts facets, ranks and pages in Go. The query count
+// does not depend on the number of results. The embedded database reads
+// every candidate anyway (it only indexes _id), and on MongoDB the terms
+// index narrows the candidates; facet counts that combine need the
+// candidates once per facet, which one pass in Go gives without $facet.
+func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
+	if q.PerPage <= 0 || q.PerPage > 100 {
+		q.PerPage = 20
+	}
+	if q.Page < 1 {
+		q.Page = 1
+	}
+	q.Filters = CleanFilters(q.Filters)
+	query := textindex.ParseQuery(q.Q)
+	if q.Sort != SortNewest && q.Sort != SortDownloads && q.Sort != SortRelevance {
+		q.Sort = SortNewest
+		if !query.Empty() {
+			q.Sort = SortRelevance
+		}
+	}
+	and := bson.A{q.Viewer.filter(), bson.M{"withdrawn": bson.M{"$exists": false}}}
+	for _, c := range query.Clauses {
+		and = append(and, bson.M{"terms": bson.M{"$in": c}})
+	}
+	if q.GoodPractice {
+		and = append(and, bson.M{"good_practice": true})
+	}
+	cur, err := s.col(colResources).Find(ctx, bson.M{"$and": and}, options.Find().SetProjection(listProjection).SetBatchSize(1000))
+	if err != nil {
+		return nil, fmt.Errorf("resources: search: %w", err)
+	}
+	var all []*Resource
+	if err := cur.All(ctx, &all); err != nil {
+		return nil, fmt.Errorf("resources: search: %w", err)
+	}
+	res := &Result{Page: q.Page, PerPage: q.PerPage, Facets: map[string][]FacetCount{}, Query: query, Sort: q.Sort}
+
+	// matchesExcept applies every selected facet but one.
+	matchesExcept := func(r *Resource, skip string) bool {
+		for f, want := range q.Filters {
+			if f == skip || len(want) == 0 {
+				continue
+			}
+			if !anyIn(facetValues(r, f), want) {
+				return false
+			}
+		}
+		return true
+	}
+	counts := map[string]map[string]int{}
+	for _, f := range Facets {
+		counts[f] = map[string]int{}
+	}
+	var hits []*Resource
+	for _, r := range all {
+		for _, f := range Facets {
+			if matchesExcept(r, f) {
+				for _, v := range facetValues(r, f) {
+					counts[f][v]++
+				}
+			}
+		}
+		if matchesExcept(r, "") {
+			hits = append(hits, r)
+		}
+	}
+	for _, f := range Facets {
+		var fc []FacetCount
+		for v, n := range counts[f] {
+			fc = append(fc, FacetCount{Value: v, Count: n, Selected: contains(q.Filters[f], v)})
+		}
+		// Selected values stay listed even when nothing matches them now.
+		for _, v := range q.Filters[f] {
+			if counts[f][v] == 0 {
+				fc = append(fc, FacetCount{Value: v, Selected: true})
+			}
+		}
+		sort.Slice(fc, func(i, j int) bool {
+			if fc[i].Count != fc[j].Count {
+				return fc[i].Count > fc[j].Count
+			}
+			return fc[i].Value < fc[j].Value
+		})
+		res.Facets[f] = fc
+	}
+
+	score := func(r *Resource) int {
+		n := 0
+		for _, c := range query.Clauses {
+			if (textindex.Query{Clauses: [][]string{c}}).Matches(r.TitleTerms) == 1 {
+				n += 3
+			} else {
+				n++
+			}
+		}
+		if r.GoodPractice {
+			n++
+		}
+		return n
+	}
+	scores := map[string]int{}
+	if q.Sort == SortRelevance {
+		for _, r := range hits {
+			scores[r.ID] = score(r)
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		a, b := hits[i], hits[j]
+		switch q.Sort {
+		case SortRelevance:
+			if scores[a.ID] != scores[b.ID] {
+				return scores[a.ID] > scores[b.ID]
+			}
+		case SortDownloads:
+			if a.Downloads != b.Downloads {
+				return a.Downloads > b.Downloads
+			}
+		}
+		if !a.CreatedAt.Equal(b.CreatedAt) {
+			return a.CreatedAt.After(b.CreatedAt)
+		}
+		return a.ID > b.ID
+	})
+	res.Total = len(hits)
+	res.Pages = (res.Total + q.PerPage - 1) / q.PerPage
+	from := (q.Page - 1) * q.PerPage
+	if from < len(hits) {
+		res.Items = hits[from:min(from+q.PerPage, len(hits))]
+	}
+	for _, r := range res.Items {
+		r.TitleTerms = nil
+	}
+	return res, nil
+}
+
+func anyIn(have, want []string) bool {
+	for _, h := range have {
+		if contains(want, h) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Featured returns up to limit good-practice resources the viewer may see,
+// newest first (the home page and group pages show them).
+func (s *Service) Featured(ctx context.Context, v Viewer, groupID string, limit int) ([]*Resource, error) {
+	f := bson.M{"$and": bson.A{v.filter(), bson.M{"good_practice": true}, bson.M{"withdrawn": bson.M{"$exists": false}}}}
+	if groupID != "" {
+		f["group_id"] = groupID
+	}
+	return s.find(ctx, f, limit)
+}
+
+// Recent returns the newest resources the viewer may see, optionally of one
+// group (feeds and the home page's activity).
+func (s *Service) Recent(ctx context.Context, v Viewer, groupID string, limit int) ([]*Resource, error) {
+	f := bson.M{"$and": bson.A{v.filter(), bson.M{"withdrawn": bson.M{"$exists": false}}}}
+	if groupID != "" {
+		f["group_id"] = groupID
+	}
+	return s.find(ctx, f, limit)
+}
+
+func (s *Service) find(ctx context.Context, f bson.M, limit int) ([]*Resource, error) {
+	cur, err := s.col(colResources).Find(ctx, f, options.Find().SetProjection(bson.M{"terms": 0, "title_terms": 0}).
+		SetSort(bson.D{{Key: "created_at", Value: -1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("resources: list: %w", err)
+	}
+	var rs []*Resource
+	if err := cur.All(ctx, &rs); err != nil {
+		return nil, fmt.Errorf("resources: list: %w", err)
+	}
+	return rs, nil
+}
+
+// Related returns the resources that r links to or that link to r, in two
+// queries, that the viewer may see.
+func (s *Service) Related(ctx context.Context, v Viewer, r *Resource) (out []*Resource, back []*Resource, err error) {
+	var ids []string
+	for _, l := range r.Links {
+		if l.Kind != LinkDiscussedIn && l.Kind != LinkProducedBy {
+			ids = append(ids, l.Target)
+		}
+	}
+	if len(ids) > 0 {
+		byID, err := s.ResourcesByID(ctx, ids)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, id := range ids {
+			if x := byID[id]; x != nil && v.CanSee(x) {
+				out = append(out, x)
+			}
+		}
+	}
+	back, err = s.find(ctx, bson.M{"$and": bson.A{v.filter(), bson.M{"links.target": r.ID}}}, 50)
+	return out, back, err
+}
+
+// SearchableText joins what a result shows, for highlighting in lists.
+func SearchableText(r *Resource) string { return strings.Join([]string{r.Title, r.Summary}, " ") }

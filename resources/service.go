@@ -1,0 +1,569 @@
+package resources
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/gridfs"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/textindex"
+)
+
+// Collections and the GridFS bucket owned by this package.
+const (
+	colResources = "resources"
+	colBlobs     = "resource_blobs"
+	colMarks     = "resource_marks"
+	colBookmarks = "resource_bookmarks"
+	colReports   = "resource_reports"
+	bucketName   = "library"
+)
+
+// Indexes lists what this package needs; the server ensures them at start-up.
+func Indexes() []store.Index {
+	return []store.Index{
+		{Collection: colResources, Name: "terms", Keys: bson.D{{Key: "terms", Value: 1}}},
+		{Collection: colResources, Name: "created", Keys: bson.D{{Key: "created_at", Value: -1}}},
+		{Collection: colResources, Name: "owner", Keys: bson.D{{Key: "owner_id", Value: 1}}},
+		{Collection: colResources, Name: "group", Keys: bson.D{{Key: "group_id", Value: 1}}},
+		{Collection: colResources, Name: "good_practice", Keys: bson.D{{Key: "good_practice", Value: 1}}},
+		{Collection: colMarks, Name: "resource", Keys: bson.D{{Key: "resource_id", Value: 1}}},
+		{Collection: colMarks, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
+		{Collection: colBookmarks, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
+		{Collection: colReports, Name: "resource", Keys: bson.D{{Key: "resource_id", Value: 1}}},
+		{Collection: colReports, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
+		// GridFS's own indexes, as the driver would create them.
+		{Collection: bucketName + ".chunks", Name: "files_id_1_n_1", Keys: bson.D{{Key: "files_id", Value: 1}, {Key: "n", Value: 1}}, Unique: true},
+		{Collection: bucketName + ".files", Name: "filename_1_uploadDate_1", Keys: bson.D{{Key: "filename", Value: 1}, {Key: "uploadDate", Value: 1}}},
+	}
+}
+
+// Options configure the Service.
+type Options struct {
+	// TempDir holds uploads while they are checked; "" is the OS default.
+	TempDir string
+	// MaxBytes is the upload limit (PORTAL_UPLOAD_MAX_BYTES).
+	MaxBytes int64
+	// ClamAVSocket, when set, is clamd's unix socket: every upload is
+	// scanned before it is stored.
+	ClamAVSocket string
+}
+
+// Service is the library's API for the server, the import command and the
+// demo seed.
+type Service struct {
+	db     *mongo.Database
+	bucket *gridfs.Bucket
+	opts   Options
+	Tax    *Taxonomy
+	now    func() time.Time
+}
+
+// New returns a Service on db.
+func New(db *mongo.Database, o Options) (*Service, error) {
+	b, err := gridfs.NewBucket(db, options.GridFSBucket().SetName(bucketName))
+	if err != nil {
+		return nil, fmt.Errorf("resources: bucket: %w", err)
+	}
+	tax, err := LoadTaxonomy()
+	if err != nil {
+		return nil, err
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 100 << 20
+	}
+	return &Service{db: db, bucket: b, opts: o, Tax: tax, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}, nil
+}
+
+// MaxBytes is the upload limit.
+func (s *Service) MaxBytes() int64 { return s.opts.MaxBytes }
+
+func (s *Service) col(name string) *mongo.Collection { return s.db.Collection(name) }
+
+// Receive spools an upload and checks it: size, type from the bytes, archive
+// structure, optional virus scan, then extracts its text. The caller closes
+// the result. Nothing is stored yet.
+func (s *Service) Receive(ctx context.Context, r interface{ Read([]byte) (int, error) }, name string) (*Spooled, error) {
+	sp, err := Spool(ctx, s.opts.TempDir, r, name, s.opts.MaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(ctx, sp); err != nil {
+		sp.Close()
+		return nil, err
+	}
+	return sp, nil
+}
+
+func (s *Service) check(ctx context.Context, sp *Spooled) error {
+	kind, err := Sniff(sp, sp.Size, sp.Name)
+	if err != nil {
+		if _, ok := fault.As(err); ok {
+			return err
+		}
+		return fault.Wrap(fault.Internal, err, "error.500")
+	}
+	sp.Kind = kind
+	if s.opts.ClamAVSocket != "" {
+		if err := scanClamAV(ctx, s.opts.ClamAVSocket, sp.Reader()); err != nil {
+			return err
+		}
+	}
+	sp.Text = Extract(kind, sp, sp.Size)
+	return nil
+}
+
+// blob is a stored file, keyed by the SHA-256 of its bytes: the same bytes
+// uploaded twice are stored once.
+type blob struct {
+	ID        string    `bson:"_id"`     // hex SHA-256
+	FileID    string    `bson:"file_id"` // GridFS key, generated here
+	Size      int64     `bson:"size"`
+	Kind      Kind      `bson:"kind"`
+	Text      string    `bson:"text"`
+	CreatedAt time.Time `bson:"created_at"`
+}
+
+// putBlob stores the spooled bytes unless a blob with the same digest
+// exists. It reports whether it created the blob, so a failed resource write
+// can remove it again. GridFS is written first, under a key generated here;
+// the blob document that makes it reachable comes second.
+func (s *Service) putBlob(ctx context.Context, sp *Spooled) (created bool, err error) {
+	var existing blob
+	err = s.col(colBlobs).FindOne(ctx, bson.M{"_id": sp.SHA256}).Decode(&existing)
+	if err == nil {
+		return false, nil
+	}
+	if !store.IsNoDocuments(err) {
+		return false, fmt.Errorf("resources: blob: %w", err)
+	}
+	key := store.NewID()
+	if _, err := s.writeFile(ctx, key, sp.Reader()); err != nil {
+		return false, err
+	}
+	bl := blob{ID: sp.SHA256, FileID: key, Size: sp.Size, Kind: sp.Kind, Text: sp.Text, CreatedAt: s.now()}
+	if _, err := s.col(colBlobs).InsertOne(ctx, bl); err != nil {
+		_ = s.bucket.DeleteContext(context.WithoutCancel(ctx), key)
+		if store.IsDuplicateKey(err) { // the same bytes arrived concurrently
+			return false, nil
+		}
+		return false, fmt.Errorf("resources: blob: %w", err)
+	}
+	return true, nil
+}
+
+// dropBlob removes a blob this request created, when what was to reference it failed.
+func (s *Service) dropBlob(ctx context.Context, sha string) {
+	ctx = context.WithoutCancel(ctx)
+	var b blob
+	if err := s.col(colBlobs).FindOneAndDelete(ctx, bson.M{"_id": sha}).Decode(&b); err == nil {
+		_ = s.bucket.DeleteContext(ctx, b.FileID)
+	}
+}
+
+// ResourceID returns the ID of a resource created with an idempotency key:
+// retries of the same creation (same owner, same key) get the same ID, so
+// the second insert finds the first instead of duplicating it.
+func ResourceID(owner, idempotencyKey string) string {
+	if idempotencyKey == "" {
+		return store.NewID()
+	}
+	h := sha256.Sum256([]byte("resource\x00" + owner + "\x00" + idempotencyKey))
+	return hex.EncodeToString(h[:12])
+}
+
+// Create validates meta, stores the file and creates the resource. With an
+// idempotency key a retry returns the resource created the first time (and
+// created reports false).
+func (s *Service) Create(ctx context.Context, owner string, meta Meta, sp *Spooled, note, idempotencyKey string) (r *Resource, created bool, err error) {
+	meta, err = s.Validate(meta)
+	if err != nil {
+		return nil, false, err
+	}
+	id := ResourceID(owner, idempotencyKey)
+	if idempotencyKey != "" {
+		if prev, err := s.resource(ctx, id); err == nil {
+			return prev, false, nil
+		}
+	}
+	newBlob, err := s.putBlob(ctx, sp)
+	if err != nil {
+		return nil, false, err
+	}
+	now := s.now()
+	res := &Resource{
+		ID: id, Meta: meta, OwnerID: owner, CreatedAt: now, UpdatedAt: now, Latest: 1,
+		Versions: []Version{{N: 1, BlobID: sp.SHA256, Size: sp.Size, Kind: sp.Kind, Filename: sp.Name, Note: strings.TrimSpace(note), Uploader: owner, CreatedAt: now}},
+	}
+	res.index(sp.Text)
+	if _, err := s.col(colResources).InsertOne(ctx, res); err != nil {
+		if store.IsDuplicateKey(err) && idempotencyKey != "" {
+			if prev, perr := s.resource(ctx, id); perr == nil {
+				return prev, false, nil
+			}
+		}
+		if newBlob {
+			s.dropBlob(ctx, sp.SHA256)
+		}
+		return nil, false, fmt.Errorf("resources: create: %w", err)
+	}
+	return res, true, nil
+}
+
+// AddVersion stores a new file as the next version of resource id.
+func (s *Service) AddVersion(ctx context.Context, id, uploader string, sp *Spooled, note string) (*Resource, error) {
+	note = strings.TrimSpace(note)
+	if note == "" {
+		return nil, fault.New(fault.Invalid, "library.error.note_required").OnField("note")
+	}
+	if utf8.RuneCountInString(note) > 1000 {
+		return nil, fault.New(fault.Invalid, "library.error.too_long", 1000).OnField("note")
+	}
+	newBlob, err := s.putBlob(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		r, err := s.resource(ctx, id)
+		if err != nil {
+			if newBlob {
+				s.dropBlob(ctx, sp.SHA256)
+			}
+			return nil, err
+		}
+		now := s.now()
+		v := Version{N: r.Latest + 1, BlobID: sp.SHA256, Size: sp.Size, Kind: sp.Kind, Filename: sp.Name, Note: note, Uploader: uploader, CreatedAt: now}
+		r.Versions = append(r.Versions, v)
+		r.Latest = v.N
+		r.index(sp.Text)
+		// The filter on latest makes concurrent uploads take turns.
+		res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id, "latest": v.N - 1}, bson.M{
+			"$push": bson.M{"versions": v},
+			"$set":  bson.M{"latest": v.N, "updated_at": now, "terms": r.Terms, "title_terms": r.TitleTerms, "preview": r.Preview},
+		})
+		if err != nil {
+			if newBlob {
+				s.dropBlob(ctx, sp.SHA256)
+			}
+			return nil, fmt.Errorf("resources: add version: %w", err)
+		}
+		if res.MatchedCount == 1 {
+			r.UpdatedAt = now
+			return r, nil
+		}
+	}
+	return nil, fault.New(fault.Conflict, "error.409")
+}
+
+// index computes the search terms and the preview.
+func (r *Resource) index(text string) {
+	langs := append([]string(nil), r.Languages...)
+	titles := []string{r.Title}
+	body := []string{r.Title, r.Summary, r.Organisation}
+	for _, t := range r.Translations {
+		langs = append(langs, t.Lang)
+		titles = append(titles, t.Title)
+		body = append(body, t.Title, t.Summary)
+	}
+	body = append(body, text)
+	r.TitleTerms = textindex.Analyze(strings.Join(titles, "\n"), langs...)
+	r.Terms = textindex.Analyze(strings.Join(body, "\n"), langs...)
+	r.Preview = clip(text, 4000)
+}
+
+// Resource returns a resource by ID.
+func (s *Service) Resource(ctx context.Context, id string) (*Resource, error) {
+	return s.resource(ctx, id)
+}
+
+var idRe = regexp.MustCompile(`^[0-9a-f]{24}$`)
+
+// ValidID reports whether id is shaped like a resource ID.
+func ValidID(id string) bool { return idRe.MatchString(id) }
+
+func (s *Service) resource(ctx context.Context, id string) (*Resource, error) {
+	if !ValidID(id) {
+		return nil, ErrNotFound
+	}
+	var r Resource
+	if err := s.col(colResources).FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"terms": 0, "title_terms": 0})).Decode(&r); err != nil {
+		if store.IsNoDocuments(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("resources: resource: %w", err)
+	}
+	return &r, nil
+}
+
+// ResourcesByID returns resources in one query, keyed by ID.
+func (s *Service) ResourcesByID(ctx context.Context, ids []string) (map[string]*Resource, error) {
+	out := map[string]*Resource{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cur, err := s.col(colResources).Find(ctx, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetProjection(listProjection))
+	if err != nil {
+		return nil, fmt.Errorf("resources: by id: %w", err)
+	}
+	var rs []*Resource
+	if err := cur.All(ctx, &rs); err != nil {
+		return nil, fmt.Errorf("resources: by id: %w", err)
+	}
+	for _, r := range rs {
+		out[r.ID] = r
+	}
+	return out, nil
+}
+
+// File is an open stored file for download.
+type File struct {
+	*gridfs.DownloadStream
+	Size int64
+}
+
+// OpenVersion opens the bytes of a version for reading.
+func (s *Service) OpenVersion(ctx context.Context, v Version) (*File, error) {
+	var b blob
+	if err := s.col(colBlobs).FindOne(ctx, bson.M{"_id": v.BlobID}, options.FindOne().SetProjection(bson.M{"text": 0})).Decode(&b); err != nil {
+		if store.IsNoDocuments(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("resources: open: %w", err)
+	}
+	// The first query sorts the file's chunks; on the embedded database it
+	// scans the chunks collection, which can outlast the client's short
+	// per-operation timeout for large libraries. Give the open a deadline
+	// of its own, on a bucket of its own (the deadline is bucket state).
+	bucket, err := gridfs.NewBucket(s.db, options.GridFSBucket().SetName(bucketName))
+	if err != nil {
+		return nil, fmt.Errorf("resources: bucket: %w", err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	if d, ok := ctx.Deadline(); ok {
+		deadline = d
+	}
+	_ = bucket.SetReadDeadline(deadline)
+	ds, err := bucket.OpenDownloadStream(b.FileID)
+	if err == nil {
+		// Reading on: each batch gets the client's per-operation timeout,
+		// however long the client takes to receive the whole file.
+		_ = ds.SetReadDeadline(time.Time{})
+	}
+	if err != nil {
+		if errors.Is(err, gridfs.ErrFileNotFound) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("resources: open: %w", err)
+	}
+	return &File{DownloadStream: ds, Size: ds.GetFile().Length}, nil
+}
+
+// CountDownload and CountView add one to a resource's counters.
+func (s *Service) CountDownload(ctx context.Context, id string) error {
+	return s.inc(ctx, id, "downloads")
+}
+
+// CountView adds one to the resource's view counter.
+func (s *Service) CountView(ctx context.Context, id string) error { return s.inc(ctx, id, "views") }
+
+func (s *Service) inc(ctx context.Context, id, field string) error {
+	if _, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$inc": bson.M{field: 1}}); err != nil {
+		return fmt.Errorf("resources: count %s: %w", field, err)
+	}
+	return nil
+}
+
+// Update replaces a resource's metadata and re-indexes it.
+func (s *Service) Update(ctx context.Context, id string, meta Meta) (*Resource, error) {
+	meta, err := s.Validate(meta)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.resource(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var b blob
+	_ = s.col(colBlobs).FindOne(ctx, bson.M{"_id": r.Current().BlobID}).Decode(&b)
+	r.Meta = meta
+	r.index(b.Text)
+	r.UpdatedAt = s.now()
+	set := bson.M{"terms": r.Terms, "title_terms": r.TitleTerms, "updated_at": r.UpdatedAt}
+	raw, err := bson.Marshal(meta)
+	if err != nil {
+		return nil, err
+	}
+	var m bson.M
+	_ = bson.Unmarshal(raw, &m)
+	for k, v := range m {
+		set[k] = v
+	}
+	unset := bson.M{}
+	for _, k := range []string{"translations", "stages", "products", "themes", "frameworks", "ambition", "country", "organisation", "year", "award", "group_id"} {
+		if _, ok := m[k]; !ok {
+			unset[k] = ""
+		}
+	}
+	upd := bson.M{"$set": set}
+	if len(unset) > 0 {
+		upd["$unset"] = unset
+	}
+	if _, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, upd); err != nil {
+		return nil, fmt.Errorf("resources: update: %w", err)
+	}
+	return r, nil
+}
+
+// Withdraw hides a resource from lists; its page stays and says why.
+func (s *Service) Withdraw(ctx context.Context, id, by, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return fault.New(fault.Invalid, "library.error.reason_required").OnField("reason")
+	}
+	if utf8.RuneCountInString(reason) > 1000 {
+		return fault.New(fault.Invalid, "library.error.too_long", 1000).OnField("reason")
+	}
+	w := Withdrawal{Reason: reason, By: by, At: s.now()}
+	res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"withdrawn": w, "good_practice": false}})
+	if err != nil {
+		return fmt.Errorf("resources: withdraw: %w", err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetGoodPractice marks or unmarks a resource as good practice.
+func (s *Service) SetGoodPractice(ctx context.Context, id string, on bool) error {
+	res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"good_practice": on}})
+	if err != nil {
+		return fmt.Errorf("resources: good practice: %w", err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// AddLink adds a typed link; a link to a resource must name an existing one.
+func (s *Service) AddLink(ctx context.Context, id string, l Link) error {
+	known := false
+	for _, k := range LinkKinds {
+		known = known || k == l.Kind
+	}
+	if !known {
+		return fault.New(fault.Invalid, "library.error.link_kind").OnField("kind")
+	}
+	l.Target = strings.TrimSpace(l.Target)
+	if !ValidID(l.Target) || l.Target == id {
+		return fault.New(fault.Invalid, "library.error.link_target").OnField("target")
+	}
+	if l.Kind != LinkDiscussedIn && l.Kind != LinkProducedBy {
+		if _, err := s.resource(ctx, l.Target); err != nil {
+			return fault.New(fault.Invalid, "library.error.link_target").OnField("target")
+		}
+	}
+	res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$addToSet": bson.M{"links": l}})
+	if err != nil {
+		return fmt.Errorf("resources: link: %w", err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// MarkUsed records "I used this in a tender"; one mark per member and
+// resource, updated when given again.
+func (s *Service) MarkUsed(ctx context.Context, id, member, where string, year int) error {
+	where = strings.TrimSpace(where)
+	if where == "" {
+		return fault.New(fault.Invalid, "library.error.where_required").OnField("where")
+	}
+	if utf8.RuneCountInString(where) > 200 {
+		return fault.New(fault.Invalid, "library.error.too_long", 200).OnField("where")
+	}
+	if year < 1990 || year > s.now().Year()+1 {
+		return fault.New(fault.Invalid, "library.error.year").OnField("year")
+	}
+	m := Mark{ID: id + ":" + member, ResourceID: id, MemberID: member, Where: where, Year: year, CreatedAt: s.now()}
+	if _, err := s.col(colMarks).InsertOne(ctx, m); err != nil {
+		if store.IsDuplicateKey(err) {
+			_, err = s.col(colMarks).UpdateOne(ctx, bson.M{"_id": m.ID}, bson.M{"$set": bson.M{"where": where, "year": year}})
+			return err
+		}
+		return fmt.Errorf("resources: mark: %w", err)
+	}
+	return s.inc(ctx, id, "used_count")
+}
+
+// Marks lists the "used in a tender" marks of a resource, newest first.
+func (s *Service) Marks(ctx context.Context, id string) ([]Mark, error) {
+	cur, err := s.col(colMarks).Find(ctx, bson.M{"resource_id": id}, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}}).SetLimit(100))
+	if err != nil {
+		return nil, fmt.Errorf("resources: marks: %w", err)
+	}
+	var ms []Mark
+	if err := cur.All(ctx, &ms); err != nil {
+		return nil, fmt.Errorf("resources: marks: %w", err)
+	}
+	return ms, nil
+}
+
+// ToggleBookmark adds or removes a bookmark and reports whether it is now set.
+func (s *Service) ToggleBookmark(ctx context.Context, id, member string) (bool, error) {
+	key := id + ":" + member
+	res, err := s.col(colBookmarks).DeleteOne(ctx, bson.M{"_id": key})
+	if err != nil {
+		return false, fmt.Errorf("resources: bookmark: %w", err)
+	}
+	if res.DeletedCount == 1 {
+		return false, nil
+	}
+	_, err = s.col(colBookmarks).InsertOne(ctx, Bookmark{ID: key, ResourceID: id, MemberID: member, CreatedAt: s.now()})
+	if err != nil && !store.IsDuplicateKey(err) {
+		return false, fmt.Errorf("resources: bookmark: %w", err)
+	}
+	return true, nil
+}
+
+// Bookmarked reports whether member bookmarked resource id.
+func (s *Service) Bookmarked(ctx context.Context, id, member string) (bool, error) {
+	n, err := s.col(colBookmarks).CountDocuments(ctx, bson.M{"_id": id + ":" + member})
+	if err != nil {
+		return false, fmt.Errorf("resources: bookmark: %w", err)
+	}
+	return n > 0, nil
+}
+
+// Report records a member's report about a resource.
+func (s *Service) Report(ctx context.Context, id, member, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return fault.New(fault.Invalid, "library.error.reason_required").OnField("reason")
+	}
+	if utf8.RuneCountInString(reason) > 2000 {
+		return fault.New(fault.Invalid, "library.error.too_long", 2000).OnField("reason")
+	}
+	rep := Report{ID: store.NewID(), ResourceID: id, MemberID: member, Reason: reason, CreatedAt: s.now()}
+	if _, err := s.col(colReports).InsertOne(ctx, rep); err != nil {
+		return fmt.Errorf("resources: report: %w", err)
+	}
+	return s.inc(ctx, id, "reports")
+}
+
+// Year is the current year, for forms that ask when.
+func (s *Service) Year() int { return s.now().Year() }

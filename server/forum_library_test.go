@@ -1,0 +1,58 @@
+package server
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The library's "Discuss" button opens (creating on first use) the thread
+// of a resource; the thread shows the resource card; the resource page
+// shows the reply count; the combined search finds library items and
+// discussions together.
+func TestResourceDiscussion(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	owner := newClient(t, s)
+	owner.signIn("buyer")
+	res, body := owner.upload("/api/v1/resources", metaFields("Repairability clause for tablets"), "clause.md", []byte("# Repairability\n\nSpare parts for seven years.\n"))
+	if res.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", res.StatusCode, body)
+	}
+	r := decodeResource(t, body)
+
+	member := newClient(t, s)
+	member.signIn("facilitator")
+	_, page := member.get("/library/" + r.ID)
+	if !strings.Contains(page, `action="/discussions/resources/`+r.ID+`"`) {
+		t.Fatal("the resource page offers no Discuss button")
+	}
+	res, _ = member.post("/discussions/resources/"+r.ID, url.Values{})
+	thread := res.Header.Get("Location")
+	if res.StatusCode != 303 || !strings.HasPrefix(thread, "/threads/") {
+		t.Fatalf("discuss: %d to %q", res.StatusCode, thread)
+	}
+	// A second press opens the same thread.
+	res, _ = owner.post("/discussions/resources/"+r.ID, url.Values{})
+	if loc := res.Header.Get("Location"); loc != thread {
+		t.Fatalf("second discuss went to %q, not %q", loc, thread)
+	}
+	_, tpage := member.get(thread)
+	if !strings.Contains(tpage, "Repairability clause for tablets") || !strings.Contains(tpage, "/library/"+r.ID) {
+		t.Fatal("the thread does not show the resource card")
+	}
+	threadID := strings.TrimPrefix(thread, "/threads/")
+	if i := strings.IndexAny(threadID, "/?#"); i >= 0 {
+		threadID = threadID[:i]
+	}
+	if res, body := member.post("/threads/"+threadID+"/reply", url.Values{"body": {"We used this clause in our 2026 tablet tender."}}); res.StatusCode >= 400 {
+		t.Fatalf("reply: %d %.300s", res.StatusCode, body)
+	}
+	if _, page := owner.get("/library/" + r.ID); !strings.Contains(page, "1 replies") {
+		t.Errorf("the resource page does not show the reply count")
+	}
+	// Combined search: the library item and the discussion.
+	_, found := member.get("/discussions/search?q=repairability")
+	if !strings.Contains(found, "/library/"+r.ID) {
+		t.Error("the combined search does not list the library item")
+	}
+}

@@ -1,0 +1,188 @@
+package server
+
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/resources"
+)
+
+// facetView is a facet with translated value labels.
+type facetView struct {
+	Name   string
+	Values []facetValueView
+}
+
+type facetValueView struct {
+	Value, Label string
+	Count        int
+	Selected     bool
+}
+
+type resourceListData struct {
+	Q        string
+	Sort     string
+	Result   *resources.Result
+	Facets   []facetView
+	Items    []resourceCard
+	Prev     string
+	Next     string
+	CanShare bool
+	Feed     string
+}
+
+// resourceCard is a result line with translated labels.
+type resourceCard struct {
+	*resources.Resource
+	TypeLabel string
+	KindLabel string
+	Languages []string
+	GroupName string
+}
+
+// searchFromQuery reads ?q=&sort=&page= and the facet parameters; values
+// are matched against known facets in Go, never passed to the database.
+func (s *Server) searchFromQuery(c *fiber.Ctx, v resources.Viewer) resources.Search {
+	q := resources.Search{Q: c.Query("q"), Sort: c.Query("sort"), Viewer: v, Filters: map[string][]string{}}
+	if len(q.Q) > 200 {
+		q.Q = q.Q[:200]
+	}
+	q.Page, _ = strconv.Atoi(c.Query("page"))
+	q.PerPage, _ = strconv.Atoi(c.Query("per_page"))
+	args := c.Context().QueryArgs()
+	for _, f := range resources.Facets {
+		for _, b := range args.PeekMulti(f) {
+			q.Filters[f] = append(q.Filters[f], string(b))
+		}
+	}
+	q.GoodPractice = c.Query("good_practice") == "1"
+	return q
+}
+
+// facetLabel translates a facet value.
+func (s *Server) facetLabel(p *Page, facet, value string, groups map[string]string) string {
+	switch facet {
+	case "country":
+		return p.Country(value)
+	case "group":
+		if n, ok := groups[value]; ok {
+			return n
+		}
+		return value
+	}
+	vocab := map[string]string{"type": resources.VocType, "stage": resources.VocStage, "product": resources.VocProduct,
+		"theme": resources.VocTheme, "language": resources.VocLanguage, "licence": resources.VocLicence}[facet]
+	return s.lib.Tax.Label(vocab, value, p.Lang)
+}
+
+func (s *Server) groupNames(c *fiber.Ctx) (map[string]string, error) {
+	gs, err := s.auth.Groups(c.UserContext())
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, g := range gs {
+		if auth.CanSeeGroup(currentMember(c), g) {
+			out[g.ID] = g.Name
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) listResources(c *fiber.Ctx) error {
+	v, _, err := s.viewer(c)
+	if err != nil {
+		return err
+	}
+	q := s.searchFromQuery(c, v)
+	res, err := s.lib.Search(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	groups, err := s.groupNames(c)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(c, s.T(c, "library.title"), "library", nil)
+	d := resourceListData{Q: q.Q, Sort: res.Sort, Result: res, CanShare: auth.CanShareResource(currentMember(c)), Feed: "/library/feed.atom"}
+	for _, f := range resources.Facets {
+		fv := facetView{Name: f}
+		for _, x := range res.Facets[f] {
+			fv.Values = append(fv.Values, facetValueView{Value: x.Value, Label: s.facetLabel(p, f, x.Value, groups), Count: x.Count, Selected: x.Selected})
+		}
+		if len(fv.Values) > 0 {
+			d.Facets = append(d.Facets, fv)
+		}
+	}
+	for _, r := range res.Items {
+		d.Items = append(d.Items, s.card(p, r, groups))
+	}
+	page := func(n int) string {
+		u := url.Values{}
+		c.Context().QueryArgs().VisitAll(func(k, val []byte) { u.Add(string(k), string(val)) })
+		u.Set("page", strconv.Itoa(n))
+		return "/library?" + u.Encode()
+	}
+	if res.Page > 1 {
+		d.Prev = page(res.Page - 1)
+	}
+	if res.Page < res.Pages {
+		d.Next = page(res.Page + 1)
+	}
+	p.Data = d
+	return s.render(c, fiber.StatusOK, "library", p)
+}
+
+func (s *Server) card(p *Page, r *resources.Resource, groups map[string]string) resourceCard {
+	rc := resourceCard{Resource: r, TypeLabel: s.lib.Tax.Label(resources.VocType, r.Type, p.Lang),
+		KindLabel: s.lib.Tax.Label(resources.VocKind, string(r.Current().Kind), p.Lang), GroupName: groups[r.GroupID]}
+	for _, l := range r.Languages {
+		rc.Languages = append(rc.Languages, s.lib.Tax.Label(resources.VocLanguage, l, p.Lang))
+	}
+	return rc
+}
+
+// apiListResources answers GET /api/v1/resources with the same search as
+// the library page: {items, total, page, pages, facets}.
+func (s *Server) apiListResources(c *fiber.Ctx) error {
+	v, _, err := s.viewer(c)
+	if err != nil {
+		return err
+	}
+	// ?lang= filters by resource language in the API; the page's UI language is not involved.
+	q := s.searchFromQuery(c, v)
+	for _, b := range c.Context().QueryArgs().PeekMulti("lang") {
+		q.Filters["language"] = append(q.Filters["language"], string(b))
+	}
+	res, err := s.lib.Search(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	groups, err := s.groupNames(c)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(c, "", "", nil)
+	items := make([]resourceJSON, 0, len(res.Items))
+	for _, r := range res.Items {
+		items = append(items, toJSON(r))
+	}
+	type fvJSON struct {
+		Value    string `json:"value"`
+		Label    string `json:"label"`
+		Count    int    `json:"count"`
+		Selected bool   `json:"selected,omitempty"`
+	}
+	facets := map[string][]fvJSON{}
+	for _, f := range resources.Facets {
+		facets[f] = []fvJSON{}
+		for _, x := range res.Facets[f] {
+			facets[f] = append(facets[f], fvJSON{x.Value, s.facetLabel(p, f, x.Value, groups), x.Count, x.Selected})
+		}
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"items": items, "total": res.Total, "page": res.Page, "pages": res.Pages, "per_page": res.PerPage, "sort": res.Sort, "facets": facets})
+}
