@@ -23,6 +23,7 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/demo"
+	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/workshops"
@@ -146,6 +147,10 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 			return err
 		}
 		if err := demo.SeedLibrary(ctx, auth.NewStore(st.DB), srv.Library()); err != nil {
+			ln.Close()
+			return err
+		}
+		if err := demo.SeedDiscussions(ctx, auth.NewStore(st.DB), forum.NewStore(st.DB)); err != nil {
 			ln.Close()
 			return err
 		}

@@ -93,6 +93,16 @@ var a11yPages = []a11yPage{
 	{name: "profile-pending", path: "/profile", status: 200, as: "newcomer"},
 	{name: "profile-errors", status: 400, as: "newcomer", reach: submitEmptyProfile},
 	{name: "waiting-for-approval", path: "/members", status: 403, as: "newcomer"},
+	{name: "discussions-member", path: "/discussions", status: 200, as: "buyer"},
+	{name: "forum-since-visit", path: "/discussions?since=visit", status: 200, as: "buyer"},
+	{name: "forum-category", path: "/discussions/c/criteria-and-labels", status: 200, as: "buyer"},
+	{name: "forum-thread", status: 200, as: "buyer", reach: firstThreadPage},
+	{name: "forum-thread-moderator", status: 200, as: "coordinator", reach: firstThreadPage},
+	{name: "forum-new-thread", path: "/discussions/c/general/new", status: 200, as: "buyer"},
+	{name: "forum-search", path: "/discussions/search?q=battery", status: 200, as: "buyer"},
+	{name: "forum-notifications", path: "/discussions/notifications", status: 200, as: "buyer"},
+	{name: "forum-settings", path: "/discussions/settings", status: 200, as: "buyer"},
+	{name: "forum-review", path: "/discussions/review", status: 200, as: "coordinator"},
 }
 
 // firstMemberPage opens the directory and follows the first member's link.

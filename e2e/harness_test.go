@@ -24,6 +24,7 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/demo"
+	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store/storetest"
 )
@@ -90,6 +91,9 @@ func startPortal(t *testing.T) *portal {
 	if err := demo.SeedLibrary(ctx, auth.NewStore(st.DB), srv.Library()); err != nil {
 		_ = ln.Close()
 		t.Fatalf("demo library: %v", err)
+	}
+	if err := demo.SeedDiscussions(ctx, auth.NewStore(st.DB), forum.NewStore(st.DB)); err != nil {
+		t.Fatal(err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Listen(ln) }()

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/event"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/fault"
 	"github.com/circularfairict/portal/resources"
@@ -341,7 +340,7 @@ func TestSearchQueryCount(t *testing.T) {
 			n.Add(1)
 		}
 	}}
-	client, err := store.Connect(context.Background(), st.URI, 10*time.Second, func(o *options.ClientOptions) { o.SetMonitor(mon) })
+	client, err := store.ConnectMonitored(context.Background(), st.URI, 10*time.Second, mon)
 	if err != nil {
 		t.Fatal(err)
 	}

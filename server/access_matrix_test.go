@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/workshops"
 )
@@ -118,10 +119,58 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /api/v1/workshops/:id/open":            {"/api/v1/workshops/" + f.workshopID + "/open", url.Values{}, [7]int{401, 403, 403, 200, 403, 403, 200}},
 		"POST /api/v1/workshops/:id/close":           {"/api/v1/workshops/" + f.workshopID + "/close", url.Values{}, [7]int{401, 403, 403, 200, 403, 403, 200}},
 		"GET /api/v1/workshops/:id/live":             {"/api/v1/workshops/" + f.workshopID + "/live", nil, [7]int{401, 403, 400, 400, 400, 400, 400}},
+
+		// Discussions. The thread is in the members-only general category,
+		// written by the target member; "coordinator" moderates nothing there.
+		"GET /discussions/search":                 {"/discussions/search?q=matrix", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /discussions/review":                 {"/discussions/review", nil, [7]int{401, 403, 403, 403, 200, 200, 200}},
+		"GET /discussions/notifications":          {"/discussions/notifications", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /discussions/notifications/read":    {"/discussions/notifications/read", url.Values{}, [7]int{401, 403, 303, 303, 303, 303, 303}},
+		"GET /discussions/settings":               {"/discussions/settings", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /discussions/settings":              {"/discussions/settings", url.Values{"email": {"sometimes"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"GET /discussions/mentions":               {"/discussions/mentions?q=ma", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /discussions/preview":               {"/discussions/preview", url.Values{"body": {""}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"GET /discussions/live":                   {"/discussions/live?thread=" + strings.Repeat("0", 24), nil, [7]int{401, 403, 404, 404, 404, 404, 404}},
+		"POST /discussions/categories":            {"/discussions/categories", url.Values{"name": {""}, "group": {f.groupID}}, [7]int{401, 403, 403, 403, 403, 400, 400}},
+		"POST /discussions/categories/:id/move":   {"/discussions/categories/" + f.catID + "/move", url.Values{"direction": {"up"}}, [7]int{401, 403, 403, 403, 303, 403, 303}},
+		"POST /discussions/groups/:slug/settings": {"/discussions/groups/transparency-cop/settings", url.Values{}, [7]int{401, 403, 403, 403, 403, 303, 303}},
+		"POST /discussions/resources/:id":         {"/discussions/resources/" + strings.Repeat("0", 24), url.Values{}, [7]int{401, 403, 404, 404, 404, 404, 404}},
+		"GET /discussions/c/:slug":                {"/discussions/c/general", nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"GET /discussions/c/:slug/feed":           {"/discussions/c/general/feed", nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"GET /discussions/c/:slug/new":            {"/discussions/c/general/new", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
+		"POST /discussions/c/:slug/new":           {"/discussions/c/general/new", url.Values{"title": {""}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"POST /discussions/c/:slug/level":         {"/discussions/c/general/level", url.Values{"level": {"loud"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"GET /threads/:id":                        {"/threads/" + f.threadID, nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"GET /threads/:id/feed":                   {"/threads/" + f.threadID + "/feed", nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"POST /threads/:id/reply":                 {"/threads/" + f.threadID + "/reply", url.Values{"body": {""}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"POST /threads/:id/level":                 {"/threads/" + f.threadID + "/level", url.Values{"level": {"loud"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"POST /threads/:id/moderate":              {"/threads/" + f.threadID + "/moderate", url.Values{"action": {"explode"}}, [7]int{401, 403, 403, 403, 400, 403, 400}},
+		"GET /threads/:id/posts/:n":               {"/threads/" + f.threadID + "/posts/1", nil, [7]int{404, 404, 303, 303, 303, 303, 303}},
+		"GET /threads/:id/posts/:n/fragment":      {"/threads/" + f.threadID + "/posts/1/fragment", nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"GET /threads/:id/posts/:n/history":       {"/threads/" + f.threadID + "/posts/1/history", nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"GET /threads/:id/posts/:n/edit":          {"/threads/" + f.threadID + "/posts/1/edit", nil, [7]int{401, 403, 403, 403, 200, 403, 200}},
+		"POST /threads/:id/posts/:n/edit":         {"/threads/" + f.threadID + "/posts/1/edit", url.Values{"body": {""}}, [7]int{401, 403, 403, 403, 400, 403, 400}},
+		"POST /threads/:id/posts/:n/delete":       {"/threads/" + f.threadID + "/posts/9/delete", url.Values{}, [7]int{401, 403, 404, 404, 404, 404, 404}},
+		"POST /threads/:id/posts/:n/react":        {"/threads/" + f.threadID + "/posts/1/react", url.Values{"reaction": {"boo"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"POST /threads/:id/posts/:n/accept":       {"/threads/" + f.threadID + "/posts/1/accept", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 403}},
+		"POST /threads/:id/posts/:n/flag":         {"/threads/" + f.threadID + "/posts/1/flag", url.Values{"reason": {"boredom"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"POST /threads/:id/posts/:n/moderate":     {"/threads/" + f.threadID + "/posts/1/moderate", url.Values{"action": {"explode"}}, [7]int{401, 403, 403, 403, 400, 403, 400}},
+		"GET /unsubscribe/:token":                 {"/unsubscribe/" + f.token, nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"POST /unsubscribe/:token":                {"/unsubscribe/forged.token", url.Values{}, [7]int{404, 404, 404, 404, 404, 404, 404}},
+		"GET /api/v1/categories":                  {"/api/v1/categories", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"POST /api/v1/threads":                    {"/api/v1/threads", url.Values{"title": {"x"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+		"GET /api/v1/threads/:id":                 {"/api/v1/threads/" + f.threadID, nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
+		"POST /api/v1/threads/:id/posts":          {"/api/v1/threads/" + f.threadID + "/posts", url.Values{"body": {""}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
 	}
 }
 
-type matrixFixture struct{ approvedID, pendingID, workshopID, resourceID string }
+type matrixFixture struct {
+	approvedID, pendingID, workshopID string
+	threadID, catID                   string // a thread by approvedID in the general category
+	groupID                           string // transparency-cop
+	token                             string // an unsubscribe token of approvedID
+	resourceID                        string // a public resource of the "member" caller
+}
 
 // Every route is in the matrix, and every caller gets the expected status.
 // A route added to the router without an entry here fails this test.
@@ -155,6 +204,16 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.workshopID = w.ID
+	general, err := s.forum.CategoryBySlug(ctx, "general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, _, err := s.forum.CreateThread(ctx, forum.NewThread{Category: general, AuthorID: f.approvedID, Title: "Matrix thread", Body: "A post."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.threadID, f.catID, f.groupID = th.ID, general.ID, g.ID
+	f.token = s.signer.Token(f.approvedID, forum.ScopeEmail, "")
 	matrix := accessMatrix(f)
 
 	var missing []string

@@ -16,6 +16,8 @@ var inputlessRoutes = map[string]string{
 	"POST /profile/export":        "exports the caller's own data",
 	"POST /workshops/feed":        "makes a new calendar feed address for the caller",
 	"POST /workshops/feed/revoke": "revokes the caller's calendar feed address",
+
+	"POST /discussions/notifications/read": "marks the caller's own notifications read",
 }
 
 // MongoDB operators, keys starting with $ and dotted keys, sent as JSON and

@@ -89,11 +89,15 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 		route = "(unmatched)" // keep metric labels bounded
 	}
 	elapsed := time.Since(start)
+	size := -1 // a streamed body (server-sent events) is still being written: reading it would block
+	if !c.Response().IsBodyStream() {
+		size = len(c.Response().Body())
+	}
 	s.metrics.observe(c.Method(), route, status, elapsed)
 	attrs := []any{
 		"request_id", requestID(c), "method", c.Method(), "path", c.Path(), "route", route,
 		"status", status, "duration_ms", float64(elapsed.Microseconds()) / 1000, "ip", s.clientIP(c),
-		"bytes", responseSize(c),
+		"bytes", size,
 	}
 	if m := currentMember(c); m != nil {
 		attrs = append(attrs, "member", m.ID)
@@ -246,12 +250,3 @@ func (s *Server) setPrefCookie(c *fiber.Ctx, name, value string, maxAge time.Dur
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// responseSize is the body size for the access log. A streamed body (file
-// downloads) is not read for it: Body() would load the whole stream.
-func responseSize(c *fiber.Ctx) int {
-	if c.Response().IsBodyStream() {
-		return c.Response().Header.ContentLength()
-	}
-	return len(c.Response().Body())
-}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
+	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/frontend"
 )
 
@@ -34,10 +35,21 @@ func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
 		},
 		"add": func(a, b int) int { return a + b },
 		"sub": func(a, b int) int { return a - b },
+		// threadList passes the page and thread rows to the "threadlist" partial.
+		"threadList":  func(p *Page, rows []threadRow) threadListCtx { return threadListCtx{P: p, Rows: rows} },
+		"postCtx":     func(p *Page, v *postView) postCtx { return postCtx{P: p, V: v} },
+		"flagReasons": func() []string { return forum.FlagReasons },
+		"composerCtx": func(p *Page, f *postForm) composerCtx { return composerCtx{P: p, F: f} },
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(fsys, "layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("server: templates: %w", err)
+	}
+	// Files named partial_*.html hold partials shared by several pages.
+	if partials, _ := fs.Glob(fsys, "partial_*.html"); len(partials) > 0 {
+		if layout, err = layout.ParseFS(fsys, partials...); err != nil {
+			return nil, fmt.Errorf("server: templates: %w", err)
+		}
 	}
 	names, err := fs.Glob(fsys, "*.html")
 	if err != nil {
@@ -45,7 +57,7 @@ func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
 	}
 	ps := &pageSet{pages: map[string]*template.Template{}}
 	for _, n := range names {
-		if n == "layout.html" {
+		if n == "layout.html" || strings.HasPrefix(n, "partial_") {
 			continue
 		}
 		t, err := template.Must(layout.Clone()).ParseFS(fsys, n)
@@ -76,6 +88,7 @@ type Page struct {
 	Flash       string
 	Demo        bool
 	ShowAdmin   bool // reviewers see the administration link
+	Bell        int  // unread discussion notifications
 	Version     string
 	LangChoices []LangChoice
 
@@ -135,6 +148,9 @@ func (s *Server) newPage(c *fiber.Ctx, title, section string, data any) *Page {
 		Demo: s.cfg.Mode == config.ModeDemo, Version: s.version, catalog: s.catalog,
 	}
 	if m := p.Member; m != nil && m.Approved() {
+		if n, err := s.forum.UnreadNotifications(c.UserContext(), m.ID); err == nil {
+			p.Bell = n
+		}
 		if auth.CanAdminister(m) {
 			p.ShowAdmin = true
 		} else if coord, err := s.coordinatesAny(c, m); err == nil {
@@ -225,4 +241,30 @@ func localPath(next string) string {
 		return "/"
 	}
 	return next
+}
+
+// renderFragment executes one named template of a page (no layout), for
+// pieces that scripts insert into an open page.
+func (s *Server) renderFragment(c *fiber.Ctx, page, name string, data any) error {
+	t, ok := s.pages.pages[page]
+	if !ok {
+		return fmt.Errorf("server: no template %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		return fmt.Errorf("server: render %s/%s: %w", page, name, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusOK).Send(buf.Bytes())
+}
+
+type threadListCtx struct {
+	P    *Page
+	Rows []threadRow
+}
+
+type composerCtx struct {
+	P *Page
+	F *postForm
 }

@@ -11,27 +11,27 @@ import (
 	"github.com/circularfairict/portal/fault"
 )
 
-type atomFeed struct {
-	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
-	Title   string      `xml:"title"`
-	ID      string      `xml:"id"`
-	Updated string      `xml:"updated"`
-	Links   []atomLink  `xml:"link"`
-	Entries []atomEntry `xml:"entry"`
+type libraryFeed struct {
+	XMLName xml.Name           `xml:"http://www.w3.org/2005/Atom feed"`
+	Title   string             `xml:"title"`
+	ID      string             `xml:"id"`
+	Updated string             `xml:"updated"`
+	Links   []libraryFeedLink  `xml:"link"`
+	Entries []libraryFeedEntry `xml:"entry"`
 }
 
-type atomLink struct {
+type libraryFeedLink struct {
 	Href string `xml:"href,attr"`
 	Rel  string `xml:"rel,attr,omitempty"`
 	Type string `xml:"type,attr,omitempty"`
 }
 
-type atomEntry struct {
-	Title   string   `xml:"title"`
-	ID      string   `xml:"id"`
-	Updated string   `xml:"updated"`
-	Link    atomLink `xml:"link"`
-	Summary string   `xml:"summary"`
+type libraryFeedEntry struct {
+	Title   string          `xml:"title"`
+	ID      string          `xml:"id"`
+	Updated string          `xml:"updated"`
+	Link    libraryFeedLink `xml:"link"`
+	Summary string          `xml:"summary"`
 }
 
 // showResourceFeed is the Atom feed of new resources, overall or of one
@@ -61,14 +61,14 @@ func (s *Server) showResourceFeed(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := atomFeed{Title: title, ID: self, Updated: time.Unix(0, 0).UTC().Format(time.RFC3339),
-		Links: []atomLink{{Href: self, Rel: "self", Type: "application/atom+xml"}, {Href: s.cfg.BaseURL + "/library", Rel: "alternate", Type: "text/html"}}}
+	f := libraryFeed{Title: title, ID: self, Updated: time.Unix(0, 0).UTC().Format(time.RFC3339),
+		Links: []libraryFeedLink{{Href: self, Rel: "self", Type: "application/atom+xml"}, {Href: s.cfg.BaseURL + "/library", Rel: "alternate", Type: "text/html"}}}
 	for i, r := range rs {
 		if i == 0 {
 			f.Updated = r.CreatedAt.Format(time.RFC3339)
 		}
 		link := s.cfg.BaseURL + "/library/" + r.ID
-		f.Entries = append(f.Entries, atomEntry{Title: r.Title, ID: link, Updated: r.UpdatedAt.Format(time.RFC3339), Link: atomLink{Href: link}, Summary: r.Summary})
+		f.Entries = append(f.Entries, libraryFeedEntry{Title: r.Title, ID: link, Updated: r.UpdatedAt.Format(time.RFC3339), Link: libraryFeedLink{Href: link}, Summary: r.Summary})
 	}
 	b, err := xml.MarshalIndent(f, "", " ")
 	if err != nil {

@@ -22,6 +22,10 @@ type Route struct {
 	// Upload routes stream a multipart body of up to PORTAL_UPLOAD_MAX_BYTES;
 	// their CSRF token may come as the first form field.
 	Upload bool
+	// NoCSRF routes carry their own signed credential in the URL and are
+	// posted by mail clients without a session (RFC 8058 one-click
+	// unsubscribe); csrf.go exempts exactly these paths.
+	NoCSRF bool
 }
 
 // routeTable is the one place where URLs meet handlers.
@@ -39,6 +43,7 @@ func (s *Server) routeTable() []struct {
 	demo := func(e entry) entry { e.DemoOnly = true; return e }
 	probe := func(e entry) entry { e.Probe = true; return e }
 	upload := func(e entry) entry { e.Upload = true; return e }
+	noCSRF := func(e entry) entry { e.NoCSRF = true; return e }
 	return []entry{
 		probe(r(fiber.MethodGet, "/healthz", Public, s.showHealth)),
 		probe(r(fiber.MethodGet, "/readyz", Public, s.showReady)),
@@ -59,7 +64,7 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/library/:id/report", Approved, s.saveResourceReport),
 		r(fiber.MethodPost, "/library/:id/feature", Approved, s.saveResourceFeature),
 		r(fiber.MethodPost, "/library/:id/withdraw", Approved, s.saveResourceWithdrawal),
-		r(fiber.MethodGet, "/discussions", Public, s.showSection("discussions")),
+		r(fiber.MethodGet, "/discussions", Public, s.showDiscussions),
 		r(fiber.MethodGet, "/workshops", Public, s.listWorkshops),
 		r(fiber.MethodGet, "/workshops/new", Approved, s.newWorkshop),
 		r(fiber.MethodPost, "/workshops", Approved, s.saveWorkshop),
@@ -129,6 +134,50 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/api/v1/workshops/:id/open", Approved, s.openWorkshopAPI),
 		r(fiber.MethodPost, "/api/v1/workshops/:id/close", Approved, s.closeWorkshopAPI),
 		r(fiber.MethodGet, "/api/v1/workshops/:id/live", Approved, s.liveWorkshop),
+
+		// Discussions: object rights (this category, this thread, this
+		// post) are checked in the handlers by the auth policy functions.
+		r(fiber.MethodGet, "/discussions/search", Public, s.searchDiscussions),
+		r(fiber.MethodGet, "/discussions/review", Approved, s.listForumReview),
+		r(fiber.MethodGet, "/discussions/notifications", Approved, s.listNotifications),
+		r(fiber.MethodPost, "/discussions/notifications/read", Approved, s.readNotifications),
+		r(fiber.MethodGet, "/discussions/settings", Approved, s.showForumSettings),
+		r(fiber.MethodPost, "/discussions/settings", Approved, s.saveForumSettings),
+		r(fiber.MethodGet, "/discussions/mentions", Approved, s.listMentionCandidates),
+		r(fiber.MethodPost, "/discussions/preview", Approved, s.previewPost),
+		r(fiber.MethodGet, "/discussions/live", Approved, s.streamForumLive),
+		r(fiber.MethodPost, "/discussions/categories", Approved, s.createCategory),
+		r(fiber.MethodPost, "/discussions/categories/:id/move", Approved, s.moveCategory),
+		r(fiber.MethodPost, "/discussions/groups/:slug/settings", Approved, s.saveGroupForumSettings),
+		r(fiber.MethodPost, "/discussions/resources/:id", Approved, s.discussResource),
+		r(fiber.MethodGet, "/discussions/c/:slug", Public, s.showCategory),
+		r(fiber.MethodGet, "/discussions/c/:slug/feed", Public, s.showCategoryFeed),
+		r(fiber.MethodGet, "/discussions/c/:slug/new", Approved, s.showThreadForm),
+		r(fiber.MethodPost, "/discussions/c/:slug/new", Approved, s.createThread),
+		r(fiber.MethodPost, "/discussions/c/:slug/level", Approved, s.saveCategoryLevel),
+		r(fiber.MethodGet, "/threads/:id", Public, s.showThread),
+		r(fiber.MethodGet, "/threads/:id/feed", Public, s.showThreadFeed),
+		r(fiber.MethodPost, "/threads/:id/reply", Approved, s.createPost),
+		r(fiber.MethodPost, "/threads/:id/level", Approved, s.saveThreadLevel),
+		r(fiber.MethodPost, "/threads/:id/moderate", Approved, s.moderateThread),
+		r(fiber.MethodGet, "/threads/:id/posts/:n", Public, s.showPostPermalink),
+		r(fiber.MethodGet, "/threads/:id/posts/:n/fragment", Public, s.showPostFragment),
+		r(fiber.MethodGet, "/threads/:id/posts/:n/history", Public, s.showPostHistory),
+		r(fiber.MethodGet, "/threads/:id/posts/:n/edit", Approved, s.showPostEdit),
+		r(fiber.MethodPost, "/threads/:id/posts/:n/edit", Approved, s.savePost),
+		r(fiber.MethodPost, "/threads/:id/posts/:n/delete", Approved, s.deletePost),
+		r(fiber.MethodPost, "/threads/:id/posts/:n/react", Approved, s.reactPost),
+		r(fiber.MethodPost, "/threads/:id/posts/:n/accept", Approved, s.acceptPost),
+		r(fiber.MethodPost, "/threads/:id/posts/:n/flag", Approved, s.flagPost),
+		r(fiber.MethodPost, "/threads/:id/posts/:n/moderate", Approved, s.moderatePost),
+		// Unsubscribe links work without signing in: the signed token is
+		// the credential (and the POST is exempt from CSRF, see csrf.go).
+		r(fiber.MethodGet, "/unsubscribe/:token", Public, s.showUnsubscribe),
+		noCSRF(r(fiber.MethodPost, "/unsubscribe/:token", Public, s.unsubscribe)),
+		r(fiber.MethodGet, "/api/v1/categories", Public, s.apiListCategories),
+		r(fiber.MethodPost, "/api/v1/threads", Approved, s.apiCreateThread),
+		r(fiber.MethodGet, "/api/v1/threads/:id", Public, s.apiShowThread),
+		r(fiber.MethodPost, "/api/v1/threads/:id/posts", Approved, s.apiCreatePost),
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
+	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/frontend"
 	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/privacy"
@@ -39,6 +40,10 @@ type Deps struct {
 	Version string
 	// Mail overrides the sender built from the SMTP configuration.
 	Mail mail.Sender
+	// Cards and Library are the library's seams (see forum.go); nil
+	// until the library is wired in.
+	Cards   ResourceCards
+	Library LibrarySearch
 }
 
 // Server is the HTTP side of the portal.
@@ -72,6 +77,13 @@ type Server struct {
 	mailWG  sync.WaitGroup // e-mails in flight, awaited at shutdown
 	privacy *privacy.Registry
 
+	forum     *forum.Store
+	signer    *forum.Signer // unsubscribe tokens
+	forumLive *forumLive    // discussion streams, on the rooms' bus
+	bus       live.Bus      // the rooms' bus: NATS when configured, else in-process
+	cards     ResourceCards
+	library   LibrarySearch
+
 	sweepStop chan struct{}
 	sweepDone chan struct{}
 }
@@ -96,6 +108,10 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	s.privacy.Add(s.signinAttemptSource())
 	s.privacy.Add(s.workshops.PrivacySources()...)
 	s.privacy.Add(live.NewMongoStore(d.Store.DB).PrivacySources()...)
+	s.forum = forum.NewStore(d.Store.DB)
+	s.privacy.Add(s.forum.PrivacySources()...)
+	s.signer = forum.NewSigner(d.Config.SessionKey)
+	s.cards, s.library = d.Cards, d.Library
 	if len(s.cfg.SessionKey) == 0 {
 		return nil, fmt.Errorf("server: no session key")
 	}
@@ -139,6 +155,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 	s.privacy.Add(s.lib.PrivacySources()...)
 	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
+		return nil, err
+	}
+	if err = d.Store.EnsureIndexes(ctx, forum.Indexes()); err != nil {
+		return nil, err
+	}
+	if _, err = s.forum.EnsureGeneral(ctx, s.catalog.T("en", "forum.general.name"), s.catalog.T("en", "forum.general.description")); err != nil {
 		return nil, err
 	}
 	if s.assets, err = frontend.LoadAssets(frontend.Static(), "/static"); err != nil {
@@ -185,7 +207,7 @@ func (s *Server) App() *fiber.App { return s.app }
 
 // Listen serves on ln until Shutdown. It starts the session sweeper.
 func (s *Server) Listen(ln net.Listener) error {
-	s.startSweeper(10 * time.Minute)
+	s.startSweeper(10 * time.Minute) // also sends due discussion digests
 	return s.app.Listener(ln)
 }
 
@@ -195,6 +217,7 @@ func (s *Server) Shutdown(grace time.Duration) error {
 	// Live sockets are hijacked connections the HTTP server no longer
 	// tracks: close them first (code 1001: reconnect, maybe elsewhere).
 	s.live.Close()
+	s.forumLive.close() // discussion streams end first too, or they would hold the shutdown
 	err := s.app.ShutdownWithTimeout(grace)
 	s.stopSweeper()
 	s.mailWG.Wait()
@@ -220,6 +243,7 @@ func (s *Server) startSweeper(every time.Duration) {
 				s.log.Info("expired sessions removed", "count", n)
 			}
 			s.sweepSigninAttempts(ctx)
+			s.sendDigests(ctx)
 			cancel()
 			select {
 			case <-s.sweepStop:

@@ -27,7 +27,7 @@ const (
 // and the two websocket upgraders: browsers (cookie) must send an Origin
 // in the allowlist; token clients may send none. Never "*".
 func (s *Server) startLive() error {
-	var bus live.Bus
+	var bus live.Bus = live.NewLocalBus()
 	if s.cfg.NATSURL != "" {
 		nc, err := nats.Connect(s.cfg.NATSURL, nats.Name("portal"), nats.MaxReconnects(-1))
 		if err != nil {
@@ -37,6 +37,9 @@ func (s *Server) startLive() error {
 		bus = live.NewNATSBus(nc, "portal.live")
 	}
 	s.live = live.New(live.Options{Store: live.NewMongoStore(s.store.DB), Bus: bus, Logger: s.log, Info: s.roomInfo})
+	// Discussion pages' live updates ride on the same bus (see forum_live.go).
+	s.bus = bus
+	s.forumLive = newForumLive(bus, s.log)
 	s.wsConfig = websocket.Config{ReadBufferSize: 1024, WriteBufferSize: 1024,
 		WriteBufferPool: wsBufferPool, HandshakeTimeout: 10 * time.Second, RecoverHandler: s.wsRecover}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/event"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
@@ -88,8 +89,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 // Connect opens a driver client with the portal's durability settings and
 // pings it once, so a wrong URI fails at start-up rather than at first use.
-// Extra options (a command monitor in tests) are applied last.
-func Connect(ctx context.Context, uri string, timeout time.Duration, extra ...func(*options.ClientOptions)) (*mongo.Client, error) {
+func Connect(ctx context.Context, uri string, timeout time.Duration) (*mongo.Client, error) {
+	return ConnectMonitored(ctx, uri, timeout, nil)
+}
+
+// ConnectMonitored is Connect with a command monitor, for tests that count
+// the database commands a request issues.
+func ConnectMonitored(ctx context.Context, uri string, timeout time.Duration, monitor *event.CommandMonitor) (*mongo.Client, error) {
 	// Defaults first so timeouts given in the URI win; durability is forced.
 	co := options.Client().
 		SetServerSelectionTimeout(5 * time.Second).
@@ -100,14 +106,14 @@ func Connect(ctx context.Context, uri string, timeout time.Duration, extra ...fu
 		SetRetryWrites(true).
 		SetRetryReads(true)
 	co.WriteConcern.Journal = boolPtr(true)
+	if monitor != nil {
+		co.SetMonitor(monitor)
+	}
 	if sock := socketPath(uri); sock != "" {
 		// The driver lower-cases host names, socket paths included, so a
 		// data directory with capitals would be unreachable: dial the path
 		// exactly as written in the URI.
 		co.SetDialer(socketDialer(sock))
-	}
-	for _, f := range extra {
-		f(co)
 	}
 	if err := co.Validate(); err != nil {
 		return nil, fmt.Errorf("store: invalid MongoDB URI: %w", err)

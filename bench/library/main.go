@@ -41,7 +41,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/event"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
@@ -96,7 +95,7 @@ func main() {
 	check(err)
 	defer st.Close(ctx)
 	// A second client on the same server, with the command monitor.
-	mc, err := store.Connect(ctx, st.URI, time.Minute, func(o *options.ClientOptions) { o.SetMonitor(mon) })
+	mc, err := store.ConnectMonitored(ctx, st.URI, time.Minute, mon)
 	check(err)
 	monitored := &store.Store{Client: mc, DB: mc.Database(st.DB.Name()), Embedded: true, URI: st.URI}
 

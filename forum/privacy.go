@@ -1,0 +1,64 @@
+package forum
+
+import (
+	"context"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/circularfairict/portal/privacy"
+)
+
+// PrivacySources declares what the discussions store about a member.
+// Threads and posts are kept after an account is deleted (the conversation
+// would lose its sense otherwise) and show "Former member" as author, since
+// they hold only the member's ID; everything else is deleted.
+func (s *Store) PrivacySources() []privacy.Source {
+	del := func(col, field string) func(context.Context, string) error {
+		return func(ctx context.Context, id string) error {
+			if _, err := s.col(col).DeleteMany(ctx, bson.M{field: id}); err != nil {
+				return fmt.Errorf("forum: erase %s: %w", col, err)
+			}
+			return nil
+		}
+	}
+	export := func(col, field string, proj bson.M) func(context.Context, string) (any, error) {
+		return func(ctx context.Context, id string) (any, error) {
+			out := []bson.M{}
+			return out, s.findAll(ctx, col, bson.M{field: id}, options.Find().SetProjection(proj), &out)
+		}
+	}
+	return []privacy.Source{
+		{Name: "discussion_threads", Collections: []string{colThreads},
+			Export: export(colThreads, "author_id", bson.M{"terms": 0})},
+		{Name: "discussion_posts", Collections: []string{colPosts},
+			Export: export(colPosts, "author_id", bson.M{"terms": 0, "html": 0}),
+			// Reactions and mentions name the member by ID only; reactions
+			// are personal choices, so they go.
+			Erase: func(ctx context.Context, id string) error {
+				for _, r := range Reactions {
+					if _, err := s.col(colPosts).UpdateMany(ctx, bson.M{"reactions." + r: id}, bson.M{"$pull": bson.M{"reactions." + r: id}}); err != nil {
+						return fmt.Errorf("forum: erase reactions: %w", err)
+					}
+				}
+				return nil
+			}},
+		{Name: "discussion_subscriptions", Collections: []string{colSubs},
+			Export: export(colSubs, "member_id", bson.M{"_id": 0, "target_id": 1, "level": 1}), Erase: del(colSubs, "member_id")},
+		{Name: "discussion_notifications", Collections: []string{colNotifications},
+			Export: export(colNotifications, "member_id", nil),
+			Erase: func(ctx context.Context, id string) error {
+				if err := del(colNotifications, "member_id")(ctx, id); err != nil {
+					return err
+				}
+				return del(colNotifications, "actor_id")(ctx, id)
+			}},
+		{Name: "discussion_read_state", Collections: []string{colReads},
+			Export: export(colReads, "member_id", bson.M{"_id": 0, "thread_id": 1, "last_n": 1, "at": 1}), Erase: del(colReads, "member_id")},
+		{Name: "discussion_preferences", Collections: []string{colPrefs},
+			Export: export(colPrefs, "_id", nil), Erase: del(colPrefs, "_id")},
+		{Name: "discussion_flags", Collections: []string{colFlags},
+			Export: export(colFlags, "member_id", nil), Erase: del(colFlags, "member_id")},
+	}
+}

@@ -1,0 +1,129 @@
+package forum
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/circularfairict/portal/store"
+)
+
+// Collections owned by this package.
+const (
+	colCategories    = "forum_categories"
+	colThreads       = "forum_threads"
+	colPosts         = "forum_posts"
+	colReads         = "forum_reads"
+	colSubs          = "forum_subscriptions"
+	colNotifications = "forum_notifications"
+	colPrefs         = "forum_prefs"
+	colFlags         = "forum_flags"
+	colGroupSettings = "forum_group_settings"
+)
+
+// Indexes lists what this package needs; the server ensures them at start-up.
+// No partial or TTL index: the embedded database has neither.
+func Indexes() []store.Index {
+	return []store.Index{
+		{Collection: colCategories, Name: "slug", Keys: bson.D{{Key: "slug", Value: 1}}, Unique: true},
+		{Collection: colThreads, Name: "category_last", Keys: bson.D{{Key: "category_id", Value: 1}, {Key: "pinned", Value: -1}, {Key: "last_post_at", Value: -1}}},
+		{Collection: colThreads, Name: "terms", Keys: bson.D{{Key: "terms", Value: 1}}},
+		{Collection: colThreads, Name: "author", Keys: bson.D{{Key: "author_id", Value: 1}}},
+		{Collection: colThreads, Name: "resource", Keys: bson.D{{Key: "resource_id", Value: 1}}},
+		{Collection: colPosts, Name: "thread_n", Keys: bson.D{{Key: "thread_id", Value: 1}, {Key: "n", Value: 1}}, Unique: true},
+		{Collection: colPosts, Name: "terms", Keys: bson.D{{Key: "terms", Value: 1}}},
+		{Collection: colPosts, Name: "author", Keys: bson.D{{Key: "author_id", Value: 1}}},
+		{Collection: colPosts, Name: "held", Keys: bson.D{{Key: "held", Value: 1}}},
+		{Collection: colReads, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
+		{Collection: colSubs, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
+		{Collection: colSubs, Name: "target", Keys: bson.D{{Key: "target_id", Value: 1}}},
+		{Collection: colNotifications, Name: "member_created", Keys: bson.D{{Key: "member_id", Value: 1}, {Key: "created_at", Value: -1}}},
+		{Collection: colNotifications, Name: "mailed", Keys: bson.D{{Key: "mailed", Value: 1}}},
+		{Collection: colPrefs, Name: "email", Keys: bson.D{{Key: "email", Value: 1}}},
+		{Collection: colFlags, Name: "open", Keys: bson.D{{Key: "open", Value: 1}, {Key: "created_at", Value: 1}}},
+		{Collection: colFlags, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
+	}
+}
+
+// Store persists discussions in MongoDB (or the embedded FerretDB).
+type Store struct {
+	db    *mongo.Database
+	now   func() time.Time
+	md    *Renderer
+	locks keyedMutex
+}
+
+// NewStore returns a Store on db.
+func NewStore(db *mongo.Database) *Store {
+	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
+		md: NewRenderer(), locks: keyedMutex{locks: map[string]*refMutex{}}}
+}
+
+// SetClock replaces the clock, for tests and the demo seed.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// Renderer returns the Markdown renderer (for previews).
+func (s *Store) Renderer() *Renderer { return s.md }
+
+func (s *Store) col(name string) *mongo.Collection { return s.db.Collection(name) }
+
+func (s *Store) findAll(ctx context.Context, col string, filter any, o *options.FindOptions, out any) error {
+	cur, err := s.col(col).Find(ctx, filter, o)
+	if err != nil {
+		return fmt.Errorf("forum: %s: %w", col, err)
+	}
+	if err := cur.All(ctx, out); err != nil {
+		return fmt.Errorf("forum: %s: %w", col, err)
+	}
+	return nil
+}
+
+func (s *Store) findOne(ctx context.Context, col string, filter any, out any) error {
+	if err := s.col(col).FindOne(ctx, filter).Decode(out); err != nil {
+		if store.IsNoDocuments(err) {
+			return ErrNotFound
+		}
+		return fmt.Errorf("forum: %s: %w", col, err)
+	}
+	return nil
+}
+
+// FerretDB 1.24 applies an update as a read then a write, so two
+// conditional updates of one document can interleave (see auth/doclock.go).
+// The store serialises its read-modify-write sequences per document in this
+// process; the embedded database is owned by one process, and MongoDB
+// applies each single update atomically anyway.
+type refMutex struct {
+	sync.Mutex
+	refs int
+}
+
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*refMutex
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	l := k.locks[key]
+	if l == nil {
+		l = &refMutex{}
+		k.locks[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+}

@@ -1,0 +1,302 @@
+package forum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/textindex"
+)
+
+// NewThread is what a member submits to start a thread.
+type NewThread struct {
+	Category   *Category
+	AuthorID   string
+	Title      string
+	Body       string
+	Kind       string
+	Tags       string // comma-separated, as typed
+	ResourceID string
+	// Held keeps the thread for review (decided by the caller from the
+	// group's setting and the member's history).
+	Held bool
+	// At dates the thread (the demo seed); zero means now.
+	At time.Time
+}
+
+// ParseTags normalises comma-separated tags: folded, slugged, distinct.
+func ParseTags(s string) ([]string, error) {
+	out := []string{}
+	for _, raw := range strings.Split(s, ",") {
+		t := Slugify(textindex.Fold(strings.TrimSpace(raw)))
+		if t == "" || slices.Contains(out, t) {
+			continue
+		}
+		if utf8.RuneCountInString(t) > MaxTag {
+			return nil, invalid("tags", "forum.error.tag_long", MaxTag)
+		}
+		out = append(out, t)
+	}
+	if len(out) > MaxTags {
+		return nil, invalid("tags", "forum.error.tags_many", MaxTags)
+	}
+	return out, nil
+}
+
+// ValidateBody checks a post's Markdown.
+func ValidateBody(body string) (string, error) {
+	body = strings.TrimSpace(strings.ReplaceAll(body, "\r\n", "\n"))
+	if body == "" {
+		return "", invalid("body", "forum.error.body_empty")
+	}
+	if !utf8.ValidString(body) {
+		return "", invalid("body", "forum.error.body_empty")
+	}
+	if len(body) > bodyCapByte || utf8.RuneCountInString(body) > MaxBody {
+		return "", invalid("body", "forum.error.too_long", MaxBody)
+	}
+	return body, nil
+}
+
+// ValidateTitle checks a thread title.
+func ValidateTitle(title string) (string, error) {
+	title = strings.Join(strings.Fields(title), " ")
+	if utf8.RuneCountInString(title) < 5 {
+		return "", invalid("title", "forum.error.title_short")
+	}
+	if utf8.RuneCountInString(title) > MaxTitle {
+		return "", invalid("title", "forum.error.too_long", MaxTitle)
+	}
+	return title, nil
+}
+
+// CreateThread validates and stores a thread with its opening post.
+func (s *Store) CreateThread(ctx context.Context, nt NewThread) (*Thread, *Post, error) {
+	title, err := ValidateTitle(nt.Title)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := ValidateBody(nt.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	tags, err := ParseTags(nt.Tags)
+	if err != nil {
+		return nil, nil, err
+	}
+	if nt.Kind == "" {
+		nt.Kind = KindDiscussion
+	}
+	if nt.Kind != KindDiscussion && nt.Kind != KindQuestion {
+		return nil, nil, invalid("kind", "forum.error.kind")
+	}
+	at := nt.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	t := &Thread{ID: store.NewID(), CategoryID: nt.Category.ID, GroupID: nt.Category.GroupID, Title: title, Kind: nt.Kind,
+		AuthorID: nt.AuthorID, Tags: tags, ResourceID: nt.ResourceID, LastN: 1, CreatedAt: at, LastPostAt: at,
+		LastAuthor: nt.AuthorID, Held: nt.Held}
+	t.Terms = textindex.Analyze(title + "\n" + strings.Join(tags, " ") + "\n" + body)
+	p := s.newPost(t, 1, nt.AuthorID, body, at, nt.Held)
+	// The post first: a thread never points to a missing opening post.
+	if _, err := s.col(colPosts).InsertOne(ctx, p); err != nil {
+		return nil, nil, fmt.Errorf("forum: create post: %w", err)
+	}
+	if _, err := s.col(colThreads).InsertOne(ctx, t); err != nil {
+		return nil, nil, fmt.Errorf("forum: create thread: %w", err)
+	}
+	return t, p, nil
+}
+
+func (s *Store) newPost(t *Thread, n int, author, body string, at time.Time, held bool) *Post {
+	return &Post{ID: PostID(t.ID, n), ThreadID: t.ID, N: n, CategoryID: t.CategoryID, GroupID: t.GroupID, AuthorID: author,
+		Body: body, HTML: s.md.HTML(body), CreatedAt: at, Mentions: Mentions(body), Quotes: Quotes(body, t.ID),
+		Resources: ResourceLinks(body), Held: held, Terms: textindex.Analyze(body)}
+}
+
+// Thread returns the thread with id.
+func (s *Store) Thread(ctx context.Context, id string) (*Thread, error) {
+	var t Thread
+	if err := s.findOne(ctx, colThreads, bson.M{"_id": id}, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// ThreadsByID returns threads keyed by id, in one query.
+func (s *Store) ThreadsByID(ctx context.Context, ids []string) (map[string]*Thread, error) {
+	out := map[string]*Thread{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var ts []*Thread
+	if err := s.findAll(ctx, colThreads, bson.M{"_id": bson.M{"$in": ids}}, nil, &ts); err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		out[t.ID] = t
+	}
+	return out, nil
+}
+
+// ThreadQuery selects threads for a list.
+type ThreadQuery struct {
+	CategoryIDs []string // the categories the viewer may see (required)
+	ViewerID    string   // sees their own held threads
+	Moderator   bool     // sees every held thread
+	Since       time.Time
+	Skip, Limit int
+}
+
+// Threads lists threads, pinned first, then by latest activity.
+func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*Thread, error) {
+	if len(q.CategoryIDs) == 0 {
+		return nil, nil
+	}
+	f := bson.M{"category_id": bson.M{"$in": q.CategoryIDs}}
+	if !q.Moderator {
+		f["$or"] = bson.A{bson.M{"held": false}, bson.M{"author_id": q.ViewerID}}
+	}
+	if !q.Since.IsZero() {
+		f["last_post_at"] = bson.M{"$gt": q.Since}
+	}
+	if q.Limit <= 0 {
+		q.Limit = ThreadsPage
+	}
+	sort := bson.D{{Key: "pinned", Value: -1}, {Key: "last_post_at", Value: -1}, {Key: "_id", Value: -1}}
+	if !q.Since.IsZero() {
+		sort = bson.D{{Key: "last_post_at", Value: -1}, {Key: "_id", Value: -1}}
+	}
+	var ts []*Thread
+	err := s.findAll(ctx, colThreads, f, options.Find().SetSort(sort).SetSkip(int64(q.Skip)).SetLimit(int64(q.Limit)).
+		SetProjection(bson.M{"terms": 0}), &ts)
+	return ts, err
+}
+
+// ThreadHead is what unread counts need of a thread.
+type ThreadHead struct {
+	ID         string `bson:"_id"`
+	CategoryID string `bson:"category_id"`
+	LastN      int    `bson:"last_n"`
+	Held       bool   `bson:"held"`
+}
+
+// ThreadHeads returns the heads of every thread in the categories, for
+// unread counts per category, in one query.
+func (s *Store) ThreadHeads(ctx context.Context, categoryIDs []string) ([]ThreadHead, error) {
+	var hs []ThreadHead
+	if len(categoryIDs) == 0 {
+		return hs, nil
+	}
+	err := s.findAll(ctx, colThreads, bson.M{"category_id": bson.M{"$in": categoryIDs}, "held": false},
+		options.Find().SetProjection(bson.M{"category_id": 1, "last_n": 1, "held": 1}), &hs)
+	return hs, err
+}
+
+// ThreadForResource returns the thread discussing a library resource.
+func (s *Store) ThreadForResource(ctx context.Context, resourceID string) (*Thread, error) {
+	var t Thread
+	if err := s.findOne(ctx, colThreads, bson.M{"resource_id": resourceID}, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// EnsureResourceThread returns the thread of a resource, creating it with
+// nt on first use. Concurrent first uses end with one thread: creations are
+// serialised per resource in this process.
+func (s *Store) EnsureResourceThread(ctx context.Context, nt NewThread) (*Thread, bool, error) {
+	defer s.locks.lock("resource/" + nt.ResourceID)()
+	t, err := s.ThreadForResource(ctx, nt.ResourceID)
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return t, false, err
+	}
+	t, _, err = s.CreateThread(ctx, nt)
+	return t, err == nil, err
+}
+
+// ReplyCounts returns the number of visible replies of each resource's
+// thread, for the library's resource pages.
+func (s *Store) ReplyCounts(ctx context.Context, resourceIDs []string) (map[string]int, error) {
+	out := map[string]int{}
+	if len(resourceIDs) == 0 {
+		return out, nil
+	}
+	var ts []Thread
+	if err := s.findAll(ctx, colThreads, bson.M{"resource_id": bson.M{"$in": resourceIDs}}, options.Find().SetProjection(bson.M{"resource_id": 1, "replies": 1}), &ts); err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		out[t.ResourceID] = t.Replies
+	}
+	return out, nil
+}
+
+// setThread sets fields of a thread.
+func (s *Store) setThread(ctx context.Context, id string, set bson.M) error {
+	res, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set})
+	if err != nil {
+		return fmt.Errorf("forum: update thread: %w", err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetPinned, SetLocked and SetClosed are moderation switches.
+func (s *Store) SetPinned(ctx context.Context, id string, v bool) error {
+	return s.setThread(ctx, id, bson.M{"pinned": v})
+}
+
+// SetLocked freezes or unfreezes a thread.
+func (s *Store) SetLocked(ctx context.Context, id string, v bool) error {
+	return s.setThread(ctx, id, bson.M{"locked": v})
+}
+
+// SetClosed closes or reopens a thread for replies.
+func (s *Store) SetClosed(ctx context.Context, id string, v bool) error {
+	return s.setThread(ctx, id, bson.M{"closed": v})
+}
+
+// MoveThread puts a thread (and its posts) in another category.
+func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
+	defer s.locks.lock("thread/" + id)()
+	if err := s.setThread(ctx, id, bson.M{"category_id": to.ID, "group_id": to.GroupID}); err != nil {
+		return err
+	}
+	if _, err := s.col(colPosts).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"category_id": to.ID, "group_id": to.GroupID}}); err != nil {
+		return fmt.Errorf("forum: move posts: %w", err)
+	}
+	_, err := s.col(colFlags).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"group_id": to.GroupID}})
+	return err
+}
+
+// refresh recomputes a thread's reply count and latest activity from its
+// posts: idempotent, so an interrupted sequence of writes heals on the
+// next one.
+func (s *Store) refresh(ctx context.Context, threadID string) error {
+	visible := bson.M{"thread_id": threadID, "deleted": false, "hidden": false, "held": false}
+	n, err := s.col(colPosts).CountDocuments(ctx, visible)
+	if err != nil {
+		return fmt.Errorf("forum: count replies: %w", err)
+	}
+	set := bson.M{"replies": max(0, int(n)-1)}
+	var last []Post
+	if err := s.findAll(ctx, colPosts, visible, options.Find().SetSort(bson.D{{Key: "n", Value: -1}}).SetLimit(1).SetProjection(bson.M{"created_at": 1, "author_id": 1}), &last); err != nil {
+		return err
+	}
+	if len(last) == 1 {
+		set["last_post_at"], set["last_author"] = last[0].CreatedAt, last[0].AuthorID
+	}
+	return s.setThread(ctx, threadID, set)
+}

@@ -1,0 +1,357 @@
+package server
+
+import (
+	"encoding/xml"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/textindex"
+)
+
+// apiListCategories: GET /api/v1/categories, those the caller may see.
+func (s *Server) apiListCategories(c *fiber.Ctx) error {
+	all, err := s.categories(c)
+	if err != nil {
+		return err
+	}
+	cats, _ := visibleCategories(all, currentMember(c))
+	type cat struct {
+		*forum.Category
+		Group string `json:"group,omitempty"`
+	}
+	out := make([]cat, 0, len(cats))
+	for _, ci := range cats {
+		x := cat{Category: ci.Cat}
+		if ci.Group != nil {
+			x.Group = ci.Group.Slug
+		}
+		out = append(out, x)
+	}
+	return c.JSON(fiber.Map{"categories": out})
+}
+
+// apiInput reads a JSON body or a form: API clients send either.
+func apiInput(c *fiber.Ctx, fields ...string) map[string]string {
+	out := map[string]string{}
+	if strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEApplicationJSON) {
+		var in map[string]any
+		if err := c.BodyParser(&in); err == nil {
+			for _, f := range fields {
+				if v, ok := in[f].(string); ok {
+					out[f] = v
+				}
+			}
+		}
+		return out
+	}
+	for _, f := range fields {
+		out[f] = formValue(c, f)
+	}
+	return out
+}
+
+// apiCreateThread: POST /api/v1/threads with title, body and an optional
+// category slug (default: the portal-wide general category).
+func (s *Server) apiCreateThread(c *fiber.Ctx) error {
+	in := apiInput(c, "title", "body", "category", "kind", "tags")
+	slug := in["category"]
+	if slug == "" {
+		slug = forum.GeneralSlug
+	}
+	ci, err := s.categoryBySlug(c, slug)
+	if err != nil {
+		return err
+	}
+	m := currentMember(c)
+	if !auth.CanPost(m, ci.Group, ci.Cat.Visibility) {
+		return forbidden()
+	}
+	t, _, err := s.startThread(c, m, ci, in["title"], in["body"], in["kind"], in["tags"], "")
+	if err != nil {
+		return err
+	}
+	c.Location("/api/v1/threads/" + t.ID)
+	return s.apiThread(c, fiber.StatusCreated, t, ci)
+}
+
+// apiShowThread: GET /api/v1/threads/{id}, with its posts (up to 1000).
+func (s *Server) apiShowThread(c *fiber.Ctx) error {
+	t, ci, err := s.threadByParam(c)
+	if err != nil {
+		return err
+	}
+	return s.apiThread(c, fiber.StatusOK, t, ci)
+}
+
+func (s *Server) apiThread(c *fiber.Ctx, status int, t *forum.Thread, ci catInfo) error {
+	posts, err := s.forum.AllPosts(c.UserContext(), t.ID, 1000)
+	if err != nil {
+		return err
+	}
+	m := currentMember(c)
+	type post struct {
+		ID        string    `json:"id"`
+		N         int       `json:"n"`
+		Author    string    `json:"author"`
+		AuthorID  string    `json:"author_id,omitempty"`
+		BodyHTML  string    `json:"body_html"`
+		CreatedAt time.Time `json:"created_at"`
+		Deleted   bool      `json:"deleted,omitempty"`
+		Hidden    bool      `json:"hidden,omitempty"`
+		URL       string    `json:"url"`
+	}
+	views, err := s.postViews(c.UserContext(), m, t, ci, visiblePosts(m, ci, posts), t.LastN)
+	if err != nil {
+		return err
+	}
+	out := make([]post, 0, len(views))
+	for _, v := range views {
+		p := post{ID: forum.PostID(t.ID, v.N), N: v.N, Author: v.Author.Name, AuthorID: v.Author.ID, CreatedAt: parseAt(v.Created), Deleted: v.Deleted, Hidden: v.Hidden && !v.ShowBody,
+			URL: fmt.Sprintf("%s/threads/%s/posts/%d", s.cfg.BaseURL, t.ID, v.N)}
+		if v.Author.Former {
+			p.Author = s.T(c, "member.former")
+		}
+		if v.ShowBody {
+			p.BodyHTML = string(v.HTML)
+		}
+		out = append(out, p)
+	}
+	for i, p := range posts { // exact times, not the display format
+		if i < len(out) && out[i].N == p.N {
+			out[i].CreatedAt = p.CreatedAt
+		}
+	}
+	return c.Status(status).JSON(fiber.Map{"thread": t, "posts": out})
+}
+
+func parseAt(s string) time.Time { t, _ := time.Parse("2006-01-02 15:04", s); return t }
+
+func visiblePosts(m *auth.Member, ci catInfo, ps []*forum.Post) []*forum.Post {
+	out := make([]*forum.Post, 0, len(ps))
+	for _, p := range ps {
+		if !p.Held || auth.CanSeeHeld(m, ci.Group, p.AuthorID) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// apiCreatePost: POST /api/v1/threads/{id}/posts with body.
+func (s *Server) apiCreatePost(c *fiber.Ctx) error {
+	t, ci, err := s.threadByParam(c)
+	if err != nil {
+		return err
+	}
+	m := currentMember(c)
+	if !auth.CanReply(m, ci.Group, ci.Cat.Visibility, t.Closed, t.Locked) {
+		return forbidden()
+	}
+	p, err := s.reply(c, m, t, ci, apiInput(c, "body")["body"])
+	if err != nil {
+		return err
+	}
+	c.Location(fmt.Sprintf("/threads/%s/posts/%d", t.ID, p.N))
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": p.ID, "n": p.N, "author": m.Name, "body_html": p.HTML, "created_at": p.CreatedAt, "held": p.Held})
+}
+
+// Atom feeds. Feed readers carry no session, so only categories visitors
+// may read have working feeds; others answer 404 to visitors.
+type atomFeed struct {
+	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	Title   string      `xml:"title"`
+	ID      string      `xml:"id"`
+	Updated string      `xml:"updated"`
+	Link    []atomLink  `xml:"link"`
+	Entries []atomEntry `xml:"entry"`
+}
+
+type atomLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr,omitempty"`
+}
+
+type atomEntry struct {
+	Title   string      `xml:"title"`
+	ID      string      `xml:"id"`
+	Updated string      `xml:"updated"`
+	Author  string      `xml:"author>name"`
+	Link    atomLink    `xml:"link"`
+	Content atomContent `xml:"content"`
+}
+
+type atomContent struct {
+	Type string `xml:"type,attr"`
+	Body string `xml:",chardata"`
+}
+
+func (s *Server) sendAtom(c *fiber.Ctx, f atomFeed) error {
+	b, err := xml.MarshalIndent(f, "", " ")
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/atom+xml; charset=utf-8")
+	return c.Send(append([]byte(xml.Header), b...))
+}
+
+// showCategoryFeed: the latest threads of a category.
+func (s *Server) showCategoryFeed(c *fiber.Ctx) error {
+	ci, err := s.categoryBySlug(c, c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	ts, err := s.forum.Threads(c.UserContext(), forum.ThreadQuery{CategoryIDs: []string{ci.Cat.ID}, Limit: 30})
+	if err != nil {
+		return err
+	}
+	f := atomFeed{Title: ci.Cat.Name, ID: s.cfg.BaseURL + "/discussions/c/" + ci.Cat.Slug, Updated: ci.Cat.CreatedAt.Format(time.RFC3339),
+		Link: []atomLink{{Href: s.cfg.BaseURL + "/discussions/c/" + ci.Cat.Slug}, {Href: s.cfg.BaseURL + c.Path(), Rel: "self"}}}
+	ids := []string{}
+	for _, t := range ts {
+		ids = append(ids, t.AuthorID)
+	}
+	authors, err := s.auth.MembersByID(c.UserContext(), ids)
+	if err != nil {
+		return err
+	}
+	for i, t := range ts {
+		if i == 0 {
+			f.Updated = t.LastPostAt.Format(time.RFC3339)
+		}
+		f.Entries = append(f.Entries, atomEntry{Title: t.Title, ID: s.cfg.BaseURL + "/threads/" + t.ID, Updated: t.LastPostAt.Format(time.RFC3339),
+			Author: s.authorName(c, authors, t.AuthorID), Link: atomLink{Href: s.cfg.BaseURL + "/threads/" + t.ID},
+			Content: atomContent{Type: "text", Body: s.T(c, "forum.feed.replies", t.Replies)}})
+	}
+	return s.sendAtom(c, f)
+}
+
+// showThreadFeed: the latest posts of a thread.
+func (s *Server) showThreadFeed(c *fiber.Ctx) error {
+	t, ci, err := s.threadByParam(c)
+	if err != nil {
+		return err
+	}
+	posts, err := s.forum.AllPosts(c.UserContext(), t.ID, 1000)
+	if err != nil {
+		return err
+	}
+	if len(posts) > 50 {
+		posts = posts[len(posts)-50:]
+	}
+	views, err := s.postViews(c.UserContext(), nil, t, ci, visiblePosts(nil, ci, posts), t.LastN)
+	if err != nil {
+		return err
+	}
+	f := atomFeed{Title: t.Title, ID: s.cfg.BaseURL + "/threads/" + t.ID, Updated: t.LastPostAt.Format(time.RFC3339),
+		Link: []atomLink{{Href: s.cfg.BaseURL + "/threads/" + t.ID}, {Href: s.cfg.BaseURL + c.Path(), Rel: "self"}}}
+	for i := len(views) - 1; i >= 0; i-- {
+		v := views[i]
+		if !v.ShowBody {
+			continue
+		}
+		link := fmt.Sprintf("%s/threads/%s/posts/%d", s.cfg.BaseURL, t.ID, v.N)
+		name := v.Author.Name
+		if v.Author.Former {
+			name = s.T(c, "member.former")
+		}
+		f.Entries = append(f.Entries, atomEntry{Title: fmt.Sprintf("%s #%d", t.Title, v.N), ID: link, Updated: posts[i].CreatedAt.Format(time.RFC3339),
+			Author: name, Link: atomLink{Href: link}, Content: atomContent{Type: "html", Body: string(v.HTML)}})
+	}
+	return s.sendAtom(c, f)
+}
+
+func (s *Server) authorName(c *fiber.Ctx, ms map[string]*auth.Member, id string) string {
+	if m := ms[id]; m != nil && m.Status != auth.StatusDeleted {
+		return m.Name
+	}
+	return s.T(c, "member.former")
+}
+
+type searchData struct {
+	Q, Category, Group, Author, Tag, Solved string
+	Categories                              []Option
+	Groups                                  []Option
+	Hits                                    []threadRow
+	Library                                 []ResourceCard
+	LibraryOn                               bool
+	Searched                                bool
+}
+
+// searchDiscussions searches threads and posts (and, once the library is
+// wired in, library items on the same page) with the library's analysis.
+func (s *Server) searchDiscussions(c *fiber.Ctx) error {
+	m := currentMember(c)
+	d := searchData{Q: c.Query("q"), Category: c.Query("category"), Group: c.Query("group"), Author: c.Query("author"), Tag: c.Query("tag"),
+		Solved: c.Query("solved"), LibraryOn: s.library != nil}
+	if len(d.Q) > 200 {
+		return fault.New(fault.Invalid, "forum.error.query").OnField("q")
+	}
+	all, err := s.categories(c)
+	if err != nil {
+		return err
+	}
+	cats, ids := visibleCategories(all, m)
+	seenGroup := map[string]bool{}
+	for _, ci := range cats {
+		d.Categories = append(d.Categories, Option{Value: ci.Cat.Slug, Label: ci.Cat.Name, Selected: ci.Cat.Slug == d.Category})
+		if ci.Group != nil && !seenGroup[ci.Group.ID] {
+			seenGroup[ci.Group.ID] = true
+			d.Groups = append(d.Groups, Option{Value: ci.Group.Slug, Label: ci.Group.Name, Selected: ci.Group.Slug == d.Group})
+		}
+	}
+	q := forum.SearchQuery{Query: textindex.ParseQuery(d.Q), CategoryIDs: ids, Tag: forum.Slugify(textindex.Fold(d.Tag)), Solved: d.Solved}
+	if d.Category != "" {
+		q.CategoryIDs = nil
+		for _, ci := range cats {
+			if ci.Cat.Slug == d.Category {
+				q.CategoryIDs = []string{ci.Cat.ID}
+			}
+		}
+	}
+	if d.Group != "" {
+		for _, ci := range cats {
+			if ci.Group != nil && ci.Group.Slug == d.Group {
+				q.GroupID = ci.Group.ID
+			}
+		}
+		if q.GroupID == "" {
+			q.CategoryIDs = nil
+		}
+	}
+	if validObjectID(d.Author) {
+		q.AuthorID = d.Author
+	}
+	if !q.Query.Empty() || q.Tag != "" || q.AuthorID != "" || d.Solved != "" {
+		d.Searched = true
+		hits, err := s.forum.Search(c.UserContext(), q)
+		if err != nil {
+			return err
+		}
+		ts := make([]*forum.Thread, len(hits))
+		for i, h := range hits {
+			ts[i] = h.Thread
+		}
+		d.Hits = threadRows(ts, cats, nil, nil)
+		matched := map[string]int{}
+		for _, h := range hits {
+			matched[h.Thread.ID] = h.N
+		}
+		for i := range d.Hits {
+			d.Hits[i].FirstUnread = matched[d.Hits[i].T.ID] // the matching post, for the link
+		}
+		if s.library != nil && !q.Query.Empty() {
+			if d.Library, err = s.library.SearchLibrary(c.UserContext(), m, d.Q, 10); err != nil {
+				s.log.Warn("forum: library search", "err", err)
+			}
+		}
+	}
+	if s.wantsJSON(c) {
+		return c.JSON(fiber.Map{"threads": d.Hits, "library": d.Library})
+	}
+	return s.render(c, fiber.StatusOK, "forum_search", s.newPage(c, s.T(c, "forum.search.title"), "discussions", d))
+}
