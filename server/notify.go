@@ -10,6 +10,7 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/frontend"
 	"github.com/circularfairict/portal/mail"
+	"github.com/circularfairict/portal/workshops"
 )
 
 // newMailer returns the SMTP sender when configured, else one that discards.
@@ -85,5 +86,66 @@ func (s *Server) notifyPromoted(c *fiber.Ctx, title, workshopID string, memberID
 		body := s.catalog.T(lang, "mail.greeting", m.Name) + "\n\n" +
 			s.catalog.T(lang, "mail.workshop_promoted", title, s.cfg.BaseURL+"/workshops/"+workshopID) + "\n"
 		s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, "mail.workshop_promoted.subject", title), Body: body})
+	}
+}
+
+// reminderLead is how long before a workshop its reminder goes out.
+const reminderLead = 24 * time.Hour
+
+// sendReminders e-mails registered members of workshops starting within a
+// day, once per workshop. The background sweeper calls it.
+func (s *Server) sendReminders(ctx context.Context) {
+	if _, off := s.mailer.(mail.Discard); off {
+		return
+	}
+	ws, err := s.workshops.DueReminders(ctx, reminderLead)
+	if err != nil {
+		s.log.Warn("workshop reminders", "err", err)
+		return
+	}
+	for _, w := range ws {
+		claimed, err := s.workshops.ClaimReminder(ctx, w.ID)
+		if err != nil || !claimed {
+			continue
+		}
+		regs, err := s.workshops.Registrations(ctx, w.ID)
+		if err != nil {
+			s.log.Warn("workshop reminders", "err", err, "workshop", w.ID)
+			continue
+		}
+		var ids []string
+		for _, r := range regs {
+			if r.Status == workshops.Registered {
+				ids = append(ids, r.MemberID)
+			}
+		}
+		ms, err := s.auth.MembersByID(ctx, ids)
+		if err != nil {
+			s.log.Warn("workshop reminders", "err", err, "workshop", w.ID)
+			continue
+		}
+		loc, err := time.LoadLocation(w.TimeZone)
+		if err != nil {
+			loc = time.UTC
+		}
+		when := w.StartsAt.In(loc).Format("2006-01-02 15:04 MST")
+		for _, m := range ms {
+			if !m.Approved() || m.Email == "" {
+				continue
+			}
+			lang := memberLang(m)
+			body := s.catalog.T(lang, "mail.greeting", m.Name) + "\n\n" +
+				s.catalog.T(lang, "mail.workshop_reminder", w.Title, when, s.cfg.BaseURL+"/workshops/"+w.ID) + "\n"
+			msg := mail.Message{To: m.Email, Subject: s.catalog.T(lang, "mail.workshop_reminder.subject", w.Title), Body: body}
+			s.mailWG.Add(1)
+			go func() {
+				defer s.mailWG.Done()
+				mctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+				defer cancel()
+				if err := s.mailer.Send(mctx, msg); err != nil {
+					s.log.Error("reminder not sent", "err", err, "workshop", w.ID)
+				}
+			}()
+		}
 	}
 }

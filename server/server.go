@@ -250,6 +250,7 @@ func (s *Server) startSweeper(every time.Duration) {
 			}
 			s.sweepSigninAttempts(ctx)
 			s.sendDigests(ctx)
+			s.sendReminders(ctx)
 			cancel()
 			select {
 			case <-s.sweepStop:

@@ -352,3 +352,34 @@ func hashSecret(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+// DueReminders returns workshops starting within the next `within` whose
+// reminder has not gone out yet.
+func (s *Store) DueReminders(ctx context.Context, within time.Duration) ([]*Workshop, error) {
+	now := s.now()
+	cur, err := s.col(colWorkshops).Find(ctx, bson.M{
+		"starts_at":   bson.M{"$gt": now, "$lte": now.Add(within)},
+		"reminded_at": bson.M{"$exists": false},
+	}, options.Find().SetLimit(100))
+	if err != nil {
+		return nil, fmt.Errorf("workshops: due reminders: %w", err)
+	}
+	var ws []*Workshop
+	if err := cur.All(ctx, &ws); err != nil {
+		return nil, fmt.Errorf("workshops: due reminders: %w", err)
+	}
+	return ws, nil
+}
+
+// ClaimReminder marks a workshop's reminder as sent and reports whether this
+// caller claimed it, so that servers sharing a database send it once (the
+// filter decides on MongoDB; one sweeper goroutine per process on the
+// embedded database).
+func (s *Store) ClaimReminder(ctx context.Context, id string) (bool, error) {
+	res, err := s.col(colWorkshops).UpdateOne(ctx, bson.M{"_id": id, "reminded_at": bson.M{"$exists": false}},
+		bson.M{"$set": bson.M{"reminded_at": s.now()}})
+	if err != nil {
+		return false, fmt.Errorf("workshops: claim reminder: %w", err)
+	}
+	return res.ModifiedCount == 1, nil
+}

@@ -68,6 +68,8 @@ type Workshop struct {
 	Materials    []string  `bson:"materials" json:"materials"`
 	CreatedAt    time.Time `bson:"created_at" json:"created_at"`
 	UpdatedAt    time.Time `bson:"updated_at" json:"updated_at"`
+	// RemindedAt is when the reminder e-mail went out (claimed once).
+	RemindedAt *time.Time `bson:"reminded_at,omitempty" json:"-"`
 }
 
 // IsFacilitator reports whether memberID runs the workshop.

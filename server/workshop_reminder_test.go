@@ -1,0 +1,53 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/mail"
+	"github.com/circularfairict/portal/mail/mailtest"
+	"github.com/circularfairict/portal/workshops"
+)
+
+// Registered members get one reminder e-mail a day ahead, in their language;
+// members on the waiting list, cancelled ones and later sweeps send nothing.
+func TestWorkshopReminders(t *testing.T) {
+	smtp := mailtest.Start(t)
+	s, _ := newTestServer(t, opts{mail: &mail.SMTP{Host: smtp.Host, Port: smtp.Port, From: "portal@example.org", TLS: mail.TLSNone}})
+	ctx := context.Background()
+	facilitator := newMember(t, s, "Rem Facilitator", auth.StatusApproved, auth.RoleFacilitator)
+	soon := time.Now().Add(3 * time.Hour).Truncate(time.Minute)
+	w, err := s.workshops.Create(ctx, facilitator.ID, workshops.Input{Title: "Case clinic on repair clauses", StartsAt: soon, EndsAt: soon.Add(time.Hour), Capacity: 1, TimeZone: "Europe/Brussels"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(72 * time.Hour)
+	if _, err := s.workshops.Create(ctx, facilitator.ID, workshops.Input{Title: "Later webinar", StartsAt: later, EndsAt: later.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	seated := newMember(t, s, "Rem Seated", auth.StatusApproved, auth.RoleMember)
+	waiting := newMember(t, s, "Rem Waiting", auth.StatusApproved, auth.RoleMember)
+	if err := s.auth.SetLocale(ctx, seated.ID, "fr"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*auth.Member{seated, waiting} {
+		if _, err := s.workshops.Register(ctx, w, m.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.sendReminders(ctx)
+	s.sendReminders(ctx) // a second sweep sends nothing more
+	s.mailWG.Wait()
+	msgs := smtp.Wait(t, 1, 10*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	if msgs = smtp.Messages(); len(msgs) != 1 {
+		t.Fatalf("%d reminders, want 1: %+v", len(msgs), msgs)
+	}
+	if msgs[0].To != seated.Email || !strings.Contains(msgs[0].Body, "Rappel") || !strings.Contains(msgs[0].Body, "Case clinic on repair clauses") ||
+		!strings.Contains(msgs[0].Body, "/workshops/"+w.ID) {
+		t.Fatalf("reminder: %+v", msgs[0])
+	}
+}
