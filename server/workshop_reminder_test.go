@@ -41,11 +41,12 @@ func TestWorkshopReminders(t *testing.T) {
 	s.sendReminders(ctx)
 	s.sendReminders(ctx) // a second sweep sends nothing more
 	s.mailWG.Wait()
-	msgs := smtp.Wait(t, 1, 10*time.Second)
-	time.Sleep(200 * time.Millisecond)
-	if msgs = smtp.Messages(); len(msgs) != 1 {
+	smtp.Wait(t, 1, 10*time.Second)
+	time.Sleep(200 * time.Millisecond) // a second reminder would arrive by now
+	if msgs := smtp.Messages(); len(msgs) != 1 {
 		t.Fatalf("%d reminders, want 1: %+v", len(msgs), msgs)
 	}
+	msgs := smtp.Messages()
 	if msgs[0].To != seated.Email || !strings.Contains(msgs[0].Body, "Rappel") || !strings.Contains(msgs[0].Body, "Case clinic on repair clauses") ||
 		!strings.Contains(msgs[0].Body, "/workshops/"+w.ID) {
 		t.Fatalf("reminder: %+v", msgs[0])
