@@ -1,6 +1,6 @@
 package auth
 
-import "sync"
+import "github.com/circularfairict/portal/store"
 
 // FerretDB 1.24, the embedded database, applies an update as a read, then
 // a separate write (internal/handler/msg_update.go: Query, then UpdateAll):
@@ -12,37 +12,9 @@ import "sync"
 // this process with docLocks. That is all the embedded database needs: one
 // server process owns it. Several server instances require MongoDB, where
 // the update filters themselves hold the limits.
-var docLocks = &keyedMutex{locks: map[string]*refMutex{}}
+var docLocks = docLocker{store.NewKeyedMutex()}
 
-type refMutex struct {
-	sync.Mutex
-	refs int
-}
-
-// keyedMutex hands out one mutex per key and forgets it when unused.
-type keyedMutex struct {
-	mu    sync.Mutex
-	locks map[string]*refMutex
-}
+type docLocker struct{ m *store.KeyedMutex }
 
 // lock locks the document id of collection col and returns its unlock.
-func (k *keyedMutex) lock(col, id string) (unlock func()) {
-	key := col + "\x00" + id
-	k.mu.Lock()
-	l := k.locks[key]
-	if l == nil {
-		l = &refMutex{}
-		k.locks[key] = l
-	}
-	l.refs++
-	k.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		k.mu.Lock()
-		if l.refs--; l.refs == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
-}
+func (d docLocker) lock(col, id string) (unlock func()) { return d.m.Lock(col + "\x00" + id) }

@@ -76,7 +76,7 @@ func (s *Store) CreateCategory(ctx context.Context, c Category) (*Category, erro
 	if err := ValidateCategory(&c); err != nil {
 		return nil, err
 	}
-	unlock := s.locks.lock("categories/" + c.GroupID)
+	unlock := s.locks.Lock("categories/" + c.GroupID)
 	defer unlock()
 	var last []Category
 	if err := s.findAll(ctx, colCategories, bson.M{"group_id": c.GroupID},
@@ -147,7 +147,7 @@ func (s *Store) MoveCategory(ctx context.Context, id string, up bool) error {
 	if err != nil {
 		return err
 	}
-	unlock := s.locks.lock("categories/" + c.GroupID)
+	unlock := s.locks.Lock("categories/" + c.GroupID)
 	defer unlock()
 	var all []*Category
 	if err := s.findAll(ctx, colCategories, bson.M{"group_id": c.GroupID}, options.Find().SetSort(bson.D{{Key: "position", Value: 1}, {Key: "_id", Value: 1}}), &all); err != nil {

@@ -267,7 +267,7 @@ const visitGap = time.Hour
 // TouchVisit records a visit to the discussions and returns when the
 // previous visit started (zero on a first visit).
 func (s *Store) TouchVisit(ctx context.Context, memberID string) (time.Time, error) {
-	defer s.locks.lock("prefs/" + memberID)()
+	defer s.locks.Lock("prefs/" + memberID)()
 	p, err := s.Prefs(ctx, memberID)
 	if err != nil {
 		return time.Time{}, err
@@ -356,7 +356,7 @@ type Read struct {
 // MarkRead records that a member read a thread up to post n (never back).
 func (s *Store) MarkRead(ctx context.Context, memberID, threadID string, n int) error {
 	id := memberID + ":" + threadID
-	defer s.locks.lock("read/" + id)()
+	defer s.locks.Lock("read/" + id)()
 	_, err := s.col(colReads).UpdateOne(ctx, bson.M{"_id": id},
 		bson.M{"$max": bson.M{"last_n": n}, "$set": bson.M{"member_id": memberID, "thread_id": threadID, "at": s.now()}},
 		options.Update().SetUpsert(true))

@@ -27,8 +27,8 @@ func (s *Store) Reply(ctx context.Context, threadID, authorID, body string, held
 		at = s.now()
 	}
 	// Numbering is a read-modify-write of the thread: serialised here, so
-	// two replies never get one number (see keyedMutex).
-	defer s.locks.lock("thread/" + threadID)()
+	// two replies never get one number (see store.KeyedMutex).
+	defer s.locks.Lock("thread/" + threadID)()
 	t, err := s.Thread(ctx, threadID)
 	if err != nil {
 		return nil, err
@@ -87,7 +87,7 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 	if err != nil {
 		return nil, err
 	}
-	defer s.locks.lock("post/" + PostID(threadID, n))()
+	defer s.locks.Lock("post/" + PostID(threadID, n))()
 	p, err := s.Post(ctx, threadID, n)
 	if err != nil {
 		return nil, err
@@ -182,7 +182,7 @@ func (s *Store) React(ctx context.Context, threadID string, n int, memberID, key
 	if !slices.Contains(Reactions, key) {
 		return false, invalid("reaction", "forum.error.reaction")
 	}
-	defer s.locks.lock("post/" + PostID(threadID, n))()
+	defer s.locks.Lock("post/" + PostID(threadID, n))()
 	p, err := s.Post(ctx, threadID, n)
 	if err != nil {
 		return false, err
@@ -217,7 +217,7 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 	if err != nil {
 		return nil, err
 	}
-	defer s.locks.lock("thread/" + threadID)()
+	defer s.locks.Lock("thread/" + threadID)()
 	old, err := s.Thread(ctx, threadID)
 	if err != nil {
 		return nil, err

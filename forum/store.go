@@ -3,7 +3,6 @@ package forum
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -55,13 +54,13 @@ type Store struct {
 	db    *mongo.Database
 	now   func() time.Time
 	md    *Renderer
-	locks keyedMutex
+	locks *store.KeyedMutex
 }
 
 // NewStore returns a Store on db.
 func NewStore(db *mongo.Database) *Store {
 	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		md: NewRenderer(), locks: keyedMutex{locks: map[string]*refMutex{}}}
+		md: NewRenderer(), locks: store.NewKeyedMutex()}
 }
 
 // SetClock replaces the clock, for tests and the demo seed.
@@ -98,32 +97,3 @@ func (s *Store) findOne(ctx context.Context, col string, filter any, out any) er
 // The store serialises its read-modify-write sequences per document in this
 // process; the embedded database is owned by one process, and MongoDB
 // applies each single update atomically anyway.
-type refMutex struct {
-	sync.Mutex
-	refs int
-}
-
-type keyedMutex struct {
-	mu    sync.Mutex
-	locks map[string]*refMutex
-}
-
-func (k *keyedMutex) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	l := k.locks[key]
-	if l == nil {
-		l = &refMutex{}
-		k.locks[key] = l
-	}
-	l.refs++
-	k.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		k.mu.Lock()
-		if l.refs--; l.refs == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
-}

@@ -215,7 +215,7 @@ func (s *Store) ThreadForResource(ctx context.Context, resourceID string) (*Thre
 // nt on first use. Concurrent first uses end with one thread: creations are
 // serialised per resource in this process.
 func (s *Store) EnsureResourceThread(ctx context.Context, nt NewThread) (*Thread, bool, error) {
-	defer s.locks.lock("resource/" + nt.ResourceID)()
+	defer s.locks.Lock("resource/" + nt.ResourceID)()
 	t, err := s.ThreadForResource(ctx, nt.ResourceID)
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return t, false, err
@@ -270,7 +270,7 @@ func (s *Store) SetClosed(ctx context.Context, id string, v bool) error {
 
 // MoveThread puts a thread (and its posts) in another category.
 func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
-	defer s.locks.lock("thread/" + id)()
+	defer s.locks.Lock("thread/" + id)()
 	if err := s.setThread(ctx, id, bson.M{"category_id": to.ID, "group_id": to.GroupID}); err != nil {
 		return err
 	}
