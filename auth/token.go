@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"strings"
 	"time"
@@ -52,17 +53,28 @@ func (s *Store) MemberByToken(ctx context.Context, secret string) (*Member, erro
 	}
 	h := hashSecret(secret)
 	var t APIToken
-	if err := s.col(colTokens).FindOne(ctx, bson.M{"_id": h[:24], "hash": h}).Decode(&t); err != nil {
+	// Look up by _id alone and compare the hash here: the embedded
+	// database uses its index only for a filter that is just _id equality,
+	// and {_id, hash} scanned every token (a quarter second per request
+	// with 3,000 tokens).
+	if err := s.col(colTokens).FindOne(ctx, bson.M{"_id": h[:24]}).Decode(&t); err != nil {
 		if store.IsNoDocuments(err) {
 			return nil, ErrNotFound
 		}
 		return nil, fmt.Errorf("auth: token: %w", err)
 	}
+	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(h)) != 1 {
+		return nil, ErrNotFound
+	}
 	now := s.now()
 	if t.ExpiresAt != nil && now.After(*t.ExpiresAt) {
 		return nil, ErrNotFound
 	}
-	_, _ = s.col(colTokens).UpdateOne(ctx, bson.M{"_id": t.ID}, bson.M{"$set": bson.M{"last_used": now}})
+	// The token list shows the day of last use: recording it at most once
+	// a minute spares a database write on nearly every API request.
+	if t.LastUsed == nil || now.Sub(*t.LastUsed) >= time.Minute {
+		_, _ = s.col(colTokens).UpdateOne(ctx, bson.M{"_id": t.ID}, bson.M{"$set": bson.M{"last_used": now}})
+	}
 	return s.Member(ctx, t.MemberID)
 }
 

@@ -59,7 +59,8 @@ type a11yPage struct {
 	// in language lang and returns the status.
 	reach func(tb *tab, lang string) int64
 	// as names who looks at the page: "" a visitor, else a demo persona
-	// ("buyer", "coordinator") or "newcomer" (a pending member).
+	// ("buyer", "coordinator", "facilitator") or "newcomer" (a pending
+	// member).
 	as string
 }
 
@@ -103,6 +104,33 @@ var a11yPages = []a11yPage{
 	{name: "forum-notifications", path: "/discussions/notifications", status: 200, as: "buyer"},
 	{name: "forum-settings", path: "/discussions/settings", status: 200, as: "buyer"},
 	{name: "forum-review", path: "/discussions/review", status: 200, as: "coordinator"},
+	{name: "workshop-room-member", status: 200, as: "buyer", reach: enterLiveRoom},
+	{name: "workshop-room-facilitator", status: 200, as: "facilitator", reach: enterLiveRoom},
+}
+
+// enterLiveRoom opens the demo's live workshop from the workshop list and
+// enters its room, so the check sees the connected room (and, for a
+// facilitator, the opened controls) as people use it.
+func enterLiveRoom(tb *tab, lang string) int64 {
+	tb.t.Helper()
+	tb.open(withLang("/workshops", lang))
+	href := evalJS[string](tb, `(() => { const b = document.querySelector(".workshop-list .badge"); return b ? b.closest("h2").querySelector("a").getAttribute("href") : ""; })()`)
+	if href == "" {
+		tb.t.Fatalf("%s: the workshop list marks no workshop as live now", tb.name)
+	}
+	st := tb.open(withLang(href, lang))
+	tb.run(chromedp.Click(chromedp.CSS("[data-room-enter]")))
+	tb.waitFor("the room to connect", `document.getElementById("room").dataset.state === "connected"`)
+	tb.waitFor("the agenda", `document.querySelector("[data-room-agenda] li")`)
+	// The click on the enter button moved the keyboard's starting point;
+	// put it back at the top of the document, as after loading a page.
+	tb.run(chromedp.Evaluate[chromedp.Void](`(() => {
+  document.querySelectorAll(".room-controls").forEach(d => d.open = true);
+  const h = document.documentElement;
+  h.tabIndex = -1; h.focus(); h.blur(); h.removeAttribute("tabindex");
+  scrollTo(0, 0);
+})()`))
+	return st
 }
 
 // firstMemberPage opens the directory and follows the first member's link.
@@ -133,7 +161,7 @@ func TestAccessibility(t *testing.T) {
 	anon := newBrowser(t, p)
 	anon.name = "visitor"
 	tabs := map[string]*tab{"": anon}
-	for _, who := range []string{"buyer", "coordinator", "newcomer"} {
+	for _, who := range []string{"buyer", "coordinator", "newcomer", "facilitator"} {
 		tb := anon.isolated(who)
 		tb.signIn(who)
 		if problems := tb.takeProblems(); len(problems) > 0 {

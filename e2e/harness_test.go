@@ -27,6 +27,7 @@ import (
 	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store/storetest"
+	"github.com/circularfairict/portal/workshops"
 )
 
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
@@ -95,6 +96,13 @@ func startPortal(t *testing.T) *portal {
 	if err := demo.SeedDiscussions(ctx, auth.NewStore(st.DB), forum.NewStore(st.DB)); err != nil {
 		_ = ln.Close()
 		t.Fatalf("demo discussions: %v", err)
+	}
+	// The demo's workshops (one case clinic is always live) after
+	// server.New, which creates the indexes, as `portal demo` does.
+	if err := demo.SeedWorkshops(ctx, auth.NewStore(st.DB), workshops.NewStore(st.DB)); err != nil {
+		_ = ln.Close()
+		_ = srv.Shutdown(time.Second)
+		t.Fatalf("demo workshops: %v", err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Listen(ln) }()

@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gofiber/contrib/websocket"
+	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,7 +68,7 @@ type Server struct {
 	proxies []*net.IPNet     // trusted reverse proxies
 	uploads []*regexp.Regexp // paths of the streaming upload routes
 
-	wsConfig websocket.Config // live sockets; Origins set per request
+	wsUpgrader websocket.FastHTTPUpgrader // live sockets; the Origin check is set per request
 
 	providers *providerSet // external sign-in providers
 

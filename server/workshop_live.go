@@ -6,21 +6,15 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gofiber/contrib/websocket"
+	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/nats-io/nats.go"
+	"github.com/valyala/fasthttp"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
 	"github.com/circularfairict/portal/workshops"
 	"github.com/circularfairict/portal/workshops/live"
-)
-
-// Keys of the values handed from the HTTP request to the socket handler.
-const (
-	localLivePerson = "live.person"
-	localLiveRoom   = "live.room"
-	localLiveLast   = "live.last"
 )
 
 // startLive creates the room engine, on NATS when PORTAL_NATS_URL is set,
@@ -40,16 +34,19 @@ func (s *Server) startLive() error {
 	// Discussion pages' live updates ride on the same bus (see forum_live.go).
 	s.bus = bus
 	s.forumLive = newForumLive(bus, s.log)
-	s.wsConfig = websocket.Config{ReadBufferSize: 1024, WriteBufferSize: 1024,
-		WriteBufferPool: wsBufferPool, HandshakeTimeout: 10 * time.Second, RecoverHandler: s.wsRecover}
+	// Reads come through fasthttp's own 4 KiB buffer, which a hijacked
+	// connection keeps: the socket's read buffer can be small (a frame
+	// larger than it is read in pieces from that buffer, not from the
+	// network). Write buffers are pooled: an idle socket holds none.
+	//
+	// The upgrader is fasthttp/websocket's own, the library under
+	// gofiber/contrib/websocket: the contrib wrapper copies every request's
+	// headers, cookies, query, route parameters and locals into maps that
+	// live as long as the socket (about 1.6 KiB each, measured), and the
+	// room needs three values it gets from a closure.
+	s.wsUpgrader = websocket.FastHTTPUpgrader{ReadBufferSize: 256, WriteBufferSize: 1024,
+		WriteBufferPool: wsBufferPool, HandshakeTimeout: 10 * time.Second}
 	return nil
-}
-
-func (s *Server) wsRecover(c *websocket.Conn) {
-	if r := recover(); r != nil {
-		s.log.Error("live socket panic", "panic", fmt.Sprint(r))
-		_ = c.Close()
-	}
 }
 
 // roomInfo tells the engine about a workshop.
@@ -71,7 +68,7 @@ func (s *Server) roomInfo(ctx context.Context, id string) (live.RoomInfo, error)
 // liveWorkshop is GET /api/v1/workshops/:id/live: it checks the member's
 // right to the workshop and the Origin, then upgrades.
 func (s *Server) liveWorkshop(c *fiber.Ctx) error {
-	if !websocket.IsWebSocketUpgrade(c) {
+	if !websocket.FastHTTPIsWebSocketUpgrade(c.Context()) {
 		return fault.New(fault.Invalid, "error.400")
 	}
 	m := currentMember(c)
@@ -99,32 +96,33 @@ func (s *Server) liveWorkshop(c *fiber.Ctx) error {
 			last = n
 		}
 	}
-	c.Locals(localLivePerson, p)
-	c.Locals(localLiveRoom, w.ID)
-	c.Locals(localLiveLast, last)
 	// The upgrader's allowlist is exactly the Origin checked above (the
 	// base URL, or in the loopback demo the address the browser used),
-	// or, for a token client that sent none, only "no Origin". Never "*",
-	// which is the library's default.
-	cfg := s.wsConfig
-	cfg.Origins = []string{origin}
-	return websocket.New(s.serveLive, cfg)(c)
+	// or, for a token client that sent none, only "no Origin". Never "*".
+	up := s.wsUpgrader
+	up.CheckOrigin = func(ctx *fasthttp.RequestCtx) bool {
+		return string(ctx.Request.Header.Peek(fiber.HeaderOrigin)) == origin
+	}
+	room := w.ID
+	if err := up.Upgrade(c.Context(), func(conn *websocket.Conn) { s.serveLive(conn, room, p, last) }); err != nil {
+		return fault.Wrap(fault.Invalid, err, "error.400")
+	}
+	return nil
 }
 
-// serveLive adapts Fiber's websocket to the engine; it returns when the
-// socket ends (the contrib package releases the connection then).
-func (s *Server) serveLive(conn *websocket.Conn) {
-	p, _ := conn.Locals(localLivePerson).(live.Person)
-	room, _ := conn.Locals(localLiveRoom).(string)
-	last, _ := conn.Locals(localLiveLast).(int64)
-	if p.ID == "" || room == "" {
-		_ = conn.Close()
-		return
-	}
+// serveLive adapts the websocket to the engine; it runs on the hijacked
+// connection's goroutine and returns when the socket ends.
+func (s *Server) serveLive(conn *websocket.Conn, room string, p live.Person, last int64) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("live socket panic", "panic", fmt.Sprint(r))
+			_ = conn.Close()
+		}
+	}()
 	// Deactivating or deleting the member closes the socket at once.
-	remove := s.conns.add(p.ID, func() { _ = conn.Conn.Close() })
+	remove := s.conns.add(p.ID, func() { _ = conn.Close() })
 	defer remove()
-	_ = s.live.Serve(context.Background(), room, p, conn.Conn, last)
+	_ = s.live.Serve(context.Background(), room, p, conn, last)
 }
 
 // workshopFor loads a workshop the current member may see, with its access

@@ -12,16 +12,24 @@ import (
 	"time"
 )
 
-// client is one socket in a room. Only the room goroutine sends on or
-// closes send; only the writer goroutine writes to the socket.
+// client is one socket in a room. Only the room goroutine queues frames
+// (push) and ends the queue (shut); only the writer goroutine writes to
+// the socket.
 type client struct {
 	e      *Engine
 	r      *room
 	person Person
 	sock   Socket
-	send   chan []byte
 	done   chan struct{} // closed when the writer has finished
-	// closeCode and closeWhy are set by the room before it closes send.
+	// The send queue: frames waiting for the writer, at most
+	// Options.SendQueue. It is a slice that exists while frames wait, not a
+	// channel: a channel's buffer is allocated in full for the socket's
+	// whole life (24 KiB at 1,024 frames), and most sockets are idle.
+	qmu   sync.Mutex
+	queue [][]byte
+	ended bool          // no more frames: the writer says goodbye after the queue
+	wake  chan struct{} // capacity 1: the queue has news
+	// closeCode and closeWhy are set by the room before it ends the queue.
 	closeCode int
 	closeWhy  ErrorCode
 	closed    bool // the room is done with this client (room goroutine only)
@@ -32,7 +40,7 @@ type client struct {
 }
 
 func newClient(e *Engine, r *room, p Person, sock Socket) *client {
-	return &client{e: e, r: r, person: p, sock: sock, send: make(chan []byte, e.o.SendQueue), done: make(chan struct{}),
+	return &client{e: e, r: r, person: p, sock: sock, wake: make(chan struct{}, 1), done: make(chan struct{}),
 		tokens: float64(e.o.RateBurst), last: e.o.Now()}
 }
 
@@ -51,23 +59,36 @@ func (c *client) writeLoop() {
 	defer ping.Stop()
 	for {
 		select {
-		case msg, ok := <-c.send:
-			deadline := time.Now().Add(c.e.o.WriteWait)
-			if !ok {
+		case <-c.wake:
+			c.qmu.Lock()
+			batch, ended := c.queue, c.ended
+			c.queue = nil
+			c.qmu.Unlock()
+			for i, msg := range batch {
+				batch[i] = nil
+				_ = c.sock.SetWriteDeadline(time.Now().Add(c.e.o.WriteWait))
+				if err := c.sock.WriteMessage(textMessage, msg); err != nil {
+					var ne net.Error
+					if errors.As(err, &ne) && ne.Timeout() {
+						c.e.dropped.Add(1) // too slow to take one frame within WriteWait
+					}
+					return
+				}
+			}
+			if ended { // everything queued before the end is written
 				code := c.closeCode
 				if code == 0 {
 					code = CloseNormal
 				}
-				_ = c.sock.WriteControl(closeMessage, closeData(code, string(c.closeWhy)), deadline)
+				_ = c.sock.WriteControl(closeMessage, closeData(code, string(c.closeWhy)), time.Now().Add(c.e.o.WriteWait))
 				return
 			}
-			_ = c.sock.SetWriteDeadline(deadline)
-			if err := c.sock.WriteMessage(textMessage, msg); err != nil {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() {
-					c.e.dropped.Add(1) // too slow to take one frame within WriteWait
+			if cap(batch) <= 16 { // keep a small slice for the next frames
+				c.qmu.Lock()
+				if c.queue == nil {
+					c.queue = batch[:0]
 				}
-				return
+				c.qmu.Unlock()
 			}
 		case <-ping.C:
 			if err := c.sock.WriteControl(pingMessage, nil, time.Now().Add(c.e.o.WriteWait)); err != nil {
@@ -83,8 +104,41 @@ func (c *client) closeNow(code int, why ErrorCode) {
 	c.shut()
 }
 
-// shut closes the send queue once; the writer then says goodbye.
-func (c *client) shut() { c.closeOnce.Do(func() { close(c.send) }) }
+// push queues a frame for the writer; it reports false when the queue is
+// full. Frames pushed after shut are ignored.
+func (c *client) push(b []byte) bool {
+	c.qmu.Lock()
+	if c.ended {
+		c.qmu.Unlock()
+		return true
+	}
+	if len(c.queue) >= c.e.o.SendQueue {
+		c.qmu.Unlock()
+		return false
+	}
+	c.queue = append(c.queue, b)
+	c.qmu.Unlock()
+	c.poke()
+	return true
+}
+
+func (c *client) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default: // the writer has a wake-up pending
+	}
+}
+
+// shut ends the send queue once; the writer writes what is queued, then
+// says goodbye.
+func (c *client) shut() {
+	c.closeOnce.Do(func() {
+		c.qmu.Lock()
+		c.ended = true
+		c.qmu.Unlock()
+		c.poke()
+	})
+}
 
 // allow takes a token from the client's bucket.
 func (c *client) allow() bool {

@@ -248,13 +248,18 @@ func TestPollVotesChangeAndAnonymity(t *testing.T) {
 	f.sendJSON(map[string]any{"type": "poll.create", "key": "p", "question": "Which clause?", "options": []string{"A", "B", "C"}, "anonymous": true})
 	m := f.expect("poll", func(m map[string]any) bool { return str(m["change"]) == "poll.create" })
 	id := str(m["poll"].(map[string]any)["id"])
+	// A poll created live is a draft too: the participant gets its seq as
+	// a noop, and the first poll frame she sees is its opening.
+	a.expect("noop", func(n map[string]any) bool { return num(n["seq"]) == num(m["seq"]) })
 	// Voting on a draft poll is refused.
 	a.sendJSON(map[string]any{"type": "vote", "poll": id, "choices": []int{0}, "key": "v0"})
 	if m := a.expect("error", nil); str(m["code"]) != string(ErrInvalid) {
 		t.Fatalf("vote on draft: %v", m)
 	}
 	f.sendJSON(map[string]any{"type": "poll.open", "poll": id, "key": "o"})
-	a.expect("poll", func(m map[string]any) bool { return str(m["change"]) == "poll.open" })
+	if m := a.expect("poll", nil); str(m["change"]) != "poll.open" {
+		t.Fatalf("the participant's first poll frame is %v, want the opening", m)
+	}
 	a.sendJSON(map[string]any{"type": "vote", "poll": id, "choices": []int{0}, "key": "v1"})
 	f.expect("poll", func(m map[string]any) bool { return str(m["change"]) == "vote" })
 	a.sendJSON(map[string]any{"type": "vote", "poll": id, "choices": []int{2}, "key": "v2"}) // changes her vote

@@ -222,6 +222,11 @@ func (s *state) render(ev *Event) frames {
 		out["change"] = ev.Type
 		out["poll"] = p.view(false)
 		all := mustJSON(out)
+		if p.State == PollDraftState {
+			// A draft is the facilitators' own: participants get only its
+			// seq, so their stream has no gap.
+			all = noopFrame(ev.Seq).all
+		}
 		out["poll"] = p.view(true)
 		return frames{seq: ev.Seq, all: all, fac: mustJSON(out)}
 	}

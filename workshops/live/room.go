@@ -72,10 +72,14 @@ type room struct {
 	byMember map[string]map[*client]struct{}
 	remote   map[string]*remotePresence
 	shown    map[string]Person // presence as last told to clients
-	dirty    bool              // presence may have changed
-	busDirty bool              // our presence must be republished
-	lastBeat time.Time
-	idleFrom time.Time
+	// shownJSON is people() encoded, kept until shown changes: every
+	// welcome carries the list, and a join storm in a large room would
+	// otherwise sort and encode it once per joiner.
+	shownJSON []byte
+	dirty     bool // presence may have changed
+	busDirty  bool // our presence must be republished
+	lastBeat  time.Time
+	idleFrom  time.Time
 
 	persist chan persistJob
 }
@@ -254,9 +258,7 @@ func (r *room) deliver(c *client, b []byte) {
 	if c.closed {
 		return
 	}
-	select {
-	case c.send <- b:
-	default:
+	if !c.push(b) {
 		r.e.dropped.Add(1)
 		r.drop(c, CloseTooSlow, ErrSlow)
 	}
@@ -333,12 +335,7 @@ func (r *room) onJoin(j join) {
 			}
 		}
 	}
-	people := r.people()
-	if _, ok := r.shown[c.person.ID]; !ok {
-		people = append(people, c.person) // the list is refreshed at the next tick
-	}
-	r.deliver(c, mustJSON(map[string]any{"type": "welcome", "you": c.person, "room_seq": r.st.seq, "replay": replay,
-		"people": people, "reactions": Reactions}))
+	r.deliver(c, r.welcome(c.person, replay))
 	if replay == "snapshot" {
 		r.deliver(c, r.st.snapshot(c.person, o.Now()))
 	}
@@ -350,11 +347,33 @@ func (r *room) onJoin(j join) {
 func (r *room) refuse(c *client, code int, why ErrorCode) {
 	c.closed = true
 	c.closeCode, c.closeWhy = code, why
-	select {
-	case c.send <- errorFrame(why, ""):
-	default:
-	}
+	c.push(errorFrame(why, ""))
 	c.shut()
+}
+
+// welcome is the first frame a client gets. Its people list is the shown
+// presence, encoded once per change, plus the joiner if the list does not
+// have them yet (it is refreshed at the next tick).
+func (r *room) welcome(p Person, replay string) []byte {
+	if r.shownJSON == nil {
+		r.shownJSON = mustJSON(r.people())
+	}
+	people := r.shownJSON
+	rest := mustJSON(map[string]any{"type": "welcome", "you": p, "room_seq": r.st.seq, "replay": replay, "reactions": Reactions})
+	b := make([]byte, 0, len(rest)+len(people)+200)
+	b = append(b, `{"people":`...)
+	if _, ok := r.shown[p.ID]; ok {
+		b = append(b, people...)
+	} else {
+		b = append(b, people[:len(people)-1]...) // without the closing bracket
+		if len(people) > 2 {
+			b = append(b, ',')
+		}
+		b = append(b, mustJSON(p)...)
+		b = append(b, ']')
+	}
+	b = append(b, ',')
+	return append(b, rest[1:]...)
 }
 
 // people is the presence list (deduplicated by member, across tabs and
@@ -650,6 +669,7 @@ func (r *room) flushPresence() {
 		return
 	}
 	r.shown = now
+	r.shownJSON = nil
 	sort.Slice(joined, func(i, j int) bool { return joined[i].ID < joined[j].ID })
 	sort.Strings(left)
 	if joined == nil {

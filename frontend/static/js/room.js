@@ -149,6 +149,9 @@ function setup(root) {
     if (sel) sel.value = String(current);
   }
 
+  const plural = new Intl.PluralRules(document.documentElement.lang || "en");
+  const votes = (n) => `${n} ${t(plural.select(n) === "one" ? "votes-one" : "votes")}`;
+
   // Results are HTML bars with the numbers written out: readable by
   // screen readers, no canvas.
   function renderPolls() {
@@ -188,7 +191,7 @@ function setup(root) {
           const li = document.createElement("li");
           const pct = Math.round((100 * p.counts[i]) / total);
           const label = document.createElement("span");
-          label.textContent = `${o}: ${p.counts[i]} ${t("votes")} (${pct}%)`;
+          label.textContent = `${o}: ${votes(p.counts[i])} (${pct}%)`;
           const bar = document.createElement("span");
           bar.className = "bar"; bar.style.width = pct + "%"; bar.setAttribute("aria-hidden", "true");
           li.append(label, bar);
@@ -197,7 +200,7 @@ function setup(root) {
         div.append(ul);
       } else {
         const pt = document.createElement("p");
-        pt.textContent = `${p.total} ${t("votes")}`;
+        pt.textContent = votes(p.total);
         div.append(pt);
       }
       if (fac) {
@@ -268,5 +271,6 @@ function setup(root) {
 // Show every <time class="local-time"> in the reader's own time zone.
 for (const el of document.querySelectorAll("time.local-time")) {
   const d = new Date(el.dateTime);
-  if (!isNaN(d)) el.textContent = d.toLocaleString(document.documentElement.lang, { dateStyle: "medium", timeStyle: "short", timeZoneName: "short" });
+  // (dateStyle and timeStyle cannot be combined with timeZoneName.)
+  if (!isNaN(d)) el.textContent = d.toLocaleString(document.documentElement.lang, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
 }

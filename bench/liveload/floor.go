@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// The floor: the plainest broadcast server gorilla/websocket allows, to
+// tell what this machine does with the same traffic and no portal. One hub
+// goroutine, a reader and a writer goroutine per socket, a buffered queue
+// per socket (a full queue drops the socket), each frame encoded once.
+
+type floorConn struct {
+	ws   *websocket.Conn
+	send chan []byte
+}
+
+type floorHub struct {
+	join    chan *floorConn
+	leave   chan *floorConn
+	inbox   chan string
+	conns   map[*floorConn]bool
+	seq     int64
+	dropped atomic.Int64
+}
+
+func newFloorHub() *floorHub {
+	return &floorHub{join: make(chan *floorConn), leave: make(chan *floorConn), inbox: make(chan string, 1024), conns: map[*floorConn]bool{}}
+}
+
+func (h *floorHub) run() {
+	for {
+		select {
+		case c := <-h.join:
+			h.conns[c] = true
+		case c := <-h.leave:
+			if h.conns[c] {
+				delete(h.conns, c)
+				close(c.send)
+			}
+		case text := <-h.inbox:
+			h.seq++
+			b, _ := json.Marshal(chatFrame{Type: "chat", Seq: h.seq, Text: text})
+			for c := range h.conns {
+				select {
+				case c.send <- b:
+				default:
+					h.dropped.Add(1)
+					delete(h.conns, c)
+					close(c.send)
+				}
+			}
+		}
+	}
+}
+
+var floorUpgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
+
+func (h *floorHub) serveWS(w http.ResponseWriter, r *http.Request) {
+	ws, err := floorUpgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	c := &floorConn{ws: ws, send: make(chan []byte, 256)}
+	h.join <- c
+	go func() { // writer
+		defer ws.Close()
+		for b := range c.send {
+			_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if ws.WriteMessage(websocket.TextMessage, b) != nil {
+				return
+			}
+		}
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4008, "too slow"), time.Now().Add(time.Second))
+	}()
+	ws.SetReadLimit(16 << 10)
+	for { // reader
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			break
+		}
+		var f chatFrame
+		if json.Unmarshal(b, &f) == nil && f.Type == "chat" {
+			h.inbox <- f.Text
+		}
+	}
+	h.leave <- c
+}
+
+// serveFloor runs the floor server in this process until stdin closes; it
+// prints its address first. /mem answers runtime memory after a GC.
+func serveFloor(addr string) error {
+	h := newFloorHub()
+	go h.run()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", h.serveWS)
+	mux.HandleFunc("/mem", func(w http.ResponseWriter, _ *http.Request) {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		_ = json.NewEncoder(w).Encode(map[string]uint64{"heap_inuse": m.HeapInuse, "stack_inuse": m.StackInuse, "sys": m.Sys, "goroutines": uint64(runtime.NumGoroutine())})
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Println("listening", ln.Addr().String())
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); os.Exit(0) }()
+	return (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+}
+
+// startFloor runs the floor server as a child process of this tool, so
+// that it has its own memory and scheduler like the portal.
+func startFloor() (*child, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, "-serve-floor", "127.0.0.1:0")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "listening ") {
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("floor server did not start: %q %v", line, err)
+	}
+	addr := strings.TrimSpace(strings.TrimPrefix(line, "listening "))
+	return &child{cmd: cmd, stop: func() { _ = stdin.Close() }, base: "http://" + addr}, nil
+}

@@ -1,0 +1,285 @@
+// Command liveload measures the portal's live workshop room under load
+// and, in the same run, the same traffic through a minimal gorilla
+// websocket broadcast server (the floor for this machine).
+//
+// It starts `portal demo` on a loopback port with a fresh data directory,
+// creates a facilitator and N participants with API tokens, creates and
+// opens a workshop through the JSON API, connects N websocket clients with
+// `Authorization: Bearer`, and has the facilitator send chat messages at
+// -rate per second for -duration. Each message carries its number and send
+// time in its text; every client reports when it arrives. It prints
+// delivery latency (p50, p95, p99) to all N, deliveries per second, lost,
+// duplicated and out-of-order messages, then the same for the floor and
+// the ratio p99(portal)/p99(floor). With -idle it connects N clients that
+// send nothing and reports server memory per connection instead.
+//
+// The portal allows one socket about 5 frames a second; the sender is one
+// member with ceil(rate/4) sockets (tabs), used in turn. The floor gets the
+// same sockets and the same schedule.
+//
+//	go run ./bench/liveload -participants 1000 -rate 20 -duration 30s
+//	go run ./bench/liveload -participants 10000 -idle
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+type options struct {
+	participants int
+	rate         float64
+	duration     time.Duration
+	idle         bool
+	sources      int
+	portalBin    string
+	skipFloor    bool
+	skipPortal   bool
+	settleLimit  time.Duration
+	idleWait     time.Duration
+}
+
+func main() {
+	var o options
+	serve := flag.String("serve-floor", "", "internal: run the floor server on this address")
+	flag.IntVar(&o.participants, "participants", 1000, "clients connected to the room (receivers)")
+	flag.Float64Var(&o.rate, "rate", 20, "chat messages per second from the sender")
+	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long the sender sends")
+	flag.BoolVar(&o.idle, "idle", false, "connect idle clients only and report server memory per connection")
+	flag.IntVar(&o.sources, "sources", 4, "loopback source addresses to spread connections over (127.0.0.1…)")
+	flag.StringVar(&o.portalBin, "portal-bin", "", "portal binary (default: go build the repository's)")
+	flag.BoolVar(&o.skipFloor, "no-floor", false, "measure the portal only")
+	flag.BoolVar(&o.skipPortal, "no-portal", false, "measure the floor only")
+	flag.DurationVar(&o.idleWait, "idle-wait", 130*time.Second, "with -idle: wait this long after connecting before measuring memory")
+	flag.DurationVar(&o.settleLimit, "settle", 3*time.Minute, "longest wait for the joining flood to settle")
+	flag.Parse()
+	if *serve != "" {
+		if err := serveFloor(*serve); err != nil {
+			fmt.Fprintln(os.Stderr, "floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "liveload:", err)
+		os.Exit(1)
+	}
+}
+
+// raiseFileLimit lifts the open-file limit to the hard limit: each client
+// is a file descriptor here, and each connection one more in the server.
+func raiseFileLimit(need int) {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return
+	}
+	l.Cur = l.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		fmt.Fprintln(os.Stderr, "liveload: cannot raise the open-file limit:", err)
+	}
+	if int(l.Cur) < need {
+		fmt.Fprintf(os.Stderr, "liveload: warning: open-file limit %d is below the %d this run needs\n", l.Cur, need)
+	}
+}
+
+func run(o options) error {
+	senders := 0
+	if !o.idle {
+		senders = max(1, int((o.rate+3.999)/4))
+	}
+	raiseFileLimit(o.participants + senders + 256)
+	fmt.Printf("liveload %s: participants=%d rate=%g/s duration=%s idle=%v senders=%d sources=%d  %s/%s %s, %d CPUs\n",
+		time.Now().UTC().Format(time.RFC3339), o.participants, o.rate, o.duration, o.idle, senders, o.sources,
+		runtime.GOOS, runtime.GOARCH, runtime.Version(), runtime.NumCPU())
+	d := &dialer{sources: o.sources}
+	ctx := context.Background()
+	var portalRes, floorRes *result
+
+	if !o.skipPortal {
+		tmp, err := os.MkdirTemp("", "liveload")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		bin := o.portalBin
+		if bin == "" {
+			fmt.Println("building the portal …")
+			if bin, err = buildPortal(tmp); err != nil {
+				return err
+			}
+		}
+		dataDir := tmp + "/data"
+		p, err := startPortal(bin, dataDir)
+		if err != nil {
+			return err
+		}
+		defer p.close()
+		start := time.Now()
+		ps, err := makePeople(ctx, dataDir, o.participants)
+		if err != nil {
+			return fmt.Errorf("participants: %w", err)
+		}
+		room, err := makeWorkshop(p.base, ps.facilitator)
+		if err != nil {
+			return fmt.Errorf("workshop: %w", err)
+		}
+		fmt.Printf("portal %s: %d participants with tokens and workshop %s in %s\n", p.base, o.participants, room, time.Since(start).Round(time.Millisecond))
+		t := target{name: "portal", url: strings.Replace(p.base, "http://", "ws://", 1) + "/api/v1/workshops/" + room + "/live",
+			token: func(i int) string { return ps.members[i] },
+			mem: func() (int64, int64) {
+				h, s, _ := goMem(p.base)
+				return p.rss(), h + s
+			}}
+		r, err := measure(ctx, o, d, t, senders, func(int) string { return ps.facilitator }, true)
+		if err != nil {
+			return fmt.Errorf("portal: %w; the portal's log ends:\n%s", err, tail(tmp+"/portal.log", 3000))
+		}
+		portalRes = r
+	}
+	if !o.skipFloor {
+		f, err := startFloor()
+		if err != nil {
+			return err
+		}
+		defer f.close()
+		t := target{name: "floor", url: strings.Replace(f.base, "http://", "ws://", 1) + "/ws",
+			mem: func() (int64, int64) { return f.rss(), floorMem(f.base) }}
+		r, err := measure(ctx, o, d, t, senders, nil, false)
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		floorRes = r
+	}
+	if !o.idle && portalRes != nil && floorRes != nil && floorRes.P99 > 0 {
+		fmt.Printf("ratio p99(portal)/p99(floor) = %.2f  (p50 %.2f, p95 %.2f)\n",
+			float64(portalRes.P99)/float64(floorRes.P99), float64(portalRes.P50)/float64(max(1, floorRes.P50)), float64(portalRes.P95)/float64(max(1, floorRes.P95)))
+	}
+	return nil
+}
+
+func floorMem(base string) int64 {
+	res, err := http.Get(base + "/mem")
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	var m map[string]int64
+	_ = json.NewDecoder(res.Body).Decode(&m)
+	return m["heap_inuse"] + m["stack_inuse"]
+}
+
+// measure connects the clients to one target and runs the idle or the chat
+// scenario on it.
+func measure(ctx context.Context, o options, d *dialer, t target, senders int, senderToken func(int) string, greets bool) (*result, error) {
+	frames.Store(0)
+	time.Sleep(time.Second)
+	rss0, go0 := t.mem()
+	start := time.Now()
+	recv, err := connect(ctx, d, t, o.participants, true, greets)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(recv)
+	fmt.Printf("%-6s %d clients connected in %s", t.name, o.participants, time.Since(start).Round(time.Millisecond))
+	waited := settle(2*time.Second, o.settleLimit)
+	fmt.Printf("; joining traffic settled after %s (%d frames)\n", waited.Round(time.Millisecond), frames.Load())
+	if o.idle {
+		// Go collects at least every two minutes and returns freed memory
+		// to the system in the background: wait past that, so the figure
+		// is what the idle connections hold, not the garbage of joining.
+		fmt.Printf("%-6s waiting %s before measuring memory\n", t.name, o.idleWait)
+		time.Sleep(o.idleWait)
+		rss1, go1 := t.mem()
+		n := float64(o.participants)
+		fmt.Printf("%-6s idle: server RSS %.1f → %.1f MiB: %.1f KiB per connection; Go heap+stacks %.1f → %.1f MiB: %.1f KiB per connection; ended early: %d\n",
+			t.name, mib(rss0), mib(rss1), float64(rss1-rss0)/1024/n, mib(go0), mib(go1), float64(go1-go0)/1024/n, countEnded(recv))
+		return &result{Name: t.name}, nil
+	}
+	st := senderToken
+	if st == nil {
+		st = func(int) string { return "" }
+	}
+	send, err := connect(ctx, d, target{name: t.name, url: t.url, token: st}, senders, false, greets)
+	if err != nil {
+		return nil, fmt.Errorf("sender: %w", err)
+	}
+	defer closeAll(send)
+	settle(time.Second, 30*time.Second)
+
+	// The sender: message i goes at start + i/rate on socket i mod senders.
+	total := int(o.rate * o.duration.Seconds())
+	interval := time.Duration(float64(time.Second) / o.rate)
+	begin := time.Now()
+	for i := 0; i < total; i++ {
+		if wait := time.Until(begin.Add(time.Duration(i) * interval)); wait > 0 {
+			time.Sleep(wait)
+		}
+		c := send[i%senders]
+		msg, _ := json.Marshal(map[string]any{"type": "chat", "text": chatText(i, time.Now()), "key": fmt.Sprintf("lb-%d", i)})
+		if err := c.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+			return nil, fmt.Errorf("send %d: %w", i, err)
+		}
+	}
+	sendFor := time.Since(begin)
+	// Wait for the last deliveries: until everyone has everything, or
+	// nothing arrived for 5 s.
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		done := true
+		for _, c := range recv {
+			if c.rec.count(total) < total {
+				select {
+				case <-c.ended:
+				default:
+					done = false
+				}
+			}
+			if !done {
+				break
+			}
+		}
+		if done {
+			break
+		}
+		before := frames.Load()
+		time.Sleep(500 * time.Millisecond)
+		if frames.Load() == before && time.Since(begin) > o.duration+5*time.Second {
+			break
+		}
+	}
+	rs := make([]*receiver, len(recv))
+	for i, c := range recv {
+		rs[i] = c.rec
+	}
+	res := summarise(t.name, rs, total, sendFor, countEnded(recv))
+	fmt.Println(res)
+	for _, c := range send {
+		c.mu.Lock()
+		if len(c.errs) > 0 {
+			fmt.Printf("%-6s sender socket got %d error frames, first: %s\n", t.name, len(c.errs), c.errs[0])
+		}
+		c.mu.Unlock()
+	}
+	return &res, nil
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// tail returns the end of a file.
+func tail(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
