@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -61,7 +60,7 @@ func (s *Server) moderatePost(c *fiber.Ctx) error {
 			s.afterPost(c, t2, ci, p)
 		}
 	}
-	to := fmt.Sprintf("/threads/%s?page=%d#post-%d", t.ID, forum.PageOf(p.N), p.N)
+	to := postPath(t.ID, p.N)
 	if formValue(c, "from") == "review" {
 		to = "/discussions/review"
 	}

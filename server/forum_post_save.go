@@ -113,7 +113,7 @@ func (s *Server) createPost(c *fiber.Ctx) error {
 	if p.Held {
 		flash = "flash.forum.held"
 	}
-	return s.redirectWithFlash(c, fmt.Sprintf("/threads/%s?page=%d#post-%d", t.ID, forum.PageOf(p.N), p.N), flash)
+	return s.redirectWithFlash(c, postPath(t.ID, p.N), flash)
 }
 
 // reply stores a reply and tells everyone concerned.
@@ -202,7 +202,7 @@ func (s *Server) savePost(c *fiber.Ctx) error {
 		s.notifyModeration(c, ci, t, p.N, p.AuthorID, "edit", "")
 	}
 	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
-	return s.redirectWithFlash(c, fmt.Sprintf("/threads/%s?page=%d#post-%d", t.ID, forum.PageOf(p.N), p.N), "flash.forum.saved")
+	return s.redirectWithFlash(c, postPath(t.ID, p.N), "flash.forum.saved")
 }
 
 // deletePost soft-deletes a post (author or moderator).
@@ -231,7 +231,7 @@ func (s *Server) deletePost(c *fiber.Ctx) error {
 		s.notifyModeration(c, ci, t, p.N, p.AuthorID, "delete", reason)
 	}
 	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
-	return s.redirectWithFlash(c, fmt.Sprintf("/threads/%s?page=%d#post-%d", t.ID, forum.PageOf(p.N), p.N), "flash.forum.deleted")
+	return s.redirectWithFlash(c, postPath(t.ID, p.N), "flash.forum.deleted")
 }
 
 // reactPost toggles a reaction; scripts get JSON, forms a redirect.
@@ -256,7 +256,7 @@ func (s *Server) reactPost(c *fiber.Ctx) error {
 	if s.wantsJSON(c) {
 		return c.JSON(fiber.Map{"on": on})
 	}
-	return c.Redirect(fmt.Sprintf("/threads/%s?page=%d#post-%d", t.ID, forum.PageOf(p.N), p.N), fiber.StatusSeeOther)
+	return c.Redirect(postPath(t.ID, p.N), fiber.StatusSeeOther)
 }
 
 // acceptPost marks (or, with undo, clears) the accepted answer.
@@ -287,7 +287,7 @@ func (s *Server) acceptPost(c *fiber.Ctx) error {
 		s.deliver(c, ci, []*forum.Notification{{MemberID: p.AuthorID, Kind: forum.NoteAccepted, ThreadID: t.ID, Title: t.Title, N: p.N, ActorID: m.ID}})
 	}
 	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
-	return s.redirectWithFlash(c, fmt.Sprintf("/threads/%s?page=%d#post-%d", t.ID, forum.PageOf(p.N), p.N), "flash.forum.saved")
+	return s.redirectWithFlash(c, postPath(t.ID, p.N), "flash.forum.saved")
 }
 
 // flagPost records a member's flag for the moderators' queue.
@@ -308,5 +308,5 @@ func (s *Server) flagPost(c *fiber.Ctx) error {
 		return err
 	}
 	s.audit(c, "forum_post_flagged", p.AuthorID, map[string]string{"thread": t.ID, "post": strconv.Itoa(p.N), "reason": formValue(c, "reason")})
-	return s.redirectWithFlash(c, fmt.Sprintf("/threads/%s?page=%d#post-%d", t.ID, forum.PageOf(p.N), p.N), "flash.forum.flagged")
+	return s.redirectWithFlash(c, postPath(t.ID, p.N), "flash.forum.flagged")
 }

@@ -219,7 +219,7 @@ func (s *Server) showPostPermalink(c *fiber.Ctx) error {
 	if n > t.LastN {
 		return c.Redirect(fmt.Sprintf("/threads/%s?page=%d#post-%d", t.ID, t.Pages(), t.LastN), fiber.StatusSeeOther)
 	}
-	return c.Redirect(fmt.Sprintf("/threads/%s?page=%d#post-%d", t.ID, forum.PageOf(n), n), fiber.StatusSeeOther)
+	return c.Redirect(postPath(t.ID, n), fiber.StatusSeeOther)
 }
 
 // showPostFragment renders one post as the viewer sees it, for live updates.
@@ -271,4 +271,9 @@ func (s *Server) showPostHistory(c *fiber.Ctx) error {
 		d.Edits = append(d.Edits, historyEntry{At: p.History[i].At.Format("2006-01-02 15:04"), Body: p.History[i].Body})
 	}
 	return s.render(c, fiber.StatusOK, "forum_history", s.newPage(c, s.T(c, "forum.history.title", t.Title), "discussions", d))
+}
+
+// postPath is the address of post n on the thread page that holds it.
+func postPath(threadID string, n int) string {
+	return fmt.Sprintf("/threads/%s?page=%d#post-%d", threadID, forum.PageOf(n), n)
 }
