@@ -172,7 +172,7 @@ func (c *client) readLoop(ctx context.Context) {
 			c.r.send(reply{c: c, frame: errorFrame(ErrBadFrame, "")})
 			continue
 		}
-		var f inFrame
+		f := inFrame{raw: data}
 		if err := json.Unmarshal(data, &f); err != nil || f.Type == "" {
 			c.r.send(reply{c: c, frame: errorFrame(ErrBadFrame, "")})
 			continue

@@ -40,6 +40,8 @@ type inFrame struct {
 	Multiple  bool     `json:"multiple"`
 	Anonymous bool     `json:"anonymous"`
 	Emoji     string   `json:"emoji"`
+
+	raw []byte // the whole frame, for tools that decode their own fields
 }
 
 // facilitatorOnly lists the commands only facilitators may send.
@@ -157,6 +159,9 @@ func parseCommand(f *inFrame) (data any, code ErrorCode) {
 	case "room.open", "room.close":
 		return struct{}{}, ""
 	}
+	if t := tools[f.Type]; t != nil {
+		return t.parse(f.raw)
+	}
 	return nil, ErrBadFrame
 }
 
@@ -230,6 +235,9 @@ func (s *state) render(ev *Event) frames {
 		out["poll"] = p.view(true)
 		return frames{seq: ev.Seq, all: all, fac: mustJSON(out)}
 	}
+	if t := tools[ev.Type]; t != nil {
+		return t.render(s, ev)
+	}
 	return same()
 }
 
@@ -274,14 +282,15 @@ func (s *state) snapshot(p Person, now time.Time) []byte {
 	if s.announce != "" {
 		ann = map[string]any{"text": s.announce, "html": RenderLite(s.announce), "at": s.announceT.UTC().Format(time.RFC3339Nano)}
 	}
-	return mustJSON(map[string]any{
-		"type": "snapshot", "seq": s.seq,
-		"state": map[string]any{
-			"title": s.info.Title, "starts_at": s.info.StartsAt.UTC().Format(time.RFC3339), "ends_at": s.info.EndsAt.UTC().Format(time.RFC3339),
-			"open": s.open, "is_open": s.isOpen(now), "agenda": agenda, "agenda_item": s.agenda, "timer_ends_at": timeOrNil(s.timerEnd),
-			"announcement": ann, "muted": s.muted, "hands": s.handsView(), "polls": polls, "video_url": s.info.VideoURL,
-		},
-	})
+	st := map[string]any{
+		"title": s.info.Title, "starts_at": s.info.StartsAt.UTC().Format(time.RFC3339), "ends_at": s.info.EndsAt.UTC().Format(time.RFC3339),
+		"open": s.open, "is_open": s.isOpen(now), "agenda": agenda, "agenda_item": s.agenda, "timer_ends_at": timeOrNil(s.timerEnd),
+		"announcement": ann, "muted": s.muted, "hands": s.handsView(), "polls": polls, "video_url": s.info.VideoURL,
+	}
+	for _, part := range snapshotParts {
+		part(s, p, st)
+	}
+	return mustJSON(map[string]any{"type": "snapshot", "seq": s.seq, "state": st})
 }
 
 // Markdown-lite: the text is escaped first, then **strong**, *em*, _em_,

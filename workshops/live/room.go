@@ -406,7 +406,7 @@ func (r *room) onCommand(c *client, f *inFrame) {
 	case !fac && !r.st.isOpen(o.Now()):
 		r.deliver(c, errorFrame(ErrClosed, f.Key))
 		return
-	case facilitatorOnly[f.Type] && !fac:
+	case (facilitatorOnly[f.Type] || tools[f.Type] != nil && tools[f.Type].facilitator) && !fac:
 		r.deliver(c, errorFrame(ErrForbidden, f.Key))
 		return
 	}
@@ -423,11 +423,15 @@ func (r *room) onCommand(c *client, f *inFrame) {
 		r.e.publish(r.id, busMsg{Kind: "react", Reaction: frame})
 		return
 	}
-	if !durableTypes[f.Type] {
+	t := tools[f.Type]
+	if !durableTypes[f.Type] && t == nil {
 		r.deliver(c, errorFrame(ErrBadFrame, f.Key))
 		return
 	}
 	data, code := parseCommand(f)
+	if code == "" && t != nil && t.check != nil {
+		code = t.check(r.st, c.person, data)
+	}
 	if code != "" {
 		r.deliver(c, errorFrame(code, f.Key))
 		return

@@ -103,6 +103,12 @@ type state struct {
 	hands     []hand
 	removed   map[string]bool
 	polls     []*poll
+
+	// The facilitation tools' parts, each owned by its tool's file.
+	qa        qaState
+	boards    boardState
+	breakouts breakoutState
+	notes     notesState
 }
 
 func newState(info RoomInfo) *state {
@@ -206,6 +212,9 @@ func validVote(p *poll, choices []int) bool {
 func (s *state) apply(ev *Event) bool {
 	if ev.Seq > s.seq {
 		s.seq = ev.Seq
+	}
+	if t := tools[ev.Type]; t != nil {
+		return t.apply(s, ev)
 	}
 	switch ev.Type {
 	case "chat":

@@ -63,12 +63,14 @@ function setup(root) {
       case "ack": pendingSends.delete(m.key); break;
       case "error": if (m.ref) pendingSends.delete(m.ref); addNotice(`${t("error")} ${m.code}`); break;
       case "room.close": case "room.open": case "noop": break;
+      default: for (const fn of handlers.get(m.type) || []) fn(m);
     }
   }
 
   function applySnapshot(m) {
     state.last = m.seq;
     const s = m.state;
+    for (const fn of snapshotHandlers) fn(s);
     state.agenda = s.agenda; state.hands = s.hands; state.timerEnd = s.timer_ends_at ? new Date(s.timer_ends_at) : null;
     state.polls = new Map(s.polls.map((p) => [p.id, p]));
     $("[data-room-announcement]").innerHTML = s.announcement ? s.announcement.html : "";
@@ -261,6 +263,18 @@ function setup(root) {
     send({ type: "poll.create", question: q.value, options, multiple: root.querySelector("[data-ctl-multiple]").checked, anonymous: root.querySelector("[data-ctl-anonymous]").checked });
     q.value = ""; o.value = "";
   });
+  // Facilitation tools (Q&A, boards, breakouts, notes) live in their own
+  // modules and plug in here, whichever module the browser runs first:
+  // (window.roomTools ||= []).push((api) => { ... }).
+  const handlers = new Map(), snapshotHandlers = [];
+  const api = {
+    root, fac, t, send, me: () => state.me, people: () => state.people,
+    on(type, fn) { if (!handlers.has(type)) handlers.set(type, []); handlers.get(type).push(fn); },
+    onSnapshot(fn) { snapshotHandlers.push(fn); },
+  };
+  for (const tool of window.roomTools || []) tool(api);
+  window.roomTools = { push: (tool) => tool(api) };
+
   $("[data-room-enter]").addEventListener("click", (e) => {
     e.currentTarget.hidden = true;
     $("[data-room-body]").hidden = false;
