@@ -26,6 +26,8 @@ type workshopRequest struct {
 	Languages    []string               `json:"languages"`
 	Agenda       []workshops.AgendaItem `json:"agenda"`
 	Polls        []workshops.Poll       `json:"polls"`
+	Series       string                 `json:"series"`
+	RunSheet     []workshops.Step       `json:"run_sheet"`
 	Facilitators []string               `json:"facilitators"`
 	VideoURL     string                 `json:"video_url"`
 	Materials    []string               `json:"materials"`
@@ -56,7 +58,7 @@ func (s *Server) createWorkshopAPI(c *fiber.Ctx) error {
 		return fault.Wrap(fault.Invalid, err, "error.400")
 	}
 	in := workshops.Input{Title: req.Title, Description: req.Description, Format: req.Format, TimeZone: req.TimeZone,
-		Capacity: req.Capacity, Languages: req.Languages, Agenda: req.Agenda, Polls: req.Polls, Facilitators: req.Facilitators,
+		Capacity: req.Capacity, Languages: req.Languages, Agenda: req.Agenda, Polls: req.Polls, Series: req.Series, Facilitators: req.Facilitators,
 		VideoURL: req.VideoURL, Materials: req.Materials}
 	var err error
 	if in.StartsAt, err = time.Parse(time.RFC3339, req.StartsAt); err != nil {
@@ -65,9 +67,21 @@ func (s *Server) createWorkshopAPI(c *fiber.Ctx) error {
 	if in.EndsAt, err = time.Parse(time.RFC3339, req.EndsAt); err != nil {
 		return fault.New(fault.Invalid, "workshops.error.times").OnField("ends_at")
 	}
+	if len(req.RunSheet) > 0 {
+		// Checked against the workshop-to-be before anything is stored.
+		probe := &workshops.Workshop{Agenda: in.Agenda, Polls: in.Polls}
+		if _, err := workshops.ValidateRunSheet(probe, req.RunSheet); err != nil {
+			return err
+		}
+	}
 	w, err := s.createWorkshop(c, req.Group, in)
 	if err != nil {
 		return err
+	}
+	if len(req.RunSheet) > 0 {
+		if _, err := s.workshops.SetRunSheet(c.UserContext(), w, req.RunSheet); err != nil {
+			return err
+		}
 	}
 	return c.Status(fiber.StatusCreated).JSON(w)
 }
@@ -167,5 +181,14 @@ func (s *Server) roomOpen(c *fiber.Ctx, typ string) (int64, error) {
 	if !auth.CanFacilitate(m, acc) {
 		return 0, fault.New(fault.Forbidden, "error.403")
 	}
-	return s.live.Do(c.UserContext(), w.ID, live.Person{ID: m.ID, Name: m.Name, Organisation: m.Organisation, Role: live.RoleFacilitator}, typ)
+	seq, err := s.live.Do(c.UserContext(), w.ID, live.Person{ID: m.ID, Name: m.Name, Organisation: m.Organisation, Role: live.RoleFacilitator}, typ)
+	if err != nil || typ != "room.close" {
+		return seq, err
+	}
+	// Closing the room assembles the outcome draft for the facilitator to
+	// review; the room's events are stored, so the draft includes them.
+	if _, err := s.assembleOutcome(c.UserContext(), s.lang(c), w, m.ID); err != nil {
+		return seq, err
+	}
+	return seq, nil
 }
