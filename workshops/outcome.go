@@ -61,8 +61,8 @@ type OutcomeDraft struct {
 	UpdatedBy   string      `bson:"updated_by,omitempty"`
 	// Named are the consenting attendees whose names the document holds,
 	// so that erasing a member can take their name out again.
-	Named       []NamedRef  `bson:"named,omitempty"`
-	PublishedAt *time.Time  `bson:"published_at,omitempty"`
+	Named       []NamedRef `bson:"named,omitempty"`
+	PublishedAt *time.Time `bson:"published_at,omitempty"`
 }
 
 // NamedRef is a member named in an outcome.
