@@ -106,6 +106,27 @@ var a11yPages = []a11yPage{
 	{name: "forum-review", path: "/discussions/review", status: 200, as: "coordinator"},
 	{name: "workshop-room-member", status: 200, as: "buyer", reach: enterLiveRoom},
 	{name: "workshop-room-facilitator", status: 200, as: "facilitator", reach: enterLiveRoom},
+	{name: "workshop-past-outcome", path: "/workshops/" + demoPastWorkshop, status: 200, as: "buyer"},
+	{name: "workshop-outcome-review", path: "/workshops/" + demoPastWorkshop + "/outcome", status: 200, as: "facilitator"},
+	{name: "workshop-outcome-review-error", status: 422, as: "facilitator", reach: submitEmptyOutcome},
+	{name: "workshop-runsheet", path: "/workshops/" + demoLiveWorkshop + "/runsheet", status: 200, as: "facilitator"},
+}
+
+// The demo's workshops (demo/workshops.go): the case clinic is live now,
+// the webinar is past and has a published outcome.
+const (
+	demoLiveWorkshop = "00000000000000000000d001"
+	demoPastWorkshop = "00000000000000000000d003"
+)
+
+// submitEmptyOutcome saves the outcome review form with the document
+// emptied, to check the page in its error state.
+func submitEmptyOutcome(tb *tab, lang string) int64 {
+	tb.open("/workshops/" + demoPastWorkshop + "/outcome")
+	tb.run(chromedp.SetValue(chromedp.CSS("#lang-select"), lang))
+	tb.click(`form.lang-switch button[type="submit"]`)
+	tb.run(chromedp.SetValue(chromedp.CSS("#o-markdown"), " "))
+	return tb.click(`button[name="action"][value="save"]`)
 }
 
 // enterLiveRoom opens the demo's live workshop from the workshop list and
