@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/circularfairict/portal/demo"
 )
 
 // languages are the portal's interface languages; every page is checked in
@@ -112,11 +114,11 @@ var a11yPages = []a11yPage{
 	{name: "workshop-runsheet", path: "/workshops/" + demoLiveWorkshop + "/runsheet", status: 200, as: "facilitator"},
 }
 
-// The demo's workshops (demo/workshops.go): the case clinic is live now,
-// the webinar is past and has a published outcome.
+// The demo's workshops: the case clinic is live now; the clinic before it
+// in the same series is past and has a published outcome.
 const (
-	demoLiveWorkshop = "00000000000000000000d001"
-	demoPastWorkshop = "00000000000000000000d003"
+	demoLiveWorkshop = demo.LiveWorkshopID
+	demoPastWorkshop = demo.PastClinicID
 )
 
 // submitEmptyOutcome saves the outcome review form with the document

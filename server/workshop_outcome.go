@@ -456,3 +456,28 @@ func (s *Server) publishOutcomeAPI(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"id": id})
 }
+
+// SeedOutcome publishes an outcome for a workshop whose room left no
+// events (the demo's past workshop): the room's outcome is given, and the
+// rest (attendance, consent, rendering, the library resource and its link)
+// goes through the same path as a closed room's. It returns the resource.
+func (s *Server) SeedOutcome(ctx context.Context, workshopID, facilitatorID string, o live.Outcome, visibility string) (string, error) {
+	w, err := s.workshops.Workshop(ctx, workshopID)
+	if err != nil {
+		return "", err
+	}
+	m, err := s.auth.Member(ctx, facilitatorID)
+	if err != nil {
+		return "", err
+	}
+	d, err := s.storeOutcome(ctx, "en", w, m.ID, o)
+	if err != nil {
+		return "", err
+	}
+	if visibility != "" {
+		if err := s.workshops.SaveEdit(ctx, w.ID, m.ID, d.Markdown, visibility); err != nil {
+			return "", err
+		}
+	}
+	return s.PublishOutcome(ctx, "en", w, m)
+}

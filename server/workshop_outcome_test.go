@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/demo"
 	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/workshops"
 	"github.com/circularfairict/portal/workshops/live"
@@ -499,5 +500,59 @@ func TestWorkshopRunSheet(t *testing.T) {
 	}
 	if res, _ := anna.get("/workshops/" + w.ID + "/runsheet"); res.StatusCode != http.StatusForbidden {
 		t.Errorf("participant opened the run-sheet page: %d", res.StatusCode)
+	}
+}
+
+// The demo's past clinic gets its outcome through the publish path, once;
+// the live clinic, next in the series, shows its open action items in the
+// page and the room, and its facilitator sees the prepared run-sheet.
+func TestDemoOutcomeAndRunSheet(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	ctx := context.Background()
+	for i := 0; i < 2; i++ { // a restart seeds again
+		if err := demo.SeedWorkshops(ctx, s.auth, s.workshops); err != nil {
+			t.Fatal(err)
+		}
+		if err := demo.SeedOutcomes(ctx, s.auth, s.workshops, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := s.lib.Search(ctx, resources.Search{Filters: map[string][]string{"type": {"workshop_outcome"}}, Viewer: resources.Viewer{All: true}})
+	if err != nil || res.Total != 1 {
+		t.Fatalf("demo outcomes in the library: %v %v", res, err)
+	}
+	d, err := s.workshops.Outcome(ctx, demo.PastClinicID)
+	if err != nil || d.ResourceID != res.Items[0].ID {
+		t.Fatalf("draft %+v %v", d, err)
+	}
+	for _, want := range []string{"## Agenda", "8 people attended.", "| Netherlands | 2 |", "Attendees who agreed to be named: Anna de Vries, Elena Rossi, Olivia Tremblay",
+		"| Not yet | 4 |", "#### Confidentiality (9 votes)", "- [ ] Draft a joint request for factory lists that several buyers can send",
+		"- [ ] Ask the national buyer group how their framework clause is worded (Ministries and agencies)"} {
+		if !strings.Contains(d.Markdown, want) {
+			t.Errorf("demo outcome lacks %q:\n%s", want, d.Markdown)
+		}
+	}
+	for _, never := range []string{"Jonas Berg", "James Walker", "Amara Okafor"} {
+		if strings.Contains(d.Markdown, never) {
+			t.Errorf("demo outcome names %s without consent", never)
+		}
+	}
+	buyer := newClient(t, s)
+	buyer.signIn("buyer")
+	_, body := buyer.get("/workshops/" + demo.LiveWorkshopID)
+	if strings.Count(body, "Share the municipality&#39;s disclosure clause") != 2 || strings.Contains(body, "Collect the poll results") {
+		t.Error("the live clinic does not show the open action items on its page and in its room")
+	}
+	_, body = buyer.get("/workshops?when=past")
+	if !strings.Contains(body, `href="/library/`+d.ResourceID+`"`) {
+		t.Error("the past workshop list does not link to the outcome")
+	}
+	fac := newClient(t, s)
+	fac.signIn("facilitator")
+	_, body = fac.get("/workshops/" + demo.LiveWorkshopID)
+	for _, want := range []string{"&#34;type&#34;:&#34;board.open&#34;", "&#34;type&#34;:&#34;breakout.start&#34;", "&#34;poll&#34;:&#34;prep1&#34;"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the live clinic's run-sheet lacks %s", want)
+		}
 	}
 }

@@ -91,6 +91,16 @@ func (s *Store) Put(ctx context.Context, w *Workshop) error {
 	return nil
 }
 
+// PutRegistration stores a registration as given, past workshops too (the
+// demo seed uses it for its past workshop's attendees).
+func (s *Store) PutRegistration(ctx context.Context, r Registration) error {
+	r.ID = regID(r.WorkshopID, r.MemberID)
+	if _, err := s.col(colRegistrations).ReplaceOne(ctx, bson.M{"_id": r.ID}, r, options.Replace().SetUpsert(true)); err != nil {
+		return fmt.Errorf("workshops: put registration: %w", err)
+	}
+	return nil
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
