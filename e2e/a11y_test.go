@@ -109,6 +109,7 @@ var a11yPages = []a11yPage{
 	{name: "workshop-room-member", status: 200, as: "buyer", reach: enterLiveRoom},
 	{name: "workshop-room-facilitator", status: 200, as: "facilitator", reach: enterLiveRoom},
 	{name: "workshop-past-outcome", path: "/workshops/" + demoPastWorkshop, status: 200, as: "buyer"},
+	{name: "workshop-outcome-resource", status: 200, as: "buyer", reach: openDemoOutcome},
 	{name: "workshop-outcome-review", path: "/workshops/" + demoPastWorkshop + "/outcome", status: 200, as: "facilitator"},
 	{name: "workshop-outcome-review-error", status: 422, as: "facilitator", reach: submitEmptyOutcome},
 	{name: "workshop-runsheet", path: "/workshops/" + demoLiveWorkshop + "/runsheet", status: 200, as: "facilitator"},
@@ -120,6 +121,14 @@ const (
 	demoLiveWorkshop = demo.LiveWorkshopID
 	demoPastWorkshop = demo.PastClinicID
 )
+
+// openDemoOutcome follows the past clinic's link to its outcome in the
+// library: the printable document page.
+func openDemoOutcome(tb *tab, lang string) int64 {
+	tb.open(withLang("/workshops/"+demoPastWorkshop, lang))
+	href := evalJS[string](tb, `document.querySelector(".outcome-link a").getAttribute("href")`)
+	return tb.open(withLang(href, lang))
+}
 
 // submitEmptyOutcome saves the outcome review form with the document
 // emptied, to check the page in its error state.
