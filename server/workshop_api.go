@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -138,9 +139,25 @@ func (s *Server) registerWorkshopAPI(c *fiber.Ctx) error {
 	if !auth.CanRegisterWorkshop(currentMember(c), acc) {
 		return fault.New(fault.Forbidden, "error.403")
 	}
+	// An optional JSON body {"show_name": true} gives consent to be named
+	// in the outcome, as the page's checkbox does.
+	var req struct {
+		ShowName *bool `json:"show_name"`
+	}
+	if body := c.Body(); len(body) > 0 && strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEApplicationJSON) {
+		if err := json.Unmarshal(body, &req); err != nil {
+			return fault.Wrap(fault.Invalid, err, "error.400")
+		}
+	}
 	r, err := s.workshops.Register(c.UserContext(), w, currentMember(c).ID)
 	if err != nil {
 		return err
+	}
+	if req.ShowName != nil {
+		if err := s.workshops.SetShowName(c.UserContext(), w.ID, r.MemberID, *req.ShowName); err != nil {
+			return err
+		}
+		r.ShowName = *req.ShowName
 	}
 	return c.Status(fiber.StatusCreated).JSON(r)
 }

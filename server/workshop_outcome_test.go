@@ -116,8 +116,8 @@ func TestWorkshopOutcomeAssemblePublishAndAPI(t *testing.T) {
 	if res, _ := anna.post("/workshops/"+id+"/register", url.Values{"show_name": {"1"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("register: %d", res.StatusCode)
 	}
-	if st, _ := apiDo(t, base, "POST", "/api/v1/workshops/"+id+"/registrations", jonasToken, nil); st != http.StatusCreated {
-		t.Fatalf("register jonas: %d", st)
+	if st, r := apiDo(t, base, "POST", "/api/v1/workshops/"+id+"/registrations", jonasToken, map[string]any{"show_name": false}); st != http.StatusCreated || r["show_name"] != false {
+		t.Fatalf("register jonas: %d %v", st, r)
 	}
 
 	// The room: a prepared poll opened, two votes, closed. Anna joins twice
