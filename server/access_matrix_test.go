@@ -93,6 +93,7 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /library/:id/used":                     {"/library/" + f.resourceID + "/used", url.Values{"where": {""}}, [7]int{401, 403, 303, 303, 303, 303, 303}},
 		"POST /library/:id/report":                   {"/library/" + f.resourceID + "/report", url.Values{"reason": {""}}, [7]int{401, 403, 303, 303, 303, 303, 303}},
 		"POST /library/:id/feature":                  {"/library/" + f.resourceID + "/feature", url.Values{"good_practice": {"0"}}, [7]int{401, 403, 403, 403, 303, 403, 303}},
+		"POST /library/:id/reports/dismiss":          {"/library/" + f.resourceID + "/reports/dismiss", url.Values{}, [7]int{401, 403, 403, 403, 303, 403, 303}},
 		"POST /library/:id/withdraw":                 {"/library/" + f.resourceID + "/withdraw", url.Values{"reason": {""}}, [7]int{401, 403, 303, 403, 303, 403, 303}},
 		"GET /api/v1/resources":                      {"/api/v1/resources", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
 		"POST /api/v1/resources":                     {"/api/v1/resources", url.Values{}, [7]int{401, 403, 400, 400, 400, 400, 400}},

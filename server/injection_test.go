@@ -19,6 +19,7 @@ var inputlessRoutes = map[string]string{
 	"POST /workshops/feed/revoke":       "revokes the caller's calendar feed address",
 
 	"POST /discussions/notifications/read": "marks the caller's own notifications read",
+	"POST /library/:id/reports/dismiss":    "closes the reports of the resource in the path",
 }
 
 // MongoDB operators, keys starting with $ and dotted keys, sent as JSON and

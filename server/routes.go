@@ -62,6 +62,7 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/library/:id/bookmark", Approved, s.toggleResourceBookmark),
 		r(fiber.MethodPost, "/library/:id/used", Approved, s.saveResourceUsed),
 		r(fiber.MethodPost, "/library/:id/report", Approved, s.saveResourceReport),
+		r(fiber.MethodPost, "/library/:id/reports/dismiss", Approved, s.dismissResourceReports),
 		r(fiber.MethodPost, "/library/:id/feature", Approved, s.saveResourceFeature),
 		r(fiber.MethodPost, "/library/:id/withdraw", Approved, s.saveResourceWithdrawal),
 		r(fiber.MethodGet, "/discussions", Public, s.showDiscussions),
