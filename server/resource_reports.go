@@ -4,7 +4,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/auth"
-	"github.com/circularfairict/portal/fault"
 	"github.com/circularfairict/portal/resources"
 )
 
@@ -33,19 +32,11 @@ func (s *Server) reportedResources(c *fiber.Ctx) ([]resources.Reported, error) {
 // dismissResourceReports closes a resource's open reports without acting
 // on the resource (withdrawing it closes them too).
 func (s *Server) dismissResourceReports(c *fiber.Ctx) error {
-	r, _, err := s.visibleResource(c)
+	r, err := s.curatedResource(c)
 	if err != nil {
 		return err
 	}
-	g, err := s.resourceGroup(c.UserContext(), r)
-	if err != nil {
-		return err
-	}
-	m := currentMember(c)
-	if !auth.CanCurateResource(m, g) {
-		return fault.New(fault.Forbidden, "error.403")
-	}
-	if err := s.lib.ResolveReports(c.UserContext(), r.ID, m.ID); err != nil {
+	if err := s.lib.ResolveReports(c.UserContext(), r.ID, currentMember(c).ID); err != nil {
 		return err
 	}
 	return s.redirectWithFlash(c, "/discussions/review", "flash.reports_dismissed")
