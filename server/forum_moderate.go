@@ -15,11 +15,7 @@ import (
 // flags. Every action goes to the audit log with its reason, and the author
 // is told what happened and why.
 func (s *Server) moderatePost(c *fiber.Ctx) error {
-	t, ci, err := s.threadByParam(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.postByParam(c, t, ci)
+	t, ci, p, err := s.postByParam(c)
 	if err != nil {
 		return err
 	}
