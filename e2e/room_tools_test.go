@@ -108,14 +108,24 @@ func TestLiveRoomQuestionsAndBoard(t *testing.T) {
 		t.Errorf("the member sees a count before the reveal: %q", got)
 	}
 
+	// A member typing a note keeps their text and their place while other
+	// notes arrive and the board is drawn again.
+	mem.run(chromedp.SendKeys(chromedp.CSS("[data-boards-list] .note-form textarea"), "Half-written"))
+	const other = "Nobody asked before"
+	fac.run(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const b = %s; b.querySelector(".note-form textarea").value = %s; b.querySelector(".note-form button").click(); })()`, boardJS(prompt), jsString(other))))
+	mem.waitFor("the facilitator's note", noteJS(prompt, other))
+	if got := evalJS[string](mem, `document.activeElement.tagName + ":" + document.activeElement.value`); got != "TEXTAREA:Half-written" {
+		t.Errorf("while typing, a new note moved the member's focus or text: %q", got)
+	}
+
 	// The facilitator moves the note into a cluster with a form, then reveals.
 	clickIn(fac, noteJS(prompt, note), "Move to a cluster")
 	fac.run(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const n = %s; n.querySelector("input[type=text]").value = "Confidentiality"; n.querySelector("details form button").click(); })()`, noteJS(prompt, note))))
-	mem.waitFor("the cluster", boardJS(prompt)+`?.querySelector(".cluster h5")?.textContent === "Confidentiality"`)
+	mem.waitFor("the cluster", `[...(`+boardJS(prompt)+`)?.querySelectorAll(".cluster h5") || []].map(h => h.textContent).join("|") === "Not grouped|Confidentiality"`)
 	clickIn(fac, boardJS(prompt), "Reveal the votes")
 	mem.waitFor("the results", boardJS(prompt)+`?.querySelector(".board-results li")`)
-	if got := evalJS[string](mem, boardJS(prompt)+`.querySelector(".board-results li").textContent`); got != note+": 2 votes" {
-		t.Errorf("the member's results read %q", got)
+	if got := evalJS[[]string](mem, boardJS(prompt)+`.querySelectorAll(".board-results li")`+`.values().map(li => li.textContent).toArray()`); strings.Join(got, "|") != note+": 2 votes|"+other+": 0 votes" {
+		t.Errorf("the member's ranked results read %q", got)
 	}
 
 	for _, tb := range []*tab{first, fac, mem} {

@@ -59,7 +59,10 @@ function keep(container, render) {
   for (const el of container.querySelectorAll("[data-keep]")) {
     const s = {};
     if (el.tagName === "DETAILS") s.open = el.open;
-    else if (el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.tagName === "INPUT") s.value = el.value;
+    else if (el.tagName === "SELECT") s.value = el.value;
+    // Text the person changed is theirs; untouched fields take the new
+    // value from the server (an answer edited by another facilitator).
+    else if ((el.tagName === "TEXTAREA" || el.tagName === "INPUT") && el.value !== el.defaultValue) s.value = el.value;
     saved.set(el.dataset.keep, s);
     if (el === active) {
       focusKey = el.dataset.keep;
@@ -186,7 +189,7 @@ function refusals(api, status, t) {
     label.htmlFor = id;
     const ta = document.createElement("textarea");
     ta.id = id; ta.rows = 2; ta.maxLength = 500; ta.dataset.keep = "ansv:" + q.id;
-    ta.value = q.answer || "";
+    ta.defaultValue = q.answer || "";
     const b = button(t("answer-save"), "anss:" + q.id, describedBy);
     b.type = "submit";
     f.append(label, ta, b);
@@ -399,7 +402,7 @@ function refusals(api, status, t) {
     label.htmlFor = id;
     const ta = document.createElement("textarea");
     ta.id = id; ta.rows = 2; ta.maxLength = 280; ta.required = true; ta.dataset.keep = "edit:" + n.id;
-    ta.value = n.text;
+    ta.defaultValue = n.text;
     const sel = colourSelect("editc:" + n.id, n.colour);
     const save = button(t("save"), "save:" + n.id, describedBy);
     save.type = "submit";
