@@ -107,6 +107,8 @@ var a11yPages = []a11yPage{
 	{name: "forum-review", path: "/discussions/review", status: 200, as: "coordinator"},
 	{name: "workshop-room-member", status: 200, as: "buyer", reach: enterLiveRoom},
 	{name: "workshop-room-facilitator", status: 200, as: "facilitator", reach: enterLiveRoom},
+	{name: "workshop-room-tools-facilitator", status: 200, as: "facilitator", reach: roomWithTools},
+	{name: "workshop-room-tools-member", status: 200, as: "buyer", reach: roomWithTools},
 }
 
 // enterLiveRoom opens the demo's live workshop from the workshop list and
