@@ -88,6 +88,7 @@ var a11yPages = []a11yPage{
 	{name: "member-page", status: 200, as: "buyer", reach: firstMemberPage},
 	{name: "profile", path: "/profile", status: 200, as: "buyer"},
 	{name: "tokens", path: "/profile/tokens", status: 200, as: "buyer"},
+	{name: "sessions", path: "/profile/sessions", status: 200, as: "buyer"},
 	{name: "account-delete", path: "/profile/delete", status: 200, as: "buyer"},
 	{name: "groups-member", path: "/groups", status: 200, as: "buyer"},
 	{name: "group-coordinated", path: "/groups/national-buyers", status: 200, as: "coordinator"},
@@ -113,6 +114,8 @@ var a11yPages = []a11yPage{
 	{name: "workshop-outcome-review", path: "/workshops/" + demoPastWorkshop + "/outcome", status: 200, as: "facilitator"},
 	{name: "workshop-outcome-review-error", status: 422, as: "facilitator", reach: submitEmptyOutcome},
 	{name: "workshop-runsheet", path: "/workshops/" + demoLiveWorkshop + "/runsheet", status: 200, as: "facilitator"},
+	{name: "workshop-room-tools-facilitator", status: 200, as: "facilitator", reach: roomWithTools},
+	{name: "workshop-room-tools-member", status: 200, as: "buyer", reach: roomWithTools},
 }
 
 // The demo's workshops: the case clinic is live now; the clinic before it

@@ -284,13 +284,6 @@ type Labels struct {
 func RenderOutcome(w *Workshop, d OutcomeData, l Labels) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	// count picks the catalog's singular form for one ("key_one").
-	count := func(key string, n int) string {
-		if n == 1 {
-			return l.T(key + "_one")
-		}
-		return l.T(key, n)
-	}
 	p("# %s\n\n", inline(w.Title))
 	p("- **%s:** %s – %s\n", l.T("outcome.md.date"), w.StartsAt.UTC().Format("2006-01-02 15:04"), w.EndsAt.UTC().Format("2006-01-02 15:04 UTC"))
 	if l.Group != "" {
@@ -307,7 +300,7 @@ func RenderOutcome(w *Workshop, d OutcomeData, l Labels) string {
 		}
 	}
 
-	p("\n## %s\n\n%s\n", l.T("outcome.md.attendance"), count("outcome.md.attended", d.Attendance.Total))
+	p("\n## %s\n\n%s\n", l.T("outcome.md.attendance"), l.T("outcome.md.attended", d.Attendance.Total))
 	if len(d.Attendance.ByCountry) > 0 {
 		p("\n| %s | %s |\n|---|---:|\n", l.T("outcome.md.country"), l.T("outcome.md.people"))
 		for _, c := range d.Attendance.ByCountry {
@@ -339,14 +332,14 @@ func RenderOutcome(w *Workshop, d OutcomeData, l Labels) string {
 				}
 				p("| %s | %d |\n", cell(o), n)
 			}
-			p("\n%s\n", count("outcome.md.voters", pv.Total))
+			p("\n%s\n", l.T("outcome.md.voters", pv.Total))
 		}
 	}
 
 	if len(d.Questions) > 0 {
 		p("\n## %s\n\n", l.T("outcome.md.questions"))
 		for i, q := range d.Questions {
-			p("%d. %s (%s)", i+1, inline(q.Text), count("outcome.md.n_votes", q.Votes))
+			p("%d. %s (%s)", i+1, inline(q.Text), l.T("outcome.md.n_votes", q.Votes))
 			if q.Author != nil {
 				p(" — %s", l.T("outcome.md.asked_by", inline(q.Author.Name)))
 			}
@@ -373,9 +366,9 @@ func RenderOutcome(w *Workshop, d OutcomeData, l Labels) string {
 				for _, n := range c.Notes {
 					total += n.Votes
 				}
-				p("\n#### %s (%s)\n\n", inline(name), count("outcome.md.n_votes", total))
+				p("\n#### %s (%s)\n\n", inline(name), l.T("outcome.md.n_votes", total))
 				for _, n := range c.Notes {
-					p("- %s (%s)\n", inline(n.Text), count("outcome.md.n_votes", n.Votes))
+					p("- %s (%s)\n", inline(n.Text), l.T("outcome.md.n_votes", n.Votes))
 				}
 			}
 		}
@@ -391,7 +384,7 @@ func RenderOutcome(w *Workshop, d OutcomeData, l Labels) string {
 			if name == "" {
 				name = g.ID
 			}
-			p("\n### %s (%s)\n", inline(name), count("outcome.md.members", g.Members))
+			p("\n### %s (%s)\n", inline(name), l.T("outcome.md.members", g.Members))
 			if strings.TrimSpace(g.Notes) != "" {
 				p("\n%s\n", strings.TrimSpace(g.Notes))
 			}
