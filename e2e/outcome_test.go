@@ -10,7 +10,7 @@ import (
 )
 
 // TestOutcomeReviewAndPublish: in the demo's live clinic the facilitator
-// runs a run-sheet step, closes the room, edits the assembled draft on the
+// runs two run-sheet steps (an announcement, a board), closes the room, edits the assembled draft on the
 // review page and publishes it; the outcome is then in the library, found
 // by search by another member, and linked back to the workshop.
 func TestOutcomeReviewAndPublish(t *testing.T) {
@@ -30,6 +30,9 @@ func TestOutcomeReviewAndPublish(t *testing.T) {
 		if got := tb.mustText(`[data-runsheet] li[data-step="1"] [data-step-state]`); got != "Done" {
 			t.Fatalf("step 1 marked %q", got)
 		}
+		// Step 4 opens the prepared board; its prompt then goes into the outcome.
+		tb.run(chromedp.Click(chromedp.CSS(`[data-runsheet] li[data-step="4"] button`)))
+		tb.waitFor("the board", `document.querySelector("[data-boards-list]").textContent.includes("due-diligence report useful to you")`)
 	})
 
 	var resource string
@@ -43,7 +46,8 @@ func TestOutcomeReviewAndPublish(t *testing.T) {
 			t.Fatalf("review page: %d", st)
 		}
 		draft := evalJS[string](tb, `document.querySelector("#o-markdown").value`)
-		for _, want := range []string{"# Case clinic: human-rights due diligence clauses in ICT contracts", "## Agenda", "## Attendance", "## Action items"} {
+		for _, want := range []string{"# Case clinic: human-rights due diligence clauses in ICT contracts", "## Agenda", "## Attendance",
+			"### What would make a supplier's due-diligence report useful to you?", "## Action items"} {
 			if !strings.Contains(draft, want) {
 				t.Fatalf("draft lacks %q:\n%s", want, draft)
 			}
