@@ -113,6 +113,13 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /workshops/:id/cancel":                 {"/workshops/" + f.workshopID + "/cancel", url.Values{}, [7]int{401, 403, 303, 303, 303, 303, 303}}, // registered through the API route, which sorts first,
 		"POST /workshops/:id/open":                   {"/workshops/" + f.workshopID + "/open", url.Values{}, [7]int{401, 403, 403, 303, 403, 403, 303}},
 		"POST /workshops/:id/close":                  {"/workshops/" + f.workshopID + "/close", url.Values{}, [7]int{401, 403, 403, 303, 403, 403, 303}},
+		"POST /workshops/:id/consent":                {"/workshops/" + f.workshopID + "/consent", url.Values{"show_name": {"1"}}, [7]int{401, 403, 303, 303, 303, 303, 303}}, // registered through the API route, which sorts first
+		"GET /workshops/:id/outcome":                 {"/workshops/" + f.workshopID + "/outcome", nil, [7]int{401, 403, 403, 200, 403, 403, 200}},
+		"POST /workshops/:id/outcome":                {"/workshops/" + f.workshopID + "/outcome", url.Values{"action": {"save"}, "markdown": {""}, "visibility": {"members"}}, [7]int{401, 403, 403, 422, 403, 403, 422}},
+		"GET /workshops/:id/runsheet":                {"/workshops/" + f.workshopID + "/runsheet", nil, [7]int{401, 403, 403, 200, 403, 403, 200}},
+		"POST /workshops/:id/runsheet":               {"/workshops/" + f.workshopID + "/runsheet", url.Values{"rows": {"1"}, "step-1-kind": {"juggle"}}, [7]int{401, 403, 403, 422, 403, 403, 422}},
+		"GET /api/v1/workshops/:id/outcome":          {"/api/v1/workshops/" + f.workshopID + "/outcome", nil, [7]int{401, 403, 403, 200, 403, 403, 200}},
+		"POST /api/v1/workshops/:id/outcome/publish": {"/api/v1/workshops/" + f.workshopID + "/outcome/publish", url.Values{}, [7]int{401, 403, 403, 400, 403, 403, 400}}, // a form body is not the JSON this route reads
 		"GET /workshops/:id/attendees.csv":           {"/workshops/" + f.workshopID + "/attendees.csv", nil, [7]int{401, 403, 403, 200, 403, 403, 200}},
 		"GET /workshops/:id/calendar.ics":            {"/workshops/" + f.workshopID + "/calendar.ics", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
 		"GET /calendar/:token":                       {"/calendar/unknown.ics", nil, [7]int{404, 404, 404, 404, 404, 404, 404}},

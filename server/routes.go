@@ -76,6 +76,11 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/workshops/:id/cancel", Approved, s.cancelWorkshop),
 		r(fiber.MethodPost, "/workshops/:id/open", Approved, s.openRoom),
 		r(fiber.MethodPost, "/workshops/:id/close", Approved, s.closeRoom),
+		r(fiber.MethodPost, "/workshops/:id/consent", Approved, s.saveConsent),
+		r(fiber.MethodGet, "/workshops/:id/outcome", Approved, s.showOutcome),
+		r(fiber.MethodPost, "/workshops/:id/outcome", Approved, s.saveOutcome),
+		r(fiber.MethodGet, "/workshops/:id/runsheet", Approved, s.showRunSheet),
+		r(fiber.MethodPost, "/workshops/:id/runsheet", Approved, s.saveRunSheet),
 		r(fiber.MethodGet, "/workshops/:id/attendees.csv", Approved, s.exportAttendees),
 		r(fiber.MethodGet, "/workshops/:id/calendar.ics", Approved, s.workshopCalendar),
 		r(fiber.MethodGet, "/calendar/:token", Public, s.showFeed),
@@ -138,6 +143,8 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/api/v1/workshops/:id/open", Approved, s.openWorkshopAPI),
 		r(fiber.MethodPost, "/api/v1/workshops/:id/close", Approved, s.closeWorkshopAPI),
 		r(fiber.MethodGet, "/api/v1/workshops/:id/live", Approved, s.liveWorkshop),
+		r(fiber.MethodGet, "/api/v1/workshops/:id/outcome", Approved, s.showOutcomeAPI),
+		r(fiber.MethodPost, "/api/v1/workshops/:id/outcome/publish", Approved, s.publishOutcomeAPI),
 
 		// Discussions: object rights (this category, this thread, this
 		// post) are checked in the handlers by the auth policy functions.
