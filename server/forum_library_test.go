@@ -47,7 +47,7 @@ func TestResourceDiscussion(t *testing.T) {
 	if res, body := member.post("/threads/"+threadID+"/reply", url.Values{"body": {"We used this clause in our 2026 tablet tender."}}); res.StatusCode >= 400 {
 		t.Fatalf("reply: %d %.300s", res.StatusCode, body)
 	}
-	if _, page := owner.get("/library/" + r.ID); !strings.Contains(page, "1 replies") {
+	if _, page := owner.get("/library/" + r.ID); !strings.Contains(page, "1 reply<") {
 		t.Errorf("the resource page does not show the reply count")
 	}
 	// Combined search: the library item and the discussion.
