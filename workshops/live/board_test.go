@@ -596,9 +596,13 @@ func TestToolsSurviveRestart(t *testing.T) {
 	addNote(a, bid, "Two")
 	a.sendJSON(map[string]any{"type": "board.vote", "board": bid, "note": n1, "on": true, "key": "v1"})
 	a.sendJSON(map[string]any{"type": "board.vote", "board": bid, "note": n1, "on": true, "key": "v2"})
+	// Both dots are stored before the cluster move is sent: the two
+	// sockets' frames have no order between them otherwise.
+	a.expect("ack", func(m map[string]any) bool { return m["key"] == "v2" })
 	f.sendJSON(map[string]any{"type": "board.cluster", "board": bid, "note": n1, "cluster": "Firsts", "key": "c"})
-	f.expect("board", changeIs("board.cluster"))
-	f.expect("board", func(m map[string]any) bool { return num(noteOf(m)["votes"]) == 2 })
+	if m := f.expect("board", changeIs("board.cluster")); num(noteOf(m)["votes"]) != 2 {
+		t.Fatalf("the clustered note should carry its two dots: %v", m)
+	}
 
 	snaps := func(e *env) map[string]string {
 		out := map[string]string{}
