@@ -267,7 +267,9 @@ func init() {
 			}
 			return true
 		},
-		render: func(s *state, ev *Event) frames { return breakoutFrame(s, ev, map[string]any{"breakouts": s.breakouts.view()}) },
+		render: func(s *state, ev *Event) frames {
+			return breakoutFrame(s, ev, map[string]any{"breakouts": s.breakouts.view()})
+		},
 	})
 	register("breakout.move", &tool{facilitator: true,
 		parse: func(raw []byte) (any, ErrorCode) {
