@@ -2,7 +2,6 @@ package live
 
 import (
 	"encoding/json"
-	"strings"
 	"unicode/utf16"
 )
 
@@ -47,6 +46,9 @@ type notesOpData struct {
 	Doc string `json:"doc"`
 	Rev int64  `json:"rev"`
 	Ops textOp `json:"ops"`
+	// Key is the client's idempotency key, echoed in the broadcast so the
+	// sender knows its own op (Event.Key does not travel on the bus).
+	Key string `json:"key,omitempty"`
 }
 
 func (n *notesState) doc(key string) *notesDoc {
@@ -114,7 +116,7 @@ func init() {
 	register("notes.op", &tool{
 		parse: func(raw []byte) (any, ErrorCode) {
 			var d notesOpData
-			if json.Unmarshal(raw, &d) != nil || len(d.Ops) == 0 || len(d.Ops) > MaxNotesParts || d.Rev < 0 || len(d.Doc) > 16 {
+			if json.Unmarshal(raw, &d) != nil || len(d.Ops) == 0 || len(d.Ops) > MaxNotesParts || d.Rev < 0 || len(d.Doc) > 16 || len(d.Key) > MaxKey {
 				return nil, ErrInvalid
 			}
 			if d.Ops.inserted() > MaxNotes {
@@ -167,9 +169,8 @@ func init() {
 		},
 		render: func(s *state, ev *Event) frames {
 			d, _ := decodeTool[notesOpData](ev)
-			_, ckey, _ := strings.Cut(ev.Key, "/")
 			b := mustJSON(map[string]any{"type": "notes.op", "seq": ev.Seq, "at": ev.At, "doc": d.Doc, "rev": s.notes.lastRev,
-				"ops": s.notes.last, "by": ev.Actor, "key": ckey})
+				"ops": s.notes.last, "by": ev.Actor, "key": d.Key})
 			f := frames{seq: ev.Seq, all: b, fac: b}
 			if d.Doc != "" {
 				f.group = s.breakouts.scope(d.Doc)
