@@ -504,4 +504,19 @@ func TestBreakoutReplayAndRestart(t *testing.T) {
 	if err != nil || out.Notes != "room notes" || len(out.Breakouts) != 2 || out.Breakouts[1].Notes != "g2 notes" || out.Breakouts[0].Members != 2 {
 		t.Fatalf("outcome %+v %v", out, err)
 	}
+	// Erasing a member keeps the group's notes whole (others' edits were
+	// made against theirs) and takes their name out of the assignment.
+	if err := e.events.EraseMember(context.Background(), "m-u001"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := e2.eng.Outcome(context.Background(), "r1")
+	if err != nil || after.Notes != out.Notes || after.Breakouts[0].Notes != out.Breakouts[0].Notes || after.Breakouts[0].Members != 2 {
+		t.Fatalf("outcome after erasure %+v %v", after, err)
+	}
+	evs, _ := e.events.Since(context.Background(), "r1", 0)
+	for _, ev := range evs {
+		if strings.Contains(string(ev.Data), "u001") || ev.Actor.ID == "m-u001" {
+			t.Fatalf("erased member still in %s: %s", ev.Type, ev.Data)
+		}
+	}
 }

@@ -145,7 +145,10 @@ func init() {
 		},
 		apply: func(s *state, ev *Event) bool {
 			d, ok := decodeTool[notesOpData](ev)
-			if !ok || !s.mayEditNotes(ev.Actor, d.Doc) {
+			// Membership was checked before storing; here only whether the
+			// document is still open, so an erased author's edits (whose
+			// actor no longer names them) still apply.
+			if !ok || (d.Doc != "" && (!s.breakouts.running || s.breakouts.group(d.Doc) == nil)) {
 				return false
 			}
 			key, _ := s.notesKey(d.Doc)
