@@ -55,7 +55,7 @@
     // The group notes: the member's group (read only after the round),
     // or the group a facilitator visits.
     const notesGroup = g || (!view.running && !fac ? mine : "");
-    root.dispatchEvent(new CustomEvent("room:group", { detail: { group: notesGroup, name: notesGroup ? name(notesGroup) : "", editable: view.running && !!g } }));
+    root.dispatchEvent(new CustomEvent("room:group", { detail: { round: view.round, group: notesGroup, name: notesGroup ? name(notesGroup) : "", editable: view.running && !!g } }));
     if (fac) renderControls();
   }
 

@@ -149,7 +149,10 @@ const recent = 10000; // "editing now": an op in the last 10 s
     }
   });
 
+  // Group notes belong to a round: a new round's start empties them.
+  let round = null;
   api.onSnapshot((s) => {
+    round = s.breakouts ? s.breakouts.round : null;
     for (const [id, v] of Object.entries(s.notes || {})) {
       const d = doc(id);
       d.shadow = v.text; d.rev = v.rev; d.inflight = null;
@@ -158,8 +161,6 @@ const recent = 10000; // "editing now": an op in the last 10 s
     }
   });
 
-  // A new round's group notes start empty.
-  api.on("breakout.start", () => { for (const id of [...docs.keys()]) if (id) docs.delete(id); });
 
   function renderWho() {
     const now = Date.now();
@@ -179,6 +180,11 @@ const recent = 10000; // "editing now": an op in the last 10 s
     const e = editors.find((x) => x.ta && x.ta.closest("[data-notes-group]"));
     if (!e) return;
     const { group, name, editable } = ev.detail;
+    if (ev.detail.round !== round) {
+      round = ev.detail.round;
+      for (const id of [...docs.keys()]) if (id) docs.delete(id);
+      e.doc = "-";
+    }
     const box = e.ta.closest("[data-notes-group]");
     box.hidden = !group;
     if (!group) return;
