@@ -2,6 +2,7 @@ package live
 
 import (
 	"encoding/json"
+	"time"
 	"unicode/utf16"
 )
 
@@ -172,7 +173,7 @@ func init() {
 		},
 		render: func(s *state, ev *Event) frames {
 			d, _ := decodeTool[notesOpData](ev)
-			b := mustJSON(map[string]any{"type": "notes.op", "seq": ev.Seq, "at": ev.At, "doc": d.Doc, "rev": s.notes.lastRev,
+			b := mustJSON(map[string]any{"type": "notes.op", "seq": ev.Seq, "at": ev.At.UTC().Format(time.RFC3339Nano), "doc": d.Doc, "rev": s.notes.lastRev,
 				"ops": s.notes.last, "by": ev.Actor, "key": d.Key})
 			f := frames{seq: ev.Seq, all: b, fac: b}
 			if d.Doc != "" {
