@@ -142,10 +142,13 @@ const recent = 10000; // "editing now": an op in the last 10 s
       if (!d.inflight || d.inflight.key !== m.ref) continue;
       const e = bound(id);
       if (m.code === "notes_reload") { api.resync(); return; }
-      // Refused (too long, or the round ended): what the member typed
-      // stays in the box, unsaved.
+      // Refused: what the member typed stays in the box, unsaved. A busy
+      // server (not stored, or too many frames) gets the edit again soon.
       d.inflight = null; d.shadow = d.base;
-      if (e) setStatus(e, m.code === "notes_too_long" ? "notes-too-long" : "notes-refused");
+      if (m.code === "unavailable" || m.code === "rate_limited") {
+        if (e) setStatus(e, "notes-unsaved");
+        setTimeout(() => flush(id), 1000);
+      } else if (e) setStatus(e, m.code === "notes_too_long" ? "notes-too-long" : "notes-refused");
     }
   });
 
