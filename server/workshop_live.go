@@ -86,7 +86,10 @@ func (s *Server) liveWorkshop(c *fiber.Ctx) error {
 	case token && origin != "" && !s.sameOrigin(c, origin):
 		return fault.New(fault.Forbidden, "error.csrf")
 	}
-	p := live.Person{ID: m.ID, Name: m.Name, Organisation: m.Organisation, Role: live.RoleParticipant}
+	p := live.Person{ID: m.ID, Name: m.Name, Organisation: m.Organisation, Role: live.RoleParticipant, Country: m.Country}
+	if len(m.Languages) > 0 {
+		p.Language = m.Languages[0] // the first listed, for breakout groups by language
+	}
 	if auth.CanFacilitate(m, acc) {
 		p.Role = live.RoleFacilitator
 	}

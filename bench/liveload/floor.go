@@ -24,21 +24,31 @@ import (
 // per socket (a full queue drops the socket), each frame encoded once.
 
 type floorConn struct {
-	ws   *websocket.Conn
-	send chan []byte
+	ws    *websocket.Conn
+	send  chan []byte
+	group string // the breakout scenario's group; only the hub touches it
+}
+
+// floorMsg is a client frame for the hub: chat and votes go to everyone,
+// notes to the sender's group; join sets the sender's group.
+type floorMsg struct {
+	typ, group, text string
+	from             *floorConn
 }
 
 type floorHub struct {
 	join    chan *floorConn
 	leave   chan *floorConn
-	inbox   chan string
+	inbox   chan floorMsg
 	conns   map[*floorConn]bool
+	groups  map[string]map[*floorConn]bool
 	seq     int64
 	dropped atomic.Int64
 }
 
 func newFloorHub() *floorHub {
-	return &floorHub{join: make(chan *floorConn), leave: make(chan *floorConn), inbox: make(chan string, 1024), conns: map[*floorConn]bool{}}
+	return &floorHub{join: make(chan *floorConn), leave: make(chan *floorConn), inbox: make(chan floorMsg, 1024), conns: map[*floorConn]bool{},
+		groups: map[string]map[*floorConn]bool{}}
 }
 
 func (h *floorHub) run() {
@@ -48,23 +58,48 @@ func (h *floorHub) run() {
 			h.conns[c] = true
 		case c := <-h.leave:
 			if h.conns[c] {
-				delete(h.conns, c)
-				close(c.send)
+				h.forget(c)
 			}
-		case text := <-h.inbox:
+		case m := <-h.inbox:
+			if m.typ == "join" {
+				if h.conns[m.from] {
+					delete(h.groups[m.from.group], m.from)
+					m.from.group = m.text
+					if h.groups[m.text] == nil {
+						h.groups[m.text] = map[*floorConn]bool{}
+					}
+					h.groups[m.text][m.from] = true
+				}
+				continue
+			}
 			h.seq++
-			b, _ := json.Marshal(chatFrame{Type: "chat", Seq: h.seq, Text: text})
-			for c := range h.conns {
+			to := h.conns
+			var b []byte
+			switch m.typ {
+			case "notes.op":
+				to = h.groups[m.group]
+				b, _ = json.Marshal(map[string]any{"type": "notes.op", "seq": h.seq, "doc": m.group, "rev": h.seq, "ops": []any{m.text}})
+			case "vote":
+				b, _ = json.Marshal(map[string]any{"type": "poll", "seq": h.seq, "poll": map[string]any{"id": "p", "state": "open", "total": h.seq}})
+			default:
+				b, _ = json.Marshal(chatFrame{Type: "chat", Seq: h.seq, Text: m.text})
+			}
+			for c := range to {
 				select {
 				case c.send <- b:
 				default:
 					h.dropped.Add(1)
-					delete(h.conns, c)
-					close(c.send)
+					h.forget(c)
 				}
 			}
 		}
 	}
+}
+
+func (h *floorHub) forget(c *floorConn) {
+	delete(h.conns, c)
+	delete(h.groups[c.group], c)
+	close(c.send)
 }
 
 var floorUpgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &sync.Pool{}}
@@ -92,9 +127,14 @@ func (h *floorHub) serveWS(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			break
 		}
-		var f chatFrame
-		if json.Unmarshal(b, &f) == nil && f.Type == "chat" {
-			h.inbox <- f.Text
+		var f struct{ Type, Text, Group string }
+		if json.Unmarshal(b, &f) == nil {
+			switch f.Type {
+			case "chat", "notes.op", "vote":
+				h.inbox <- floorMsg{typ: f.Type, group: f.Group, text: f.Text}
+			case "join":
+				h.inbox <- floorMsg{typ: "join", text: f.Group, from: c}
+			}
 		}
 	}
 	h.leave <- c

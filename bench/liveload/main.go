@@ -17,8 +17,14 @@
 // member with ceil(rate/4) sockets (tabs), used in turn. The floor gets the
 // same sockets and the same schedule.
 //
+// With -breakouts G it runs the breakout scenario instead (breakout.go):
+// G groups typing shared notes and voting at once, with delivery latency
+// to group members, the floor's latency for the same group traffic, and
+// lost updates in the final notes.
+//
 //	go run ./bench/liveload -participants 1000 -rate 20 -duration 30s
 //	go run ./bench/liveload -participants 10000 -idle
+//	go run ./bench/liveload -participants 500 -breakouts 50 -note-rate 100 -duration 30s
 package main
 
 import (
@@ -47,6 +53,8 @@ type options struct {
 	skipPortal   bool
 	settleLimit  time.Duration
 	idleWait     time.Duration
+	breakouts    int
+	noteRate     float64
 }
 
 func main() {
@@ -62,6 +70,8 @@ func main() {
 	flag.BoolVar(&o.skipPortal, "no-portal", false, "measure the floor only")
 	flag.DurationVar(&o.idleWait, "idle-wait", 130*time.Second, "with -idle: wait this long after connecting before measuring memory")
 	flag.DurationVar(&o.settleLimit, "settle", 3*time.Minute, "longest wait for the joining flood to settle")
+	flag.IntVar(&o.breakouts, "breakouts", 0, "run the breakout scenario with this many groups: notes inserts and votes instead of chat")
+	flag.Float64Var(&o.noteRate, "note-rate", 100, "breakout scenario: notes inserts per second, all participants together")
 	flag.Parse()
 	if *serve != "" {
 		if err := serveFloor(*serve); err != nil {
@@ -94,7 +104,7 @@ func raiseFileLimit(need int) {
 
 func run(o options) error {
 	senders := 0
-	if !o.idle {
+	if !o.idle && o.breakouts == 0 {
 		senders = max(1, int((o.rate+3.999)/4))
 	}
 	raiseFileLimit(o.participants + senders + 256)
@@ -104,6 +114,7 @@ func run(o options) error {
 	d := &dialer{sources: o.sources}
 	ctx := context.Background()
 	var portalRes, floorRes *result
+	var boPortal, boFloor *boResult
 
 	if !o.skipPortal {
 		tmp, err := os.MkdirTemp("", "liveload")
@@ -140,11 +151,18 @@ func run(o options) error {
 				h, s, _ := goMem(p.base)
 				return p.rss(), h + s
 			}}
-		r, err := measure(ctx, o, d, t, senders, func(int) string { return ps.facilitator }, true)
-		if err != nil {
+		if o.breakouts > 0 {
+			r, err := runBreakouts(ctx, o, d, t, ps.facilitator, true)
+			if err != nil {
+				return fmt.Errorf("portal: %w; the portal's log ends:\n%s", err, tail(tmp+"/portal.log", 3000))
+			}
+			fmt.Println(r)
+			boPortal = r
+		} else if r, err := measure(ctx, o, d, t, senders, func(int) string { return ps.facilitator }, true); err != nil {
 			return fmt.Errorf("portal: %w; the portal's log ends:\n%s", err, tail(tmp+"/portal.log", 3000))
+		} else {
+			portalRes = r
 		}
-		portalRes = r
 	}
 	if !o.skipFloor {
 		f, err := startFloor()
@@ -154,11 +172,21 @@ func run(o options) error {
 		defer f.close()
 		t := target{name: "floor", url: strings.Replace(f.base, "http://", "ws://", 1) + "/ws",
 			mem: func() (int64, int64) { return f.rss(), floorMem(f.base) }}
-		r, err := measure(ctx, o, d, t, senders, nil, false)
-		if err != nil {
+		if o.breakouts > 0 {
+			r, err := runBreakouts(ctx, o, d, t, "", false)
+			if err != nil {
+				return fmt.Errorf("floor: %w", err)
+			}
+			fmt.Println(r)
+			boFloor = r
+		} else if r, err := measure(ctx, o, d, t, senders, nil, false); err != nil {
 			return fmt.Errorf("floor: %w", err)
+		} else {
+			floorRes = r
 		}
-		floorRes = r
+	}
+	if boPortal != nil && boFloor != nil && boFloor.p99 > 0 {
+		fmt.Printf("breakouts: ratio p99(portal)/p99(floor) = %.2f; lost updates %d (targets: ≤ 1.5, 0)\n", float64(boPortal.p99)/float64(boFloor.p99), boPortal.lost)
 	}
 	if !o.idle && portalRes != nil && floorRes != nil && floorRes.P99 > 0 {
 		fmt.Printf("ratio p99(portal)/p99(floor) = %.2f  (p50 %.2f, p95 %.2f)\n",

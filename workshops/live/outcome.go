@@ -78,7 +78,7 @@ func (s *state) outcome(room string) Outcome {
 	s.qa.outcome(&o)
 	s.boards.outcome(&o)
 	s.notes.outcome(&o)
-	s.breakouts.outcome(&o)
+	s.breakouts.outcome(&o, &s.notes)
 	return o
 }
 

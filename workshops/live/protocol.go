@@ -176,6 +176,10 @@ type frames struct {
 	// sees it as theirs, a voter the only one who sees their own dots.
 	actor string
 	own   []byte
+	// group, when set, limits the participants who get the frame to one
+	// breakout audience (see breakoutState.receives); facilitators get
+	// every group's frames.
+	group string
 }
 
 func (f frames) for_(facilitator bool) []byte {
@@ -205,6 +209,11 @@ func (s *state) render(ev *Event) frames {
 		var d chatData
 		_ = json.Unmarshal(ev.Data, &d)
 		out["from"], out["text"], out["html"] = ev.Actor, d.Text, RenderLite(d.Text)
+		if g := s.breakouts.audience(ev.Actor); g != "" {
+			out["group"] = groupOfScope(g)
+			b := mustJSON(out)
+			return frames{seq: ev.Seq, all: b, fac: b, group: g}
+		}
 	case "hand", "hand.clear", "remove":
 		out["by"] = ev.Actor
 		out["hands"] = s.handsView()
@@ -212,6 +221,13 @@ func (s *state) render(ev *Event) frames {
 			var d memberData
 			_ = json.Unmarshal(ev.Data, &d)
 			out["member"] = d.Member
+		}
+		if g := s.handScope; g != "" {
+			// During breakouts: the group's own queue to its members,
+			// every queue to facilitators.
+			fac := mustJSON(out)
+			out["hands"] = s.handsIn(g)
+			return frames{seq: ev.Seq, all: mustJSON(out), fac: fac, group: g}
 		}
 	case "agenda":
 		out["item"] = s.agenda

@@ -202,6 +202,7 @@ func (r *room) load() error {
 		return err
 	}
 	r.st = newState(info)
+	r.st.present = r.people
 	evs, err := o.Store.Since(ctx, r.id, 0)
 	if err != nil {
 		return err
@@ -330,7 +331,7 @@ func (r *room) onJoin(j join) {
 	case j.lastSeq < r.st.seq:
 		replay = "events"
 		for _, f := range r.ring {
-			if f.seq > j.lastSeq {
+			if f.seq > j.lastSeq && r.receives(c, f) {
 				frames = append(frames, f.to(c.person))
 			}
 		}
@@ -342,6 +343,13 @@ func (r *room) onJoin(j join) {
 	for _, f := range frames {
 		r.deliver(c, f)
 	}
+}
+
+// receives reports whether a client gets a frame: a breakout group's
+// frames reach its members and the facilitators only. A client that must
+// not see an event gets nothing for it; clients accept gaps in seqs.
+func (r *room) receives(c *client, f frames) bool {
+	return f.group == "" || c.person.Role == RoleFacilitator || r.st.breakouts.receives(c.person.ID, f.group)
 }
 
 func (r *room) refuse(c *client, code int, why ErrorCode) {
@@ -576,7 +584,9 @@ func (r *room) applyOne(ev *Event, live bool) {
 		return
 	}
 	for c := range r.clients {
-		r.deliver(c, f.to(c.person))
+		if r.receives(c, f) {
+			r.deliver(c, f.to(c.person))
+		}
 	}
 	switch ev.Type {
 	case "remove":

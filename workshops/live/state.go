@@ -13,6 +13,9 @@ type Person struct {
 	Name         string `json:"name" bson:"name"`
 	Organisation string `json:"organisation,omitempty" bson:"organisation,omitempty"`
 	Role         string `json:"role" bson:"role"` // RoleFacilitator or RoleParticipant
+	// From the member's profile, for breakout groups by attribute.
+	Country  string `json:"country,omitempty" bson:"country,omitempty"`
+	Language string `json:"language,omitempty" bson:"language,omitempty"`
 }
 
 // Roles a person has in a room.
@@ -81,6 +84,8 @@ type poll struct {
 type hand struct {
 	Person Person    `json:"person"`
 	At     time.Time `json:"at"`
+	Group  string    `json:"group,omitempty"` // the breakout group it was raised in
+	scope  string    // its audience (see breakoutState.audience)
 }
 
 // Room open states: auto follows the schedule; facilitators may override.
@@ -114,6 +119,12 @@ type state struct {
 	boards    boardState
 	breakouts breakoutState
 	notes     notesState
+
+	// handScope is the audience of the hand event just applied, for render.
+	handScope string
+	// present lists the people in the room now. Only checks use it (a
+	// breakout assignment is computed from it and stored); apply never.
+	present func() []Person
 }
 
 func newState(info RoomInfo) *state {
@@ -218,6 +229,7 @@ func (s *state) apply(ev *Event) bool {
 	if ev.Seq > s.seq {
 		s.seq = ev.Seq
 	}
+	s.handScope = ""
 	if t := tools[ev.Type]; t != nil {
 		return t.apply(s, ev)
 	}
@@ -230,8 +242,10 @@ func (s *state) apply(ev *Event) bool {
 		i := s.handIndex(ev.Actor.ID)
 		switch {
 		case d.Raised && i < 0:
-			s.hands = append(s.hands, hand{Person: ev.Actor, At: ev.At})
+			s.handScope = s.breakouts.audience(ev.Actor)
+			s.hands = append(s.hands, hand{Person: ev.Actor, At: ev.At, scope: s.handScope, Group: groupOfScope(s.handScope)})
 		case !d.Raised && i >= 0:
+			s.handScope = s.hands[i].scope
 			s.hands = append(s.hands[:i], s.hands[i+1:]...)
 		default:
 			return false
@@ -241,6 +255,7 @@ func (s *state) apply(ev *Event) bool {
 		var d memberData
 		_ = json.Unmarshal(ev.Data, &d)
 		if i := s.handIndex(d.Member); i >= 0 {
+			s.handScope = s.hands[i].scope
 			s.hands = append(s.hands[:i], s.hands[i+1:]...)
 			return true
 		}
@@ -276,6 +291,7 @@ func (s *state) apply(ev *Event) bool {
 		var d memberData
 		_ = json.Unmarshal(ev.Data, &d)
 		s.removed[d.Member] = true
+		s.handScope = s.breakouts.audience(Person{ID: d.Member, Role: RoleParticipant})
 		if i := s.handIndex(d.Member); i >= 0 {
 			s.hands = append(s.hands[:i], s.hands[i+1:]...)
 		}

@@ -2,6 +2,8 @@ package live
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -208,11 +210,21 @@ func (s *MongoStore) EraseMember(ctx context.Context, memberID string) error {
 		return err
 	}
 	for _, ev := range evs {
+		// A shared-notes edit keeps its text: everyone's later edits were
+		// made against it, so removing it would scramble the document;
+		// only its author is pseudonymised.
+		data := []byte("{}")
+		if ev.Type == "notes.op" {
+			data = ev.Data
+		}
 		_, err := s.db.Collection(colEvents).UpdateOne(ctx, bson.M{"_id": seqID(ev.Room, ev.Seq)}, bson.M{"$set": bson.M{
-			"actor": Person{ID: "erased", Role: ev.Actor.Role}, "key": fmt.Sprintf("erased/%d", ev.Seq), "data": []byte("{}"), "erased_at": time.Now().UTC()}})
+			"actor": Person{ID: "erased", Role: ev.Actor.Role}, "key": fmt.Sprintf("erased/%d", ev.Seq), "data": data, "erased_at": time.Now().UTC()}})
 		if err != nil {
 			return fmt.Errorf("live: erase member: %w", err)
 		}
+	}
+	if err := s.eraseFromBreakouts(ctx, memberID); err != nil {
+		return err
 	}
 	// Key documents are named room/member/key.
 	if _, err := s.db.Collection(colKeys).DeleteMany(ctx, bson.M{"_id": bson.M{"$regex": "/" + regexp.QuoteMeta(memberID) + "/"}}); err != nil {
@@ -247,4 +259,50 @@ func (s *MongoStore) PrivacySources() []privacy.Source {
 			return out, nil
 		},
 		Erase: s.EraseMember}}
+}
+
+// eraseFromBreakouts pseudonymises a member in the breakout assignments
+// others sent (their name is stored in the event). The pseudonym is the
+// same in all of a room's events, so the groups still add up on replay.
+func (s *MongoStore) eraseFromBreakouts(ctx context.Context, memberID string) error {
+	evs, err := s.find(ctx, bson.M{"type": bson.M{"$in": []string{"breakout.start", "breakout.move"}}})
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		sum := sha256.Sum256([]byte(ev.Room + "/" + memberID))
+		anon := Person{ID: "erased-" + hex.EncodeToString(sum[:6]), Role: RoleParticipant}
+		var data []byte
+		switch ev.Type {
+		case "breakout.start":
+			var d breakoutStartData
+			if json.Unmarshal(ev.Data, &d) != nil {
+				continue
+			}
+			found := false
+			for gi := range d.Groups {
+				for mi, p := range d.Groups[gi].Members {
+					if p.ID == memberID {
+						d.Groups[gi].Members[mi], found = anon, true
+					}
+				}
+			}
+			if found {
+				data = mustJSON(d)
+			}
+		case "breakout.move":
+			var d breakoutMoveData
+			if json.Unmarshal(ev.Data, &d) == nil && d.Member == memberID {
+				d.Member, d.Person = anon.ID, anon
+				data = mustJSON(d)
+			}
+		}
+		if data == nil {
+			continue
+		}
+		if _, err := s.db.Collection(colEvents).UpdateOne(ctx, bson.M{"_id": seqID(ev.Room, ev.Seq)}, bson.M{"$set": bson.M{"data": data}}); err != nil {
+			return fmt.Errorf("live: erase member from breakouts: %w", err)
+		}
+	}
+	return nil
 }

@@ -52,7 +52,7 @@ function setup(root) {
         for (const id of m.left) state.people.delete(id);
         for (const p of m.joined) state.people.set(p.id, p);
         renderPeople(); break;
-      case "chat": addChat(m.from, m.html, m.at); break;
+      case "chat": addChat(m.from, m.html, m.at, m.group); break;
       case "announce": $("[data-room-announcement]").innerHTML = m.html; break; // html is escaped by the server
       case "hand": case "hand.clear": case "remove": state.hands = m.hands; renderHands(); break;
       case "agenda": renderAgenda(m.item); break;
@@ -63,7 +63,9 @@ function setup(root) {
       case "ack": pendingSends.delete(m.key); for (const fn of handlers.get("ack") || []) fn(m); break;
       case "error": if (m.ref) pendingSends.delete(m.ref); addNotice(`${t("error")} ${m.code}`); for (const fn of handlers.get("error") || []) fn(m); break;
       case "room.close": case "room.open": case "noop": break;
-      default: for (const fn of handlers.get(m.type) || []) fn(m);
+      default:
+        if (Array.isArray(m.hands)) { state.hands = m.hands; renderHands(); } // breakout.end merges the queues
+        for (const fn of handlers.get(m.type) || []) fn(m);
     }
   }
 
@@ -80,10 +82,12 @@ function setup(root) {
     if (sel) { sel.replaceChildren(...s.agenda.map((a, i) => new Option(`${i + 1}. ${a.title}`, String(i)))); sel.value = String(s.agenda_item); }
   }
 
-  function addChat(from, html, at) {
+  function addChat(from, html, at, group) {
     const li = document.createElement("li");
     const who = document.createElement("strong");
-    who.textContent = from.name;
+    // A breakout group's chat is labelled with its group (facilitators
+    // see every group's).
+    who.textContent = group ? `[${groupName(group)}] ${from.name}` : from.name;
     const when = document.createElement("time");
     when.dateTime = at; when.textContent = new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     const body = document.createElement("span");
@@ -125,9 +129,12 @@ function setup(root) {
     const btn = $("[data-room-hand]");
     btn.setAttribute("aria-pressed", String(mine));
     if (!state.hands.length) { const li = document.createElement("li"); li.textContent = t("hands-empty"); ol.replaceChildren(li); return; }
-    ol.replaceChildren(...state.hands.map((h) => {
+    // During breakouts facilitators see every group's queue: one list,
+    // grouped, each hand labelled with its group.
+    const hands = [...state.hands].sort((a, b) => (a.group || "").localeCompare(b.group || "", undefined, { numeric: true }));
+    ol.replaceChildren(...hands.map((h) => {
       const li = document.createElement("li");
-      li.textContent = h.person.name;
+      li.textContent = h.group ? `[${groupName(h.group)}] ${h.person.name}` : h.person.name;
       if (fac) {
         const b = document.createElement("button");
         b.type = "button"; b.textContent = t("lower"); b.className = "small";
@@ -267,10 +274,16 @@ function setup(root) {
   // modules and plug in here, whichever module the browser runs first:
   // (window.roomTools ||= []).push((api) => { ... }).
   const handlers = new Map(), snapshotHandlers = [];
+  let groupName = (g) => g;
   const api = {
     root, fac, t, send, me: () => state.me, people: () => state.people,
     on(type, fn) { if (!handlers.has(type)) handlers.set(type, []); handlers.get(type).push(fn); },
     onSnapshot(fn) { snapshotHandlers.push(fn); },
+    // The breakout module names groups for chat and hand labels.
+    setGroupName(fn) { groupName = fn; renderHands(); },
+    // resync reconnects without last_seq: a fresh snapshot (the notes
+    // editor's way back after an op too old to merge).
+    resync() { state.last = -1; if (state.ws) state.ws.close(); },
   };
   for (const tool of window.roomTools || []) tool(api);
   window.roomTools = { push: (tool) => tool(api) };

@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// typeAt types text at a position of a textarea with real key events, as
+// a member would, so the notes editor sees its input events.
+func typeAt(tb *tab, sel string, pos int, text string) {
+	tb.t.Helper()
+	evalJS[bool](tb, fmt.Sprintf(`(() => { const ta = document.querySelector(%s); ta.focus(); const p = %d < 0 ? ta.value.length : %d; ta.setSelectionRange(p, p); return true; })()`, jsString(sel), pos, pos))
+	tb.run(chromedp.KeyEvent(text))
+}
+
+// TestLiveRoomNotesAndBreakouts: a facilitator and a member type in the
+// room's shared notes at once and both end with both texts; then the
+// facilitator opens breakout groups the members choose, the member picks
+// one and writes its notes, the facilitator visits that group, reads the
+// notes and chats there, and calls everyone back.
+func TestLiveRoomNotesAndBreakouts(t *testing.T) {
+	p := startPortal(t)
+	first := newBrowser(t, p)
+	fac := first.isolated("facilitator")
+	mem := first.isolated("buyer")
+	fac.signIn("facilitator")
+	mem.signIn("buyer")
+	fac.open("/workshops")
+	room := evalJS[string](fac, `(() => { const b = document.querySelector(".workshop-list .badge"); return b ? b.closest("h2").querySelector("a").getAttribute("href") : ""; })()`)
+	if !strings.HasPrefix(room, "/workshops/") {
+		t.Fatalf("the workshop list marks no workshop as live now")
+	}
+	for _, tb := range []*tab{fac, mem} {
+		tb.open(room)
+		tb.run(chromedp.Click(chromedp.CSS("[data-room-enter]")))
+		tb.waitFor("the room to connect", `document.getElementById("room").dataset.state === "connected"`)
+	}
+	fac.waitFor("the member in the presence list", `[...document.querySelectorAll("[data-room-people] li")].some(li => li.textContent.startsWith("Anna de Vries"))`)
+
+	// Both type at once: the member at the end, the facilitator at the start.
+	typeAt(mem, "#notes-room", -1, "Anna writes here.")
+	typeAt(fac, "#notes-room", 0, "Lucas first. ")
+	for _, tb := range []*tab{fac, mem} {
+		tb.waitFor("both texts in the notes", `(() => { const v = document.querySelector("#notes-room").value; return v.includes("Anna writes here.") && v.includes("Lucas first. "); })()`)
+		tb.waitFor("the saved state", `document.querySelector("#notes-room-status").textContent === "Saved."`)
+	}
+	if a, b := evalJS[string](fac, `document.querySelector("#notes-room").value`), evalJS[string](mem, `document.querySelector("#notes-room").value`); a != b {
+		t.Fatalf("the notes differ: %q vs %q", a, b)
+	}
+
+	// Breakouts the members choose.
+	fac.run(chromedp.Click(chromedp.CSS(".room-controls summary")))
+	fac.run(chromedp.SetValue(chromedp.CSS("#bo-mode"), "choice"))
+	fac.run(chromedp.SetValue(chromedp.CSS("#bo-count"), "2"))
+	fac.run(chromedp.Click(chromedp.CSS("[data-ctl-breakout-start]")))
+	mem.waitFor("the group choice", `document.querySelectorAll("[data-breakout-pick] button").length === 2`)
+	if got := mem.mustText("[data-breakout-status]"); got != "You are in the main room." {
+		t.Errorf("before choosing, the member reads %q", got)
+	}
+	mem.run(chromedp.Click(chromedp.CSS("[data-breakout-pick] button:nth-of-type(2)")))
+	mem.waitFor("the member in group 2", `document.querySelector("[data-breakout-status]").textContent === "You are in Group 2"`)
+	mem.waitFor("the group notes", `!document.querySelector("[data-notes-group]").hidden`)
+	typeAt(mem, "#notes-group", -1, "Group two notes")
+	mem.waitFor("the group notes saved", `document.querySelector("#notes-group-status").textContent === "Saved."`)
+
+	fac.waitFor("group 2 in the visit list", `[...document.querySelector("#bo-visit").options].some(o => o.value === "g2")`)
+	fac.run(chromedp.SetValue(chromedp.CSS("#bo-visit"), "g2"))
+	evalJS[bool](fac, `document.querySelector("#bo-visit").dispatchEvent(new Event("change")) || true`)
+	fac.waitFor("the visited group's notes", `document.querySelector("#notes-group").value === "Group two notes"`)
+	fac.run(chromedp.SetValue(chromedp.CSS("#chat-input"), "Visiting group two"))
+	fac.run(chromedp.Click(chromedp.CSS("[data-room-chatform] button")))
+	mem.waitFor("the facilitator's chat in the group", `[...document.querySelectorAll("[data-room-chat] li")].some(li => li.textContent.includes("[Group 2] Lucas Martin") && li.textContent.includes("Visiting group two"))`)
+
+	fac.run(chromedp.Click(chromedp.CSS("[data-ctl-breakout-end]")))
+	mem.waitFor("the end of the breakouts", `document.querySelector("[data-breakout-status]").textContent.startsWith("The breakout groups have ended")`)
+	mem.waitFor("read-only group notes", `document.querySelector("#notes-group").readOnly && document.querySelector("#notes-group").value === "Group two notes"`)
+
+	for _, tb := range []*tab{first, fac, mem} {
+		if problems := tb.takeProblems(); len(problems) > 0 {
+			t.Errorf("%s: the pages reported problems:\n%s", tb.name, strings.Join(problems, "\n"))
+		}
+	}
+}
