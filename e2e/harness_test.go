@@ -59,6 +59,7 @@ func unavailable(t *testing.T, format string, args ...any) {
 type portal struct {
 	URL  string
 	logs *lockedBuffer
+	auth *auth.Store
 }
 
 // startPortal serves the portal for real: a fresh database with the demo
@@ -132,7 +133,7 @@ func startPortal(t *testing.T) *portal {
 			t.Logf("portal log (end):\n%s", logs.tail(6000))
 		}
 	})
-	return &portal{URL: base, logs: logs}
+	return &portal{URL: base, logs: logs, auth: auth.NewStore(st.DB)}
 }
 
 // waitHealthy polls /healthz until the portal answers 200.
@@ -442,6 +443,32 @@ func (tb *tab) signIn(persona string) {
 	}
 	if _, ok := tb.text(`.account a[href="/profile"]`); !ok {
 		tb.t.Fatalf("%s: after signing in as %s there is no profile link in the header (at %s)", tb.name, persona, tb.where())
+	}
+}
+
+// signInAsMember gives the tab a session for a demo member who is not a
+// persona (the sign-in page offers personas only), for journeys that need
+// more participants than the personas give.
+func (tb *tab) signInAsMember(p *portal, key string) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := p.auth.MemberByIdentity(ctx, auth.DemoProvider, key)
+	if err != nil {
+		tb.t.Fatalf("demo member %s: %v", key, err)
+	}
+	sid := auth.NewSessionSecret()
+	if err := p.auth.CreateSession(ctx, sid, m.ID, time.Hour, time.Hour, ""); err != nil {
+		tb.t.Fatal(err)
+	}
+	sctx, scancel := tb.step()
+	defer scancel()
+	if _, err := chromedp.Call(sctx, network.SetCookie, network.SetCookieParams{Name: "portal_session", Value: sid, URL: p.URL + "/"}); err != nil {
+		tb.t.Fatalf("%s: set the session cookie: %v", tb.name, err)
+	}
+	tb.open("/")
+	if _, ok := tb.text(`.account a[href="/profile"]`); !ok {
+		tb.t.Fatalf("%s: the session for %s does not sign in", tb.name, key)
 	}
 }
 
