@@ -15,7 +15,7 @@ import (
 type runRow struct {
 	N                                                                   int
 	Agenda, Kind, Poll, Prompt, Votes, Minutes, Mode, Size, Count, Attr string
-	Text                                                                string
+	Text, Notes                                                         string // Notes: a board's starter notes, one per line
 	Hidden                                                              bool
 }
 
@@ -39,7 +39,8 @@ func rowOf(n int, st workshops.Step) runRow {
 		return strconv.Itoa(v)
 	}
 	return runRow{N: n, Agenda: strconv.Itoa(st.Agenda + 1), Kind: st.Kind, Poll: num(st.Poll), Prompt: st.Prompt, Votes: num(st.Votes),
-		Minutes: num(st.Minutes), Mode: st.Mode, Size: num(st.Size), Count: num(st.Count), Attr: st.Attribute, Text: st.Text, Hidden: st.Hidden}
+		Minutes: num(st.Minutes), Mode: st.Mode, Size: num(st.Size), Count: num(st.Count), Attr: st.Attribute, Text: st.Text, Hidden: st.Hidden,
+		Notes: strings.Join(st.Notes, "\n")}
 }
 
 func (s *Server) renderRunSheet(c *fiber.Ctx, status int, w *workshops.Workshop, rows []runRow, ferr error) error {
@@ -93,14 +94,16 @@ func (s *Server) saveRunSheet(c *fiber.Ctx) error {
 	for i := 1; i <= n; i++ {
 		f := func(name string) string { return formValue(c, "step-"+strconv.Itoa(i)+"-"+name) }
 		r := runRow{Agenda: f("agenda"), Kind: f("kind"), Poll: f("poll"), Prompt: f("prompt"), Votes: f("votes"), Minutes: f("minutes"),
-			Mode: f("mode"), Size: f("size"), Count: f("count"), Attr: f("attribute"), Text: f("text"), Hidden: f("hidden") == "1"}
+			Mode: f("mode"), Size: f("size"), Count: f("count"), Attr: f("attribute"), Text: f("text"), Hidden: f("hidden") == "1",
+			Notes: f("notes")}
 		if r.Kind == "" {
 			continue
 		}
 		r.N = len(rows) + 1
 		rows = append(rows, r)
 		steps = append(steps, workshops.Step{Agenda: atoi(r.Agenda) - 1, Kind: r.Kind, Poll: atoi(r.Poll), Prompt: r.Prompt, Votes: atoi(r.Votes),
-			Hidden: r.Hidden, Minutes: atoi(r.Minutes), Mode: r.Mode, Size: atoi(r.Size), Count: atoi(r.Count), Attribute: r.Attr, Text: r.Text})
+			Hidden: r.Hidden, Minutes: atoi(r.Minutes), Mode: r.Mode, Size: atoi(r.Size), Count: atoi(r.Count), Attribute: r.Attr, Text: r.Text,
+			Notes: strings.Split(r.Notes, "\n")})
 	}
 	if _, err := s.workshops.SetRunSheet(c.UserContext(), w, steps); err != nil {
 		if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
@@ -138,7 +141,7 @@ func (s *Server) runSteps(c *fiber.Ctx, w *workshops.Workshop) []runStep {
 			frame = map[string]any{"type": "poll.open", "poll": st.PollID()}
 			label = s.T(c, "runsheet.step.poll", q)
 		case workshops.StepBoard:
-			frame = map[string]any{"type": "board.open", "prompt": st.Prompt, "votes": st.Votes, "hidden": st.Hidden, "seconds": st.Minutes * 60}
+			frame = map[string]any{"type": "board.open", "prompt": st.Prompt, "votes": st.Votes, "hidden": st.Hidden, "seconds": st.Minutes * 60, "notes": st.Notes}
 			label = s.T(c, "runsheet.step.board", st.Prompt, st.Votes)
 		case workshops.StepBreakout:
 			frame = map[string]any{"type": "breakout.start", "mode": st.Mode, "seconds": st.Minutes * 60}

@@ -36,18 +36,19 @@ const MaxSteps = 50
 // index (0-based; -1 when the workshop has no agenda); the other fields are
 // the command's settings, those of other kinds left zero.
 type Step struct {
-	Agenda    int    `bson:"agenda" json:"agenda"`
-	Kind      string `bson:"kind" json:"kind"`
-	Poll      int    `bson:"poll,omitempty" json:"poll,omitempty"`       // prepared poll, 1-based
-	Prompt    string `bson:"prompt,omitempty" json:"prompt,omitempty"`   // board
-	Votes     int    `bson:"votes,omitempty" json:"votes,omitempty"`     // board: dots per member
-	Hidden    bool   `bson:"hidden,omitempty" json:"hidden,omitempty"`   // board: votes hidden until reveal
-	Minutes   int    `bson:"minutes,omitempty" json:"minutes,omitempty"` // board, breakout, timer
-	Mode      string `bson:"mode,omitempty" json:"mode,omitempty"`       // breakout
-	Size      int    `bson:"size,omitempty" json:"size,omitempty"`       // breakout random: people per group
-	Count     int    `bson:"count,omitempty" json:"count,omitempty"`     // breakout choice: groups
-	Attribute string `bson:"attribute,omitempty" json:"attribute,omitempty"`
-	Text      string `bson:"text,omitempty" json:"text,omitempty"` // announcement
+	Agenda    int      `bson:"agenda" json:"agenda"`
+	Kind      string   `bson:"kind" json:"kind"`
+	Poll      int      `bson:"poll,omitempty" json:"poll,omitempty"`       // prepared poll, 1-based
+	Prompt    string   `bson:"prompt,omitempty" json:"prompt,omitempty"`   // board
+	Votes     int      `bson:"votes,omitempty" json:"votes,omitempty"`     // board: dots per member
+	Hidden    bool     `bson:"hidden,omitempty" json:"hidden,omitempty"`   // board: votes hidden until reveal
+	Notes     []string `bson:"notes,omitempty" json:"notes,omitempty"`     // board: starter notes
+	Minutes   int      `bson:"minutes,omitempty" json:"minutes,omitempty"` // board, breakout, timer
+	Mode      string   `bson:"mode,omitempty" json:"mode,omitempty"`       // breakout
+	Size      int      `bson:"size,omitempty" json:"size,omitempty"`       // breakout random: people per group
+	Count     int      `bson:"count,omitempty" json:"count,omitempty"`     // breakout choice: groups
+	Attribute string   `bson:"attribute,omitempty" json:"attribute,omitempty"`
+	Text      string   `bson:"text,omitempty" json:"text,omitempty"` // announcement
 }
 
 // PollID is the room's ID of the step's prepared poll (see the engine's
@@ -99,6 +100,19 @@ func ValidateRunSheet(w *Workshop, steps []Step) ([]Step, error) {
 			}
 			if st.Minutes < 0 || st.Minutes > 240 {
 				return nil, stepError(n, "minutes")
+			}
+			for _, note := range st.Notes {
+				if note = strings.TrimSpace(note); note != "" {
+					clean.Notes = append(clean.Notes, note)
+				}
+			}
+			if len(clean.Notes) > 20 {
+				return nil, stepError(n, "notes_count")
+			}
+			for _, note := range clean.Notes {
+				if utf8.RuneCountInString(note) > 280 {
+					return nil, stepError(n, "note_long")
+				}
 			}
 			clean.Votes, clean.Hidden, clean.Minutes = st.Votes, st.Hidden, st.Minutes
 		case StepBreakout:

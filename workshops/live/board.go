@@ -9,12 +9,13 @@ import (
 
 // Limits of the boards.
 const (
-	MaxNote       = 280 // characters of a sticky note
-	MaxPrompt     = 300 // characters of a board's prompt
-	MaxCluster    = 60  // characters of a cluster's name
-	MaxDots       = 20  // dots per member a board may give
-	MaxBoards     = 50  // boards in one room
-	MaxBoardNotes = 1000
+	MaxNote         = 280 // characters of a sticky note
+	MaxPrompt       = 300 // characters of a board's prompt
+	MaxStarterNotes = 20  // notes a facilitator prepares for a board
+	MaxCluster      = 60  // characters of a cluster's name
+	MaxDots         = 20  // dots per member a board may give
+	MaxBoards       = 50  // boards in one room
+	MaxBoardNotes   = 1000
 )
 
 // NoteColours is the palette of sticky notes. Clients show a colour's name
@@ -101,6 +102,9 @@ type (
 		Votes   int    `json:"votes"`
 		Hidden  bool   `json:"hidden"`
 		Seconds int    `json:"seconds"`
+		// Notes are starter notes the facilitator prepared; they are the
+		// facilitator's own, with ids n<seq>.<i>.
+		Notes []string `json:"notes,omitempty"`
 	}
 	boardNoteData struct {
 		Board  string `json:"board"`
@@ -272,6 +276,14 @@ func init() {
 				if d.Votes == 0 {
 					d.Hidden, d.Seconds = false, 0
 				}
+				if len(d.Notes) > MaxStarterNotes {
+					return false
+				}
+				for i, n := range d.Notes {
+					if d.Notes[i] = strings.TrimSpace(n); !validText(d.Notes[i], MaxNote, false) {
+						return false
+					}
+				}
 				return validText(d.Prompt, MaxPrompt, false) && d.Votes >= 0 && d.Votes <= MaxDots &&
 					d.Seconds >= 0 && d.Seconds <= MaxTimerSecs
 			})
@@ -291,6 +303,9 @@ func init() {
 				dots: map[string]map[string]int{}}
 			if d.Seconds > 0 {
 				b.Ends = ev.At.Add(time.Duration(d.Seconds) * time.Second)
+			}
+			for i, text := range d.Notes {
+				b.notes = append(b.notes, &note{ID: "n" + itoa64(ev.Seq) + "." + itoa(i+1), Text: text, Owner: ev.Actor.ID})
 			}
 			s.boards.list = append(s.boards.list, b)
 			return true

@@ -633,3 +633,52 @@ func TestToolsSurviveRestart(t *testing.T) {
 		t.Fatalf("outcome before %s\nafter %s", b1, b2)
 	}
 }
+
+// A board opened with starter notes shows them to everyone at once; they
+// are the facilitator's notes, take dots like any other, and too many or
+// too long starter notes are refused before anything is stored.
+func TestBoardStarterNotes(t *testing.T) {
+	e := newEnv(t, nil, Options{RatePerSec: 1000, RateBurst: 1000})
+	f := e.dial("fac", "r1", nil)
+	f.welcome()
+	a := e.dial("anna", "r1", nil)
+	a.welcome()
+	f.sendJSON(map[string]any{"type": "board.open", "prompt": "Barriers", "votes": 2, "notes": []string{" Cost ", "Confidentiality"}, "key": "o"})
+	m := a.expect("board", changeIs("board.open"))
+	notes, _ := m["view"].(map[string]any)["notes"].([]any)
+	if len(notes) != 2 || str(notes[0].(map[string]any)["text"]) != "Cost" || str(notes[1].(map[string]any)["text"]) != "Confidentiality" {
+		t.Fatalf("starter notes as a member sees them: %v", notes)
+	}
+	bid, nid := str(m["board"]), str(notes[1].(map[string]any)["id"])
+	a.sendJSON(map[string]any{"type": "board.vote", "board": bid, "note": nid, "on": true, "key": "v"})
+	a.expect("ack", func(m map[string]any) bool { return m["key"] == "v" })
+	a.sendJSON(map[string]any{"type": "board.note.edit", "board": bid, "note": nid, "text": "Mine now", "key": "e"})
+	if m := a.expect("error", nil); m["code"] != string(ErrForbidden) {
+		t.Fatalf("a member editing a starter note: %v", m)
+	}
+	long := make([]string, MaxStarterNotes+1)
+	for i := range long {
+		long[i] = "x"
+	}
+	for _, bad := range [][]string{long, {string(make([]byte, MaxNote+1))}, {"   "}} {
+		f.sendJSON(map[string]any{"type": "board.open", "prompt": "Refused", "notes": bad, "key": "bad"})
+		if m := f.expect("error", nil); m["code"] != string(ErrInvalid) {
+			t.Fatalf("bad starter notes: %v", m)
+		}
+	}
+	out, err := e.eng.Outcome(context.Background(), "r1")
+	if err != nil || len(out.Boards) != 1 {
+		t.Fatalf("outcome: %v %v", out.Boards, err)
+	}
+	got := 0
+	for _, c := range out.Boards[0].Clusters {
+		for _, n := range c.Notes {
+			if n.Text == "Confidentiality" {
+				got = n.Votes
+			}
+		}
+	}
+	if got != 1 {
+		t.Fatalf("the starter note's dot in the outcome: %d", got)
+	}
+}
