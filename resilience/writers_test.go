@@ -419,6 +419,19 @@ func checkThreads(t *testing.T, m *member, threads, replies *ledger) {
 		}
 	}
 	replies.check(t, "replies", func(body string) int { return replyCount[body] })
+
+	// A reply cut off between its two writes must not block the thread:
+	// every thread still takes a reply after the restarts.
+	if _, _, err := m.page("/discussions"); err != nil {
+		t.Fatal(err)
+	}
+	for title, ids := range titles {
+		for _, id := range ids {
+			if st, b, err := m.sendJSON("/api/v1/threads/"+id+"/posts", map[string]string{"body": "A reply after the restarts."}); err != nil || st != 201 {
+				t.Errorf("thread %q (%s) refuses a reply after the restarts: %d %v %.200s", title, id, st, err, b)
+			}
+		}
+	}
 }
 
 var (
