@@ -158,6 +158,10 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 			ln.Close()
 			return err
 		}
+		if err := demo.SeedOutcomes(ctx, auth.NewStore(st.DB), workshops.NewStore(st.DB), srv); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 
 	sigCtx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

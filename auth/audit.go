@@ -29,6 +29,7 @@ const (
 	AuditDelete       = "account_deleted"
 	AuditTokenCreate  = "token_created"
 	AuditTokenRevoke  = "token_revoked"
+	AuditSessionEnd   = "session_ended"
 	AuditGroupJoin    = "group_joined"
 	AuditGroupLeave   = "group_left"
 	AuditGroupRequest = "group_join_requested"

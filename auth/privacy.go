@@ -27,7 +27,7 @@ func (s *Store) PrivacySources() []privacy.Source {
 		{Name: "sessions", Collections: []string{colSessions},
 			Export: func(ctx context.Context, id string) (any, error) {
 				var out []bson.M
-				return out, s.findAll(ctx, colSessions, bson.M{"member_id": id}, options.Find().SetProjection(bson.M{"_id": 0, "created_at": 1, "expires_at": 1}), &out)
+				return out, s.findAll(ctx, colSessions, bson.M{"member_id": id}, options.Find().SetProjection(bson.M{"_id": 0, "created_at": 1, "expires_at": 1, "seen_at": 1, "agent": 1}), &out)
 			},
 			Erase: s.DeleteMemberSessions},
 		{Name: "api_tokens", Collections: []string{colTokens},

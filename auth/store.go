@@ -38,6 +38,7 @@ func Indexes() []store.Index {
 		{Collection: colTokens, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
 		{Collection: colSessions, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
 		{Collection: colSessions, Name: "expires", Keys: bson.D{{Key: "expires_at", Value: 1}}},
+		{Collection: colSessions, Name: "idle", Keys: bson.D{{Key: "idle_until", Value: 1}}},
 		{Collection: colAudit, Name: "actor", Keys: bson.D{{Key: "actor", Value: 1}}},
 		{Collection: colAudit, Name: "target", Keys: bson.D{{Key: "target", Value: 1}}},
 	}

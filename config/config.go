@@ -38,6 +38,7 @@ type Config struct {
 	SessionKey []byte
 
 	SessionTTL     time.Duration // PORTAL_SESSION_TTL
+	SessionIdle    time.Duration // PORTAL_SESSION_IDLE
 	BodyMaxBytes   int           // PORTAL_BODY_MAX_BYTES: forms and JSON
 	UploadMaxBytes int           // PORTAL_UPLOAD_MAX_BYTES: file uploads
 	// ClamAVSocket is clamd's unix socket; when set, uploads are scanned.
@@ -67,6 +68,7 @@ func Load(mode Mode, env Env) (*Config, error) {
 		Addr:           ":8080",
 		DataDir:        "./data",
 		SessionTTL:     14 * 24 * time.Hour,
+		SessionIdle:    8 * time.Hour,
 		BodyMaxBytes:   1 << 20,
 		UploadMaxBytes: 100 << 20,
 		RateLimit:      600,
@@ -105,12 +107,15 @@ func Load(mode Mode, env Env) (*Config, error) {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"PORTAL_SESSION_TTL", &c.SessionTTL}, {"PORTAL_SHUTDOWN_GRACE", &c.ShutdownGrace}} {
+	}{{"PORTAL_SESSION_TTL", &c.SessionTTL}, {"PORTAL_SESSION_IDLE", &c.SessionIdle}, {"PORTAL_SHUTDOWN_GRACE", &c.ShutdownGrace}} {
 		if v := get(d.name); v != "" {
 			if *d.dst, err = time.ParseDuration(v); err != nil || *d.dst <= 0 {
 				return nil, fmt.Errorf("%s: %q is not a positive duration such as 336h or 30s", d.name, v)
 			}
 		}
+	}
+	if c.SessionIdle > c.SessionTTL {
+		return nil, fmt.Errorf("PORTAL_SESSION_IDLE: %s is longer than PORTAL_SESSION_TTL (%s); use at most the session lifetime", c.SessionIdle, c.SessionTTL)
 	}
 	for _, n := range []struct {
 		name string

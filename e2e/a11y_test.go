@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/circularfairict/portal/demo"
 )
 
 // languages are the portal's interface languages; every page is checked in
@@ -86,6 +88,7 @@ var a11yPages = []a11yPage{
 	{name: "member-page", status: 200, as: "buyer", reach: firstMemberPage},
 	{name: "profile", path: "/profile", status: 200, as: "buyer"},
 	{name: "tokens", path: "/profile/tokens", status: 200, as: "buyer"},
+	{name: "sessions", path: "/profile/sessions", status: 200, as: "buyer"},
 	{name: "account-delete", path: "/profile/delete", status: 200, as: "buyer"},
 	{name: "groups-member", path: "/groups", status: 200, as: "buyer"},
 	{name: "group-coordinated", path: "/groups/national-buyers", status: 200, as: "coordinator"},
@@ -106,6 +109,38 @@ var a11yPages = []a11yPage{
 	{name: "forum-review", path: "/discussions/review", status: 200, as: "coordinator"},
 	{name: "workshop-room-member", status: 200, as: "buyer", reach: enterLiveRoom},
 	{name: "workshop-room-facilitator", status: 200, as: "facilitator", reach: enterLiveRoom},
+	{name: "workshop-past-outcome", path: "/workshops/" + demoPastWorkshop, status: 200, as: "buyer"},
+	{name: "workshop-outcome-resource", status: 200, as: "buyer", reach: openDemoOutcome},
+	{name: "workshop-outcome-review", path: "/workshops/" + demoPastWorkshop + "/outcome", status: 200, as: "facilitator"},
+	{name: "workshop-outcome-review-error", status: 422, as: "facilitator", reach: submitEmptyOutcome},
+	{name: "workshop-runsheet", path: "/workshops/" + demoLiveWorkshop + "/runsheet", status: 200, as: "facilitator"},
+	{name: "workshop-room-tools-facilitator", status: 200, as: "facilitator", reach: roomWithTools},
+	{name: "workshop-room-tools-member", status: 200, as: "buyer", reach: roomWithTools},
+}
+
+// The demo's workshops: the case clinic is live now; the clinic before it
+// in the same series is past and has a published outcome.
+const (
+	demoLiveWorkshop = demo.LiveWorkshopID
+	demoPastWorkshop = demo.PastClinicID
+)
+
+// openDemoOutcome follows the past clinic's link to its outcome in the
+// library: the printable document page.
+func openDemoOutcome(tb *tab, lang string) int64 {
+	tb.open(withLang("/workshops/"+demoPastWorkshop, lang))
+	href := evalJS[string](tb, `document.querySelector(".outcome-link a").getAttribute("href")`)
+	return tb.open(withLang(href, lang))
+}
+
+// submitEmptyOutcome saves the outcome review form with the document
+// emptied, to check the page in its error state.
+func submitEmptyOutcome(tb *tab, lang string) int64 {
+	tb.open("/workshops/" + demoPastWorkshop + "/outcome")
+	tb.run(chromedp.SetValue(chromedp.CSS("#lang-select"), lang))
+	tb.click(`form.lang-switch button[type="submit"]`)
+	tb.run(chromedp.SetValue(chromedp.CSS("#o-markdown"), " "))
+	return tb.click(`button[name="action"][value="save"]`)
 }
 
 // enterLiveRoom opens the demo's live workshop from the workshop list and

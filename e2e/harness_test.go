@@ -104,6 +104,11 @@ func startPortal(t *testing.T) *portal {
 		_ = srv.Shutdown(time.Second)
 		t.Fatalf("demo workshops: %v", err)
 	}
+	if err := demo.SeedOutcomes(ctx, auth.NewStore(st.DB), workshops.NewStore(st.DB), srv); err != nil {
+		_ = ln.Close()
+		_ = srv.Shutdown(time.Second)
+		t.Fatalf("demo outcomes: %v", err)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Listen(ln) }()
 	// Wait until it answers: a Shutdown that comes before the server has

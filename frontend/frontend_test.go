@@ -118,3 +118,23 @@ func TestAssetsFingerprinted(t *testing.T) {
 		t.Fatal("unversioned URL must not be served")
 	}
 }
+
+func TestCountsTakeSingular(t *testing.T) {
+	c, err := LoadCatalog(Locales())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		lang string
+		n    any
+		want string
+	}{
+		{"en", 1, "1 reply"}, {"en", 2, "2 replies"}, {"en", 0, "0 replies"}, {"en", int64(1), "1 reply"},
+		{"fr", 0, "0 réponse"}, {"fr", 1, "1 réponse"}, {"fr", 2, "2 réponses"},
+		{"nl", 1, "1 reactie"}, {"de", 3, "3 Antworten"}, {"en", "1", "1 replies"},
+	} {
+		if got := c.T(tc.lang, "forum.replies_count", tc.n); got != tc.want {
+			t.Errorf("%s %v: got %q, want %q", tc.lang, tc.n, got, tc.want)
+		}
+	}
+}

@@ -87,7 +87,14 @@ func (c *Catalog) Negotiate(acceptLanguage string) string {
 
 // T translates key into lang. Arguments fill {0}, {1}, ... placeholders. An
 // unknown key returns the key itself, which tests catch.
+//
+// Counts: when the first argument is an integer that the language treats
+// as singular and the catalog has key + ".one", that message is used, so
+// catalogs say "1 reply" and "2 replies" without templates choosing.
 func (c *Catalog) T(lang, key string, args ...any) string {
+	if len(args) > 0 && singular(lang, args[0]) && c.Has(key+".one") {
+		key += ".one"
+	}
 	s, ok := c.msgs[lang][key]
 	if !ok {
 		if s, ok = c.msgs["en"][key]; !ok {
@@ -111,4 +118,24 @@ func (c *Catalog) Keys() []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// singular reports whether n takes the singular form in lang: French
+// counts zero as singular ("0 réponse"); English, Dutch and German do not.
+func singular(lang string, n any) bool {
+	var v int64
+	switch n := n.(type) {
+	case int:
+		v = int64(n)
+	case int32:
+		v = int64(n)
+	case int64:
+		v = n
+	default:
+		return false
+	}
+	if lang == "fr" {
+		return v == 0 || v == 1
+	}
+	return v == 1
 }

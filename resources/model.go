@@ -217,6 +217,16 @@ type Report struct {
 	MemberID   string    `bson:"member_id" json:"-"`
 	Reason     string    `bson:"reason" json:"reason"`
 	CreatedAt  time.Time `bson:"created_at" json:"created_at"`
+	// ResolvedAt is set when a curator dismissed the report or withdrew
+	// the resource; open reports have none.
+	ResolvedAt *time.Time `bson:"resolved_at,omitempty" json:"resolved_at,omitempty"`
+	ResolvedBy string     `bson:"resolved_by,omitempty" json:"-"`
+}
+
+// Reported is a resource with its open reports, for the curators' queue.
+type Reported struct {
+	Resource *Resource
+	Reports  []Report
 }
 
 // refused returns the error for a file the library does not accept; key

@@ -443,7 +443,7 @@ func (s *Service) Withdraw(ctx context.Context, id, by, reason string) error {
 	if res.MatchedCount == 0 {
 		return ErrNotFound
 	}
-	return nil
+	return s.ResolveReports(ctx, id, by) // withdrawing answers them
 }
 
 // SetGoodPractice marks or unmarks a resource as good practice.
@@ -563,6 +563,49 @@ func (s *Service) Report(ctx context.Context, id, member, reason string) error {
 		return fmt.Errorf("resources: report: %w", err)
 	}
 	return s.inc(ctx, id, "reports")
+}
+
+// OpenReports lists the resources with reports nobody has dealt with yet,
+// the longest waiting first.
+func (s *Service) OpenReports(ctx context.Context) ([]Reported, error) {
+	var reps []Report
+	opts := options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}}).SetLimit(500)
+	cur, err := s.col(colReports).Find(ctx, bson.M{"resolved_at": bson.M{"$exists": false}}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("resources: open reports: %w", err)
+	}
+	if err := cur.All(ctx, &reps); err != nil {
+		return nil, fmt.Errorf("resources: open reports: %w", err)
+	}
+	var out []Reported
+	at := map[string]int{}
+	for _, rep := range reps {
+		i, ok := at[rep.ResourceID]
+		if !ok {
+			r, err := s.Resource(ctx, rep.ResourceID)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			i = len(out)
+			at[rep.ResourceID] = i
+			out = append(out, Reported{Resource: r})
+		}
+		out[i].Reports = append(out[i].Reports, rep)
+	}
+	return out, nil
+}
+
+// ResolveReports closes a resource's open reports; by is the curator.
+func (s *Service) ResolveReports(ctx context.Context, id, by string) error {
+	_, err := s.col(colReports).UpdateMany(ctx, bson.M{"resource_id": id, "resolved_at": bson.M{"$exists": false}},
+		bson.M{"$set": bson.M{"resolved_at": s.now(), "resolved_by": by}})
+	if err != nil {
+		return fmt.Errorf("resources: resolve reports: %w", err)
+	}
+	return nil
 }
 
 // Year is the current year, for forms that ask when.

@@ -56,7 +56,7 @@ func (s *Server) startSession(c *fiber.Ctx, m *auth.Member) error {
 		return fault.New(fault.Forbidden, "error.403.deactivated")
 	}
 	sid := auth.NewSessionSecret()
-	if err := s.auth.CreateSession(c.UserContext(), sid, m.ID, s.cfg.SessionTTL); err != nil {
+	if err := s.auth.CreateSession(c.UserContext(), sid, m.ID, s.cfg.SessionTTL, s.cfg.SessionIdle, browserName(c.Get(fiber.HeaderUserAgent))); err != nil {
 		return err
 	}
 	s.setSessionCookie(c, sid, s.cfg.SessionTTL)

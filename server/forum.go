@@ -166,21 +166,25 @@ func (s *Server) threadByID(c *fiber.Ctx, id string) (*forum.Thread, catInfo, er
 	return t, ci, nil
 }
 
-// postByParam loads post :n of the thread, or 404; held posts show to
+// postByParam loads thread :id and its post :n, or 404; held posts show to
 // their author and moderators only.
-func (s *Server) postByParam(c *fiber.Ctx, t *forum.Thread, ci catInfo) (*forum.Post, error) {
+func (s *Server) postByParam(c *fiber.Ctx) (*forum.Thread, catInfo, *forum.Post, error) {
+	t, ci, err := s.threadByParam(c)
+	if err != nil {
+		return nil, ci, nil, err
+	}
 	n, err := strconv.Atoi(c.Params("n"))
 	if err != nil || n < 1 || n > t.LastN {
-		return nil, fault.New(fault.NotFound, "error.404")
+		return nil, ci, nil, fault.New(fault.NotFound, "error.404")
 	}
 	p, err := s.forum.Post(c.UserContext(), t.ID, n)
 	if err != nil {
-		return nil, notFound(err)
+		return nil, ci, nil, notFound(err)
 	}
 	if p.Held && !auth.CanSeeHeld(currentMember(c), ci.Group, p.AuthorID) {
-		return nil, fault.New(fault.NotFound, "error.404")
+		return nil, ci, nil, fault.New(fault.NotFound, "error.404")
 	}
-	return p, nil
+	return t, ci, p, nil
 }
 
 func notFound(err error) error {

@@ -26,7 +26,7 @@ func TestForumLiveStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	sid := auth.NewSessionSecret()
-	if err := s.auth.CreateSession(ctx, sid, reader.ID, time.Hour); err != nil {
+	if err := s.auth.CreateSession(ctx, sid, reader.ID, time.Hour, time.Hour, ""); err != nil {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest(http.MethodGet, base+"/discussions/live?thread="+th.ID, nil)

@@ -8,17 +8,14 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
 	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/resources"
 )
 
 // moderatePost hides, shows again or approves a post, or dismisses its
 // flags. Every action goes to the audit log with its reason, and the author
 // is told what happened and why.
 func (s *Server) moderatePost(c *fiber.Ctx) error {
-	t, ci, err := s.threadByParam(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.postByParam(c, t, ci)
+	t, ci, p, err := s.postByParam(c)
 	if err != nil {
 		return err
 	}
@@ -136,6 +133,8 @@ type reviewData struct {
 	Held    []reviewItem
 	Flagged []reviewItem
 	Groups  []groupSetting
+	// Library is the reported library resources this curator may act on.
+	Library []resources.Reported
 }
 
 type groupSetting struct {
@@ -235,6 +234,9 @@ func (s *Server) listForumReview(c *fiber.Ctx) error {
 		}
 		byPost[p.ID] = len(d.Flagged)
 		d.Flagged = append(d.Flagged, reviewItem{Post: p, Thread: t, Author: name(p.AuthorID), Flags: []*forum.Flag{f}})
+	}
+	if d.Library, err = s.reportedResources(c); err != nil {
+		return err
 	}
 	return s.render(c, fiber.StatusOK, "forum_review", s.newPage(c, s.T(c, "forum.review.title"), "discussions", d))
 }

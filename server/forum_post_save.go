@@ -155,11 +155,7 @@ type editData struct {
 
 // showPostEdit shows the edit form of a post.
 func (s *Server) showPostEdit(c *fiber.Ctx) error {
-	t, ci, err := s.threadByParam(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.postByParam(c, t, ci)
+	t, ci, p, err := s.postByParam(c)
 	if err != nil {
 		return err
 	}
@@ -172,11 +168,7 @@ func (s *Server) showPostEdit(c *fiber.Ctx) error {
 
 // savePost stores an edit; the previous text goes to the visible history.
 func (s *Server) savePost(c *fiber.Ctx) error {
-	t, ci, err := s.threadByParam(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.postByParam(c, t, ci)
+	t, ci, p, err := s.postByParam(c)
 	if err != nil {
 		return err
 	}
@@ -197,21 +189,13 @@ func (s *Server) savePost(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	if m.ID != p.AuthorID {
-		s.audit(c, "forum_post_edited", p.AuthorID, map[string]string{"thread": t.ID, "post": strconv.Itoa(p.N)})
-		s.notifyModeration(c, ci, t, p.N, p.AuthorID, "edit", "")
-	}
-	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
+	s.postChanged(c, ci, t, p, m, "edit", "")
 	return s.redirectWithFlash(c, postPath(t.ID, p.N), "flash.forum.saved")
 }
 
 // deletePost soft-deletes a post (author or moderator).
 func (s *Server) deletePost(c *fiber.Ctx) error {
-	t, ci, err := s.threadByParam(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.postByParam(c, t, ci)
+	t, ci, p, err := s.postByParam(c)
 	if err != nil {
 		return err
 	}
@@ -226,21 +210,13 @@ func (s *Server) deletePost(c *fiber.Ctx) error {
 	if err := s.forum.DeletePost(c.UserContext(), t.ID, p.N, m.ID); err != nil {
 		return err
 	}
-	if m.ID != p.AuthorID {
-		s.audit(c, "forum_post_deleted", p.AuthorID, map[string]string{"thread": t.ID, "post": strconv.Itoa(p.N), "reason": reason})
-		s.notifyModeration(c, ci, t, p.N, p.AuthorID, "delete", reason)
-	}
-	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
+	s.postChanged(c, ci, t, p, m, "delete", reason)
 	return s.redirectWithFlash(c, postPath(t.ID, p.N), "flash.forum.deleted")
 }
 
 // reactPost toggles a reaction; scripts get JSON, forms a redirect.
 func (s *Server) reactPost(c *fiber.Ctx) error {
-	t, ci, err := s.threadByParam(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.postByParam(c, t, ci)
+	t, ci, p, err := s.postByParam(c)
 	if err != nil {
 		return err
 	}
@@ -261,11 +237,7 @@ func (s *Server) reactPost(c *fiber.Ctx) error {
 
 // acceptPost marks (or, with undo, clears) the accepted answer.
 func (s *Server) acceptPost(c *fiber.Ctx) error {
-	t, ci, err := s.threadByParam(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.postByParam(c, t, ci)
+	t, ci, p, err := s.postByParam(c)
 	if err != nil {
 		return err
 	}
@@ -292,11 +264,7 @@ func (s *Server) acceptPost(c *fiber.Ctx) error {
 
 // flagPost records a member's flag for the moderators' queue.
 func (s *Server) flagPost(c *fiber.Ctx) error {
-	t, ci, err := s.threadByParam(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.postByParam(c, t, ci)
+	t, ci, p, err := s.postByParam(c)
 	if err != nil {
 		return err
 	}
@@ -309,4 +277,19 @@ func (s *Server) flagPost(c *fiber.Ctx) error {
 	}
 	s.audit(c, "forum_post_flagged", p.AuthorID, map[string]string{"thread": t.ID, "post": strconv.Itoa(p.N), "reason": formValue(c, "reason")})
 	return s.redirectWithFlash(c, postPath(t.ID, p.N), "flash.forum.flagged")
+}
+
+// postChanged refreshes the thread's open pages after an edit or deletion
+// and, when someone else (a moderator) made it, audits it and tells the
+// author why.
+func (s *Server) postChanged(c *fiber.Ctx, ci catInfo, t *forum.Thread, p *forum.Post, by *auth.Member, action, reason string) {
+	if by.ID != p.AuthorID {
+		detail := map[string]string{"thread": t.ID, "post": strconv.Itoa(p.N)}
+		if action == "delete" {
+			detail["reason"] = reason
+		}
+		s.audit(c, "forum_post_"+action+"d", p.AuthorID, detail)
+		s.notifyModeration(c, ci, t, p.N, p.AuthorID, action, reason)
+	}
+	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
 }

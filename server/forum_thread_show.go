@@ -224,11 +224,7 @@ func (s *Server) showPostPermalink(c *fiber.Ctx) error {
 
 // showPostFragment renders one post as the viewer sees it, for live updates.
 func (s *Server) showPostFragment(c *fiber.Ctx) error {
-	t, ci, err := s.threadByParam(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.postByParam(c, t, ci)
+	t, ci, p, err := s.postByParam(c)
 	if err != nil {
 		return err
 	}
@@ -254,11 +250,7 @@ type historyEntry struct {
 
 // showPostHistory lists a post's earlier versions, as Markdown source.
 func (s *Server) showPostHistory(c *fiber.Ctx) error {
-	t, ci, err := s.threadByParam(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.postByParam(c, t, ci)
+	t, ci, p, err := s.postByParam(c)
 	if err != nil {
 		return err
 	}

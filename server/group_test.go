@@ -89,7 +89,7 @@ func (f *groupFixture) as(key string) *client {
 		c.signIn(key)
 	default:
 		sid := auth.NewSessionSecret()
-		if err := f.s.auth.CreateSession(context.Background(), sid, f.ids[key], time.Hour); err != nil {
+		if err := f.s.auth.CreateSession(context.Background(), sid, f.ids[key], time.Hour, time.Hour, ""); err != nil {
 			f.t.Fatal(err)
 		}
 		c.cookies[f.s.sessionCookieName()] = sid

@@ -67,7 +67,7 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 	}
 	cfg := &config.Config{
 		Mode: o.mode, Addr: "127.0.0.1:8080", BaseURL: o.baseURL, SessionKey: testKey,
-		SessionTTL: 3600e9, BodyMaxBytes: o.bodyMax, UploadMaxBytes: o.uploadMax, ClamAVSocket: o.clamav, DataDir: t.TempDir(), RateLimit: o.rateLimit, LogLevel: "debug", TrustedProxies: o.proxies,
+		SessionTTL: 3600e9, SessionIdle: 3600e9, BodyMaxBytes: o.bodyMax, UploadMaxBytes: o.uploadMax, ClamAVSocket: o.clamav, DataDir: t.TempDir(), RateLimit: o.rateLimit, LogLevel: "debug", TrustedProxies: o.proxies,
 	}
 	logs := &strings.Builder{}
 	s, err := New(ctx, Deps{Config: cfg, Store: st, Logger: slog.New(slog.NewJSONHandler(&syncWriter{b: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})), Version: "test", Mail: o.mail})
@@ -161,7 +161,7 @@ func (c *client) signIn(persona string) {
 func (c *client) signInAs(memberID string) {
 	c.t.Helper()
 	sid := auth.NewSessionSecret()
-	if err := c.s.auth.CreateSession(context.Background(), sid, memberID, time.Hour); err != nil {
+	if err := c.s.auth.CreateSession(context.Background(), sid, memberID, time.Hour, time.Hour, ""); err != nil {
 		c.t.Fatal(err)
 	}
 	c.cookies[c.s.sessionCookieName()] = sid

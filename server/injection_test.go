@@ -12,12 +12,14 @@ import (
 // inputlessRoutes take nothing from the body, so an injection attempt there
 // is simply ignored; every other state-changing route must refuse it.
 var inputlessRoutes = map[string]string{
-	"POST /auth/logout":           "signs out whatever the body says",
-	"POST /profile/export":        "exports the caller's own data",
-	"POST /workshops/feed":        "makes a new calendar feed address for the caller",
-	"POST /workshops/feed/revoke": "revokes the caller's calendar feed address",
+	"POST /auth/logout":                 "signs out whatever the body says",
+	"POST /profile/export":              "exports the caller's own data",
+	"POST /profile/sessions/others/end": "signs the caller out of their other browsers",
+	"POST /workshops/feed":              "makes a new calendar feed address for the caller",
+	"POST /workshops/feed/revoke":       "revokes the caller's calendar feed address",
 
 	"POST /discussions/notifications/read": "marks the caller's own notifications read",
+	"POST /library/:id/reports/dismiss":    "closes the reports of the resource in the path",
 }
 
 // MongoDB operators, keys starting with $ and dotted keys, sent as JSON and

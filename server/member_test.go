@@ -18,6 +18,7 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/mail/mailtest"
+	"github.com/circularfairict/portal/workshops"
 )
 
 func validProfile() url.Values {
@@ -382,6 +383,26 @@ func TestExportAndDeletion(t *testing.T) {
 	g.Members = append(g.Members, m.ID)
 	if _, err := s.auth.PutGroup(ctx, *g); err != nil {
 		t.Fatal(err)
+	}
+	// The member attended a workshop, agreed to be named, and its outcome
+	// draft names them (attendance and outcome collections).
+	facID := newMember(t, s, "Export Facilitator", auth.StatusApproved, auth.RoleFacilitator).ID
+	start := time.Now().Add(time.Hour)
+	ws, err := s.workshops.Create(ctx, facID, workshops.Input{Title: "Export clinic", StartsAt: start, EndsAt: start.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.workshops.Register(ctx, ws, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.workshops.SetShowName(ctx, ws.ID, m.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.workshops.RecordAttendance(ctx, ws.ID, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.assembleOutcome(ctx, "en", ws, facID); err != nil || !strings.Contains(d.Markdown, "Nora Visser") {
+		t.Fatalf("outcome draft does not name the consenting member: %v", err)
 	}
 
 	res, body := c.post("/profile/export", nil)

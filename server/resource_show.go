@@ -1,10 +1,15 @@
 package server
 
 import (
+	"context"
+	"html/template"
+	"io"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/resources"
+	"github.com/circularfairict/portal/workshops"
 )
 
 type labelled struct{ ID, Label string }
@@ -34,6 +39,9 @@ type resourceShowData struct {
 	CanDiscuss   bool   // the "Discuss" button opens or creates the thread
 	Replies      int    // replies in the resource's thread
 	VersionLinks map[int]string
+	// Document is a workshop outcome's Markdown, rendered and sanitised,
+	// so its page is the printable document.
+	Document template.HTML
 }
 
 type linkView struct {
@@ -117,9 +125,13 @@ func (s *Server) showResource(c *fiber.Ctx) error {
 	}
 	for _, l := range r.Links {
 		switch l.Kind {
-		case resources.LinkDiscussedIn, resources.LinkProducedBy:
-			// Threads and workshops get their pages with the forum and
-			// workshop features; until then these links are not shown.
+		case resources.LinkProducedBy:
+			// Shown to those who may see the workshop; its title is the label.
+			if w, err := s.workshops.Workshop(ctx, l.Target); err == nil && s.canSeeWorkshop(ctx, m, w) {
+				d.Links = append(d.Links, linkView{Kind: p.T("library.link." + string(l.Kind)), Label: w.Title, Href: "/workshops/" + w.ID})
+			}
+		case resources.LinkDiscussedIn:
+			// The discussion has its own button below.
 		default:
 			if t, ok := titles[l.Target]; ok {
 				d.Links = append(d.Links, linkView{Kind: p.T("library.link." + string(l.Kind)), Label: t, Href: "/library/" + l.Target})
@@ -127,6 +139,11 @@ func (s *Server) showResource(c *fiber.Ctx) error {
 		}
 	}
 	d.Backlinks = back
+	if r.Type == "workshop_outcome" {
+		if d.Document, err = s.outcomeDocument(c, r); err != nil {
+			return err
+		}
+	}
 	if d.Marks, err = s.lib.Marks(ctx, r.ID); err != nil {
 		return err
 	}
@@ -154,4 +171,36 @@ func (s *Server) apiShowResource(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(toJSON(r))
+}
+
+// outcomeDocument renders a workshop outcome's latest version; Markdown
+// goes through the same sanitising renderer as discussions.
+func (s *Server) outcomeDocument(c *fiber.Ctx, r *resources.Resource) (template.HTML, error) {
+	v := r.Current()
+	if v.Kind != resources.KindMarkdown {
+		return "", nil
+	}
+	f, err := s.lib.OpenVersion(c.UserContext(), v)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return "", err
+	}
+	return template.HTML(s.forum.Renderer().HTML(string(b))), nil // #nosec G203 -- sanitised by bluemonday
+}
+
+// canSeeWorkshop applies the workshop policy outside a workshop route.
+func (s *Server) canSeeWorkshop(ctx context.Context, m *auth.Member, w *workshops.Workshop) bool {
+	acc := auth.WorkshopAccess{Facilitators: w.Facilitators}
+	if w.GroupID != "" {
+		g, err := s.auth.Group(ctx, w.GroupID)
+		if err != nil {
+			return false
+		}
+		acc.Group = g
+	}
+	return auth.CanSeeWorkshop(m, acc)
 }

@@ -62,6 +62,7 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/library/:id/bookmark", Approved, s.toggleResourceBookmark),
 		r(fiber.MethodPost, "/library/:id/used", Approved, s.saveResourceUsed),
 		r(fiber.MethodPost, "/library/:id/report", Approved, s.saveResourceReport),
+		r(fiber.MethodPost, "/library/:id/reports/dismiss", Approved, s.dismissResourceReports),
 		r(fiber.MethodPost, "/library/:id/feature", Approved, s.saveResourceFeature),
 		r(fiber.MethodPost, "/library/:id/withdraw", Approved, s.saveResourceWithdrawal),
 		r(fiber.MethodGet, "/discussions", Public, s.showDiscussions),
@@ -75,6 +76,11 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/workshops/:id/cancel", Approved, s.cancelWorkshop),
 		r(fiber.MethodPost, "/workshops/:id/open", Approved, s.openRoom),
 		r(fiber.MethodPost, "/workshops/:id/close", Approved, s.closeRoom),
+		r(fiber.MethodPost, "/workshops/:id/consent", Approved, s.saveConsent),
+		r(fiber.MethodGet, "/workshops/:id/outcome", Approved, s.showOutcome),
+		r(fiber.MethodPost, "/workshops/:id/outcome", Approved, s.saveOutcome),
+		r(fiber.MethodGet, "/workshops/:id/runsheet", Approved, s.showRunSheet),
+		r(fiber.MethodPost, "/workshops/:id/runsheet", Approved, s.saveRunSheet),
 		r(fiber.MethodGet, "/workshops/:id/attendees.csv", Approved, s.exportAttendees),
 		r(fiber.MethodGet, "/workshops/:id/calendar.ics", Approved, s.workshopCalendar),
 		r(fiber.MethodGet, "/calendar/:token", Public, s.showFeed),
@@ -103,6 +109,9 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/profile/tokens", Approved, s.listTokens),
 		r(fiber.MethodPost, "/profile/tokens", Approved, s.createToken),
 		r(fiber.MethodPost, "/profile/tokens/:id/revoke", Approved, s.revokeToken),
+		r(fiber.MethodGet, "/profile/sessions", SignedIn, s.listSessions),
+		r(fiber.MethodPost, "/profile/sessions/others/end", SignedIn, s.endOtherSessions),
+		r(fiber.MethodPost, "/profile/sessions/:id/end", SignedIn, s.endSession),
 		r(fiber.MethodPost, "/profile/export", SignedIn, s.exportAccount),
 		r(fiber.MethodGet, "/profile/delete", SignedIn, s.showAccountDelete),
 		r(fiber.MethodPost, "/profile/delete", SignedIn, s.deleteAccount),
@@ -134,6 +143,8 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/api/v1/workshops/:id/open", Approved, s.openWorkshopAPI),
 		r(fiber.MethodPost, "/api/v1/workshops/:id/close", Approved, s.closeWorkshopAPI),
 		r(fiber.MethodGet, "/api/v1/workshops/:id/live", Approved, s.liveWorkshop),
+		r(fiber.MethodGet, "/api/v1/workshops/:id/outcome", Approved, s.showOutcomeAPI),
+		r(fiber.MethodPost, "/api/v1/workshops/:id/outcome/publish", Approved, s.publishOutcomeAPI),
 
 		// Discussions: object rights (this category, this thread, this
 		// post) are checked in the handlers by the auth policy functions.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -26,6 +27,8 @@ type workshopRequest struct {
 	Languages    []string               `json:"languages"`
 	Agenda       []workshops.AgendaItem `json:"agenda"`
 	Polls        []workshops.Poll       `json:"polls"`
+	Series       string                 `json:"series"`
+	RunSheet     []workshops.Step       `json:"run_sheet"`
 	Facilitators []string               `json:"facilitators"`
 	VideoURL     string                 `json:"video_url"`
 	Materials    []string               `json:"materials"`
@@ -56,7 +59,7 @@ func (s *Server) createWorkshopAPI(c *fiber.Ctx) error {
 		return fault.Wrap(fault.Invalid, err, "error.400")
 	}
 	in := workshops.Input{Title: req.Title, Description: req.Description, Format: req.Format, TimeZone: req.TimeZone,
-		Capacity: req.Capacity, Languages: req.Languages, Agenda: req.Agenda, Polls: req.Polls, Facilitators: req.Facilitators,
+		Capacity: req.Capacity, Languages: req.Languages, Agenda: req.Agenda, Polls: req.Polls, Series: req.Series, Facilitators: req.Facilitators,
 		VideoURL: req.VideoURL, Materials: req.Materials}
 	var err error
 	if in.StartsAt, err = time.Parse(time.RFC3339, req.StartsAt); err != nil {
@@ -65,9 +68,21 @@ func (s *Server) createWorkshopAPI(c *fiber.Ctx) error {
 	if in.EndsAt, err = time.Parse(time.RFC3339, req.EndsAt); err != nil {
 		return fault.New(fault.Invalid, "workshops.error.times").OnField("ends_at")
 	}
+	if len(req.RunSheet) > 0 {
+		// Checked against the workshop-to-be before anything is stored.
+		probe := &workshops.Workshop{Agenda: in.Agenda, Polls: in.Polls}
+		if _, err := workshops.ValidateRunSheet(probe, req.RunSheet); err != nil {
+			return err
+		}
+	}
 	w, err := s.createWorkshop(c, req.Group, in)
 	if err != nil {
 		return err
+	}
+	if len(req.RunSheet) > 0 {
+		if _, err := s.workshops.SetRunSheet(c.UserContext(), w, req.RunSheet); err != nil {
+			return err
+		}
 	}
 	return c.Status(fiber.StatusCreated).JSON(w)
 }
@@ -124,9 +139,25 @@ func (s *Server) registerWorkshopAPI(c *fiber.Ctx) error {
 	if !auth.CanRegisterWorkshop(currentMember(c), acc) {
 		return fault.New(fault.Forbidden, "error.403")
 	}
+	// An optional JSON body {"show_name": true} gives consent to be named
+	// in the outcome, as the page's checkbox does.
+	var req struct {
+		ShowName *bool `json:"show_name"`
+	}
+	if body := c.Body(); len(body) > 0 && strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEApplicationJSON) {
+		if err := json.Unmarshal(body, &req); err != nil {
+			return fault.Wrap(fault.Invalid, err, "error.400")
+		}
+	}
 	r, err := s.workshops.Register(c.UserContext(), w, currentMember(c).ID)
 	if err != nil {
 		return err
+	}
+	if req.ShowName != nil {
+		if err := s.workshops.SetShowName(c.UserContext(), w.ID, r.MemberID, *req.ShowName); err != nil {
+			return err
+		}
+		r.ShowName = *req.ShowName
 	}
 	return c.Status(fiber.StatusCreated).JSON(r)
 }
@@ -167,5 +198,16 @@ func (s *Server) roomOpen(c *fiber.Ctx, typ string) (int64, error) {
 	if !auth.CanFacilitate(m, acc) {
 		return 0, fault.New(fault.Forbidden, "error.403")
 	}
-	return s.live.Do(c.UserContext(), w.ID, live.Person{ID: m.ID, Name: m.Name, Organisation: m.Organisation, Role: live.RoleFacilitator}, typ)
+	seq, err := s.live.Do(c.UserContext(), w.ID, live.Person{ID: m.ID, Name: m.Name, Organisation: m.Organisation, Role: live.RoleFacilitator}, typ)
+	if err != nil || typ != "room.close" {
+		return seq, err
+	}
+	// Closing the room assembles the outcome draft for the facilitator to
+	// review; the room's events are stored, so the draft includes them. The
+	// room is closed either way: a draft that failed here is assembled when
+	// the review page or the API first asks for it.
+	if _, err := s.assembleOutcome(c.UserContext(), s.lang(c), w, m.ID); err != nil {
+		s.log.Warn("outcome not assembled at close", "err", err, "workshop", w.ID, "request_id", requestID(c))
+	}
+	return seq, nil
 }

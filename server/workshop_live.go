@@ -122,6 +122,13 @@ func (s *Server) serveLive(conn *websocket.Conn, room string, p live.Person, las
 	// Deactivating or deleting the member closes the socket at once.
 	remove := s.conns.add(p.ID, func() { _ = conn.Close() })
 	defer remove()
+	// Attendance counts everyone whose socket was accepted, once per
+	// workshop (an upsert on workshop/member); the outcome counts them.
+	actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if err := s.workshops.RecordAttendance(actx, room, p.ID); err != nil {
+		s.log.Warn("attendance not recorded", "err", err, "workshop", room)
+	}
+	cancel()
 	_ = s.live.Serve(context.Background(), room, p, conn, last)
 }
 

@@ -19,7 +19,8 @@ type workshopItem struct {
 	W        *workshops.Workshop
 	Group    *auth.Group
 	Live     bool
-	Duration int // minutes
+	Duration int    // minutes
+	Outcome  string // published outcome's library resource ID
 }
 
 type workshopsData struct {
@@ -66,6 +67,19 @@ func (s *Server) listWorkshops(c *fiber.Ctx) error {
 		d.Items = append(d.Items, workshopItem{W: w, Group: acc.Group, Live: !now.Before(w.StartsAt) && now.Before(w.EndsAt),
 			Duration: int(w.EndsAt.Sub(w.StartsAt).Minutes())})
 	}
+	ids := make([]string, 0, len(d.Items))
+	for _, it := range d.Items {
+		ids = append(ids, it.W.ID)
+	}
+	outcomes, err := s.workshops.OutcomesByWorkshop(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range d.Items {
+		if o := outcomes[d.Items[i].W.ID]; o.Published() {
+			d.Items[i].Outcome = o.ResourceID
+		}
+	}
 	if m != nil {
 		if d.Feed, err = s.workshops.HasFeed(ctx, m.ID); err != nil {
 			return err
@@ -84,6 +98,14 @@ type workshopData struct {
 	Registered   int
 	Waiting      int
 	Past         bool
+	// Outcome is the workshop's outcome draft, nil before the room closed.
+	Outcome *workshops.OutcomeDraft
+	// Previous is the workshop before this one in its series; PrevActions
+	// the open action items of its published outcome.
+	Previous    *workshops.Workshop
+	PrevOutcome string
+	PrevActions []workshops.ActionItem
+	RunSheet    []runStep
 }
 
 type attendee struct {
@@ -134,6 +156,22 @@ func (s *Server) showWorkshop(c *fiber.Ctx) error {
 				d.Attendees = append(d.Attendees, attendee{Member: members[r.MemberID], Reg: r})
 			}
 		}
+		d.RunSheet = s.runSteps(c, w)
+	}
+	if o, err := s.workshops.Outcome(ctx, w.ID); err == nil {
+		d.Outcome = o
+	} else if !errors.Is(err, workshops.ErrNotFound) {
+		return err
+	}
+	if d.Previous, err = s.workshops.PreviousInSeries(ctx, w); err != nil {
+		return err
+	}
+	if d.Previous != nil {
+		if po, err := s.workshops.Outcome(ctx, d.Previous.ID); err == nil && po.Published() {
+			d.PrevOutcome, d.PrevActions = po.ResourceID, po.OpenActionItems()
+		} else if err != nil && !errors.Is(err, workshops.ErrNotFound) {
+			return err
+		}
 	}
 	return s.render(c, fiber.StatusOK, "workshop", s.newPage(c, w.Title, "workshops", d))
 }
@@ -151,11 +189,27 @@ func (s *Server) registerWorkshop(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.workshops.SetShowName(c.UserContext(), w.ID, r.MemberID, formValue(c, "show_name") == "1"); err != nil {
+		return err
+	}
 	flash := "flash.workshop_registered"
 	if r.Status == workshops.Waitlisted {
 		flash = "flash.workshop_waitlisted"
 	}
 	return s.redirectWithFlash(c, "/workshops/"+w.ID, flash)
+}
+
+// saveConsent is POST /workshops/:id/consent: a registered member agrees
+// (show_name=1) or no longer agrees to be named in the outcome.
+func (s *Server) saveConsent(c *fiber.Ctx) error {
+	w, _, err := s.workshopFor(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.workshops.SetShowName(c.UserContext(), w.ID, currentMember(c).ID, formValue(c, "show_name") == "1"); err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, "/workshops/"+w.ID, "flash.consent_saved")
 }
 
 // cancelWorkshop is POST /workshops/:id/cancel.
@@ -294,6 +348,7 @@ type workshopFormData struct {
 	Field   string
 	Formats []workshops.Format
 	Groups  []*auth.Group
+	Series  []string // series in use, offered as suggestions
 }
 
 // newWorkshop is GET /workshops/new.
@@ -311,6 +366,9 @@ func (s *Server) renderWorkshopForm(c *fiber.Ctx, status int, form map[string]st
 		return err
 	}
 	d := workshopFormData{Form: form, Formats: workshops.Formats}
+	if d.Series, err = s.workshops.SeriesNames(c.UserContext()); err != nil {
+		return err
+	}
 	for _, g := range groups {
 		if auth.CanCreateWorkshop(m, g) {
 			d.Groups = append(d.Groups, g)
@@ -329,8 +387,8 @@ func (s *Server) saveWorkshop(c *fiber.Ctx) error {
 		return fault.New(fault.Forbidden, "error.403")
 	}
 	form := map[string]string{}
-	for _, k := range []string{"title", "description", "format", "group", "starts_at", "ends_at", "time_zone", "capacity", "languages", "agenda", "video_url", "materials"} {
-		form[k] = c.FormValue(k)
+	for _, k := range []string{"title", "description", "format", "group", "starts_at", "ends_at", "time_zone", "capacity", "languages", "agenda", "video_url", "materials", "series"} {
+		form[k] = formValue(c, k)
 	}
 	in, err := parseWorkshopForm(form)
 	if err == nil {
@@ -349,7 +407,7 @@ func (s *Server) saveWorkshop(c *fiber.Ctx) error {
 // agenda one item a line as "title | minutes", materials one URL a line.
 func parseWorkshopForm(f map[string]string) (workshops.Input, error) {
 	in := workshops.Input{Title: f["title"], Description: f["description"], Format: workshops.Format(f["format"]),
-		TimeZone: strings.TrimSpace(f["time_zone"]), VideoURL: strings.TrimSpace(f["video_url"])}
+		TimeZone: strings.TrimSpace(f["time_zone"]), VideoURL: strings.TrimSpace(f["video_url"]), Series: f["series"]}
 	loc, err := time.LoadLocation(in.TimeZone)
 	if err != nil || in.TimeZone == "" {
 		return in, fault.New(fault.Invalid, "workshops.error.timezone").OnField("time_zone")

@@ -23,6 +23,8 @@ const (
 	colWorkshops     = "workshops"
 	colRegistrations = "workshop_registrations"
 	colFeeds         = "calendar_feeds"
+	colAttendance    = "workshop_attendance"
+	colOutcomes      = "workshop_outcomes"
 )
 
 // Indexes lists what this package needs.
@@ -33,6 +35,9 @@ func Indexes() []store.Index {
 		{Collection: colRegistrations, Name: "workshop", Keys: bson.D{{Key: "workshop_id", Value: 1}, {Key: "created_at", Value: 1}}},
 		{Collection: colRegistrations, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
 		{Collection: colFeeds, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
+		{Collection: colWorkshops, Name: "series_starts", Keys: bson.D{{Key: "series", Value: 1}, {Key: "starts_at", Value: 1}}},
+		{Collection: colAttendance, Name: "workshop", Keys: bson.D{{Key: "workshop_id", Value: 1}}},
+		{Collection: colAttendance, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
 	}
 }
 
@@ -58,7 +63,7 @@ func (s *Store) Create(ctx context.Context, creator string, in Input) (*Workshop
 	now := s.now()
 	w := &Workshop{ID: store.NewID(), Title: in.Title, Description: in.Description, Format: in.Format, GroupID: in.GroupID,
 		StartsAt: in.StartsAt.UTC(), EndsAt: in.EndsAt.UTC(), TimeZone: in.TimeZone, Capacity: in.Capacity,
-		Languages: nonNil(in.Languages), Agenda: in.Agenda, Polls: in.Polls, VideoURL: in.VideoURL, Materials: nonNil(in.Materials),
+		Languages: nonNil(in.Languages), Agenda: in.Agenda, Polls: in.Polls, Series: in.Series, VideoURL: in.VideoURL, Materials: nonNil(in.Materials),
 		CreatedAt: now, UpdatedAt: now}
 	if w.Agenda == nil {
 		w.Agenda = []AgendaItem{}
@@ -82,6 +87,16 @@ func (s *Store) Create(ctx context.Context, creator string, in Input) (*Workshop
 func (s *Store) Put(ctx context.Context, w *Workshop) error {
 	if _, err := s.col(colWorkshops).ReplaceOne(ctx, bson.M{"_id": w.ID}, w, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("workshops: put: %w", err)
+	}
+	return nil
+}
+
+// PutRegistration stores a registration as given, past workshops too (the
+// demo seed uses it for its past workshop's attendees).
+func (s *Store) PutRegistration(ctx context.Context, r Registration) error {
+	r.ID = regID(r.WorkshopID, r.MemberID)
+	if _, err := s.col(colRegistrations).ReplaceOne(ctx, bson.M{"_id": r.ID}, r, options.Replace().SetUpsert(true)); err != nil {
+		return fmt.Errorf("workshops: put registration: %w", err)
 	}
 	return nil
 }

@@ -62,6 +62,12 @@ type Workshop struct {
 	Languages []string     `bson:"languages" json:"languages"`
 	Agenda    []AgendaItem `bson:"agenda" json:"agenda"`
 	Polls     []Poll       `bson:"polls" json:"polls"`
+	// Series names the workshops that follow one another (free text, the
+	// same name on each): the next one shows the open action items of the
+	// previous one's published outcome.
+	Series string `bson:"series,omitempty" json:"series,omitempty"`
+	// RunSheet is the facilitator's prepared sequence of steps.
+	RunSheet []Step `bson:"run_sheet,omitempty" json:"run_sheet,omitempty"`
 	// Facilitators are member IDs; the first created the workshop.
 	Facilitators []string  `bson:"facilitators" json:"facilitators"`
 	VideoURL     string    `bson:"video_url,omitempty" json:"video_url,omitempty"`
@@ -98,6 +104,7 @@ type Input struct {
 	Languages    []string     `json:"languages"`
 	Agenda       []AgendaItem `json:"agenda"`
 	Polls        []Poll       `json:"polls"`
+	Series       string       `json:"series"`
 	Facilitators []string     `json:"facilitators"`
 	VideoURL     string       `json:"video_url"`
 	Materials    []string     `json:"materials"`
@@ -164,6 +171,10 @@ func (in *Input) Validate() error {
 	if len(in.Languages) > 10 {
 		return invalid("languages", "workshops.error.languages")
 	}
+	in.Series = strings.Join(strings.Fields(in.Series), " ")
+	if utf8.RuneCountInString(in.Series) > 120 {
+		return invalid("series", "workshops.error.series")
+	}
 	return nil
 }
 
@@ -189,6 +200,8 @@ type Registration struct {
 	WorkshopID string             `bson:"workshop_id" json:"workshop"`
 	MemberID   string             `bson:"member_id" json:"member"`
 	Status     RegistrationStatus `bson:"status" json:"status"`
+	// ShowName is the member's consent to be named in the outcome.
+	ShowName bool `bson:"show_name" json:"show_name"`
 	// Position orders the waiting list; it is the registration time.
 	CreatedAt time.Time `bson:"created_at" json:"created_at"`
 	UpdatedAt time.Time `bson:"updated_at" json:"updated_at"`

@@ -223,7 +223,7 @@ func (e *Engine) Do(ctx context.Context, roomID string, actor Person, typ string
 	if typ != "room.open" && typ != "room.close" {
 		return 0, errors.New("live: Do supports room.open and room.close")
 	}
-	ev := &Event{Room: roomID, Key: actor.ID + "/" + randomKey(), Type: typ, Actor: actor, Data: []byte("{}"), At: e.o.Now().UTC()}
+	ev := &Event{Room: roomID, Key: actor.ID + "/" + randomKey(), Type: typ, Actor: actor, Data: []byte("{}"), At: e.o.Now().UTC().Truncate(time.Millisecond)}
 	stored, err := e.o.Store.Append(ctx, ev)
 	if err != nil {
 		if stored != nil && stored.Seq > 0 {

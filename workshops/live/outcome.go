@@ -44,6 +44,7 @@ type BoardView struct {
 type ClusterView struct {
 	Name  string          `json:"name"`
 	Notes []BoardNoteView `json:"notes"`
+	Votes int             `json:"votes"` // the dots on all its notes
 }
 
 // BoardNoteView is one sticky note with its dot votes.

@@ -171,6 +171,11 @@ type frames struct {
 	seq int64
 	all []byte
 	fac []byte
+	// own, when set, is what the connections of the member actor get
+	// instead: the asker of an anonymous question is the only one who
+	// sees it as theirs, a voter the only one who sees their own dots.
+	actor string
+	own   []byte
 }
 
 func (f frames) for_(facilitator bool) []byte {
@@ -178,6 +183,14 @@ func (f frames) for_(facilitator bool) []byte {
 		return f.fac
 	}
 	return f.all
+}
+
+// to is the frame for one person's connections.
+func (f frames) to(p Person) []byte {
+	if f.own != nil && p.ID == f.actor {
+		return f.own
+	}
+	return f.for_(p.Role == RoleFacilitator)
 }
 
 // render produces the frames for an applied event, from the state after it.

@@ -331,7 +331,7 @@ func (r *room) onJoin(j join) {
 		replay = "events"
 		for _, f := range r.ring {
 			if f.seq > j.lastSeq {
-				frames = append(frames, f.for_(fac))
+				frames = append(frames, f.to(c.person))
 			}
 		}
 	}
@@ -430,6 +430,7 @@ func (r *room) onCommand(c *client, f *inFrame) {
 	}
 	data, code := parseCommand(f)
 	if code == "" && t != nil && t.check != nil {
+		r.st.now = o.Now()
 		code = t.check(r.st, c.person, data)
 	}
 	if code != "" {
@@ -469,7 +470,10 @@ func (r *room) persister(done chan struct{}) {
 	defer close(done)
 	o := &r.e.o
 	for j := range r.persist {
-		ev := &Event{Room: r.id, Key: j.c.person.ID + "/" + j.key, Type: j.typ, Actor: j.c.person, Data: j.data, At: o.Now().UTC()}
+		// The database keeps milliseconds: an event applied live, from the
+		// bus, must carry the time it has when rebuilt after a restart, or
+		// a rule decided by time (a board's voting end) could differ.
+		ev := &Event{Room: r.id, Key: j.c.person.ID + "/" + j.key, Type: j.typ, Actor: j.c.person, Data: j.data, At: o.Now().UTC().Truncate(time.Millisecond)}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		stored, err := o.Store.Append(ctx, ev)
 		cancel()
@@ -572,7 +576,7 @@ func (r *room) applyOne(ev *Event, live bool) {
 		return
 	}
 	for c := range r.clients {
-		r.deliver(c, f.for_(c.person.Role == RoleFacilitator))
+		r.deliver(c, f.to(c.person))
 	}
 	switch ev.Type {
 	case "remove":

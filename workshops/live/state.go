@@ -104,6 +104,11 @@ type state struct {
 	removed   map[string]bool
 	polls     []*poll
 
+	// now is the room's clock when a tool's check runs (a vote after a
+	// board's voting time is refused before it is stored); apply never
+	// reads it, it decides from the event's own time.
+	now time.Time
+
 	// The facilitation tools' parts, each owned by its tool's file.
 	qa        qaState
 	boards    boardState

@@ -60,8 +60,8 @@ function setup(root) {
       case "mute": $("[data-room-chatform] textarea").disabled = m.muted && !fac; if (m.muted) addNotice(t("muted")); break;
       case "poll": state.polls.set(m.poll.id, Object.assign(state.polls.get(m.poll.id) || {}, m.poll)); renderPolls(); break;
       case "reaction": showReaction(m); break;
-      case "ack": pendingSends.delete(m.key); break;
-      case "error": if (m.ref) pendingSends.delete(m.ref); addNotice(`${t("error")} ${m.code}`); break;
+      case "ack": pendingSends.delete(m.key); for (const fn of handlers.get("ack") || []) fn(m); break;
+      case "error": if (m.ref) pendingSends.delete(m.ref); addNotice(`${t("error")} ${m.code}`); for (const fn of handlers.get("error") || []) fn(m); break;
       case "room.close": case "room.open": case "noop": break;
       default: for (const fn of handlers.get(m.type) || []) fn(m);
     }
