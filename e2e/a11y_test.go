@@ -224,15 +224,19 @@ func TestAccessibility(t *testing.T) {
 	t.Run("tab-walk-finds-planted-problems", func(t *testing.T) { checkWalkFindsPlanted(t, anon.in(t)) })
 
 	html := newHTMLBatch(t)
-	stops := 0
+	checks, walks, stops := 0, 0, 0
 	for _, lang := range languages {
 		for _, pg := range a11yPages {
 			t.Run(lang+"/"+pg.name, func(t *testing.T) {
+				checks++
+				if lang == validationLang {
+					walks++
+				}
 				stops += checkPage(t, tabs[pg.as].in(t), pg, lang, axeSource, html)
 			})
 		}
 	}
-	t.Logf("checked %d pages in %d languages with axe; Tab walk through %d pages (%s): %d stops", len(a11yPages), len(languages), len(a11yPages), validationLang, stops)
+	t.Logf("%d page checks with axe (%d pages listed, %d languages); Tab walk through %d pages (%s): %d stops", checks, len(a11yPages), len(languages), walks, validationLang, stops)
 	t.Run("valid-html", html.validate)
 }
 
