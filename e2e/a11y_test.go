@@ -221,16 +221,29 @@ func TestAccessibility(t *testing.T) {
 		tb.takeProblems()
 	})
 
+	t.Run("tab-walk-finds-planted-problems", func(t *testing.T) { checkWalkFindsPlanted(t, anon.in(t)) })
+
+	html := newHTMLBatch(t)
+	checks, walks, stops := 0, 0, 0
 	for _, lang := range languages {
 		for _, pg := range a11yPages {
 			t.Run(lang+"/"+pg.name, func(t *testing.T) {
-				checkPage(t, tabs[pg.as].in(t), pg, lang, axeSource)
+				checks++
+				if lang == validationLang {
+					walks++
+				}
+				stops += checkPage(t, tabs[pg.as].in(t), pg, lang, axeSource, html)
 			})
 		}
 	}
+	t.Logf("%d page checks with axe (%d pages listed, %d languages); Tab walk through %d pages (%s): %d stops", checks, len(a11yPages), len(languages), walks, validationLang, stops)
+	t.Run("valid-html", html.validate)
 }
 
-func checkPage(t *testing.T, tb *tab, pg a11yPage, lang, axeSource string) {
+// checkPage checks one page in one language. In validationLang it also
+// keeps the served HTML for validation and walks the page with Tab,
+// returning the number of Tab stops.
+func checkPage(t *testing.T, tb *tab, pg a11yPage, lang, axeSource string, html *htmlBatch) int {
 	var status int64
 	if pg.reach != nil {
 		status = pg.reach(tb, lang)
@@ -238,6 +251,9 @@ func checkPage(t *testing.T, tb *tab, pg a11yPage, lang, axeSource string) {
 		status = tb.open(withLang(pg.path, lang))
 	}
 	page := tb.where()
+	if lang == validationLang {
+		html.add(t, pg.name, page, tb.servedHTML())
+	}
 	if status != pg.status {
 		t.Errorf("%s answered %d, want %d", page, status, pg.status)
 	}
@@ -269,9 +285,19 @@ func checkPage(t *testing.T, tb *tab, pg a11yPage, lang, axeSource string) {
 	}
 	tb.run(desktopViewport())
 
+	stops := 0
+	if lang == validationLang {
+		var problems []string
+		stops, problems = tabWalk(tb, page)
+		for _, p := range problems {
+			t.Error(p)
+		}
+	}
+
 	if problems := tb.takeProblems(); len(problems) > 0 {
 		t.Errorf("%s reported problems:\n%s", page, strings.Join(problems, "\n"))
 	}
+	return stops
 }
 
 // checkSkipLink checks that the skip link is the first thing the keyboard

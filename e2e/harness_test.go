@@ -191,6 +191,9 @@ type tab struct {
 type recorder struct {
 	mu       sync.Mutex
 	problems []string
+	// document is the request that brought the latest page, so a check
+	// can read the HTML exactly as the server sent it.
+	document network.RequestID
 }
 
 // newBrowser starts a headless Chromium for the test and returns its first
@@ -282,6 +285,13 @@ func desktopViewport() chromedp.Action[chromedp.Void] { return chromedp.EmulateV
 func (tb *tab) watch(ev any) {
 	var msg string
 	switch ev := ev.(type) {
+	case *network.EventResponseReceived:
+		if ev.Type == network.ResourceTypeDocument {
+			tb.rec.mu.Lock()
+			tb.rec.document = ev.RequestID
+			tb.rec.mu.Unlock()
+		}
+		return
 	case *runtime.EventExceptionThrown:
 		d := ev.ExceptionDetails
 		msg = fmt.Sprintf("uncaught exception: %s", d.Text)
@@ -314,6 +324,25 @@ func (tb *tab) takeProblems() []string {
 	p := tb.rec.problems
 	tb.rec.problems = nil
 	return p
+}
+
+// servedHTML returns the body of the document now in the tab as the server
+// sent it, before any script changed it.
+func (tb *tab) servedHTML() []byte {
+	tb.t.Helper()
+	tb.rec.mu.Lock()
+	id := tb.rec.document
+	tb.rec.mu.Unlock()
+	if id == "" {
+		tb.t.Fatalf("%s: no document response seen at %s", tb.name, tb.where())
+	}
+	ctx, cancel := tb.step()
+	defer cancel()
+	res, err := chromedp.Call(ctx, network.GetResponseBody, network.GetResponseBodyParams{RequestID: id})
+	if err != nil {
+		tb.t.Fatalf("%s: the body of %s: %v", tb.name, tb.where(), err)
+	}
+	return res.Body
 }
 
 // in returns the tab bound to another test, such as a subtest, so that its

@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/circularfairict/portal/resources"
 )
 
 // xssCorpus holds payloads for fields that pages render. Each marks what it
@@ -87,5 +90,95 @@ func TestXSSCorpusInMemberFields(t *testing.T) {
 	checkNoXSS(t, coordinator, "member page")
 	if got := coordinator.mustText("main h1"); !strings.HasPrefix(got, "N<") {
 		t.Errorf("the member page does not show the name as text: %q", got)
+	}
+}
+
+// Every corpus payload as the name of an uploaded file, sent through the
+// library's real upload form (the file is made in the page, since several
+// payloads hold a slash that no file on disk can have in its name). The
+// resource page shows the name as text, to the member who uploaded it and
+// to another member, and nothing executes.
+func TestXSSCorpusInFileNames(t *testing.T) {
+	p := startPortal(t)
+	buyer := newBrowser(t, p)
+	buyer.name = "buyer"
+	buyer.signIn("buyer")
+	other := buyer.isolated("coordinator")
+	other.signIn("coordinator")
+
+	for i, payload := range xssCorpus {
+		// Chromium sends a double quote in a multipart file name as %22
+		// (as the HTML standard says); the server then cleans the name.
+		shown := resources.CleanFilename(strings.ReplaceAll(payload, `"`, "%22"))
+		buyer.open("/library/upload")
+		buyer.run(
+			chromedp.SetValue(chromedp.CSS("#f-title"), fmt.Sprintf("File name test %d", i)),
+			chromedp.SetValue(chromedp.CSS("#f-summary"), "A resource whose file name carries markup."),
+			chromedp.SetValue(chromedp.CSS("#f-type"), "contract_clause"),
+			chromedp.Click(chromedp.CSS(`input[name="visibility"][value="public"]`)),
+			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+  const dt = new DataTransfer();
+  dt.items.add(new File(["Plain text whose name carries a payload.\n"], %s, {type: "text/plain"}));
+  document.querySelector("#f-file").files = dt.files;
+})()`, jsString(payload))),
+		)
+		if st := buyer.follow("upload", chromedp.Click(chromedp.CSS(`form[data-upload] button[type="submit"]`))); st != 200 {
+			t.Fatalf("payload %d: the upload ended on %d at %s", i, st, buyer.where())
+		}
+		page := buyer.location().Path
+		if !strings.HasPrefix(page, "/library/") || page == "/library/upload" {
+			t.Fatalf("payload %d: after the upload the browser is at %s: %s", i, buyer.where(), buyer.mustText("main"))
+		}
+		for _, tb := range []*tab{buyer, other} {
+			if tb != buyer {
+				tb.open(page)
+			}
+			checkNoXSS(t, tb, fmt.Sprintf("%s as %s (payload %d)", page, tb.name, i))
+			names := evalJS[[]string](tb, `[...document.querySelectorAll("a[download]")].map(a => a.textContent).filter(s => s.startsWith("Version "))`)
+			if len(names) != 1 || !strings.HasSuffix(names[0], ": "+shown) {
+				t.Errorf("payload %d: %s shows the versions %q to %s, want one ending in %q", i, page, names, tb.name, shown)
+			}
+		}
+	}
+}
+
+// Every corpus payload as a chat message from a member and as the
+// facilitator's announcement, in the demo's live room: both people see the
+// text exactly as typed, and nothing executes.
+func TestXSSCorpusInRoom(t *testing.T) {
+	p := startPortal(t)
+	first := newBrowser(t, p)
+	fac := first.isolated("facilitator")
+	mem := first.isolated("buyer")
+	fac.signIn("facilitator")
+	mem.signIn("buyer")
+	// Entering opens the facilitator's controls too.
+	for _, tb := range []*tab{fac, mem} {
+		enterLiveRoom(tb, "en")
+	}
+
+	chatTexts := `[...document.querySelectorAll("[data-room-chat] li:not(.notice) > span")].map(s => s.textContent)`
+	for i, payload := range xssCorpus {
+		mem.run(
+			chromedp.SetValue(chromedp.CSS("#chat-input"), payload),
+			chromedp.Click(chromedp.CSS("[data-room-chatform] button[type=submit]")),
+		)
+		for _, tb := range []*tab{fac, mem} {
+			tb.waitFor(fmt.Sprintf("chat message %d", i), chatTexts+fmt.Sprintf(".length >= %d", i+1))
+			got := evalJS[[]string](tb, chatTexts)
+			if got[len(got)-1] != payload {
+				t.Errorf("%s: chat message %d reads %q, want %q", tb.name, i, got[len(got)-1], payload)
+			}
+			checkNoXSS(t, tb, fmt.Sprintf("room chat as %s (payload %d)", tb.name, i))
+		}
+
+		fac.run(
+			chromedp.SetValue(chromedp.CSS("#ctl-ann"), payload),
+			chromedp.Click(chromedp.CSS("[data-ctl-announce-send]")),
+		)
+		for _, tb := range []*tab{fac, mem} {
+			tb.waitFor(fmt.Sprintf("announcement %d", i), fmt.Sprintf(`document.querySelector("[data-room-announcement]").textContent === %s`, jsString(payload)))
+			checkNoXSS(t, tb, fmt.Sprintf("room announcement as %s (payload %d)", tb.name, i))
+		}
 	}
 }

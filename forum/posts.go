@@ -34,8 +34,19 @@ func (s *Store) Reply(ctx context.Context, threadID, authorID, body string, held
 		return nil, err
 	}
 	p := s.newPost(t, t.LastN+1, authorID, body, at, held)
-	if _, err := s.col(colPosts).InsertOne(ctx, p); err != nil {
-		return nil, fmt.Errorf("forum: reply: %w", err)
+	for tries := 0; ; tries++ {
+		_, err := s.col(colPosts).InsertOne(ctx, p)
+		if err == nil {
+			break
+		}
+		// The number is taken while last_n says it is free: an earlier
+		// reply stored its post and the process stopped before it updated
+		// the thread. Number after it; setting last_n below heals the
+		// thread, so only the first reply after such a crash retries.
+		if !store.IsDuplicateKey(err) || tries == 100 {
+			return nil, fmt.Errorf("forum: reply: %w", err)
+		}
+		p = s.newPost(t, p.N+1, authorID, body, at, held)
 	}
 	if err := s.setThread(ctx, threadID, bson.M{"last_n": p.N}); err != nil {
 		return nil, err

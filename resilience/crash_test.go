@@ -65,7 +65,9 @@ func freeAddr(t *testing.T) string {
 func (p *portal) start() {
 	p.t.Helper()
 	p.cmd = exec.Command(p.bin, "demo", "--data", p.dir)
-	p.cmd.Env = append(os.Environ(), "PORTAL_ADDR="+p.addr, "PORTAL_LOG_LEVEL=error")
+	// The writers all come from one address; the rate limit is not what
+	// this test is about.
+	p.cmd.Env = append(os.Environ(), "PORTAL_ADDR="+p.addr, "PORTAL_LOG_LEVEL=error", "PORTAL_RATE_LIMIT=1000000")
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)
@@ -139,7 +141,12 @@ func signIn(t *testing.T, base, persona string) *member {
 }
 
 // Writes acknowledged before a SIGKILL survive it exactly once; writes that
-// got no answer are there at most once. Sessions survive restarts too.
+// got no answer are there at most once. Sessions survive restarts too. Five
+// writers run at once: API tokens, discussion threads and replies, library
+// uploads (resent with their Idempotency-Key when unanswered), and live-room
+// chat over the websocket (resent with the same key after a reconnect).
+// Afterwards no half-written thread or upload is visible: every listed
+// thread has its opening post, every listed upload its whole file.
 func TestCrashRestartKeepsAcknowledgedWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
@@ -163,9 +170,15 @@ func TestCrashRestartKeepsAcknowledgedWrites(t *testing.T) {
 		tried []string
 	)
 	stop := make(chan struct{})
-	done := make(chan struct{})
+	var wg sync.WaitGroup
+	threads, replies, uploads, chat := newLedger(), newLedger(), newLedger(), newLedger()
+	forumWriter, uploader, chatter := signIn(t, base, "buyer"), signIn(t, base, "buyer"), signIn(t, base, "buyer")
+	wg.Add(4)
+	go func() { defer wg.Done(); writeThreads(forumWriter, threads, replies, stop) }()
+	go func() { defer wg.Done(); writeUploads(uploader, uploads, stop) }()
+	go func() { defer wg.Done(); writeChat(chatter, chat, stop) }()
 	go func() { // the client writes as fast as it can, whatever happens to the server
-		defer close(done)
+		defer wg.Done()
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
@@ -188,15 +201,20 @@ func TestCrashRestartKeepsAcknowledgedWrites(t *testing.T) {
 	}()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	for k := 0; k < kills; k++ {
-		time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)
+		time.Sleep(time.Duration(200+rng.IntN(800)) * time.Millisecond)
 		p.kill()
 		p.start()
 	}
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
-	<-done
+	wg.Wait()
 	p.kill()
 	p.start()
+
+	checkThreads(t, forumWriter, threads, replies)
+	checkUploads(t, uploader, uploads)
+	counts := roomChat(t, chatter)
+	chat.check(t, "room chat", func(text string) int { return counts[text] })
 
 	// Read back through a fresh client on the same session cookie jar.
 	st, list, err := writer.page("/profile/tokens")
@@ -220,5 +238,5 @@ func TestCrashRestartKeepsAcknowledgedWrites(t *testing.T) {
 			t.Errorf("unacknowledged %s is there %d times", name, n)
 		}
 	}
-	t.Logf("%d kills, %d writes tried, %d acknowledged, %d lost, %d duplicated", kills, len(tried), len(acked), lost, dup)
+	t.Logf("tokens: %d kills, %d writes tried, %d acknowledged, %d lost, %d duplicated", kills, len(tried), len(acked), lost, dup)
 }

@@ -8,9 +8,12 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' 
 if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
-# The browser tests (e2e/) inject axe-core from node_modules.
-if [ -f package.json ] && [ ! -d node_modules/axe-core ]; then
-  npm ci --no-audit --no-fund
+# The browser tests (e2e/) inject axe-core from node_modules and validate
+# pages with vnu-jar's vnu.jar. --ignore-scripts: vnu-jar's install script
+# would download a Java runtime when none is found; the system's Java
+# (.ci/run installs it) is what the tests use.
+if [ -f package.json ] && { [ ! -d node_modules/axe-core ] || [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ]; }; then
+  npm ci --no-audit --no-fund --ignore-scripts
 fi
 go vet ./...
 # staticcheck comes from the Go module proxy at a fixed version.

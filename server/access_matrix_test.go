@@ -280,6 +280,7 @@ func TestAccessMatrix(t *testing.T) {
 			t.Errorf("%s: got %v, want %v (callers %v)", key, got, mc.want, matrixRoles)
 		}
 	}
+	t.Logf("%d routes × %d callers = %d requests checked", len(keys), len(matrixRoles), len(keys)*len(matrixRoles))
 }
 
 // publicResource shares a small public text file as owner.

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/circularfairict/portal/resources"
 )
 
 // localPath is the only gate between a "next" parameter and a redirect: its
@@ -33,5 +35,17 @@ func FuzzValidSecret(f *testing.F) {
 		if validSecret(s) && (len(s) != 43 || strings.ContainsAny(s, "$.{}\"' \x00")) {
 			t.Fatalf("accepted %q", s)
 		}
+	})
+}
+
+// Whatever name a member gives a file, the download header is one line of
+// printable ASCII that a strict RFC 6266 parser reads back as that name.
+func FuzzContentDisposition(f *testing.F) {
+	for _, tt := range hostileFileNames {
+		f.Add(tt.fileName)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		stored := resources.CleanFilename(name)
+		checkContentDisposition(t, contentDisposition(stored), stored)
 	})
 }

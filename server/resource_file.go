@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -105,7 +104,26 @@ func contentDisposition(name string) string {
 	if fallback == "" {
 		fallback = "file"
 	}
-	return `attachment; filename="` + fallback + `"; filename*=UTF-8''` + strings.ReplaceAll(url.PathEscape(name), "'", "%27")
+	return `attachment; filename="` + fallback + `"; filename*=UTF-8''` + extValue(name)
+}
+
+// extValue percent-encodes name as the value-chars of RFC 8187: only
+// attr-char stays as it is. url.PathEscape is not enough, since it keeps
+// ':', '=' and '@', which a strict parser then refuses in filename*.
+func extValue(name string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
 
 func etagMatch(header, etag string) bool {
