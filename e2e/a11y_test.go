@@ -148,14 +148,7 @@ func submitEmptyOutcome(tb *tab, lang string) int64 {
 // facilitator, the opened controls) as people use it.
 func enterLiveRoom(tb *tab, lang string) int64 {
 	tb.t.Helper()
-	tb.open(withLang("/workshops", lang))
-	href := evalJS[string](tb, `(() => { const b = document.querySelector(".workshop-list .badge"); return b ? b.closest("h2").querySelector("a").getAttribute("href") : ""; })()`)
-	if href == "" {
-		tb.t.Fatalf("%s: the workshop list marks no workshop as live now", tb.name)
-	}
-	st := tb.open(withLang(href, lang))
-	tb.run(chromedp.Click(chromedp.CSS("[data-room-enter]")))
-	tb.waitFor("the room to connect", `document.getElementById("room").dataset.state === "connected"`)
+	st := tb.enterRoomAt(withLang(liveWorkshop(tb, lang), lang))
 	tb.waitFor("the agenda", `document.querySelector("[data-room-agenda] li")`)
 	// The click on the enter button moved the keyboard's starting point;
 	// put it back at the top of the document, as after loading a page.

@@ -31,9 +31,7 @@ func TestOutcomeReviewAndPublish(t *testing.T) {
 
 	t.Run("run-sheet steps in the room with two members", func(t *testing.T) {
 		tb := fac.in(t)
-		tb.open(page)
-		tb.run(chromedp.Click(chromedp.CSS("[data-room-enter]")))
-		tb.waitFor("the room to connect", `document.getElementById("room").dataset.state === "connected"`)
+		tb.enterRoomAt(page)
 		for i, m := range members {
 			m = m.in(t)
 			members[i] = m
@@ -42,9 +40,7 @@ func TestOutcomeReviewAndPublish(t *testing.T) {
 			} else {
 				m.signInAsMember(p, m.name)
 			}
-			m.open(page)
-			m.run(chromedp.Click(chromedp.CSS("[data-room-enter]")))
-			m.waitFor("the room to connect", `document.getElementById("room").dataset.state === "connected"`)
+			m.enterRoomAt(page)
 		}
 		tb.waitFor("both members present", `document.querySelectorAll("[data-room-people] li").length >= 3`)
 

@@ -28,15 +28,9 @@ func TestLiveRoomNotesAndBreakouts(t *testing.T) {
 	mem := first.isolated("buyer")
 	fac.signIn("facilitator")
 	mem.signIn("buyer")
-	fac.open("/workshops")
-	room := evalJS[string](fac, `(() => { const b = document.querySelector(".workshop-list .badge"); return b ? b.closest("h2").querySelector("a").getAttribute("href") : ""; })()`)
-	if !strings.HasPrefix(room, "/workshops/") {
-		t.Fatalf("the workshop list marks no workshop as live now")
-	}
+	room := liveWorkshop(fac, "en")
 	for _, tb := range []*tab{fac, mem} {
-		tb.open(room)
-		tb.run(chromedp.Click(chromedp.CSS("[data-room-enter]")))
-		tb.waitFor("the room to connect", `document.getElementById("room").dataset.state === "connected"`)
+		tb.enterRoomAt(room)
 	}
 	fac.waitFor("the member in the presence list", `[...document.querySelectorAll("[data-room-people] li")].some(li => li.textContent.startsWith("Anna de Vries"))`)
 

@@ -25,6 +25,31 @@ func (tb *tab) waitFor(what, cond string) {
 }
 
 // pollJS finds the room's poll box whose question is q.
+// liveWorkshop is the path of the workshop the list marks as live now
+// (the demo always has one).
+func liveWorkshop(tb *tab, lang string) string {
+	tb.t.Helper()
+	tb.open(withLang("/workshops", lang))
+	href := evalJS[string](tb, `(() => { const b = document.querySelector(".workshop-list .badge"); return b ? b.closest("h2").querySelector("a").getAttribute("href") : ""; })()`)
+	if !strings.HasPrefix(href, "/workshops/") {
+		tb.t.Fatalf("%s: the workshop list marks no workshop as live now", tb.name)
+	}
+	return href
+}
+
+// enterRoomAt opens a workshop page, enters its room and waits until it is
+// connected; it returns the page's HTTP status.
+func (tb *tab) enterRoomAt(path string) int64 {
+	tb.t.Helper()
+	st := tb.open(path)
+	if st != 200 {
+		tb.t.Fatalf("%s: %s answered %d", tb.name, path, st)
+	}
+	tb.run(chromedp.Click(chromedp.CSS("[data-room-enter]")))
+	tb.waitFor("the room to connect", `document.getElementById("room").dataset.state === "connected"`)
+	return st
+}
+
 func pollJS(q string) string {
 	return fmt.Sprintf(`[...document.querySelectorAll("[data-room-polls] .poll")].find(d => d.querySelector("h4").textContent === %s)`, jsString(q))
 }
@@ -48,18 +73,9 @@ func TestLiveRoom(t *testing.T) {
 	fac.signIn("facilitator")
 	mem.signIn("buyer")
 
-	// The live workshop is the one the list marks as live now.
-	fac.open("/workshops")
-	room := evalJS[string](fac, `(() => { const b = document.querySelector(".workshop-list .badge"); return b ? b.closest("h2").querySelector("a").getAttribute("href") : ""; })()`)
-	if !strings.HasPrefix(room, "/workshops/") {
-		t.Fatalf("the workshop list marks no workshop as live now")
-	}
+	room := liveWorkshop(fac, "en")
 	for _, tb := range []*tab{fac, mem} {
-		if st := tb.open(room); st != 200 {
-			t.Fatalf("%s: %s answered %d", tb.name, room, st)
-		}
-		tb.run(chromedp.Click(chromedp.CSS("[data-room-enter]")))
-		tb.waitFor("the room to connect", `document.getElementById("room").dataset.state === "connected"`)
+		tb.enterRoomAt(room)
 		if got := tb.mustText("[data-room-state]"); got != "Connected." {
 			t.Errorf("%s: connection state reads %q", tb.name, got)
 		}

@@ -36,14 +36,7 @@ func clickIn(tb *tab, el, label string) {
 // enterRoom opens the live workshop and connects to its room.
 func enterRoom(t *testing.T, tb *tab, lang string) {
 	t.Helper()
-	tb.open(withLang("/workshops", lang))
-	href := evalJS[string](tb, `(() => { const b = document.querySelector(".workshop-list .badge"); return b ? b.closest("h2").querySelector("a").getAttribute("href") : ""; })()`)
-	if href == "" {
-		t.Fatalf("the workshop list marks no workshop as live now")
-	}
-	tb.open(withLang(href, lang))
-	tb.run(chromedp.Click(chromedp.CSS("[data-room-enter]")))
-	tb.waitFor("the room to connect", `document.getElementById("room").dataset.state === "connected"`)
+	tb.enterRoomAt(withLang(liveWorkshop(tb, lang), lang))
 }
 
 // TestLiveRoomQuestionsAndBoard: a member asks an anonymous question that
