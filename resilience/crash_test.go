@@ -205,6 +205,17 @@ func TestCrashRestartKeepsAcknowledgedWrites(t *testing.T) {
 		p.kill()
 		p.start()
 	}
+	// On a busy machine a writer may get nothing through between kills;
+	// the last run lasts until each has had one success (or a minute), so
+	// every kind of write is proven, not only attempted.
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		mu.Lock()
+		tokens := len(acked)
+		mu.Unlock()
+		if tokens > 0 && threads.ackedCount() > 0 && replies.ackedCount() > 0 && uploads.ackedCount() > 0 && chat.ackedCount() > 0 {
+			break
+		}
+	}
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
 	wg.Wait()

@@ -57,6 +57,12 @@ func (l *ledger) ack(key, id string) {
 	l.mu.Unlock()
 }
 
+func (l *ledger) ackedCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.acked)
+}
+
 func (l *ledger) snapshot() ([]string, map[string]string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
