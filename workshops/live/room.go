@@ -462,30 +462,74 @@ func (r *room) onCommand(c *client, f *inFrame) {
 	}
 }
 
-// persister stores commands one after another, so one client's commands
+// batchStore is an EventStore that can store a burst of a room's events
+// in one write (MongoStore can).
+type batchStore interface {
+	AppendMany(ctx context.Context, evs []*Event) ([]*Event, []error)
+}
+
+// maxBatch bounds the commands stored in one write.
+const maxBatch = 64
+
+// persister stores commands in arrival order, so one client's commands
 // keep their order, then publishes them; the room applies them when they
 // come back from the bus, in seq order, whichever server stored them.
+// Commands that queued up while a write was running are stored together.
 func (r *room) persister(done chan struct{}) {
 	defer close(done)
 	o := &r.e.o
+	bs, _ := o.Store.(batchStore)
+	jobs := make([]persistJob, 0, maxBatch)
+	evs := make([]*Event, 0, maxBatch)
 	for j := range r.persist {
-		ev := &Event{Room: r.id, Key: j.c.person.ID + "/" + j.key, Type: j.typ, Actor: j.c.person, Data: j.data, At: o.Now().UTC()}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		stored, err := o.Store.Append(ctx, ev)
-		cancel()
-		switch {
-		case errors.Is(err, ErrDuplicate):
-			r.send(ack{c: j.c, key: j.key, seq: stored.Seq, dup: true})
-		case err != nil:
-			o.Logger.Warn("live: store event failed", "room", r.id, "err", err)
-			if stored != nil && stored.Seq > 0 {
-				r.e.publish(r.id, busMsg{Kind: "hole", Seq: stored.Seq})
+		jobs = append(jobs[:0], j)
+	more:
+		for bs != nil && len(jobs) < maxBatch {
+			select {
+			case j, ok := <-r.persist:
+				if !ok {
+					break more
+				}
+				jobs = append(jobs, j)
+			default:
+				break more
 			}
-			r.send(reply{c: j.c, frame: errorFrame(ErrUnavailable, j.key)})
-		default:
-			r.e.publish(r.id, busMsg{Kind: "event", Event: stored})
-			r.send(ack{c: j.c, key: j.key, seq: stored.Seq})
 		}
+		evs = evs[:0]
+		now := o.Now().UTC()
+		for _, j := range jobs {
+			evs = append(evs, &Event{Room: r.id, Key: j.c.person.ID + "/" + j.key, Type: j.typ, Actor: j.c.person, Data: j.data, At: now})
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var stored []*Event
+		var errs []error
+		if len(evs) > 1 {
+			stored, errs = bs.AppendMany(ctx, evs)
+		} else {
+			ev, err := o.Store.Append(ctx, evs[0])
+			stored, errs = []*Event{ev}, []error{err}
+		}
+		cancel()
+		for i, j := range jobs {
+			r.stored(j, stored[i], errs[i])
+		}
+	}
+}
+
+// stored publishes a stored event and answers its sender.
+func (r *room) stored(j persistJob, ev *Event, err error) {
+	switch {
+	case errors.Is(err, ErrDuplicate):
+		r.send(ack{c: j.c, key: j.key, seq: ev.Seq, dup: true})
+	case err != nil:
+		r.e.o.Logger.Warn("live: store event failed", "room", r.id, "err", err)
+		if ev != nil && ev.Seq > 0 {
+			r.e.publish(r.id, busMsg{Kind: "hole", Seq: ev.Seq})
+		}
+		r.send(reply{c: j.c, frame: errorFrame(ErrUnavailable, j.key)})
+	default:
+		r.e.publish(r.id, busMsg{Kind: "event", Event: ev})
+		r.send(ack{c: j.c, key: j.key, seq: ev.Seq})
 	}
 }
 
