@@ -33,7 +33,11 @@ type client struct {
 	closeCode int
 	closeWhy  ErrorCode
 	closed    bool // the room is done with this client (room goroutine only)
-	closeOnce sync.Once
+	// follow: the client gets who joins and leaves, not only the count;
+	// autoFollow: because the room was small when it joined (room goroutine
+	// only).
+	follow, autoFollow bool
+	closeOnce          sync.Once
 	// token bucket, used by the reader goroutine only
 	tokens float64
 	last   time.Time
