@@ -216,7 +216,6 @@ func (e *Engine) Serve(ctx context.Context, roomID string, p Person, sock Socket
 	}
 	defer e.release(r)
 	c := newClient(e, r, p, sock)
-	go c.writeLoop()
 	if !r.send(join{c: c, lastSeq: lastSeq}) {
 		c.closeNow(CloseGoingAway, ErrShutdown)
 	}

@@ -1,9 +1,12 @@
 package live
 
 import (
+	"net/url"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 func init() {
@@ -75,4 +78,30 @@ func TestLargeRoomPresencePages(t *testing.T) {
 	if _, ok := m["left"]; ok {
 		t.Fatalf("a client that does not follow got the changes: %v", m)
 	}
+}
+
+// An idle socket has no writer goroutine; its pings come from a timer that
+// starts one. The pongs keep it open well past the pong wait.
+func TestIdleSocketIsPinged(t *testing.T) {
+	e := newEnv(t, nil, Options{PingInterval: 20 * time.Millisecond, PongWait: 150 * time.Millisecond})
+	a := e.dial("anna", "r1", url.Values{"noread": {"1"}})
+	pings := make(chan struct{}, 100)
+	a.ws.SetPingHandler(func(data string) error {
+		select {
+		case pings <- struct{}{}:
+		default:
+		}
+		return a.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	go a.readAll()
+	a.welcome()
+	for i := 0; i < 15; i++ { // 15 pings: longer than the pong wait
+		select {
+		case <-pings:
+		case <-time.After(wait):
+			t.Fatalf("%d pings, then none", i)
+		}
+	}
+	a.sendJSON(map[string]any{"type": "chat", "text": "still here", "key": "k"})
+	a.expect("ack", nil)
 }
