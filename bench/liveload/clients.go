@@ -63,6 +63,9 @@ type conn struct {
 // joining flood (welcomes, presence) has settled.
 var frames atomic.Int64
 
+// retries counts handshakes tried again after a 503.
+var retries atomic.Int64
+
 // connect opens n connections with up to 64 handshakes at a time. Each
 // connection reads until it ends; it is ready once it got its first frame
 // (the portal's welcome) or, for servers that greet nobody, at once.
@@ -71,7 +74,7 @@ func connect(ctx context.Context, d *dialer, t target, n int, measured, greets b
 	hs, wel := make([]time.Duration, n), make([]time.Duration, n)
 	defer func() {
 		if greets && n >= 100 {
-			fmt.Printf("%-6s connecting: handshake %s, welcome after it %s\n", t.name, spread(hs), spread(wel))
+			fmt.Printf("%-6s connecting: handshake %s, welcome after it %s; handshakes retried after a 503: %d\n", t.name, spread(hs), spread(wel), retries.Load())
 		}
 	}()
 	var wg sync.WaitGroup
@@ -92,6 +95,14 @@ func connect(ctx context.Context, d *dialer, t target, n int, measured, greets b
 			}
 			t0 := time.Now()
 			ws, err := d.dial(ctx, t.url, tok)
+			// A busy embedded database may answer a handshake with 503
+			// (its lookups time out); the browser client reconnects with
+			// backoff, and so does this one, a few times.
+			for try := 1; err != nil && try <= 5 && strings.Contains(err.Error(), "503"); try++ {
+				retries.Add(1)
+				time.Sleep(time.Duration(try) * 500 * time.Millisecond)
+				ws, err = d.dial(ctx, t.url, tok)
+			}
 			hs[i] = time.Since(t0)
 			if err != nil {
 				firstErr.CompareAndSwap(nil, fmt.Errorf("connection %d: %w", i, err))
