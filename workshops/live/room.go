@@ -838,7 +838,9 @@ func (r *room) flushPresence() {
 			}
 		}
 	}
-	if r.large && r.countSent != len(now) {
+	// Those who do not follow (everyone who joined a large room, or who
+	// asked not to) still see the count move.
+	if r.countSent != len(now) {
 		if t := o.Now(); t.Sub(r.countAt) >= o.CountEvery {
 			r.countSent, r.countAt = len(now), t
 			frame := mustJSON(map[string]any{"type": "presence", "count": len(now)})
