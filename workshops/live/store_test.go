@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/circularfairict/portal/store/storetest"
 )
 
 // One insert per event relies on the unique (room, key) index being
@@ -104,6 +106,46 @@ func TestAppendManyInOneWrite(t *testing.T) {
 	for i, x := range evs {
 		if x.Seq != int64(i+1) {
 			t.Fatalf("stored seqs not 1..5: %d at %d", x.Seq, i)
+		}
+	}
+}
+
+// BenchmarkAppend stores one chat event per operation, as a room does for
+// a lone command (docs/benchmarks.md, live room).
+func BenchmarkAppend(b *testing.B) {
+	st := storetest.New(b)
+	if err := st.EnsureIndexes(context.Background(), Indexes()); err != nil {
+		b.Fatal(err)
+	}
+	s := NewMongoStore(st.DB)
+	actor := Person{ID: "m-anna", Name: "Anna de Vries", Role: RoleParticipant}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Append(context.Background(), &Event{Room: "bench", Key: fmt.Sprint("m-anna/", i), Type: "chat", Actor: actor,
+			Data: []byte(`{"text":"a chat message of ordinary length"}`), At: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAppendMany10 stores bursts of ten events in one write; the
+// time is per burst.
+func BenchmarkAppendMany10(b *testing.B) {
+	st := storetest.New(b)
+	if err := st.EnsureIndexes(context.Background(), Indexes()); err != nil {
+		b.Fatal(err)
+	}
+	s := NewMongoStore(st.DB)
+	actor := Person{ID: "m-anna", Name: "Anna de Vries", Role: RoleParticipant}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		evs := make([]*Event, 10)
+		for k := range evs {
+			evs[k] = &Event{Room: "bench", Key: fmt.Sprint("m-anna/", i, "/", k), Type: "chat", Actor: actor,
+				Data: []byte(`{"text":"a chat message of ordinary length"}`), At: time.Now()}
+		}
+		if _, errs := s.AppendMany(context.Background(), evs); errs[0] != nil {
+			b.Fatal(errs[0])
 		}
 	}
 }
