@@ -66,6 +66,9 @@ var frames atomic.Int64
 // retries counts handshakes tried again after a 503.
 var retries atomic.Int64
 
+// handshakes is how many connections are opened at once (-handshakes).
+var handshakes = 64
+
 // connect opens n connections with up to 64 handshakes at a time. Each
 // connection reads until it ends; it is ready once it got its first frame
 // (the portal's welcome) or, for servers that greet nobody, at once.
@@ -79,7 +82,7 @@ func connect(ctx context.Context, d *dialer, t target, n int, measured, greets b
 	}()
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
-	sem := make(chan struct{}, 64)
+	sem := make(chan struct{}, handshakes)
 	for i := 0; i < n; i++ {
 		if firstErr.Load() != nil {
 			break
@@ -98,9 +101,9 @@ func connect(ctx context.Context, d *dialer, t target, n int, measured, greets b
 			// A busy embedded database may answer a handshake with 503
 			// (its lookups time out); the browser client reconnects with
 			// backoff, and so does this one, a few times.
-			for try := 1; err != nil && try <= 5 && strings.Contains(err.Error(), "503"); try++ {
+			for try := 1; err != nil && try <= 10 && strings.Contains(err.Error(), "503"); try++ {
 				retries.Add(1)
-				time.Sleep(time.Duration(try) * 500 * time.Millisecond)
+				time.Sleep(time.Duration(min(try, 6)) * 500 * time.Millisecond)
 				ws, err = d.dial(ctx, t.url, tok)
 			}
 			hs[i] = time.Since(t0)

@@ -63,6 +63,7 @@ func main() {
 	flag.BoolVar(&o.skipPortal, "no-portal", false, "measure the floor only")
 	flag.DurationVar(&o.idleWait, "idle-wait", 130*time.Second, "with -idle: wait this long after connecting before measuring memory")
 	flag.DurationVar(&o.settleLimit, "settle", 3*time.Minute, "longest wait for the joining flood to settle")
+	flag.IntVar(&handshakes, "handshakes", 64, "connections opened at once (fewer spare a busy embedded database)")
 	flag.Parse()
 	if *serve != "" {
 		if err := serveFloor(*serve); err != nil {
