@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"net/url"
 	"slices"
 	"testing"
@@ -104,4 +105,14 @@ func TestIdleSocketIsPinged(t *testing.T) {
 	}
 	a.sendJSON(map[string]any{"type": "chat", "text": "still here", "key": "k"})
 	a.expect("ack", nil)
+}
+
+// A room skips its own presence on the bus by the start of the message,
+// before decoding a list that can hold thousands: that start must stay
+// what busMsg encodes.
+func TestOwnPresenceRecognisedUndecoded(t *testing.T) {
+	b := mustJSON(busMsg{Kind: "presence", From: "A", People: []Person{{ID: "x"}}})
+	if own := []byte(`{"k":"presence","f":` + string(mustJSON("A")) + `,`); !bytes.HasPrefix(b, own) {
+		t.Fatalf("presence encodes as %s", b)
+	}
 }

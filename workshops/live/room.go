@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -121,7 +122,14 @@ func (r *room) shutdown() {
 func (r *room) run() {
 	defer r.e.wg.Done()
 	o := &r.e.o
+	// Our own presence comes back from the bus too; it is skipped before
+	// decoding (its list can be thousands of people). busMsg encodes Kind
+	// then From first.
+	own := []byte(`{"k":"presence","f":` + string(mustJSON(o.Instance)) + `,`)
 	unsub, err := o.Bus.Subscribe(r.id, func(b []byte) {
+		if bytes.HasPrefix(b, own) {
+			return
+		}
 		var m busMsg
 		if json.Unmarshal(b, &m) == nil {
 			r.send(fromBus{m})
@@ -763,7 +771,10 @@ func (r *room) onTick() {
 			r.dirty = true
 		}
 	}
-	if r.busDirty || now.Sub(r.lastBeat) >= o.Heartbeat {
+	// Our list goes on the bus whole (other servers merge it), so a join
+	// storm republishes it at most every CountEvery, not every tick: each
+	// copy costs O(people) to encode and to decode on every server.
+	if r.busDirty && now.Sub(r.lastBeat) >= o.CountEvery || now.Sub(r.lastBeat) >= o.Heartbeat {
 		r.publishPresence()
 	}
 	if r.dirty {
