@@ -79,6 +79,7 @@ var a11yPages = []a11yPage{
 	{name: "language-error", status: 400, reach: sendBadLanguage},
 	{name: "library-search", path: "/library?q=laptop&type=criteria_set", status: 200},
 	{name: "library-upload", path: "/library/upload", status: 200, as: "buyer"},
+	{name: "workshop-form", path: "/workshops/new", status: 200, as: "facilitator"},
 	{name: "resource", status: 200, as: "buyer", reach: openFirstResource},
 	{name: "groups", path: "/groups", status: 200},
 	{name: "group-public", path: "/groups/ethics-working-group", status: 200},

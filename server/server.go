@@ -68,7 +68,7 @@ type Server struct {
 	proxies []*net.IPNet     // trusted reverse proxies
 	uploads []*regexp.Regexp // paths of the streaming upload routes
 
-	wsUpgrader websocket.FastHTTPUpgrader // live sockets; the Origin check is set per request
+	wsUpgrader websocket.Upgrader // live sockets; the Origin check is set per request
 
 	providers *providerSet // external sign-in providers
 
@@ -201,6 +201,10 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		// from trusted proxies only.
 		AppName: "portal",
 	})
+	// Live room sockets take over their connection and close it themselves
+	// (see liveWorkshop): fasthttp must not close it when its hijack
+	// handler returns.
+	s.app.Server().KeepHijackedConns = true
 	s.routes()
 	return s, nil
 }

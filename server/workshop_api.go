@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,6 +110,10 @@ func (s *Server) createWorkshop(c *fiber.Ctx, groupRef string, in workshops.Inpu
 		for _, id := range in.Facilitators {
 			if !found[id].Approved() {
 				return nil, fault.New(fault.Invalid, "workshops.error.facilitator").OnField("facilitators")
+			}
+			// A group's workshop is run by people of the group.
+			if g != nil && !slices.Contains(g.Members, id) && !slices.Contains(g.Coordinators, id) {
+				return nil, fault.New(fault.Invalid, "workshops.error.facilitator_group").OnField("facilitators")
 			}
 		}
 	}

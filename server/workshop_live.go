@@ -1,15 +1,17 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/nats-io/nats.go"
-	"github.com/valyala/fasthttp"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
@@ -34,17 +36,14 @@ func (s *Server) startLive() error {
 	// Discussion pages' live updates ride on the same bus (see forum_live.go).
 	s.bus = bus
 	s.forumLive = newForumLive(bus, s.log)
-	// Reads come through fasthttp's own 4 KiB buffer, which a hijacked
-	// connection keeps: the socket's read buffer can be small (a frame
-	// larger than it is read in pieces from that buffer, not from the
-	// network). Write buffers are pooled: an idle socket holds none.
-	//
-	// The upgrader is fasthttp/websocket's own, the library under
-	// gofiber/contrib/websocket: the contrib wrapper copies every request's
+	// The upgrader is fasthttp/websocket's, the library under
+	// gofiber/contrib/websocket (whose wrapper copies every request's
 	// headers, cookies, query, route parameters and locals into maps that
-	// live as long as the socket (about 1.6 KiB each, measured), and the
-	// room needs three values it gets from a closure.
-	s.wsUpgrader = websocket.FastHTTPUpgrader{ReadBufferSize: 256, WriteBufferSize: 1024,
+	// live as long as the socket). It upgrades the raw connection after
+	// fasthttp has let go of it (see liveWorkshop), so the socket reads
+	// through its own small buffer; a frame larger than it is read straight
+	// into the frame. Write buffers are pooled: an idle socket holds none.
+	s.wsUpgrader = websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 1024,
 		WriteBufferPool: wsBufferPool, HandshakeTimeout: 10 * time.Second}
 	return nil
 }
@@ -103,14 +102,71 @@ func (s *Server) liveWorkshop(c *fiber.Ctx) error {
 	// base URL, or in the loopback demo the address the browser used),
 	// or, for a token client that sent none, only "no Origin". Never "*".
 	up := s.wsUpgrader
-	up.CheckOrigin = func(ctx *fasthttp.RequestCtx) bool {
-		return string(ctx.Request.Header.Peek(fiber.HeaderOrigin)) == origin
+	up.CheckOrigin = func(r *http.Request) bool { return r.Header.Get(fiber.HeaderOrigin) == origin }
+	req := &http.Request{Method: http.MethodGet, Header: http.Header{}}
+	for _, h := range []string{"Connection", "Upgrade", "Sec-Websocket-Version", "Sec-Websocket-Key", fiber.HeaderOrigin} {
+		if v := c.Get(h); v != "" {
+			req.Header.Set(h, v)
+		}
 	}
 	room := w.ID
-	if err := up.Upgrade(c.Context(), func(conn *websocket.Conn) { s.serveLive(conn, room, p, last) }); err != nil {
-		return fault.Wrap(fault.Invalid, err, "error.400")
-	}
+	// Upgrading inside fasthttp's hijack handler would keep, for the
+	// socket's whole life, the handler's goroutine, the request context
+	// (about 6 KiB with its headers) and fasthttp's 4 KiB read buffer:
+	// fasthttp releases them only when that handler returns. So the
+	// handler upgrades the raw connection itself (fasthttp writes no
+	// response and, with KeepHijackedConns, does not close it), hands it
+	// to a goroutine of its own and returns. A client sends nothing before
+	// the 101 answer (RFC 6455, 4.1), so nothing is left in fasthttp's
+	// buffer; one that did is refused by the upgrader.
+	ctx := c.Context()
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(hc net.Conn) {
+		raw := hc
+		if u, ok := hc.(interface{ UnsafeConn() net.Conn }); ok {
+			raw = u.UnsafeConn()
+		}
+		conn, err := up.Upgrade(&rawResponse{conn: raw}, req, nil)
+		if err != nil {
+			_ = raw.Close()
+			return
+		}
+		go s.serveLive(conn, room, p, last)
+	})
 	return nil
+}
+
+// rawResponse is the http.ResponseWriter the upgrader needs around a raw
+// connection: it hijacks to the connection, and answers a refused
+// handshake with a bare status line.
+type rawResponse struct {
+	conn   net.Conn
+	header http.Header
+	status int
+}
+
+func (w *rawResponse) Header() http.Header {
+	if w.header == nil {
+		w.header = http.Header{}
+	}
+	return w.header
+}
+
+func (w *rawResponse) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+		_ = w.conn.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = fmt.Fprintf(w.conn, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", status, http.StatusText(status))
+	}
+}
+
+func (w *rawResponse) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(b), nil // the body of a refusal is not sent
+}
+
+func (w *rawResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(w.conn, 16), bufio.NewWriterSize(w.conn, 256)), nil
 }
 
 // serveLive adapts the websocket to the engine; it runs on the hijacked

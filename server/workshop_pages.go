@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -349,6 +350,14 @@ type workshopFormData struct {
 	Formats []workshops.Format
 	Groups  []*auth.Group
 	Series  []string // series in use, offered as suggestions
+	// CoFacilitators are the members who may be chosen: the approved
+	// members of the groups offered, by name.
+	CoFacilitators []coFacilitator
+}
+
+type coFacilitator struct {
+	ID, Name, Organisation string
+	Chosen                 bool
 }
 
 // newWorkshop is GET /workshops/new.
@@ -369,10 +378,28 @@ func (s *Server) renderWorkshopForm(c *fiber.Ctx, status int, form map[string]st
 	if d.Series, err = s.workshops.SeriesNames(c.UserContext()); err != nil {
 		return err
 	}
+	var ids []string
 	for _, g := range groups {
 		if auth.CanCreateWorkshop(m, g) {
 			d.Groups = append(d.Groups, g)
+			ids = append(ids, g.Members...)
+			ids = append(ids, g.Coordinators...)
 		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) > 0 {
+		found, err := s.auth.MembersByID(c.UserContext(), ids)
+		if err != nil {
+			return err
+		}
+		chosen := strings.Split(form["facilitators"], "\n")
+		for _, id := range ids {
+			if fm := found[id]; fm.Approved() && fm.ID != m.ID {
+				d.CoFacilitators = append(d.CoFacilitators, coFacilitator{ID: fm.ID, Name: fm.Name, Organisation: fm.Organisation, Chosen: slices.Contains(chosen, fm.ID)})
+			}
+		}
+		slices.SortFunc(d.CoFacilitators, func(a, b coFacilitator) int { return strings.Compare(a.Name, b.Name) })
 	}
 	if fe, ok := fault.As(ferr); ok {
 		d.Error, d.Field = s.T(c, fe.Key, fe.Args...), fe.Field
@@ -390,6 +417,8 @@ func (s *Server) saveWorkshop(c *fiber.Ctx) error {
 	for _, k := range []string{"title", "description", "format", "group", "starts_at", "ends_at", "time_zone", "capacity", "languages", "agenda", "video_url", "materials", "series"} {
 		form[k] = formValue(c, k)
 	}
+	// Kept one ID a line, so a refused form shows the same choice.
+	form["facilitators"] = strings.Join(formValues(c, "facilitators"), "\n")
 	in, err := parseWorkshopForm(form)
 	if err == nil {
 		var w *workshops.Workshop
@@ -441,6 +470,14 @@ func parseWorkshopForm(f map[string]string) (workshops.Input, error) {
 		title, mins, _ := strings.Cut(l, "|")
 		n, _ := strconv.Atoi(strings.TrimSpace(mins))
 		in.Agenda = append(in.Agenda, workshops.AgendaItem{Title: strings.TrimSpace(title), Minutes: n})
+	}
+	for _, id := range strings.Split(f["facilitators"], "\n") {
+		if id = strings.TrimSpace(id); id != "" && !slices.Contains(in.Facilitators, id) {
+			in.Facilitators = append(in.Facilitators, id)
+		}
+	}
+	if len(in.Facilitators) > 20 {
+		return in, fault.New(fault.Invalid, "workshops.error.facilitators_many").OnField("facilitators")
 	}
 	for _, l := range strings.Split(f["materials"], "\n") {
 		if l = strings.TrimSpace(l); l != "" {

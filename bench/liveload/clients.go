@@ -63,6 +63,12 @@ type conn struct {
 // joining flood (welcomes, presence) has settled.
 var frames atomic.Int64
 
+// retries counts handshakes tried again after a 503.
+var retries atomic.Int64
+
+// handshakes is how many connections are opened at once (-handshakes).
+var handshakes = 64
+
 // connect opens n connections with up to 64 handshakes at a time. Each
 // connection reads until it ends; it is ready once it got its first frame
 // (the portal's welcome) or, for servers that greet nobody, at once.
@@ -71,12 +77,12 @@ func connect(ctx context.Context, d *dialer, t target, n int, measured, greets b
 	hs, wel := make([]time.Duration, n), make([]time.Duration, n)
 	defer func() {
 		if greets && n >= 100 {
-			fmt.Printf("%-6s connecting: handshake %s, welcome after it %s\n", t.name, spread(hs), spread(wel))
+			fmt.Printf("%-6s connecting: handshake %s, welcome after it %s; handshakes retried after a 503: %d\n", t.name, spread(hs), spread(wel), retries.Load())
 		}
 	}()
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
-	sem := make(chan struct{}, 64)
+	sem := make(chan struct{}, handshakes)
 	for i := 0; i < n; i++ {
 		if firstErr.Load() != nil {
 			break
@@ -92,6 +98,14 @@ func connect(ctx context.Context, d *dialer, t target, n int, measured, greets b
 			}
 			t0 := time.Now()
 			ws, err := d.dial(ctx, t.url, tok)
+			// A busy embedded database may answer a handshake with 503
+			// (its lookups time out); the browser client reconnects with
+			// backoff, and so does this one, a few times.
+			for try := 1; err != nil && try <= 10 && strings.Contains(err.Error(), "503"); try++ {
+				retries.Add(1)
+				time.Sleep(time.Duration(min(try, 6)) * 500 * time.Millisecond)
+				ws, err = d.dial(ctx, t.url, tok)
+			}
 			hs[i] = time.Since(t0)
 			if err != nil {
 				firstErr.CompareAndSwap(nil, fmt.Errorf("connection %d: %w", i, err))

@@ -13,35 +13,50 @@ import (
 )
 
 // client is one socket in a room. Only the room goroutine queues frames
-// (push) and ends the queue (shut); only the writer goroutine writes to
-// the socket.
+// (push) and ends the queue (shut); only the writer writes to the socket.
+//
+// The writer is a goroutine that exists while there is something to write:
+// push starts it when the queue was empty and it ends when the queue is
+// drained. There is never more than one, so writes stay in order and
+// single-threaded, but an idle socket holds no writer stack (2-8 KiB) and
+// no ticker: pings come from a timer that starts the writer when due.
 type client struct {
 	e      *Engine
 	r      *room
 	person Person
 	sock   Socket
-	done   chan struct{} // closed when the writer has finished
+	done   chan struct{} // closed when the writer has said goodbye
 	// The send queue: frames waiting for the writer, at most
 	// Options.SendQueue. It is a slice that exists while frames wait, not a
 	// channel: a channel's buffer is allocated in full for the socket's
 	// whole life (24 KiB at 1,024 frames), and most sockets are idle.
-	qmu   sync.Mutex
-	queue [][]byte
-	ended bool          // no more frames: the writer says goodbye after the queue
-	wake  chan struct{} // capacity 1: the queue has news
+	qmu     sync.Mutex
+	queue   [][]byte
+	ended   bool // no more frames: the writer says goodbye after the queue
+	writing bool // a writer goroutine runs (or has finished for good)
+	pingDue bool
+	ping    *time.Timer
 	// closeCode and closeWhy are set by the room before it ends the queue.
 	closeCode int
 	closeWhy  ErrorCode
 	closed    bool // the room is done with this client (room goroutine only)
-	closeOnce sync.Once
+	// follow: the client gets who joins and leaves, not only the count;
+	// autoFollow: because the room was small when it joined (room goroutine
+	// only).
+	follow, autoFollow bool
+	closeOnce          sync.Once
 	// token bucket, used by the reader goroutine only
 	tokens float64
 	last   time.Time
 }
 
 func newClient(e *Engine, r *room, p Person, sock Socket) *client {
-	return &client{e: e, r: r, person: p, sock: sock, wake: make(chan struct{}, 1), done: make(chan struct{}),
+	c := &client{e: e, r: r, person: p, sock: sock, done: make(chan struct{}),
 		tokens: float64(e.o.RateBurst), last: e.o.Now()}
+	c.qmu.Lock() // pingTick may run before the assignment otherwise
+	c.ping = time.AfterFunc(e.o.PingInterval, c.pingTick)
+	c.qmu.Unlock()
+	return c
 }
 
 func closeData(code int, reason string) []byte {
@@ -51,51 +66,79 @@ func closeData(code int, reason string) []byte {
 	return b
 }
 
-// writeLoop is the one goroutine that writes to the socket.
-func (c *client) writeLoop() {
-	defer close(c.done)
-	defer c.sock.Close()
-	ping := time.NewTicker(c.e.o.PingInterval)
-	defer ping.Stop()
+// pingTick asks the writer for a ping and sets the next one.
+func (c *client) pingTick() {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if c.ended {
+		return
+	}
+	c.pingDue = true
+	c.startWriter()
+	c.ping.Reset(c.e.o.PingInterval)
+}
+
+// startWriter starts the writer unless one runs; qmu is held.
+func (c *client) startWriter() {
+	if !c.writing {
+		c.writing = true
+		go c.write()
+	}
+}
+
+// write is the socket's writer: it writes what is queued until the queue
+// is empty, then ends; after the end of the queue it says goodbye, closes
+// the socket and stays finished.
+func (c *client) write() {
 	for {
-		select {
-		case <-c.wake:
-			c.qmu.Lock()
-			batch, ended := c.queue, c.ended
-			c.queue = nil
+		c.qmu.Lock()
+		batch, ended, ping := c.queue, c.ended, c.pingDue
+		c.queue, c.pingDue = nil, false
+		if len(batch) == 0 && !ended && !ping {
+			c.writing = false
 			c.qmu.Unlock()
-			for i, msg := range batch {
-				batch[i] = nil
-				_ = c.sock.SetWriteDeadline(time.Now().Add(c.e.o.WriteWait))
-				if err := c.sock.WriteMessage(textMessage, msg); err != nil {
-					var ne net.Error
-					if errors.As(err, &ne) && ne.Timeout() {
-						c.e.dropped.Add(1) // too slow to take one frame within WriteWait
-					}
-					return
-				}
-			}
-			if ended { // everything queued before the end is written
-				code := c.closeCode
-				if code == 0 {
-					code = CloseNormal
-				}
-				_ = c.sock.WriteControl(closeMessage, closeData(code, string(c.closeWhy)), time.Now().Add(c.e.o.WriteWait))
-				return
-			}
-			if cap(batch) <= 16 { // keep a small slice for the next frames
-				c.qmu.Lock()
-				if c.queue == nil {
-					c.queue = batch[:0]
-				}
-				c.qmu.Unlock()
-			}
-		case <-ping.C:
+			return
+		}
+		c.qmu.Unlock()
+		if ping {
 			if err := c.sock.WriteControl(pingMessage, nil, time.Now().Add(c.e.o.WriteWait)); err != nil {
+				c.finish()
 				return
 			}
 		}
+		for i, msg := range batch {
+			batch[i] = nil
+			_ = c.sock.SetWriteDeadline(time.Now().Add(c.e.o.WriteWait))
+			if err := c.sock.WriteMessage(textMessage, msg); err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					c.e.dropped.Add(1) // too slow to take one frame within WriteWait
+				}
+				c.finish()
+				return
+			}
+		}
+		if ended { // everything queued before the end is written
+			code := c.closeCode
+			if code == 0 {
+				code = CloseNormal
+			}
+			_ = c.sock.WriteControl(closeMessage, closeData(code, string(c.closeWhy)), time.Now().Add(c.e.o.WriteWait))
+			c.finish()
+			return
+		}
 	}
+}
+
+// finish ends the writer for good: later frames are ignored, the socket
+// closes (which ends the reader too) and Serve may return.
+func (c *client) finish() {
+	c.qmu.Lock()
+	c.ended, c.queue = true, nil
+	c.qmu.Unlock()
+	c.ping.Stop()
+	_ = c.sock.Close()
+	close(c.done)
 }
 
 // closeNow is for a client never registered with its room.
@@ -108,25 +151,16 @@ func (c *client) closeNow(code int, why ErrorCode) {
 // full. Frames pushed after shut are ignored.
 func (c *client) push(b []byte) bool {
 	c.qmu.Lock()
+	defer c.qmu.Unlock()
 	if c.ended {
-		c.qmu.Unlock()
 		return true
 	}
 	if len(c.queue) >= c.e.o.SendQueue {
-		c.qmu.Unlock()
 		return false
 	}
 	c.queue = append(c.queue, b)
-	c.qmu.Unlock()
-	c.poke()
+	c.startWriter()
 	return true
-}
-
-func (c *client) poke() {
-	select {
-	case c.wake <- struct{}{}:
-	default: // the writer has a wake-up pending
-	}
 }
 
 // shut ends the send queue once; the writer writes what is queued, then
@@ -135,8 +169,8 @@ func (c *client) shut() {
 	c.closeOnce.Do(func() {
 		c.qmu.Lock()
 		c.ended = true
+		c.startWriter()
 		c.qmu.Unlock()
-		c.poke()
 	})
 }
 

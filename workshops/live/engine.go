@@ -71,6 +71,13 @@ type Options struct {
 	Tick         time.Duration // presence flush and gap checks (default 200ms)
 	GapWait      time.Duration // wait for a missing seq before fetching it (default 1s)
 	Heartbeat    time.Duration // presence republished on the bus (default 10s)
+	// PeoplePage is the number of people in a welcome or a people page
+	// (default 50); PresenceLimit the room size above which only clients
+	// that follow the list get who joins and leaves (default 100); the
+	// others get the count at most every CountEvery (default 1s).
+	PeoplePage    int
+	PresenceLimit int
+	CountEvery    time.Duration
 }
 
 func (o *Options) defaults() {
@@ -115,6 +122,13 @@ func (o *Options) defaults() {
 	def(&o.Tick, 200*time.Millisecond)
 	def(&o.GapWait, time.Second)
 	def(&o.Heartbeat, 10*time.Second)
+	def(&o.CountEvery, time.Second)
+	if o.PeoplePage <= 0 {
+		o.PeoplePage = 50
+	}
+	if o.PresenceLimit <= 0 {
+		o.PresenceLimit = 100
+	}
 }
 
 // Engine runs the rooms of this server.
@@ -202,7 +216,6 @@ func (e *Engine) Serve(ctx context.Context, roomID string, p Person, sock Socket
 	}
 	defer e.release(r)
 	c := newClient(e, r, p, sock)
-	go c.writeLoop()
 	if !r.send(join{c: c, lastSeq: lastSeq}) {
 		c.closeNow(CloseGoingAway, ErrShutdown)
 	}

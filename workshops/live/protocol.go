@@ -40,6 +40,8 @@ type inFrame struct {
 	Multiple  bool     `json:"multiple"`
 	Anonymous bool     `json:"anonymous"`
 	Emoji     string   `json:"emoji"`
+	After     string   `json:"after"`  // people: the cursor of the page before
+	Follow    *bool    `json:"follow"` // people: send me who joins and leaves
 
 	raw []byte // the whole frame, for tools that decode their own fields
 }

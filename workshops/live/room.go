@@ -1,10 +1,14 @@
 package live
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -72,12 +76,20 @@ type room struct {
 	byMember map[string]map[*client]struct{}
 	remote   map[string]*remotePresence
 	shown    map[string]Person // presence as last told to clients
-	// shownJSON is people() encoded, kept until shown changes: every
-	// welcome carries the list, and a join storm in a large room would
-	// otherwise sort and encode it once per joiner.
-	shownJSON []byte
-	dirty     bool // presence may have changed
-	busDirty  bool // our presence must be republished
+	// sorted is shown in list order and firstJSON its first page encoded,
+	// kept until shown changes: every welcome carries the first page, and
+	// a join storm would otherwise sort and encode it once per joiner.
+	sorted    []Person
+	firstJSON []byte
+	firstNext string
+	// large is set once the room has had more than Options.PresenceLimit
+	// people: from then on only followers get who joined and left, the
+	// others the count (see docs/live-protocol.md).
+	large     bool
+	countSent int       // the count last sent to those who do not follow
+	countAt   time.Time // when it was sent
+	dirty     bool      // presence may have changed
+	busDirty  bool      // our presence must be republished
 	lastBeat  time.Time
 	idleFrom  time.Time
 
@@ -111,7 +123,14 @@ func (r *room) shutdown() {
 func (r *room) run() {
 	defer r.e.wg.Done()
 	o := &r.e.o
+	// Our own presence comes back from the bus too; it is skipped before
+	// decoding (its list can be thousands of people). busMsg encodes Kind
+	// then From first.
+	own := []byte(`{"k":"presence","f":` + string(mustJSON(o.Instance)) + `,`)
 	unsub, err := o.Bus.Subscribe(r.id, func(b []byte) {
+		if bytes.HasPrefix(b, own) {
+			return
+		}
 		var m busMsg
 		if json.Unmarshal(b, &m) == nil {
 			r.send(fromBus{m})
@@ -202,7 +221,8 @@ func (r *room) load() error {
 		return err
 	}
 	r.st = newState(info)
-	r.st.present = r.people
+	// A copy: a random split shuffles what it is given.
+	r.st.present = func() []Person { return slices.Clone(r.list()) }
 	evs, err := o.Store.Since(ctx, r.id, 0)
 	if err != nil {
 		return err
@@ -317,6 +337,7 @@ func (r *room) onJoin(j join) {
 		return
 	}
 	r.clients[c] = struct{}{}
+	c.follow, c.autoFollow = !r.large, !r.large
 	if r.byMember[c.person.ID] == nil {
 		r.byMember[c.person.ID] = map[*client]struct{}{}
 		r.dirty, r.busDirty = true, true
@@ -336,7 +357,7 @@ func (r *room) onJoin(j join) {
 			}
 		}
 	}
-	r.deliver(c, r.welcome(c.person, replay))
+	r.deliver(c, r.welcome(c, replay))
 	if replay == "snapshot" {
 		r.deliver(c, r.st.snapshot(c.person, o.Now()))
 	}
@@ -359,48 +380,134 @@ func (r *room) refuse(c *client, code int, why ErrorCode) {
 	c.shut()
 }
 
-// welcome is the first frame a client gets. Its people list is the shown
-// presence, encoded once per change, plus the joiner if the list does not
-// have them yet (it is refreshed at the next tick).
-func (r *room) welcome(p Person, replay string) []byte {
-	if r.shownJSON == nil {
-		r.shownJSON = mustJSON(r.people())
-	}
-	people := r.shownJSON
-	rest := mustJSON(map[string]any{"type": "welcome", "you": p, "room_seq": r.st.seq, "replay": replay, "reactions": Reactions})
-	b := make([]byte, 0, len(rest)+len(people)+200)
-	b = append(b, `{"people":`...)
-	if _, ok := r.shown[p.ID]; ok {
-		b = append(b, people...)
-	} else {
-		b = append(b, people[:len(people)-1]...) // without the closing bracket
-		if len(people) > 2 {
-			b = append(b, ',')
+// welcome is the first frame a client gets: the count of people present
+// and the first page of the list (facilitators first, then by name), with
+// the joiner in it if it belongs there and the list does not have them yet
+// (it is refreshed at the next tick).
+func (r *room) welcome(c *client, replay string) []byte {
+	p := c.person
+	list := r.list()
+	count := len(list)
+	pageJSON, next := r.firstPage()
+	if _, ok := r.shown[p.ID]; !ok {
+		count++
+		i := sort.Search(len(list), func(i int) bool { return !personLess(list[i], p) })
+		if size := r.e.o.PeoplePage; i < size {
+			page := make([]Person, 0, min(size, len(list)+1))
+			page = append(page, list[:i]...)
+			page = append(page, p)
+			page = append(page, list[i:min(len(list), size-1)]...)
+			pageJSON, next = mustJSON(page), ""
+			if count > size {
+				next = cursorOf(page[len(page)-1])
+			}
+		} else if next == "" { // the list fits its page, the joiner comes after it
+			next = cursorOf(list[len(list)-1])
 		}
-		b = append(b, mustJSON(p)...)
-		b = append(b, ']')
 	}
+	return withPeople(pageJSON, map[string]any{"type": "welcome", "you": p, "room_seq": r.st.seq, "replay": replay,
+		"reactions": Reactions, "count": count, "next": next, "following": c.follow})
+}
+
+// withPeople encodes fields with a page of people already encoded.
+func withPeople(page []byte, fields map[string]any) []byte {
+	rest := mustJSON(fields)
+	b := make([]byte, 0, len(rest)+len(page)+16)
+	b = append(b, `{"people":`...)
+	b = append(b, page...)
 	b = append(b, ',')
 	return append(b, rest[1:]...)
 }
 
-// people is the presence list (deduplicated by member, across tabs and
-// servers), facilitators first, then by name.
-func (r *room) people() []Person {
-	out := make([]Person, 0, len(r.shown))
-	for _, p := range r.shown {
-		out = append(out, p)
+// list is the presence list (deduplicated by member, across tabs and
+// servers) in list order, sorted once per change.
+func (r *room) list() []Person {
+	if r.sorted == nil {
+		out := make([]Person, 0, len(r.shown))
+		for _, p := range r.shown {
+			out = append(out, p)
+		}
+		sort.Slice(out, func(i, j int) bool { return personLess(out[i], out[j]) })
+		r.sorted = out
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if (out[i].Role == RoleFacilitator) != (out[j].Role == RoleFacilitator) {
-			return out[i].Role == RoleFacilitator
-		}
-		if out[i].Name != out[j].Name {
-			return out[i].Name < out[j].Name
-		}
-		return out[i].ID < out[j].ID
-	})
-	return out
+	return r.sorted
+}
+
+// firstPage is the list's first page, encoded, and the cursor after it.
+func (r *room) firstPage() ([]byte, string) {
+	if r.firstJSON == nil {
+		page, next := r.page("")
+		r.firstJSON, r.firstNext = mustJSON(page), next
+	}
+	return r.firstJSON, r.firstNext
+}
+
+// page returns up to Options.PeoplePage people after a cursor ("" for the
+// start) and the cursor of the next page ("" when this one is the last).
+func (r *room) page(after string) ([]Person, string) {
+	list := r.list()
+	i := 0
+	if k, ok := parseCursor(after); ok {
+		i = sort.Search(len(list), func(i int) bool { return personLess(k, list[i]) })
+	}
+	page := list[i:min(len(list), i+r.e.o.PeoplePage)]
+	if i+len(page) >= len(list) || len(page) == 0 {
+		return page, ""
+	}
+	return page, cursorOf(page[len(page)-1])
+}
+
+// personLess is the list order: facilitators first, then by name, then by
+// ID (names repeat). Clients that keep part of the list use the same order
+// (plain code-unit comparison) to place people who join.
+func personLess(a, b Person) bool {
+	if (a.Role == RoleFacilitator) != (b.Role == RoleFacilitator) {
+		return a.Role == RoleFacilitator
+	}
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.ID < b.ID
+}
+
+// A cursor is the sort key of the last person of a page, so the next page
+// starts after it even when people joined or left in between.
+func cursorOf(p Person) string {
+	role := "p"
+	if p.Role == RoleFacilitator {
+		role = "f"
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(role + "\x00" + p.Name + "\x00" + p.ID))
+}
+
+func parseCursor(s string) (Person, bool) {
+	if s == "" || len(s) > 1024 {
+		return Person{}, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Person{}, false
+	}
+	f := strings.SplitN(string(b), "\x00", 3)
+	if len(f) != 3 {
+		return Person{}, false
+	}
+	p := Person{Name: f[1], ID: f[2], Role: RoleParticipant}
+	if f[0] == "f" {
+		p.Role = RoleFacilitator
+	}
+	return p, true
+}
+
+// onPeople answers a `people` request with a page of the list, and starts
+// or stops sending the client who joins and leaves.
+func (r *room) onPeople(c *client, f *inFrame) {
+	if f.Follow != nil {
+		c.follow, c.autoFollow = *f.Follow, false
+	}
+	page, next := r.page(f.After)
+	r.deliver(c, mustJSON(map[string]any{"type": "people", "after": f.After, "people": page, "next": next,
+		"count": len(r.shown), "following": c.follow}))
 }
 
 func (r *room) onCommand(c *client, f *inFrame) {
@@ -416,6 +523,10 @@ func (r *room) onCommand(c *client, f *inFrame) {
 		return
 	case (facilitatorOnly[f.Type] || tools[f.Type] != nil && tools[f.Type].facilitator) && !fac:
 		r.deliver(c, errorFrame(ErrForbidden, f.Key))
+		return
+	}
+	if f.Type == "people" {
+		r.onPeople(c, f)
 		return
 	}
 	if f.Type == "react" {
@@ -471,33 +582,77 @@ func (r *room) onCommand(c *client, f *inFrame) {
 	}
 }
 
-// persister stores commands one after another, so one client's commands
+// batchStore is an EventStore that can store a burst of a room's events
+// in one write (MongoStore can).
+type batchStore interface {
+	AppendMany(ctx context.Context, evs []*Event) ([]*Event, []error)
+}
+
+// maxBatch bounds the commands stored in one write.
+const maxBatch = 64
+
+// persister stores commands in arrival order, so one client's commands
 // keep their order, then publishes them; the room applies them when they
 // come back from the bus, in seq order, whichever server stored them.
+// Commands that queued up while a write was running are stored together.
 func (r *room) persister(done chan struct{}) {
 	defer close(done)
 	o := &r.e.o
+	bs, _ := o.Store.(batchStore)
+	jobs := make([]persistJob, 0, maxBatch)
+	evs := make([]*Event, 0, maxBatch)
 	for j := range r.persist {
+		jobs = append(jobs[:0], j)
+	more:
+		for bs != nil && len(jobs) < maxBatch {
+			select {
+			case j, ok := <-r.persist:
+				if !ok {
+					break more
+				}
+				jobs = append(jobs, j)
+			default:
+				break more
+			}
+		}
+		evs = evs[:0]
 		// The database keeps milliseconds: an event applied live, from the
 		// bus, must carry the time it has when rebuilt after a restart, or
 		// a rule decided by time (a board's voting end) could differ.
-		ev := &Event{Room: r.id, Key: j.c.person.ID + "/" + j.key, Type: j.typ, Actor: j.c.person, Data: j.data, At: o.Now().UTC().Truncate(time.Millisecond)}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		stored, err := o.Store.Append(ctx, ev)
-		cancel()
-		switch {
-		case errors.Is(err, ErrDuplicate):
-			r.send(ack{c: j.c, key: j.key, seq: stored.Seq, dup: true})
-		case err != nil:
-			o.Logger.Warn("live: store event failed", "room", r.id, "err", err)
-			if stored != nil && stored.Seq > 0 {
-				r.e.publish(r.id, busMsg{Kind: "hole", Seq: stored.Seq})
-			}
-			r.send(reply{c: j.c, frame: errorFrame(ErrUnavailable, j.key)})
-		default:
-			r.e.publish(r.id, busMsg{Kind: "event", Event: stored})
-			r.send(ack{c: j.c, key: j.key, seq: stored.Seq})
+		now := o.Now().UTC().Truncate(time.Millisecond)
+		for _, j := range jobs {
+			evs = append(evs, &Event{Room: r.id, Key: j.c.person.ID + "/" + j.key, Type: j.typ, Actor: j.c.person, Data: j.data, At: now})
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var stored []*Event
+		var errs []error
+		if len(evs) > 1 {
+			stored, errs = bs.AppendMany(ctx, evs)
+		} else {
+			ev, err := o.Store.Append(ctx, evs[0])
+			stored, errs = []*Event{ev}, []error{err}
+		}
+		cancel()
+		for i, j := range jobs {
+			r.stored(j, stored[i], errs[i])
+		}
+	}
+}
+
+// stored publishes a stored event and answers its sender.
+func (r *room) stored(j persistJob, ev *Event, err error) {
+	switch {
+	case errors.Is(err, ErrDuplicate):
+		r.send(ack{c: j.c, key: j.key, seq: ev.Seq, dup: true})
+	case err != nil:
+		r.e.o.Logger.Warn("live: store event failed", "room", r.id, "err", err)
+		if ev != nil && ev.Seq > 0 {
+			r.e.publish(r.id, busMsg{Kind: "hole", Seq: ev.Seq})
+		}
+		r.send(reply{c: j.c, frame: errorFrame(ErrUnavailable, j.key)})
+	default:
+		r.e.publish(r.id, busMsg{Kind: "event", Event: ev})
+		r.send(ack{c: j.c, key: j.key, seq: ev.Seq})
 	}
 }
 
@@ -632,7 +787,10 @@ func (r *room) onTick() {
 			r.dirty = true
 		}
 	}
-	if r.busDirty || now.Sub(r.lastBeat) >= o.Heartbeat {
+	// Our list goes on the bus whole (other servers merge it), so a join
+	// storm republishes it at most every CountEvery, not every tick: each
+	// copy costs O(people) to encode and to decode on every server.
+	if r.busDirty && now.Sub(r.lastBeat) >= o.CountEvery || now.Sub(r.lastBeat) >= o.Heartbeat {
 		r.publishPresence()
 	}
 	if r.dirty {
@@ -654,8 +812,11 @@ func (r *room) publishPresence() {
 }
 
 // flushPresence tells clients who joined and left since the last tick, in
-// one frame: large rooms never resend the whole list.
+// one frame: the whole list is never resent. Once the room is large, only
+// followers get the changes; everyone else gets the count, at most every
+// Options.CountEvery.
 func (r *room) flushPresence() {
+	o := &r.e.o
 	r.dirty = false
 	now := map[string]Person{}
 	for id, tabs := range r.byMember {
@@ -683,21 +844,60 @@ func (r *room) flushPresence() {
 			left = append(left, id)
 		}
 	}
-	if len(joined) == 0 && len(left) == 0 {
-		return
+	if len(joined) > 0 || len(left) > 0 {
+		r.shown = now
+		r.sorted, r.firstJSON = nil, nil
+		sort.Slice(joined, func(i, j int) bool { return joined[i].ID < joined[j].ID })
+		sort.Strings(left)
+		if joined == nil {
+			joined = []Person{}
+		}
+		if left == nil {
+			left = []string{}
+		}
+		if len(now) > o.PresenceLimit && !r.large {
+			r.becomeLarge()
+		}
+		frame := mustJSON(map[string]any{"type": "presence", "joined": joined, "left": left, "count": len(now)})
+		for c := range r.clients {
+			if c.follow {
+				r.deliver(c, frame)
+			}
+		}
 	}
-	r.shown = now
-	r.shownJSON = nil
-	sort.Slice(joined, func(i, j int) bool { return joined[i].ID < joined[j].ID })
-	sort.Strings(left)
-	if joined == nil {
-		joined = []Person{}
+	// Those who do not follow (everyone who joined a large room, or who
+	// asked not to) still see the count move.
+	if r.countSent != len(now) {
+		if t := o.Now(); t.Sub(r.countAt) >= o.CountEvery {
+			r.countSent, r.countAt = len(now), t
+			frame := mustJSON(map[string]any{"type": "presence", "count": len(now)})
+			for c := range r.clients {
+				if !c.follow {
+					r.deliver(c, frame)
+				}
+			}
+		} else {
+			r.dirty = true // the count goes out at a later tick
+		}
 	}
-	if left == nil {
-		left = []string{}
-	}
-	frame := mustJSON(map[string]any{"type": "presence", "joined": joined, "left": left, "count": len(now)})
+}
+
+// becomeLarge stops the changes to clients that followed only because the
+// room was small: they get the first page and its cursor instead, the same
+// as anyone who joins from now on.
+func (r *room) becomeLarge() {
+	r.large = true
+	var frame []byte
 	for c := range r.clients {
+		if !c.autoFollow {
+			continue
+		}
+		if frame == nil {
+			page, next := r.firstPage()
+			frame = withPeople(page, map[string]any{"type": "presence", "count": len(r.shown), "next": next, "following": false})
+		}
+		c.follow, c.autoFollow = false, false
 		r.deliver(c, frame)
 	}
+	r.countSent, r.countAt = len(r.shown), r.e.o.Now()
 }

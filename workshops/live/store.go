@@ -64,8 +64,15 @@ type EventStore interface {
 // Order therefore comes from the database, never from clocks, and no
 // number is skipped.
 //
-// Idempotency: a key document (_id room + "/" + key) is inserted first; a
-// resend finds it by _id, the lookup the embedded database always indexes.
+// Idempotency: the event document carries the key, and the unique
+// (room, key) index refuses a second event with it. Storing is then one
+// insert: nothing is half-written if the process dies mid-way (the key
+// document and event document this replaced could lose a message between
+// the two), and the embedded database does one write instead of three.
+// FerretDB 1.24's SQLite backend enforces unique secondary indexes inside
+// the insert (TestKeyUniqueUnderConcurrency checks it); only the lookup of
+// a resent key scans there, which happens after a dropped connection, not
+// per message.
 type MongoStore struct {
 	db   *mongo.Database
 	mu   sync.Mutex
@@ -82,6 +89,8 @@ type eventDoc struct {
 	Event `bson:",inline"`
 }
 
+// keyDoc is the idempotency record of events stored before keys moved into
+// the event documents; old databases still hold some (see EraseMember).
 type keyDoc struct {
 	ID  string    `bson:"_id"`
 	Seq int64     `bson:"seq"`
@@ -104,60 +113,141 @@ func (s *MongoStore) Head(ctx context.Context, room string) (int64, error) {
 	return d.Seq, nil
 }
 
-// Append stores ev under the next free seq.
-func (s *MongoStore) Append(ctx context.Context, ev *Event) (*Event, error) {
-	keys := s.db.Collection(colKeys)
-	kid := ev.Room + "/" + ev.Key
-	if _, err := keys.InsertOne(ctx, keyDoc{ID: kid, At: ev.At}); err != nil {
-		if !store.IsDuplicateKey(err) {
-			return nil, fmt.Errorf("live: claim key: %w", err)
-		}
-		var k keyDoc
-		for i := 0; i < 20; i++ { // the first attempt may still be storing
-			if err := keys.FindOne(ctx, bson.M{"_id": kid}).Decode(&k); err != nil || k.Seq > 0 {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		return &Event{Room: ev.Room, Seq: k.Seq}, ErrDuplicate
-	}
+// next returns the seq after the last one this process knows for a room.
+func (s *MongoStore) next(ctx context.Context, room string) (int64, error) {
 	s.mu.Lock()
-	next, known := s.head[ev.Room]
+	h, known := s.head[room]
 	s.mu.Unlock()
 	if !known {
-		h, err := s.Head(ctx, ev.Room)
-		if err != nil {
-			return nil, err
+		var err error
+		if h, err = s.Head(ctx, room); err != nil {
+			return 0, err
 		}
-		next = h
 	}
+	return h + 1, nil
+}
+
+func (s *MongoStore) stored(room string, seq int64) {
+	s.mu.Lock()
+	if s.head[room] < seq {
+		s.head[room] = seq
+	}
+	s.mu.Unlock()
+}
+
+// Append stores ev under the next free seq, in one insert.
+func (s *MongoStore) Append(ctx context.Context, ev *Event) (*Event, error) {
+	next, err := s.next(ctx, ev.Room)
+	if err != nil {
+		return nil, err
+	}
+	return s.appendFrom(ctx, ev, next)
+}
+
+func (s *MongoStore) appendFrom(ctx context.Context, ev *Event, next int64) (*Event, error) {
 	stored := *ev
 	for tries := 0; ; tries++ {
-		next++
 		stored.Seq = next
 		_, err := s.db.Collection(colEvents).InsertOne(ctx, eventDoc{ID: seqID(ev.Room, next), Event: stored})
 		if err == nil {
 			break
 		}
 		if !store.IsDuplicateKey(err) || tries > 1000 {
-			_, _ = keys.DeleteOne(ctx, bson.M{"_id": kid}) // let a resend try again
 			return nil, fmt.Errorf("live: append: %w", err)
 		}
+		taken, dup, err := s.whyDuplicate(ctx, ev, next)
+		if err != nil {
+			return nil, err
+		}
+		if dup != nil {
+			return dup, ErrDuplicate
+		}
+		if taken {
+			s.stored(ev.Room, next)
+		}
+		next++
 		if tries%4 == 3 { // far behind another server: jump to the head
-			if h, herr := s.Head(ctx, ev.Room); herr == nil && h > next {
-				next = h
+			if h, herr := s.Head(ctx, ev.Room); herr == nil && h >= next {
+				next = h + 1
 			}
 		}
 	}
-	s.mu.Lock()
-	if s.head[ev.Room] < next {
-		s.head[ev.Room] = next
-	}
-	s.mu.Unlock()
-	if _, err := keys.UpdateOne(ctx, bson.M{"_id": kid}, bson.M{"$set": bson.M{"seq": next}}); err != nil {
-		return &stored, fmt.Errorf("live: record key: %w", err)
-	}
+	s.stored(ev.Room, next)
 	return &stored, nil
+}
+
+// whyDuplicate tells the two refusals of an event insert apart (FerretDB
+// does not name the index): the seq was taken by another event, or the
+// key was stored before (dup is then that event).
+func (s *MongoStore) whyDuplicate(ctx context.Context, ev *Event, seq int64) (taken bool, dup *Event, err error) {
+	var d eventDoc
+	err = s.db.Collection(colEvents).FindOne(ctx, bson.M{"_id": seqID(ev.Room, seq)}).Decode(&d)
+	switch {
+	case err == nil && d.Key != ev.Key:
+		return true, nil, nil
+	case err == nil:
+		return true, &d.Event, nil
+	case !store.IsNoDocuments(err):
+		return false, nil, fmt.Errorf("live: append: %w", err)
+	}
+	err = s.db.Collection(colEvents).FindOne(ctx, bson.M{"room": ev.Room, "key": ev.Key}).Decode(&d)
+	if err != nil {
+		// Neither the seq nor the key: a key stored under the old scheme.
+		return false, s.oldKey(ctx, ev), nil
+	}
+	return false, &d.Event, nil
+}
+
+// oldKey finds a key recorded by the two-document scheme of earlier
+// versions; it always answers a duplicate.
+func (s *MongoStore) oldKey(ctx context.Context, ev *Event) *Event {
+	var k keyDoc
+	_ = s.db.Collection(colKeys).FindOne(ctx, bson.M{"_id": ev.Room + "/" + ev.Key}).Decode(&k)
+	return &Event{Room: ev.Room, Seq: k.Seq}
+}
+
+// AppendMany stores several events of one room under consecutive seqs,
+// in one ordered insert when nothing is in the way, so a burst of commands
+// costs the database one write. The result has, per event, the stored
+// event and ErrDuplicate (key stored before), another error, or nil.
+func (s *MongoStore) AppendMany(ctx context.Context, evs []*Event) ([]*Event, []error) {
+	out, errs := make([]*Event, len(evs)), make([]error, len(evs))
+	if len(evs) == 0 {
+		return out, errs
+	}
+	room := evs[0].Room
+	next, err := s.next(ctx, room)
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
+	docs := make([]any, len(evs))
+	for i, ev := range evs {
+		e := *ev
+		e.Seq = next + int64(i)
+		out[i] = &e
+		docs[i] = eventDoc{ID: seqID(room, e.Seq), Event: e}
+	}
+	_, err = s.db.Collection(colEvents).InsertMany(ctx, docs) // ordered: stops at the first refusal
+	if err == nil {
+		s.stored(room, next+int64(len(evs))-1)
+		return out, errs
+	}
+	failed := 0
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) && len(bwe.WriteErrors) > 0 {
+		failed = bwe.WriteErrors[0].Index
+	}
+	if failed > 0 {
+		s.stored(room, next+int64(failed)-1)
+	}
+	// The rest one by one: each finds its own seq or its earlier copy.
+	for i := failed; i < len(evs); i++ {
+		out[i], errs[i] = s.Append(ctx, evs[i])
+	}
+	return out, errs
 }
 
 // Since returns the events after a seq, in order.

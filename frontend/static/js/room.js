@@ -8,13 +8,14 @@ if (root) setup(root);
 function setup(root) {
   const t = (k) => root.dataset["t" + k.replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase())] || k;
   const $ = (sel) => root.querySelector(sel);
-  const state = { ws: null, last: -1, tries: 0, hands: [], people: new Map(), polls: new Map(), me: null, stopped: false, timerEnd: null, agenda: [], keyN: 0 };
+  const state = { ws: null, last: -1, tries: 0, hands: [], people: new Map(), count: 0, next: "", polls: new Map(), me: null, stopped: false, timerEnd: null, agenda: [], keyN: 0 };
   const fac = root.dataset.facilitator === "1";
   const setState = (key) => { $("[data-room-state]").textContent = t(key); root.dataset.state = key; };
   const key = () => `${Date.now().toString(36)}-${(state.keyN++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const pendingSends = new Map(); // key -> frame, resent after a reconnect until acknowledged
 
   function send(frame) {
+    if (frame.type === "people") { if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(frame)); return; } // a request, not stored
     if (frame.type !== "react" && !frame.key) frame.key = key();
     if (frame.key) pendingSends.set(frame.key, frame);
     if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(frame));
@@ -46,12 +47,22 @@ function setup(root) {
     }
     switch (m.type) {
       case "welcome":
-        state.me = m.you; state.people = new Map(m.people.map((p) => [p.id, p])); renderPeople(); renderReactions(m.reactions); break;
+        state.me = m.you; setPeople(m); renderReactions(m.reactions); break;
       case "snapshot": applySnapshot(m); break;
       case "presence":
-        for (const id of m.left) state.people.delete(id);
-        for (const p of m.joined) state.people.set(p.id, p);
+        // A large room sends the count; followers get who joined and left;
+        // a people field replaces the list with its first page.
+        if (m.people) setPeople(m);
+        for (const id of m.left || []) state.people.delete(id);
+        for (const p of m.joined || []) if (!state.next || personLess(p, lastLoaded())) state.people.set(p.id, p);
+        if (typeof m.count === "number") state.count = m.count;
         renderPeople(); break;
+      case "people":
+        if (!m.after) state.people = new Map();
+        for (const p of m.people) state.people.set(p.id, p);
+        state.next = m.next; state.count = m.count;
+        renderPeople();
+        break;
       case "chat": addChat(m.from, m.html, m.at, m.group); break;
       case "announce": $("[data-room-announcement]").innerHTML = m.html; break; // html is escaped by the server
       case "hand": case "hand.clear": case "remove": state.hands = m.hands; renderHands(); break;
@@ -105,9 +116,29 @@ function setup(root) {
     $("[data-room-chat]").append(li);
   }
 
+  // The server's list order (facilitators first, then name, then id, by
+  // code units), so pages and people who join fall in place.
+  function personLess(a, b) {
+    if ((a.role === "facilitator") !== (b.role === "facilitator")) return a.role === "facilitator";
+    if (a.name !== b.name) return a.name < b.name;
+    return a.id < b.id;
+  }
+  const sortedPeople = () => [...state.people.values()].sort((a, b) => (personLess(a, b) ? -1 : personLess(b, a) ? 1 : 0));
+  const lastLoaded = () => sortedPeople().pop() || { role: "facilitator", name: "", id: "" };
+
+  function setPeople(m) {
+    state.people = new Map(m.people.map((p) => [p.id, p]));
+    state.next = m.next || "";
+    if (typeof m.count === "number") state.count = m.count;
+    renderPeople();
+  }
+
+  const more = $("[data-room-people-more]");
+  if (more) more.addEventListener("click", () => { if (state.next) send({ type: "people", after: state.next, follow: true }); });
+
   function renderPeople() {
     const ul = $("[data-room-people]");
-    const ps = [...state.people.values()].sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === "facilitator" ? -1 : 1));
+    const ps = sortedPeople();
     ul.replaceChildren(...ps.map((p) => {
       const li = document.createElement("li");
       li.textContent = `${p.name} (${t(p.role)}${p.organisation ? ", " + p.organisation : ""})`;
@@ -120,7 +151,18 @@ function setup(root) {
       }
       return li;
     }));
-    $("[data-room-count]").textContent = String(ps.length);
+    const count = Math.max(state.count, ps.length);
+    $("[data-room-count]").textContent = String(count);
+    const shown = $("[data-room-people-shown]");
+    if (shown) {
+      shown.hidden = !state.next;
+      shown.textContent = t("people-shown").replace("{0}", String(ps.length)).replace("{1}", String(count));
+    }
+    if (more) {
+      const hadFocus = document.activeElement === more;
+      more.hidden = !state.next;
+      if (hadFocus && more.hidden) { ul.tabIndex = -1; ul.focus(); } // the last page is in: keep keyboard users in the list
+    }
   }
 
   function renderHands() {
