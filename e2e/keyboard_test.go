@@ -43,7 +43,9 @@ const walkStep = `(() => {
   const desc = e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "") +
     (e.getAttribute("href") ? " href=" + e.getAttribute("href") : "") + (e.getAttribute("name") ? " name=" + e.getAttribute("name") : "") +
     ' "' + (e.textContent || e.value || "").replace(/\s+/g, " ").trim().slice(0, 40) + '"';
-  return {id: __walkIDs.get(e), desc,
+  // Date and time inputs take one Tab per part (day, month, year, hour...).
+  const parts = e.tagName === "INPUT" && /^(date|time|datetime-local|month|week)$/.test(e.type);
+  return {id: __walkIDs.get(e), desc, parts,
     indicator: (before === undefined || before !== now) && (outline || shadow || (before !== undefined && before.split("|").slice(5).join() !== now.split("|").slice(5).join())),
     shown: r.width > 0 && r.height > 0};
 })()`
@@ -54,7 +56,13 @@ type walkState struct {
 	Desc      string `json:"desc"`
 	Indicator bool   `json:"indicator"`
 	Shown     bool   `json:"shown"`
+	// Parts: a native date or time input, which Tab walks part by part.
+	Parts bool `json:"parts"`
 }
+
+// maxParts bounds the Tab stops inside one date or time input (a
+// datetime-local field has at most six parts).
+const maxParts = 8
 
 // tabWalk presses Tab from the top of the page until focus leaves the page
 // or comes back to the first element it reached. Every element on the way
@@ -66,8 +74,8 @@ func tabWalk(tb *tab, page string) (stops int, problems []string) {
 	reachable := evalJS[int](tb, walkStart)
 	bound := 2*reachable + 10
 	var path []string
-	first, prev := 0, 0
-	for step := 1; step <= bound; step++ {
+	first, prev, same := 0, 0, 0
+	for step := 1; step <= bound+maxParts*countParts(tb); step++ {
 		tb.run(chromedp.KeyEvent("\t"))
 		st := evalJS[walkState](tb, walkStep)
 		if st.Left || st.ID == first {
@@ -77,10 +85,13 @@ func tabWalk(tb *tab, page string) (stops int, problems []string) {
 			first = st.ID
 		}
 		if st.ID == prev {
-			problems = append(problems, fmt.Sprintf("%s: keyboard trap: Tab leaves focus on %s (after %s)", page, st.Desc, lastOf(path, 3)))
-			return len(path), problems
+			if same++; !st.Parts || same >= maxParts {
+				problems = append(problems, fmt.Sprintf("%s: keyboard trap: Tab leaves focus on %s (after %s)", page, st.Desc, lastOf(path, 3)))
+				return len(path), problems
+			}
+			continue // the next part of the same date or time input
 		}
-		prev = st.ID
+		prev, same = st.ID, 0
 		path = append(path, st.Desc)
 		if !st.Indicator {
 			problems = append(problems, fmt.Sprintf("%s: Tab stop %d, %s, shows no visible focus indicator", page, len(path), st.Desc))
@@ -91,6 +102,12 @@ func tabWalk(tb *tab, page string) (stops int, problems []string) {
 	}
 	problems = append(problems, fmt.Sprintf("%s: keyboard trap: after %d Tabs (%d focusable elements) focus neither left the page nor came back to the start; last stops: %s", page, bound, reachable, lastOf(path, 6)))
 	return len(path), problems
+}
+
+// countParts is the number of date and time inputs on the page, each of
+// which may take up to maxParts Tabs.
+func countParts(tb *tab) int {
+	return evalJS[int](tb, `document.querySelectorAll('input[type=date], input[type=time], input[type=datetime-local], input[type=month], input[type=week]').length`)
 }
 
 // checkWalkFindsPlanted plants an element without a focus indicator and a
