@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/bench/internal/metrics"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -245,27 +245,6 @@ func makeWorkshop(base, facToken string) (string, error) {
 // goMem reads the Go runtime's heap and stack in use from the portal's
 // Prometheus metrics.
 func goMem(base string) (heap, stack, goroutines int64) {
-	res, err := http.Get(base + "/metrics")
-	if err != nil {
-		return
-	}
-	defer res.Body.Close()
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 2 {
-			continue
-		}
-		v, _ := strconv.ParseFloat(f[1], 64)
-		switch f[0] {
-		case "go_memstats_heap_inuse_bytes":
-			heap = int64(v)
-		case "go_memstats_stack_inuse_bytes":
-			stack = int64(v)
-		case "go_goroutines":
-			goroutines = int64(v)
-		}
-	}
-	return
+	g := metrics.Gauges(base, "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_goroutines")
+	return int64(g["go_memstats_heap_inuse_bytes"]), int64(g["go_memstats_stack_inuse_bytes"]), int64(g["go_goroutines"])
 }

@@ -22,7 +22,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -48,6 +47,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/circularfairict/portal/bench/internal/metrics"
 )
 
 type options struct {
@@ -204,30 +205,8 @@ type sample struct {
 
 // readMetrics reads three gauges from the portal's Prometheus text output.
 func readMetrics(base string) sample {
-	var s sample
-	res, err := http.Get(base + "/metrics")
-	if err != nil {
-		return s
-	}
-	defer res.Body.Close()
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 2 {
-			continue
-		}
-		v, _ := strconv.ParseFloat(f[1], 64)
-		switch f[0] {
-		case "process_resident_memory_bytes":
-			s.rss = v
-		case "go_memstats_heap_inuse_bytes":
-			s.heap = v
-		case "go_goroutines":
-			s.goroutines = v
-		}
-	}
-	return s
+	g := metrics.Gauges(base, "process_resident_memory_bytes", "go_memstats_heap_inuse_bytes", "go_goroutines")
+	return sample{rss: g["process_resident_memory_bytes"], heap: g["go_memstats_heap_inuse_bytes"], goroutines: g["go_goroutines"]}
 }
 
 // client is one simulated person: a cookie jar, the CSRF token of the
