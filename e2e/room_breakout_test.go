@@ -22,12 +22,7 @@ func typeAt(tb *tab, sel string, pos int, text string) {
 // one and writes its notes, the facilitator visits that group, reads the
 // notes and chats there, and calls everyone back.
 func TestLiveRoomNotesAndBreakouts(t *testing.T) {
-	p := startPortal(t)
-	first := newBrowser(t, p)
-	fac := first.isolated("facilitator")
-	mem := first.isolated("buyer")
-	fac.signIn("facilitator")
-	mem.signIn("buyer")
+	first, fac, mem := facilitatorAndMember(t)
 	room := liveWorkshop(fac, "en")
 	for _, tb := range []*tab{fac, mem} {
 		tb.enterRoomAt(room)

@@ -25,6 +25,18 @@ func (tb *tab) waitFor(what, cond string) {
 }
 
 // pollJS finds the room's poll box whose question is q.
+// facilitatorAndMember starts the demo portal and signs in the facilitator
+// and the buyer personas in two isolated browser contexts; first is the
+// browser they share, whose problems the journeys also check.
+func facilitatorAndMember(t *testing.T) (first, fac, mem *tab) {
+	t.Helper()
+	first = newBrowser(t, startPortal(t))
+	fac, mem = first.isolated("facilitator"), first.isolated("buyer")
+	fac.signIn("facilitator")
+	mem.signIn("buyer")
+	return first, fac, mem
+}
+
 // liveWorkshop is the path of the workshop the list marks as live now
 // (the demo always has one).
 func liveWorkshop(tb *tab, lang string) string {
@@ -66,12 +78,7 @@ func resultsJS(q string) string {
 // the numbers written out; the member raises a hand and the facilitator sees
 // it in the queue and lowers it.
 func TestLiveRoom(t *testing.T) {
-	p := startPortal(t)
-	first := newBrowser(t, p)
-	fac := first.isolated("facilitator")
-	mem := first.isolated("buyer")
-	fac.signIn("facilitator")
-	mem.signIn("buyer")
+	first, fac, mem := facilitatorAndMember(t)
 
 	room := liveWorkshop(fac, "en")
 	for _, tb := range []*tab{fac, mem} {

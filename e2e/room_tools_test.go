@@ -45,12 +45,7 @@ func enterRoom(t *testing.T, tb *tab, lang string) {
 // both dots on it from the keyboard's point of view (focus stays on the
 // button), sees no count before the reveal, and the ranked result after.
 func TestLiveRoomQuestionsAndBoard(t *testing.T) {
-	p := startPortal(t)
-	first := newBrowser(t, p)
-	fac := first.isolated("facilitator")
-	mem := first.isolated("buyer")
-	fac.signIn("facilitator")
-	mem.signIn("buyer")
+	first, fac, mem := facilitatorAndMember(t)
 	enterRoom(t, fac, "en")
 	enterRoom(t, mem, "en")
 

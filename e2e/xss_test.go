@@ -146,12 +146,7 @@ func TestXSSCorpusInFileNames(t *testing.T) {
 // facilitator's announcement, in the demo's live room: both people see the
 // text exactly as typed, and nothing executes.
 func TestXSSCorpusInRoom(t *testing.T) {
-	p := startPortal(t)
-	first := newBrowser(t, p)
-	fac := first.isolated("facilitator")
-	mem := first.isolated("buyer")
-	fac.signIn("facilitator")
-	mem.signIn("buyer")
+	_, fac, mem := facilitatorAndMember(t)
 	// Entering opens the facilitator's controls too.
 	for _, tb := range []*tab{fac, mem} {
 		enterLiveRoom(tb, "en")
