@@ -75,12 +75,9 @@ func notesByID(b map[string]any) map[string]map[string]any {
 // everyone sees the counts; the outcome ranks clusters and notes.
 func TestBoardDotVotingHiddenAndReveal(t *testing.T) {
 	e := newEnv(t, nil, Options{RatePerSec: 1000, RateBurst: 1000})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
-	a := e.dial("anna", "r1", nil)
-	a.welcome()
-	j := e.dial("jonas", "r1", nil)
-	j.welcome()
+	f := e.enter("fac")
+	a := e.enter("anna")
+	j := e.enter("jonas")
 	bid := openBoard(f, "Barriers to asking suppliers for factory lists", 3, true, 0)
 	if m := j.expect("board", changeIs("board.open")); str(m["board"]) != bid || num(m["view"].(map[string]any)["dots"]) != 3 || m["view"].(map[string]any)["hidden"] != true {
 		t.Fatalf("the board as a participant sees it open: %v", m)
@@ -124,8 +121,7 @@ func TestBoardDotVotingHiddenAndReveal(t *testing.T) {
 
 	// Nothing jonas received before the reveal carries a count of
 	// someone else's dots: anna's dots reached him as noops.
-	jf := e.dial("jonas", "r1", nil)
-	jf.welcome()
+	jf := e.enter("jonas")
 	jb := boardOf(stateOf(jf), bid)
 	for id, n := range notesByID(jb) {
 		if n["votes"] != nil {
@@ -152,8 +148,7 @@ func TestBoardDotVotingHiddenAndReveal(t *testing.T) {
 			t.Fatalf("jonas received a count before the reveal: %s", b)
 		}
 	}
-	ff := e.dial("fac", "r1", nil)
-	ff.welcome()
+	ff := e.enter("fac")
 	if n := notesByID(boardOf(stateOf(ff), bid)); num(n[nA]["votes"]) != 1 || num(n[nB]["votes"]) != 2 || num(n[nC]["votes"]) != 0 {
 		t.Fatalf("the facilitator's snapshot: %v", n)
 	}
@@ -193,8 +188,7 @@ func TestBoardDotVotingHiddenAndReveal(t *testing.T) {
 // outcome rebuilt from the database.
 func TestBoardConcurrentNotesNothingLost(t *testing.T) {
 	e := newEnv(t, nil, Options{RatePerSec: 1000, RateBurst: 1000})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
+	f := e.enter("fac")
 	bid := openBoard(f, "What would help?", 0, false, 0)
 	const clients, perClient, edits = 20, 5, 2
 	var mu sync.Mutex
@@ -289,8 +283,7 @@ func TestBoardConcurrentNotesNothingLost(t *testing.T) {
 			t.Fatalf("%s: %d notes, want %d", where, len(got), len(want))
 		}
 	}
-	fresh := e.dial("anna", "r1", nil)
-	fresh.welcome()
+	fresh := e.enter("anna")
 	snap := map[string]string{}
 	for id, n := range notesByID(boardOf(stateOf(fresh), bid)) {
 		snap[id] = str(n["text"])
@@ -324,12 +317,9 @@ func mapsEqual(a, b map[string]string) bool {
 // Rights on every board message.
 func TestBoardRights(t *testing.T) {
 	e := newEnv(t, nil, Options{RatePerSec: 1000, RateBurst: 1000})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
-	a := e.dial("anna", "r1", nil)
-	a.welcome()
-	j := e.dial("jonas", "r1", nil)
-	j.welcome()
+	f := e.enter("fac")
+	a := e.enter("anna")
+	j := e.enter("jonas")
 	a.sendJSON(map[string]any{"type": "board.open", "prompt": "mine", "votes": 2, "key": "po"})
 	if code := errCode(a, "po"); code != string(ErrForbidden) {
 		t.Fatalf("board.open by a participant: %s", code)
@@ -430,10 +420,8 @@ func TestBoardTimedVoting(t *testing.T) {
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
 	e := newEnv(t, nil, Options{RatePerSec: 1000, RateBurst: 1000, Now: now})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
-	a := e.dial("anna", "r1", nil)
-	a.welcome()
+	f := e.enter("fac")
+	a := e.enter("anna")
 	bid := openBoard(f, "Quick vote", 2, false, 60)
 	m := a.expect("board", changeIs("board.open"))
 	ends, err := time.Parse(time.RFC3339Nano, str(m["view"].(map[string]any)["ends_at"]))
@@ -489,14 +477,14 @@ func TestBoardDotLimitHeldByApply(t *testing.T) {
 // Q&A and board events they missed, each as their audience may see it.
 func TestToolsReplayAfterReconnect(t *testing.T) {
 	e := newEnv(t, nil, Options{RatePerSec: 1000, RateBurst: 1000})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
-	a := e.dial("anna", "r1", nil)
-	a.welcome()
-	j := e.dial("jonas", "r1", nil)
-	j.welcome()
+	f := e.enter("fac")
+	a := e.enter("anna")
+	j := e.enter("jonas")
 	bid := openBoard(f, "Before", 2, true, 0)
+	// Both have seen the board open before they go: otherwise the open
+	// itself may be among the missed events of one of them.
 	j.expect("board", changeIs("board.open"))
+	a.expect("board", changeIs("board.open"))
 	jLast, aLast := j.lastSeq(), a.lastSeq()
 	j.ws.NetConn().Close()
 	a.ws.NetConn().Close()
@@ -583,10 +571,8 @@ func TestToolsReplayAfterReconnect(t *testing.T) {
 // A new engine on the same database shows the same questions and boards.
 func TestToolsSurviveRestart(t *testing.T) {
 	e := newEnv(t, nil, Options{RatePerSec: 1000, RateBurst: 1000})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
-	a := e.dial("anna", "r1", nil)
-	a.welcome()
+	f := e.enter("fac")
+	a := e.enter("anna")
 	a.sendJSON(map[string]any{"type": "question.ask", "text": "Kept?", "anonymous": true, "key": "q"})
 	qid := str(qOf(a.expect("question", nil))["id"])
 	f.sendJSON(map[string]any{"type": "question.upvote", "question": qid, "on": true, "key": "u"})
@@ -639,10 +625,8 @@ func TestToolsSurviveRestart(t *testing.T) {
 // too long starter notes are refused before anything is stored.
 func TestBoardStarterNotes(t *testing.T) {
 	e := newEnv(t, nil, Options{RatePerSec: 1000, RateBurst: 1000})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
-	a := e.dial("anna", "r1", nil)
-	a.welcome()
+	f := e.enter("fac")
+	a := e.enter("anna")
 	f.sendJSON(map[string]any{"type": "board.open", "prompt": "Barriers", "votes": 2, "notes": []string{" Cost ", "Confidentiality"}, "key": "o"})
 	m := a.expect("board", changeIs("board.open"))
 	notes, _ := m["view"].(map[string]any)["notes"].([]any)

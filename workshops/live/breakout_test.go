@@ -83,8 +83,7 @@ func isType(typ string) func(map[string]any) bool {
 
 func TestBreakoutFiftyGroupsIsolatedThenRecalled(t *testing.T) {
 	e := newEnv(t, nil, Options{Tick: 20 * time.Millisecond})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
+	f := e.enter("fac")
 	ps := crowd(t, e, f, "r1", 1, 150)
 
 	f.sendJSON(map[string]any{"type": "breakout.start", "mode": "random", "size": 3, "seconds": 600, "key": "b1"})
@@ -206,8 +205,7 @@ func TestBreakoutFiftyGroupsIsolatedThenRecalled(t *testing.T) {
 
 func TestBreakoutModesAttributeManualChoice(t *testing.T) {
 	e := newEnv(t, nil, Options{Tick: 20 * time.Millisecond})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
+	f := e.enter("fac")
 	ps := crowd(t, e, f, "r1", 1, 10)
 
 	// By country: one group per country present, named after it.
@@ -258,8 +256,7 @@ func TestBreakoutModesAttributeManualChoice(t *testing.T) {
 	f.expect("breakout.start", nil)
 	ps[3].sendJSON(map[string]any{"type": "breakout.pick", "group": "g3", "key": "k"})
 	f.expect("breakout.pick", func(m map[string]any) bool { return str(m["group"]) == "g3" })
-	late := e.dial("u100", "r1", nil)
-	late.welcome()
+	late := e.enter("u100")
 	snap := late.expect("snapshot", nil)["state"].(map[string]any)["breakouts"].(map[string]any)
 	if snap["running"] != true || str(snap["mine"]) != "" || str(snap["mode"]) != "choice" {
 		t.Fatalf("late joiner's snapshot %v", snap)
@@ -405,8 +402,7 @@ func checkNotes(t *testing.T, text string, eds []*editor, rounds int) {
 
 func TestNotesConcurrentEditorsConverge(t *testing.T) {
 	e := newEnv(t, nil, Options{Tick: 20 * time.Millisecond})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
+	f := e.enter("fac")
 	ps := crowd(t, e, f, "r1", 1, 20)
 
 	// Same line and different lines: three editors on a two-line text,
@@ -456,8 +452,7 @@ func TestNotesConcurrentEditorsConverge(t *testing.T) {
 // group's; after a restart the rebuilt room has the groups and the notes.
 func TestBreakoutReplayAndRestart(t *testing.T) {
 	e := newEnv(t, nil, Options{Tick: 20 * time.Millisecond})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
+	f := e.enter("fac")
 	ps := crowd(t, e, f, "r1", 1, 4)
 	f.sendJSON(map[string]any{"type": "breakout.start", "mode": "manual", "count": 2, "key": "s"})
 	f.expect("breakout.start", nil)

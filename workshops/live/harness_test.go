@@ -114,6 +114,14 @@ type peer struct {
 	last   int64
 }
 
+// enter connects who to room r1 and waits for the welcome.
+func (e *env) enter(who string) *peer {
+	e.t.Helper()
+	p := e.dial(who, "r1", nil)
+	p.welcome()
+	return p
+}
+
 func (e *env) dial(who, room string, extra url.Values) *peer {
 	e.t.Helper()
 	return e.dialURL(strings.Replace(e.srv.URL, "http", "ws", 1), who, room, extra, nil)

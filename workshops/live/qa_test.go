@@ -51,12 +51,9 @@ func leaks(p *peer, types []string, words ...string) string {
 // outcome. The stored event keeps the actor, as the database's audit.
 func TestQuestionAnonymity(t *testing.T) {
 	e := newEnv(t, nil, Options{RatePerSec: 1000, RateBurst: 1000})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
-	a := e.dial("anna", "r1", nil)
-	a.welcome()
-	j := e.dial("jonas", "r1", nil)
-	j.welcome()
+	f := e.enter("fac")
+	a := e.enter("anna")
+	j := e.enter("jonas")
 
 	a.sendJSON(map[string]any{"type": "question.ask", "text": "  Did anyone get a supplier's factory list?  ", "anonymous": true, "key": "q1"})
 	askFrame := a.expect("question", nil)
@@ -102,8 +99,7 @@ func TestQuestionAnonymity(t *testing.T) {
 			}
 		}
 	}
-	a2 := e.dial("anna", "r1", nil)
-	a2.welcome()
+	a2 := e.enter("anna")
 	found := false
 	for _, q := range listOf(stateOf(a2), "questions") {
 		if str(q["id"]) == qid {
@@ -142,12 +138,9 @@ func TestQuestionAnonymity(t *testing.T) {
 // the list ranks pinned, then votes, then age.
 func TestQuestionUpvoteOnceAndRanking(t *testing.T) {
 	e := newEnv(t, nil, Options{RatePerSec: 1000, RateBurst: 1000})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
-	a := e.dial("anna", "r1", nil)
-	a.welcome()
-	j := e.dial("jonas", "r1", nil)
-	j.welcome()
+	f := e.enter("fac")
+	a := e.enter("anna")
+	j := e.enter("jonas")
 	ask := func(p *peer, text string) string {
 		p.sendJSON(map[string]any{"type": "question.ask", "text": text, "key": "ask-" + text})
 		return str(qOf(p.expect("question", func(m map[string]any) bool { return str(qOf(m)["text"]) == text }))["id"])
@@ -221,12 +214,9 @@ func TestQuestionUpvoteOnceAndRanking(t *testing.T) {
 // facilitators'; it cannot be upvoted and is not in the outcome.
 func TestQuestionModeration(t *testing.T) {
 	e := newEnv(t, nil, Options{RatePerSec: 1000, RateBurst: 1000})
-	f := e.dial("fac", "r1", nil)
-	f.welcome()
-	a := e.dial("anna", "r1", nil)
-	a.welcome()
-	j := e.dial("jonas", "r1", nil)
-	j.welcome()
+	f := e.enter("fac")
+	a := e.enter("anna")
+	j := e.enter("jonas")
 	a.sendJSON(map[string]any{"type": "question.ask", "text": "Off topic: lunch?", "key": "q"})
 	qid := str(qOf(a.expect("question", nil))["id"])
 	j.expect("question", nil)
@@ -271,13 +261,11 @@ func TestQuestionModeration(t *testing.T) {
 	ans := f.expect("question", func(m map[string]any) bool { return str(m["change"]) == "question.answer" })
 	j.expect("noop", func(m map[string]any) bool { return num(m["seq"]) == num(ans["seq"]) })
 
-	pj := e.dial("jonas", "r1", nil)
-	pj.welcome()
+	pj := e.enter("jonas")
 	if qs := listOf(stateOf(pj), "questions"); len(qs) != 0 {
 		t.Fatalf("a participant's snapshot has a hidden question: %v", qs)
 	}
-	pf := e.dial("fac", "r1", nil)
-	pf.welcome()
+	pf := e.enter("fac")
 	if qs := listOf(stateOf(pf), "questions"); len(qs) != 1 || qs[0]["hidden"] != true {
 		t.Fatalf("the facilitator's snapshot: %v", qs)
 	}
