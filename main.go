@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -164,6 +165,12 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 		}
 	}
 
+	if cfg.PprofAddr != "" {
+		if _, err := serveProfiler(cfg.PprofAddr, logger); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	sigCtx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	errc := make(chan error, 1)
@@ -179,6 +186,24 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 	}
 	logger.Info("shutting down", "grace", cfg.ShutdownGrace.String())
 	return srv.Shutdown(cfg.ShutdownGrace)
+}
+
+// serveProfiler serves Go's profiler on its own loopback listener (the
+// configuration refuses other hosts), apart from the portal's routes and
+// their middleware: it is for measuring, not for members.
+func serveProfiler(addr string, logger *slog.Logger) (string, error) {
+	pl, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("PORTAL_PPROF_ADDR: cannot listen on %s: %v", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(pl) }()
+	logger.Warn("profiler listening", "addr", pl.Addr().String())
+	return pl.Addr().String(), nil
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {

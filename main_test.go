@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -142,5 +143,26 @@ func TestUserAddToken(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestProfilerServesOnItsOwnListener: PORTAL_PPROF_ADDR gives Go's
+// profiler a listener of its own, which answers the profile index.
+func TestProfilerServesOnItsOwnListener(t *testing.T) {
+	addr, err := serveProfiler("127.0.0.1:0", newLogger("error", io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get("http://" + addr + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "goroutine") {
+		t.Fatalf("profile index: %d %.200s", res.StatusCode, b)
+	}
+	if _, err := serveProfiler(addr, newLogger("error", io.Discard)); err == nil || !strings.Contains(err.Error(), "PORTAL_PPROF_ADDR") {
+		t.Fatalf("a taken address must fail naming the variable, got %v", err)
 	}
 }

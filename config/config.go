@@ -49,7 +49,11 @@ type Config struct {
 	LogLevel       string   // PORTAL_LOG_LEVEL
 	// NATSURL shares live workshop rooms between servers; empty keeps
 	// them in this process.
-	NATSURL       string // PORTAL_NATS_URL
+	NATSURL string // PORTAL_NATS_URL
+	// PprofAddr serves Go's profiler on a loopback address; empty (the
+	// default) serves none. Profiles show code paths and timings, so they
+	// never leave the machine.
+	PprofAddr     string // PORTAL_PPROF_ADDR
 	ShutdownGrace time.Duration
 	// Providers are the external sign-in providers (providers.go).
 	Providers Providers
@@ -95,6 +99,7 @@ func Load(mode Mode, env Env) (*Config, error) {
 	c.MongoURI = get("MONGODB_URI")
 	c.ClamAVSocket = get("PORTAL_CLAMAV_SOCKET")
 	c.NATSURL = get("PORTAL_NATS_URL")
+	c.PprofAddr = get("PORTAL_PPROF_ADDR")
 	c.LogLevel = strings.ToLower(firstNonEmpty(get("PORTAL_LOG_LEVEL"), c.LogLevel))
 
 	key, err := secret(env, "PORTAL_SESSION_KEY")
@@ -200,6 +205,11 @@ func (c *Config) Validate() error {
 			if pu, err := url.Parse(strings.TrimSpace(u)); err != nil || (pu.Scheme != "nats" && pu.Scheme != "tls") || pu.Host == "" {
 				return fmt.Errorf("PORTAL_NATS_URL: %q is not a nats:// or tls:// URL (several may be separated by commas)", c.NATSURL)
 			}
+		}
+	}
+	if c.PprofAddr != "" {
+		if h, _, err := net.SplitHostPort(c.PprofAddr); err != nil || !isLoopback(h) {
+			return fmt.Errorf("PORTAL_PPROF_ADDR: %q must be a loopback host:port such as 127.0.0.1:6060; the profiler is never served on other interfaces", c.PprofAddr)
 		}
 	}
 	for _, p := range c.TrustedProxies {

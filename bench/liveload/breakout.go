@@ -164,12 +164,13 @@ type boResult struct {
 	deliveries          int
 	sent, refused, lost int
 	duplicated          int
+	frames              int64 // frames the clients received while typing and voting
 	codes               map[string]int
 }
 
 func (r boResult) String() string {
-	s := fmt.Sprintf("%-6s breakouts: fragments sent=%d refused=%d deliveries to group members=%d latency p50=%s p95=%s p99=%s max=%s",
-		r.name, r.sent, r.refused, r.deliveries, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max))
+	s := fmt.Sprintf("%-6s breakouts: fragments sent=%d refused=%d deliveries to group members=%d frames received=%d latency p50=%s p95=%s p99=%s max=%s",
+		r.name, r.sent, r.refused, r.deliveries, r.frames, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max))
 	if r.name == "portal" {
 		s += fmt.Sprintf("  lost updates=%d duplicated=%d", r.lost, r.duplicated)
 	}
@@ -305,7 +306,11 @@ func runBreakouts(ctx context.Context, o options, d *dialer, t target, fac strin
 	// votes once at a random moment.
 	every := time.Duration(float64(time.Second) * float64(n) / o.noteRate)
 	rounds := int(o.duration / every)
+	if t.profile != nil {
+		defer t.profile(o.duration)()
+	}
 	begin := time.Now()
+	frames0 := frames.Load()
 	var swg sync.WaitGroup
 	for _, c := range cs {
 		swg.Add(1)
@@ -343,7 +348,7 @@ func runBreakouts(ctx context.Context, o options, d *dialer, t target, fac strin
 	swg.Wait()
 	settle(3*time.Second, 60*time.Second)
 
-	res := &boResult{name: t.name, codes: map[string]int{}}
+	res := &boResult{name: t.name, codes: map[string]int{}, frames: frames.Load() - frames0}
 	var all []int64
 	sentIn := map[string][]string{} // group -> fragments accepted
 	for _, c := range cs {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +23,37 @@ type target struct {
 	url   string                // ws:// URL of the room
 	token func(i int) string    // bearer token of receiver i ("" for none)
 	mem   func() (int64, int64) // RSS and Go heap+stack in use, bytes
+	// profile, when set, records the server's CPU for d in the
+	// background; wait for the returned function before the server stops.
+	profile func(d time.Duration) (wait func())
+}
+
+// startProfile records d of the portal's CPU profile from its profiler
+// address (PORTAL_PPROF_ADDR) into file.
+func startProfile(addr, file string, d time.Duration) func() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, int(d.Seconds()))))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "liveload: profile:", err)
+			return
+		}
+		defer res.Body.Close()
+		f, err := os.Create(file)
+		if err == nil {
+			_, err = io.Copy(f, res.Body)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "liveload: profile:", err)
+			return
+		}
+		fmt.Printf("portal CPU profile of %s written to %s (go tool pprof %s)\n", d, file, file)
+	}()
+	return func() { <-done }
 }
 
 // dialer spreads connections over loopback source addresses 127.0.0.1 …

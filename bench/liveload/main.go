@@ -25,6 +25,9 @@
 //	go run ./bench/liveload -participants 1000 -rate 20 -duration 30s
 //	go run ./bench/liveload -participants 10000 -idle
 //	go run ./bench/liveload -participants 500 -breakouts 50 -note-rate 100 -duration 30s
+//
+// -cpuprofile FILE records the portal's CPU profile while the load runs
+// (the portal serves its profiler on a loopback port for this).
 package main
 
 import (
@@ -56,6 +59,7 @@ type options struct {
 	idleWait     time.Duration
 	breakouts    int
 	noteRate     float64
+	cpuProfile   string
 }
 
 func main() {
@@ -73,6 +77,7 @@ func main() {
 	flag.DurationVar(&o.settleLimit, "settle", 3*time.Minute, "longest wait for the joining flood to settle")
 	flag.IntVar(&o.breakouts, "breakouts", 0, "run the breakout scenario with this many groups: notes inserts and votes instead of chat")
 	flag.Float64Var(&o.noteRate, "note-rate", 100, "breakout scenario: notes inserts per second, all participants together")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the portal's CPU profile while the load runs to this file")
 	flag.IntVar(&handshakes, "handshakes", 64, "connections opened at once (fewer spare a busy embedded database)")
 	flag.Parse()
 	if *serve != "" {
@@ -166,7 +171,13 @@ func run(o options) error {
 			}
 		}
 		dataDir := tmp + "/data"
-		p, err := startPortal(bin, dataDir)
+		pprofAddr := ""
+		if o.cpuProfile != "" {
+			if pprofAddr, err = freeAddr(); err != nil {
+				return err
+			}
+		}
+		p, err := startPortal(bin, dataDir, pprofAddr)
 		if err != nil {
 			return err
 		}
@@ -187,6 +198,9 @@ func run(o options) error {
 				h, s, _ := goMem(p.base)
 				return p.rss(), h + s
 			}}
+		if o.cpuProfile != "" {
+			t.profile = func(d time.Duration) func() { return startProfile(pprofAddr, o.cpuProfile, d) }
+		}
 		if o.breakouts > 0 {
 			r, err := runBreakouts(ctx, o, d, t, ps.facilitator, true)
 			if err != nil {
@@ -263,6 +277,9 @@ func measure(ctx context.Context, o options, d *dialer, t target, senders int, s
 	total := int(o.rate * o.duration.Seconds())
 	interval := time.Duration(float64(time.Second) / o.rate)
 	begin := time.Now()
+	if t.profile != nil {
+		defer t.profile(o.duration)()
+	}
 	for i := 0; i < total; i++ {
 		if wait := time.Until(begin.Add(time.Duration(i) * interval)); wait > 0 {
 			time.Sleep(wait)

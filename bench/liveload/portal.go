@@ -94,15 +94,14 @@ func buildPortal(dir string) (string, error) {
 // startPortal runs `portal demo` on a free loopback port with a fresh data
 // directory (the embedded database), its rate limit lifted for the tool's
 // thousands of requests from one address, and waits until it is healthy.
-func startPortal(bin, dataDir string) (*child, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// With pprofAddr set it serves Go's profiler there.
+func startPortal(bin, dataDir, pprofAddr string) (*child, error) {
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
 	cmd := exec.Command(bin, "demo", "--addr", addr, "--data", dataDir)
-	cmd.Env = append(os.Environ(), "PORTAL_RATE_LIMIT=100000000", "PORTAL_LOG_LEVEL=warn")
+	cmd.Env = append(os.Environ(), "PORTAL_RATE_LIMIT=100000000", "PORTAL_LOG_LEVEL=warn", "PORTAL_PPROF_ADDR="+pprofAddr)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -131,6 +130,16 @@ func startPortal(bin, dataDir string) (*child, error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// freeAddr returns a loopback address with a port free right now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // people are the members the run uses, with their API tokens.
