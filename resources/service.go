@@ -188,12 +188,26 @@ func ResourceID(owner, idempotencyKey string) string {
 // idempotency key a retry returns the resource created the first time (and
 // created reports false).
 func (s *Service) Create(ctx context.Context, owner string, meta Meta, sp *Spooled, note, idempotencyKey string) (r *Resource, created bool, err error) {
+	return s.create(ctx, ResourceID(owner, idempotencyKey), owner, meta, sp, note, idempotencyKey != "")
+}
+
+// CreateShared is Create for a resource whose identity is its key alone,
+// whoever creates it: two members creating it at the same moment (two
+// facilitators publishing one workshop's outcome) get one resource, owned
+// by the first.
+func (s *Service) CreateShared(ctx context.Context, owner string, meta Meta, sp *Spooled, note, key string) (r *Resource, created bool, err error) {
+	if key == "" {
+		return nil, false, errors.New("resources: create shared: empty key")
+	}
+	return s.create(ctx, ResourceID("", key), owner, meta, sp, note, true)
+}
+
+func (s *Service) create(ctx context.Context, id, owner string, meta Meta, sp *Spooled, note string, keyed bool) (r *Resource, created bool, err error) {
 	meta, err = s.Validate(meta)
 	if err != nil {
 		return nil, false, err
 	}
-	id := ResourceID(owner, idempotencyKey)
-	if idempotencyKey != "" {
+	if keyed {
 		if prev, err := s.resource(ctx, id); err == nil {
 			return prev, false, nil
 		}
@@ -209,7 +223,7 @@ func (s *Service) Create(ctx context.Context, owner string, meta Meta, sp *Spool
 	}
 	res.index(sp.Text)
 	if _, err := s.col(colResources).InsertOne(ctx, res); err != nil {
-		if store.IsDuplicateKey(err) && idempotencyKey != "" {
+		if store.IsDuplicateKey(err) && keyed {
 			if prev, perr := s.resource(ctx, id); perr == nil {
 				return prev, false, nil
 			}

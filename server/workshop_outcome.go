@@ -225,9 +225,10 @@ func (s *Server) PublishOutcome(ctx context.Context, lang string, w *workshops.W
 		}
 	}
 	if r == nil {
-		// The idempotency key gives a retried first publication the same
-		// resource instead of a second one.
-		if r, _, err = s.lib.Create(ctx, m.ID, meta, sp, t("outcome.version_note"), "workshop-outcome:"+w.ID); err != nil {
+		// The resource's identity is the workshop: a retried first
+		// publication, or two facilitators publishing at the same moment,
+		// get the same resource instead of a second one.
+		if r, _, err = s.lib.CreateShared(ctx, m.ID, meta, sp, t("outcome.version_note"), "workshop-outcome:"+w.ID); err != nil {
 			return "", err
 		}
 	} else {

@@ -556,3 +556,50 @@ func TestDemoOutcomeAndRunSheet(t *testing.T) {
 		}
 	}
 }
+
+// TestOutcomeFirstPublishedByTwoFacilitatorsAtOnce: two facilitators of
+// one workshop who publish its outcome for the first time at the same
+// moment get one library resource, not two.
+func TestOutcomeFirstPublishedByTwoFacilitatorsAtOnce(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	ctx := context.Background()
+	facID, coID := personaID(t, s, "facilitator"), personaID(t, s, "coordinator")
+	fac, _ := s.auth.Member(ctx, facID)
+	co, _ := s.auth.Member(ctx, coID)
+	start := time.Now().Add(-3 * time.Hour)
+	w, err := s.workshops.Create(ctx, facID, workshops.Input{Title: "Clinic run by two", Facilitators: []string{coID}, StartsAt: start, EndsAt: start.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.storeOutcome(ctx, "en", w, facID, handBuiltOutcome(w.ID)); err != nil {
+		t.Fatal(err)
+	}
+	ids := make(chan string, 2)
+	errs := make(chan error, 2)
+	for _, m := range []*auth.Member{fac, co} {
+		go func(m *auth.Member) {
+			id, err := s.PublishOutcome(ctx, "en", w, m)
+			ids <- id
+			errs <- err
+		}(m)
+	}
+	a, b := <-ids, <-ids
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a == "" || a != b {
+		t.Fatalf("the two publications returned %q and %q, want one resource", a, b)
+	}
+	res, err := s.lib.Search(ctx, resources.Search{Filters: map[string][]string{"type": {"workshop_outcome"}}, Viewer: resources.Viewer{All: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 1 || res.Items[0].ID != a {
+		t.Fatalf("%d workshop outcomes in the library, want the one resource %s", res.Total, a)
+	}
+	if d, err := s.workshops.Outcome(ctx, w.ID); err != nil || d.ResourceID != a {
+		t.Fatalf("the draft links %+v (%v), want %s", d, err, a)
+	}
+}
