@@ -4,6 +4,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -55,8 +56,7 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 	req := c.Request()
 	max := s.cfg.BodyMaxBytes
 	if req.Header.ContentLength() > max {
-		c.Context().SetConnectionClose()
-		return fault.New(fault.TooLarge, "error.413", humanBytes(max))
+		return refuseBody(c, max)
 	}
 	if stream := req.BodyStream(); stream != nil {
 		b, err := io.ReadAll(io.LimitReader(stream, int64(max)+1))
@@ -65,10 +65,26 @@ func (s *Server) limitBody(c *fiber.Ctx) error {
 			return fault.Wrap(fault.Invalid, err, "error.400")
 		}
 		if len(b) > max {
-			c.Context().SetConnectionClose()
-			return fault.New(fault.TooLarge, "error.413", humanBytes(max))
+			return refuseBody(c, max)
 		}
 		req.SetBody(b)
 	}
 	return c.Next()
+}
+
+// lingerBytes bounds what is read and thrown away of a refused body.
+const lingerBytes = 8 << 20
+
+// refuseBody answers 413 and closes the connection, after reading what the
+// client still sends (up to lingerBytes, for a few seconds): a socket
+// closed with unread input makes the kernel answer with a reset, and a
+// client still sending then reports a broken connection instead of the
+// message that says what to fix.
+func refuseBody(c *fiber.Ctx, max int) error {
+	c.Context().SetConnectionClose()
+	if stream := c.Request().BodyStream(); stream != nil {
+		_ = c.Context().Conn().SetReadDeadline(time.Now().Add(3 * time.Second))
+		_, _ = io.Copy(io.Discard, io.LimitReader(stream, lingerBytes))
+	}
+	return fault.New(fault.TooLarge, "error.413", humanBytes(max))
 }

@@ -468,6 +468,22 @@ func TestNotFoundAndTooLarge(t *testing.T) {
 			t.Fatalf("%s: 413 without security headers", accept)
 		}
 	}
+	// A client still sending a body far over the limit reads the answer,
+	// not a reset: the server reads (and drops) what comes before closing.
+	for i := 0; i < 5; i++ {
+		req, _ := http.NewRequest("POST", base+"/language", strings.NewReader("lang=fr&pad="+strings.Repeat("x", 2<<20)))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("2 MiB body, try %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 413 || !strings.Contains(string(b), "4 KiB") {
+			t.Fatalf("2 MiB body, try %d: %d %.300s", i, res.StatusCode, b)
+		}
+	}
 	for _, p := range []string{"/nope", "/static/css/portal.css", "/static/../main.go", "/api/v1/me/../../x"} {
 		if res, _ := c.get(p); res.StatusCode != 404 {
 			t.Fatalf("%s: status %d", p, res.StatusCode)
