@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -56,6 +57,18 @@ type Store struct {
 	URI string
 
 	embedded *embedded
+	// sqliteDir holds the embedded database's SQLite files (one per
+	// database); empty on MongoDB. See indexIDLookups.
+	sqliteDir string
+}
+
+// WithDatabase returns a Store on another database of the same server,
+// sharing the client (tests give each test a database of its own).
+func (s *Store) WithDatabase(name string) *Store {
+	c := *s
+	c.DB = s.Client.Database(name)
+	c.embedded = nil // the copy never stops the embedded server
+	return &c
 }
 
 // Open connects to the configured database and checks that it answers.
@@ -75,6 +88,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.embedded = e
 		s.URI = e.uri
 		s.Embedded = true
+		if abs, err := filepath.Abs(opts.DataDir); err == nil {
+			s.sqliteDir = filepath.Join(abs, sqliteDir)
+		}
 	}
 	client, err := Connect(ctx, s.URI, opts.Timeout)
 	if err != nil {

@@ -64,13 +64,13 @@ func New(t testing.TB) *store.Store {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "t_" + hex.EncodeToString(b)
-	db := s.Client.Database(name)
+	st := s.WithDatabase(name)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = db.Drop(ctx)
+		_ = st.DB.Drop(ctx)
 	})
-	return &store.Store{Client: s.Client, DB: db, Embedded: s.Embedded, URI: s.URI}
+	return st
 }
 
 // Client exposes the shared client for tests that open their own store on
