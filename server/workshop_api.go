@@ -169,16 +169,26 @@ func (s *Server) registerWorkshopAPI(c *fiber.Ctx) error {
 
 // cancelRegistrationAPI is DELETE /api/v1/workshops/:id/registrations.
 func (s *Server) cancelRegistrationAPI(c *fiber.Ctx) error {
+	if _, err := s.cancelRegistration(c); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// cancelRegistration cancels the current member's registration for the
+// workshop in the path and tells whoever it moved up from the waiting
+// list; the page and the API answer it each their way.
+func (s *Server) cancelRegistration(c *fiber.Ctx) (*workshops.Workshop, error) {
 	w, _, err := s.workshopFor(c, c.Params("id"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	promoted, err := s.workshops.Cancel(c.UserContext(), w, currentMember(c).ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.notifyPromoted(c, w.Title, w.ID, promoted)
-	return c.SendStatus(fiber.StatusNoContent)
+	return w, nil
 }
 
 // openWorkshopAPI and closeWorkshopAPI let facilitators open the room

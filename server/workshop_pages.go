@@ -215,15 +215,10 @@ func (s *Server) saveConsent(c *fiber.Ctx) error {
 
 // cancelWorkshop is POST /workshops/:id/cancel.
 func (s *Server) cancelWorkshop(c *fiber.Ctx) error {
-	w, _, err := s.workshopFor(c, c.Params("id"))
+	w, err := s.cancelRegistration(c)
 	if err != nil {
 		return err
 	}
-	promoted, err := s.workshops.Cancel(c.UserContext(), w, currentMember(c).ID)
-	if err != nil {
-		return err
-	}
-	s.notifyPromoted(c, w.Title, w.ID, promoted)
 	return s.redirectWithFlash(c, "/workshops/"+w.ID, "flash.workshop_cancelled")
 }
 
