@@ -187,34 +187,13 @@ func runBreakouts(ctx context.Context, o options, d *dialer, t target, fac strin
 	n, groups := o.participants, o.breakouts
 	size := max(1, n/groups)
 	cs := make([]*boClient, n)
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
 	start := time.Now()
-	for i := 0; i < n; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			tok := ""
-			if t.token != nil {
-				tok = t.token(i)
-			}
-			ws, err := d.dial(ctx, t.url, tok)
-			if err != nil {
-				mu.Lock()
-				firstErr = fmt.Errorf("connection %d: %w", i, err)
-				mu.Unlock()
-				return
-			}
-			c := &boClient{i: i, ws: ws, ref: map[string]bool{}, codes: map[string]int{}, ready: make(chan struct{}), done: make(chan struct{})}
-			cs[i] = c
-			go c.read(portal)
-		}(i)
-	}
-	wg.Wait()
+	err := dialAll(ctx, d, t, n, func(i int, ws *websocket.Conn, _ time.Duration) error {
+		c := &boClient{i: i, ws: ws, ref: map[string]bool{}, codes: map[string]int{}, ready: make(chan struct{}), done: make(chan struct{})}
+		cs[i] = c
+		go c.read(portal)
+		return nil
+	})
 	defer func() {
 		for _, c := range cs {
 			if c != nil {
@@ -222,8 +201,8 @@ func runBreakouts(ctx context.Context, o options, d *dialer, t target, fac strin
 			}
 		}
 	}()
-	if firstErr != nil {
-		return nil, firstErr
+	if err != nil {
+		return nil, err
 	}
 	fmt.Printf("%-6s %d clients connected in %s", t.name, n, time.Since(start).Round(time.Millisecond))
 	waited := settle(2*time.Second, o.settleLimit)

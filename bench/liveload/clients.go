@@ -112,13 +112,44 @@ func connect(ctx context.Context, d *dialer, t target, n int, measured, greets b
 			fmt.Printf("%-6s connecting: handshake %s, welcome after it %s; handshakes retried after a 503: %d\n", t.name, spread(hs), spread(wel), retries.Load())
 		}
 	}()
+	err := dialAll(ctx, d, t, n, func(i int, ws *websocket.Conn, handshake time.Duration) error {
+		hs[i] = handshake
+		w0 := time.Now()
+		c := &conn{ws: ws, ready: make(chan struct{}), ended: make(chan struct{})}
+		if measured {
+			c.rec = newReceiver()
+		}
+		if !greets {
+			close(c.ready)
+		}
+		conns[i] = c
+		go c.read(greets)
+		select {
+		case <-c.ready:
+			wel[i] = time.Since(w0)
+			return nil
+		case <-c.ended:
+			return fmt.Errorf("connection %d ended before its welcome", i)
+		case <-time.After(60 * time.Second):
+			return fmt.Errorf("connection %d: no welcome within 60s", i)
+		}
+	})
+	if err != nil {
+		closeAll(conns)
+		return nil, err
+	}
+	return conns, nil
+}
+
+// dialAll opens n connections to t, -handshakes at a time, retrying a
+// handshake answered 503 as the browser client does, and passes each open
+// socket to opened (from several goroutines at once). It stops opening at
+// the first failure and returns it.
+func dialAll(ctx context.Context, d *dialer, t target, n int, opened func(i int, ws *websocket.Conn, handshake time.Duration) error) error {
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
 	sem := make(chan struct{}, handshakes)
-	for i := 0; i < n; i++ {
-		if firstErr.Load() != nil {
-			break
-		}
+	for i := 0; i < n && firstErr.Load() == nil; i++ {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func(i int) {
@@ -138,36 +169,19 @@ func connect(ctx context.Context, d *dialer, t target, n int, measured, greets b
 				time.Sleep(time.Duration(min(try, 6)) * 500 * time.Millisecond)
 				ws, err = d.dial(ctx, t.url, tok)
 			}
-			hs[i] = time.Since(t0)
 			if err != nil {
-				firstErr.CompareAndSwap(nil, fmt.Errorf("connection %d: %w", i, err))
-				return
+				err = fmt.Errorf("connection %d: %w", i, err)
+			} else {
+				err = opened(i, ws, time.Since(t0))
 			}
-			c := &conn{ws: ws, ready: make(chan struct{}), ended: make(chan struct{})}
-			if measured {
-				c.rec = newReceiver()
-			}
-			if !greets {
-				close(c.ready)
-			}
-			conns[i] = c
-			go c.read(greets)
-			select {
-			case <-c.ready:
-				wel[i] = time.Since(t0) - hs[i]
-			case <-c.ended:
-				firstErr.CompareAndSwap(nil, fmt.Errorf("connection %d ended before its welcome", i))
-			case <-time.After(60 * time.Second):
-				firstErr.CompareAndSwap(nil, fmt.Errorf("connection %d: no welcome within 60s", i))
+			if err != nil {
+				firstErr.CompareAndSwap(nil, err)
 			}
 		}(i)
 	}
 	wg.Wait()
-	if err, _ := firstErr.Load().(error); err != nil {
-		closeAll(conns)
-		return nil, err
-	}
-	return conns, nil
+	err, _ := firstErr.Load().(error)
+	return err
 }
 
 func (c *conn) read(greets bool) {
