@@ -498,7 +498,7 @@ func TestThreadPageQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
-	st := &store.Store{Client: mc, DB: mc.Database(base.DB.Name()), Embedded: base.Embedded, URI: base.URI}
+	st := base.WithClient(mc, base.DB.Name())
 	s, _ := newTestServer(t, opts{store: st})
 	ctx := context.Background()
 	gen, _ := s.forum.CategoryBySlug(ctx, "general")

@@ -65,10 +65,17 @@ type Store struct {
 // WithDatabase returns a Store on another database of the same server,
 // sharing the client (tests give each test a database of its own).
 func (s *Store) WithDatabase(name string) *Store {
-	c := *s
-	c.DB = s.Client.Database(name)
-	c.embedded = nil // the copy never stops the embedded server
-	return &c
+	return s.WithClient(s.Client, name)
+}
+
+// WithClient returns a Store on database name of the same server through
+// another client (one with a command monitor, say). The copy never stops
+// the embedded server; whoever opened s does.
+func (s *Store) WithClient(c *mongo.Client, name string) *Store {
+	cp := *s
+	cp.Client, cp.DB = c, c.Database(name)
+	cp.embedded = nil
+	return &cp
 }
 
 // Open connects to the configured database and checks that it answers.

@@ -57,6 +57,7 @@ func main() {
 	searches := flag.Int("searches", 20, "searches per query")
 	separate := flag.Bool("separate-db", false, "run the embedded database in a child process, so RSS is the portal's alone (as with MongoDB in production)")
 	dbChild := flag.String("db-child", "", "internal: serve the embedded database in DIR until stdin closes")
+	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile of the searches (server and embedded database) to this file")
 	flag.Parse()
 	ctx := context.Background()
 	if *dbChild != "" {
@@ -98,7 +99,7 @@ func main() {
 	// A second client on the same server, with the command monitor.
 	mc, err := store.Connect(ctx, st.URI, time.Minute, func(o *options.ClientOptions) { o.SetMonitor(mon) })
 	check(err)
-	monitored := &store.Store{Client: mc, DB: mc.Database(st.DB.Name()), Embedded: true, URI: st.URI}
+	monitored := st.WithClient(mc, st.DB.Name())
 
 	check(demo.Seed(ctx, auth.NewStore(st.DB)))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -170,6 +171,12 @@ func main() {
 	start = time.Now()
 	generate(ctx, lib, owner.ID, *n)
 	fmt.Printf("generated %d resources in %.1f s\n", *n, time.Since(start).Seconds())
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	for _, q := range []string{"", "laptops", "reparabilite", "leverancier fabriek", "type=criteria_set&theme=repairability", "q=laptop&lang=fr&sort=downloads"} {
 		path := "/api/v1/resources?"
 		if strings.Contains(q, "=") {
