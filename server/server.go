@@ -237,8 +237,10 @@ func (s *Server) Shutdown(grace time.Duration) error {
 	return err
 }
 
-// startSweeper deletes expired sessions periodically: FerretDB has no TTL
-// indexes, so expiry is an app-side sweep.
+// startSweeper deletes expired sessions periodically (FerretDB has no TTL
+// indexes, so expiry is an app-side sweep), indexes the embedded
+// database's collections created since the last pass, and sends digests
+// and reminders.
 func (s *Server) startSweeper(every time.Duration) {
 	s.sweepStop, s.sweepDone = make(chan struct{}), make(chan struct{})
 	go func() {
@@ -253,6 +255,9 @@ func (s *Server) startSweeper(every time.Duration) {
 				s.log.Info("expired sessions removed", "count", n)
 			}
 			s.sweepSigninAttempts(ctx)
+			if err := s.store.IndexIDLookups(ctx); err != nil {
+				s.log.Warn("embedded database: _id lookup index", "err", err)
+			}
 			s.sendDigests(ctx)
 			s.sendReminders(ctx)
 			cancel()

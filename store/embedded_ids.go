@@ -16,7 +16,7 @@ import (
 // {_id: …}, every update and every delete.
 const idLookupExpr = `_ferretdb_sjson->'$._id'`
 
-// indexIDLookups gives the embedded database's lookups by _id an index.
+// IndexIDLookups gives the embedded database's lookups by _id an index.
 //
 // FerretDB 1.24 indexes _id as `_ferretdb_sjson->"_id"` but queries,
 // updates and deletes by idLookupExpr. SQLite uses an index on an
@@ -26,14 +26,16 @@ const idLookupExpr = `_ferretdb_sjson->'$._id'`
 // of 3,000 people joined at a few per second, the handshake's five
 // lookups by _id doing most of that work. This adds, to every collection
 // table of this database's file, a plain index on the expression the
-// lookups use; uniqueness stays with FerretDB's own _id index. It runs at
-// every start-up after the application's indexes, when the collections
-// exist; one created later is indexed at the next start.
+// lookups use; uniqueness stays with FerretDB's own _id index.
+// EnsureIndexes runs it at every start-up, after the application's
+// indexes, and the server's periodic sweep runs it again, so that a
+// collection created at its first use (stored files, outcomes) gets its
+// index within one sweep; indexes that exist are left alone.
 //
 // The index lives in FerretDB's file without FerretDB knowing it: it is
 // not listed by listIndexes, and SQLite drops it with its table when a
 // collection or database is dropped. On MongoDB this does nothing.
-func (s *Store) indexIDLookups(ctx context.Context) error {
+func (s *Store) IndexIDLookups(ctx context.Context) error {
 	if s.sqliteDir == "" {
 		return nil
 	}
@@ -41,12 +43,20 @@ func (s *Store) indexIDLookups(ctx context.Context) error {
 	if _, err := os.Stat(path); err != nil {
 		return nil // no collection yet: nothing to index
 	}
-	dsn := (&url.URL{Scheme: "file", Path: path, RawQuery: "_pragma=busy_timeout(10000)"}).String()
+	// mode=rw: never create the file (a database dropped meanwhile stays
+	// dropped).
+	dsn := (&url.URL{Scheme: "file", Path: path, RawQuery: "mode=rw&_pragma=busy_timeout(10000)"}).String()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return fmt.Errorf("store: _id lookups: %w", err)
 	}
 	defer db.Close()
+	if err := db.PingContext(ctx); err != nil {
+		if _, serr := os.Stat(path); os.IsNotExist(serr) {
+			return nil
+		}
+		return fmt.Errorf("store: _id lookups: %w", err)
+	}
 	// Collection tables are the ones with FerretDB's document column;
 	// its own metadata table starts with _ferretdb_.
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -106,5 +107,34 @@ func TestIDLookupsUseAnIndex(t *testing.T) {
 	// Running again (every start-up does) changes nothing.
 	if err := st.EnsureIndexes(ctx, nil); err != nil {
 		t.Fatal(err)
+	}
+
+	// A collection created at its first use gets the index at the next
+	// pass (the server's sweep runs one).
+	if _, err := st.DB.Collection("later").InsertOne(ctx, bson.M{"_id": "l1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.IndexIDLookups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE '%$id_lookup'
+		AND tbl_name = (SELECT table_name FROM _ferretdb_collections WHERE name = 'later')`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("indexes on the later collection: %d (%v), want 1", n, err)
+	}
+
+	// A database dropped meanwhile is not brought back as an empty file.
+	gone := st.WithDatabase(st.DB.Name() + "_gone")
+	if _, err := gone.DB.Collection("x").InsertOne(ctx, bson.M{"_id": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := gone.DB.Drop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := gone.IndexIDLookups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(store.SQLiteDirForTest(gone), gone.DB.Name()+".sqlite")); !os.IsNotExist(err) {
+		t.Fatalf("the dropped database's file: %v, want it absent", err)
 	}
 }

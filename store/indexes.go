@@ -32,5 +32,5 @@ func (s *Store) EnsureIndexes(ctx context.Context, idx []Index) error {
 			return fmt.Errorf("store: index %s on %s: %w", ix.Name, ix.Collection, err)
 		}
 	}
-	return s.indexIDLookups(ctx)
+	return s.IndexIDLookups(ctx)
 }

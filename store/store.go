@@ -58,7 +58,7 @@ type Store struct {
 
 	embedded *embedded
 	// sqliteDir holds the embedded database's SQLite files (one per
-	// database); empty on MongoDB. See indexIDLookups.
+	// database); empty on MongoDB. See IndexIDLookups.
 	sqliteDir string
 }
 
