@@ -32,7 +32,11 @@ func (s *Server) startLive() error {
 		s.nats = nc
 		bus = live.NewNATSBus(nc, "portal.live")
 	}
-	s.live = live.New(live.Options{Store: live.NewMongoStore(s.store.DB), Bus: bus, Logger: s.log, Info: s.roomInfo})
+	events := live.NewMongoStore(s.store.DB)
+	if s.store.Embedded {
+		events.ReadByID()
+	}
+	s.live = live.New(live.Options{Store: events, Bus: bus, Logger: s.log, Info: s.roomInfo})
 	// Discussion pages' live updates ride on the same bus (see forum_live.go).
 	s.bus = bus
 	s.forumLive = newForumLive(bus, s.log)

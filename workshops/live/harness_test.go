@@ -65,6 +65,9 @@ func newEnv(t *testing.T, st *store.Store, o Options) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, st: st, events: NewMongoStore(st.DB)}
+	if st.Embedded {
+		e.events.ReadByID() // as the server reads on the embedded database
+	}
 	if o.Store == nil {
 		o.Store = e.events
 	}

@@ -149,3 +149,120 @@ func BenchmarkAppendMany10(b *testing.B) {
 		}
 	}
 }
+
+// TestReadByIDMatchesTheQuery: reading a room's events by _id (the
+// embedded database's way) gives what the (room, seq) query gives: the
+// same head, the same events from any point, the same ranges, with other
+// rooms' events interleaved and with bursts stored in one insert.
+func TestReadByIDMatchesTheQuery(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	if err := st.EnsureIndexes(ctx, Indexes()); err != nil {
+		t.Fatal(err)
+	}
+	w := NewMongoStore(st.DB)
+	actor := Person{ID: "m-anna", Name: "Anna de Vries", Role: RoleParticipant}
+	sizes := map[string]int{"empty": 0, "one": 1, "two": 2, "odd": 37, "pow": 64, "big": 130}
+	for room, n := range sizes {
+		for i := 0; i < n; {
+			k := min(1+i%5, n-i) // single events and bursts of up to five
+			evs := make([]*Event, k)
+			for j := range evs {
+				evs[j] = &Event{Room: room, Key: fmt.Sprint("m-anna/", i+j), Type: "chat", Actor: actor, Data: []byte(fmt.Sprintf(`{"text":"%s %d"}`, room, i+j)), At: time.Now().UTC().Truncate(time.Millisecond)}
+			}
+			if _, errs := w.AppendMany(ctx, evs); errs[0] != nil {
+				t.Fatal(errs[0])
+			}
+			i += k
+		}
+	}
+	q, b := NewMongoStore(st.DB), NewMongoStore(st.DB).ReadByID()
+	same := func(what string, x, y []*Event) {
+		t.Helper()
+		if len(x) != len(y) {
+			t.Fatalf("%s: %d events by query, %d by _id", what, len(x), len(y))
+		}
+		for i := range x {
+			if x[i].Seq != y[i].Seq || x[i].Room != y[i].Room || string(x[i].Data) != string(y[i].Data) || x[i].Key != y[i].Key {
+				t.Fatalf("%s: event %d differs: %+v vs %+v", what, i, x[i], y[i])
+			}
+		}
+	}
+	for room, n := range sizes {
+		hq, err1 := q.Head(ctx, room)
+		hb, err2 := b.Head(ctx, room)
+		if err1 != nil || err2 != nil || hq != int64(n) || hb != int64(n) {
+			t.Fatalf("%s: head %d by query, %d by _id, want %d (%v %v)", room, hq, hb, n, err1, err2)
+		}
+		for _, after := range []int64{0, 1, int64(n / 2), int64(n - 1), int64(n), int64(n + 5)} {
+			x, err1 := q.Since(ctx, room, after)
+			y, err2 := b.Since(ctx, room, after)
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			same(fmt.Sprintf("%s since %d", room, after), x, y)
+		}
+		for _, r := range [][2]int64{{1, int64(n)}, {2, 3}, {int64(n), int64(n + 3)}, {5, 4}} {
+			x, err1 := q.Range(ctx, room, r[0], r[1])
+			y, err2 := b.Range(ctx, room, r[0], r[1])
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			same(fmt.Sprintf("%s range %v", room, r), x, y)
+		}
+	}
+	// A store that knows no head (a restart) appends after the stored ones.
+	ev, err := NewMongoStore(st.DB).ReadByID().Append(ctx, &Event{Room: "odd", Key: "m-anna/late", Type: "chat", Actor: actor, Data: []byte(`{"text":"late"}`)})
+	if err != nil || ev.Seq != 38 {
+		t.Fatalf("append after a restart: %+v %v, want seq 38", ev, err)
+	}
+}
+
+// BenchmarkRoomStart reads what a room that starts reads (its head, then
+// its events) for a room of 1,000 events in a database holding 20,000
+// events of another room, by query and by _id.
+//
+//	go test ./workshops/live/ -run '^$' -bench RoomStart -benchtime 5x
+func BenchmarkRoomStart(b *testing.B) {
+	st := storetest.New(b)
+	ctx := context.Background()
+	if err := st.EnsureIndexes(ctx, Indexes()); err != nil {
+		b.Fatal(err)
+	}
+	w := NewMongoStore(st.DB)
+	actor := Person{ID: "m-anna", Name: "Anna de Vries", Role: RoleParticipant}
+	fill := func(room string, n int) {
+		for i := 0; i < n; i += 64 {
+			evs := make([]*Event, min(64, n-i))
+			for k := range evs {
+				evs[k] = &Event{Room: room, Key: fmt.Sprint("m-anna/", i+k), Type: "notes.op", Actor: actor,
+					Data: []byte(`{"doc":"g1","rev":12,"ops":["a fragment of ordinary length",120]}`), At: time.Now()}
+			}
+			if _, errs := w.AppendMany(ctx, evs); errs[0] != nil {
+				b.Fatal(errs[0])
+			}
+		}
+	}
+	fill("other", 20000)
+	fill("room", 1000)
+	for _, byID := range []bool{false, true} {
+		name := "query"
+		if byID {
+			name = "by_id"
+		}
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				s := NewMongoStore(st.DB)
+				if byID {
+					s.ReadByID()
+				}
+				if h, err := s.Head(ctx, "room"); err != nil || h != 1000 {
+					b.Fatal(h, err)
+				}
+				if evs, err := s.Since(ctx, "room", 0); err != nil || len(evs) != 1000 {
+					b.Fatal(len(evs), err)
+				}
+			}
+		})
+	}
+}
