@@ -98,7 +98,8 @@ func CleanFilename(name string) string {
 		}
 		return r
 	}, name)
-	name = strings.TrimSpace(strings.Trim(name, "."))
+	// Dots and spaces in any mix at either end (" . " left "." before).
+	name = strings.TrimFunc(name, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
 	if name == "" || name == "/" {
 		name = "file"
 	}
