@@ -202,7 +202,7 @@ func TestReadByIDMatchesTheQuery(t *testing.T) {
 			}
 			same(fmt.Sprintf("%s since %d", room, after), x, y)
 		}
-		for _, r := range [][2]int64{{1, int64(n)}, {2, 3}, {int64(n), int64(n + 3)}, {5, 4}} {
+		for _, r := range [][2]int64{{1, int64(n)}, {2, 3}, {int64(n), int64(n + 3)}, {5, 4}, {1, 1 << 40}} {
 			x, err1 := q.Range(ctx, room, r[0], r[1])
 			y, err2 := b.Range(ctx, room, r[0], r[1])
 			if err1 != nil || err2 != nil {
