@@ -11,6 +11,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 
+	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/store/storetest"
 )
 
@@ -110,13 +111,20 @@ func TestAppendManyInOneWrite(t *testing.T) {
 	}
 }
 
+// indexedEvents is a test database with the engine's indexes.
+func indexedEvents(tb testing.TB) *store.Store {
+	tb.Helper()
+	st := storetest.New(tb)
+	if err := st.EnsureIndexes(context.Background(), Indexes()); err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
 // BenchmarkAppend stores one chat event per operation, as a room does for
 // a lone command (docs/benchmarks.md, live room).
 func BenchmarkAppend(b *testing.B) {
-	st := storetest.New(b)
-	if err := st.EnsureIndexes(context.Background(), Indexes()); err != nil {
-		b.Fatal(err)
-	}
+	st := indexedEvents(b)
 	s := NewMongoStore(st.DB)
 	actor := Person{ID: "m-anna", Name: "Anna de Vries", Role: RoleParticipant}
 	b.ResetTimer()
@@ -131,10 +139,7 @@ func BenchmarkAppend(b *testing.B) {
 // BenchmarkAppendMany10 stores bursts of ten events in one write; the
 // time is per burst.
 func BenchmarkAppendMany10(b *testing.B) {
-	st := storetest.New(b)
-	if err := st.EnsureIndexes(context.Background(), Indexes()); err != nil {
-		b.Fatal(err)
-	}
+	st := indexedEvents(b)
 	s := NewMongoStore(st.DB)
 	actor := Person{ID: "m-anna", Name: "Anna de Vries", Role: RoleParticipant}
 	b.ResetTimer()
@@ -155,11 +160,8 @@ func BenchmarkAppendMany10(b *testing.B) {
 // same head, the same events from any point, the same ranges, with other
 // rooms' events interleaved and with bursts stored in one insert.
 func TestReadByIDMatchesTheQuery(t *testing.T) {
-	st := storetest.New(t)
+	st := indexedEvents(t)
 	ctx := context.Background()
-	if err := st.EnsureIndexes(ctx, Indexes()); err != nil {
-		t.Fatal(err)
-	}
 	w := NewMongoStore(st.DB)
 	actor := Person{ID: "m-anna", Name: "Anna de Vries", Role: RoleParticipant}
 	sizes := map[string]int{"empty": 0, "one": 1, "two": 2, "odd": 37, "pow": 64, "big": 130}
@@ -224,11 +226,8 @@ func TestReadByIDMatchesTheQuery(t *testing.T) {
 //
 //	go test ./workshops/live/ -run '^$' -bench RoomStart -benchtime 5x
 func BenchmarkRoomStart(b *testing.B) {
-	st := storetest.New(b)
+	st := indexedEvents(b)
 	ctx := context.Background()
-	if err := st.EnsureIndexes(ctx, Indexes()); err != nil {
-		b.Fatal(err)
-	}
 	w := NewMongoStore(st.DB)
 	actor := Person{ID: "m-anna", Name: "Anna de Vries", Role: RoleParticipant}
 	fill := func(room string, n int) {
