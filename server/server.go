@@ -139,16 +139,17 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		}
 		s.proxies = append(s.proxies, n)
 	}
-	var err error
-	for _, idx := range [][]store.Index{auth.Indexes(), workshops.Indexes(), live.Indexes()} {
-		if err = d.Store.EnsureIndexes(ctx, idx); err != nil {
-			return nil, err
-		}
+	// One call: each ends with a pass over the embedded database's tables
+	// (store.IndexIDLookups), which start-up needs once.
+	var idx []store.Index
+	for _, l := range [][]store.Index{auth.Indexes(), workshops.Indexes(), live.Indexes(), resources.Indexes(), forum.Indexes()} {
+		idx = append(idx, l...)
 	}
-	if err = s.startLive(); err != nil {
+	err := d.Store.EnsureIndexes(ctx, idx)
+	if err != nil {
 		return nil, err
 	}
-	if err = d.Store.EnsureIndexes(ctx, resources.Indexes()); err != nil {
+	if err = s.startLive(); err != nil {
 		return nil, err
 	}
 	// Uploads are spooled next to the data, not in a possibly small /tmp.
@@ -161,9 +162,6 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 	s.privacy.Add(s.lib.PrivacySources()...)
 	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
-		return nil, err
-	}
-	if err = d.Store.EnsureIndexes(ctx, forum.Indexes()); err != nil {
 		return nil, err
 	}
 	if _, err = s.forum.EnsureGeneral(ctx, s.catalog.T("en", "forum.general.name"), s.catalog.T("en", "forum.general.description")); err != nil {
