@@ -538,6 +538,22 @@ func TestLibrarySearchPageAndAPI(t *testing.T) {
 			t.Errorf("library page lacks %q", want)
 		}
 	}
+	// The API says which concept each item matched through.
+	_, body := anon.get("/api/v1/resources?q=fabrik")
+	var api struct {
+		Items []struct {
+			Title string   `json:"title"`
+			Via   []string `json:"via"`
+		} `json:"items"`
+		Concepts []struct{ ID, Name string } `json:"concepts"`
+	}
+	if err := json.Unmarshal([]byte(body), &api); err != nil {
+		t.Fatal(err)
+	}
+	if len(api.Items) != 2 || api.Items[0].Via != nil || strings.Join(api.Items[1].Via, ",") != "factory" ||
+		len(api.Concepts) != 1 || api.Concepts[0].ID != "factory" || api.Concepts[0].Name != "factory" {
+		t.Errorf("API: %s", body)
+	}
 	// A cross-language match names its concept and offers the literal search.
 	_, page = anon.get("/library?q=fabrik&page=1")
 	for _, want := range []string{"Also searching the other languages for: factory.", `href="/library?literal=1&amp;q=fabrik"`, "Matched concept: factory"} {

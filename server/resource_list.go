@@ -183,7 +183,19 @@ func (s *Server) apiListResources(c *fiber.Ctx) error {
 	p := s.newPage(c, "", "", nil)
 	items := make([]resourceJSON, 0, len(res.Items))
 	for _, r := range res.Items {
-		items = append(items, toJSON(r))
+		it := toJSON(r)
+		it.Via = res.Via[r.ID]
+		items = append(items, it)
+	}
+	type conceptJSON struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	concepts := []conceptJSON{}
+	for _, e := range res.Query.Concepts {
+		if len(e.Terms) > 0 {
+			concepts = append(concepts, conceptJSON{e.Concept.ID, e.Concept.Name(p.Lang)})
+		}
 	}
 	type fvJSON struct {
 		Value    string `json:"value"`
@@ -199,5 +211,5 @@ func (s *Server) apiListResources(c *fiber.Ctx) error {
 		}
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(fiber.Map{"items": items, "total": res.Total, "page": res.Page, "pages": res.Pages, "per_page": res.PerPage, "sort": res.Sort, "facets": facets})
+	return c.JSON(fiber.Map{"items": items, "total": res.Total, "page": res.Page, "pages": res.Pages, "per_page": res.PerPage, "sort": res.Sort, "facets": facets, "concepts": concepts})
 }
