@@ -253,3 +253,19 @@ func TestQueryBounded(t *testing.T) {
 		}
 	}
 }
+
+// The vocabulary of ICT tenders that buyers search for is covered, each
+// phrase by one concept over all its words.
+func TestTenderVocabularyCovered(t *testing.T) {
+	for _, phrase := range []string{"repairability", "refurbished", "take-back", "spare parts", "battery",
+		"energy efficiency", "ecolabel", "TCO Certified", "EPEAT", "supply chain", "factory list", "smelter",
+		"conflict minerals", "forced labour", "due diligence", "remediation", "audit", "disclosure",
+		"contract performance clause", "award criteria", "selection criteria", "technical specifications",
+		"market consultation", "framework agreement", "life-cycle costing", "imaging equipment", "servers",
+		"monitors", "mobile phones", "computers", "public procurement directive"} {
+		es := Expand(phrase, "en")
+		if len(es) != 1 || es[0].From != 0 || es[0].To != len(textindex.ParseQuery(phrase).Words) {
+			t.Errorf("%q: %s", phrase, describe(es))
+		}
+	}
+}
