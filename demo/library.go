@@ -224,3 +224,22 @@ func SeedLibrary(ctx context.Context, a *auth.Store, lib *resources.Service) err
 	}
 	return nil
 }
+
+// LibraryIDs returns the IDs of the demo library's resources by their
+// stable key ("laptop-spec", ...), as SeedLibrary creates them; tests and
+// benchmarks that judge search results refer to demo resources this way.
+func LibraryIDs(ctx context.Context, a *auth.Store) (map[string]string, error) {
+	owners := map[string]string{}
+	for _, p := range people {
+		m, err := a.MemberByIdentity(ctx, auth.DemoProvider, p.key)
+		if err != nil {
+			return nil, fmt.Errorf("demo: library: member %s: %w", p.key, err)
+		}
+		owners[p.key] = m.ID
+	}
+	out := map[string]string{}
+	for _, d := range demoLibrary() {
+		out[d.key] = resources.ResourceID(owners[d.owner], "demo:"+d.key)
+	}
+	return out, nil
+}

@@ -10,7 +10,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
-	"github.com/circularfairict/portal/textindex"
+	"github.com/circularfairict/portal/glossary"
+	"github.com/circularfairict/portal/store"
 )
 
 // Viewer is who searches, as far as visibility goes. The server fills it
@@ -109,6 +110,11 @@ type Search struct {
 	Viewer  Viewer
 	// GoodPractice keeps only curated resources.
 	GoodPractice bool
+	// Lang is the reader's language: it names the glossary concepts the
+	// query mentions. Literal searches the typed words only, without the
+	// concepts' terms in other languages.
+	Lang    string
+	Literal bool
 }
 
 // FacetCount is one value of a facet with the number of resources it would
@@ -127,8 +133,11 @@ type Result struct {
 	Pages   int
 	PerPage int
 	Facets  map[string][]FacetCount
-	Query   textindex.Query
+	Query   glossary.Query
 	Sort    string
+	// Via lists, per resource ID, the glossary concepts it matched through
+	// another term than the one typed (a cross-language match).
+	Via map[string][]string
 }
 
 // listProjection leaves out what lists never show.
@@ -172,7 +181,10 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 		q.Page = 1
 	}
 	q.Filters = CleanFilters(q.Filters)
-	query := textindex.ParseQuery(q.Q)
+	query := glossary.Literal(q.Q)
+	if !q.Literal {
+		query = glossary.ParseQuery(q.Q, q.Lang)
+	}
 	if q.Sort != SortNewest && q.Sort != SortDownloads && q.Sort != SortRelevance {
 		q.Sort = SortNewest
 		if !query.Empty() {
@@ -180,13 +192,19 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 		}
 	}
 	and := bson.A{q.Viewer.filter(), bson.M{"withdrawn": bson.M{"$exists": false}}}
-	for _, c := range query.Clauses {
-		and = append(and, bson.M{"terms": bson.M{"$in": c}})
+	for _, g := range query.Groups() {
+		and = append(and, store.TermsFilter("terms", g.Alternatives()))
 	}
 	if q.GoodPractice {
 		and = append(and, bson.M{"good_practice": true})
 	}
-	cur, err := s.col(colResources).Find(ctx, bson.M{"$and": and}, options.Find().SetProjection(listProjection).SetBatchSize(1000))
+	proj := listProjection
+	if query.Expanded() {
+		// Telling a direct match from one through a concept's other
+		// terms needs the terms of the matching resources.
+		proj = bson.M{"preview": 0}
+	}
+	cur, err := s.col(colResources).Find(ctx, bson.M{"$and": and}, options.Find().SetProjection(proj).SetBatchSize(1000))
 	if err != nil {
 		return nil, fmt.Errorf("resources: search: %w", err)
 	}
@@ -194,7 +212,7 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 	if err := cur.All(ctx, &all); err != nil {
 		return nil, fmt.Errorf("resources: search: %w", err)
 	}
-	res := &Result{Page: q.Page, PerPage: q.PerPage, Facets: map[string][]FacetCount{}, Query: query, Sort: q.Sort}
+	res := &Result{Page: q.Page, PerPage: q.PerPage, Facets: map[string][]FacetCount{}, Query: query, Sort: q.Sort, Via: map[string][]string{}}
 
 	// matchesExcept applies every selected facet but one.
 	matchesExcept := func(r *Resource, skip string) bool {
@@ -245,22 +263,38 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 		res.Facets[f] = fc
 	}
 
+	// score ranks words found as typed (3 per word in a title, 1 in the
+	// text) above any match through a concept's other terms (2 in a
+	// title, 1 in the text), so exact-language matches come first.
 	score := func(r *Resource) int {
-		n := 0
-		for _, c := range query.Clauses {
-			if (textindex.Query{Clauses: [][]string{c}}).Matches(r.TitleTerms) == 1 {
-				n += 3
-			} else {
-				n++
+		direct, via := 0, 0
+		for _, g := range query.Groups() {
+			body := glossary.Direct // the filter matched it, and without other terms only directly
+			if g.Concept != nil && query.Expanded() {
+				body = g.Match(r.Terms)
+			}
+			title := g.Match(r.TitleTerms)
+			switch {
+			case title == glossary.Direct:
+				direct += 3 * len(g.Clauses)
+			case body == glossary.Direct:
+				direct += len(g.Clauses)
+			case title == glossary.ViaConcept:
+				via += 2
+				res.Via[r.ID] = append(res.Via[r.ID], g.Concept.Concept.ID)
+			default:
+				via++
+				res.Via[r.ID] = append(res.Via[r.ID], g.Concept.Concept.ID)
 			}
 		}
+		n := direct*100 + via*2
 		if r.GoodPractice {
 			n++
 		}
 		return n
 	}
 	scores := map[string]int{}
-	if q.Sort == SortRelevance {
+	if !query.Empty() {
 		for _, r := range hits {
 			scores[r.ID] = score(r)
 		}
@@ -288,8 +322,13 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 	if from < len(hits) {
 		res.Items = hits[from:min(from+q.PerPage, len(hits))]
 	}
+	via := res.Via
+	res.Via = map[string][]string{}
 	for _, r := range res.Items {
-		r.TitleTerms = nil
+		if v := via[r.ID]; v != nil {
+			res.Via[r.ID] = v
+		}
+		r.TitleTerms, r.Terms = nil, nil
 	}
 	return res, nil
 }

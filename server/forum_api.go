@@ -10,6 +10,7 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
 	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/glossary"
 	"github.com/circularfairict/portal/textindex"
 )
 
@@ -242,6 +243,9 @@ type searchData struct {
 	Library                                 []ResourceCard
 	LibraryOn                               bool
 	Searched                                bool
+	// Concepts names the glossary concepts the query also searched for in
+	// the other languages.
+	Concepts string
 }
 
 // searchDiscussions searches threads and posts (and, once the library is
@@ -266,7 +270,7 @@ func (s *Server) searchDiscussions(c *fiber.Ctx) error {
 			d.Groups = append(d.Groups, Option{Value: ci.Group.Slug, Label: ci.Group.Name, Selected: ci.Group.Slug == d.Group})
 		}
 	}
-	q := forum.SearchQuery{Query: textindex.ParseQuery(d.Q), CategoryIDs: ids, Tag: forum.Slugify(textindex.Fold(d.Tag)), Solved: d.Solved}
+	q := forum.SearchQuery{Query: glossary.ParseQuery(d.Q, s.lang(c)), CategoryIDs: ids, Tag: forum.Slugify(textindex.Fold(d.Tag)), Solved: d.Solved}
 	if d.Category != "" {
 		q.CategoryIDs = nil
 		for _, ci := range cats {
@@ -299,13 +303,16 @@ func (s *Server) searchDiscussions(c *fiber.Ctx) error {
 			ts[i] = h.Thread
 		}
 		d.Hits = threadRows(ts, cats, nil, nil)
-		matched := map[string]int{}
+		matched := map[string]forum.Hit{}
 		for _, h := range hits {
-			matched[h.Thread.ID] = h.N
+			matched[h.Thread.ID] = h
 		}
 		for i := range d.Hits {
-			d.Hits[i].FirstUnread = matched[d.Hits[i].T.ID] // the matching post, for the link
+			h := matched[d.Hits[i].T.ID]
+			d.Hits[i].FirstUnread = h.N // the matching post, for the link
+			d.Hits[i].Via = conceptNames(h.Via, s.lang(c))
 		}
+		d.Concepts = queryConcepts(q.Query, s.lang(c))
 		if s.library != nil && !q.Query.Empty() {
 			if d.Library, err = s.library.SearchLibrary(c.UserContext(), m, d.Q, 10); err != nil {
 				s.log.Warn("forum: library search", "err", err)

@@ -31,6 +31,7 @@ type threadRow struct {
 	FirstUnread int
 	New         bool // never opened by the viewer
 	LastAt      string
+	Via         string `json:",omitempty"` // search: the concepts it matched through, in the reader's language
 }
 
 type discussionsData struct {

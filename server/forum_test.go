@@ -412,6 +412,9 @@ func TestForumSearchAcrossLanguages(t *testing.T) {
 		{"q=battery&category=nope", nil},    // unknown category: nothing
 		{"q=%24where%3A1", nil},             // operators are just text
 		{"q=portables&author=" + buyer.ID, []string{fr.ID}},
+		{"q=repairability", []string{fr.ID}}, // English finds French through the glossary
+		{"q=Akku", []string{en.ID}},          // German finds English
+		{"q=factory+list", []string{de.ID}},  // a two-word concept, Fabriklisten
 	}
 	for _, tc := range cases {
 		got := search(tc.q)
@@ -419,6 +422,30 @@ func TestForumSearchAcrossLanguages(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", tc.q, got, tc.want)
 		}
 	}
+	// A thread found through a concept names it; direct matches come first.
+	both := mk("Repairability of tablets", "Batteries and screens.", forum.KindDiscussion, "")
+	c.header.Set("Accept", "application/json")
+	_, body := c.get("/discussions/search?q=r%C3%A9parabilit%C3%A9")
+	c.header.Del("Accept")
+	var out struct {
+		Threads []struct {
+			T   struct{ ID string }
+			Via string
+		} `json:"threads"`
+	}
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Threads) != 2 || out.Threads[0].T.ID != fr.ID || out.Threads[0].Via != "" || out.Threads[1].T.ID != both.ID || out.Threads[1].Via != "repairability" {
+		t.Errorf("réparabilité: %s", body)
+	}
+	_, page := c.get("/discussions/search?q=r%C3%A9parabilit%C3%A9")
+	for _, want := range []string{"Also searching the other languages for: repairability.", "Matched concept: repairability"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("search page lacks %q", want)
+		}
+	}
+
 	// Visitors find nothing in members-only categories.
 	anon := newClient(t, s)
 	anon.header.Set("Accept", "application/json")

@@ -170,6 +170,7 @@ type resourceJSON struct {
 	Versions     []versionJSON           `json:"versions"`
 	URL          string                  `json:"url"`
 	FileURL      string                  `json:"file_url"`
+	Via          []string                `json:"via,omitempty"` // search: glossary concepts it matched through
 	CreatedAt    string                  `json:"created_at"`
 	UpdatedAt    string                  `json:"updated_at"`
 }

@@ -486,7 +486,8 @@ func TestLibrarySearchPageAndAPI(t *testing.T) {
 		{"q=reparabilite", []string{"Critères de réparabilité"}},
 		{"q=r%C3%A9parabilit%C3%A9&lang=fr", []string{"Critères de réparabilité"}},
 		{"q=leverancier", []string{"Zorgplichtclausule"}},
-		{"q=fabrik", []string{"Überprüfung der Lieferkette"}},
+		{"q=fabrik", []string{"Überprüfung der Lieferkette", "Zorgplichtclausule"}}, // the Dutch one through the concept "factory"
+		{"q=fabrik&literal=1", []string{"Überprüfung der Lieferkette"}},
 		{"q=uberprufung", []string{"Überprüfung der Lieferkette"}},
 		{"type=criteria_set&lang=fr", []string{"Critères de réparabilité"}},
 		{"type=criteria_set&type=tool", []string{"Laptop lifetime criteria", "Critères de réparabilité", "Überprüfung der Lieferkette"}},
@@ -536,6 +537,40 @@ func TestLibrarySearchPageAndAPI(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("library page lacks %q", want)
 		}
+	}
+	// The API says which concept each item matched through.
+	_, body := anon.get("/api/v1/resources?q=fabrik")
+	var api struct {
+		Items []struct {
+			Title string   `json:"title"`
+			Via   []string `json:"via"`
+		} `json:"items"`
+		Concepts []struct{ ID, Name string } `json:"concepts"`
+	}
+	if err := json.Unmarshal([]byte(body), &api); err != nil {
+		t.Fatal(err)
+	}
+	if len(api.Items) != 2 || api.Items[0].Via != nil || strings.Join(api.Items[1].Via, ",") != "factory" ||
+		len(api.Concepts) != 1 || api.Concepts[0].ID != "factory" || api.Concepts[0].Name != "factory" {
+		t.Errorf("API: %s", body)
+	}
+	// A cross-language match names its concept and offers the literal search.
+	_, page = anon.get("/library?q=fabrik&page=1")
+	for _, want := range []string{"Also searching the other languages for: factory.", `href="/library?literal=1&amp;q=fabrik"`, "Matched concept: factory"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("library page lacks %q", want)
+		}
+	}
+	if strings.Index(page, "Überprüfung der Lieferkette") > strings.Index(page, "Zorgplichtclausule") {
+		t.Error("the direct match is not listed first")
+	}
+	_, page = anon.get("/library?q=fabrik&literal=1&lang=fr")
+	if strings.Contains(page, "Zorgplichtclausule") || strings.Contains(page, "Recherche étendue") {
+		t.Error("the literal search still expands the query")
+	}
+	_, page = anon.get("/library?q=fabrik&lang=nl")
+	if !strings.Contains(page, "Gevonden via het begrip: fabriek") {
+		t.Error("the matched concept is not named in the reader's language")
 	}
 	_, page = anon.get("/library?type=criteria_set")
 	if !strings.Contains(page, `name="type" value="criteria_set" checked`) || !strings.Contains(page, "Resources found: 2") {

@@ -32,6 +32,10 @@ type resourceListData struct {
 	Next     string
 	CanShare bool
 	Feed     string
+	// Concepts names the glossary concepts the query also searched for in
+	// the other languages; Literal links to the same search without them.
+	Concepts string
+	Literal  string
 }
 
 // resourceCard is a result line with translated labels.
@@ -41,6 +45,7 @@ type resourceCard struct {
 	KindLabel string
 	Languages []string
 	GroupName string
+	Via       string // the concepts a search matched it through
 }
 
 // searchFromQuery reads ?q=&sort=&page= and the facet parameters; values
@@ -59,6 +64,7 @@ func (s *Server) searchFromQuery(c *fiber.Ctx, v resources.Viewer) resources.Sea
 		}
 	}
 	q.GoodPractice = c.Query("good_practice") == "1"
+	q.Lang, q.Literal = s.lang(c), c.Query("literal") == "1"
 	return q
 }
 
@@ -118,13 +124,22 @@ func (s *Server) listResources(c *fiber.Ctx) error {
 		}
 	}
 	for _, r := range res.Items {
-		d.Items = append(d.Items, s.card(p, r, groups))
+		rc := s.card(p, r, groups)
+		rc.Via = conceptNames(res.Via[r.ID], p.Lang)
+		d.Items = append(d.Items, rc)
 	}
-	page := func(n int) string {
+	link := func(key, value string) string {
 		u := url.Values{}
 		c.Context().QueryArgs().VisitAll(func(k, val []byte) { u.Add(string(k), string(val)) })
-		u.Set("page", strconv.Itoa(n))
+		u.Set(key, value)
+		if key != "page" {
+			u.Del("page")
+		}
 		return "/library?" + u.Encode()
+	}
+	page := func(n int) string { return link("page", strconv.Itoa(n)) }
+	if d.Concepts = queryConcepts(res.Query, p.Lang); d.Concepts != "" {
+		d.Literal = link("literal", "1")
 	}
 	if res.Page > 1 {
 		d.Prev = page(res.Page - 1)
@@ -168,7 +183,19 @@ func (s *Server) apiListResources(c *fiber.Ctx) error {
 	p := s.newPage(c, "", "", nil)
 	items := make([]resourceJSON, 0, len(res.Items))
 	for _, r := range res.Items {
-		items = append(items, toJSON(r))
+		it := toJSON(r)
+		it.Via = res.Via[r.ID]
+		items = append(items, it)
+	}
+	type conceptJSON struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	concepts := []conceptJSON{}
+	for _, e := range res.Query.Concepts {
+		if len(e.Terms) > 0 {
+			concepts = append(concepts, conceptJSON{e.Concept.ID, e.Concept.Name(p.Lang)})
+		}
 	}
 	type fvJSON struct {
 		Value    string `json:"value"`
@@ -184,5 +211,5 @@ func (s *Server) apiListResources(c *fiber.Ctx) error {
 		}
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(fiber.Map{"items": items, "total": res.Total, "page": res.Page, "pages": res.Pages, "per_page": res.PerPage, "sort": res.Sort, "facets": facets})
+	return c.JSON(fiber.Map{"items": items, "total": res.Total, "page": res.Page, "pages": res.Pages, "per_page": res.PerPage, "sort": res.Sort, "facets": facets, "concepts": concepts})
 }
