@@ -15,6 +15,10 @@ import (
 // MaxText bounds the text kept from one file for search and preview.
 const MaxText = 256 << 10
 
+// maxPDFTextInflated bounds the bytes inflated from all the streams of one
+// PDF while its text is extracted.
+const maxPDFTextInflated = 256 << 20
+
 // Extract returns the readable text of a file of a known kind, at most
 // MaxText bytes. Extraction is best effort: a file it cannot read yields
 // little or no text, never an error, since the file itself was accepted.
@@ -137,7 +141,10 @@ func pdfText(r io.ReaderAt, size int64) string {
 	}
 	var out strings.Builder
 	pos := 0
-	for out.Len() < MaxText {
+	// Each stream may inflate to maxEntryExtraction; the budget bounds the
+	// sum, so a file of many small deflate bombs costs no more than one.
+	budget := int64(maxPDFTextInflated)
+	for out.Len() < MaxText && budget > 0 {
 		i := bytes.Index(data[pos:], []byte("stream"))
 		if i < 0 {
 			break
@@ -171,7 +178,8 @@ func pdfText(r io.ReaderAt, size int64) string {
 			if err != nil {
 				continue
 			}
-			body, _ = io.ReadAll(io.LimitReader(zr, maxEntryExtraction))
+			body, _ = io.ReadAll(io.LimitReader(zr, min(maxEntryExtraction, budget)))
+			budget -= int64(len(body))
 			zr.Close()
 		} else if bytes.Contains(dict, []byte("/Filter")) {
 			continue // other filters are not supported

@@ -1,0 +1,145 @@
+package resources
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/zlib"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/resources/samples"
+)
+
+// zlibBytes compresses b the way PDF writers do (/FlateDecode).
+func zlibBytes(b []byte) []byte {
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, flate.BestSpeed)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return z.Bytes()
+}
+
+// Objects of a one-page document whose opening runs a script, for the
+// object-stream cases: the catalog stays outside, the rest goes inside.
+var (
+	pdfCatalog = "<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>"
+	pdfPages   = "<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
+	pdfPage    = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"
+)
+
+func rawPDF(body string) []byte {
+	return []byte("%PDF-1.7\n" + body + "\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+}
+
+// The PDF check reads names as readers do (#xx escapes decoded) and reads
+// the objects inside Flate-compressed object streams; what it cannot read
+// (other filters, predictors, encryption, a bomb, a stream cut short) is
+// refused rather than waved through. Each hostile case here was accepted
+// before.
+func TestSniffPDFActiveContent(t *testing.T) {
+	script := "<< /S /JavaScript /JS (app.alert(1)) >>"
+	flateWith := func(pad int) func([]byte) ([]byte, string) {
+		return func(b []byte) ([]byte, string) {
+			return zlibBytes(append(b, bytes.Repeat([]byte(" "), pad)...)), "/FlateDecode"
+		}
+	}
+	planted := func(b []byte) ([]byte, string) {
+		z := zlibBytes(append(b, bytes.Repeat([]byte("% filler "), 2000)...))
+		cut := len(z) / 2
+		return append(append(append([]byte(nil), z[:cut]...), "\nendstream\n"...), z[cut:]...), "/FlateDecode"
+	}
+	hidden := zlibBytes([]byte("4 0 << /S /JavaScript /JS (app.alert(1)) >>\n"))
+	tests := []struct {
+		name string
+		data []byte
+		want string // refusal key, "" for accepted
+	}{
+		{"escaped JavaScript", rawPDF("1 0 obj << /Type /Catalog /OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >> >> endobj"), "pdf_active"},
+		{"escaped Launch", rawPDF("1 0 obj << /Type /Catalog /OpenAction << /S /L#61unch /F (calc.exe) >> >> endobj"), "pdf_active"},
+		{"every letter escaped", rawPDF("1 0 obj << /OpenAction << /S /#4A#61#76#61#53#63#72#69#70#74 >> >> endobj"), "pdf_active"},
+		{"name cut by #00", rawPDF("1 0 obj << /OpenAction << /S /JavaScript#00x /JS#00 (x) >> >> endobj"), "pdf_active"},
+		{"escaped EmbeddedFile", rawPDF("1 0 obj << /Type /Emb#65ddedFile /Length 0 >> stream\n\nendstream endobj"), "pdf_active"},
+		{"XFA form", rawPDF("1 0 obj << /AcroForm << /XFA 5 0 R >> >> endobj"), "pdf_active"},
+		{"script in an object stream", samples.PDFObjStm(nil, pdfCatalog, pdfPages, pdfPage, script), "pdf_active"},
+		{"escaped names in an object stream", samples.PDFObjStm(nil, pdfCatalog, pdfPages, pdfPage, "<< /S /L#61unch /F (cmd.exe) >>"), "pdf_active"},
+		{"object stream hidden in an image", rawPDF("1 0 obj << /Subtype /Image /Width 1 /Height 1 /Length 999 >> stream\nJUNK\n" +
+			"4 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode >> stream\n" + string(hidden) + "\nendstream endobj"), "pdf_active"},
+		{"object stream cut short by a planted endstream", samples.PDFObjStm(planted, pdfCatalog, pdfPages, pdfPage, script), "pdf_uncheckable"},
+		{"object stream with LZW", samples.PDFObjStm(func(b []byte) ([]byte, string) { return b, "/LZWDecode" }, pdfCatalog, pdfPages), "pdf_uncheckable"},
+		{"object stream with a filter chain", samples.PDFObjStm(func(b []byte) ([]byte, string) {
+			return []byte(hex.EncodeToString(zlibBytes(b)) + ">"), "[/ASCIIHexDecode /FlateDecode]"
+		}, pdfCatalog, pdfPages, pdfPage, script), "pdf_uncheckable"},
+		{"object stream with a predictor", samples.PDFObjStm(func(b []byte) ([]byte, string) {
+			return zlibBytes(b), "/FlateDecode /DecodeParms << /Predictor 12 /Columns 4 >>"
+		}, pdfCatalog, pdfPages), "pdf_uncheckable"},
+		{"object stream with an indirect filter", samples.PDFObjStm(func(b []byte) ([]byte, string) { return zlibBytes(b), "9 0 R" }, pdfCatalog, pdfPages), "pdf_uncheckable"},
+		{"object stream that inflates past the limit", samples.PDFObjStm(flateWith(maxPDFInflated+1), pdfCatalog, pdfPages), "pdf_uncheckable"},
+		{"encrypted", []byte("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n<< /Root 1 0 R /Encrypt << /Filter /Standard /V 2 /R 3 >> >>\n%%EOF\n"), "pdf_encrypted"},
+		// Accepted: what real documents look like.
+		{"object streams without active content", samples.PDFObjStm(nil, "<< /Type /Catalog /Pages 2 0 R >>", pdfPages, pdfPage), ""},
+		{"object stream under the limit", samples.PDFObjStm(flateWith(1<<20), "<< /Type /Catalog /Pages 2 0 R >>", pdfPages), ""},
+		{"names that only start like active ones", rawPDF("1 0 obj << /JSON (x) /Launcher 1 /EmbeddedFiles << /Names [] >> /XFAx 2 >> endobj"), ""},
+		{"fpdf document", samples.PDF("Criteria", "Text."), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, err := Sniff(bytes.NewReader(tt.data), int64(len(tt.data)), "a.pdf")
+			if tt.want == "" {
+				if err != nil || kind != KindPDF {
+					t.Fatalf("Sniff = %q, %v; want a PDF", kind, err)
+				}
+				return
+			}
+			fe, ok := fault.As(err)
+			if !ok || fe.Key != "library.refused."+tt.want || fe.Field != "file" || fe.Kind != fault.Invalid {
+				t.Fatalf("Sniff = %q, %v; want refusal %s", kind, err, tt.want)
+			}
+		})
+	}
+}
+
+// The archive check counts the bytes each entry really inflates to: a
+// document whose main part declares 2,000 bytes and inflates to 400 MB is
+// refused, and so is one that declares more than it holds.
+func TestSniffZipRealSizes(t *testing.T) {
+	short := samples.DOCX("Clause", "Text")
+	// Declares 5,000 bytes more than word/document.xml holds.
+	i := bytes.Index(short, []byte("PK\x01\x02"))
+	for ; i >= 0; i = bytes.Index(short[i+4:], []byte("PK\x01\x02")) + i + 4 {
+		if bytes.HasPrefix(short[i+46:], []byte("word/document.xml")) {
+			n := int(short[i+24]) | int(short[i+25])<<8
+			n += 5000
+			short[i+24], short[i+25] = byte(n), byte(n>>8)
+			break
+		}
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"entry inflating to 400 MB, declaring 2,000 bytes", samples.LyingDOCX(400 << 20), "zip_size_mismatch"},
+		{"entry inflating to a little more than declared", samples.LyingDOCX(2100), "zip_size_mismatch"},
+		{"entry declaring more than it holds", short, "damaged"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, err := Sniff(bytes.NewReader(tt.data), int64(len(tt.data)), "a.docx")
+			fe, ok := fault.As(err)
+			if !ok || fe.Key != "library.refused."+tt.want {
+				t.Fatalf("Sniff = %q, %v; want refusal %s", kind, err, tt.want)
+			}
+		})
+	}
+	// The limits hold for real counts as for declared sizes.
+	var tally zipTally
+	if err := tally.add(maxZipEntrySize+1, maxZipEntrySize); err == nil || !strings.HasSuffix(err.(*fault.Error).Key, "zip_bomb_size") {
+		t.Fatalf("entry over the limit: %v", err)
+	}
+	tally = zipTally{}
+	if err := tally.add(300<<20, 1<<20); err == nil || !strings.HasSuffix(err.(*fault.Error).Key, "zip_bomb_ratio") {
+		t.Fatalf("entry over the ratio: %v", err)
+	}
+}

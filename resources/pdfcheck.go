@@ -1,0 +1,353 @@
+package resources
+
+import (
+	"bytes"
+	"compress/zlib"
+	"io"
+)
+
+// Limits of the PDF check. Object streams of real documents hold a few
+// hundred kilobytes of dictionaries; these leave ample room while keeping a
+// deflate bomb (1,000:1 and more) from costing more than a moment.
+const (
+	maxPDFObjStmRaw  = 16 << 20 // compressed bytes of one object stream kept to inflate
+	maxPDFInflated   = 64 << 20 // bytes inflated from object streams, per file
+	maxPDFNameLength = 127      // PDF names are at most 127 bytes (ISO 32000-1, C.2)
+)
+
+// pdfActive are the names that make a PDF active content: scripts
+// (/JavaScript, /JS), launch actions, embedded files (the stream's optional
+// /Type /EmbeddedFile, or the /EF entry of the file specification that
+// points to it), Flash-era rich media, and XFA forms, whose XML carries
+// scripts of its own that no name reveals. The triggers (/OpenAction, /AA)
+// are not listed: they are harmless unless the action they start is one of
+// these, which is refused wherever it is. /EmbeddedFiles alone is not: many
+// writers (fpdf among them) put an empty name tree of that name in every
+// catalog.
+var pdfActive = map[string]bool{
+	"JavaScript": true, "JS": true, "Launch": true, "EmbeddedFile": true, "EF": true,
+	"RichMedia": true, "XFA": true,
+}
+
+// pdfOtherFilters are the decoders, in full and abbreviated, that the check
+// does not implement; an object stream that needs one cannot be read.
+var pdfOtherFilters = map[string]bool{
+	"LZWDecode": true, "LZW": true, "ASCII85Decode": true, "A85": true, "ASCIIHexDecode": true, "AHx": true,
+	"RunLengthDecode": true, "RL": true, "CCITTFaxDecode": true, "CCF": true, "DCTDecode": true, "DCT": true,
+	"JBIG2Decode": true, "JPXDecode": true, "Crypt": true, "BrotliDecode": true,
+}
+
+// pdfScan reads a PDF's bytes in order and decides whether it carries
+// active content. It never skips bytes: names inside strings and inside
+// compressed stream data are checked too, as the raw search did before, so
+// nothing a reader might parse as a name escapes it. On top of that it
+// decodes each name's #xx escapes (/J#61vaScript is /JavaScript to every
+// reader) and inflates the streams a reader could load objects from, those
+// whose dictionary has /Type /ObjStm, /N or /First (pdf.js needs /First and
+// /N, MuPDF /N, pdfium /Type /ObjStm), scanning the inflated objects the
+// same way.
+//
+// Readers reach objects through the cross-reference table, by offset, not
+// by reading the file in order; so the scan keeps no context that an
+// attacker could use to hide an object: every "stream" keyword preceded by
+// an object-stream dictionary starts a capture, wherever it is (inside
+// another stream, after a stray parenthesis), and a capture that does not
+// inflate to a complete zlib stream makes the file uncheckable.
+type pdfScan struct {
+	nested bool // scanning inflated object-stream content: no streams in it
+
+	active      bool  // an active-content name was found
+	encrypted   bool  // an /Encrypt dictionary is present
+	uncheckable bool  // an object stream could not be read in full
+	inflated    int64 // bytes inflated so far, for the whole file
+
+	inName   bool
+	name     []byte
+	nameLong bool
+	kw       []byte
+	kwLong   bool
+
+	// What the names since the last obj, endobj, stream or endstream
+	// keyword say: the dictionary of a stream that follows.
+	dict pdfDict
+
+	captures []*pdfCapture
+}
+
+type pdfDict struct{ objStm, flate, otherFilter, filterKey, predictor bool }
+
+type pdfCapture struct {
+	dict   pdfDict
+	body   []byte
+	tooBig bool
+}
+
+// maxPDFCaptures bounds the object streams captured at once (nested in
+// each other's bytes); real files never nest them.
+const maxPDFCaptures = 4
+
+// feed lexes the next bytes of the file.
+func (s *pdfScan) feed(p []byte) {
+	for _, c := range p {
+		if s.active {
+			return
+		}
+		for _, cp := range s.captures {
+			if len(cp.body) < maxPDFObjStmRaw {
+				cp.body = append(cp.body, c)
+			} else {
+				cp.tooBig = true
+			}
+		}
+		s.lex(c)
+	}
+}
+
+func (s *pdfScan) lex(c byte) {
+	if s.inName {
+		if pdfRegular(c) {
+			if len(s.name) < 3*maxPDFNameLength {
+				s.name = append(s.name, c)
+			} else {
+				s.nameLong = true
+			}
+			return
+		}
+		s.endName()
+	}
+	switch {
+	case c == '/':
+		s.endKeyword(c)
+		s.inName, s.name, s.nameLong = true, s.name[:0], false
+	case pdfRegular(c):
+		if len(s.kw) < 16 {
+			s.kw = append(s.kw, c)
+		} else {
+			s.kwLong = true
+		}
+	default:
+		s.endKeyword(c)
+	}
+}
+
+// finish ends the lexing at the end of the data; a capture still open (a
+// stream without endstream) is inflated as it is.
+func (s *pdfScan) finish() {
+	if s.inName {
+		s.endName()
+	}
+	s.endKeyword(0)
+	s.endStreams(0)
+}
+
+func (s *pdfScan) endName() {
+	s.inName = false
+	if s.nameLong {
+		// Escapes shrink a name to a third at most: this one decodes to
+		// more than 127 bytes, longer than any name below.
+		return
+	}
+	n := pdfDecodeName(s.name)
+	if i := bytes.IndexByte(n, 0); i >= 0 {
+		n = n[:i] // readers written in C end a name at #00
+	}
+	switch name := string(n); {
+	case pdfActive[name]:
+		s.active = true
+	case name == "Encrypt":
+		s.encrypted = true
+	case name == "ObjStm" || name == "N" || name == "First":
+		s.dict.objStm = true
+	case name == "FlateDecode" || name == "Fl":
+		s.dict.flate = true
+	case pdfOtherFilters[name]:
+		s.dict.otherFilter = true
+	case name == "Filter" || name == "F":
+		s.dict.filterKey = true
+	case name == "DecodeParms" || name == "DP" || name == "Predictor":
+		s.dict.predictor = true
+	}
+}
+
+// endKeyword acts on the keyword that ends before delimiter c (0 at the end
+// of the data).
+func (s *pdfScan) endKeyword(c byte) {
+	kw, long := s.kw, s.kwLong
+	s.kw, s.kwLong = s.kw[:0], false
+	if long || len(kw) == 0 || s.nested {
+		return
+	}
+	switch string(kw) {
+	case "obj", "endobj":
+		s.dict = pdfDict{}
+	case "stream":
+		if s.dict.objStm && c != 0 {
+			if len(s.captures) == maxPDFCaptures {
+				s.uncheckable = true
+			} else {
+				// The capture starts after the delimiter c, seen already.
+				s.captures = append(s.captures, &pdfCapture{dict: s.dict})
+			}
+		}
+		s.dict = pdfDict{}
+	case "endstream":
+		s.endStreams(c)
+		s.dict = pdfDict{}
+	}
+}
+
+// endStreams decides what the open captures hold; c is the delimiter after
+// "endstream" (0 at the end of the data), kept in the bodies like the
+// keyword itself.
+func (s *pdfScan) endStreams(c byte) {
+	caps := s.captures
+	s.captures = nil
+	for _, cp := range caps {
+		body := cp.body
+		if c != 0 || bytes.HasSuffix(body, []byte("endstream")) {
+			end := len(body) - len("endstream")
+			if c != 0 {
+				end--
+			}
+			body = body[:max(end, 0)]
+		}
+		d := cp.dict
+		switch {
+		case !d.flate && !d.filterKey && !d.otherFilter:
+			continue // stored as it is: its bytes were lexed already
+		case !d.flate || d.otherFilter || d.predictor || cp.tooBig:
+			// A filter chain, a decoder not implemented here, an indirect
+			// /Filter, a predictor after inflating, a huge stream: what a
+			// reader would see is unknown.
+			s.uncheckable = true
+			continue
+		}
+		// Leading blanks are the end of line after "stream"; trailing bytes
+		// after the zlib checksum are ignored, as readers ignore them.
+		s.inflate(bytes.TrimLeft(body, "\x00\t\n\f\r "))
+		if s.active {
+			return
+		}
+	}
+}
+
+// inflate scans the decompressed content of an object stream. Anything
+// short of a complete, well-formed zlib stream within the budget is
+// uncheckable: an "endstream" planted inside the compressed data would
+// otherwise cut the inspection short.
+func (s *pdfScan) inflate(body []byte) {
+	zr, err := zlib.NewReader(bytes.NewReader(body))
+	if err != nil {
+		s.uncheckable = true
+		return
+	}
+	defer zr.Close()
+	inner := &pdfScan{nested: true}
+	budget := maxPDFInflated - s.inflated
+	buf := make([]byte, 32<<10)
+	lr := io.LimitReader(zr, budget+1)
+	var n int64
+	for {
+		k, err := lr.Read(buf)
+		n += int64(k)
+		inner.feed(buf[:k])
+		if inner.active {
+			s.active = true
+			return
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			s.uncheckable = true
+			return
+		}
+	}
+	s.inflated += n
+	inner.finish()
+	s.active = s.active || inner.active
+	s.encrypted = s.encrypted || inner.encrypted
+	if n > budget {
+		s.uncheckable = true // a deflate bomb, or more objects than any document needs
+	}
+}
+
+// pdfDecodeName decodes the #xx escapes of a name (ISO 32000-1, 7.3.5). A
+// '#' not followed by two hex digits stays as it is, as lenient readers
+// keep it.
+func pdfDecodeName(raw []byte) []byte {
+	if bytes.IndexByte(raw, '#') < 0 {
+		return raw
+	}
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == '#' && i+2 < len(raw) && isHex(raw[i+1]) && isHex(raw[i+2]) {
+			out = append(out, unhex(raw[i+1])<<4|unhex(raw[i+2]))
+			i += 2
+			continue
+		}
+		out = append(out, raw[i])
+	}
+	return out
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
+}
+
+// pdfWhite reports PDF white space (ISO 32000-1, table 1).
+func pdfWhite(c byte) bool {
+	return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '
+}
+
+// pdfRegular reports a regular character: neither white space nor a
+// delimiter, so part of a name or keyword.
+func pdfRegular(c byte) bool {
+	if pdfWhite(c) {
+		return false
+	}
+	switch c {
+	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
+		return false
+	}
+	return true
+}
+
+// scanPDF runs the scan over the whole file and returns the refusal key, or "".
+func scanPDF(r io.ReaderAt, size int64) (string, error) {
+	s := &pdfScan{}
+	buf := make([]byte, 1<<20)
+	for off := int64(0); off < size && !s.active; {
+		n, err := r.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
+		s.feed(buf[:n])
+		off += int64(n)
+		if err != nil && err != io.EOF {
+			return "", err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if !s.active {
+		s.finish()
+	}
+	switch {
+	case s.active:
+		return "pdf_active", nil
+	case s.encrypted:
+		return "pdf_encrypted", nil
+	case s.uncheckable:
+		return "pdf_uncheckable", nil
+	}
+	return "", nil
+}
