@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxText bounds the text kept from one file for search and preview.
@@ -46,19 +47,16 @@ func Extract(kind Kind, r io.ReaderAt, size int64) string {
 	return clip(strings.TrimSpace(text), MaxText)
 }
 
-// clip cuts s to at most n bytes on a rune boundary.
+// clip cuts s to at most n bytes on a rune boundary. (It used to drop the
+// last rune whole whenever it was multi-byte, complete or not.)
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	s = s[:n]
-	for len(s) > 0 && (s[len(s)-1]&0xC0) == 0x80 {
-		s = s[:len(s)-1]
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	if len(s) > 0 && s[len(s)-1] >= 0xC0 {
-		s = s[:len(s)-1]
-	}
-	return s
+	return s[:n]
 }
 
 // paragraphs returns a set of element local names that end a line.
