@@ -37,6 +37,50 @@ var pdfOtherFilters = map[string]bool{
 	"JBIG2Decode": true, "JPXDecode": true, "Crypt": true, "BrotliDecode": true,
 }
 
+// What a name tells the scan.
+const (
+	pdfNameOther = iota
+	pdfNameActive
+	pdfNameEncrypt
+	pdfNameObjStm // a key only object streams need
+	pdfNameFlate
+	pdfNameOtherFilter
+	pdfNameFilterKey
+	pdfNamePredictor
+)
+
+var pdfNames = func() map[string]int {
+	m := map[string]int{
+		"Encrypt": pdfNameEncrypt, "ObjStm": pdfNameObjStm, "N": pdfNameObjStm, "First": pdfNameObjStm,
+		"FlateDecode": pdfNameFlate, "Fl": pdfNameFlate, "Filter": pdfNameFilterKey, "F": pdfNameFilterKey,
+		"DecodeParms": pdfNamePredictor, "DP": pdfNamePredictor, "Predictor": pdfNamePredictor,
+	}
+	for n := range pdfOtherFilters {
+		m[n] = pdfNameOtherFilter
+	}
+	for n := range pdfActive {
+		m[n] = pdfNameActive
+	}
+	return m
+}()
+
+// Character classes of ISO 32000-1, 7.2.2.
+const (
+	pdfRegularChar = iota
+	pdfWhiteChar
+	pdfDelimiterChar
+)
+
+var pdfClass = func() (t [256]uint8) {
+	for _, c := range []byte("\x00\t\n\f\r ") {
+		t[c] = pdfWhiteChar
+	}
+	for _, c := range []byte("()<>[]{}/%") {
+		t[c] = pdfDelimiterChar
+	}
+	return t
+}()
+
 // pdfScan reads a PDF's bytes in order and decides whether it carries
 // active content. It never skips bytes: names inside strings and inside
 // compressed stream data are checked too, as the raw search did before, so
@@ -88,10 +132,11 @@ const maxPDFCaptures = 4
 
 // feed lexes the next bytes of the file.
 func (s *pdfScan) feed(p []byte) {
-	for _, c := range p {
+	for i := 0; i < len(p); i++ {
 		if s.active {
 			return
 		}
+		c := p[i]
 		for _, cp := range s.captures {
 			if len(cp.body) < maxPDFObjStmRaw {
 				cp.body = append(cp.body, c)
@@ -99,34 +144,32 @@ func (s *pdfScan) feed(p []byte) {
 				cp.tooBig = true
 			}
 		}
-		s.lex(c)
-	}
-}
-
-func (s *pdfScan) lex(c byte) {
-	if s.inName {
-		if pdfRegular(c) {
-			if len(s.name) < 3*maxPDFNameLength {
-				s.name = append(s.name, c)
-			} else {
-				s.nameLong = true
+		if s.inName {
+			if pdfClass[c] == pdfRegularChar {
+				if len(s.name) < 3*maxPDFNameLength {
+					s.name = append(s.name, c)
+				} else {
+					s.nameLong = true
+				}
+				continue
 			}
-			return
+			s.endName()
 		}
-		s.endName()
-	}
-	switch {
-	case c == '/':
-		s.endKeyword(c)
-		s.inName, s.name, s.nameLong = true, s.name[:0], false
-	case pdfRegular(c):
-		if len(s.kw) < 16 {
-			s.kw = append(s.kw, c)
-		} else {
-			s.kwLong = true
+		if pdfClass[c] == pdfRegularChar {
+			// Only obj, endobj, stream and endstream matter: nine bytes.
+			if len(s.kw) < len("endstream") {
+				s.kw = append(s.kw, c)
+			} else {
+				s.kwLong = true
+			}
+			continue
 		}
-	default:
-		s.endKeyword(c)
+		if len(s.kw) > 0 || s.kwLong {
+			s.endKeyword(c)
+		}
+		if c == '/' {
+			s.inName, s.name, s.nameLong = true, s.name[:0], false
+		}
 	}
 }
 
@@ -151,20 +194,20 @@ func (s *pdfScan) endName() {
 	if i := bytes.IndexByte(n, 0); i >= 0 {
 		n = n[:i] // readers written in C end a name at #00
 	}
-	switch name := string(n); {
-	case pdfActive[name]:
+	switch pdfNames[string(n)] {
+	case pdfNameActive:
 		s.active = true
-	case name == "Encrypt":
+	case pdfNameEncrypt:
 		s.encrypted = true
-	case name == "ObjStm" || name == "N" || name == "First":
+	case pdfNameObjStm:
 		s.dict.objStm = true
-	case name == "FlateDecode" || name == "Fl":
+	case pdfNameFlate:
 		s.dict.flate = true
-	case pdfOtherFilters[name]:
+	case pdfNameOtherFilter:
 		s.dict.otherFilter = true
-	case name == "Filter" || name == "F":
+	case pdfNameFilterKey:
 		s.dict.filterKey = true
-	case name == "DecodeParms" || name == "DP" || name == "Predictor":
+	case pdfNamePredictor:
 		s.dict.predictor = true
 	}
 }
@@ -303,24 +346,6 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 	return c - '0'
-}
-
-// pdfWhite reports PDF white space (ISO 32000-1, table 1).
-func pdfWhite(c byte) bool {
-	return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '
-}
-
-// pdfRegular reports a regular character: neither white space nor a
-// delimiter, so part of a name or keyword.
-func pdfRegular(c byte) bool {
-	if pdfWhite(c) {
-		return false
-	}
-	switch c {
-	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
-		return false
-	}
-	return true
 }
 
 // scanPDF runs the scan over the whole file and returns the refusal key, or "".
