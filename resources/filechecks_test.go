@@ -79,7 +79,14 @@ func TestSniffPDFActiveContent(t *testing.T) {
 		{"object stream with an indirect filter", samples.PDFObjStm(func(b []byte) ([]byte, string) { return zlibBytes(b), "9 0 R" }, pdfCatalog, pdfPages), "pdf_uncheckable"},
 		{"object stream that inflates past the limit", samples.PDFObjStm(flateWith(maxPDFInflated+1), pdfCatalog, pdfPages), "pdf_uncheckable"},
 		{"encrypted", []byte("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n<< /Root 1 0 R /Encrypt << /Filter /Standard /V 2 /R 3 >> >>\n%%EOF\n"), "pdf_encrypted"},
+		{"script object hidden in image bytes", rawPDF("1 0 obj << /Subtype /Image /Width 1 /Height 1 /Length 999 >> stream\n\x89\xffJUNK\n" +
+			"7 0 obj << /S /JavaScript /JS (app.alert(1)) >> endobj\nendstream endobj"), "pdf_active"},
+		{"trailer with a direct catalog hidden in image bytes", rawPDF("1 0 obj << /Subtype /Image /Width 1 /Height 1 /Length 999 >> stream\n\x89\xffJUNK\n" +
+			"trailer << /Root << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> >>\nendstream endobj"), "pdf_active"},
+		{"script in a stored object stream", samples.PDFObjStm(func(b []byte) ([]byte, string) { return b, "" }, pdfCatalog, pdfPages, pdfPage, script), "pdf_active"},
 		// Accepted: what real documents look like.
+		{"active-looking bytes in image data, outside any object", rawPDF("1 0 obj << /Subtype /Image /Width 4 /Height 4 /Length 24 >> stream\n\x89\xff/JS \x01\x02/EF\x00\xfe/Launch<\x13\nendstream endobj"), ""},
+		{"stored object stream", samples.PDFObjStm(func(b []byte) ([]byte, string) { return b, "" }, "<< /Type /Catalog /Pages 2 0 R >>", pdfPages, pdfPage), ""},
 		{"object streams without active content", samples.PDFObjStm(nil, "<< /Type /Catalog /Pages 2 0 R >>", pdfPages, pdfPage), ""},
 		{"object stream under the limit", samples.PDFObjStm(flateWith(1<<20), "<< /Type /Catalog /Pages 2 0 R >>", pdfPages), ""},
 		{"names that only start like active ones", rawPDF("1 0 obj << /JSON (x) /Launcher 1 /EmbeddedFiles << /Names [] >> /XFAx 2 >> endobj"), ""},

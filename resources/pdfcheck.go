@@ -18,15 +18,16 @@ const (
 // pdfActive are the names that make a PDF active content: scripts
 // (/JavaScript, /JS), launch actions, embedded files (the stream's optional
 // /Type /EmbeddedFile, or the /EF entry of the file specification that
-// points to it), Flash-era rich media, and XFA forms, whose XML carries
-// scripts of its own that no name reveals. The triggers (/OpenAction, /AA)
-// are not listed: they are harmless unless the action they start is one of
-// these, which is refused wherever it is. /EmbeddedFiles alone is not: many
-// writers (fpdf among them) put an empty name tree of that name in every
-// catalog.
+// points to it), Flash-era rich media, scripts of 3D artwork, and XFA
+// forms, whose XML carries scripts of its own that no name reveals. The
+// triggers (/OpenAction, /AA) are not listed: they are harmless unless the
+// action they start is one of these, which is refused wherever it is.
+// /EmbeddedFiles alone is not: many writers (fpdf among them) put an empty
+// name tree of that name in every catalog.
 var pdfActive = map[string]bool{
 	"JavaScript": true, "JS": true, "Launch": true, "EmbeddedFile": true, "EF": true,
 	"RichMedia": true, "XFA": true,
+	"OnInstantiate": true, // the script of 3D artwork
 }
 
 // pdfOtherFilters are the decoders, in full and abbreviated, that the check
@@ -87,9 +88,10 @@ var pdfClass = func() (t [256]uint8) {
 // nothing a reader might parse as a name escapes it. On top of that it
 // decodes each name's #xx escapes (/J#61vaScript is /JavaScript to every
 // reader) and inflates the streams a reader could load objects from, those
-// whose dictionary has /Type /ObjStm, /N or /First (pdf.js needs /First and
-// /N, MuPDF /N, pdfium /Type /ObjStm), scanning the inflated objects the
-// same way.
+// whose dictionary has any of /Type /ObjStm, /N or /First (pdf.js loads
+// objects from a stream with /N and /First whatever its /Type; readers
+// differ in which keys they require, so one is enough here), scanning the
+// inflated objects the same way.
 //
 // Readers reach objects through the cross-reference table, by offset, not
 // by reading the file in order; so the scan keeps no context that an
@@ -97,8 +99,23 @@ var pdfClass = func() (t [256]uint8) {
 // an object-stream dictionary starts a capture, wherever it is (inside
 // another stream, after a stray parenthesis), and a capture that does not
 // inflate to a complete zlib stream makes the file uncheckable.
+//
+// Stream data (from a "stream" keyword to the next "endstream") is mostly
+// compressed or image bytes, in which a two-letter name (/JS, /EF) and a
+// delimiter turn up by chance about once in 135 MB (the substring search
+// before, which ended a name at any byte but a letter or digit, found /JS
+// once in 22 MB): a 20 MB scanned document would be refused one time in
+// seven. A reader takes names from stream
+// data only in an object it loads by offset, which starts with "N G obj",
+// or in a trailer (whose /Root may be a direct dictionary); so in stream
+// data, names count from the first "obj" or "trailer" keyword on, and
+// everywhere else always. Object streams hold objects without "obj": their
+// content, inflated or stored, is scanned on its own, every name counting.
 type pdfScan struct {
-	nested bool // scanning inflated object-stream content: no streams in it
+	nested bool // scanning an object stream's content: no streams in it
+
+	inData  bool // between "stream" and "endstream"
+	dataObj bool // an "obj" or "trailer" keyword was seen in this stream data
 
 	active      bool  // an active-content name was found
 	encrypted   bool  // an /Encrypt dictionary is present
@@ -194,7 +211,11 @@ func (s *pdfScan) endName() {
 	if i := bytes.IndexByte(n, 0); i >= 0 {
 		n = n[:i] // readers written in C end a name at #00
 	}
-	switch pdfNames[string(n)] {
+	role := pdfNames[string(n)]
+	if s.inData && !s.dataObj && (role == pdfNameActive || role == pdfNameEncrypt) {
+		return // bytes of an image or a compressed stream, outside any object
+	}
+	switch role {
 	case pdfNameActive:
 		s.active = true
 	case pdfNameEncrypt:
@@ -221,9 +242,15 @@ func (s *pdfScan) endKeyword(c byte) {
 		return
 	}
 	switch string(kw) {
-	case "obj", "endobj":
+	case "obj", "trailer":
+		s.dataObj = true
+		s.dict = pdfDict{}
+	case "endobj":
 		s.dict = pdfDict{}
 	case "stream":
+		if !s.inData {
+			s.inData, s.dataObj = true, false
+		}
 		if s.dict.objStm && c != 0 {
 			if len(s.captures) == maxPDFCaptures {
 				s.uncheckable = true
@@ -234,6 +261,7 @@ func (s *pdfScan) endKeyword(c byte) {
 		}
 		s.dict = pdfDict{}
 	case "endstream":
+		s.inData = false
 		s.endStreams(c)
 		s.dict = pdfDict{}
 	}
@@ -257,7 +285,13 @@ func (s *pdfScan) endStreams(c byte) {
 		d := cp.dict
 		switch {
 		case !d.flate && !d.filterKey && !d.otherFilter:
-			continue // stored as it is: its bytes were lexed already
+			// Stored as it is: its objects have no "obj" keyword, so the
+			// data rule above let their names by.
+			s.scanObjects(bytes.NewReader(body))
+			if s.active {
+				return
+			}
+			continue
 		case !d.flate || d.otherFilter || d.predictor || cp.tooBig:
 			// A filter chain, a decoder not implemented here, an indirect
 			// /Filter, a predictor after inflating, a huge stream: what a
@@ -285,10 +319,16 @@ func (s *pdfScan) inflate(body []byte) {
 		return
 	}
 	defer zr.Close()
+	s.scanObjects(zr)
+}
+
+// scanObjects lexes an object stream's content, every name counting, within
+// what is left of the file's budget.
+func (s *pdfScan) scanObjects(r io.Reader) {
 	inner := &pdfScan{nested: true}
 	budget := maxPDFInflated - s.inflated
 	buf := make([]byte, 32<<10)
-	lr := io.LimitReader(zr, budget+1)
+	lr := io.LimitReader(r, budget+1)
 	var n int64
 	for {
 		k, err := lr.Read(buf)

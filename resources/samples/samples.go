@@ -230,8 +230,8 @@ func LyingDOCX(expanded int) []byte {
 // object stream found through a cross-reference stream, the way Acrobat
 // and Word save them. objects[0] is the catalog (object 1), the others are
 // objects 2, 3, ... encode turns the object stream's bytes into what is
-// stored and gives the stream's /Filter value; nil compresses them with
-// zlib (/FlateDecode).
+// stored and gives the stream's /Filter value ("" for none); nil
+// compresses them with zlib (/FlateDecode).
 func PDFObjStm(encode func([]byte) ([]byte, string), objects ...string) []byte {
 	if encode == nil {
 		encode = func(b []byte) ([]byte, string) {
@@ -259,7 +259,10 @@ func PDFObjStm(encode func([]byte) ([]byte, string), objects ...string) []byte {
 	offsets[1] = out.Len()
 	fmt.Fprintf(&out, "1 0 obj\n%s\nendobj\n", objects[0])
 	offsets[stmNum] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter %s /Length %d >>\nstream\n", stmNum, len(inner), header.Len(), filter, len(data))
+	if filter != "" {
+		filter = "/Filter " + filter + " "
+	}
+	fmt.Fprintf(&out, "%d 0 obj\n<< /Type /ObjStm /N %d /First %d %s/Length %d >>\nstream\n", stmNum, len(inner), header.Len(), filter, len(data))
 	out.Write(data)
 	out.WriteString("\nendstream\nendobj\n")
 	offsets[xrefNum] = out.Len()
