@@ -78,6 +78,9 @@ func TestSniffPDFActiveContent(t *testing.T) {
 		}, pdfCatalog, pdfPages), "pdf_uncheckable"},
 		{"object stream with an indirect filter", samples.PDFObjStm(func(b []byte) ([]byte, string) { return zlibBytes(b), "9 0 R" }, pdfCatalog, pdfPages), "pdf_uncheckable"},
 		{"object stream that inflates past the limit", samples.PDFObjStm(flateWith(maxPDFInflated+1), pdfCatalog, pdfPages), "pdf_uncheckable"},
+		{"object stream over the capture limit", samples.PDFObjStm(func(b []byte) ([]byte, string) {
+			return append(b, bytes.Repeat([]byte(" "), maxPDFObjStmRaw)...), ""
+		}, pdfCatalog, pdfPages), "pdf_uncheckable"},
 		{"encrypted", []byte("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n<< /Root 1 0 R /Encrypt << /Filter /Standard /V 2 /R 3 >> >>\n%%EOF\n"), "pdf_encrypted"},
 		{"script object hidden in image bytes", rawPDF("1 0 obj << /Subtype /Image /Width 1 /Height 1 /Length 999 >> stream\n\x89\xffJUNK\n" +
 			"7 0 obj << /S /JavaScript /JS (app.alert(1)) >> endobj\nendstream endobj"), "pdf_active"},

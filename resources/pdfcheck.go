@@ -105,12 +105,12 @@ var pdfClass = func() (t [256]uint8) {
 // delimiter turn up by chance about once in 135 MB (the substring search
 // before, which ended a name at any byte but a letter or digit, found /JS
 // once in 22 MB): a 20 MB scanned document would be refused one time in
-// seven. A reader takes names from stream
-// data only in an object it loads by offset, which starts with "N G obj",
-// or in a trailer (whose /Root may be a direct dictionary); so in stream
-// data, names count from the first "obj" or "trailer" keyword on, and
-// everywhere else always. Object streams hold objects without "obj": their
-// content, inflated or stored, is scanned on its own, every name counting.
+// seven. A reader takes names from stream data only in an object it loads
+// by offset, which starts with "N G obj", or in a trailer (whose /Root may
+// be a direct dictionary); so in stream data, names count from the first
+// "obj" or "trailer" keyword on, and everywhere else always. Object streams
+// hold objects without "obj": their content, inflated or stored, is
+// scanned on its own, every name counting.
 type pdfScan struct {
 	nested bool // scanning an object stream's content: no streams in it
 
@@ -128,8 +128,8 @@ type pdfScan struct {
 	kw       []byte
 	kwLong   bool
 
-	// What the names since the last obj, endobj, stream or endstream
-	// keyword say: the dictionary of a stream that follows.
+	// What the names since the last obj, endobj, trailer, stream or
+	// endstream keyword say: the dictionary of a stream that follows.
 	dict pdfDict
 
 	captures []*pdfCapture
@@ -284,6 +284,9 @@ func (s *pdfScan) endStreams(c byte) {
 		}
 		d := cp.dict
 		switch {
+		case cp.tooBig:
+			s.uncheckable = true // its end was not kept: neither inflated nor scanned whole
+			continue
 		case !d.flate && !d.filterKey && !d.otherFilter:
 			// Stored as it is: its objects have no "obj" keyword, so the
 			// data rule above let their names by.
@@ -292,10 +295,10 @@ func (s *pdfScan) endStreams(c byte) {
 				return
 			}
 			continue
-		case !d.flate || d.otherFilter || d.predictor || cp.tooBig:
+		case !d.flate || d.otherFilter || d.predictor:
 			// A filter chain, a decoder not implemented here, an indirect
-			// /Filter, a predictor after inflating, a huge stream: what a
-			// reader would see is unknown.
+			// /Filter, a predictor after inflating: what a reader would see
+			// is unknown.
 			s.uncheckable = true
 			continue
 		}
