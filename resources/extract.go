@@ -47,8 +47,8 @@ func Extract(kind Kind, r io.ReaderAt, size int64) string {
 	return clip(strings.TrimSpace(text), MaxText)
 }
 
-// clip cuts s to at most n bytes on a rune boundary. (It used to drop the
-// last rune whole whenever it was multi-byte, complete or not.)
+// clip cuts s to at most n bytes on a rune boundary, keeping a last rune
+// that fits whole.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
