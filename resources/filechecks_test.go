@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"compress/zlib"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -153,5 +154,40 @@ func TestSniffZipRealSizes(t *testing.T) {
 	tally = zipTally{}
 	if err := tally.add(300<<20, 1<<20); err == nil || !strings.HasSuffix(err.(*fault.Error).Key, "zip_bomb_ratio") {
 		t.Fatalf("entry over the ratio: %v", err)
+	}
+}
+
+// Every active name stays refused however many of its bytes are written as
+// #xx escapes, in upper- or lower-case hex, in an object or inside a Flate
+// object stream.
+func TestSniffPDFNameEscapesAnyMix(t *testing.T) {
+	for name := range pdfActive {
+		n := 0
+		for mask := 0; mask < 1<<len(name); mask += 1 + mask/64 { // every mask for short names, a spread for long ones
+			var b strings.Builder
+			b.WriteByte('/')
+			for i := 0; i < len(name); i++ {
+				switch {
+				case mask&(1<<i) == 0:
+					b.WriteByte(name[i])
+				case i%2 == 0:
+					fmt.Fprintf(&b, "#%02X", name[i])
+				default:
+					fmt.Fprintf(&b, "#%02x", name[i])
+				}
+			}
+			escaped := b.String()
+			for _, data := range [][]byte{
+				rawPDF("1 0 obj << /OpenAction << /S " + escaped + " >> >> endobj"),
+				samples.PDFObjStm(nil, pdfCatalog, pdfPages, pdfPage, "<< /S "+escaped+" >>"),
+			} {
+				_, err := Sniff(bytes.NewReader(data), int64(len(data)), "a.pdf")
+				if fe, ok := fault.As(err); !ok || fe.Key != "library.refused.pdf_active" {
+					t.Fatalf("%s: %v", escaped, err)
+				}
+				n++
+			}
+		}
+		t.Logf("%s: %d escaped forms refused", name, n)
 	}
 }
