@@ -88,7 +88,12 @@ func TestSniffPDFActiveContent(t *testing.T) {
 		{"trailer with a direct catalog hidden in image bytes", rawPDF("1 0 obj << /Subtype /Image /Width 1 /Height 1 /Length 999 >> stream\n\x89\xffJUNK\n" +
 			"trailer << /Root << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> >>\nendstream endobj"), "pdf_active"},
 		{"script in a stored object stream", samples.PDFObjStm(func(b []byte) ([]byte, string) { return b, "" }, pdfCatalog, pdfPages, pdfPage, script), "pdf_active"},
+		{"object stream starting with a comment", samples.PDFObjStm(func(b []byte) ([]byte, string) {
+			return zlibBytes(append([]byte(" % made by hand\n"), b...)), "/FlateDecode"
+		}, pdfCatalog, pdfPages, pdfPage, script), "pdf_active"},
 		// Accepted: what real documents look like.
+		{"colour profile whose binary holds /JS", rawPDF("1 0 obj << /N 3 /Alternate /DeviceRGB /Filter /FlateDecode >> stream\n" +
+			string(zlibBytes([]byte("\x00\x00\x0cHLino\x02\x10\x00\x00mntrRGB XYZ /JS \x07\xce/EF\x00"))) + "\nendstream endobj"), ""},
 		{"active-looking bytes in image data, outside any object", rawPDF("1 0 obj << /Subtype /Image /Width 4 /Height 4 /Length 24 >> stream\n\x89\xff/JS \x01\x02/EF\x00\xfe/Launch<\x13\nendstream endobj"), ""},
 		{"stored object stream", samples.PDFObjStm(func(b []byte) ([]byte, string) { return b, "" }, "<< /Type /Catalog /Pages 2 0 R >>", pdfPages, pdfPage), ""},
 		{"object streams without active content", samples.PDFObjStm(nil, "<< /Type /Catalog /Pages 2 0 R >>", pdfPages, pdfPage), ""},

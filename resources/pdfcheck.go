@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"bufio"
 	"bytes"
 	"compress/zlib"
 	"io"
@@ -326,12 +327,20 @@ func (s *pdfScan) inflate(body []byte) {
 }
 
 // scanObjects lexes an object stream's content, every name counting, within
-// what is left of the file's budget.
+// what is left of the file's budget. Readers parse an object stream from
+// its first token, which must be an object number; content that starts
+// otherwise (past blanks and comments) serves no objects, so its names are
+// bytes like those of any stream data: the colour profiles that /N also
+// marks are binary, and a two-letter name in them would refuse one large
+// print profile in a few hundred.
 func (s *pdfScan) scanObjects(r io.Reader) {
 	inner := &pdfScan{nested: true}
 	budget := maxPDFInflated - s.inflated
 	buf := make([]byte, 32<<10)
-	lr := io.LimitReader(r, budget+1)
+	lr := bufio.NewReaderSize(io.LimitReader(r, budget+1), 4096)
+	if head, _ := lr.Peek(4096); !pdfObjectsFirst(head) {
+		inner.inData = true
+	}
 	var n int64
 	for {
 		k, err := lr.Read(buf)
@@ -356,6 +365,24 @@ func (s *pdfScan) scanObjects(r io.Reader) {
 	if n > budget {
 		s.uncheckable = true // a deflate bomb, or more objects than any document needs
 	}
+}
+
+// pdfObjectsFirst reports whether b, past white space and comments, starts
+// with a number, as an object stream does; b that is all blanks and
+// comments counts as a start, since what follows is unknown.
+func pdfObjectsFirst(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case pdfClass[c] == pdfWhiteChar:
+		case c == '%':
+			for i < len(b) && b[i] != '\r' && b[i] != '\n' {
+				i++
+			}
+		default:
+			return c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'
+		}
+	}
+	return true
 }
 
 // pdfDecodeName decodes the #xx escapes of a name (ISO 32000-1, 7.3.5). A
