@@ -10,10 +10,15 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxText bounds the text kept from one file for search and preview.
 const MaxText = 256 << 10
+
+// maxPDFTextInflated bounds the bytes inflated from all the streams of one
+// PDF while its text is extracted.
+const maxPDFTextInflated = 256 << 20
 
 // Extract returns the readable text of a file of a known kind, at most
 // MaxText bytes. Extraction is best effort: a file it cannot read yields
@@ -42,19 +47,16 @@ func Extract(kind Kind, r io.ReaderAt, size int64) string {
 	return clip(strings.TrimSpace(text), MaxText)
 }
 
-// clip cuts s to at most n bytes on a rune boundary.
+// clip cuts s to at most n bytes on a rune boundary, keeping a last rune
+// that fits whole.
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	s = s[:n]
-	for len(s) > 0 && (s[len(s)-1]&0xC0) == 0x80 {
-		s = s[:len(s)-1]
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	if len(s) > 0 && s[len(s)-1] >= 0xC0 {
-		s = s[:len(s)-1]
-	}
-	return s
+	return s[:n]
 }
 
 // paragraphs returns a set of element local names that end a line.
@@ -137,7 +139,10 @@ func pdfText(r io.ReaderAt, size int64) string {
 	}
 	var out strings.Builder
 	pos := 0
-	for out.Len() < MaxText {
+	// Each stream may inflate to maxEntryExtraction; the budget bounds the
+	// sum, so a file of many small deflate bombs costs no more than one.
+	budget := int64(maxPDFTextInflated)
+	for out.Len() < MaxText && budget > 0 {
 		i := bytes.Index(data[pos:], []byte("stream"))
 		if i < 0 {
 			break
@@ -171,7 +176,8 @@ func pdfText(r io.ReaderAt, size int64) string {
 			if err != nil {
 				continue
 			}
-			body, _ = io.ReadAll(io.LimitReader(zr, maxEntryExtraction))
+			body, _ = io.ReadAll(io.LimitReader(zr, min(maxEntryExtraction, budget)))
+			budget -= int64(len(body))
 			zr.Close()
 		} else if bytes.Contains(dict, []byte("/Filter")) {
 			continue // other filters are not supported

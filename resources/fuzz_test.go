@@ -36,8 +36,11 @@ func FuzzSniff(f *testing.F) {
 		[]byte("%PDF-1.4\n1 0 obj << /OpenAction << /S /JavaScript /JS (x) >> >> endobj\n%%EOF\n"),
 		[]byte("\xef\xbb\xbf <?xml version=\"1.0\"?><x/>"),
 		[]byte("abc\x00def"),
+		[]byte("%PDF-1.7\n1 0 obj << /OpenAction << /S /J#61vaScript /J#53 (x) >> >> endobj\n%%EOF\n"),
+		samples.PDFObjStm(nil, "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [] /Count 0 >>", "<< /S /JavaScript /JS (x) >>"),
+		samples.LyingDOCX(4096),
 	}
-	names := []string{"a.pdf", "a.docx", "a.xlsx", "a.pptx", "a.odt", "a.ods", "a.docx", "a.zip", "a.html", "a.svg", "a.md", "a.csv", "a.exe", "a.pdf", "a.xml", "a.txt"}
+	names := []string{"a.pdf", "a.docx", "a.xlsx", "a.pptx", "a.odt", "a.ods", "a.docx", "a.zip", "a.html", "a.svg", "a.md", "a.csv", "a.exe", "a.pdf", "a.xml", "a.txt", "a.pdf", "a.pdf", "a.docx"}
 	for i, s := range seeds {
 		f.Add(s, names[i])
 	}
@@ -61,21 +64,47 @@ func FuzzSniff(f *testing.F) {
 }
 
 // A member's file name is only ever shown and sent back in a header: the
-// clean name is never empty, has no path separator, control character or
-// double quote, is not a dot name, and stays short.
+// clean name is never empty, has no path separator, control character,
+// bidi or other format character, line or paragraph separator or double
+// quote, is not a dot name, stays short, and is left as it is when cleaned
+// again. The name a file is stored and served under (DownloadName) has the
+// same properties for every kind and ends in an extension of that kind.
 func FuzzCleanFilename(f *testing.F) {
 	for _, s := range []string{"report.pdf", "../../etc/passwd", "/abs/path.txt", `C:\Windows\x.docx`, "a\x00b.pdf",
-		"a\r\nSet-Cookie: x.pdf", `"quoted";.pdf`, "..", ".", "", "…" + strings.Repeat("é", 300), "\u202egnp.exe"} {
+		"a\r\nSet-Cookie: x.pdf", `"quoted";.pdf`, "..", ".", "", "…" + strings.Repeat("é", 300), "\u202egnp.exe",
+		"x.html", "a\u202etxt.exe", "\u2066x\u2069\u200b.pdf\ufeff", strings.Repeat("a", 199) + ". .html", "v2.1", "\xff\xfe.md"} {
 		f.Add(s)
+	}
+	kinds := []Kind{KindPDF, KindDOCX, KindXLSX, KindPPTX, KindODT, KindODS, KindODP, KindText, KindMarkdown, KindCSV}
+	safe := func(t *testing.T, what, name, got string) {
+		t.Helper()
+		if got == "" || got == "." || got == ".." || strings.ContainsAny(got, "/\\\"") || len(got) > 200 || !utf8.ValidString(got) {
+			t.Fatalf("%s(%q) = %q", what, name, got)
+		}
+		for _, r := range got {
+			if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
+				t.Fatalf("%s(%q) = %q keeps %U", what, name, got, r)
+			}
+		}
 	}
 	f.Fuzz(func(t *testing.T, name string) {
 		got := CleanFilename(name)
-		if got == "" || got == "." || got == ".." || strings.ContainsAny(got, "/\\\"") || utf8.RuneCountInString(got) > 200 {
-			t.Fatalf("CleanFilename(%q) = %q", name, got)
+		safe(t, "CleanFilename", name, got)
+		if again := CleanFilename(got); again != got {
+			t.Fatalf("CleanFilename(%q) = %q, cleaned again %q", name, got, again)
 		}
-		for _, r := range got {
-			if unicode.IsControl(r) {
-				t.Fatalf("CleanFilename(%q) = %q keeps control character %U", name, got, r)
+		for _, k := range kinds {
+			dn := DownloadName(name, k)
+			safe(t, "DownloadName", name, dn)
+			ok := false
+			for _, e := range k.extensions() {
+				ok = ok || len(dn) > len(e) && strings.EqualFold(dn[len(dn)-len(e):], e)
+			}
+			if !ok {
+				t.Fatalf("DownloadName(%q, %s) = %q lacks the extension", name, k, dn)
+			}
+			if again := DownloadName(dn, k); again != dn {
+				t.Fatalf("DownloadName(%q, %s) = %q, then %q", name, k, dn, again)
 			}
 		}
 	})

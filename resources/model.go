@@ -66,15 +66,27 @@ func (k Kind) ContentType() string {
 	}
 }
 
-// Extension is the file name extension that matches the kind.
+// Extension is the file name extension that matches the kind ("" for a
+// kind outside the allowlist).
 func (k Kind) Extension() string {
-	switch k {
-	case KindText:
-		return ".txt"
-	case KindMarkdown:
-		return ".md"
+	if e := k.extensions(); len(e) > 0 {
+		return e[0]
 	}
-	return "." + string(k)
+	return ""
+}
+
+// extensions are the lower-case extensions a file of the kind may keep,
+// the usual one first.
+func (k Kind) extensions() []string {
+	switch k {
+	case KindPDF, KindDOCX, KindXLSX, KindPPTX, KindODT, KindODS, KindODP, KindCSV:
+		return []string{"." + string(k)}
+	case KindText:
+		return []string{".txt"}
+	case KindMarkdown:
+		return []string{".md", ".markdown"}
+	}
+	return nil
 }
 
 // Translation is a title and summary in another language.
@@ -96,6 +108,11 @@ type Version struct {
 	Uploader  string    `bson:"uploader" json:"-"`
 	CreatedAt time.Time `bson:"created_at" json:"created_at"`
 }
+
+// DownloadName is the name the version's file is served under: names
+// stored before the current rules are cleaned and given the kind's
+// extension here, so no stored name reaches a header or a page raw.
+func (v Version) DownloadName() string { return DownloadName(v.Filename, v.Kind) }
 
 // SHA256 is the hex digest of the version's bytes.
 func (v Version) SHA256() string { return v.BlobID }

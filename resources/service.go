@@ -116,6 +116,9 @@ func (s *Service) check(ctx context.Context, sp *Spooled) error {
 		return fault.Wrap(fault.Internal, err, "error.500")
 	}
 	sp.Kind = kind
+	// Stored under the extension of what the bytes are, whatever the
+	// member's name said ("x.html" sent as text is stored as "x.txt").
+	sp.Name = DownloadName(sp.Name, kind)
 	if s.opts.ClamAVSocket != "" {
 		if err := scanClamAV(ctx, s.opts.ClamAVSocket, sp.Reader()); err != nil {
 			return err

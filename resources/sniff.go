@@ -3,19 +3,23 @@ package resources
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"io"
 	"path"
 	"strings"
 	"unicode/utf8"
 )
 
-// Limits of the archive checks. Office files of a few megabytes declare a
-// few dozen entries and expand by a factor of ten at most; these leave room
-// for large workbooks while refusing zip bombs before anything inflates.
+// Limits of the archive checks. Office files of a few megabytes hold a few
+// dozen entries and expand by a factor of ten at most; these leave room
+// for large workbooks while refusing zip bombs. They apply twice: to the
+// sizes the central directory declares, before anything is inflated, then
+// to the bytes each entry really inflates to, counted while reading it.
 const (
 	maxZipEntries      = 5000
-	maxZipExpanded     = 1 << 30 // declared total uncompressed size
-	maxZipRatio        = 200     // declared uncompressed / compressed, per entry above 1 MiB and in total
+	maxZipExpanded     = 1 << 30   // uncompressed bytes in total
+	maxZipEntrySize    = 512 << 20 // uncompressed bytes of one entry
+	maxZipRatio        = 200       // uncompressed / compressed, per entry above 1 MiB and in total
 	maxEntryExtraction = 32 << 20
 )
 
@@ -135,24 +139,19 @@ func checkText(r io.ReaderAt, size int64) error {
 }
 
 // checkPDF refuses PDFs that carry active content (scripts, launch
-// actions, embedded files) and polyglots that are also archives or HTML.
-// It scans the raw bytes; compressed object streams are not inflated here
-// (the optional virus scan covers what this misses).
+// actions, embedded files, rich media, XFA forms), encrypted PDFs, PDFs whose
+// object streams cannot be read in full (see pdfScan), and polyglots that
+// are also archives or HTML.
 func checkPDF(r io.ReaderAt, size int64) error {
-	tokens := [][]byte{[]byte("/JavaScript"), []byte("/JS"), []byte("/Launch"), []byte("/EmbeddedFile"), []byte("/RichMedia")}
+	key, err := scanPDF(r, size)
+	if err != nil {
+		return err
+	}
+	if key != "" {
+		return refused(key)
+	}
 	var found string
-	err := scan(r, size, func(window []byte) bool {
-		for _, t := range tokens {
-			if i := bytes.Index(window, t); i >= 0 {
-				next := i + len(t)
-				// "/JS" must be a whole name, not the start of "/JSomething".
-				if next < len(window) && isNameChar(window[next]) {
-					continue
-				}
-				found = "pdf_active"
-				return true
-			}
-		}
+	err = scan(r, size, func(window []byte) bool {
 		if bytes.Contains(window, []byte("PK\x03\x04")) || bytes.Contains(window, []byte("PK\x05\x06")) {
 			found = "polyglot"
 			return true
@@ -208,8 +207,10 @@ func scan(r io.ReaderAt, size int64, f func([]byte) bool) error {
 }
 
 // sniffZip tells the OOXML and OpenDocument formats apart and refuses
-// macro-enabled documents, other archives and zip bombs. Only the central
-// directory is read: nothing is inflated.
+// macro-enabled documents, other archives and zip bombs. The central
+// directory is judged first; an archive that passes and is of an accepted
+// kind is then inflated entry by entry, counting the real bytes, since the
+// sizes it declares are the attacker's to choose.
 func sniffZip(r io.ReaderAt, size int64) (Kind, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
@@ -218,16 +219,11 @@ func sniffZip(r io.ReaderAt, size int64) (Kind, error) {
 	if len(zr.File) > maxZipEntries {
 		return "", refused("zip_bomb_entries", len(zr.File), maxZipEntries)
 	}
-	var total, compressed uint64
+	var declared zipTally
 	names := map[string]*zip.File{}
 	for _, f := range zr.File {
-		total += f.UncompressedSize64
-		compressed += f.CompressedSize64
-		if f.UncompressedSize64 > maxZipExpanded || total > maxZipExpanded {
-			return "", refused("zip_bomb_size")
-		}
-		if f.UncompressedSize64 > 1<<20 && f.UncompressedSize64/max(f.CompressedSize64, 1) > maxZipRatio {
-			return "", refused("zip_bomb_ratio")
+		if err := declared.add(f.UncompressedSize64, f.CompressedSize64); err != nil {
+			return "", err
 		}
 		name := strings.ToLower(f.Name)
 		names[name] = f
@@ -240,9 +236,20 @@ func sniffZip(r io.ReaderAt, size int64) (Kind, error) {
 			return "", refused("archive_content")
 		}
 	}
-	if total > 1<<20 && total/max(compressed, 1) > maxZipRatio {
-		return "", refused("zip_bomb_ratio")
+	if err := declared.done(); err != nil {
+		return "", err
 	}
+	kind, err := zipKind(names)
+	if err != nil {
+		return "", err
+	}
+	if err := inflateAll(zr); err != nil {
+		return "", err
+	}
+	return kind, nil
+}
+
+func zipKind(names map[string]*zip.File) (Kind, error) {
 	if ct, ok := names["[content_types].xml"]; ok {
 		b, err := readEntry(ct, 1<<20)
 		if err != nil {
@@ -277,6 +284,59 @@ func sniffZip(r io.ReaderAt, size int64) (Kind, error) {
 		}
 	}
 	return "", refused("archive")
+}
+
+// zipTally applies the archive limits to entry sizes, declared or real.
+type zipTally struct{ total, compressed uint64 }
+
+func (t *zipTally) add(expanded, compressed uint64) error {
+	t.total += expanded
+	t.compressed += compressed
+	if expanded > maxZipEntrySize || t.total > maxZipExpanded {
+		return refused("zip_bomb_size")
+	}
+	if expanded > 1<<20 && expanded/max(compressed, 1) > maxZipRatio {
+		return refused("zip_bomb_ratio")
+	}
+	return nil
+}
+
+func (t *zipTally) done() error {
+	if t.total > 1<<20 && t.total/max(t.compressed, 1) > maxZipRatio {
+		return refused("zip_bomb_ratio")
+	}
+	return nil
+}
+
+// inflateAll reads every entry to its end through a limited reader, so no
+// entry inflates past the limits whatever it declares. An entry that
+// inflates to more than it declares is refused as the zip bomb it is (Go's
+// reader stops it at the declared size; Office and other readers may not);
+// one that fails its checksum or ends early is damaged.
+func inflateAll(zr *zip.Reader) error {
+	var real zipTally
+	buf := make([]byte, 64<<10)
+	for _, f := range zr.File {
+		limit := min(uint64(maxZipEntrySize), maxZipExpanded-min(real.total, maxZipExpanded))
+		rc, err := f.Open()
+		if err != nil {
+			return refused("damaged")
+		}
+		n, err := io.CopyBuffer(io.Discard, io.LimitReader(rc, int64(limit)+1), buf)
+		rc.Close()
+		switch {
+		// Go's reader answers ErrFormat while reading only when the
+		// entry passes its declared size.
+		case uint64(n) > f.UncompressedSize64, errors.Is(err, zip.ErrFormat):
+			return refused("zip_size_mismatch")
+		case err != nil:
+			return refused("damaged")
+		}
+		if err := real.add(uint64(n), f.CompressedSize64); err != nil {
+			return err
+		}
+	}
+	return real.done()
 }
 
 // readEntry inflates at most limit bytes of an archive entry.

@@ -91,15 +91,48 @@ func TestExtract(t *testing.T) {
 
 func TestCleanFilename(t *testing.T) {
 	for in, want := range map[string]string{
-		`C:\Users\anna\clause.docx`: "clause.docx",
-		"../../etc/passwd":          "passwd",
-		"a\"b\r\n.pdf":              "ab.pdf",
-		"":                          "file",
-		"..":                        "file",
-		"Critères é.pdf":            "Critères é.pdf",
+		`C:\Users\anna\clause.docx`:      "clause.docx",
+		"../../etc/passwd":               "passwd",
+		"a\"b\r\n.pdf":                   "ab.pdf",
+		"":                               "file",
+		"..":                             "file",
+		"Critères é.pdf":                 "Critères é.pdf",
+		"a\u202etxt.exe":                 "atxt.exe",
+		"\ufeffx\u200b\u2066y\u2069.pdf": "xy.pdf",
+		"line\u2028break.txt":            "linebreak.txt",
+		strings.Repeat("a", 199) + ". b": strings.Repeat("a", 199),
 	} {
 		if got := CleanFilename(in); got != want {
 			t.Errorf("CleanFilename(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDownloadName(t *testing.T) {
+	long := strings.Repeat("é", 150) + ".html"
+	tests := []struct {
+		name string
+		kind Kind
+		want string
+	}{
+		{"x.html", KindText, "x.txt"},
+		{"a\u202etxt.exe", KindText, "atxt.txt"},
+		{"clause.pdf", KindDOCX, "clause.docx"},
+		{"REPORT.PDF", KindPDF, "REPORT.PDF"},
+		{"Criteria v2.1", KindPDF, "Criteria v2.1.pdf"},
+		{"Criteria 2.1 final", KindPDF, "Criteria 2.1 final.pdf"},
+		{"notes.markdown", KindMarkdown, "notes.markdown"},
+		{"notes.txt", KindMarkdown, "notes.md"},
+		{"data", KindCSV, "data.csv"},
+		{"pdf", KindPDF, "pdf.pdf"},
+		{"", KindPDF, "file.pdf"},
+		{".htaccess", KindText, "htaccess.txt"},
+		{long, KindText, strings.Repeat("é", 98) + ".txt"},
+		{"x.html", "", "x.html"},
+	}
+	for _, tt := range tests {
+		if got := DownloadName(tt.name, tt.kind); got != tt.want {
+			t.Errorf("DownloadName(%q, %q) = %q, want %q", tt.name, tt.kind, got, tt.want)
 		}
 	}
 }

@@ -22,8 +22,9 @@ type Spooled struct {
 	f      *os.File
 	Size   int64
 	SHA256 string
-	// Name is the member's file name, cleaned; it is only ever shown and
-	// sent back in Content-Disposition, never used as a storage key.
+	// Name is the member's file name, cleaned, and once the file is
+	// checked, with its kind's extension (DownloadName); it is only ever
+	// shown and sent back in Content-Disposition, never a storage key.
 	Name string
 	Kind Kind
 	Text string
@@ -88,22 +89,74 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 }
 
 // CleanFilename keeps the base name of what the browser sent, without
-// control characters or path separators, at most 200 bytes.
+// path separators, double quotes, control characters (Cc), format
+// characters (Cf: the bidi overrides and isolates that make
+// "a\u202etxt.exe" display as "aexe.txt", zero-width joiners and spaces,
+// the BOM) or line and paragraph separators, at most 200 bytes. Invalid
+// UTF-8 becomes U+FFFD. Cleaning a clean name changes nothing.
 func CleanFilename(name string) string {
 	name = strings.ReplaceAll(name, "\\", "/")
 	name = filepath.Base("/" + name)
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '/' || r == '"' {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) || r == '/' || r == '"' {
 			return -1
 		}
 		return r
 	}, name)
-	// Dots and spaces in any mix at either end (" . " left "." before).
-	name = strings.TrimFunc(name, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
-	if name == "" || name == "/" {
+	// Clipped before trimming, so a cut that ends in a dot or a space is
+	// trimmed too. Dots and spaces in any mix at either end (" . " left
+	// "." before).
+	name = strings.TrimFunc(clip(name, 200), func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
+	if name == "" {
 		name = "file"
 	}
-	return clip(name, 200)
+	return name
+}
+
+// DownloadName is the name a file of kind is stored and served under: the
+// member's name, cleaned, with the extension of the kind sniffed from its
+// bytes. A name that already ends in it keeps it; otherwise an extension
+// (a dot and one to ten letters or digits, at least one a letter) is
+// replaced, and anything else is kept and the extension appended: "x.html"
+// sent as text is "x.txt", "Criteria v2.1" as PDF is "Criteria v2.1.pdf".
+// Names stored before this rule get it when they are served.
+func DownloadName(name string, kind Kind) string {
+	name = CleanFilename(name)
+	exts := kind.extensions()
+	if len(exts) == 0 {
+		return name
+	}
+	lower := strings.ToLower(name)
+	for _, e := range exts {
+		if strings.HasSuffix(lower, e) && len(name) > len(e) {
+			return name
+		}
+	}
+	base := name
+	if i := strings.LastIndexByte(name, '.'); i > 0 && isExtension(name[i+1:]) {
+		base = name[:i]
+	}
+	return CleanFilename(clip(base, 200-len(exts[0])) + exts[0])
+}
+
+// isExtension reports whether s looks like a file extension rather than
+// part of a name ("1 final" in "Criteria 2.1 final" does not).
+func isExtension(s string) bool {
+	if len(s) == 0 || len(s) > 10 {
+		return false
+	}
+	letter := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+			letter = true
+		case c >= '0' && c <= '9':
+		default:
+			return false
+		}
+	}
+	return letter
 }
 
 func humanSize(n int64) string {

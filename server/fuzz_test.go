@@ -39,13 +39,16 @@ func FuzzValidSecret(f *testing.F) {
 }
 
 // Whatever name a member gives a file, the download header is one line of
-// printable ASCII that a strict RFC 6266 parser reads back as that name.
+// printable ASCII that a strict RFC 6266 parser reads back as the name the
+// file is served under.
 func FuzzContentDisposition(f *testing.F) {
 	for _, tt := range hostileFileNames {
 		f.Add(tt.fileName)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		stored := resources.CleanFilename(name)
-		checkContentDisposition(t, contentDisposition(stored), stored)
+		for _, k := range []resources.Kind{resources.KindPDF, resources.KindText, resources.KindMarkdown} {
+			served := resources.DownloadName(name, k)
+			checkContentDisposition(t, contentDisposition(served), served)
+		}
 	})
 }

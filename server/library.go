@@ -196,7 +196,7 @@ func toJSON(r *resources.Resource) resourceJSON {
 		CreatedAt: r.CreatedAt.Format("2006-01-02T15:04:05Z"), UpdatedAt: r.UpdatedAt.Format("2006-01-02T15:04:05Z"),
 	}
 	for _, v := range r.Versions {
-		out.Versions = append(out.Versions, versionJSON{N: v.N, Filename: v.Filename, Kind: string(v.Kind), Size: v.Size, SHA256: v.SHA256(),
+		out.Versions = append(out.Versions, versionJSON{N: v.N, Filename: v.DownloadName(), Kind: string(v.Kind), Size: v.Size, SHA256: v.SHA256(),
 			Note: v.Note, URL: fileURL(r.ID, v.N), CreatedAt: v.CreatedAt.Format("2006-01-02T15:04:05Z")})
 	}
 	return out

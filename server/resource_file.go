@@ -35,7 +35,7 @@ func (s *Server) downloadResource(c *fiber.Ctx) error {
 	etag := `"` + v.SHA256() + `"`
 	h := &c.Response().Header
 	h.Set(fiber.HeaderContentType, v.Kind.ContentType())
-	h.Set(fiber.HeaderContentDisposition, contentDisposition(v.Filename))
+	h.Set(fiber.HeaderContentDisposition, contentDisposition(v.DownloadName()))
 	h.Set(fiber.HeaderContentSecurityPolicy, "sandbox; default-src 'none'")
 	h.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	h.Set(fiber.HeaderETag, etag)
@@ -88,7 +88,10 @@ func (s *Server) downloadResource(c *fiber.Ctx) error {
 }
 
 // contentDisposition builds an attachment header with an ASCII fallback and
-// the UTF-8 name per RFC 6266 / RFC 8187.
+// the UTF-8 name per RFC 6266 / RFC 8187. Callers pass a name cleaned by
+// resources.DownloadName (no bidi or other format characters, the
+// extension of the sniffed kind); the fallback drops what is left outside
+// printable ASCII.
 func contentDisposition(name string) string {
 	var ascii strings.Builder
 	for _, r := range name {

@@ -7,8 +7,12 @@ package samples
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
+	"compress/zlib"
+	"encoding/binary"
 	"encoding/xml"
 	"fmt"
+	"hash/crc32"
 	"strings"
 
 	"github.com/go-pdf/fpdf"
@@ -176,6 +180,110 @@ func ZipBomb() []byte {
 	_, _ = w.Write([]byte{3, 0, 0, 0})
 	_ = zw.Close()
 	return buf.Bytes()
+}
+
+// LyingDOCX returns a Word document whose main part inflates to expanded
+// bytes while the archive declares 2,000: a zip bomb that a check of the
+// central directory alone lets through.
+func LyingDOCX(expanded int) []byte {
+	var deflated bytes.Buffer
+	fw, _ := flate.NewWriter(&deflated, flate.BestSpeed)
+	crc := crc32.NewIEEE()
+	head := []byte(xmlHead + `<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>`)
+	_, _ = fw.Write(head)
+	crc.Write(head)
+	pad := bytes.Repeat([]byte{' '}, 1<<20)
+	for n := len(head); n < expanded; n += len(pad) {
+		chunk := pad[:min(len(pad), expanded-n)]
+		_, _ = fw.Write(chunk)
+		crc.Write(chunk)
+	}
+	_ = fw.Close()
+	real := DOCX("Harmless")
+	zr, err := zip.NewReader(bytes.NewReader(real), int64(len(real)))
+	if err != nil {
+		panic(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		if f.Name != "word/document.xml" {
+			if err := zw.Copy(f); err != nil {
+				panic(err)
+			}
+			continue
+		}
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, CRC32: crc.Sum32(),
+			CompressedSize64: uint64(deflated.Len()), UncompressedSize64: 2000})
+		if err != nil {
+			panic(err)
+		}
+		_, _ = w.Write(deflated.Bytes())
+	}
+	if err := zw.Close(); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+// PDFObjStm returns a PDF whose objects after the catalog sit in one
+// object stream found through a cross-reference stream, the way Acrobat
+// and Word save them. objects[0] is the catalog (object 1), the others are
+// objects 2, 3, ... encode turns the object stream's bytes into what is
+// stored and gives the stream's /Filter value ("" for none); nil
+// compresses them with zlib (/FlateDecode).
+func PDFObjStm(encode func([]byte) ([]byte, string), objects ...string) []byte {
+	if encode == nil {
+		encode = func(b []byte) ([]byte, string) {
+			var z bytes.Buffer
+			zw := zlib.NewWriter(&z)
+			_, _ = zw.Write(b)
+			_ = zw.Close()
+			return z.Bytes(), "/FlateDecode"
+		}
+	}
+	inner := objects[1:]
+	var header, bodies strings.Builder
+	for i, o := range inner {
+		fmt.Fprintf(&header, "%d %d ", i+2, bodies.Len())
+		bodies.WriteString(o + "\n")
+	}
+	stm := header.String() + bodies.String()
+	data, filter := encode([]byte(stm))
+	stmNum := len(objects) + 1
+	xrefNum := stmNum + 1
+
+	var out bytes.Buffer
+	offsets := map[int]int{}
+	out.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	offsets[1] = out.Len()
+	fmt.Fprintf(&out, "1 0 obj\n%s\nendobj\n", objects[0])
+	offsets[stmNum] = out.Len()
+	if filter != "" {
+		filter = "/Filter " + filter + " "
+	}
+	fmt.Fprintf(&out, "%d 0 obj\n<< /Type /ObjStm /N %d /First %d %s/Length %d >>\nstream\n", stmNum, len(inner), header.Len(), filter, len(data))
+	out.Write(data)
+	out.WriteString("\nendstream\nendobj\n")
+	offsets[xrefNum] = out.Len()
+	var xref bytes.Buffer
+	entry := func(typ byte, a uint32, b uint16) {
+		xref.WriteByte(typ)
+		_ = binary.Write(&xref, binary.BigEndian, a)
+		_ = binary.Write(&xref, binary.BigEndian, b)
+	}
+	entry(0, 0, 65535)
+	for n := 1; n <= xrefNum; n++ {
+		if off, ok := offsets[n]; ok {
+			entry(1, uint32(off), 0)
+		} else {
+			entry(2, uint32(stmNum), uint16(n-2))
+		}
+	}
+	fmt.Fprintf(&out, "%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n", xrefNum, xrefNum+1, xref.Len())
+	out.Write(xref.Bytes())
+	fmt.Fprintf(&out, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", offsets[xrefNum])
+	return out.Bytes()
 }
 
 // ManyEntries returns an archive with n empty entries.
