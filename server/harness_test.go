@@ -77,6 +77,17 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 	return s, logs
 }
 
+// useTestHost addresses a request made with httptest.NewRequest, whose Host
+// is example.com, to the server's base URL as a browser would: the demo
+// answers only loopback host names (demoHost).
+func useTestHost(s *Server, req *http.Request) {
+	if req.Host == "example.com" {
+		if u, err := url.Parse(s.cfg.BaseURL); err == nil {
+			req.Host = u.Host
+		}
+	}
+}
+
 type syncWriter struct{ b *strings.Builder }
 
 func (w *syncWriter) Write(p []byte) (int, error) { return w.b.Write(p) }
@@ -99,6 +110,7 @@ var csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
 func (c *client) do(req *http.Request) (*http.Response, string) {
 	c.t.Helper()
+	useTestHost(c.s, req)
 	for k, v := range c.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
 	}
