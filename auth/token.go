@@ -45,7 +45,7 @@ type APIToken struct {
 	MemberID string `bson:"member_id" json:"-"`
 	Name     string `bson:"name" json:"name"`
 	Hash     string `bson:"hash" json:"-"`
-	// Scope is empty on tokens made before scopes existed: see Effective.
+	// Scope is empty on tokens made before scopes existed: see EffectiveScope.
 	Scope     TokenScope `bson:"scope,omitempty" json:"scope,omitempty"`
 	CreatedAt time.Time  `bson:"created_at" json:"created_at"`
 	ExpiresAt *time.Time `bson:"expires_at,omitempty" json:"expires_at,omitempty"`
