@@ -14,7 +14,11 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 
 COPY . .
-ARG VERSION=dev
+# The version the footer and `portal version` show. The build context holds
+# no git history (.dockerignore), so the commit cannot be read here: release
+# builds pass it (compose.yaml passes PORTAL_VERSION). Left empty, the binary
+# says "dev".
+ARG VERSION=
 # No cgo: the embedded database's SQLite is pure Go, so the binary is fully
 # static and runs on an image without a C library.
 RUN --mount=type=cache,target=/go/pkg/mod \

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -30,15 +31,51 @@ import (
 	"github.com/circularfairict/portal/workshops"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=..." (the
+// Dockerfile does, from its VERSION argument); when it is not, resolveVersion
+// reads what the Go toolchain recorded in the binary.
+var version = ""
+
+// resolveVersion is the version the portal reports (CLI, page footer; never
+// /metrics): the stamped one, else the module version `go install` records,
+// else the commit `go build` records in a git checkout ("-dirty" with
+// uncommitted changes), else "dev".
+func resolveVersion(stamped string, info *debug.BuildInfo, ok bool) string {
+	if stamped != "" && stamped != "dev" {
+		return stamped
+	}
+	if !ok || info == nil {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, kv := range info.Settings {
+		switch {
+		case kv.Key == "vcs.revision":
+			rev = kv.Value
+		case kv.Key == "vcs.modified" && kv.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	return rev[:min(12, len(rev))] + dirty
+}
+
+func init() {
+	info, ok := debug.ReadBuildInfo()
+	version = resolveVersion(version, info, ok)
+}
 
 const usage = `portal: the Circular & Fair ICT community portal
 
 Usage:
   portal demo                  run the demo on loopback with a seeded community
   portal serve                 run in production (configure with PORTAL_* variables)
-  portal user add --email E --name N --role member|facilitator|moderator|admin [--token]
+  portal user add --email E --name N --role member|facilitator|moderator|admin [--token [--token-scope read|write|admin]]
   portal import DIR --owner EMAIL  add the files listed in DIR/manifest.json or manifest.csv to the library
   portal healthcheck           exit 0 when the local server answers /healthz (for containers)
   portal version
@@ -260,6 +297,7 @@ func userCmd(args []string, stdout io.Writer, env config.Env) error {
 	roleName := fs.String("role", "member", "member, facilitator, moderator or admin")
 	withToken := fs.Bool("token", false, "print a new personal API token as the last line")
 	tokenName := fs.String("token-name", "cli", "name of the token")
+	tokenScope := fs.String("token-scope", string(auth.ScopeWrite), "what the token may do: read, write or admin")
 	dataDir := fs.String("data", "", "data directory (PORTAL_DATA_DIR)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("user add: %v", err)
@@ -274,6 +312,10 @@ func userCmd(args []string, stdout io.Writer, env config.Env) error {
 	role, err := auth.ParseRole(*roleName)
 	if err != nil {
 		return fmt.Errorf("user add: --role: %q is not one of member, facilitator, moderator, admin", *roleName)
+	}
+	scope, ok := auth.ParseTokenScope(*tokenScope)
+	if !ok {
+		return fmt.Errorf("user add: --token-scope: %q is not one of read, write, admin", *tokenScope)
 	}
 	cfg, err := config.Load(config.ModeCLI, overrideEnv(env, map[string]*string{"PORTAL_DATA_DIR": dataDir}))
 	if err != nil {
@@ -298,7 +340,7 @@ func userCmd(args []string, stdout io.Writer, env config.Env) error {
 	}
 	fmt.Fprintf(stdout, "member %s: %s <%s>, role %s, %s\n", m.ID, m.Name, e, m.Role, m.Status)
 	if *withToken {
-		secret, _, err := a.CreateToken(ctx, m.ID, *tokenName, nil)
+		secret, _, err := a.CreateScopedToken(ctx, m.ID, *tokenName, scope, nil)
 		if err != nil {
 			return fmt.Errorf("user add: %v", err)
 		}

@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 
+	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store"
@@ -164,5 +166,63 @@ func TestProfilerServesOnItsOwnListener(t *testing.T) {
 	}
 	if _, err := serveProfiler(addr, newLogger("error", io.Discard)); err == nil || !strings.Contains(err.Error(), "PORTAL_PPROF_ADDR") {
 		t.Fatalf("a taken address must fail naming the variable, got %v", err)
+	}
+}
+
+// `portal user add --token-scope` chooses the token's scope; write is the
+// default, the scope every token had before scopes existed.
+func TestUserAddTokenScope(t *testing.T) {
+	dir := tempDir(t)
+	env := map[string]string{"PORTAL_DATA_DIR": dir}
+	if code, _, _ := runCLI(t, env, "user", "add", "--email", "r@example.org", "--name", "R", "--token", "--token-scope", "root"); code == 0 {
+		t.Fatal("unknown scope accepted")
+	}
+	for _, args := range [][]string{{"--email", "r@example.org", "--name", "R", "--token", "--token-scope", "read"}, {"--email", "w@example.org", "--name", "W", "--token"}} {
+		if code, _, stderr := runCLI(t, env, append([]string{"user", "add"}, args...)...); code != 0 {
+			t.Fatalf("user add %v: %s", args, stderr)
+		}
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	a := auth.NewStore(st.DB)
+	for email, want := range map[string]auth.TokenScope{"r@example.org": auth.ScopeRead, "w@example.org": auth.ScopeWrite} {
+		m, err := a.MemberByIdentity(ctx, "cli", email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if toks, err := a.Tokens(ctx, m.ID); err != nil || len(toks) != 1 || toks[0].Scope != want {
+			t.Fatalf("%s: tokens %+v (%v), want one of scope %s", email, toks, err, want)
+		}
+	}
+}
+
+func TestResolveVersion(t *testing.T) {
+	vcs := func(kv ...string) *debug.BuildInfo {
+		bi := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}
+		for i := 0; i < len(kv); i += 2 {
+			bi.Settings = append(bi.Settings, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return bi
+	}
+	for _, tc := range []struct {
+		stamped string
+		info    *debug.BuildInfo
+		ok      bool
+		want    string
+	}{
+		{"v1.4.0", vcs("vcs.revision", "0123456789abcdef"), true, "v1.4.0"},
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "v1.3.2"}}, true, "v1.3.2"},
+		{"dev", vcs("vcs.revision", "0123456789abcdef0123", "vcs.modified", "false"), true, "0123456789ab"},
+		{"", vcs("vcs.revision", "0123456789abcdef0123", "vcs.modified", "true"), true, "0123456789ab-dirty"},
+		{"", vcs(), true, "dev"},
+		{"", nil, false, "dev"},
+	} {
+		if got := resolveVersion(tc.stamped, tc.info, tc.ok); got != tc.want {
+			t.Errorf("resolveVersion(%q, %+v) = %q, want %q", tc.stamped, tc.info, got, tc.want)
+		}
 	}
 }

@@ -16,26 +16,72 @@ import (
 // tokenPrefix makes portal tokens recognisable to secret scanners.
 const tokenPrefix = "cfp_"
 
+// TokenScope caps what a token may do, whatever its member's rights; the
+// route table decides which scope each route needs (server/access.go).
+type TokenScope string
+
+const (
+	ScopeRead  TokenScope = "read"  // reads only: GET and HEAD
+	ScopeWrite TokenScope = "write" // also changes content; no administration
+	ScopeAdmin TokenScope = "admin" // also the administration routes
+)
+
+// TokenScopes lists the scopes from least to most powerful.
+var TokenScopes = []TokenScope{ScopeRead, ScopeWrite, ScopeAdmin}
+
+// ParseTokenScope accepts exactly the names of TokenScopes.
+func ParseTokenScope(s string) (TokenScope, bool) {
+	for _, sc := range TokenScopes {
+		if string(sc) == s {
+			return sc, true
+		}
+	}
+	return "", false
+}
+
 // APIToken is a personal access token; only its hash is stored.
 type APIToken struct {
-	ID        string     `bson:"_id" json:"id"`
-	MemberID  string     `bson:"member_id" json:"-"`
-	Name      string     `bson:"name" json:"name"`
-	Hash      string     `bson:"hash" json:"-"`
+	ID       string `bson:"_id" json:"id"`
+	MemberID string `bson:"member_id" json:"-"`
+	Name     string `bson:"name" json:"name"`
+	Hash     string `bson:"hash" json:"-"`
+	// Scope is empty on tokens made before scopes existed: see EffectiveScope.
+	Scope     TokenScope `bson:"scope,omitempty" json:"scope,omitempty"`
 	CreatedAt time.Time  `bson:"created_at" json:"created_at"`
 	ExpiresAt *time.Time `bson:"expires_at,omitempty" json:"expires_at,omitempty"`
 	LastUsed  *time.Time `bson:"last_used,omitempty" json:"last_used,omitempty"`
 }
 
-// CreateToken makes a new token for memberID and returns the plain secret,
-// which is shown once and never stored.
+// EffectiveScope is the scope a token acts with. Tokens made before scopes
+// existed could do everything their member could through the API, which in
+// practice was reading and writing content: they keep write, not admin, so
+// that no old token gains or keeps administration without its member
+// choosing so. Token and account management need a browser session
+// whatever the scope.
+func (t *APIToken) EffectiveScope() TokenScope {
+	if t.Scope == "" {
+		return ScopeWrite
+	}
+	return t.Scope
+}
+
+// CreateToken makes a new write token (see CreateScopedToken).
 func (s *Store) CreateToken(ctx context.Context, memberID, name string, expires *time.Time) (string, *APIToken, error) {
+	return s.CreateScopedToken(ctx, memberID, name, ScopeWrite, expires)
+}
+
+// CreateScopedToken makes a new token for memberID and returns the plain
+// secret, which is shown once and never stored.
+func (s *Store) CreateScopedToken(ctx context.Context, memberID, name string, scope TokenScope, expires *time.Time) (string, *APIToken, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return "", nil, fmt.Errorf("%w: token name is required", ErrInvalid)
 	}
+	if _, ok := ParseTokenScope(string(scope)); !ok {
+		return "", nil, fmt.Errorf("%w: unknown token scope %q", ErrInvalid, scope)
+	}
 	secret := tokenPrefix + randomToken(32)
-	t := &APIToken{ID: store.NewID(), MemberID: memberID, Name: name, Hash: hashSecret(secret), CreatedAt: s.now(), ExpiresAt: expires}
+	t := &APIToken{ID: store.NewID(), MemberID: memberID, Name: name, Hash: hashSecret(secret), Scope: scope, CreatedAt: s.now(), ExpiresAt: expires}
 	// The hash doubles as the primary key so lookups use the _id index,
 	// the only index the embedded database uses.
 	t.ID = t.Hash[:24]
@@ -48,6 +94,16 @@ func (s *Store) CreateToken(ctx context.Context, memberID, name string, expires 
 // MemberByToken resolves a bearer token to its member; unknown, expired and
 // malformed tokens are ErrNotFound.
 func (s *Store) MemberByToken(ctx context.Context, secret string) (*Member, error) {
+	t, err := s.Token(ctx, secret)
+	if err != nil {
+		return nil, err
+	}
+	return s.Member(ctx, t.MemberID)
+}
+
+// Token resolves a bearer token to the token itself (its member and scope);
+// unknown, expired and malformed tokens are ErrNotFound.
+func (s *Store) Token(ctx context.Context, secret string) (*APIToken, error) {
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 200 {
 		return nil, ErrNotFound
 	}
@@ -75,7 +131,7 @@ func (s *Store) MemberByToken(ctx context.Context, secret string) (*Member, erro
 	if t.LastUsed == nil || now.Sub(*t.LastUsed) >= time.Minute {
 		_, _ = s.col(colTokens).UpdateOne(ctx, bson.M{"_id": t.ID}, bson.M{"$set": bson.M{"last_used": now}})
 	}
-	return s.Member(ctx, t.MemberID)
+	return &t, nil
 }
 
 // Tokens lists a member's tokens, newest first.

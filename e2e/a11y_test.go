@@ -89,6 +89,7 @@ var a11yPages = []a11yPage{
 	{name: "member-page", status: 200, as: "buyer", reach: firstMemberPage},
 	{name: "profile", path: "/profile", status: 200, as: "buyer"},
 	{name: "tokens", path: "/profile/tokens", status: 200, as: "buyer"},
+	{name: "tokens-admin-scope", path: "/profile/tokens", status: 200, as: "coordinator"},
 	{name: "sessions", path: "/profile/sessions", status: 200, as: "buyer"},
 	{name: "account-delete", path: "/profile/delete", status: 200, as: "buyer"},
 	{name: "groups-member", path: "/groups", status: 200, as: "buyer"},

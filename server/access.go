@@ -1,6 +1,9 @@
 package server
 
 import (
+	"strings"
+
+	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/auth"
@@ -19,8 +22,23 @@ const (
 	Admin    Access = "admin"     // approved administrators
 )
 
-func (s *Server) guard(a Access) fiber.Handler {
+// guard checks a route's coarse right and, for a request authenticated by
+// an API token, what the route table says a token may do there. This is the
+// one place where a token's scope meets a route, so a route added to the
+// table is covered without anyone remembering to.
+func (s *Server) guard(r Route) fiber.Handler {
+	a, need := r.Access, tokenScopeNeeded(r)
 	return func(c *fiber.Ctx) error {
+		if scope, ok := c.Locals(localTokenScope).(auth.TokenScope); ok {
+			if r.SessionOnly {
+				return fault.New(fault.Forbidden, "error.403.session_only")
+			}
+			// A live socket opened with GET carries writes (chat, votes,
+			// notes) in its frames: a read token does not open one.
+			if scopeRank(scope) < scopeRank(need) || (scope == auth.ScopeRead && websocket.FastHTTPIsWebSocketUpgrade(c.Context())) {
+				return fault.New(fault.Forbidden, "error.403.scope")
+			}
+		}
 		m := currentMember(c)
 		switch a {
 		case Public:
@@ -45,4 +63,27 @@ func (s *Server) guard(a Access) fiber.Handler {
 		}
 		return c.Next()
 	}
+}
+
+// tokenScopeNeeded is the least token scope a route accepts: admin for the
+// administration routes (Access Admin, or under /admin/, which group
+// coordinators reach too), write for every method that changes something,
+// read otherwise. A token's scope only narrows its member's rights.
+func tokenScopeNeeded(r Route) auth.TokenScope {
+	switch {
+	case r.Access == Admin || strings.HasPrefix(r.Path, "/admin/"):
+		return auth.ScopeAdmin
+	case !isSafeMethod(r.Method):
+		return auth.ScopeWrite
+	}
+	return auth.ScopeRead
+}
+
+func scopeRank(sc auth.TokenScope) int {
+	for i, v := range auth.TokenScopes {
+		if v == sc {
+			return i
+		}
+	}
+	return -1
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/forum"
@@ -183,9 +184,10 @@ type matrixFixture struct {
 	resourceID                        string
 }
 
-// Every route is in the matrix, and every caller gets the expected status.
-// A route added to the router without an entry here fails this test.
-func TestAccessMatrix(t *testing.T) {
+// newMatrix builds a server with the callers and objects of the access
+// matrix.
+func newMatrix(t *testing.T) (*Server, map[string]*auth.Member, map[string]matrixCase) {
+	t.Helper()
 	s, _ := newTestServer(t, opts{})
 	ctx := context.Background()
 	callers := map[string]*auth.Member{
@@ -225,8 +227,13 @@ func TestAccessMatrix(t *testing.T) {
 	}
 	f.threadID, f.catID, f.groupID = th.ID, general.ID, g.ID
 	f.token = s.signer.Token(f.approvedID, forum.ScopeEmail, "")
-	matrix := accessMatrix(f)
+	return s, callers, accessMatrix(f)
+}
 
+// Every route is in the matrix, and every caller gets the expected status.
+// A route added to the router without an entry here fails this test.
+func TestAccessMatrix(t *testing.T) {
+	s, callers, matrix := newMatrix(t)
 	var missing []string
 	for _, r := range s.Routes() {
 		if _, ok := matrix[r.Method+" "+r.Path]; !ok {
@@ -297,4 +304,143 @@ func publicResource(t *testing.T, s *Server, owner string) string {
 		t.Fatal(err)
 	}
 	return r.ID
+}
+
+// sessionOnlyRoutes manage credentials or the account: a token is refused
+// there whatever its scope (finding 9 of the penetration test: a token could
+// create new tokens and delete its account).
+var sessionOnlyRoutes = map[string]bool{
+	"POST /workshops/feed": true, "POST /workshops/feed/revoke": true,
+	"GET /profile/tokens": true, "POST /profile/tokens": true, "POST /profile/tokens/:id/revoke": true,
+	"GET /profile/sessions": true, "POST /profile/sessions/others/end": true, "POST /profile/sessions/:id/end": true,
+	"POST /profile/export": true, "GET /profile/delete": true, "POST /profile/delete": true,
+}
+
+// Every route of the matrix, called with a token of each scope held by an
+// administrator: a read token only reads, a write token does all but
+// administration, an admin token all; none manages tokens, sessions or the
+// account. Where the scope allows the call, the answer is the one the
+// administrator gets with a browser session. A token made before scopes
+// existed acts as a write token.
+func TestAccessMatrixTokens(t *testing.T) {
+	s, _, matrix := newMatrix(t)
+	ctx := context.Background()
+	routes := map[string]Route{}
+	for _, r := range s.Routes() {
+		routes[r.Method+" "+r.Path] = r
+	}
+	for key := range sessionOnlyRoutes {
+		if _, ok := routes[key]; !ok {
+			t.Fatalf("session-only route %s is not in the router", key)
+		}
+	}
+	keys := make([]string, 0, len(matrix))
+	for k := range matrix {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, scope := range []string{"read", "write", "admin", "legacy"} {
+		t.Run(scope, func(t *testing.T) {
+			m := newMember(t, s, "Token "+scope+" Admin", auth.StatusApproved, auth.RoleAdmin)
+			var secret string
+			var err error
+			if scope == "legacy" {
+				var tok *auth.APIToken
+				secret, tok, err = s.auth.CreateToken(ctx, m.ID, "legacy", nil)
+				if err == nil {
+					_, err = s.store.DB.Collection("api_tokens").UpdateOne(ctx, bson.M{"_id": tok.ID}, bson.M{"$unset": bson.M{"scope": ""}})
+				}
+			} else {
+				secret, _, err = s.auth.CreateScopedToken(ctx, m.ID, scope, auth.TokenScope(scope), nil)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if scope == "legacy" {
+				if toks, _ := s.auth.Tokens(ctx, m.ID); len(toks) != 1 || toks[0].Scope != "" || toks[0].EffectiveScope() != auth.ScopeWrite {
+					t.Fatalf("legacy token: %+v", toks)
+				}
+			}
+			for _, key := range keys {
+				mc := matrix[key]
+				method, pattern, _ := strings.Cut(key, " ")
+				want := mc.want[6]
+				switch {
+				case sessionOnlyRoutes[key]:
+					want = 403
+				case scope == "read" && !isSafeMethod(method):
+					want = 403
+				case strings.HasPrefix(pattern, "/admin/") && scope != "admin":
+					want = 403
+				}
+				body := ""
+				if mc.form != nil {
+					// The same body as the browser callers send, CSRF field
+					// included (ignored for tokens), so only the credential
+					// differs.
+					form := url.Values{"_csrf": {"unused"}}
+					for k, v := range mc.form {
+						form[k] = v
+					}
+					body = form.Encode()
+				}
+				req := httptest.NewRequest(method, mc.path, strings.NewReader(body))
+				if mc.form != nil {
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				}
+				req.Header.Set("Accept", fiber.MIMEApplicationJSON)
+				req.Header.Set("Authorization", "Bearer "+secret)
+				res, resBody := newClient(t, s).do(req)
+				if res.StatusCode != want {
+					t.Errorf("%s with a %s token: %d, want %d: %.200s", key, scope, res.StatusCode, want, resBody)
+				}
+			}
+		})
+	}
+}
+
+// A read token does not open a live socket: its frames write.
+func TestReadTokenOpensNoSocket(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	m := newMember(t, s, "Socket Reader", auth.StatusApproved, auth.RoleMember)
+	secret, _, err := s.auth.CreateScopedToken(context.Background(), m.ID, "reader", auth.ScopeRead, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/api/v1/workshops/"+strings.Repeat("0", 24)+"/live", nil)
+	for k, v := range map[string]string{"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+		"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Authorization": "Bearer " + secret, "Accept": fiber.MIMEApplicationJSON} {
+		req.Header.Set(k, v)
+	}
+	if res, body := newClient(t, s).do(req); res.StatusCode != 403 || !strings.Contains(body, "scope") {
+		t.Fatalf("read token upgrading: %d %s", res.StatusCode, body)
+	}
+}
+
+// HEAD is answered wherever GET is, with the same status and no body.
+func TestHeadWhereverGet(t *testing.T) {
+	s, callers, matrix := newMatrix(t)
+	n := 0
+	for key, mc := range matrix {
+		method, _, _ := strings.Cut(key, " ")
+		if method != fiber.MethodGet {
+			continue
+		}
+		n++
+		c := newClient(t, s)
+		c.signInAs(callers["admin"].ID)
+		get, _ := c.do(httptest.NewRequest(fiber.MethodGet, mc.path, nil))
+		head, body := c.do(httptest.NewRequest(fiber.MethodHead, mc.path, nil))
+		if head.StatusCode != get.StatusCode || head.StatusCode == 404 && get.StatusCode != 404 || head.StatusCode == 405 {
+			t.Errorf("HEAD %s: %d, GET: %d", mc.path, head.StatusCode, get.StatusCode)
+		}
+		if body != "" {
+			t.Errorf("HEAD %s sent a body", mc.path)
+		}
+	}
+	anon := newClient(t, s)
+	if res, _ := anon.do(httptest.NewRequest(fiber.MethodHead, "/", nil)); res.StatusCode != 200 {
+		t.Fatalf("HEAD /: %d", res.StatusCode)
+	}
+	t.Logf("%d GET routes answered HEAD", n)
 }

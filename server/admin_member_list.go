@@ -34,6 +34,19 @@ func (s *Server) coordinatesAny(c *fiber.Ctx, m *auth.Member) (bool, error) {
 	return false, nil
 }
 
+// usesAdminPages reports whether m reaches any administration page:
+// administrators, and group coordinators (the membership review).
+func (s *Server) usesAdminPages(c *fiber.Ctx, m *auth.Member) (bool, error) {
+	if auth.CanAdminister(m) {
+		return true, nil
+	}
+	coord, err := s.coordinatesAny(c, m)
+	if err != nil {
+		return false, err
+	}
+	return auth.CanReviewMembers(m, coord), nil
+}
+
 // requireReviewer lets administrators and group coordinators through.
 func (s *Server) requireReviewer(c *fiber.Ctx) error {
 	m := currentMember(c)

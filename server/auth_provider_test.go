@@ -761,7 +761,8 @@ func TestProviderSignInFlow(t *testing.T) {
 	})
 
 	t.Run("next stays on the portal", func(t *testing.T) {
-		for next, want := range map[string]string{"//evil.example/x": "/", "https://evil.example": "/", "/auth/oidc/callback": "/", "/signin": "/", "/members?x=1": "/members?x=1"} {
+		for next, want := range map[string]string{"//evil.example/x": "/", "https://evil.example": "/", "/auth/oidc/callback": "/", "/signin": "/", "/members?x=1": "/members?x=1",
+			"/\t/evil.example": "/", "/%09/evil.example": "/", "/\\evil.example": "/", "/%2F%2Fevil.example": "/"} {
 			b := newBrowser(t, "en")
 			res, _ := b.get(p.base + "/auth/oidc?next=" + url.QueryEscape(next))
 			loc, _ := url.Parse(res.Header.Get("Location"))

@@ -176,6 +176,7 @@ func TestForumMailDigestAndUnsubscribe(t *testing.T) {
 	// A mail client's one-click POST, without cookies or CSRF token.
 	req := httptest.NewRequest(http.MethodPost, "/unsubscribe/"+tok, strings.NewReader("List-Unsubscribe=One-Click"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	useTestHost(s, req)
 	res, err := s.App().Test(req, -1)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("one-click: %v %v", res.StatusCode, err)
@@ -467,6 +468,7 @@ func TestForumAPI(t *testing.T) {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+secret)
 		req.Header.Set("Content-Type", "application/json")
+		useTestHost(s, req)
 		res, err := s.App().Test(req, -1)
 		if err != nil {
 			t.Fatal(err)

@@ -638,6 +638,7 @@ func TestGroupInvitationConcurrentUses(t *testing.T) {
 				req.AddCookie(&http.Cookie{Name: k, Value: v})
 			}
 			<-start
+			useTestHost(f.s, req)
 			res, err := f.s.App().Test(req, -1)
 			if err != nil {
 				errs[i] = err

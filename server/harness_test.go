@@ -36,6 +36,7 @@ type opts struct {
 	proxies   []string
 	store     *store.Store
 	mail      mail.Sender
+	version   string
 }
 
 // newTestServer builds a server on a fresh database seeded with the demo
@@ -47,6 +48,9 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 	}
 	if o.baseURL == "" {
 		o.baseURL = "http://127.0.0.1:8080"
+	}
+	if o.version == "" {
+		o.version = "test"
 	}
 	if o.rateLimit == 0 {
 		o.rateLimit = 10000
@@ -70,11 +74,22 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 		SessionTTL: 3600e9, SessionIdle: 3600e9, BodyMaxBytes: o.bodyMax, UploadMaxBytes: o.uploadMax, ClamAVSocket: o.clamav, DataDir: t.TempDir(), RateLimit: o.rateLimit, LogLevel: "debug", TrustedProxies: o.proxies,
 	}
 	logs := &strings.Builder{}
-	s, err := New(ctx, Deps{Config: cfg, Store: st, Logger: slog.New(slog.NewJSONHandler(&syncWriter{b: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})), Version: "test", Mail: o.mail})
+	s, err := New(ctx, Deps{Config: cfg, Store: st, Logger: slog.New(slog.NewJSONHandler(&syncWriter{b: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})), Version: o.version, Mail: o.mail})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s, logs
+}
+
+// useTestHost addresses a request made with httptest.NewRequest, whose Host
+// is example.com, to the server's base URL as a browser would: the demo
+// answers only loopback host names (demoHost).
+func useTestHost(s *Server, req *http.Request) {
+	if req.Host == "example.com" {
+		if u, err := url.Parse(s.cfg.BaseURL); err == nil {
+			req.Host = u.Host
+		}
+	}
 }
 
 type syncWriter struct{ b *strings.Builder }
@@ -99,6 +114,7 @@ var csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
 func (c *client) do(req *http.Request) (*http.Response, string) {
 	c.t.Helper()
+	useTestHost(c.s, req)
 	for k, v := range c.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
 	}

@@ -28,7 +28,7 @@ var inputlessRoutes = map[string]string{
 func TestOperatorInjectionRefused(t *testing.T) {
 	s, logs := newTestServer(t, opts{})
 	admin := newMember(t, s, "Injection Admin", auth.StatusApproved, auth.RoleAdmin)
-	token, _, err := s.auth.CreateToken(context.Background(), admin.ID, "injection", nil)
+	token, _, err := s.auth.CreateScopedToken(context.Background(), admin.ID, "injection", auth.ScopeAdmin, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -275,8 +275,12 @@ func TestAPITokens(t *testing.T) {
 	if res.StatusCode != 400 || !strings.Contains(body, "Give the token a name") {
 		t.Fatalf("nameless token: %d", res.StatusCode)
 	}
-	res, body = c.post("/profile/tokens", url.Values{"name": {"report script"}, "expires_in": {"30"}})
-	if res.StatusCode != 201 {
+	res, body = c.post("/profile/tokens", url.Values{"name": {"report script"}, "expires_in": {"30"}, "scope": {"admin"}})
+	if res.StatusCode != 400 || !strings.Contains(body, "Choose one of the scopes offered") {
+		t.Fatalf("admin scope for a member who administers nothing: %d", res.StatusCode)
+	}
+	res, body = c.post("/profile/tokens", url.Values{"name": {"report script"}, "expires_in": {"30"}, "scope": {"read"}})
+	if res.StatusCode != 201 || !strings.Contains(body, "Scope: Read.") {
 		t.Fatalf("create: %d", res.StatusCode)
 	}
 	i := strings.Index(body, `value="cfp_`)

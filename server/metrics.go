@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 type metrics struct {
@@ -29,8 +30,25 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	}
 	reg.MustRegister(m.requests, m.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.handler = adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	m.handler = adaptor.HTTPHandler(promhttp.HandlerFor(withoutBuildInfo(reg), promhttp.HandlerOpts{}))
 	return m
+}
+
+// withoutBuildInfo leaves out go_info, whose label is the Go release the
+// binary was built with: /metrics is unauthenticated (restrict it at the
+// proxy), and a build's versions tell a visitor which known flaws to try.
+// No metric carries the portal's own version for the same reason.
+func withoutBuildInfo(g prometheus.Gatherer) prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		mfs, err := g.Gather()
+		out := mfs[:0]
+		for _, mf := range mfs {
+			if mf.GetName() != "go_info" {
+				out = append(out, mf)
+			}
+		}
+		return out, err
+	})
 }
 
 // observe records one request; route is the route pattern, never the raw

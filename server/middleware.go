@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,9 @@ const (
 	localMember    = "member"
 	localSession   = "sid"
 	localAPI       = "api" // authenticated by bearer token: no cookies, no CSRF
-	localLang      = "lang"
+	// localTokenScope is the auth.TokenScope of that token (see guard).
+	localTokenScope = "token_scope"
+	localLang       = "lang"
 	// localCSRFPending marks an upload whose CSRF token is still to be read
 	// from its first form field.
 	localCSRFPending = "csrf_pending"
@@ -155,7 +158,11 @@ func (s *Server) session(c *fiber.Ctx) error {
 		if !ok {
 			return fault.New(fault.Unauthenticated, "error.401")
 		}
-		m, err := s.auth.MemberByToken(c.UserContext(), strings.TrimSpace(tok))
+		t, err := s.auth.Token(c.UserContext(), strings.TrimSpace(tok))
+		var m *auth.Member
+		if err == nil {
+			m, err = s.auth.Member(c.UserContext(), t.MemberID)
+		}
 		if err != nil {
 			if errors.Is(err, auth.ErrNotFound) {
 				return fault.New(fault.Unauthenticated, "error.401")
@@ -167,6 +174,7 @@ func (s *Server) session(c *fiber.Ctx) error {
 		}
 		c.Locals(localMember, m)
 		c.Locals(localAPI, true)
+		c.Locals(localTokenScope, t.EffectiveScope()) // what guard lets this token do
 		return c.Next()
 	}
 	sid := c.Cookies(s.sessionCookieName())
@@ -254,4 +262,38 @@ func responseSize(c *fiber.Ctx) int {
 		return c.Response().Header.ContentLength()
 	}
 	return len(c.Response().Body())
+}
+
+// demoHost answers, in demo mode, only requests addressed to a loopback
+// name. The demo signs anyone in as its administrator persona and its CSRF
+// check accepts an Origin equal to the Host the browser used (csrf.go), so
+// without this a DNS-rebinding page (evil.example re-resolved to 127.0.0.1)
+// could drive a local demo from the visitor's own browser. A rebinding page
+// needs a name its author controls; loopback IP literals, "localhost" and
+// the operator's own PORTAL_BASE_URL host are none.
+func (s *Server) demoHost(c *fiber.Ctx) error {
+	host := string(c.Request().Host())
+	if b, err := url.Parse(s.cfg.BaseURL); err == nil && b.Host != "" && strings.EqualFold(host, b.Host) {
+		return c.Next()
+	}
+	if loopbackHost(host) {
+		return c.Next()
+	}
+	return fault.New(fault.Invalid, "error.host")
+}
+
+// loopbackHost reports whether a Host header names this machine: localhost
+// or a loopback IP literal ([::1] in brackets), with or without a port.
+func loopbackHost(host string) bool {
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		name = host[1 : len(host)-1]
+	}
+	if strings.EqualFold(name, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(name)
+	return ip != nil && ip.IsLoopback()
 }

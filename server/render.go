@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -151,10 +152,8 @@ func (s *Server) newPage(c *fiber.Ctx, title, section string, data any) *Page {
 		if n, err := s.forum.UnreadNotifications(c.UserContext(), m.ID); err == nil {
 			p.Bell = n
 		}
-		if auth.CanAdminister(m) {
-			p.ShowAdmin = true
-		} else if coord, err := s.coordinatesAny(c, m); err == nil {
-			p.ShowAdmin = auth.CanReviewMembers(m, coord)
+		if admin, err := s.usesAdminPages(c, m); err == nil {
+			p.ShowAdmin = admin
 		}
 	}
 	for _, l := range frontend.Languages {
@@ -234,13 +233,80 @@ func (s *Server) T(c *fiber.Ctx, key string, args ...any) string {
 	return s.catalog.T(s.lang(c), key, args...)
 }
 
-// localPath accepts only same-site paths for "next" redirects: a single
-// leading slash, no scheme, no backslash tricks.
+// localPath is the one gate every return address ("next" after sign-in, the
+// language switch, demo sign-in) passes before it becomes a Location header:
+// it returns next when a browser resolving it against the portal's origin
+// stays on that origin, and "/" otherwise.
+//
+// Browsers are lenient where a check on the raw string is not: they drop tabs
+// and newlines anywhere in a URL, read a backslash as a slash and take
+// "//host" as another site, so "/\t/evil.example" is "//evil.example" to
+// them. Rather than model every leniency, only plain references are
+// accepted: printable ASCII, one leading slash, no backslash, and the same
+// again after percent-decoding (a proxy or a later redirect may decode), with
+// no dot segments. Legitimate return addresses are paths the portal itself
+// produced, which always pass.
 func localPath(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !sameOriginPath(next) {
 		return "/"
 	}
 	return next
+}
+
+func sameOriginPath(next string) bool {
+	if len(next) > 2048 || !plainReference(next, false) {
+		return false
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	// Decode until nothing changes, so double encoding ("%252F") hides
+	// nothing; a bound keeps hostile input from looping long.
+	pth, query := next, ""
+	if i := strings.IndexAny(next, "?#"); i >= 0 {
+		pth, query = next[:i], next[i:]
+	}
+	for range 4 {
+		p, err1 := url.PathUnescape(pth)
+		q, err2 := url.PathUnescape(query)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		if !plainReference(p, false) || !plainReference(q, true) {
+			return false
+		}
+		if p == pth && q == query {
+			return !dotSegment(p)
+		}
+		pth, query = p, q
+	}
+	return false
+}
+
+// plainReference: printable ASCII without backslash; a path must also start
+// with exactly one slash. A decoded query or fragment may hold spaces
+// ("?q=circular%20ict"): they cannot reach the origin part of the URL.
+func plainReference(s string, queryPart bool) bool {
+	if !queryPart && (!strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//")) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b == '\\' || b > '~' || b < ' ' || (b == ' ' && !queryPart) {
+			return false
+		}
+	}
+	return true
+}
+
+func dotSegment(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // renderFragment executes one named template of a page (no layout), for

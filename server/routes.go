@@ -26,6 +26,11 @@ type Route struct {
 	// Upload routes stream a multipart body of up to PORTAL_UPLOAD_MAX_BYTES;
 	// their CSRF token may come as the first form field.
 	Upload bool
+	// SessionOnly routes manage credentials or the account itself (tokens,
+	// sessions, calendar feed links, export, deletion): an API token is
+	// refused there whatever its scope, so a leaked token cannot mint
+	// another or take the account with it (see guard in access.go).
+	SessionOnly bool
 }
 
 // routeTable is the one place where URLs meet handlers.
@@ -44,6 +49,7 @@ func (s *Server) routeTable() []struct {
 	probe := func(e entry) entry { e.Probe = true; return e }
 	noCSRF := func(e entry) entry { e.NoCSRF = true; return e }
 	upload := func(e entry) entry { e.Upload = true; return e }
+	sessionOnly := func(e entry) entry { e.SessionOnly = true; return e }
 	return []entry{
 		probe(r(fiber.MethodGet, "/healthz", Public, s.showHealth)),
 		probe(r(fiber.MethodGet, "/readyz", Public, s.showReady)),
@@ -69,8 +75,8 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/workshops", Public, s.listWorkshops),
 		r(fiber.MethodGet, "/workshops/new", Approved, s.newWorkshop),
 		r(fiber.MethodPost, "/workshops", Approved, s.saveWorkshop),
-		r(fiber.MethodPost, "/workshops/feed", Approved, s.createFeed),
-		r(fiber.MethodPost, "/workshops/feed/revoke", Approved, s.revokeFeed),
+		sessionOnly(r(fiber.MethodPost, "/workshops/feed", Approved, s.createFeed)),
+		sessionOnly(r(fiber.MethodPost, "/workshops/feed/revoke", Approved, s.revokeFeed)),
 		r(fiber.MethodGet, "/workshops/:id", Approved, s.showWorkshop),
 		r(fiber.MethodPost, "/workshops/:id/register", Approved, s.registerWorkshop),
 		r(fiber.MethodPost, "/workshops/:id/cancel", Approved, s.cancelWorkshop),
@@ -106,15 +112,15 @@ func (s *Server) routeTable() []struct {
 		// their data are theirs whatever the decision.
 		r(fiber.MethodGet, "/profile", SignedIn, s.showProfile),
 		r(fiber.MethodPost, "/profile", SignedIn, s.saveProfile),
-		r(fiber.MethodGet, "/profile/tokens", Approved, s.listTokens),
-		r(fiber.MethodPost, "/profile/tokens", Approved, s.createToken),
-		r(fiber.MethodPost, "/profile/tokens/:id/revoke", Approved, s.revokeToken),
-		r(fiber.MethodGet, "/profile/sessions", SignedIn, s.listSessions),
-		r(fiber.MethodPost, "/profile/sessions/others/end", SignedIn, s.endOtherSessions),
-		r(fiber.MethodPost, "/profile/sessions/:id/end", SignedIn, s.endSession),
-		r(fiber.MethodPost, "/profile/export", SignedIn, s.exportAccount),
-		r(fiber.MethodGet, "/profile/delete", SignedIn, s.showAccountDelete),
-		r(fiber.MethodPost, "/profile/delete", SignedIn, s.deleteAccount),
+		sessionOnly(r(fiber.MethodGet, "/profile/tokens", Approved, s.listTokens)),
+		sessionOnly(r(fiber.MethodPost, "/profile/tokens", Approved, s.createToken)),
+		sessionOnly(r(fiber.MethodPost, "/profile/tokens/:id/revoke", Approved, s.revokeToken)),
+		sessionOnly(r(fiber.MethodGet, "/profile/sessions", SignedIn, s.listSessions)),
+		sessionOnly(r(fiber.MethodPost, "/profile/sessions/others/end", SignedIn, s.endOtherSessions)),
+		sessionOnly(r(fiber.MethodPost, "/profile/sessions/:id/end", SignedIn, s.endSession)),
+		sessionOnly(r(fiber.MethodPost, "/profile/export", SignedIn, s.exportAccount)),
+		sessionOnly(r(fiber.MethodGet, "/profile/delete", SignedIn, s.showAccountDelete)),
+		sessionOnly(r(fiber.MethodPost, "/profile/delete", SignedIn, s.deleteAccount)),
 
 		r(fiber.MethodGet, "/admin/members", Approved, s.listAdminMembers),
 		r(fiber.MethodPost, "/admin/members/:id/decision", Approved, s.decideMember),
@@ -207,11 +213,22 @@ func (s *Server) Routes() []Route {
 func (s *Server) routes() {
 	s.app.Use(s.requestContext) // request ID, headers, logs, metrics, final error rendering
 	s.app.Use(recover.New())    // a panic becomes a logged 500, never a stack trace
+	if s.cfg.Mode == config.ModeDemo {
+		s.app.Use(s.demoHost)
+	}
 	s.app.Get("/static/*", s.serveStatic)
+	// HEAD is answered wherever GET is (monitors and link checkers use it);
+	// fasthttp leaves the body out. app.Add, unlike app.Get, adds no HEAD.
+	add := func(method, path string, hs ...fiber.Handler) {
+		s.app.Add(method, path, hs...)
+		if method == fiber.MethodGet {
+			s.app.Add(fiber.MethodHead, path, hs...)
+		}
+	}
 	table := s.routeTable()
 	for _, e := range table {
 		if e.Probe {
-			s.app.Add(e.Method, e.Path, e.h)
+			add(e.Method, e.Path, e.h)
 		}
 		if e.Upload {
 			s.uploads = append(s.uploads, routePattern(e.Path))
@@ -225,7 +242,7 @@ func (s *Server) routes() {
 		if e.Probe || (e.DemoOnly && s.cfg.Mode != config.ModeDemo) {
 			continue // demo sign-in must not exist in production
 		}
-		s.app.Add(e.Method, e.Path, s.guard(e.Access), e.h)
+		add(e.Method, e.Path, s.guard(e.Route), e.h)
 	}
 	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

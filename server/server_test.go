@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,26 @@ func TestHealthReadyMetrics(t *testing.T) {
 	}
 	if !strings.Contains(body, `portal_http_request_duration_seconds_bucket{method="GET",route="/readyz"`) {
 		t.Fatal("latency histogram missing")
+	}
+}
+
+// The footer names the build; the unauthenticated /metrics names neither it
+// nor the Go release it was built with.
+func TestVersionInFooterNotInMetrics(t *testing.T) {
+	const v = "v9.8.7-probe"
+	s, _ := newTestServer(t, opts{version: v})
+	c := newClient(t, s)
+	if _, page := c.get("/"); !strings.Contains(page, "Version "+v) {
+		t.Fatal("the footer does not show the version")
+	}
+	_, body := c.get("/metrics")
+	if !strings.Contains(body, "go_goroutines") {
+		t.Fatalf("no metrics: %.300s", body)
+	}
+	for _, leak := range []string{v, "go_info", runtime.Version()} {
+		if strings.Contains(body, leak) {
+			t.Errorf("/metrics shows %q:\n%s", leak, grepLines(body, leak))
+		}
 	}
 }
 
@@ -534,14 +555,36 @@ func TestRateLimitBehindProxy(t *testing.T) {
 	}
 }
 
+// Every place that takes a return address (demo sign-in, the language
+// switch, the sign-in page's form) sends hostile ones home and keeps the
+// portal's own. The tab is the penetration test's finding: browsers drop it
+// from "/\t/evil.example" and leave for evil.example.
 func TestOpenRedirectRefused(t *testing.T) {
 	s, _ := newTestServer(t, opts{})
-	for _, next := range []string{"https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/ok\r\nSet-Cookie: x=y"} {
+	hostile := []string{"https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/ok\r\nSet-Cookie: x=y",
+		"/\t/evil.example", "/%09/evil.example", "/\n/evil.example", "/%0a/evil.example", "/%2F%2Fevil.example", "/%5Cevil.example",
+		"/%252F%252Fevil.example", " //evil.example", "/\u3000/evil.example", "/../..//evil.example"}
+	for _, next := range hostile {
 		c := newClient(t, s)
 		c.get("/signin")
 		res, _ := c.post("/auth/demo", url.Values{"persona": {"buyer"}, "next": {next}})
 		if loc := res.Header.Get("Location"); loc != "/" {
-			t.Fatalf("next=%q redirected to %q", next, loc)
+			t.Errorf("sign-in: next=%q redirected to %q", next, loc)
+		}
+		c.get("/") // the session changed at sign-in: a new CSRF token
+		res, _ = c.post("/language", url.Values{"lang": {"fr"}, "next": {next}})
+		if loc := res.Header.Get("Location"); loc != "/" {
+			t.Errorf("language: next=%q redirected to %q", next, loc)
+		}
+		if _, page := c.get("/signin?next=" + url.QueryEscape(next)); !strings.Contains(page, `name="next" value="/"`) {
+			t.Errorf("sign-in page kept next=%q", next)
+		}
+	}
+	c := newClient(t, s)
+	c.get("/")
+	for _, next := range []string{"/library?q=circular%20ict&page=2", "/threads/abc#post-3", "/groups/national-buyers"} {
+		if res, _ := c.post("/language", url.Values{"lang": {"en"}, "next": {next}}); res.Header.Get("Location") != next {
+			t.Errorf("language: next=%q redirected to %q", next, res.Header.Get("Location"))
 		}
 	}
 }
@@ -613,5 +656,53 @@ func TestFormValuesFromBodyOnly(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if res, _ := c.do(req); res.StatusCode != 403 {
 		t.Fatalf("token from the query accepted: %d", res.StatusCode)
+	}
+}
+
+// The demo answers only loopback host names: a DNS-rebinding page
+// (evil.example re-resolved to 127.0.0.1) reaches the socket but is refused,
+// so it cannot sign in as the administrator persona nor pass the CSRF check
+// that accepts an Origin equal to the Host.
+func TestDemoAnswersOnlyLoopbackHosts(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	call := func(method, host, path string, form url.Values, header map[string]string) (*http.Response, string) {
+		req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+		req.Host = host
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		return newClient(t, s).do(req)
+	}
+	for _, host := range []string{"127.0.0.1:8080", "localhost:8080", "[::1]:8080", "LOCALHOST:9999", "127.0.0.1", "[::1]"} {
+		if res, _ := call("GET", host, "/", nil, nil); res.StatusCode != 200 {
+			t.Errorf("Host %s: %d", host, res.StatusCode)
+		}
+	}
+	for _, host := range []string{"evil.example:8080", "evil.example", "127.0.0.1.evil.example:8080", "localhost.evil.example", "0x7f000001.example", ""} {
+		res, body := call("GET", host, "/", nil, map[string]string{"Accept-Language": "en"})
+		if res.StatusCode != 400 || !strings.Contains(body, "only answers at its local address") {
+			t.Errorf("Host %q: %d %.300s", host, res.StatusCode, body)
+		}
+		if res, _ := call("HEAD", host, "/healthz", nil, nil); res.StatusCode != 400 {
+			t.Errorf("Host %q, /healthz: %d", host, res.StatusCode)
+		}
+	}
+	// The rebinding page's own origin is the Host it uses.
+	res, _ := call("POST", "evil.example:8080", "/auth/demo", url.Values{"persona": {"coordinator"}},
+		map[string]string{"Origin": "http://evil.example:8080", "Accept": "application/json"})
+	if res.StatusCode != 400 || strings.Contains(res.Header.Get("Set-Cookie"), "portal_session") {
+		t.Fatalf("rebinding sign-in: %d %v", res.StatusCode, res.Header)
+	}
+	// A server behind its reverse proxy answers whatever Host it is given:
+	// every absolute URL it writes comes from PORTAL_BASE_URL, not the Host.
+	serve, _ := newTestServer(t, opts{mode: config.ModeServe, baseURL: "https://portal.example.org"})
+	req := httptest.NewRequest("GET", "/library/feed.atom", nil)
+	req.Host = "evil.example"
+	res, body := newClient(t, serve).do(req)
+	if res.StatusCode != 200 || strings.Contains(body, "evil.example") || !strings.Contains(body, "https://portal.example.org/library") {
+		t.Fatalf("serve mode, foreign Host: %d %.300s", res.StatusCode, body)
 	}
 }

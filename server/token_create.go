@@ -15,9 +15,23 @@ import (
 // again after a redirect.
 func (s *Server) createToken(c *fiber.Ctx) error {
 	m := currentMember(c)
-	d := tokensData{Name: strings.TrimSpace(formValue(c, "name")), ExpiresIn: formValue(c, "expires_in"), Errors: auth.FieldErrors{}}
+	d := tokensData{Name: strings.TrimSpace(formValue(c, "name")), ExpiresIn: formValue(c, "expires_in"), Scope: formValue(c, "scope"), Errors: auth.FieldErrors{}}
 	if n := len([]rune(d.Name)); n < 1 || n > 60 {
 		d.Errors["name"] = "tokens.error.name"
+	}
+	if d.Scope == "" {
+		d.Scope = string(auth.ScopeRead) // the page preselects it; a bare form gets the least power
+	}
+	scope, ok := auth.ParseTokenScope(d.Scope)
+	if ok && scope == auth.ScopeAdmin {
+		admin, err := s.usesAdminPages(c, m)
+		if err != nil {
+			return err
+		}
+		ok = admin // an admin scope adds nothing for others: not offered
+	}
+	if !ok {
+		d.Errors["scope"] = "tokens.error.scope"
 	}
 	var expires *time.Time
 	if d.ExpiresIn != "" && d.ExpiresIn != "never" {
@@ -32,11 +46,11 @@ func (s *Server) createToken(c *fiber.Ctx) error {
 	if len(d.Errors) > 0 {
 		return s.renderTokens(c, fiber.StatusBadRequest, d)
 	}
-	secret, t, err := s.auth.CreateToken(c.UserContext(), m.ID, d.Name, expires)
+	secret, t, err := s.auth.CreateScopedToken(c.UserContext(), m.ID, d.Name, scope, expires)
 	if err != nil {
 		return err
 	}
-	s.audit(c, auth.AuditTokenCreate, m.ID, map[string]string{"token": t.ID, "name": t.Name})
+	s.audit(c, auth.AuditTokenCreate, m.ID, map[string]string{"token": t.ID, "name": t.Name, "scope": string(t.Scope)})
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return s.renderTokens(c, fiber.StatusCreated, tokensData{Secret: secret, ExpiresIn: "90"})
+	return s.renderTokens(c, fiber.StatusCreated, tokensData{Secret: secret, SecretScope: t.Scope, ExpiresIn: "90", Scope: string(auth.ScopeRead)})
 }

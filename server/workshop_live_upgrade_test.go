@@ -30,7 +30,7 @@ func TestLiveUpgradeOnTheRawConnection(t *testing.T) {
 		}
 		defer c.Close()
 		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		_, _ = c.Write([]byte("GET /api/v1/workshops/" + w["id"].(string) + "/live HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+		_, _ = c.Write([]byte("GET /api/v1/workshops/" + w["id"].(string) + "/live HTTP/1.1\r\nHost: " + strings.TrimPrefix(base, "http://") + "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
 			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + "\r\nAuthorization: Bearer " + fac + "\r\n\r\n"))
 		line, err := bufio.NewReader(c).ReadString('\n')
 		if err != nil {
