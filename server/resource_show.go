@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"html/template"
-	"io"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -176,20 +175,34 @@ func (s *Server) apiShowResource(c *fiber.Ctx) error {
 // outcomeDocument renders a workshop outcome's latest version; Markdown
 // goes through the same sanitising renderer as discussions.
 func (s *Server) outcomeDocument(c *fiber.Ctx, r *resources.Resource) (template.HTML, error) {
-	v := r.Current()
-	if v.Kind != resources.KindMarkdown {
-		return "", nil
-	}
-	f, err := s.lib.OpenVersion(c.UserContext(), v)
-	if err != nil {
+	md, err := s.publishedText(c.UserContext(), r)
+	if err != nil || md == "" {
 		return "", err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	return template.HTML(s.forum.Renderer().HTML(md)), nil // #nosec G203 -- sanitised by bluemonday
+}
+
+// workshopSeer returns the workshop policy for m as a predicate, with one
+// query for the groups, for lookups that cross from one workshop to others
+// (a series, the suggestions of series names).
+func (s *Server) workshopSeer(ctx context.Context, m *auth.Member) (func(*workshops.Workshop) bool, error) {
+	groups, err := s.auth.Groups(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return template.HTML(s.forum.Renderer().HTML(string(b))), nil // #nosec G203 -- sanitised by bluemonday
+	byID := make(map[string]*auth.Group, len(groups))
+	for _, g := range groups {
+		byID[g.ID] = g
+	}
+	return func(w *workshops.Workshop) bool {
+		acc := auth.WorkshopAccess{Facilitators: w.Facilitators}
+		if w.GroupID != "" {
+			if acc.Group = byID[w.GroupID]; acc.Group == nil {
+				return false // its group is gone: shown to nobody
+			}
+		}
+		return auth.CanSeeWorkshop(m, acc)
+	}, nil
 }
 
 // canSeeWorkshop applies the workshop policy outside a workshop route.

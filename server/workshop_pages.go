@@ -13,6 +13,7 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/workshops"
 )
 
@@ -164,17 +165,49 @@ func (s *Server) showWorkshop(c *fiber.Ctx) error {
 	} else if !errors.Is(err, workshops.ErrNotFound) {
 		return err
 	}
-	if d.Previous, err = s.workshops.PreviousInSeries(ctx, w); err != nil {
+	if err := s.previousInSeries(c, w, &d); err != nil {
 		return err
 	}
-	if d.Previous != nil {
-		if po, err := s.workshops.Outcome(ctx, d.Previous.ID); err == nil && po.Published() {
-			d.PrevOutcome, d.PrevActions = po.ResourceID, po.OpenActionItems()
-		} else if err != nil && !errors.Is(err, workshops.ErrNotFound) {
-			return err
-		}
-	}
 	return s.render(c, fiber.StatusOK, "workshop", s.newPage(c, w.Title, "workshops", d))
+}
+
+// previousInSeries fills the previous workshop of w's series that the
+// member may see, and its outcome's open action items only when the member
+// may see the outcome in the library: the items are the outcome's content.
+func (s *Server) previousInSeries(c *fiber.Ctx, w *workshops.Workshop, d *workshopData) error {
+	ctx := c.UserContext()
+	if w.Series == "" {
+		return nil
+	}
+	seer, err := s.workshopSeer(ctx, currentMember(c))
+	if err != nil {
+		return err
+	}
+	if d.Previous, err = s.workshops.PreviousInSeries(ctx, w, seer); err != nil || d.Previous == nil {
+		return err
+	}
+	po, err := s.workshops.Outcome(ctx, d.Previous.ID)
+	if errors.Is(err, workshops.ErrNotFound) || (err == nil && !po.Published()) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	v, _, err := s.viewer(c)
+	if err != nil {
+		return err
+	}
+	r, err := s.lib.Resource(ctx, po.ResourceID)
+	if errors.Is(err, resources.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if v.CanSee(r) {
+		d.PrevOutcome, d.PrevActions = po.ResourceID, po.OpenActionItems()
+	}
+	return nil
 }
 
 // registerWorkshop is POST /workshops/:id/register.
@@ -370,7 +403,11 @@ func (s *Server) renderWorkshopForm(c *fiber.Ctx, status int, form map[string]st
 		return err
 	}
 	d := workshopFormData{Form: form, Formats: workshops.Formats}
-	if d.Series, err = s.workshops.SeriesNames(c.UserContext()); err != nil {
+	seer, err := s.workshopSeer(c.UserContext(), m)
+	if err != nil {
+		return err
+	}
+	if d.Series, err = s.workshops.SeriesNames(c.UserContext(), seer); err != nil {
 		return err
 	}
 	var ids []string
