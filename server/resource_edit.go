@@ -50,14 +50,22 @@ func (s *Server) saveResource(c *fiber.Ctx) error {
 	}
 	meta := metaFrom(func(n string) string { return strings.TrimSpace(vals.Get(n)) }, list)
 	err = s.checkGroup(c, meta)
+	var updated *resources.Resource
 	if err == nil {
-		_, err = s.lib.Update(c.UserContext(), r.ID, meta)
+		updated, err = s.lib.Update(c.UserContext(), r.ID, meta)
 	}
 	if err != nil {
 		if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
 			return s.renderResourceForm(c, fiber.StatusBadRequest, resourceFormData{Edit: true, ID: r.ID, Action: c.Path(), Values: vals}, err)
 		}
 		return err
+	}
+	if updated.Visibility != r.Visibility || updated.GroupID != r.GroupID {
+		// Its discussion follows it, so the thread never shows the
+		// resource's title to readers the resource is no longer for.
+		if _, _, err := s.placeResourceThread(c, updated); err != nil {
+			return err
+		}
 	}
 	return s.redirectWithFlash(c, "/library/"+r.ID, "flash.resource_saved")
 }
