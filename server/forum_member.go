@@ -24,6 +24,9 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if ns, err = s.visibleNotes(ctx, m, ns); err != nil {
+		return err
+	}
 	ids := make([]string, 0, len(ns))
 	for _, n := range ns {
 		ids = append(ids, n.ActorID)

@@ -116,6 +116,27 @@ func seedSideways(t *testing.T, s *Server) sideways {
 	if res, body := in.post("/threads/"+f.thread+"/reply", url.Values{"body": {"Qx9 alpha reply for @[Sideways Outsider](/members/" + f.outsider.ID + ")"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("reply: %d %.300s", res.StatusCode, body)
 	}
+
+	// The outsider was in the group once: mentioned in its thread and
+	// registered for its workshop then, and removed since. What they were
+	// told then must not keep showing them the group's content.
+	f.group.Members = append(f.group.Members, f.outsider.ID)
+	if _, err := s.auth.PutGroup(ctx, *f.group); err != nil {
+		t.Fatal(err)
+	}
+	if res, body := in.post("/threads/"+f.discussion+"/reply", url.Values{"body": {"Qx9 alpha reply for @[Sideways Outsider](/members/" + f.outsider.ID + ") while a member"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reply: %d %.300s", res.StatusCode, body)
+	}
+	if err := s.workshops.PutRegistration(ctx, workshops.Registration{WorkshopID: f.workshop.ID, MemberID: f.outsider.ID, Status: workshops.Registered, CreatedAt: start}); err != nil {
+		t.Fatal(err)
+	}
+	if ns, err := s.forum.Notifications(ctx, f.outsider.ID, 10); err != nil || len(ns) != 1 {
+		t.Fatalf("the outsider, a member then, was not notified: %v %v", ns, err)
+	}
+	f.group.Members = []string{f.insider.ID}
+	if _, err := s.auth.PutGroup(ctx, *f.group); err != nil {
+		t.Fatal(err)
+	}
 	if f.feed, err = s.workshops.NewFeedToken(ctx, f.outsider.ID); err != nil {
 		t.Fatal(err)
 	}

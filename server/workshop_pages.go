@@ -366,6 +366,13 @@ func (s *Server) showFeed(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// A registration outlives the right that allowed it (a member removed
+	// from the workshop's group): the feed lists what the member may see now.
+	seer, err := s.workshopSeer(ctx, m)
+	if err != nil {
+		return err
+	}
+	ws = slices.DeleteFunc(ws, func(w *workshops.Workshop) bool { return !seer(w) })
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "private, max-age=900")
 	return c.Send(workshops.ICS(s.T(c, "feed.name"), s.cfg.BaseURL, ws, time.Now()))
