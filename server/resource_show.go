@@ -193,8 +193,18 @@ func (s *Server) outcomeDocument(c *fiber.Ctx, r *resources.Resource) (template.
 
 // workshopSeer returns the workshop policy for m as a predicate, with one
 // query for the groups, for lookups that cross from one workshop to others
-// (a series, the suggestions of series names).
+// (a series, the suggestions of series names, a calendar feed).
 func (s *Server) workshopSeer(ctx context.Context, m *auth.Member) (func(*workshops.Workshop) bool, error) {
+	can, err := s.workshopPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func(w *workshops.Workshop) bool { return can(m, w) }, nil
+}
+
+// workshopPolicy is auth.CanSeeWorkshop for any member and workshop, with
+// the groups read once (jobs that mail many members).
+func (s *Server) workshopPolicy(ctx context.Context) (func(*auth.Member, *workshops.Workshop) bool, error) {
 	groups, err := s.auth.Groups(ctx)
 	if err != nil {
 		return nil, err
@@ -203,7 +213,7 @@ func (s *Server) workshopSeer(ctx context.Context, m *auth.Member) (func(*worksh
 	for _, g := range groups {
 		byID[g.ID] = g
 	}
-	return func(w *workshops.Workshop) bool {
+	return func(m *auth.Member, w *workshops.Workshop) bool {
 		acc := auth.WorkshopAccess{Facilitators: w.Facilitators}
 		if w.GroupID != "" {
 			if acc.Group = byID[w.GroupID]; acc.Group == nil {

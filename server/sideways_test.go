@@ -15,6 +15,8 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/mail"
+	"github.com/circularfairict/portal/mail/mailtest"
 	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/workshops"
 	"github.com/circularfairict/portal/workshops/live"
@@ -570,4 +572,44 @@ func TestNothingOfAGroupReachesOutsiders(t *testing.T) {
 func toJSONString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// Mail crosses to objects too: a reminder names its workshop and a digest
+// its threads. A member removed from the group since registering or being
+// mentioned gets neither.
+func TestMailNamesOnlyWhatMembersMaySee(t *testing.T) {
+	smtp := mailtest.Start(t)
+	s, _ := newTestServer(t, opts{mail: &mail.SMTP{Host: smtp.Host, Port: smtp.Port, From: "portal@example.org", TLS: mail.TLSNone}})
+	ctx := context.Background()
+	f := seedSideways(t, s) // the outsider was mentioned in the group's thread while a member
+	soon := time.Now().Add(3 * time.Hour).Truncate(time.Minute)
+	w, err := s.workshops.Create(ctx, f.insider.ID, workshops.Input{Title: "Qx9 alpha workshop soon", GroupID: f.group.ID, StartsAt: soon, EndsAt: soon.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stayed := newMember(t, s, "Sideways Stayed", auth.StatusApproved, auth.RoleMember)
+	f.group.Members = append(f.group.Members, stayed.ID)
+	if _, err := s.auth.PutGroup(ctx, *f.group); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{f.outsider.ID, stayed.ID} {
+		if err := s.workshops.PutRegistration(ctx, workshops.Registration{WorkshopID: w.ID, MemberID: id, Status: workshops.Registered, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.sendReminders(ctx)
+	s.mailWG.Wait() // every reminder handed to the mail server
+	now := time.Now().UTC()
+	s.sendDigestsAt(ctx, now)
+	s.sendDigestsAt(ctx, now.Add(25*time.Hour)) // synchronous: sent when it returns
+	reminded := false
+	for _, m := range smtp.Messages() {
+		if m.To == f.outsider.Email {
+			t.Errorf("the removed member was mailed %q:\n%s", m.Header.Get("Subject"), m.Body)
+		}
+		reminded = reminded || (m.To == stayed.Email && strings.Contains(m.Body, "Qx9 alpha workshop soon"))
+	}
+	if !reminded {
+		t.Error("the member who stayed got no reminder")
+	}
 }

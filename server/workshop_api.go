@@ -201,7 +201,7 @@ func (s *Server) cancelRegistration(c *fiber.Ctx) (*workshops.Workshop, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.notifyPromoted(c, w.Title, w.ID, promoted)
+	s.notifyPromoted(c, w, promoted)
 	return w, nil
 }
 
