@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -81,7 +82,19 @@ func (s *Server) saveResourceLink(c *fiber.Ctx) error {
 	if i := strings.LastIndex(target, "/library/"); i >= 0 {
 		target = strings.Trim(target[i+len("/library/"):], "/")
 	}
-	if err := s.lib.AddLink(c.UserContext(), r.ID, resources.Link{Kind: resources.LinkKind(formValue(c, "kind")), Target: target}); err != nil {
+	kind := resources.LinkKind(formValue(c, "kind"))
+	// Members link resources they can see; "produced by" (a workshop) and
+	// "discussed in" (a thread) are the portal's own links, never typed, so
+	// nobody ties a resource to a workshop or thread they may not see.
+	if !slices.Contains(resources.LinkKinds[:3], kind) {
+		return s.redirectWithFlash(c, "/library/"+r.ID+"#links", "flash.link_refused")
+	}
+	if ok, err := s.canSeeResource(c.UserContext(), currentMember(c), target); err != nil {
+		return err
+	} else if !ok {
+		return s.redirectWithFlash(c, "/library/"+r.ID+"#links", "flash.link_refused")
+	}
+	if err := s.lib.AddLink(c.UserContext(), r.ID, resources.Link{Kind: kind, Target: target}); err != nil {
 		if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
 			return s.redirectWithFlash(c, "/library/"+r.ID+"#links", "flash.link_refused")
 		}

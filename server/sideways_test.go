@@ -50,6 +50,7 @@ func (f sideways) secrets() map[string]string {
 		"Qx9 alpha resource": "the group's resource title", f.resource: "the group's resource ID",
 		"Qx9 alpha thread": "the group's thread title", f.thread: "the group's thread ID",
 		"Qx9 alpha reply": "a reply in the group's thread", f.discussion: "the resource's discussion ID",
+		"Qx9 alpha room": "the group's category name", "Qx9 alpha poll": "a poll prepared for the group's workshop",
 	}
 }
 
@@ -68,7 +69,7 @@ func seedSideways(t *testing.T, s *Server) sideways {
 	if f.group, err = s.auth.Group(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if f.cat, err = s.forum.CreateCategory(ctx, forum.Category{Name: "Sideways alpha room", GroupID: f.group.ID}); err != nil {
+	if f.cat, err = s.forum.CreateCategory(ctx, forum.Category{Name: "Qx9 alpha room", GroupID: f.group.ID}); err != nil {
 		t.Fatal(err)
 	}
 	th, _, err := s.forum.CreateThread(ctx, forum.NewThread{Category: f.cat, AuthorID: f.insider.ID, Title: "Qx9 alpha thread", Body: "Inside the group."})
@@ -547,7 +548,7 @@ func TestNothingOfAGroupReachesOutsiders(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d GET routes walked: %d requests checked for %d objects of the group", len(calls), checked, len(secrets)/2)
+	t.Logf("%d GET routes walked: %d requests checked for %d titles and IDs of the group's content", len(calls), checked, len(secrets))
 
 	// The seed itself is visible to the group: the walk would find nothing
 	// if the objects were missing.
@@ -611,5 +612,40 @@ func TestMailNamesOnlyWhatMembersMaySee(t *testing.T) {
 	}
 	if !reminded {
 		t.Error("the member who stayed got no reminder")
+	}
+}
+
+// A member links their resource only to resources they may see, and never
+// by hand to a workshop or thread: those links are the portal's own.
+func TestLinksOnlyToWhatTheLinkerSees(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	ctx := context.Background()
+	f := seedSideways(t, s)
+	mine := sidewaysResource(t, s, f.outsider.ID, "Sideways outsider resource", resources.VisibilityPublic, "")
+	out := newClient(t, s)
+	out.signInAs(f.outsider.ID)
+	out.get("/library/" + mine)
+	for _, form := range []url.Values{
+		{"kind": {"part_of"}, "target": {"/library/" + f.resource}},
+		{"kind": {"produced_by"}, "target": {f.workshop.ID}},
+		{"kind": {"discussed_in"}, "target": {f.thread}},
+	} {
+		res, _ := out.post("/library/"+mine+"/links", form)
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("link %v: %d", form, res.StatusCode)
+		}
+	}
+	r, err := s.lib.Resource(ctx, mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Links) != 0 {
+		t.Errorf("links stored: %+v", r.Links)
+	}
+	if res, _ := out.post("/library/"+mine+"/links", url.Values{"kind": {"part_of"}, "target": {"/library/" + f.public}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("link to a public resource: %d", res.StatusCode)
+	}
+	if r, _ = s.lib.Resource(ctx, mine); len(r.Links) != 1 {
+		t.Errorf("a link to a visible resource was not stored: %+v", r.Links)
 	}
 }
