@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/fault"
 	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/resources"
 )
@@ -57,13 +58,10 @@ func (b libraryBridge) SearchLibrary(ctx context.Context, viewer *auth.Member, q
 	return out, nil
 }
 
-// resourcePlace returns the category where the discussion of r may live,
-// or nil when there is none: its readers must all be readers of r, or the
-// thread (titled after the resource, linking to it) would show r more
-// widely than the library does. A public or members-only resource is
-// discussed in the portal-wide General category (members); a resource
-// limited to a group, in the first category of that group, and only if
-// the group keeps its content to its members.
+// resourcePlace returns the category where the discussion of r starts, or
+// nil when there is none (see fitsResource): General for a public or
+// members-only resource, the first category of its group for one limited to
+// a group.
 func (s *Server) resourcePlace(c *fiber.Ctx, r *resources.Resource) (*catInfo, error) {
 	all, err := s.categories(c)
 	if err != nil {
@@ -71,41 +69,109 @@ func (s *Server) resourcePlace(c *fiber.Ctx, r *resources.Resource) (*catInfo, e
 	}
 	for i := range all {
 		ci := &all[i]
-		switch r.Visibility {
-		case resources.VisibilityPublic, resources.VisibilityMembers:
-			if ci.Group == nil && ci.Cat.Slug == forum.GeneralSlug {
-				return ci, nil
-			}
-		case resources.VisibilityGroup:
-			// categories() lists a group's categories in its own order.
-			if ci.Group != nil && ci.Group.ID == r.GroupID && auth.CanHostResourceDiscussion(ci.Group) {
-				return ci, nil
-			}
+		start := ci.Cat.Slug == forum.GeneralSlug && ci.Group == nil
+		if r.Visibility == resources.VisibilityGroup {
+			start = ci.Group != nil // categories() lists a group's categories in its own order
+		}
+		if start && fitsResource(*ci, r) {
+			return ci, nil
 		}
 	}
 	return nil, nil
 }
 
+// audience is who reads something, as the policy functions decide it:
+// anyone, every approved member, or the members of one group (and
+// administrators, who read everything).
+type audience struct {
+	level int // 3 anyone, 2 members, 1 one group
+	group string
+}
+
+func categoryAudience(ci catInfo) audience {
+	vis := auth.Visibility(ci.Cat.Visibility)
+	if ci.Group != nil {
+		vis = ci.Group.Visibility
+	}
+	switch {
+	case vis == auth.VisibilityPublic:
+		return audience{level: 3}
+	case vis == auth.VisibilityMembers || ci.Group == nil:
+		return audience{level: 2}
+	case auth.CanHostResourceDiscussion(ci.Group):
+		return audience{level: 1, group: ci.Group.ID}
+	}
+	return audience{level: 3} // unknown: assume the widest
+}
+
+func resourceAudience(r *resources.Resource) audience {
+	switch r.Visibility {
+	case resources.VisibilityPublic:
+		return audience{level: 3}
+	case resources.VisibilityMembers:
+		return audience{level: 2}
+	}
+	return audience{level: 1, group: r.GroupID}
+}
+
+// within reports whether every reader of a is a reader of b.
+func (a audience) within(b audience) bool {
+	switch b.level {
+	case 3:
+		return true
+	case 2:
+		return a.level <= 2
+	}
+	return a.level == 1 && a.group == b.group
+}
+
+// fitsResource reports whether the discussion of r may live in category ci:
+// every reader of ci must be a reader of r, or the thread (titled after the
+// resource, linking to it) would show r more widely than the library does.
+func fitsResource(ci catInfo, r *resources.Resource) bool {
+	return categoryAudience(ci).within(resourceAudience(r))
+}
+
 // placeResourceThread keeps a resource's existing discussion where the
-// resource is visible: moved to its place when that changed (the resource's
-// visibility or group was edited, or the thread predates this rule), held
-// when there is no place (out of lists, search and its page for everyone
-// but its author and moderators, and out of the review queue, since its
-// opening post is not held), and released again once a place exists. It
-// returns the thread (nil when the resource has none) and its place.
+// resource is visible, after its visibility or group was edited (or for a
+// thread older than this rule). A thread that still fits stays: when the
+// resource is widened, its discussion is not, since its replies were
+// written for the narrower audience. One that no longer fits moves to the
+// resource's place only if that place is within the thread's present
+// readers (members to one group, never one group to another); otherwise it
+// is held: out of lists, search and its page for everyone but its author
+// and moderators, and out of the review queue, since its opening post is
+// not held. A thread held here is released once it fits again. It returns
+// the thread and the category it is in (nil when held), or, when the
+// resource has no thread yet, nil and the place where one would start.
 func (s *Server) placeResourceThread(c *fiber.Ctx, r *resources.Resource) (*forum.Thread, *catInfo, error) {
 	ctx := c.UserContext()
+	place, err := s.resourcePlace(c, r)
+	if err != nil {
+		return nil, nil, err
+	}
 	t, err := s.forum.ThreadForResource(ctx, r.ID)
 	if errors.Is(err, forum.ErrNotFound) {
-		t = nil
+		return nil, place, nil
 	} else if err != nil {
 		return nil, nil, err
 	}
-	place, err := s.resourcePlace(c, r)
-	if err != nil || t == nil {
-		return t, place, err
+	cat, err := s.forum.Category(ctx, t.CategoryID)
+	if err != nil {
+		return nil, nil, err
 	}
-	if place == nil {
+	cur, err := s.category(c, cat)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case fitsResource(cur, r):
+	case place != nil && categoryAudience(*place).within(categoryAudience(cur)):
+		if err := s.forum.MoveThread(ctx, t.ID, place.Cat); err != nil {
+			return nil, nil, err
+		}
+		t.CategoryID, t.GroupID, cur = place.Cat.ID, place.Cat.GroupID, *place
+	default:
 		if !t.Held {
 			if err := s.forum.HoldThread(ctx, t.ID); err != nil {
 				return nil, nil, err
@@ -114,12 +180,6 @@ func (s *Server) placeResourceThread(c *fiber.Ctx, r *resources.Resource) (*foru
 			s.log.Info("resource discussion held: no place where the resource is visible", "thread", t.ID, "resource", r.ID, "request_id", requestID(c))
 		}
 		return t, nil, nil
-	}
-	if t.CategoryID != place.Cat.ID {
-		if err := s.forum.MoveThread(ctx, t.ID, place.Cat); err != nil {
-			return nil, nil, err
-		}
-		t.CategoryID, t.GroupID = place.Cat.ID, place.Cat.GroupID
 	}
 	if t.Held {
 		// Held with its opening post released: held here, not by moderation.
@@ -130,11 +190,45 @@ func (s *Server) placeResourceThread(c *fiber.Ctx, r *resources.Resource) (*foru
 			t.Held = false
 		}
 	}
-	return t, place, nil
+	return t, &cur, nil
 }
 
-// hasResourceThread reports whether a resource's discussion exists.
-func (s *Server) hasResourceThread(c *fiber.Ctx, resourceID string) bool {
-	_, err := s.forum.ThreadForResource(c.UserContext(), resourceID)
-	return err == nil
+// canOpenResourceThread reports whether m may open the resource's
+// discussion t where it is (ci).
+func canOpenResourceThread(m *auth.Member, t *forum.Thread, ci *catInfo) bool {
+	return ci != nil && ci.canSee(m) && (!t.Held || auth.CanSeeHeld(m, ci.Group, t.AuthorID))
+}
+
+// canDiscuss decides whether the resource page offers "Discuss" to m,
+// without changing anything: the existing thread if it fits the resource
+// and m may open it, or else a place where m may start one.
+func (s *Server) canDiscuss(c *fiber.Ctx, m *auth.Member, r *resources.Resource) (bool, error) {
+	t, err := s.forum.ThreadForResource(c.UserContext(), r.ID)
+	if err == nil {
+		cat, err := s.forum.Category(c.UserContext(), t.CategoryID)
+		if err != nil {
+			return false, notFoundOK(err)
+		}
+		ci, err := s.category(c, cat)
+		if err != nil {
+			return false, notFoundOK(err)
+		}
+		return fitsResource(ci, r) && canOpenResourceThread(m, t, &ci), nil
+	}
+	if !errors.Is(err, forum.ErrNotFound) {
+		return false, err
+	}
+	place, err := s.resourcePlace(c, r)
+	return err == nil && place != nil && auth.CanPost(m, place.Group, place.Cat.Visibility), err
+}
+
+// notFoundOK turns "not found" into no error: the answer is then "no".
+func notFoundOK(err error) error {
+	if errors.Is(err, forum.ErrNotFound) {
+		return nil
+	}
+	if fe, ok := fault.As(err); ok && fe.Kind == fault.NotFound {
+		return nil
+	}
+	return err
 }

@@ -213,13 +213,13 @@ func (s *Server) discussResource(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if place == nil {
-		return forbidden()
-	}
 	if t != nil {
+		if !canOpenResourceThread(m, t, place) {
+			return forbidden() // the discussion stays where it was started, narrower
+		}
 		return c.Redirect("/threads/"+t.ID, fiber.StatusSeeOther)
 	}
-	if !auth.CanPost(m, place.Group, place.Cat.Visibility) {
+	if place == nil || !auth.CanPost(m, place.Group, place.Cat.Visibility) {
 		return forbidden()
 	}
 	t, created, err := s.forum.EnsureResourceThread(c.UserContext(), forum.NewThread{Category: place.Cat, AuthorID: m.ID,

@@ -91,13 +91,11 @@ func (s *Server) showResource(c *fiber.Ctx) error {
 		VersionLinks: map[int]string{},
 	}
 	if d.CanDiscuss {
-		// Offered only where the discussion can live as visible as the
-		// resource, and to members who may open or start it there.
-		place, err := s.resourcePlace(c, r)
-		if err != nil {
+		// Offered only where the discussion lives no wider than the
+		// resource, to members who may open or start it there.
+		if d.CanDiscuss, err = s.canDiscuss(c, m, r); err != nil {
 			return err
 		}
-		d.CanDiscuss = place != nil && (auth.CanPost(m, place.Group, place.Cat.Visibility) || s.hasResourceThread(c, r.ID))
 	}
 	if counts, err := s.forum.ReplyCounts(ctx, []string{r.ID}); err != nil {
 		return err

@@ -250,6 +250,34 @@ func TestResourceDiscussionStaysWithItsResource(t *testing.T) {
 		}
 	}
 
+	// Moderators move it only where the resource is visible; another of
+	// the group's categories is such a place, and stays its place.
+	admin := newMember(t, s, "Sideways Admin", auth.StatusApproved, auth.RoleAdmin)
+	mod := newClient(t, s)
+	mod.signInAs(admin.ID)
+	mod.get("/threads/" + f.discussion)
+	general, _ := s.forum.CategoryBySlug(ctx, forum.GeneralSlug)
+	res, body := mod.post("/threads/"+f.discussion+"/moderate", url.Values{"action": {"move"}, "category": {general.ID}, "reason": {"Wider audience"}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "can only move to a category whose readers may all see that resource") {
+		t.Errorf("moving the discussion to General: %d", res.StatusCode)
+	}
+	second, err := s.forum.CreateCategory(ctx, forum.Category{Name: "Qx9 alpha second room", GroupID: f.group.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, body := mod.post("/threads/"+f.discussion+"/moderate", url.Values{"action": {"move"}, "category": {second.ID}, "reason": {"Tidier"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("moving the discussion within the group: %d %.300s", res.StatusCode, body)
+	}
+	in0 := newClient(t, s)
+	in0.signInAs(f.insider.ID)
+	in0.get("/library/" + f.resource)
+	if res, _ := in0.post("/discussions/resources/"+f.resource, url.Values{}); threadIDOf(res.Header.Get("Location")) != f.discussion {
+		t.Errorf("Discuss after the move: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if th, _ := s.forum.Thread(ctx, f.discussion); th.CategoryID != second.ID {
+		t.Errorf("the discussion went back from the group's second category to %s", th.CategoryID)
+	}
+
 	// A group whose content every member reads cannot hold it: no button,
 	// and the POST is refused.
 	cop, err := s.auth.GroupBySlug(ctx, "transparency-cop")
@@ -274,20 +302,30 @@ func TestResourceDiscussionStaysWithItsResource(t *testing.T) {
 	}
 	// A members' resource is discussed in General, as before.
 	memRes := sidewaysResource(t, s, f.insider.ID, "Sideways members resource", resources.VisibilityMembers, "")
-	res, _ := in.post("/discussions/resources/"+memRes, url.Values{})
+	res, _ = in.post("/discussions/resources/"+memRes, url.Values{})
 	memThread, err := s.forum.Thread(ctx, threadIDOf(res.Header.Get("Location")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	general, _ := s.forum.CategoryBySlug(ctx, forum.GeneralSlug)
 	if memThread.CategoryID != general.ID {
 		t.Errorf("members' resource discussed in %s, not General", memThread.CategoryID)
 	}
 
-	// The discussion follows its resource: limited to the private group,
-	// the thread moves to the group's category; limited to a group with no
-	// fitting category, it is held out of sight; made members-only again,
-	// it is back in General.
+	// The discussion follows its resource, never wider than the resource
+	// and never to other readers than those it was written for: limited to
+	// the private group, the thread moves from General to the group's
+	// category; limited then to another private group, it is held rather
+	// than shown to that group; members-only again, it is released where it
+	// was, in the first group (its replies were written for that group),
+	// and the outsider is not offered Discuss.
+	betaID, err := s.auth.PutGroup(ctx, auth.Group{Slug: "sideways-beta", Name: "Sideways beta group", Visibility: auth.VisibilityGroup,
+		JoinPolicy: auth.JoinRequest, Coordinators: []string{f.insider.ID}, Members: []string{f.insider.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.forum.CreateCategory(ctx, forum.Category{Name: "Sideways beta room", GroupID: betaID}); err != nil {
+		t.Fatal(err)
+	}
 	edit := func(id string, v resources.Visibility, group string) {
 		t.Helper()
 		in.get("/library/" + id + "/edit")
@@ -312,19 +350,25 @@ func TestResourceDiscussionStaysWithItsResource(t *testing.T) {
 	if res, _ := out.get("/threads/" + memThread.ID); res.StatusCode != http.StatusNotFound {
 		t.Errorf("the outsider opens the moved thread: %d", res.StatusCode)
 	}
-	edit(memRes, resources.VisibilityGroup, cop.ID)
-	if th := placed(); !th.Held {
-		t.Error("limited to a group with no fitting place, the thread is still shown")
+	edit(memRes, resources.VisibilityGroup, betaID)
+	if th := placed(); !th.Held || th.CategoryID != f.cat.ID {
+		t.Errorf("limited to another private group: category %s held %v", th.CategoryID, th.Held)
 	}
-	if _, body := out.get("/discussions/search?q=members"); strings.Contains(body, "/threads/"+memThread.ID) {
+	if _, body := in.get("/discussions/search?q=members"); strings.Contains(body, "/threads/"+memThread.ID) {
 		t.Error("the held thread is still found")
 	}
 	edit(memRes, resources.VisibilityMembers, "")
-	if th := placed(); th.CategoryID != general.ID || th.Held {
+	if th := placed(); th.CategoryID != f.cat.ID || th.Held {
 		t.Errorf("members-only again: category %s held %v", th.CategoryID, th.Held)
 	}
-	if res, _ := out.get("/threads/" + memThread.ID); res.StatusCode != http.StatusOK {
-		t.Errorf("members-only again, the outsider cannot open it: %d", res.StatusCode)
+	if res, _ := out.get("/threads/" + memThread.ID); res.StatusCode != http.StatusNotFound {
+		t.Errorf("the outsider opens the group's discussion of a widened resource: %d", res.StatusCode)
+	}
+	if _, body := out.get("/library/" + memRes); strings.Contains(body, `action="/discussions/resources/`+memRes+`"`) {
+		t.Error("Discuss is offered to a member who may not open the discussion")
+	}
+	if res, _ := out.post("/discussions/resources/"+memRes, url.Values{}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("the outsider's Discuss: %d, want 403", res.StatusCode)
 	}
 }
 
