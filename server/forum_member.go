@@ -195,8 +195,9 @@ func (s *Server) listMentionCandidates(c *fiber.Ctx) error {
 }
 
 // discussResource opens the thread of a library resource, creating it on
-// first use (the library's "Discuss" button posts here), in the place where
-// the resource is visible (resourcePlace); where there is none, 403.
+// first use (the library's "Discuss" button posts here) in a category no
+// wider than the resource (resourcePlace, placeResourceThread). Where there
+// is none, or the member may not open or start the thread there, 403.
 func (s *Server) discussResource(c *fiber.Ctx) error {
 	if s.cards == nil || !validObjectID(c.Params("id")) {
 		return fault.New(fault.NotFound, "error.404")

@@ -13,7 +13,6 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
-	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/workshops"
 )
 
@@ -193,21 +192,11 @@ func (s *Server) previousInSeries(c *fiber.Ctx, w *workshops.Workshop, d *worksh
 	if err != nil {
 		return err
 	}
-	v, _, err := s.viewer(c)
-	if err != nil {
-		return err
-	}
-	r, err := s.lib.Resource(ctx, po.ResourceID)
-	if errors.Is(err, resources.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if v.CanSee(r) {
+	ok, err := s.canSeeResource(ctx, currentMember(c), po.ResourceID)
+	if ok {
 		d.PrevOutcome, d.PrevActions = po.ResourceID, po.OpenActionItems()
 	}
-	return nil
+	return err
 }
 
 // registerWorkshop is POST /workshops/:id/register.
