@@ -200,8 +200,9 @@ func canOpenResourceThread(m *auth.Member, t *forum.Thread, ci *catInfo) bool {
 }
 
 // canDiscuss decides whether the resource page offers "Discuss" to m,
-// without changing anything: the existing thread if it fits the resource
-// and m may open it, or else a place where m may start one.
+// without changing anything (a GET): the existing thread if m may open it
+// where it is or where pressing the button will move it, or else a place
+// where m may start one.
 func (s *Server) canDiscuss(c *fiber.Ctx, m *auth.Member, r *resources.Resource) (bool, error) {
 	t, err := s.forum.ThreadForResource(c.UserContext(), r.ID)
 	if err == nil {
@@ -213,7 +214,13 @@ func (s *Server) canDiscuss(c *fiber.Ctx, m *auth.Member, r *resources.Resource)
 		if err != nil {
 			return false, notFoundOK(err)
 		}
-		return fitsResource(ci, r) && canOpenResourceThread(m, t, &ci), nil
+		if fitsResource(ci, r) {
+			return canOpenResourceThread(m, t, &ci), nil
+		}
+		// Placed before this rule or before an edit: pressing the button
+		// moves it where it fits, when placeResourceThread would.
+		place, err := s.resourcePlace(c, r)
+		return err == nil && place != nil && categoryAudience(*place).within(categoryAudience(ci)) && place.canSee(m), err
 	}
 	if !errors.Is(err, forum.ErrNotFound) {
 		return false, err

@@ -278,6 +278,30 @@ func TestResourceDiscussionStaysWithItsResource(t *testing.T) {
 		t.Errorf("the discussion went back from the group's second category to %s", th.CategoryID)
 	}
 
+	// A thread made before this rule, in General for a group-only
+	// resource: its page is closed to the outsider at once, and the
+	// insider's Discuss moves it into the group.
+	oldRes := sidewaysResource(t, s, f.insider.ID, "Qx9 alpha legacy resource", resources.VisibilityGroup, f.group.ID)
+	legacy, _, err := s.forum.CreateThread(ctx, forum.NewThread{Category: general, AuthorID: f.insider.ID, Title: "Qx9 alpha legacy discussion", Body: "Made before the fix.", ResourceID: oldRes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := out.get("/threads/" + legacy.ID); res.StatusCode != http.StatusNotFound {
+		t.Errorf("the outsider opens a legacy discussion of a group-only resource: %d", res.StatusCode)
+	}
+	if _, body := in0.get("/library/" + oldRes); !strings.Contains(body, `action="/discussions/resources/`+oldRes+`"`) {
+		t.Error("the group's member is not offered Discuss to move the legacy discussion")
+	}
+	if res, _ := in0.post("/discussions/resources/"+oldRes, url.Values{}); threadIDOf(res.Header.Get("Location")) != legacy.ID {
+		t.Fatalf("Discuss on the legacy thread: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if th, _ := s.forum.Thread(ctx, legacy.ID); th.CategoryID != f.cat.ID {
+		t.Errorf("the legacy discussion was not moved into the group: %s", th.CategoryID)
+	}
+	if _, body := out.get("/discussions/c/general"); strings.Contains(body, "Qx9 alpha legacy") {
+		t.Error("General still lists the legacy discussion")
+	}
+
 	// A group whose content every member reads cannot hold it: no button,
 	// and the POST is refused.
 	cop, err := s.auth.GroupBySlug(ctx, "transparency-cop")
