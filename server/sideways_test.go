@@ -38,6 +38,8 @@ type sideways struct {
 	public            string              // a public resource of the insider that links to the group's one
 	general           string              // a thread in General
 	feed              string              // the outsider's calendar feed secret
+	copWorkshop       string              // a workshop of a members-visible group (the outsider sees it)
+	copOutcome        string              // its outcome, published to that group only
 }
 
 const sidewaysSeries = "Qx9 alpha series"
@@ -51,6 +53,7 @@ func (f sideways) secrets() map[string]string {
 		"Qx9 alpha thread": "the group's thread title", f.thread: "the group's thread ID",
 		"Qx9 alpha reply": "a reply in the group's thread", f.discussion: "the resource's discussion ID",
 		"Qx9 alpha room": "the group's category name", "Qx9 alpha poll": "a poll prepared for the group's workshop",
+		f.copOutcome: "the group-only outcome of a workshop all members see", "Qx9 cop action": "an action item of that outcome",
 	}
 }
 
@@ -104,6 +107,27 @@ func seedSideways(t *testing.T, s *Server) sideways {
 		t.Fatal(err)
 	}
 	if f.outcome, err = s.SeedOutcome(ctx, f.workshop.ID, f.insider.ID, live.Outcome{Room: f.workshop.ID, Notes: "- [ ] Qx9 alpha action"}, string(resources.VisibilityGroup)); err != nil {
+		t.Fatal(err)
+	}
+
+	// A workshop of a group whose workshops every member sees, with its
+	// outcome published to that group only: the workshop is no secret, its
+	// outcome is.
+	cop, err := s.auth.GroupBySlug(ctx, "transparency-cop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cop.Members = append(cop.Members, f.insider.ID)
+	if _, err := s.auth.PutGroup(ctx, *cop); err != nil {
+		t.Fatal(err)
+	}
+	copWorkshop, err := s.workshops.Create(ctx, f.insider.ID, workshops.Input{Title: "Sideways cop workshop", GroupID: cop.ID, Series: "Sideways cop series",
+		StartsAt: start, EndsAt: start.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.copWorkshop = copWorkshop.ID
+	if f.copOutcome, err = s.SeedOutcome(ctx, copWorkshop.ID, f.insider.ID, live.Outcome{Room: copWorkshop.ID, Notes: "- [ ] Qx9 cop action"}, string(resources.VisibilityGroup)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -503,7 +527,7 @@ func TestNothingOfAGroupReachesOutsiders(t *testing.T) {
 		case param == "id" && (strings.HasPrefix(path, "/library/") || strings.HasPrefix(path, "/api/v1/resources/") || strings.HasPrefix(path, "/discussions/resources/")):
 			return []string{f.resource, f.outcome, f.public}
 		case param == "id" && (strings.HasPrefix(path, "/workshops/") || strings.HasPrefix(path, "/api/v1/workshops/")):
-			return []string{f.workshop.ID, own.ID}
+			return []string{f.workshop.ID, own.ID, f.copWorkshop}
 		case param == "id" && (strings.HasPrefix(path, "/threads/") || strings.HasPrefix(path, "/api/v1/threads/")):
 			return []string{f.thread, f.discussion, f.general}
 		case param == "id" && strings.HasPrefix(path, "/members/"):

@@ -76,8 +76,24 @@ func (s *Server) listWorkshops(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// An outcome may be published to the workshop's group only, while
+	// every member sees the workshop: link it to those who may read it.
+	var rids []string
+	for _, o := range outcomes {
+		if o.Published() {
+			rids = append(rids, o.ResourceID)
+		}
+	}
+	rs, err := s.lib.ResourcesByID(ctx, rids)
+	if err != nil {
+		return err
+	}
+	v, _, err := s.viewer(c)
+	if err != nil {
+		return err
+	}
 	for i := range d.Items {
-		if o := outcomes[d.Items[i].W.ID]; o.Published() {
+		if o := outcomes[d.Items[i].W.ID]; o.Published() && rs[o.ResourceID] != nil && v.CanSee(rs[o.ResourceID]) {
 			d.Items[i].Outcome = o.ResourceID
 		}
 	}
@@ -163,6 +179,14 @@ func (s *Server) showWorkshop(c *fiber.Ctx) error {
 		d.Outcome = o
 	} else if !errors.Is(err, workshops.ErrNotFound) {
 		return err
+	}
+	if d.Outcome.Published() {
+		// Published to the group only, perhaps: linked to its readers.
+		if ok, err := s.canSeeResource(ctx, m, d.Outcome.ResourceID); err != nil {
+			return err
+		} else if !ok {
+			d.Outcome = nil
+		}
 	}
 	if err := s.previousInSeries(c, w, &d); err != nil {
 		return err
