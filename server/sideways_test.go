@@ -38,7 +38,8 @@ type sideways struct {
 	public            string              // a public resource of the insider that links to the group's one
 	general           string              // a thread in General
 	feed              string              // the outsider's calendar feed secret
-	copWorkshop       string              // a workshop of a members-visible group (the outsider sees it)
+	copGroup          string              // transparency-cop: every member sees its content
+	copWorkshop       string              // a workshop of that group (the outsider sees it)
 	copOutcome        string              // its outcome, published to that group only
 }
 
@@ -126,7 +127,7 @@ func seedSideways(t *testing.T, s *Server) sideways {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.copWorkshop = copWorkshop.ID
+	f.copWorkshop, f.copGroup = copWorkshop.ID, cop.ID
 	if f.copOutcome, err = s.SeedOutcome(ctx, copWorkshop.ID, f.insider.ID, live.Outcome{Room: copWorkshop.ID, Notes: "- [ ] Qx9 cop action"}, string(resources.VisibilityGroup)); err != nil {
 		t.Fatal(err)
 	}
@@ -533,9 +534,9 @@ func TestNothingOfAGroupReachesOutsiders(t *testing.T) {
 		case param == "id" && strings.HasPrefix(path, "/members/"):
 			return []string{f.insider.ID, f.outsider.ID}
 		case param == "slug" && strings.HasPrefix(path, "/groups/"):
-			return []string{f.group.Slug}
+			return []string{f.group.Slug, "transparency-cop"}
 		case param == "slug" && strings.HasPrefix(path, "/discussions/c/"):
-			return []string{f.cat.Slug, forum.GeneralSlug}
+			return []string{f.cat.Slug, forum.GeneralSlug, "due-diligence"}
 		case param == "token" && strings.HasPrefix(path, "/calendar/"):
 			return []string{f.feed + ".ics"}
 		case param == "token" && strings.HasPrefix(path, "/unsubscribe/"):
@@ -547,11 +548,11 @@ func TestNothingOfAGroupReachesOutsiders(t *testing.T) {
 	}
 	// Query strings that make list and search routes show what they find.
 	queries := map[string][]string{
-		"/library":              {"", "?q=Qx9", "?group=" + f.group.ID},
+		"/library":              {"", "?q=Qx9", "?group=" + f.group.ID, "?group=" + f.copGroup},
 		"/api/v1/resources":     {"", "?q=Qx9", "?group=" + f.group.ID},
 		"/discussions/search":   {"?q=Qx9", "?q=alpha"},
 		"/discussions/mentions": {"?q=Sideways"},
-		"/workshops":            {"", "?when=past", "?group=" + f.group.Slug},
+		"/workshops":            {"", "?when=past", "?group=" + f.group.Slug, "?when=past&group=transparency-cop"},
 		"/groups/:slug":         {""},
 	}
 	type call struct{ route, path string }
@@ -644,7 +645,7 @@ func TestNothingOfAGroupReachesOutsiders(t *testing.T) {
 	for _, cl := range calls {
 		routes[cl.route] = true
 	}
-	t.Logf("%d GET routes, %d paths, %d requests checked for %d titles and IDs of the group's content", len(routes), len(calls), checked, len(secrets))
+	t.Logf("%d GET routes, %d paths, %d requests checked for %d titles and IDs the callers may not see", len(routes), len(calls), checked, len(secrets))
 
 	// The seed itself is visible to the group: the walk would find nothing
 	// if the objects were missing.
