@@ -98,8 +98,8 @@ func (s *Server) deliver(c *fiber.Ctx, ci catInfo, ns []*forum.Notification) {
 // visibleNotes keeps the notifications whose thread m may see now. Each
 // names its thread by title, and the right to read it may have ended
 // since it was made: the member left or was removed from the group, or the
-// thread was moved or held. Threads, categories and groups are read once
-// for the whole list.
+// thread was moved or held. Threads, categories, groups, resources and the
+// member's groups are read once for the whole list.
 func (s *Server) visibleNotes(ctx context.Context, m *auth.Member, ns []*forum.Notification) ([]*forum.Notification, error) {
 	if len(ns) == 0 {
 		return ns, nil
@@ -128,6 +128,20 @@ func (s *Server) visibleNotes(ctx context.Context, m *auth.Member, ns []*forum.N
 	for _, g := range groups {
 		groupByID[g.ID] = g
 	}
+	var rids []string
+	for _, t := range threads {
+		if t.ResourceID != "" {
+			rids = append(rids, t.ResourceID)
+		}
+	}
+	rs, err := s.lib.ResourcesByID(ctx, rids)
+	if err != nil {
+		return nil, err
+	}
+	v, _, err := s.viewerOf(ctx, m)
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	for _, t := range threads {
 		cat := catByID[t.CategoryID]
@@ -138,12 +152,9 @@ func (s *Server) visibleNotes(ctx context.Context, m *auth.Member, ns []*forum.N
 		if (cat.GroupID != "" && ci.Group == nil) || !ci.canSee(m) || (t.Held && !auth.CanSeeHeld(m, ci.Group, t.AuthorID)) {
 			continue
 		}
-		if t.ResourceID != "" {
-			if ok, err := s.canSeeResource(ctx, m, t.ResourceID); err != nil {
-				return nil, err
-			} else if !ok {
-				continue
-			}
+		// A resource's discussion also needs the resource (threadByID).
+		if t.ResourceID != "" && (rs[t.ResourceID] == nil || !v.CanSee(rs[t.ResourceID])) {
+			continue
 		}
 		seen[t.ID] = true
 	}
