@@ -29,3 +29,11 @@ func CanCurateResource(m *Member, g *Group) bool {
 
 // CanReactToResource: approved members bookmark, report and say they used a resource.
 func CanReactToResource(m *Member) bool { return m.Approved() }
+
+// CanHostResourceDiscussion: a group's categories may hold the discussion
+// of a resource limited to that group only when nobody outside the group
+// reads them, that is when CanSeeGroup keeps the group's content to its
+// members and administrators, as the library keeps the resource.
+func CanHostResourceDiscussion(g *Group) bool {
+	return g != nil && g.Visibility != VisibilityPublic && g.Visibility != VisibilityMembers
+}

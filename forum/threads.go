@@ -258,6 +258,13 @@ func (s *Store) SetPinned(ctx context.Context, id string, v bool) error {
 	return s.setThread(ctx, id, bson.M{"pinned": v})
 }
 
+// HoldThread takes a thread out of lists, search and its page for all but
+// its author and moderators, as a held first post does; ApprovePost of its
+// opening post releases it.
+func (s *Store) HoldThread(ctx context.Context, id string) error {
+	return s.setThread(ctx, id, bson.M{"held": true})
+}
+
 // SetLocked freezes or unfreezes a thread.
 func (s *Store) SetLocked(ctx context.Context, id string, v bool) error {
 	return s.setThread(ctx, id, bson.M{"locked": v})

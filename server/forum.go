@@ -163,6 +163,18 @@ func (s *Server) threadByID(c *fiber.Ctx, id string) (*forum.Thread, catInfo, er
 	if !ci.canSee(m) || (t.Held && !auth.CanSeeHeld(m, ci.Group, t.AuthorID)) {
 		return nil, ci, fault.New(fault.NotFound, "error.404")
 	}
+	if t.ResourceID != "" {
+		// A resource's discussion is placed where the resource is visible
+		// (placeResourceThread); this also holds if the place widened
+		// since, for example when its group's visibility changed.
+		ok, err := s.canSeeResource(c.UserContext(), m, t.ResourceID)
+		if err != nil {
+			return nil, ci, err
+		}
+		if !ok {
+			return nil, ci, fault.New(fault.NotFound, "error.404")
+		}
+	}
 	return t, ci, nil
 }
 

@@ -24,6 +24,9 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if ns, err = s.visibleNotes(ctx, m, ns); err != nil {
+		return err
+	}
 	ids := make([]string, 0, len(ns))
 	for _, n := range ns {
 		ids = append(ids, n.ActorID)
@@ -192,40 +195,42 @@ func (s *Server) listMentionCandidates(c *fiber.Ctx) error {
 }
 
 // discussResource opens the thread of a library resource, creating it on
-// first use (the library's "Discuss" button posts here).
+// first use (the library's "Discuss" button posts here) in a category no
+// wider than the resource (resourcePlace, placeResourceThread). Where there
+// is none, or the member may not open or start the thread there, 403.
 func (s *Server) discussResource(c *fiber.Ctx) error {
-	id := c.Params("id")
-	if s.cards == nil || !validObjectID(id) {
+	if s.cards == nil || !validObjectID(c.Params("id")) {
+		return fault.New(fault.NotFound, "error.404")
+	}
+	r, _, err := s.visibleResource(c)
+	if err != nil {
+		return err
+	}
+	if r.Withdrawn != nil {
 		return fault.New(fault.NotFound, "error.404")
 	}
 	m := currentMember(c)
-	cards, err := s.cards.Cards(c.UserContext(), m, []string{id})
+	t, place, err := s.placeResourceThread(c, r)
 	if err != nil {
 		return err
 	}
-	card, ok := cards[id]
-	if !ok {
-		return fault.New(fault.NotFound, "error.404")
-	}
-	cat, err := s.forum.CategoryBySlug(c.UserContext(), forum.GeneralSlug)
-	if err != nil {
-		return err
-	}
-	ci := catInfo{Cat: cat}
-	if t, err := s.forum.ThreadForResource(c.UserContext(), id); err == nil {
+	if t != nil {
+		if !canOpenResourceThread(m, t, place) {
+			return forbidden() // the discussion stays where it was started, narrower
+		}
 		return c.Redirect("/threads/"+t.ID, fiber.StatusSeeOther)
 	}
-	if !auth.CanPost(m, nil, cat.Visibility) {
+	if place == nil || !auth.CanPost(m, place.Group, place.Cat.Visibility) {
 		return forbidden()
 	}
-	t, created, err := s.forum.EnsureResourceThread(c.UserContext(), forum.NewThread{Category: cat, AuthorID: m.ID,
-		Title: s.T(c, "forum.resource.title", card.Title), Body: s.T(c, "forum.resource.body", card.Title, "/library/"+id), ResourceID: id})
+	t, created, err := s.forum.EnsureResourceThread(c.UserContext(), forum.NewThread{Category: place.Cat, AuthorID: m.ID,
+		Title: s.T(c, "forum.resource.title", r.Title), Body: s.T(c, "forum.resource.body", r.Title, "/library/"+r.ID), ResourceID: r.ID})
 	if err != nil {
 		return err
 	}
 	if created {
 		if p, err := s.forum.Post(c.UserContext(), t.ID, 1); err == nil {
-			s.afterPost(c, t, ci, p)
+			s.afterPost(c, t, *place, p)
 		}
 	}
 	return c.Redirect("/threads/"+t.ID, fiber.StatusSeeOther)

@@ -101,6 +101,13 @@ func (s *Server) moderateThread(c *fiber.Ctx) error {
 		if !auth.CanModerate(m, dest.Group) {
 			return forbidden()
 		}
+		if t.ResourceID != "" {
+			// A resource's discussion stays where the resource is visible.
+			r, rerr := s.lib.Resource(ctx, t.ResourceID)
+			if rerr == nil && !fitsResource(dest, r) {
+				return fault.New(fault.Invalid, "forum.error.resource_place").OnField("category")
+			}
+		}
 		err = s.forum.MoveThread(ctx, t.ID, cat)
 		details["to"] = cat.Slug
 	case "split":

@@ -95,6 +95,78 @@ func (s *Server) deliver(c *fiber.Ctx, ci catInfo, ns []*forum.Notification) {
 	}
 }
 
+// visibleNotes keeps the notifications whose thread m may see now. Each
+// names its thread by title, and the right to read it may have ended
+// since it was made: the member left or was removed from the group, or the
+// thread was moved or held. Threads, categories, groups, resources and the
+// member's groups are read once for the whole list.
+func (s *Server) visibleNotes(ctx context.Context, m *auth.Member, ns []*forum.Notification) ([]*forum.Notification, error) {
+	if len(ns) == 0 {
+		return ns, nil
+	}
+	ids := make([]string, 0, len(ns))
+	for _, n := range ns {
+		ids = append(ids, n.ThreadID)
+	}
+	threads, err := s.forum.ThreadsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	cats, err := s.forum.Categories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.auth.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	catByID := make(map[string]*forum.Category, len(cats))
+	for _, c := range cats {
+		catByID[c.ID] = c
+	}
+	groupByID := make(map[string]*auth.Group, len(groups))
+	for _, g := range groups {
+		groupByID[g.ID] = g
+	}
+	var rids []string
+	for _, t := range threads {
+		if t.ResourceID != "" {
+			rids = append(rids, t.ResourceID)
+		}
+	}
+	rs, err := s.lib.ResourcesByID(ctx, rids)
+	if err != nil {
+		return nil, err
+	}
+	v, _, err := s.viewerOf(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, t := range threads {
+		cat := catByID[t.CategoryID]
+		if cat == nil {
+			continue
+		}
+		ci := catInfo{Cat: cat, Group: groupByID[cat.GroupID]}
+		if (cat.GroupID != "" && ci.Group == nil) || !ci.canSee(m) || (t.Held && !auth.CanSeeHeld(m, ci.Group, t.AuthorID)) {
+			continue
+		}
+		// A resource's discussion also needs the resource (threadByID).
+		if t.ResourceID != "" && (rs[t.ResourceID] == nil || !v.CanSee(rs[t.ResourceID])) {
+			continue
+		}
+		seen[t.ID] = true
+	}
+	out := ns[:0:0]
+	for _, n := range ns {
+		if seen[n.ThreadID] {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
 // noteLine describes a notification in one sentence.
 func (s *Server) noteLine(lang string, n *forum.Notification, names map[string]*auth.Member) string {
 	actor := s.catalog.T(lang, "member.former")
@@ -190,18 +262,25 @@ func (s *Server) sendDigestsAt(ctx context.Context, now time.Time) int {
 	sent := 0
 	for _, p := range due {
 		ns, m := byMember[p.MemberID], members[p.MemberID]
-		if len(ns) > 0 && m != nil && m.Email != "" && m.Approved() {
+		// Marked mailed below even when left out: a thread the member may
+		// no longer read is never mailed later either.
+		shown, err := s.visibleNotes(ctx, m, ns)
+		if err != nil {
+			s.log.Warn("forum: digests", "err", err)
+			return sent
+		}
+		if len(shown) > 0 && m != nil && m.Email != "" && m.Approved() {
 			lang := memberLang(m)
 			var body strings.Builder
 			body.WriteString(s.catalog.T(lang, "mail.greeting", m.Name) + "\n\n")
-			body.WriteString(s.catalog.T(lang, "forum.digest.intro."+p.Email, len(ns)) + "\n\n")
-			for _, n := range ns {
+			body.WriteString(s.catalog.T(lang, "forum.digest.intro."+p.Email, len(shown)) + "\n\n")
+			for _, n := range shown {
 				body.WriteString("- " + s.noteLine(lang, n, members) + "\n  " + s.cfg.BaseURL + fmt.Sprintf("/threads/%s/posts/%d", n.ThreadID, max(n.N, 1)) + "\n")
 			}
 			body.WriteString("\n")
 			s.mailFooter(&body, lang, m.ID, "")
 			mctx, cancel := context.WithTimeout(ctx, time.Minute)
-			err := s.mailer.Send(mctx, mail.Message{To: m.Email, Subject: s.catalog.T(lang, "forum.digest.subject."+p.Email, len(ns)),
+			err := s.mailer.Send(mctx, mail.Message{To: m.Email, Subject: s.catalog.T(lang, "forum.digest.subject."+p.Email, len(shown)),
 				Body: body.String(), Headers: s.unsubscribeHeaders(m.ID)})
 			cancel()
 			if err != nil {

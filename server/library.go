@@ -60,6 +60,20 @@ func (s *Server) visibleResource(c *fiber.Ctx) (*resources.Resource, resources.V
 	return r, v, nil
 }
 
+// canSeeResource applies the library's visibility rule to a resource named
+// from elsewhere; a resource that is gone is not seen.
+func (s *Server) canSeeResource(ctx context.Context, m *auth.Member, id string) (bool, error) {
+	r, err := s.lib.Resource(ctx, id)
+	if errors.Is(err, resources.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	v, _, err := s.viewerOf(ctx, m)
+	return err == nil && v.CanSee(r), err
+}
+
 // resourceGroup returns the group a resource is limited to, or nil.
 func (s *Server) resourceGroup(ctx context.Context, r *resources.Resource) (*auth.Group, error) {
 	if r.GroupID == "" {

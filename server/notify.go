@@ -72,16 +72,27 @@ func (s *Server) notifyDecision(c *fiber.Ctx, m *auth.Member, approved bool, mes
 }
 
 // notifyPromoted tells members moved from the waiting list to a seat.
-func (s *Server) notifyPromoted(c *fiber.Ctx, title, workshopID string, memberIDs []string) {
+// A registration outlives the right that allowed it, so members who may no
+// longer see the workshop are not told its title.
+func (s *Server) notifyPromoted(c *fiber.Ctx, w *workshops.Workshop, memberIDs []string) {
 	if len(memberIDs) == 0 {
 		return
 	}
+	title, workshopID := w.Title, w.ID
 	ms, err := s.auth.MembersByID(c.UserContext(), memberIDs)
 	if err != nil {
 		s.log.Warn("promoted members not notified", "err", err, "request_id", requestID(c))
 		return
 	}
+	can, err := s.workshopPolicy(c.UserContext())
+	if err != nil {
+		s.log.Warn("promoted members not notified", "err", err, "request_id", requestID(c))
+		return
+	}
 	for _, m := range ms {
+		if !can(m, w) {
+			continue
+		}
 		lang := memberLang(m)
 		body := s.catalog.T(lang, "mail.greeting", m.Name) + "\n\n" +
 			s.catalog.T(lang, "mail.workshop_promoted", title, s.cfg.BaseURL+"/workshops/"+workshopID) + "\n"
@@ -99,6 +110,14 @@ func (s *Server) sendReminders(ctx context.Context) {
 		return
 	}
 	ws, err := s.workshops.DueReminders(ctx, reminderLead)
+	if err != nil {
+		s.log.Warn("workshop reminders", "err", err)
+		return
+	}
+	if len(ws) == 0 {
+		return
+	}
+	can, err := s.workshopPolicy(ctx)
 	if err != nil {
 		s.log.Warn("workshop reminders", "err", err)
 		return
@@ -130,7 +149,8 @@ func (s *Server) sendReminders(ctx context.Context) {
 		}
 		when := w.StartsAt.In(loc).Format("2006-01-02 15:04 MST")
 		for _, m := range ms {
-			if !m.Approved() || m.Email == "" {
+			// Registered while they could see it, perhaps no longer.
+			if !m.Approved() || m.Email == "" || !can(m, w) {
 				continue
 			}
 			lang := memberLang(m)

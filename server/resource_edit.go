@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -50,14 +51,22 @@ func (s *Server) saveResource(c *fiber.Ctx) error {
 	}
 	meta := metaFrom(func(n string) string { return strings.TrimSpace(vals.Get(n)) }, list)
 	err = s.checkGroup(c, meta)
+	var updated *resources.Resource
 	if err == nil {
-		_, err = s.lib.Update(c.UserContext(), r.ID, meta)
+		updated, err = s.lib.Update(c.UserContext(), r.ID, meta)
 	}
 	if err != nil {
 		if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
 			return s.renderResourceForm(c, fiber.StatusBadRequest, resourceFormData{Edit: true, ID: r.ID, Action: c.Path(), Values: vals}, err)
 		}
 		return err
+	}
+	if updated.Visibility != r.Visibility || updated.GroupID != r.GroupID {
+		// Its discussion follows it, so the thread never shows the
+		// resource's title to readers the resource is no longer for.
+		if _, _, err := s.placeResourceThread(c, updated); err != nil {
+			return err
+		}
 	}
 	return s.redirectWithFlash(c, "/library/"+r.ID, "flash.resource_saved")
 }
@@ -73,7 +82,19 @@ func (s *Server) saveResourceLink(c *fiber.Ctx) error {
 	if i := strings.LastIndex(target, "/library/"); i >= 0 {
 		target = strings.Trim(target[i+len("/library/"):], "/")
 	}
-	if err := s.lib.AddLink(c.UserContext(), r.ID, resources.Link{Kind: resources.LinkKind(formValue(c, "kind")), Target: target}); err != nil {
+	kind := resources.LinkKind(formValue(c, "kind"))
+	// Members link resources they can see; "produced by" (a workshop) and
+	// "discussed in" (a thread) are the portal's own links, never typed, so
+	// nobody ties a resource to a workshop or thread they may not see.
+	if !slices.Contains(resources.LinkKinds[:3], kind) {
+		return s.redirectWithFlash(c, "/library/"+r.ID+"#links", "flash.link_refused")
+	}
+	if ok, err := s.canSeeResource(c.UserContext(), currentMember(c), target); err != nil {
+		return err
+	} else if !ok {
+		return s.redirectWithFlash(c, "/library/"+r.ID+"#links", "flash.link_refused")
+	}
+	if err := s.lib.AddLink(c.UserContext(), r.ID, resources.Link{Kind: kind, Target: target}); err != nil {
 		if fe, ok := fault.As(err); ok && fe.Kind == fault.Invalid {
 			return s.redirectWithFlash(c, "/library/"+r.ID+"#links", "flash.link_refused")
 		}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"html/template"
-	"io"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -91,6 +90,13 @@ func (s *Server) showResource(c *fiber.Ctx) error {
 		CanDiscuss:   auth.CanUsePortal(m) && r.Withdrawn == nil,
 		VersionLinks: map[int]string{},
 	}
+	if d.CanDiscuss {
+		// Offered only where the discussion lives no wider than the
+		// resource, to members who may open or start it there.
+		if d.CanDiscuss, err = s.canDiscuss(c, m, r); err != nil {
+			return err
+		}
+	}
 	if counts, err := s.forum.ReplyCounts(ctx, []string{r.ID}); err != nil {
 		return err
 	} else {
@@ -176,20 +182,44 @@ func (s *Server) apiShowResource(c *fiber.Ctx) error {
 // outcomeDocument renders a workshop outcome's latest version; Markdown
 // goes through the same sanitising renderer as discussions.
 func (s *Server) outcomeDocument(c *fiber.Ctx, r *resources.Resource) (template.HTML, error) {
-	v := r.Current()
-	if v.Kind != resources.KindMarkdown {
-		return "", nil
-	}
-	f, err := s.lib.OpenVersion(c.UserContext(), v)
-	if err != nil {
+	md, err := s.publishedText(c.UserContext(), r)
+	if err != nil || md == "" {
 		return "", err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	return template.HTML(s.forum.Renderer().HTML(md)), nil // #nosec G203 -- sanitised by bluemonday
+}
+
+// workshopSeer returns the workshop policy for m as a predicate, with one
+// query for the groups, for lookups that cross from one workshop to others
+// (a series, the suggestions of series names, a calendar feed).
+func (s *Server) workshopSeer(ctx context.Context, m *auth.Member) (func(*workshops.Workshop) bool, error) {
+	can, err := s.workshopPolicy(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return template.HTML(s.forum.Renderer().HTML(string(b))), nil // #nosec G203 -- sanitised by bluemonday
+	return func(w *workshops.Workshop) bool { return can(m, w) }, nil
+}
+
+// workshopPolicy is auth.CanSeeWorkshop for any member and workshop, with
+// the groups read once (jobs that mail many members).
+func (s *Server) workshopPolicy(ctx context.Context) (func(*auth.Member, *workshops.Workshop) bool, error) {
+	groups, err := s.auth.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*auth.Group, len(groups))
+	for _, g := range groups {
+		byID[g.ID] = g
+	}
+	return func(m *auth.Member, w *workshops.Workshop) bool {
+		acc := auth.WorkshopAccess{Facilitators: w.Facilitators}
+		if w.GroupID != "" {
+			if acc.Group = byID[w.GroupID]; acc.Group == nil {
+				return false // its group is gone: shown to nobody
+			}
+		}
+		return auth.CanSeeWorkshop(m, acc)
+	}, nil
 }
 
 // canSeeWorkshop applies the workshop policy outside a workshop route.

@@ -120,6 +120,16 @@ func (s *Server) createWorkshop(c *fiber.Ctx, groupRef string, in workshops.Inpu
 	return s.workshops.Create(c.UserContext(), m.ID, in)
 }
 
+// participantWorkshop is a workshop as its participants get it: the
+// prepared polls and the run-sheet are the facilitators' (the run-sheet page
+// answers 403 to others, and the room shows a poll only once it is opened).
+// The empty fields shadow the embedded ones, so the keys are left out.
+type participantWorkshop struct {
+	*workshops.Workshop
+	Polls    []workshops.Poll `json:"polls,omitempty"`
+	RunSheet []workshops.Step `json:"run_sheet,omitempty"`
+}
+
 // showWorkshopAPI is GET /api/v1/workshops/:id.
 func (s *Server) showWorkshopAPI(c *fiber.Ctx) error {
 	w, acc, err := s.workshopFor(c, c.Params("id"))
@@ -127,7 +137,11 @@ func (s *Server) showWorkshopAPI(c *fiber.Ctx) error {
 		return err
 	}
 	m := currentMember(c)
-	out := fiber.Map{"workshop": w, "facilitator": auth.CanFacilitate(m, acc), "live_url": "/api/v1/workshops/" + w.ID + "/live"}
+	fac := auth.CanFacilitate(m, acc)
+	out := fiber.Map{"workshop": w, "facilitator": fac, "live_url": "/api/v1/workshops/" + w.ID + "/live"}
+	if !fac {
+		out["workshop"] = participantWorkshop{Workshop: w}
+	}
 	if r, err := s.workshops.Registration(c.UserContext(), w.ID, m.ID); err == nil {
 		out["registration"] = r
 	}
@@ -187,7 +201,7 @@ func (s *Server) cancelRegistration(c *fiber.Ctx) (*workshops.Workshop, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.notifyPromoted(c, w.Title, w.ID, promoted)
+	s.notifyPromoted(c, w, promoted)
 	return w, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"io"
 	"strings"
 	"unicode/utf8"
 
@@ -408,7 +409,43 @@ func (s *Server) showOutcomeAPI(c *fiber.Ctx) error {
 	if !v.CanSee(r) {
 		return fault.New(fault.Forbidden, "error.403")
 	}
-	return c.JSON(toOutcomeJSON(d))
+	// Others get what was published, not the draft: the facilitator may
+	// have edited names or notes out of the document after assembling it,
+	// and may have edited the draft again since publishing.
+	md, err := s.publishedText(ctx, r)
+	if err != nil {
+		return err
+	}
+	items := d.OpenActionItems()
+	if items == nil {
+		items = []workshops.ActionItem{}
+	}
+	return c.JSON(publishedOutcomeJSON{Markdown: md, OpenActionItems: items, Visibility: string(r.Visibility), Published: r.ID})
+}
+
+// publishedOutcomeJSON is a published outcome as members other than its
+// facilitators get it from the API: the library document and the open
+// action items the next workshop of the series shows.
+type publishedOutcomeJSON struct {
+	Markdown        string                 `json:"markdown"`
+	OpenActionItems []workshops.ActionItem `json:"open_action_items"`
+	Visibility      string                 `json:"visibility"`
+	Published       string                 `json:"published"`
+}
+
+// publishedText reads the Markdown of a published outcome's latest version.
+func (s *Server) publishedText(ctx context.Context, r *resources.Resource) (string, error) {
+	v := r.Current()
+	if v.Kind != resources.KindMarkdown {
+		return "", nil
+	}
+	f, err := s.lib.OpenVersion(ctx, v)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	return string(b), err
 }
 
 // publishOutcomeAPI is POST /api/v1/workshops/:id/outcome/publish for

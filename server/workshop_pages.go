@@ -76,8 +76,24 @@ func (s *Server) listWorkshops(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// An outcome may be published to the workshop's group only, while
+	// every member sees the workshop: link it to those who may read it.
+	var rids []string
+	for _, o := range outcomes {
+		if o.Published() {
+			rids = append(rids, o.ResourceID)
+		}
+	}
+	rs, err := s.lib.ResourcesByID(ctx, rids)
+	if err != nil {
+		return err
+	}
+	v, _, err := s.viewer(c)
+	if err != nil {
+		return err
+	}
 	for i := range d.Items {
-		if o := outcomes[d.Items[i].W.ID]; o.Published() {
+		if o := outcomes[d.Items[i].W.ID]; o.Published() && rs[o.ResourceID] != nil && v.CanSee(rs[o.ResourceID]) {
 			d.Items[i].Outcome = o.ResourceID
 		}
 	}
@@ -164,17 +180,47 @@ func (s *Server) showWorkshop(c *fiber.Ctx) error {
 	} else if !errors.Is(err, workshops.ErrNotFound) {
 		return err
 	}
-	if d.Previous, err = s.workshops.PreviousInSeries(ctx, w); err != nil {
-		return err
-	}
-	if d.Previous != nil {
-		if po, err := s.workshops.Outcome(ctx, d.Previous.ID); err == nil && po.Published() {
-			d.PrevOutcome, d.PrevActions = po.ResourceID, po.OpenActionItems()
-		} else if err != nil && !errors.Is(err, workshops.ErrNotFound) {
+	if d.Outcome.Published() {
+		// Published to the group only, perhaps: linked to its readers.
+		if ok, err := s.canSeeResource(ctx, m, d.Outcome.ResourceID); err != nil {
 			return err
+		} else if !ok {
+			d.Outcome = nil
 		}
 	}
+	if err := s.previousInSeries(c, w, &d); err != nil {
+		return err
+	}
 	return s.render(c, fiber.StatusOK, "workshop", s.newPage(c, w.Title, "workshops", d))
+}
+
+// previousInSeries fills the previous workshop of w's series that the
+// member may see, and its outcome's open action items only when the member
+// may see the outcome in the library: the items are the outcome's content.
+func (s *Server) previousInSeries(c *fiber.Ctx, w *workshops.Workshop, d *workshopData) error {
+	ctx := c.UserContext()
+	if w.Series == "" {
+		return nil
+	}
+	seer, err := s.workshopSeer(ctx, currentMember(c))
+	if err != nil {
+		return err
+	}
+	if d.Previous, err = s.workshops.PreviousInSeries(ctx, w, seer); err != nil || d.Previous == nil {
+		return err
+	}
+	po, err := s.workshops.Outcome(ctx, d.Previous.ID)
+	if errors.Is(err, workshops.ErrNotFound) || (err == nil && !po.Published()) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ok, err := s.canSeeResource(ctx, currentMember(c), po.ResourceID)
+	if ok {
+		d.PrevOutcome, d.PrevActions = po.ResourceID, po.OpenActionItems()
+	}
+	return err
 }
 
 // registerWorkshop is POST /workshops/:id/register.
@@ -333,6 +379,13 @@ func (s *Server) showFeed(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// A registration outlives the right that allowed it (a member removed
+	// from the workshop's group): the feed lists what the member may see now.
+	seer, err := s.workshopSeer(ctx, m)
+	if err != nil {
+		return err
+	}
+	ws = slices.DeleteFunc(ws, func(w *workshops.Workshop) bool { return !seer(w) })
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "private, max-age=900")
 	return c.Send(workshops.ICS(s.T(c, "feed.name"), s.cfg.BaseURL, ws, time.Now()))
@@ -370,7 +423,11 @@ func (s *Server) renderWorkshopForm(c *fiber.Ctx, status int, form map[string]st
 		return err
 	}
 	d := workshopFormData{Form: form, Formats: workshops.Formats}
-	if d.Series, err = s.workshops.SeriesNames(c.UserContext()); err != nil {
+	seer, err := s.workshopSeer(c.UserContext(), m)
+	if err != nil {
+		return err
+	}
+	if d.Series, err = s.workshops.SeriesNames(c.UserContext(), seer); err != nil {
 		return err
 	}
 	var ids []string

@@ -169,40 +169,51 @@ func (s *Store) MarkPublished(ctx context.Context, workshopID, resourceID string
 }
 
 // PreviousInSeries returns the latest workshop of w's series that started
-// before it, or nil.
-func (s *Store) PreviousInSeries(ctx context.Context, w *Workshop) (*Workshop, error) {
+// before it and that visible accepts, or nil. A series is only a name, so
+// workshops of other groups may carry it: visible applies the viewer's
+// rights, and a workshop they may not see is skipped, never shown.
+func (s *Store) PreviousInSeries(ctx context.Context, w *Workshop, visible func(*Workshop) bool) (*Workshop, error) {
 	if w.Series == "" {
 		return nil, nil
 	}
-	var prev Workshop
-	err := s.col(colWorkshops).FindOne(ctx, bson.M{"series": w.Series, "starts_at": bson.M{"$lt": w.StartsAt}},
-		options.FindOne().SetSort(bson.D{{Key: "starts_at", Value: -1}})).Decode(&prev)
-	if store.IsNoDocuments(err) {
-		return nil, nil
-	}
+	cur, err := s.col(colWorkshops).Find(ctx, bson.M{"series": w.Series, "starts_at": bson.M{"$lt": w.StartsAt}},
+		options.Find().SetSort(bson.D{{Key: "starts_at", Value: -1}}).SetLimit(200))
 	if err != nil {
 		return nil, fmt.Errorf("workshops: series: %w", err)
 	}
-	return &prev, nil
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var prev Workshop
+		if err := cur.Decode(&prev); err != nil {
+			return nil, fmt.Errorf("workshops: series: %w", err)
+		}
+		if visible(&prev) {
+			return &prev, nil
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("workshops: series: %w", err)
+	}
+	return nil, nil
 }
 
-// SeriesNames lists the series names in use, for the form's suggestions.
-func (s *Store) SeriesNames(ctx context.Context) ([]string, error) {
+// SeriesNames lists the series names of the workshops visible accepts, for
+// the form's suggestions: a name seen only on workshops the viewer may not
+// see is not suggested.
+func (s *Store) SeriesNames(ctx context.Context, visible func(*Workshop) bool) ([]string, error) {
 	cur, err := s.col(colWorkshops).Find(ctx, bson.M{"series": bson.M{"$exists": true, "$ne": ""}},
-		options.Find().SetProjection(bson.M{"series": 1}).SetSort(bson.D{{Key: "starts_at", Value: -1}}).SetLimit(500))
+		options.Find().SetProjection(bson.M{"series": 1, "group_id": 1, "facilitators": 1}).SetSort(bson.D{{Key: "starts_at", Value: -1}}).SetLimit(500))
 	if err != nil {
 		return nil, fmt.Errorf("workshops: series: %w", err)
 	}
-	var ws []struct {
-		Series string `bson:"series"`
-	}
+	var ws []*Workshop
 	if err := cur.All(ctx, &ws); err != nil {
 		return nil, fmt.Errorf("workshops: series: %w", err)
 	}
 	seen := map[string]bool{}
 	var out []string
 	for _, w := range ws {
-		if !seen[w.Series] {
+		if !seen[w.Series] && visible(w) {
 			seen[w.Series] = true
 			out = append(out, w.Series)
 		}
