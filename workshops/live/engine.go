@@ -78,6 +78,9 @@ type Options struct {
 	PeoplePage    int
 	PresenceLimit int
 	CountEvery    time.Duration
+	// ChatPage is the number of chat messages in a snapshot's history and
+	// in a chat.history page (default 50).
+	ChatPage int
 }
 
 func (o *Options) defaults() {
@@ -128,6 +131,9 @@ func (o *Options) defaults() {
 	}
 	if o.PresenceLimit <= 0 {
 		o.PresenceLimit = 100
+	}
+	if o.ChatPage <= 0 {
+		o.ChatPage = 50
 	}
 }
 

@@ -221,6 +221,7 @@ func (r *room) load() error {
 		return err
 	}
 	r.st = newState(info)
+	r.st.chatPage = o.ChatPage
 	// A copy: a random split shuffles what it is given.
 	r.st.present = func() []Person { return slices.Clone(r.list()) }
 	evs, err := o.Store.Since(ctx, r.id, 0)
@@ -510,6 +511,18 @@ func (r *room) onPeople(c *client, f *inFrame) {
 		"count": len(r.shown), "following": c.follow}))
 }
 
+// onChatHistory answers a chat.history request with the page of chat
+// messages before a seq that the member may read (their audiences only:
+// checked here, against the room's state, like every frame).
+func (r *room) onChatHistory(c *client, f *inFrame) {
+	before := f.Before
+	if before <= 0 || before > r.st.seq+1 {
+		before = r.st.seq + 1
+	}
+	msgs, more := r.st.chatBefore(c.person, before)
+	r.deliver(c, mustJSON(map[string]any{"type": "chat.history", "before": f.Before, "messages": msgs, "more": more}))
+}
+
 func (r *room) onCommand(c *client, f *inFrame) {
 	o := &r.e.o
 	fac := c.person.Role == RoleFacilitator
@@ -527,6 +540,10 @@ func (r *room) onCommand(c *client, f *inFrame) {
 	}
 	if f.Type == "people" {
 		r.onPeople(c, f)
+		return
+	}
+	if f.Type == "chat.history" {
+		r.onChatHistory(c, f)
 		return
 	}
 	if f.Type == "react" {

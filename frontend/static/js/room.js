@@ -8,14 +8,14 @@ if (root) setup(root);
 function setup(root) {
   const t = (k) => root.dataset["t" + k.replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase())] || k;
   const $ = (sel) => root.querySelector(sel);
-  const state = { ws: null, last: -1, tries: 0, hands: [], people: new Map(), count: 0, next: "", polls: new Map(), me: null, stopped: false, timerEnd: null, agenda: [], keyN: 0 };
+  const state = { chatCap: 300, ws: null, last: -1, tries: 0, hands: [], people: new Map(), count: 0, next: "", polls: new Map(), me: null, stopped: false, timerEnd: null, agenda: [], keyN: 0 };
   const fac = root.dataset.facilitator === "1";
   const setState = (key) => { $("[data-room-state]").textContent = t(key); root.dataset.state = key; };
   const key = () => `${Date.now().toString(36)}-${(state.keyN++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const pendingSends = new Map(); // key -> frame, resent after a reconnect until acknowledged
 
   function send(frame) {
-    if (frame.type === "people") { if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(frame)); return; } // a request, not stored
+    if (frame.type === "people" || frame.type === "chat.history") { if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(frame)); return; } // a request, not stored
     if (frame.type !== "react" && !frame.key) frame.key = key();
     if (frame.key) pendingSends.set(frame.key, frame);
     if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(frame));
@@ -63,7 +63,8 @@ function setup(root) {
         state.next = m.next; state.count = m.count;
         renderPeople();
         break;
-      case "chat": addChat(m.from, m.html, m.at, m.group); break;
+      case "chat": addChat(m); announceChat(m); break;
+      case "chat.history": prependChat(m.messages, m.more); break;
       case "announce": $("[data-room-announcement]").innerHTML = m.html; break; // html is escaped by the server
       case "hand": case "hand.clear": case "remove": state.hands = m.hands; renderHands(); break;
       case "agenda": renderAgenda(m.item); break;
@@ -83,6 +84,13 @@ function setup(root) {
   function applySnapshot(m) {
     state.last = m.seq;
     const s = m.state;
+    // The snapshot carries the chat history's last page: a reload or a
+    // late join shows what was said (a resync replaces what was shown).
+    $("[data-room-chat]").replaceChildren();
+    state.chatCap = CHAT_KEEP;
+    for (const c of s.chat || []) addChat(c, true);
+    setChatMore(!!s.chat_more);
+    scrollChat();
     for (const fn of snapshotHandlers) fn(s);
     state.agenda = s.agenda; state.hands = s.hands; state.timerEnd = s.timer_ends_at ? new Date(s.timer_ends_at) : null;
     state.polls = new Map(s.polls.map((p) => [p.id, p]));
@@ -93,8 +101,52 @@ function setup(root) {
     if (sel) { sel.replaceChildren(...s.agenda.map((a, i) => new Option(`${i + 1}. ${a.title}`, String(i)))); sel.value = String(s.agenda_item); }
   }
 
-  function addChat(from, html, at, group) {
+  // The chat keeps at most chatCap messages; older ones are dropped from
+  // the page and come back with "Load earlier messages".
+  const CHAT_KEEP = 300;
+  const earlier = $("[data-room-chat-earlier]");
+  if (earlier) earlier.addEventListener("click", () => {
+    const first = $("[data-room-chat] li[data-seq]");
+    send({ type: "chat.history", before: first ? Number(first.dataset.seq) : 0 });
+  });
+  function setChatMore(more) { if (earlier) earlier.hidden = !more; }
+  function scrollChat() { const list = $("[data-room-chat]"); list.scrollTop = list.scrollHeight; }
+
+  function prependChat(msgs, more) {
+    const list = $("[data-room-chat]");
+    const first = list.querySelector("li[data-seq]");
+    const before = first ? Number(first.dataset.seq) : Infinity;
+    const height = list.scrollHeight;
+    const items = msgs.filter((c) => c.seq < before).map(chatItem);
+    list.prepend(...items);
+    state.chatCap = Math.max(state.chatCap, list.querySelectorAll("li[data-seq]").length);
+    list.scrollTop += list.scrollHeight - height; // keep the reader's place
+    const hadFocus = document.activeElement === earlier;
+    setChatMore(more);
+    if (hadFocus && !more) { list.tabIndex = -1; list.focus(); } // the first message is in: keep keyboard users in the chat
+  }
+
+  // A message from someone else is read out once by the polite live
+  // region; the list itself is not live, so a history page is not read
+  // out whole.
+  function announceChat(m) {
+    if (m.from.id === state.me?.id) return;
+    const live = $("[data-room-chat-live]");
+    if (live) live.textContent = `${m.from.name}: ${m.text}`;
+  }
+
+  function addChat(m, quiet) {
+    const list = $("[data-room-chat]");
+    list.append(chatItem(m));
+    let n = list.querySelectorAll("li[data-seq]").length;
+    while (n-- > state.chatCap) { list.querySelector("li[data-seq]").remove(); setChatMore(true); }
+    if (!quiet) scrollChat();
+  }
+
+  function chatItem(m) {
+    const { from, html, at, group } = m;
     const li = document.createElement("li");
+    li.dataset.seq = String(m.seq);
     const who = document.createElement("strong");
     // A breakout group's chat is labelled with its group (facilitators
     // see every group's).
@@ -104,10 +156,7 @@ function setup(root) {
     const body = document.createElement("span");
     body.innerHTML = html; // rendered and escaped by the server (Markdown-lite)
     li.append(who, " ", when, ": ", body);
-    const list = $("[data-room-chat]");
-    list.append(li);
-    while (list.children.length > 300) list.firstElementChild.remove();
-    list.scrollTop = list.scrollHeight;
+    return li;
   }
 
   function addNotice(text) {
