@@ -261,6 +261,42 @@ func (e *Engine) publish(room string, m busMsg) {
 	}
 }
 
+// Status is a room's open state, as the workshop page shows it.
+type Status struct {
+	Open    string    // OpenAuto, OpenOpen or OpenClosed
+	IsOpen  bool      // participants may enter now
+	NotYet  bool      // shut only because the schedule has not begun
+	OpensAt time.Time // when the schedule lets participants in
+	err     error
+}
+
+// ErrUnavailableRoom: the room could not load its state.
+var ErrUnavailableRoom = errors.New("live: room unavailable")
+
+// Status reports whether a room is open, from its running state (starting
+// the room if needed: it stops again after IdleTimeout without clients),
+// so the page offers only the controls that apply and shows a room that
+// is not open as such before anyone tries to enter.
+func (e *Engine) Status(ctx context.Context, roomID string) (Status, error) {
+	r, err := e.acquire(roomID)
+	if err != nil {
+		return Status{}, err
+	}
+	defer e.release(r)
+	q := statusQuery{reply: make(chan Status, 1)}
+	if !r.send(q) {
+		return Status{}, ErrEngineClosed
+	}
+	select {
+	case s := <-q.reply:
+		return s, s.err
+	case <-r.quit:
+		return Status{}, ErrEngineClosed
+	case <-ctx.Done():
+		return Status{}, ctx.Err()
+	}
+}
+
 // Stats reports what the engine holds, for metrics and the load tool.
 type Stats struct {
 	Rooms, Clients int

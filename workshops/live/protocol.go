@@ -73,6 +73,7 @@ const (
 	ErrMuted       ErrorCode = "chat_muted"
 	ErrRemoved     ErrorCode = "removed"
 	ErrClosed      ErrorCode = "room_closed"
+	ErrNotOpen     ErrorCode = "room_not_open" // before the schedule lets participants in
 	ErrUnavailable ErrorCode = "unavailable"
 	ErrSlow        ErrorCode = "too_slow"
 	ErrShutdown    ErrorCode = "shutdown"

@@ -28,7 +28,9 @@ type (
 		frame []byte
 	}
 	fromBus struct{ m busMsg }
-	ack     struct {
+	// statusQuery asks for the room's open state (Engine.Status).
+	statusQuery struct{ reply chan Status }
+	ack         struct {
 		c   *client
 		key string
 		seq int64
@@ -246,6 +248,8 @@ func (r *room) handle(m any) {
 		}
 	case reply:
 		r.deliver(m.c, m.frame)
+	case statusQuery:
+		m.reply <- r.status()
 	case ack:
 		if _, ok := r.clients[m.c]; ok {
 			r.deliver(m.c, mustJSON(map[string]any{"type": "ack", "key": m.key, "seq": m.seq, "duplicate": m.dup}))
@@ -272,6 +276,15 @@ func (r *room) handle(m any) {
 			r.drainPending()
 		}
 	}
+}
+
+func (r *room) status() Status {
+	if r.loadErr != nil || r.st == nil {
+		return Status{err: ErrUnavailableRoom}
+	}
+	now := r.e.o.Now()
+	return Status{Open: r.st.open, IsOpen: r.st.isOpen(now), NotYet: r.st.notYetOpen(now),
+		OpensAt: r.st.info.StartsAt.Add(-r.st.info.EarlyEntry)}
 }
 
 // deliver queues a frame for one client without ever blocking: a client
@@ -334,7 +347,7 @@ func (r *room) onJoin(j join) {
 		r.refuse(c, CloseRemoved, ErrRemoved)
 		return
 	case !fac && !r.st.isOpen(o.Now()):
-		r.refuse(c, CloseRoomShut, ErrClosed)
+		r.refuse(c, CloseRoomShut, r.st.closedCode(o.Now()))
 		return
 	}
 	r.clients[c] = struct{}{}
@@ -532,7 +545,7 @@ func (r *room) onCommand(c *client, f *inFrame) {
 		r.drop(c, CloseRemoved, ErrRemoved)
 		return
 	case !fac && !r.st.isOpen(o.Now()):
-		r.deliver(c, errorFrame(ErrClosed, f.Key))
+		r.deliver(c, errorFrame(r.st.closedCode(o.Now()), f.Key))
 		return
 	case (facilitatorOnly[f.Type] || tools[f.Type] != nil && tools[f.Type].facilitator) && !fac:
 		r.deliver(c, errorFrame(ErrForbidden, f.Key))

@@ -163,6 +163,21 @@ func (s *state) isOpen(t time.Time) bool {
 	return !t.Before(s.info.StartsAt.Add(-early)) && t.Before(s.info.EndsAt)
 }
 
+// notYetOpen reports whether participants are kept out at t only because
+// the room follows its schedule and it has not begun (as opposed to closed
+// by a facilitator or over).
+func (s *state) notYetOpen(t time.Time) bool {
+	return s.open == OpenAuto && t.Before(s.info.StartsAt.Add(-s.info.EarlyEntry))
+}
+
+// closedCode is the refusal a participant gets while the room is shut.
+func (s *state) closedCode(t time.Time) ErrorCode {
+	if s.notYetOpen(t) {
+		return ErrNotOpen
+	}
+	return ErrClosed
+}
+
 func (s *state) poll(id string) *poll {
 	for _, p := range s.polls {
 		if p.ID == id {

@@ -51,7 +51,7 @@
       }
     }
     const ends = $("[data-breakout-ends]");
-    ends.textContent = view.running && view.ends_at ? `${t("breakout-until")} ${new Date(view.ends_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}` : "";
+    ends.textContent = view.running && view.ends_at ? `${t("breakout-until")} ${new Date(view.ends_at).toLocaleTimeString(document.documentElement.lang === "en" ? "en-GB" : document.documentElement.lang, { hour: "2-digit", minute: "2-digit" })}` : "";
     // The group notes: the member's group (read only after the round),
     // or the group a facilitator visits.
     const notesGroup = g || (!view.running && !fac ? mine : "");

@@ -2,6 +2,11 @@
 // reconnect with backoff and last_seq replay, visible connection state.
 // UI text comes from data-t-* attributes rendered from the catalogs.
 
+// The page's language as a locale for dates and times. Plain "en" would
+// format as in the United States (12-hour clock); the portal's English is
+// European, so it uses the British conventions (24-hour clock).
+const uiLocale = ((l) => (l === "en" ? "en-GB" : l || undefined))(document.documentElement.lang);
+
 const root = document.getElementById("room");
 if (root) setup(root);
 
@@ -31,7 +36,8 @@ function setup(root) {
     ws.onopen = () => { state.tries = 0; setState("connected"); for (const f of pendingSends.values()) ws.send(JSON.stringify(f)); };
     ws.onmessage = (ev) => { try { handle(JSON.parse(ev.data)); } catch (e) { console.warn(e); } };
     ws.onclose = (ev) => {
-      if (ev.code === 4001 || ev.code === 4009 || ev.code === 4003) { state.stopped = true; setState("closed"); return; }
+      if (ev.code === 4001) { shut("removed"); return; }
+      if (ev.code === 4009 || ev.code === 4003) { shut(ev.reason === "room_not_open" ? "room_not_open" : "room_closed"); return; }
       if (state.stopped) return;
       state.tries++;
       const delay = Math.min(30000, 500 * 2 ** Math.min(state.tries, 6)) * (0.5 + Math.random());
@@ -69,11 +75,19 @@ function setup(root) {
       case "hand": case "hand.clear": case "remove": state.hands = m.hands; renderHands(); break;
       case "agenda": renderAgenda(m.item); break;
       case "timer": state.timerEnd = m.ends_at ? new Date(m.ends_at) : null; break;
-      case "mute": $("[data-room-chatform] textarea").disabled = m.muted && !fac; if (m.muted) addNotice(t("muted")); break;
+      case "mute": setMuted(m.muted); break;
       case "poll": state.polls.set(m.poll.id, Object.assign(state.polls.get(m.poll.id) || {}, m.poll)); renderPolls(); break;
       case "reaction": showReaction(m); break;
       case "ack": pendingSends.delete(m.key); for (const fn of handlers.get("ack") || []) fn(m); break;
-      case "error": if (m.ref) pendingSends.delete(m.ref); addNotice(`${t("error")} ${m.code}`); for (const fn of handlers.get("error") || []) fn(m); break;
+      case "error":
+        if (m.ref) pendingSends.delete(m.ref);
+        // A sentence for the room's own refusals; the tools explain theirs
+        // next to what was refused. Muted and shut rooms say so where the
+        // input is, once.
+        if (m.code === "chat_muted") setMuted(true);
+        else if (!["removed", "room_closed", "room_not_open"].includes(m.code) && errText(m.code)) addNotice(errText(m.code));
+        for (const fn of handlers.get("error") || []) fn(m);
+        break;
       case "room.close": case "room.open": case "noop": break;
       default:
         if (Array.isArray(m.hands)) { state.hands = m.hands; renderHands(); } // breakout.end merges the queues
@@ -95,7 +109,7 @@ function setup(root) {
     state.agenda = s.agenda; state.hands = s.hands; state.timerEnd = s.timer_ends_at ? new Date(s.timer_ends_at) : null;
     state.polls = new Map(s.polls.map((p) => [p.id, p]));
     $("[data-room-announcement]").innerHTML = s.announcement ? s.announcement.html : "";
-    $("[data-room-chatform] textarea").disabled = s.muted && !fac;
+    setMuted(s.muted);
     renderAgenda(s.agenda_item); renderHands(); renderPolls();
     const sel = root.querySelector("[data-ctl-agenda]");
     if (sel) { sel.replaceChildren(...s.agenda.map((a, i) => new Option(`${i + 1}. ${a.title}`, String(i)))); sel.value = String(s.agenda_item); }
@@ -152,11 +166,39 @@ function setup(root) {
     // see every group's).
     who.textContent = group ? `[${groupName(group)}] ${from.name}` : from.name;
     const when = document.createElement("time");
-    when.dateTime = at; when.textContent = new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    when.dateTime = at; when.textContent = new Date(at).toLocaleTimeString(uiLocale, { hour: "2-digit", minute: "2-digit" });
     const body = document.createElement("span");
     body.innerHTML = html; // rendered and escaped by the server (Markdown-lite)
     li.append(who, " ", when, ": ", body);
     return li;
+  }
+
+  // The sentence for an error code (data-t-err-<code>), "" for codes the
+  // tools explain themselves.
+  const errText = (code) => (code && root.dataset["tErr" + code[0].toUpperCase() + code.slice(1)]) || "";
+
+  // Muted: participants' chat input is disabled, with the reason beside it.
+  function setMuted(muted) {
+    if (fac || state.stopped) return;
+    const form = $("[data-room-chatform]");
+    for (const el of form.querySelectorAll("textarea, button")) el.disabled = muted;
+    $("[data-room-chat-reason]").textContent = muted ? t("muted") : "";
+  }
+
+  // shut ends the member's time in the room (closed, not open yet, or
+  // removed): the designed state shows what happened, what was said stays
+  // readable, and every input is disabled with the reason.
+  function shut(kind) {
+    state.stopped = true;
+    setState({ removed: "removed", room_not_open: "not-open" }[kind] || "closed");
+    for (const box of root.querySelectorAll("[data-room-shut]")) box.hidden = box.dataset.roomShut !== kind;
+    const body = $("[data-room-body]");
+    for (const el of body.querySelectorAll("textarea, input, button, select")) el.disabled = true;
+    const reason = errText(kind) || t("shut-reason");
+    $("[data-room-chat-reason]").textContent = reason;
+    for (const el of body.querySelectorAll("[data-notes-status]")) el.textContent = reason;
+    const enter = $("[data-room-enter]");
+    enter.hidden = false; enter.disabled = true;
   }
 
   function addNotice(text) {
@@ -219,7 +261,11 @@ function setup(root) {
     const mine = state.hands.some((h) => h.person.id === state.me?.id);
     const btn = $("[data-room-hand]");
     btn.setAttribute("aria-pressed", String(mine));
-    if (!state.hands.length) { const li = document.createElement("li"); li.textContent = t("hands-empty"); ol.replaceChildren(li); return; }
+    btn.textContent = t(mine ? "hand-lower" : "hand-raise");
+    // An empty queue says so in a sentence, not as item 1 of a list.
+    $("[data-room-hands-empty]").hidden = state.hands.length > 0;
+    ol.hidden = !state.hands.length;
+    if (!state.hands.length) { ol.replaceChildren(); return; }
     // During breakouts facilitators see every group's queue: one list,
     // grouped, each hand labelled with its group.
     const hands = [...state.hands].sort((a, b) => (a.group || "").localeCompare(b.group || "", undefined, { numeric: true }));
@@ -386,9 +432,10 @@ function setup(root) {
   });
 }
 
-// Show every <time class="local-time"> in the reader's own time zone.
+// Show every <time class="local-time"> in the reader's own time zone, in
+// the page language's format, with the zone named.
 for (const el of document.querySelectorAll("time.local-time")) {
   const d = new Date(el.dateTime);
   // (dateStyle and timeStyle cannot be combined with timeZoneName.)
-  if (!isNaN(d)) el.textContent = d.toLocaleString(document.documentElement.lang, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+  if (!isNaN(d)) el.textContent = d.toLocaleString(uiLocale, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
 }
