@@ -75,6 +75,11 @@ type breakoutMoveData struct {
 	Person Person `json:"person"` // filled by check
 }
 
+type breakoutRenameData struct {
+	Group string `json:"group"`
+	Name  string `json:"name"`
+}
+
 type groupRef struct {
 	Group string `json:"group"`
 }
@@ -421,6 +426,42 @@ func init() {
 		render: func(s *state, ev *Event) frames {
 			d, _ := decodeTool[groupRef](ev)
 			return breakoutFrame(s, ev, map[string]any{"member": ev.Actor, "group": d.Group})
+		},
+	})
+	// A group's name is what the room and the outcome call it; a group
+	// without one is "Group N" (its number, in each reader's language).
+	// Facilitators may rename the groups of the current or last round.
+	register("breakout.rename", &tool{facilitator: true,
+		parse: func(raw []byte) (any, ErrorCode) {
+			var d breakoutRenameData
+			if json.Unmarshal(raw, &d) != nil || d.Group == "" || len(d.Group) > 16 {
+				return nil, ErrInvalid
+			}
+			n, ok := cleanText(d.Name, MaxGroupName)
+			if !ok {
+				return nil, ErrInvalid
+			}
+			d.Name = n
+			return &d, ""
+		},
+		check: func(s *state, _ Person, data any) ErrorCode {
+			if s.breakouts.group(data.(*breakoutRenameData).Group) == nil {
+				return ErrInvalid
+			}
+			return ""
+		},
+		apply: func(s *state, ev *Event) bool {
+			d, ok := decodeTool[breakoutRenameData](ev)
+			g := s.breakouts.group(d.Group)
+			if !ok || g == nil {
+				return false
+			}
+			g.Name = d.Name
+			return true
+		},
+		render: func(s *state, ev *Event) frames {
+			d, _ := decodeTool[breakoutRenameData](ev)
+			return breakoutFrame(s, ev, map[string]any{"group": d.Group, "name": s.breakouts.group(d.Group).Name})
 		},
 	})
 	register("breakout.broadcast", &tool{facilitator: true,

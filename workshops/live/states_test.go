@@ -113,3 +113,37 @@ func TestRefusalsSayWhyInEveryLanguage(t *testing.T) {
 		}
 	}
 }
+
+// A facilitator renames a breakout group: everyone's room shows the new
+// name, a reload keeps it, and the outcome lists the group under it. A
+// participant may not rename.
+func TestBreakoutRenameReachesRoomAndOutcome(t *testing.T) {
+	e := newEnv(t, nil, Options{Tick: 20 * time.Millisecond})
+	f := e.enter("fac")
+	ps := crowd(t, e, f, "r1", 1, 4)
+	f.sendJSON(map[string]any{"type": "breakout.start", "mode": "random", "size": 2, "key": "b"})
+	f.expect("breakout.start", nil)
+	ps[0].sendJSON(map[string]any{"type": "breakout.rename", "group": "g1", "name": "Mine", "key": "x"})
+	if m := ps[0].expect("error", nil); str(m["code"]) != string(ErrForbidden) {
+		t.Fatalf("a participant renames: %v", m)
+	}
+	f.sendJSON(map[string]any{"type": "breakout.rename", "group": "g9", "name": "Nowhere", "key": "bad"})
+	if m := f.expect("error", nil); str(m["code"]) != string(ErrInvalid) {
+		t.Fatalf("renaming a group that does not exist: %v", m)
+	}
+	f.sendJSON(map[string]any{"type": "breakout.rename", "group": "g2", "name": "  Hospitals  ", "key": "r"})
+	if m := ps[3].expect("breakout.rename", nil); str(m["group"]) != "g2" || str(m["name"]) != "Hospitals" {
+		t.Fatalf("rename frame %v", m)
+	}
+	f.sendJSON(map[string]any{"type": "breakout.end", "key": "e"})
+	f.expect("breakout.end", nil)
+	_, st := e.entryState("u001")
+	_, gs := groupsOf(st["breakouts"])
+	if str(gs[0]["name"]) != "" || str(gs[1]["name"]) != "Hospitals" {
+		t.Fatalf("groups after a reload: %v", gs)
+	}
+	o, err := e.eng.Outcome(context.Background(), "r1")
+	if err != nil || len(o.Breakouts) != 2 || o.Breakouts[1].Name != "Hospitals" || o.Breakouts[0].Name != "" {
+		t.Fatalf("outcome breakouts %+v, %v", o.Breakouts, err)
+	}
+}
