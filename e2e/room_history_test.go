@@ -64,3 +64,59 @@ func TestRoomHistoryReloadAndLateJoin(t *testing.T) {
 		}
 	}
 }
+
+// TestRoomActivityReachesTypingMember: a poll opened while the member is
+// typing in the chat shows a banner with a button, speaks once through
+// the polite region, and leaves the typed text and the caret where they
+// were; the button takes the member to the poll. A hidden tab counts the
+// activity in its title.
+func TestRoomActivityReachesTypingMember(t *testing.T) {
+	first, fac, mem := facilitatorAndMember(t)
+	room := liveWorkshop(fac, "en")
+	for _, tb := range []*tab{fac, mem} {
+		tb.enterRoomAt(room)
+	}
+	typeAt(mem, "#chat-input", 0, "I was about to say")
+	// The member's tab counts as hidden from here (as when another tab is in
+	// front), so the title shows unseen activity.
+	mem.run(chromedp.Evaluate[chromedp.Void](`Object.defineProperty(document, "hidden", { configurable: true, get: () => true })`))
+	title := evalJS[string](mem, `document.title`)
+
+	const question = "Shall we take a break?"
+	fac.run(chromedp.Click(chromedp.CSS(".room-controls summary")))
+	fac.run(chromedp.SetValue(chromedp.CSS("[data-ctl-question]"), question))
+	fac.run(chromedp.SetValue(chromedp.CSS("[data-ctl-options]"), "Yes\nNo"))
+	fac.run(chromedp.Click(chromedp.CSS("[data-ctl-poll-create]")))
+	fac.waitFor("the new poll", pollJS(question))
+	clickPollButton(fac, question, "Open")
+
+	mem.waitFor("the activity banner", `!document.querySelector("[data-room-activity]").hidden`)
+	if got := mem.mustText("[data-room-activity-text]"); got != "A poll has opened: "+question {
+		t.Errorf("the banner reads %q", got)
+	}
+	if got := mem.mustText("[data-room-activity-live]"); got != "A poll has opened: "+question {
+		t.Errorf("the live region reads %q", got)
+	}
+	if got := evalJS[string](mem, `document.querySelector("#chat-input").value`); got != "I was about to say" {
+		t.Errorf("the typed text became %q", got)
+	}
+	if !evalJS[bool](mem, `document.activeElement === document.querySelector("#chat-input")`) {
+		t.Error("the activity took the focus away from the chat input")
+	}
+	if got := evalJS[string](mem, `document.title`); got != "(1) "+title {
+		t.Errorf("the hidden tab's title reads %q", got)
+	}
+	mem.run(chromedp.Click(chromedp.CSS("[data-room-activity-show]")))
+	if !evalJS[bool](mem, `document.querySelector("[data-room-polls]").contains(document.activeElement)`) {
+		t.Error("Show me does not take the member to the poll")
+	}
+	if evalJS[bool](fac, `!document.querySelector("[data-room-activity]").hidden`) {
+		t.Error("the facilitator gets a banner for the poll they opened")
+	}
+
+	for _, tb := range []*tab{first, fac, mem} {
+		if problems := tb.takeProblems(); len(problems) > 0 {
+			t.Errorf("%s: the pages reported problems:\n%s", tb.name, strings.Join(problems, "\n"))
+		}
+	}
+}

@@ -69,14 +69,20 @@ function setup(root) {
         state.next = m.next; state.count = m.count;
         renderPeople();
         break;
-      case "chat": addChat(m); announceChat(m); break;
+      case "chat": addChat(m); announceChat(m); if (m.from.id !== state.me?.id) unseen(); break;
       case "chat.history": prependChat(m.messages, m.more); break;
-      case "announce": $("[data-room-announcement]").innerHTML = m.html; break; // html is escaped by the server
+      case "announce": // html is escaped by the server
+        $("[data-room-announcement]").innerHTML = m.html;
+        if (m.text) activity(t("activity-announce").replace("{0}", m.text), $("[data-room-announcement]").parentElement, false); // its region speaks
+        break;
       case "hand": case "hand.clear": case "remove": state.hands = m.hands; renderHands(); break;
       case "agenda": renderAgenda(m.item); break;
       case "timer": state.timerEnd = m.ends_at ? new Date(m.ends_at) : null; break;
       case "mute": setMuted(m.muted); break;
-      case "poll": state.polls.set(m.poll.id, Object.assign(state.polls.get(m.poll.id) || {}, m.poll)); renderPolls(); break;
+      case "poll":
+        state.polls.set(m.poll.id, Object.assign(state.polls.get(m.poll.id) || {}, m.poll)); renderPolls();
+        if (m.change === "poll.open") activity(t("activity-poll").replace("{0}", m.poll.question), $("[data-room-polls]"), true);
+        break;
       case "reaction": showReaction(m); break;
       case "ack": pendingSends.delete(m.key); for (const fn of handlers.get("ack") || []) fn(m); break;
       case "error":
@@ -199,6 +205,51 @@ function setup(root) {
     for (const el of body.querySelectorAll("[data-notes-status]")) el.textContent = reason;
     const enter = $("[data-room-enter]");
     enter.hidden = false; enter.disabled = true;
+  }
+
+  // Activity that reaches people: when a poll, a board, breakouts or an
+  // announcement start, a member who is typing gets a banner with a button
+  // (their text stays as it is), anyone else gets the tool scrolled into
+  // view; screen readers hear it once, through one polite region (or the
+  // tool's own); a hidden tab counts it in its title.
+  const banner = $("[data-room-activity]");
+  let bannerTarget = null;
+  const baseTitle = document.title;
+  let unseenN = 0;
+  function unseen() {
+    if (!document.hidden) return;
+    unseenN++;
+    document.title = `(${unseenN}) ${baseTitle}`;
+  }
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) { unseenN = 0; document.title = baseTitle; } });
+  function typing() {
+    const el = document.activeElement;
+    return !!el && root.contains(el) && (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && /^(text|search|)$/.test(el.type)));
+  }
+  function activity(text, target, speak) {
+    unseen();
+    if (fac) return; // facilitators start these themselves
+    if (speak) $("[data-room-activity-live]").textContent = text;
+    if (!banner || !target) return;
+    if (typing()) {
+      bannerTarget = target;
+      $("[data-room-activity-text]").textContent = text;
+      banner.hidden = false;
+    } else {
+      target.scrollIntoView({ block: "nearest" });
+    }
+  }
+  if (banner) {
+    $("[data-room-activity-show]").addEventListener("click", () => {
+      banner.hidden = true;
+      if (!bannerTarget) return;
+      bannerTarget.scrollIntoView({ block: "start" });
+      // Keyboard and screen-reader users land on what started.
+      const focusable = bannerTarget.querySelector("input, button, textarea, select");
+      if (focusable && !focusable.disabled) focusable.focus();
+      else { bannerTarget.tabIndex = -1; bannerTarget.focus(); }
+    });
+    $("[data-room-activity-dismiss]").addEventListener("click", () => { banner.hidden = true; });
   }
 
   function addNotice(text) {
@@ -414,6 +465,8 @@ function setup(root) {
   let groupName = (g) => g;
   const api = {
     root, fac, t, send, me: () => state.me, people: () => state.people,
+    // activity(text, element, speak): see activity above.
+    activity: (text, target, speak) => activity(text, target, speak),
     on(type, fn) { if (!handlers.has(type)) handlers.set(type, []); handlers.get(type).push(fn); },
     onSnapshot(fn) { snapshotHandlers.push(fn); },
     // The breakout module names groups for chat and hand labels.
@@ -422,6 +475,10 @@ function setup(root) {
     // editor's way back after an op too old to merge).
     resync() { state.last = -1; if (state.ws) state.ws.close(); },
   };
+  // Boards and breakouts starting reach people too; their modules speak
+  // for themselves, so only the banner and the title come from here.
+  api.on("board", (m) => { if (m.change === "board.open" && m.view) activity(t("activity-board").replace("{0}", m.view.prompt), root.querySelector("[data-boards]"), false); });
+  api.on("breakout.start", () => activity(t("activity-breakout"), root.querySelector("[data-breakout]"), false));
   for (const tool of window.roomTools || []) tool(api);
   window.roomTools = { push: (tool) => tool(api) };
 
