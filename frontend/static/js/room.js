@@ -37,7 +37,8 @@ function setup(root) {
     ws.onmessage = (ev) => { try { handle(JSON.parse(ev.data)); } catch (e) { console.warn(e); } };
     ws.onclose = (ev) => {
       if (ev.code === 4001) { shut("removed"); return; }
-      if (ev.code === 4009 || ev.code === 4003) { shut(ev.reason === "room_not_open" ? "room_not_open" : "room_closed"); return; }
+      if (ev.code === 4009) { shut(ev.reason === "room_not_open" ? "room_not_open" : "room_closed"); return; }
+      if (ev.code === 4003) { shut("no-access"); return; } // the member's rights to the workshop ended
       if (state.stopped) return;
       state.tries++;
       const delay = Math.min(30000, 500 * 2 ** Math.min(state.tries, 6)) * (0.5 + Math.random());
@@ -196,11 +197,11 @@ function setup(root) {
   // readable, and every input is disabled with the reason.
   function shut(kind) {
     state.stopped = true;
-    setState({ removed: "removed", room_not_open: "not-open" }[kind] || "closed");
+    setState({ removed: "removed", room_not_open: "not-open", "no-access": "no-access" }[kind] || "closed");
     for (const box of root.querySelectorAll("[data-room-shut]")) box.hidden = box.dataset.roomShut !== kind;
     const body = $("[data-room-body]");
     for (const el of body.querySelectorAll("textarea, input, button, select")) el.disabled = true;
-    const reason = errText(kind) || t("shut-reason");
+    const reason = kind === "no-access" ? t("no-access") : errText(kind) || t("shut-reason");
     $("[data-room-chat-reason]").textContent = reason;
     for (const el of body.querySelectorAll("[data-notes-status]")) el.textContent = reason;
     const enter = $("[data-room-enter]");
