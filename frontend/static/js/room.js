@@ -186,6 +186,8 @@ function setup(root) {
 
   // Muted: participants' chat input is disabled, with the reason beside it.
   function setMuted(muted) {
+    const toggle = root.querySelector("[data-ctl-mute]");
+    if (toggle) toggle.setAttribute("aria-pressed", String(!!muted)); // a co-facilitator's, or before a reload
     if (fac || state.stopped) return;
     const form = $("[data-room-chatform]");
     for (const el of form.querySelectorAll("textarea, button")) el.disabled = muted;
@@ -312,7 +314,9 @@ function setup(root) {
     const ol = $("[data-room-hands]");
     const mine = state.hands.some((h) => h.person.id === state.me?.id);
     const btn = $("[data-room-hand]");
-    btn.setAttribute("aria-pressed", String(mine));
+    // The label says what the button does now ("Lower my hand" once it is
+    // up), so it is a plain button, not a toggle whose label must stay.
+    btn.dataset.raised = String(mine);
     btn.textContent = t(mine ? "hand-lower" : "hand-raise");
     // An empty queue says so in a sentence, not as item 1 of a list.
     $("[data-room-hands-empty]").hidden = state.hands.length > 0;
@@ -402,7 +406,9 @@ function setup(root) {
         div.append(pt);
       }
       if (fac) {
-        for (const [typ, label] of [["poll.open", "open"], ["poll.close", "close"], ["poll.publish", "publish"]]) {
+        // Only the actions that apply to the poll as it is now.
+        const actions = [["poll.open", "open", p.state !== "open"], ["poll.close", "close", p.state === "open"], ["poll.publish", "publish", p.state !== "draft" && !p.published]];
+        for (const [typ, label] of actions.filter((a) => a[2])) {
           const b = document.createElement("button");
           b.type = "button"; b.textContent = t(label); b.className = "small";
           b.onclick = () => send({ type: typ, poll: p.id });
@@ -446,7 +452,7 @@ function setup(root) {
   $("[data-room-chatform] textarea").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); e.target.form.requestSubmit(); }
   });
-  $("[data-room-hand]").addEventListener("click", (e) => send({ type: "hand", raised: e.currentTarget.getAttribute("aria-pressed") !== "true" }));
+  $("[data-room-hand]").addEventListener("click", (e) => send({ type: "hand", raised: e.currentTarget.dataset.raised !== "true" }));
   const on = (sel, fn) => { const el = root.querySelector(sel); if (el) el.addEventListener(el.tagName === "SELECT" ? "change" : "click", fn); };
   on("[data-ctl-agenda]", (e) => send({ type: "agenda", item: Number(e.target.value) }));
   on("[data-ctl-timer-start]", () => send({ type: "timer", seconds: Math.round(Number(root.querySelector("[data-ctl-timer]").value) * 60) }));
