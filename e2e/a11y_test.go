@@ -111,6 +111,8 @@ var a11yPages = []a11yPage{
 	{name: "forum-review", path: "/discussions/review", status: 200, as: "coordinator"},
 	{name: "workshop-room-member", status: 200, as: "buyer", reach: enterLiveRoom},
 	{name: "workshop-room-facilitator", status: 200, as: "facilitator", reach: enterLiveRoom},
+	{name: "workshop-room-not-open", path: "/workshops/00000000000000000000d002", status: 200, as: "buyer"},
+	{name: "workshop-room-not-open-facilitator", path: "/workshops/00000000000000000000d002", status: 200, as: "facilitator"},
 	{name: "workshop-past-outcome", path: "/workshops/" + demoPastWorkshop, status: 200, as: "buyer"},
 	{name: "workshop-outcome-resource", status: 200, as: "buyer", reach: openDemoOutcome},
 	{name: "workshop-outcome-review", path: "/workshops/" + demoPastWorkshop + "/outcome", status: 200, as: "facilitator"},

@@ -121,18 +121,30 @@ func TestLiveRoom(t *testing.T) {
 	}
 	clickPollButton(fac, question, "Publish results")
 	mem.waitFor("the published results", resultsJS(question))
+	// The facilitator is offered only what applies to an open, published poll.
+	fac.waitFor("the poll's actions to follow its state", pollJS(question)+`&& [...`+pollJS(question)+`.querySelectorAll(":scope > button")].map(b => b.textContent).join() === "Close"`)
 	checkResults(t, mem, question, want)
 
 	// The member raises a hand; the facilitator sees the queue.
 	mem.run(chromedp.Click(chromedp.CSS("[data-room-hand]")))
-	mem.waitFor("the hand button to show the hand raised", `document.querySelector("[data-room-hand]").getAttribute("aria-pressed") === "true"`)
+	mem.waitFor("the hand button to show the hand raised", `document.querySelector("[data-room-hand]").dataset.raised === "true"`)
+	if got := mem.mustText("[data-room-hand]"); got != "Lower my hand" {
+		t.Errorf("with the hand up the button reads %q", got)
+	}
 	fac.waitFor("the member's hand in the queue", `[...document.querySelectorAll("[data-room-hands] li")].some(li => li.textContent.startsWith("Anna de Vries"))`)
 	// The facilitator takes the hand: the queue empties for both.
 	fac.run(chromedp.Click(chromedp.CSS(`[data-room-hands] li button[aria-label="Done: Anna de Vries"]`)))
 	for _, tb := range []*tab{fac, mem} {
-		tb.waitFor("the empty queue", `document.querySelector("[data-room-hands]").textContent.trim() === "No raised hands."`)
+		// An empty queue is a sentence, not item 1 of a list.
+		tb.waitFor("the empty queue", `document.querySelector("[data-room-hands]").hidden && !document.querySelector("[data-room-hands-empty]").hidden && document.querySelector("[data-room-hands-empty]").textContent === "No raised hands."`)
 	}
-	mem.waitFor("the hand button to show the hand lowered", `document.querySelector("[data-room-hand]").getAttribute("aria-pressed") === "false"`)
+	mem.waitFor("the hand button to show the hand lowered", `document.querySelector("[data-room-hand]").dataset.raised === "false" && document.querySelector("[data-room-hand]").textContent === "Raise my hand"`)
+	// Two people present: the whole list is there, nothing more to show.
+	for _, tb := range []*tab{fac, mem} {
+		if evalJS[bool](tb, `getComputedStyle(document.querySelector("[data-room-people-more]")).display !== "none"`) {
+			t.Errorf("%s: offers to show more people with two present", tb.name)
+		}
+	}
 
 	for _, tb := range []*tab{first, fac, mem} {
 		if problems := tb.takeProblems(); len(problems) > 0 {

@@ -129,11 +129,11 @@ func (s *Server) storeOutcome(ctx context.Context, lang string, w *workshops.Wor
 			named = append(named, workshops.NamedRef{ID: id, Name: m.Name})
 			return m.Name, true
 		})
-	data := workshops.OutcomeData{Outcome: o, Attendance: counts, ActionItems: workshops.ActionItems(o)}
 	labels, err := s.outcomeLabels(ctx, lang, w)
 	if err != nil {
 		return nil, err
 	}
+	data := workshops.OutcomeData{Outcome: o, Attendance: counts, ActionItems: workshops.ActionItems(o, labels.T)}
 	md := workshops.RenderOutcome(w, data, labels)
 	return s.workshops.SaveAssembled(ctx, w.ID, by, md, data, named, defaultOutcomeVisibility(w))
 }

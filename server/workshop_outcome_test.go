@@ -167,7 +167,7 @@ func TestWorkshopOutcomeAssemblePublishAndAPI(t *testing.T) {
 	for _, want := range []string{"## Questions and answers", "1. Who audits the audit firm? (4 votes)", "   - Answered: The contract names an accredited body.",
 		`2. Can we \*share\* factory lists? (1 vote) — asked by Olivia Tremblay`, "### Barriers to asking suppliers for factory lists",
 		"#### Legal (7 votes)", "- Confidentiality clauses (5 votes)", "#### Not grouped (1 vote)", "## Notes", "Agreed to pool questionnaires.",
-		"### Ministries (3 people)", "### g2 (2 people)", "## Action items", "- [ ] Share the clause set with the group", "- [x] Send the slides",
+		"### Ministries (3 people)", "### Group 2 (2 people)", "## Action items", "- [ ] Share the clause set with the group", "- [x] Send the slides",
 		"- [ ] Ask two suppliers for factory lists (Ministries)"} {
 		if !strings.Contains(hand.Markdown, want) {
 			t.Errorf("assembled document lacks %q:\n%s", want, hand.Markdown)

@@ -14,6 +14,7 @@ import (
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
 	"github.com/circularfairict/portal/workshops"
+	"github.com/circularfairict/portal/workshops/live"
 )
 
 type workshopItem struct {
@@ -123,6 +124,9 @@ type workshopData struct {
 	PrevOutcome string
 	PrevActions []workshops.ActionItem
 	RunSheet    []runStep
+	// Room is the live room's open state, nil when unknown (then the page
+	// offers what it always did and the room tells once entered).
+	Room *live.Status
 }
 
 type attendee struct {
@@ -190,6 +194,13 @@ func (s *Server) showWorkshop(c *fiber.Ctx) error {
 	}
 	if err := s.previousInSeries(c, w, &d); err != nil {
 		return err
+	}
+	if !d.Past {
+		if st, err := s.live.Status(ctx, w.ID); err == nil {
+			d.Room = &st
+		} else {
+			s.log.Warn("room status unknown", "err", err, "workshop", w.ID, "request_id", requestID(c))
+		}
 	}
 	return s.render(c, fiber.StatusOK, "workshop", s.newPage(c, w.Title, "workshops", d))
 }

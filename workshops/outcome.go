@@ -227,7 +227,7 @@ var taskRe = regexp.MustCompile(`^\s*[-*+]\s+\[([ xX])\]\s+(\S.*)$`)
 
 // ActionItems collects the checkbox lines of the room's notes and of each
 // breakout group's notes, in document order.
-func ActionItems(o live.Outcome) []ActionItem {
+func ActionItems(o live.Outcome, t func(key string, args ...any) string) []ActionItem {
 	out := []ActionItem{}
 	add := func(notes, group string) {
 		for _, line := range strings.Split(notes, "\n") {
@@ -238,13 +238,19 @@ func ActionItems(o live.Outcome) []ActionItem {
 	}
 	add(o.Notes, "")
 	for _, b := range o.Breakouts {
-		name := b.Name
-		if name == "" {
-			name = b.ID
-		}
-		add(b.Notes, name)
+		add(b.Notes, GroupName(b, t))
 	}
 	return out
+}
+
+// GroupName is what the room and the outcome call a breakout group: the
+// name a facilitator gave it, or "Group N" (its number) in the document's
+// language, as the room page shows it; never its internal ID.
+func GroupName(b live.BreakoutView, t func(key string, args ...any) string) string {
+	if b.Name != "" {
+		return b.Name
+	}
+	return t("breakout.group_n", strings.TrimPrefix(b.ID, "g"))
 }
 
 // CountAttendance turns attendees' profiles into counts; profiles maps a
@@ -391,11 +397,7 @@ func RenderOutcome(w *Workshop, d OutcomeData, l Labels) string {
 	if len(d.Breakouts) > 0 {
 		p("\n## %s\n", l.T("outcome.md.breakouts"))
 		for _, g := range d.Breakouts {
-			name := g.Name
-			if name == "" {
-				name = g.ID
-			}
-			p("\n### %s (%s)\n", inline(name), l.T("outcome.md.members", g.Members))
+			p("\n### %s (%s)\n", inline(GroupName(g, l.T)), l.T("outcome.md.members", g.Members))
 			if strings.TrimSpace(g.Notes) != "" {
 				p("\n%s\n", strings.TrimSpace(g.Notes))
 			}

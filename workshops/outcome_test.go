@@ -10,8 +10,9 @@ import (
 func TestActionItems(t *testing.T) {
 	o := live.Outcome{Notes: "Intro\n- [ ] Open one\n  * [X] Done one\r\n- [] not a task\n-[ ] not a task either\n+ [ ]   Spaced  ",
 		Breakouts: []live.BreakoutView{{ID: "g2", Notes: "1. [ ] numbered lists are not tasks\n- [ ] From group two"}}}
-	got := ActionItems(o)
-	want := []ActionItem{{Text: "Open one"}, {Text: "Done one", Done: true}, {Text: "Spaced"}, {Text: "From group two", Group: "g2"}}
+	groupN := func(key string, args ...any) string { return "Group " + args[0].(string) }
+	got := ActionItems(o, groupN)
+	want := []ActionItem{{Text: "Open one"}, {Text: "Done one", Done: true}, {Text: "Spaced"}, {Text: "From group two", Group: "Group 2"}}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v", got)
 	}

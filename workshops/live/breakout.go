@@ -53,6 +53,10 @@ type breakoutState struct {
 	message string            // last broadcast to all groups
 	msgAt   time.Time
 	past    []breakoutRound // finished rounds, for the outcome
+	// was lists, per participant, the audiences they were moved or picked
+	// into or out of, in every round: their chat history holds those
+	// audiences' messages, never another group's.
+	was map[string]map[string]bool
 }
 
 type breakoutStartData struct {
@@ -69,6 +73,11 @@ type breakoutMoveData struct {
 	Member string `json:"member"`
 	Group  string `json:"group"`
 	Person Person `json:"person"` // filled by check
+}
+
+type breakoutRenameData struct {
+	Group string `json:"group"`
+	Name  string `json:"name"`
 }
 
 type groupRef struct {
@@ -108,6 +117,43 @@ func (b *breakoutState) audience(p Person) string {
 // group's members in a replay.
 func (b *breakoutState) receives(member, scope string) bool {
 	return scope == "" || (b.round > 0 && scope == b.scope(b.of[member]))
+}
+
+// saw reports whether a participant was part of audience scope (round/group):
+// their group or the main room as the round left them, or one they moved
+// through.
+func (b *breakoutState) saw(member, scope string) bool {
+	if b.was[member][scope] {
+		return true
+	}
+	round, _, _ := strings.Cut(scope, "/")
+	if round == itoa64(b.round) {
+		return scope == b.scope(b.of[member])
+	}
+	for _, r := range b.past {
+		if itoa64(r.Round) == round {
+			return scope == round+"/"+r.Of[member]
+		}
+	}
+	return false
+}
+
+// move takes a participant from their audience to a group ("": the main
+// room) while a round runs; both audiences stay in their chat history.
+func (b *breakoutState) move(p Person, id string) {
+	b.mark(p.ID, b.scope(b.of[p.ID]))
+	b.assign(p, id)
+	b.mark(p.ID, b.scope(id))
+}
+
+func (b *breakoutState) mark(member, scope string) {
+	if b.was == nil {
+		b.was = map[string]map[string]bool{}
+	}
+	if b.was[member] == nil {
+		b.was[member] = map[string]bool{}
+	}
+	b.was[member][scope] = true
 }
 
 func groupID(i int) string { return "g" + itoa(i+1) }
@@ -256,7 +302,7 @@ func init() {
 			if b.round > 0 {
 				b.past = append(b.past, breakoutRound{Round: b.round, Groups: b.groups, Of: b.of})
 			}
-			*b = breakoutState{running: true, round: ev.Seq, mode: d.Mode, groups: d.Groups, past: b.past}
+			*b = breakoutState{running: true, round: ev.Seq, mode: d.Mode, groups: d.Groups, past: b.past, was: b.was}
 			for _, g := range d.Groups {
 				for _, p := range g.Members {
 					b.assign(p, g.ID)
@@ -307,7 +353,7 @@ func init() {
 				return false
 			}
 			s.moveHand(d.Member, b.scope(d.Group))
-			b.assign(d.Person, d.Group)
+			b.move(d.Person, d.Group)
 			return true
 		},
 		render: func(s *state, ev *Event) frames {
@@ -338,7 +384,7 @@ func init() {
 				return false
 			}
 			s.moveHand(ev.Actor.ID, b.scope(d.Group))
-			b.assign(ev.Actor, d.Group)
+			b.move(ev.Actor, d.Group)
 			return true
 		},
 		render: func(s *state, ev *Event) frames {
@@ -380,6 +426,42 @@ func init() {
 		render: func(s *state, ev *Event) frames {
 			d, _ := decodeTool[groupRef](ev)
 			return breakoutFrame(s, ev, map[string]any{"member": ev.Actor, "group": d.Group})
+		},
+	})
+	// A group's name is what the room and the outcome call it; a group
+	// without one is "Group N" (its number, in each reader's language).
+	// Facilitators may rename the groups of the current or last round.
+	register("breakout.rename", &tool{facilitator: true,
+		parse: func(raw []byte) (any, ErrorCode) {
+			var d breakoutRenameData
+			if json.Unmarshal(raw, &d) != nil || d.Group == "" || len(d.Group) > 16 {
+				return nil, ErrInvalid
+			}
+			n, ok := cleanText(d.Name, MaxGroupName)
+			if !ok {
+				return nil, ErrInvalid
+			}
+			d.Name = n
+			return &d, ""
+		},
+		check: func(s *state, _ Person, data any) ErrorCode {
+			if s.breakouts.group(data.(*breakoutRenameData).Group) == nil {
+				return ErrInvalid
+			}
+			return ""
+		},
+		apply: func(s *state, ev *Event) bool {
+			d, ok := decodeTool[breakoutRenameData](ev)
+			g := s.breakouts.group(d.Group)
+			if !ok || g == nil {
+				return false
+			}
+			g.Name = d.Name
+			return true
+		},
+		render: func(s *state, ev *Event) frames {
+			d, _ := decodeTool[breakoutRenameData](ev)
+			return breakoutFrame(s, ev, map[string]any{"group": d.Group, "name": s.breakouts.group(d.Group).Name})
 		},
 	})
 	register("breakout.broadcast", &tool{facilitator: true,

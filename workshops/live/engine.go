@@ -78,6 +78,9 @@ type Options struct {
 	PeoplePage    int
 	PresenceLimit int
 	CountEvery    time.Duration
+	// ChatPage is the number of chat messages in a snapshot's history and
+	// in a chat.history page (default 50).
+	ChatPage int
 }
 
 func (o *Options) defaults() {
@@ -128,6 +131,9 @@ func (o *Options) defaults() {
 	}
 	if o.PresenceLimit <= 0 {
 		o.PresenceLimit = 100
+	}
+	if o.ChatPage <= 0 {
+		o.ChatPage = 50
 	}
 }
 
@@ -252,6 +258,42 @@ func (e *Engine) publish(room string, m busMsg) {
 	m.From = e.o.Instance
 	if err := e.o.Bus.Publish(room, mustJSON(m)); err != nil {
 		e.o.Logger.Warn("live: publish failed", "room", room, "err", err)
+	}
+}
+
+// Status is a room's open state, as the workshop page shows it.
+type Status struct {
+	Open    string    // OpenAuto, OpenOpen or OpenClosed
+	IsOpen  bool      // participants may enter now
+	NotYet  bool      // shut only because the schedule has not begun
+	OpensAt time.Time // when the schedule lets participants in
+	err     error
+}
+
+// ErrUnavailableRoom: the room could not load its state.
+var ErrUnavailableRoom = errors.New("live: room unavailable")
+
+// Status reports whether a room is open, from its running state (starting
+// the room if needed: it stops again after IdleTimeout without clients),
+// so the page offers only the controls that apply and shows a room that
+// is not open as such before anyone tries to enter.
+func (e *Engine) Status(ctx context.Context, roomID string) (Status, error) {
+	r, err := e.acquire(roomID)
+	if err != nil {
+		return Status{}, err
+	}
+	defer e.release(r)
+	q := statusQuery{reply: make(chan Status, 1)}
+	if !r.send(q) {
+		return Status{}, ErrEngineClosed
+	}
+	select {
+	case s := <-q.reply:
+		return s, s.err
+	case <-r.quit:
+		return Status{}, ErrEngineClosed
+	case <-ctx.Done():
+		return Status{}, ctx.Err()
 	}
 }
 

@@ -42,6 +42,7 @@ type inFrame struct {
 	Emoji     string   `json:"emoji"`
 	After     string   `json:"after"`  // people: the cursor of the page before
 	Follow    *bool    `json:"follow"` // people: send me who joins and leaves
+	Before    int64    `json:"before"` // chat.history: the seq of the oldest message held
 
 	raw []byte // the whole frame, for tools that decode their own fields
 }
@@ -72,6 +73,7 @@ const (
 	ErrMuted       ErrorCode = "chat_muted"
 	ErrRemoved     ErrorCode = "removed"
 	ErrClosed      ErrorCode = "room_closed"
+	ErrNotOpen     ErrorCode = "room_not_open" // before the schedule lets participants in
 	ErrUnavailable ErrorCode = "unavailable"
 	ErrSlow        ErrorCode = "too_slow"
 	ErrShutdown    ErrorCode = "shutdown"
@@ -208,13 +210,10 @@ func (s *state) render(ev *Event) frames {
 	}
 	switch ev.Type {
 	case "chat":
-		var d chatData
-		_ = json.Unmarshal(ev.Data, &d)
-		out["from"], out["text"], out["html"] = ev.Actor, d.Text, RenderLite(d.Text)
-		if g := s.breakouts.audience(ev.Actor); g != "" {
-			out["group"] = groupOfScope(g)
-			b := mustJSON(out)
-			return frames{seq: ev.Seq, all: b, fac: b, group: g}
+		// apply encoded it (the history keeps the same frame).
+		if n := len(s.chat); n > 0 && s.chat[n-1].seq == ev.Seq {
+			c := s.chat[n-1]
+			return frames{seq: ev.Seq, all: c.frame, fac: c.frame, group: c.scope}
 		}
 	case "hand", "hand.clear", "remove":
 		out["by"] = ev.Actor
@@ -318,6 +317,9 @@ func (s *state) snapshot(p Person, now time.Time) []byte {
 		"open": s.open, "is_open": s.isOpen(now), "agenda": agenda, "agenda_item": s.agenda, "timer_ends_at": timeOrNil(s.timerEnd),
 		"announcement": ann, "muted": s.muted, "hands": s.handsView(), "polls": polls, "video_url": s.info.VideoURL,
 	}
+	// The chat history's last page: a member who reloads or joins late
+	// sees what was said; chat.history pages further back.
+	st["chat"], st["chat_more"] = s.chatBefore(p, s.seq+1)
 	for _, part := range snapshotParts {
 		part(s, p, st)
 	}

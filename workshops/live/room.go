@@ -28,7 +28,9 @@ type (
 		frame []byte
 	}
 	fromBus struct{ m busMsg }
-	ack     struct {
+	// statusQuery asks for the room's open state (Engine.Status).
+	statusQuery struct{ reply chan Status }
+	ack         struct {
 		c   *client
 		key string
 		seq int64
@@ -221,6 +223,7 @@ func (r *room) load() error {
 		return err
 	}
 	r.st = newState(info)
+	r.st.chatPage = o.ChatPage
 	// A copy: a random split shuffles what it is given.
 	r.st.present = func() []Person { return slices.Clone(r.list()) }
 	evs, err := o.Store.Since(ctx, r.id, 0)
@@ -245,6 +248,8 @@ func (r *room) handle(m any) {
 		}
 	case reply:
 		r.deliver(m.c, m.frame)
+	case statusQuery:
+		m.reply <- r.status()
 	case ack:
 		if _, ok := r.clients[m.c]; ok {
 			r.deliver(m.c, mustJSON(map[string]any{"type": "ack", "key": m.key, "seq": m.seq, "duplicate": m.dup}))
@@ -271,6 +276,15 @@ func (r *room) handle(m any) {
 			r.drainPending()
 		}
 	}
+}
+
+func (r *room) status() Status {
+	if r.loadErr != nil || r.st == nil {
+		return Status{err: ErrUnavailableRoom}
+	}
+	now := r.e.o.Now()
+	return Status{Open: r.st.open, IsOpen: r.st.isOpen(now), NotYet: r.st.notYetOpen(now),
+		OpensAt: r.st.info.StartsAt.Add(-r.st.info.EarlyEntry)}
 }
 
 // deliver queues a frame for one client without ever blocking: a client
@@ -333,7 +347,7 @@ func (r *room) onJoin(j join) {
 		r.refuse(c, CloseRemoved, ErrRemoved)
 		return
 	case !fac && !r.st.isOpen(o.Now()):
-		r.refuse(c, CloseRoomShut, ErrClosed)
+		r.refuse(c, CloseRoomShut, r.st.closedCode(o.Now()))
 		return
 	}
 	r.clients[c] = struct{}{}
@@ -510,6 +524,18 @@ func (r *room) onPeople(c *client, f *inFrame) {
 		"count": len(r.shown), "following": c.follow}))
 }
 
+// onChatHistory answers a chat.history request with the page of chat
+// messages before a seq that the member may read (their audiences only:
+// checked here, against the room's state, like every frame).
+func (r *room) onChatHistory(c *client, f *inFrame) {
+	before := f.Before
+	if before <= 0 || before > r.st.seq+1 {
+		before = r.st.seq + 1
+	}
+	msgs, more := r.st.chatBefore(c.person, before)
+	r.deliver(c, mustJSON(map[string]any{"type": "chat.history", "before": f.Before, "messages": msgs, "more": more}))
+}
+
 func (r *room) onCommand(c *client, f *inFrame) {
 	o := &r.e.o
 	fac := c.person.Role == RoleFacilitator
@@ -519,7 +545,7 @@ func (r *room) onCommand(c *client, f *inFrame) {
 		r.drop(c, CloseRemoved, ErrRemoved)
 		return
 	case !fac && !r.st.isOpen(o.Now()):
-		r.deliver(c, errorFrame(ErrClosed, f.Key))
+		r.deliver(c, errorFrame(r.st.closedCode(o.Now()), f.Key))
 		return
 	case (facilitatorOnly[f.Type] || tools[f.Type] != nil && tools[f.Type].facilitator) && !fac:
 		r.deliver(c, errorFrame(ErrForbidden, f.Key))
@@ -527,6 +553,10 @@ func (r *room) onCommand(c *client, f *inFrame) {
 	}
 	if f.Type == "people" {
 		r.onPeople(c, f)
+		return
+	}
+	if f.Type == "chat.history" {
+		r.onChatHistory(c, f)
 		return
 	}
 	if f.Type == "react" {

@@ -2,6 +2,7 @@ package live
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"time"
 )
@@ -81,6 +82,13 @@ type poll struct {
 	order     []string          // members in first-vote order, for stable voter lists
 }
 
+// chatEntry is one chat message as the room sent it.
+type chatEntry struct {
+	seq   int64
+	scope string // its breakout audience ("": everyone)
+	frame []byte // the chat frame
+}
+
 type hand struct {
 	Person Person    `json:"person"`
 	At     time.Time `json:"at"`
@@ -120,6 +128,13 @@ type state struct {
 	breakouts breakoutState
 	notes     notesState
 
+	// chat is every chat message, in seq order, for the history a member
+	// gets on entering (the snapshot's last page, then chat.history pages
+	// further back). Each frame is encoded once, when applied.
+	chat []chatEntry
+	// chatPage is the number of messages in a snapshot or a history page.
+	chatPage int
+
 	// handScope is the audience of the hand event just applied, for render.
 	handScope string
 	// present lists the people in the room now. Only checks use it (a
@@ -128,7 +143,7 @@ type state struct {
 }
 
 func newState(info RoomInfo) *state {
-	s := &state{info: info, open: OpenAuto, removed: map[string]bool{}}
+	s := &state{info: info, open: OpenAuto, removed: map[string]bool{}, chatPage: 50}
 	for i, d := range info.Polls {
 		s.polls = append(s.polls, &poll{ID: "prep" + itoa(i+1), Question: d.Question, Options: d.Options, Multiple: d.Multiple,
 			Anonymous: d.Anonymous, State: PollDraftState, votes: map[string][]int{}, voters: map[string]Person{}})
@@ -146,6 +161,21 @@ func (s *state) isOpen(t time.Time) bool {
 	}
 	early := s.info.EarlyEntry
 	return !t.Before(s.info.StartsAt.Add(-early)) && t.Before(s.info.EndsAt)
+}
+
+// notYetOpen reports whether participants are kept out at t only because
+// the room follows its schedule and it has not begun (as opposed to closed
+// by a facilitator or over).
+func (s *state) notYetOpen(t time.Time) bool {
+	return s.open == OpenAuto && t.Before(s.info.StartsAt.Add(-s.info.EarlyEntry))
+}
+
+// closedCode is the refusal a participant gets while the room is shut.
+func (s *state) closedCode(t time.Time) ErrorCode {
+	if s.notYetOpen(t) {
+		return ErrNotOpen
+	}
+	return ErrClosed
 }
 
 func (s *state) poll(id string) *poll {
@@ -235,6 +265,17 @@ func (s *state) apply(ev *Event) bool {
 	}
 	switch ev.Type {
 	case "chat":
+		var d chatData
+		if json.Unmarshal(ev.Data, &d) != nil || d.Text == "" {
+			return false // erased (privacy): its seq stays, its message goes
+		}
+		scope := s.breakouts.audience(ev.Actor)
+		out := map[string]any{"type": "chat", "seq": ev.Seq, "at": ev.At.UTC().Format(time.RFC3339Nano), "from": ev.Actor,
+			"text": d.Text, "html": RenderLite(d.Text)}
+		if scope != "" {
+			out["group"] = groupOfScope(scope)
+		}
+		s.chat = append(s.chat, chatEntry{seq: ev.Seq, scope: scope, frame: mustJSON(out)})
 		return true
 	case "hand":
 		var d handData
@@ -380,6 +421,32 @@ func (p *poll) view(facilitator bool) PollView {
 		}
 	}
 	return v
+}
+
+// seesChat reports whether p may read a chat message sent to scope:
+// everyone's chat, and during breakouts the audiences p was part of
+// (facilitators read every group's).
+func (s *state) seesChat(p Person, scope string) bool {
+	return scope == "" || p.Role == RoleFacilitator || s.breakouts.saw(p.ID, scope)
+}
+
+// chatBefore returns up to s.chatPage of the messages p may read whose seq
+// is below before, oldest first, and whether p may read earlier ones.
+func (s *state) chatBefore(p Person, before int64) ([]json.RawMessage, bool) {
+	i := sort.Search(len(s.chat), func(i int) bool { return s.chat[i].seq >= before })
+	out := []json.RawMessage{}
+	for i--; i >= 0; i-- {
+		if !s.seesChat(p, s.chat[i].scope) {
+			continue
+		}
+		if len(out) == s.chatPage {
+			slices.Reverse(out)
+			return out, true
+		}
+		out = append(out, s.chat[i].frame)
+	}
+	slices.Reverse(out)
+	return out, false
 }
 
 func itoa(n int) string { return itoa64(int64(n)) }

@@ -14,7 +14,8 @@
   const name = (g) => {
     const x = view.groups.find((y) => y.id === g);
     if (!x) return g;
-    return x.name ? `${x.name} (${x.id})` : `${t("breakout-group")} ${x.id.slice(1)}`;
+    // The name a facilitator gave it, or its number: the outcome uses the same.
+    return x.name || t("breakout-group-n").replace("{0}", x.id.slice(1));
   };
   api.setGroupName(name);
 
@@ -51,7 +52,7 @@
       }
     }
     const ends = $("[data-breakout-ends]");
-    ends.textContent = view.running && view.ends_at ? `${t("breakout-until")} ${new Date(view.ends_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}` : "";
+    ends.textContent = view.running && view.ends_at ? `${t("breakout-until")} ${new Date(view.ends_at).toLocaleTimeString(document.documentElement.lang === "en" ? "en-GB" : document.documentElement.lang, { hour: "2-digit", minute: "2-digit" })}` : "";
     // The group notes: the member's group (read only after the round),
     // or the group a facilitator visits.
     const notesGroup = g || (!view.running && !fac ? mine : "");
@@ -67,6 +68,13 @@
       visit.value = current();
     }
     for (const el of root.querySelectorAll("[data-ctl-breakout-running]")) el.disabled = !view.running;
+    const rename = $("[data-ctl-breakout-rename-group]");
+    if (rename && document.activeElement !== rename) {
+      const was = rename.value;
+      rename.replaceChildren(...view.groups.map((x) => new Option(name(x.id), x.id)));
+      if (view.groups.some((x) => x.id === was)) rename.value = was;
+    }
+    for (const el of root.querySelectorAll("[data-ctl-breakout-rename-group], [data-ctl-breakout-rename-name], [data-ctl-breakout-rename]")) el.disabled = !view.groups.length;
     const list = $("[data-ctl-breakout-people]");
     if (!list || list.contains(document.activeElement)) return;
     const of = new Map();
@@ -101,6 +109,7 @@
   api.on("breakout.move", (m) => { setMember(m.member, m.group); render(); });
   api.on("breakout.pick", (m) => { setMember(m.member, m.group); render(); });
   api.on("breakout.visit", (m) => { if (m.group) view.visits[m.member.id] = m.group; else delete view.visits[m.member.id]; render(); });
+  api.on("breakout.rename", (m) => { const g = view.groups.find((y) => y.id === m.group); if (g) g.name = m.name; render(); api.setGroupName(name); });
   api.on("breakout.broadcast", (m) => { view.message = { text: m.text, html: m.html, at: m.at }; render(); });
 
   if (!fac) return;
@@ -120,4 +129,8 @@
   on("[data-ctl-breakout-visit]", (e) => send({ type: "breakout.visit", group: e.target.value }));
   on("[data-ctl-breakout-broadcast-send]", () => { const i = $("[data-ctl-breakout-broadcast]"); if (i.value.trim()) send({ type: "breakout.broadcast", text: i.value }); i.value = ""; });
   on("[data-ctl-breakout-end]", () => send({ type: "breakout.end" }));
+  on("[data-ctl-breakout-rename]", () => {
+    const g = $("[data-ctl-breakout-rename-group]").value, input = $("[data-ctl-breakout-rename-name]");
+    if (g) { send({ type: "breakout.rename", group: g, name: input.value }); input.value = ""; }
+  });
 });

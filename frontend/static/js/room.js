@@ -2,20 +2,25 @@
 // reconnect with backoff and last_seq replay, visible connection state.
 // UI text comes from data-t-* attributes rendered from the catalogs.
 
+// The page's language as a locale for dates and times. Plain "en" would
+// format as in the United States (12-hour clock); the portal's English is
+// European, so it uses the British conventions (24-hour clock).
+const uiLocale = ((l) => (l === "en" ? "en-GB" : l || undefined))(document.documentElement.lang);
+
 const root = document.getElementById("room");
 if (root) setup(root);
 
 function setup(root) {
   const t = (k) => root.dataset["t" + k.replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase())] || k;
   const $ = (sel) => root.querySelector(sel);
-  const state = { ws: null, last: -1, tries: 0, hands: [], people: new Map(), count: 0, next: "", polls: new Map(), me: null, stopped: false, timerEnd: null, agenda: [], keyN: 0 };
+  const state = { chatCap: 300, ws: null, last: -1, tries: 0, hands: [], people: new Map(), count: 0, next: "", polls: new Map(), me: null, stopped: false, timerEnd: null, agenda: [], keyN: 0 };
   const fac = root.dataset.facilitator === "1";
   const setState = (key) => { $("[data-room-state]").textContent = t(key); root.dataset.state = key; };
   const key = () => `${Date.now().toString(36)}-${(state.keyN++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const pendingSends = new Map(); // key -> frame, resent after a reconnect until acknowledged
 
   function send(frame) {
-    if (frame.type === "people") { if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(frame)); return; } // a request, not stored
+    if (frame.type === "people" || frame.type === "chat.history") { if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(frame)); return; } // a request, not stored
     if (frame.type !== "react" && !frame.key) frame.key = key();
     if (frame.key) pendingSends.set(frame.key, frame);
     if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(frame));
@@ -31,7 +36,9 @@ function setup(root) {
     ws.onopen = () => { state.tries = 0; setState("connected"); for (const f of pendingSends.values()) ws.send(JSON.stringify(f)); };
     ws.onmessage = (ev) => { try { handle(JSON.parse(ev.data)); } catch (e) { console.warn(e); } };
     ws.onclose = (ev) => {
-      if (ev.code === 4001 || ev.code === 4009 || ev.code === 4003) { state.stopped = true; setState("closed"); return; }
+      if (ev.code === 4001) { shut("removed"); return; }
+      if (ev.code === 4009) { shut(ev.reason === "room_not_open" ? "room_not_open" : "room_closed"); return; }
+      if (ev.code === 4003) { shut("no-access"); return; } // the member's rights to the workshop ended
       if (state.stopped) return;
       state.tries++;
       const delay = Math.min(30000, 500 * 2 ** Math.min(state.tries, 6)) * (0.5 + Math.random());
@@ -63,16 +70,31 @@ function setup(root) {
         state.next = m.next; state.count = m.count;
         renderPeople();
         break;
-      case "chat": addChat(m.from, m.html, m.at, m.group); break;
-      case "announce": $("[data-room-announcement]").innerHTML = m.html; break; // html is escaped by the server
+      case "chat": addChat(m); announceChat(m); if (m.from.id !== state.me?.id) unseen(); break;
+      case "chat.history": prependChat(m.messages, m.more); break;
+      case "announce": // html is escaped by the server
+        $("[data-room-announcement]").innerHTML = m.html;
+        if (m.text) activity(t("activity-announce").replace("{0}", m.text), $("[data-room-announcement]").parentElement, false); // its region speaks
+        break;
       case "hand": case "hand.clear": case "remove": state.hands = m.hands; renderHands(); break;
       case "agenda": renderAgenda(m.item); break;
       case "timer": state.timerEnd = m.ends_at ? new Date(m.ends_at) : null; break;
-      case "mute": $("[data-room-chatform] textarea").disabled = m.muted && !fac; if (m.muted) addNotice(t("muted")); break;
-      case "poll": state.polls.set(m.poll.id, Object.assign(state.polls.get(m.poll.id) || {}, m.poll)); renderPolls(); break;
+      case "mute": setMuted(m.muted); break;
+      case "poll":
+        state.polls.set(m.poll.id, Object.assign(state.polls.get(m.poll.id) || {}, m.poll)); renderPolls();
+        if (m.change === "poll.open") activity(t("activity-poll").replace("{0}", m.poll.question), $("[data-room-polls]"), true);
+        break;
       case "reaction": showReaction(m); break;
       case "ack": pendingSends.delete(m.key); for (const fn of handlers.get("ack") || []) fn(m); break;
-      case "error": if (m.ref) pendingSends.delete(m.ref); addNotice(`${t("error")} ${m.code}`); for (const fn of handlers.get("error") || []) fn(m); break;
+      case "error":
+        if (m.ref) pendingSends.delete(m.ref);
+        // A sentence for the room's own refusals; the tools explain theirs
+        // next to what was refused. Muted and shut rooms say so where the
+        // input is, once.
+        if (m.code === "chat_muted") setMuted(true);
+        else if (!["removed", "room_closed", "room_not_open"].includes(m.code) && errText(m.code)) addNotice(errText(m.code));
+        for (const fn of handlers.get("error") || []) fn(m);
+        break;
       case "room.close": case "room.open": case "noop": break;
       default:
         if (Array.isArray(m.hands)) { state.hands = m.hands; renderHands(); } // breakout.end merges the queues
@@ -83,31 +105,154 @@ function setup(root) {
   function applySnapshot(m) {
     state.last = m.seq;
     const s = m.state;
+    // The snapshot carries the chat history's last page: a reload or a
+    // late join shows what was said (a resync replaces what was shown).
+    $("[data-room-chat]").replaceChildren();
+    state.chatCap = CHAT_KEEP;
+    for (const c of s.chat || []) addChat(c, true);
+    setChatMore(!!s.chat_more);
+    scrollChat();
     for (const fn of snapshotHandlers) fn(s);
     state.agenda = s.agenda; state.hands = s.hands; state.timerEnd = s.timer_ends_at ? new Date(s.timer_ends_at) : null;
     state.polls = new Map(s.polls.map((p) => [p.id, p]));
     $("[data-room-announcement]").innerHTML = s.announcement ? s.announcement.html : "";
-    $("[data-room-chatform] textarea").disabled = s.muted && !fac;
+    setMuted(s.muted);
     renderAgenda(s.agenda_item); renderHands(); renderPolls();
     const sel = root.querySelector("[data-ctl-agenda]");
     if (sel) { sel.replaceChildren(...s.agenda.map((a, i) => new Option(`${i + 1}. ${a.title}`, String(i)))); sel.value = String(s.agenda_item); }
   }
 
-  function addChat(from, html, at, group) {
+  // The chat keeps at most chatCap messages; older ones are dropped from
+  // the page and come back with "Load earlier messages".
+  const CHAT_KEEP = 300;
+  const earlier = $("[data-room-chat-earlier]");
+  if (earlier) earlier.addEventListener("click", () => {
+    const first = $("[data-room-chat] li[data-seq]");
+    send({ type: "chat.history", before: first ? Number(first.dataset.seq) : 0 });
+  });
+  function setChatMore(more) { if (earlier) earlier.hidden = !more; }
+  function scrollChat() { const list = $("[data-room-chat]"); list.scrollTop = list.scrollHeight; }
+
+  function prependChat(msgs, more) {
+    const list = $("[data-room-chat]");
+    const first = list.querySelector("li[data-seq]");
+    const before = first ? Number(first.dataset.seq) : Infinity;
+    const height = list.scrollHeight;
+    const items = msgs.filter((c) => c.seq < before).map(chatItem);
+    list.prepend(...items);
+    state.chatCap = Math.max(state.chatCap, list.querySelectorAll("li[data-seq]").length);
+    list.scrollTop += list.scrollHeight - height; // keep the reader's place
+    const hadFocus = document.activeElement === earlier;
+    setChatMore(more);
+    if (hadFocus && !more) { list.tabIndex = -1; list.focus(); } // the first message is in: keep keyboard users in the chat
+  }
+
+  // A message from someone else is read out once by the polite live
+  // region; the list itself is not live, so a history page is not read
+  // out whole.
+  function announceChat(m) {
+    if (m.from.id === state.me?.id) return;
+    const live = $("[data-room-chat-live]");
+    if (live) live.textContent = `${m.from.name}: ${m.text}`;
+  }
+
+  function addChat(m, quiet) {
+    const list = $("[data-room-chat]");
+    list.append(chatItem(m));
+    let n = list.querySelectorAll("li[data-seq]").length;
+    while (n-- > state.chatCap) { list.querySelector("li[data-seq]").remove(); setChatMore(true); }
+    if (!quiet) scrollChat();
+  }
+
+  function chatItem(m) {
+    const { from, html, at, group } = m;
     const li = document.createElement("li");
+    li.dataset.seq = String(m.seq);
     const who = document.createElement("strong");
     // A breakout group's chat is labelled with its group (facilitators
     // see every group's).
     who.textContent = group ? `[${groupName(group)}] ${from.name}` : from.name;
     const when = document.createElement("time");
-    when.dateTime = at; when.textContent = new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    when.dateTime = at; when.textContent = new Date(at).toLocaleTimeString(uiLocale, { hour: "2-digit", minute: "2-digit" });
     const body = document.createElement("span");
     body.innerHTML = html; // rendered and escaped by the server (Markdown-lite)
     li.append(who, " ", when, ": ", body);
-    const list = $("[data-room-chat]");
-    list.append(li);
-    while (list.children.length > 300) list.firstElementChild.remove();
-    list.scrollTop = list.scrollHeight;
+    return li;
+  }
+
+  // The sentence for an error code (data-t-err-<code>), "" for codes the
+  // tools explain themselves.
+  const errText = (code) => (code && root.dataset["tErr" + code[0].toUpperCase() + code.slice(1)]) || "";
+
+  // Muted: participants' chat input is disabled, with the reason beside it.
+  function setMuted(muted) {
+    const toggle = root.querySelector("[data-ctl-mute]");
+    if (toggle) toggle.setAttribute("aria-pressed", String(!!muted)); // a co-facilitator's, or before a reload
+    if (fac || state.stopped) return;
+    const form = $("[data-room-chatform]");
+    for (const el of form.querySelectorAll("textarea, button")) el.disabled = muted;
+    $("[data-room-chat-reason]").textContent = muted ? t("muted") : "";
+  }
+
+  // shut ends the member's time in the room (closed, not open yet, or
+  // removed): the designed state shows what happened, what was said stays
+  // readable, and every input is disabled with the reason.
+  function shut(kind) {
+    state.stopped = true;
+    setState({ removed: "removed", room_not_open: "not-open", "no-access": "no-access" }[kind] || "closed");
+    for (const box of root.querySelectorAll("[data-room-shut]")) box.hidden = box.dataset.roomShut !== kind;
+    const body = $("[data-room-body]");
+    for (const el of body.querySelectorAll("textarea, input, button, select")) el.disabled = true;
+    const reason = kind === "no-access" ? t("no-access") : errText(kind) || t("shut-reason");
+    $("[data-room-chat-reason]").textContent = reason;
+    for (const el of body.querySelectorAll("[data-notes-status]")) el.textContent = reason;
+    const enter = $("[data-room-enter]");
+    enter.hidden = false; enter.disabled = true;
+  }
+
+  // Activity that reaches people: when a poll, a board, breakouts or an
+  // announcement start, a member who is typing gets a banner with a button
+  // (their text stays as it is), anyone else gets the tool scrolled into
+  // view; screen readers hear it once, through one polite region (or the
+  // tool's own); a hidden tab counts it in its title.
+  const banner = $("[data-room-activity]");
+  let bannerTarget = null;
+  const baseTitle = document.title;
+  let unseenN = 0;
+  function unseen() {
+    if (!document.hidden) return;
+    unseenN++;
+    document.title = `(${unseenN}) ${baseTitle}`;
+  }
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) { unseenN = 0; document.title = baseTitle; } });
+  function typing() {
+    const el = document.activeElement;
+    return !!el && root.contains(el) && (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && /^(text|search|)$/.test(el.type)));
+  }
+  function activity(text, target, speak) {
+    unseen();
+    if (fac) return; // facilitators start these themselves
+    if (speak) $("[data-room-activity-live]").textContent = text;
+    if (!banner || !target) return;
+    if (typing()) {
+      bannerTarget = target;
+      $("[data-room-activity-text]").textContent = text;
+      banner.hidden = false;
+    } else {
+      target.scrollIntoView({ block: "nearest" });
+    }
+  }
+  if (banner) {
+    $("[data-room-activity-show]").addEventListener("click", () => {
+      banner.hidden = true;
+      if (!bannerTarget) return;
+      bannerTarget.scrollIntoView({ block: "start" });
+      // Keyboard and screen-reader users land on what started.
+      const focusable = bannerTarget.querySelector("input, button, textarea, select");
+      if (focusable && !focusable.disabled) focusable.focus();
+      else { bannerTarget.tabIndex = -1; bannerTarget.focus(); }
+    });
+    $("[data-room-activity-dismiss]").addEventListener("click", () => { banner.hidden = true; });
   }
 
   function addNotice(text) {
@@ -169,8 +314,14 @@ function setup(root) {
     const ol = $("[data-room-hands]");
     const mine = state.hands.some((h) => h.person.id === state.me?.id);
     const btn = $("[data-room-hand]");
-    btn.setAttribute("aria-pressed", String(mine));
-    if (!state.hands.length) { const li = document.createElement("li"); li.textContent = t("hands-empty"); ol.replaceChildren(li); return; }
+    // The label says what the button does now ("Lower my hand" once it is
+    // up), so it is a plain button, not a toggle whose label must stay.
+    btn.dataset.raised = String(mine);
+    btn.textContent = t(mine ? "hand-lower" : "hand-raise");
+    // An empty queue says so in a sentence, not as item 1 of a list.
+    $("[data-room-hands-empty]").hidden = state.hands.length > 0;
+    ol.hidden = !state.hands.length;
+    if (!state.hands.length) { ol.replaceChildren(); return; }
     // During breakouts facilitators see every group's queue: one list,
     // grouped, each hand labelled with its group.
     const hands = [...state.hands].sort((a, b) => (a.group || "").localeCompare(b.group || "", undefined, { numeric: true }));
@@ -255,7 +406,9 @@ function setup(root) {
         div.append(pt);
       }
       if (fac) {
-        for (const [typ, label] of [["poll.open", "open"], ["poll.close", "close"], ["poll.publish", "publish"]]) {
+        // Only the actions that apply to the poll as it is now.
+        const actions = [["poll.open", "open", p.state !== "open"], ["poll.close", "close", p.state === "open"], ["poll.publish", "publish", p.state !== "draft" && !p.published]];
+        for (const [typ, label] of actions.filter((a) => a[2])) {
           const b = document.createElement("button");
           b.type = "button"; b.textContent = t(label); b.className = "small";
           b.onclick = () => send({ type: typ, poll: p.id });
@@ -299,7 +452,7 @@ function setup(root) {
   $("[data-room-chatform] textarea").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); e.target.form.requestSubmit(); }
   });
-  $("[data-room-hand]").addEventListener("click", (e) => send({ type: "hand", raised: e.currentTarget.getAttribute("aria-pressed") !== "true" }));
+  $("[data-room-hand]").addEventListener("click", (e) => send({ type: "hand", raised: e.currentTarget.dataset.raised !== "true" }));
   const on = (sel, fn) => { const el = root.querySelector(sel); if (el) el.addEventListener(el.tagName === "SELECT" ? "change" : "click", fn); };
   on("[data-ctl-agenda]", (e) => send({ type: "agenda", item: Number(e.target.value) }));
   on("[data-ctl-timer-start]", () => send({ type: "timer", seconds: Math.round(Number(root.querySelector("[data-ctl-timer]").value) * 60) }));
@@ -319,6 +472,8 @@ function setup(root) {
   let groupName = (g) => g;
   const api = {
     root, fac, t, send, me: () => state.me, people: () => state.people,
+    // activity(text, element, speak): see activity above.
+    activity: (text, target, speak) => activity(text, target, speak),
     on(type, fn) { if (!handlers.has(type)) handlers.set(type, []); handlers.get(type).push(fn); },
     onSnapshot(fn) { snapshotHandlers.push(fn); },
     // The breakout module names groups for chat and hand labels.
@@ -327,6 +482,10 @@ function setup(root) {
     // editor's way back after an op too old to merge).
     resync() { state.last = -1; if (state.ws) state.ws.close(); },
   };
+  // Boards and breakouts starting reach people too; their modules speak
+  // for themselves, so only the banner and the title come from here.
+  api.on("board", (m) => { if (m.change === "board.open" && m.view) activity(t("activity-board").replace("{0}", m.view.prompt), root.querySelector("[data-boards]"), false); });
+  api.on("breakout.start", () => activity(t("activity-breakout"), root.querySelector("[data-breakout]"), false));
   for (const tool of window.roomTools || []) tool(api);
   window.roomTools = { push: (tool) => tool(api) };
 
@@ -337,9 +496,10 @@ function setup(root) {
   });
 }
 
-// Show every <time class="local-time"> in the reader's own time zone.
+// Show every <time class="local-time"> in the reader's own time zone, in
+// the page language's format, with the zone named.
 for (const el of document.querySelectorAll("time.local-time")) {
   const d = new Date(el.dateTime);
   // (dateStyle and timeStyle cannot be combined with timeZoneName.)
-  if (!isNaN(d)) el.textContent = d.toLocaleString(document.documentElement.lang, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+  if (!isNaN(d)) el.textContent = d.toLocaleString(uiLocale, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
 }
