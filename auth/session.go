@@ -60,8 +60,14 @@ func (s *Store) CreateSession(ctx context.Context, secret, memberID string, ttl,
 
 // SessionMember returns the member of a live session and records its use.
 func (s *Store) SessionMember(ctx context.Context, secret string) (*Member, error) {
+	return s.sessionMember(ctx, hashSecret(secret))
+}
+
+// sessionMember is SessionMember by the session's stored identifier: open
+// live connections re-check their session by it (see CredentialMember).
+func (s *Store) sessionMember(ctx context.Context, id string) (*Member, error) {
 	var sess Session
-	if err := s.col(colSessions).FindOne(ctx, bson.M{"_id": hashSecret(secret)}).Decode(&sess); err != nil {
+	if err := s.col(colSessions).FindOne(ctx, bson.M{"_id": id}).Decode(&sess); err != nil {
 		if store.IsNoDocuments(err) {
 			return nil, ErrNotFound
 		}

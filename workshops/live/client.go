@@ -45,6 +45,8 @@ type client struct {
 	// only).
 	follow, autoFollow bool
 	closeOnce          sync.Once
+	// guard re-checks rights before each frame (nil: none); reader only
+	guard Guard
 	// token bucket, used by the reader goroutine only
 	tokens float64
 	last   time.Time
@@ -214,6 +216,10 @@ func (c *client) readLoop(ctx context.Context) {
 		if len(f.Key) > MaxKey {
 			c.r.send(reply{c: c, frame: errorFrame(ErrInvalid, "")})
 			continue
+		}
+		if c.guard != nil && !c.guard() {
+			c.r.send(revoke{c: c, key: f.Key})
+			return
 		}
 		if f.Type == "ping" { // application-level keepalive for clients without control frames
 			c.r.send(reply{c: c, frame: []byte(`{"type":"pong"}`)})
