@@ -1,0 +1,518 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/forum"
+)
+
+// liveRightsFixture is a server with a group-only group, a workshop of the
+// group whose room is open and a thread in the group's category: what a
+// room socket and a discussion stream of a group member are bound to.
+type liveRightsFixture struct {
+	s                *Server
+	base             string
+	group, elsewhere *auth.Group
+	workshop         string
+	thread           string
+	otherCategory    string // a category of elsewhere, for a thread moved there
+	facilitator      *auth.Member
+	coordinator      *client // signed in as the group's coordinator
+	admin            *client // signed in as an administrator
+}
+
+func newLiveRightsFixture(t *testing.T) *liveRightsFixture {
+	t.Helper()
+	s, _ := newTestServer(t, opts{})
+	f := &liveRightsFixture{s: s, base: listen(t, s)}
+	ctx := context.Background()
+	fac, err := s.auth.MemberByIdentity(ctx, auth.DemoProvider, "facilitator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.facilitator = fac
+	put := func(slug string) *auth.Group {
+		if _, err := s.auth.PutGroup(ctx, auth.Group{Slug: slug, Name: "Group " + slug, Description: "A group made for a test.",
+			Languages: []string{"en"}, Visibility: auth.VisibilityGroup, JoinPolicy: auth.JoinRequest, Coordinators: []string{fac.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		g, err := s.auth.GroupBySlug(ctx, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	f.group, f.elsewhere = put("live-rights"), put("live-rights-other")
+	now := time.Now().UTC()
+	st, w := apiDo(t, f.base, "POST", "/api/v1/workshops", apiToken(t, s, "facilitator"), map[string]any{
+		"title": "Rights clinic", "starts_at": now.Add(-10 * time.Minute).Format(time.RFC3339),
+		"ends_at": now.Add(2 * time.Hour).Format(time.RFC3339), "group": f.group.Slug, "capacity": 100,
+		"agenda": []map[string]any{{"title": "Cases", "minutes": 60}}})
+	if st != http.StatusCreated {
+		t.Fatalf("create workshop: %d %v", st, w)
+	}
+	f.workshop = w["id"].(string)
+	cat, err := s.forum.CreateCategory(ctx, forum.Category{Name: "Rights questions", GroupID: f.group.ID, Colour: "teal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, _, err := s.forum.CreateThread(ctx, forum.NewThread{Category: cat, AuthorID: fac.ID, Title: "A thread of the group", Body: "Start"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.thread = th.ID
+	other, err := s.forum.CreateCategory(ctx, forum.Category{Name: "Other questions", GroupID: f.elsewhere.ID, Colour: "green"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.otherCategory = other.ID
+	f.coordinator = newClient(t, s)
+	f.coordinator.signIn("facilitator")
+	f.admin = newClient(t, s)
+	f.admin.signIn("coordinator") // the demo's administrator
+	return f
+}
+
+// holder is one member holding one open connection for a case.
+type holder struct {
+	t       *testing.T
+	f       *liveRightsFixture
+	m       *auth.Member
+	secret  string // the session secret, for cookie connections
+	token   string // the token secret, for token connections
+	tokenID string
+}
+
+func (h *holder) browser() *client {
+	c := newClient(h.t, h.f.s)
+	c.cookies[h.f.s.sessionCookieName()] = h.secret
+	c.get("/") // its CSRF token
+	return c
+}
+
+// otherBrowser is a second session of the same member.
+func (h *holder) otherBrowser() *client {
+	c := newClient(h.t, h.f.s)
+	c.signInAs(h.m.ID)
+	return c
+}
+
+// liveConnection is an open room socket or discussion stream under test.
+type liveConnection interface {
+	// works checks that the connection is in use (a frame acknowledged,
+	// the stream's first line read).
+	works(t *testing.T)
+	// ended waits, up to a bound, for the connection to close by itself.
+	ended(t *testing.T)
+	// refusesNext sends one more frame (room) or publishes one more event
+	// (stream) and checks it is refused (room) or never delivered and the
+	// stream ends.
+	refusesNext(t *testing.T)
+}
+
+const liveBound = 5 * time.Second
+
+type rightsRoom struct {
+	ws     *websocket.Conn
+	frames chan map[string]any
+	end    chan error
+	n      int
+}
+
+func (f *liveRightsFixture) dialRoom(t *testing.T, h http.Header) *rightsRoom {
+	t.Helper()
+	url := strings.Replace(f.base, "http", "ws", 1) + "/api/v1/workshops/" + f.workshop + "/live"
+	ws, res, err := (&websocket.Dialer{HandshakeTimeout: liveBound}).Dial(url, h)
+	if err != nil {
+		t.Fatalf("dial: %v %v", res, err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	r := &rightsRoom{ws: ws, frames: make(chan map[string]any, 1024), end: make(chan error, 1)}
+	go func() {
+		for {
+			var m map[string]any
+			if err := ws.ReadJSON(&m); err != nil {
+				r.end <- err
+				return
+			}
+			r.frames <- m
+		}
+	}()
+	return r
+}
+
+func (r *rightsRoom) send(t *testing.T) string {
+	t.Helper()
+	r.n++
+	key := fmt.Sprintf("k%d", r.n)
+	if err := r.ws.WriteJSON(map[string]any{"type": "chat", "text": "hello " + key, "key": key}); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	return key
+}
+
+func (r *rightsRoom) works(t *testing.T) {
+	t.Helper()
+	key := r.send(t)
+	deadline := time.After(liveBound)
+	for {
+		select {
+		case m := <-r.frames:
+			if m["type"] == "ack" && m["key"] == key {
+				return
+			}
+			if m["type"] == "error" {
+				t.Fatalf("frame refused before the change: %v", m)
+			}
+		case err := <-r.end:
+			t.Fatalf("socket ended before the change: %v", err)
+		case <-deadline:
+			t.Fatal("no ack")
+		}
+	}
+}
+
+// closedForbidden checks the socket ended with the close code for ended
+// rights, and that no chat was acknowledged or delivered on the way.
+func (r *rightsRoom) closedForbidden(t *testing.T, refused string) {
+	t.Helper()
+	deadline := time.After(liveBound)
+	for {
+		select {
+		case m := <-r.frames:
+			switch m["type"] {
+			case "ack", "chat":
+				if refused != "" {
+					t.Fatalf("after the change a frame was acted on: %v", m)
+				}
+			case "error":
+				if m["code"] != "access_ended" || (refused != "" && m["ref"] != refused) {
+					t.Fatalf("error frame %v, want access_ended for %s", m, refused)
+				}
+				refused = "" // reported
+			}
+		case err := <-r.end:
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != 4003 || ce.Text != "access_ended" {
+				t.Fatalf("socket ended with %v, want close 4003 access_ended", err)
+			}
+			if refused != "" {
+				t.Fatalf("frame %s was not answered with access_ended", refused)
+			}
+			return
+		case <-deadline:
+			t.Fatal("socket still open")
+		}
+	}
+}
+
+func (r *rightsRoom) ended(t *testing.T) { t.Helper(); r.closedForbidden(t, "") }
+
+func (r *rightsRoom) refusesNext(t *testing.T) {
+	t.Helper()
+	r.closedForbidden(t, r.send(t))
+}
+
+type rightsStream struct {
+	f     *liveRightsFixture
+	lines chan string
+	n     int
+}
+
+func (f *liveRightsFixture) openStream(t *testing.T, h *holder) *rightsStream {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, f.base+"/discussions/live?thread="+f.thread, nil)
+	if h.token != "" {
+		req.Header.Set("Authorization", "Bearer "+h.token)
+	} else {
+		req.AddCookie(&http.Cookie{Name: f.s.sessionCookieName(), Value: h.secret})
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %d", res.StatusCode)
+	}
+	sc := &rightsStream{f: f, lines: make(chan string, 256)}
+	go func() {
+		s := bufio.NewScanner(res.Body)
+		for s.Scan() {
+			sc.lines <- s.Text()
+		}
+		close(sc.lines)
+	}()
+	return sc
+}
+
+func (sc *rightsStream) works(t *testing.T) {
+	t.Helper()
+	sc.publish()
+	sc.expect(t, fmt.Sprintf(`"n":%d`, sc.n))
+}
+
+// publish sends an event about the thread through the real bus, as a new
+// post would.
+func (sc *rightsStream) publish() {
+	sc.n++
+	sc.f.s.forumLive.publish("thread."+sc.f.thread, liveEvent{Type: "post", Thread: sc.f.thread, N: sc.n})
+}
+
+func (sc *rightsStream) expect(t *testing.T, sub string) {
+	t.Helper()
+	deadline := time.After(liveBound)
+	for {
+		select {
+		case l, ok := <-sc.lines:
+			if !ok {
+				t.Fatalf("stream ended before %s", sub)
+			}
+			if strings.Contains(l, sub) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %s", sub)
+		}
+	}
+}
+
+// endsWithout waits for the stream to end and fails if a line containing
+// banned arrives first.
+func (sc *rightsStream) endsWithout(t *testing.T, banned string) {
+	t.Helper()
+	deadline := time.After(liveBound)
+	for {
+		select {
+		case l, ok := <-sc.lines:
+			if !ok {
+				return
+			}
+			if banned != "" && strings.Contains(l, banned) {
+				t.Fatalf("delivered after the change: %s", l)
+			}
+		case <-deadline:
+			t.Fatal("stream still open")
+		}
+	}
+}
+
+func (sc *rightsStream) ended(t *testing.T) { t.Helper(); sc.endsWithout(t, "") }
+
+func (sc *rightsStream) refusesNext(t *testing.T) {
+	t.Helper()
+	sc.publish()
+	sc.endsWithout(t, fmt.Sprintf(`"n":%d`, sc.n))
+}
+
+// Every change that ends a right ends the connections resting on it: room
+// sockets by cookie and by token, discussion streams by cookie and by
+// token. Changes made through the portal close them at once; changes made
+// in the database directly (as another replica would) are found by the
+// connection's own re-check, so the next frame after the one-second reuse
+// of a check is refused and the next event is not delivered.
+func TestLiveConnectionsEndWithRights(t *testing.T) {
+	f := newLiveRightsFixture(t)
+	ctx := context.Background()
+	db := f.s.store.DB
+
+	type kind struct {
+		name  string
+		token bool
+		open  func(t *testing.T, h *holder) liveConnection
+	}
+	room := func(t *testing.T, h *holder) liveConnection {
+		hd := http.Header{}
+		if h.token != "" {
+			hd.Set("Authorization", "Bearer "+h.token)
+		} else {
+			hd.Set("Cookie", f.s.sessionCookieName()+"="+h.secret)
+			hd.Set("Origin", f.base)
+		}
+		return f.dialRoom(t, hd)
+	}
+	stream := func(t *testing.T, h *holder) liveConnection { return f.openStream(t, h) }
+	kinds := []kind{
+		{"room by cookie", false, room},
+		{"room by token", true, room},
+		{"stream by cookie", false, stream},
+		{"stream by token", true, stream},
+	}
+	post := func(t *testing.T, c *client, path string, form url.Values) {
+		t.Helper()
+		if res, body := c.post(path, form); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d %s", path, res.StatusCode, body)
+		}
+	}
+	removeFromGroup := func(t *testing.T, h *holder) {
+		g, err := f.s.auth.Group(ctx, f.group.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keep []string
+		for _, id := range g.Members {
+			if id != h.m.ID {
+				keep = append(keep, id)
+			}
+		}
+		g.Members = keep
+		if _, err := f.s.auth.PutGroup(ctx, *g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The thread's own category, to put it back after the move.
+	var th struct {
+		Category string `bson:"category_id"`
+	}
+	if err := db.Collection("forum_threads").FindOne(ctx, bson.M{"_id": f.thread}).Decode(&th); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		cookie   bool // applies to cookie connections
+		token    bool // applies to token connections
+		admin    bool // the holder is an administrator outside the group
+		ttl      time.Duration
+		change   func(t *testing.T, h *holder)
+		database bool // made in the database: the next frame or event is what must fail
+	}{
+		{name: "token revoked", token: true, change: func(t *testing.T, h *holder) {
+			c := h.otherBrowser()
+			c.get("/profile/tokens")
+			post(t, c, "/profile/tokens/"+h.tokenID+"/revoke", nil)
+		}},
+		{name: "token expired", token: true, ttl: 2 * time.Second, change: func(*testing.T, *holder) {}},
+		{name: "signed out", cookie: true, change: func(t *testing.T, h *holder) {
+			post(t, h.browser(), "/auth/logout", nil)
+		}},
+		{name: "session ended from another browser", cookie: true, change: func(t *testing.T, h *holder) {
+			c := h.otherBrowser()
+			c.get("/profile/sessions")
+			post(t, c, "/profile/sessions/"+auth.SessionID(h.secret)+"/end", nil)
+		}},
+		{name: "other sessions ended", cookie: true, change: func(t *testing.T, h *holder) {
+			c := h.otherBrowser()
+			c.get("/profile/sessions")
+			post(t, c, "/profile/sessions/others/end", nil)
+		}},
+		{name: "session expired", cookie: true, ttl: 2 * time.Second, change: func(*testing.T, *holder) {}},
+		{name: "removed from the group", cookie: true, token: true, change: func(t *testing.T, h *holder) {
+			f.coordinator.get("/groups/" + f.group.Slug)
+			post(t, f.coordinator, "/groups/"+f.group.Slug+"/members/"+h.m.ID+"/remove", nil)
+		}},
+		{name: "left the group", cookie: true, token: true, change: func(t *testing.T, h *holder) {
+			c := h.otherBrowser()
+			c.get("/groups/" + f.group.Slug)
+			post(t, c, "/groups/"+f.group.Slug+"/leave", nil)
+		}},
+		{name: "role lowered", cookie: true, token: true, admin: true, change: func(t *testing.T, h *holder) {
+			f.admin.get("/admin/members")
+			post(t, f.admin, "/admin/members/"+h.m.ID+"/role", url.Values{"role": {"member"}})
+		}},
+		{name: "deactivated", cookie: true, token: true, change: func(t *testing.T, h *holder) {
+			f.admin.get("/admin/members")
+			post(t, f.admin, "/admin/members/"+h.m.ID+"/deactivate", nil)
+		}},
+		// Another replica, or the database directly: no close call here.
+		{name: "removed from the group in the database", cookie: true, token: true, database: true, change: removeFromGroup},
+		{name: "session deleted in the database", cookie: true, database: true, change: func(t *testing.T, h *holder) {
+			if _, err := db.Collection("sessions").DeleteOne(ctx, bson.M{"_id": auth.SessionID(h.secret)}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "token deleted in the database", token: true, database: true, change: func(t *testing.T, h *holder) {
+			if _, err := db.Collection("api_tokens").DeleteOne(ctx, bson.M{"_id": h.tokenID}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "suspended in the database", cookie: true, token: true, database: true, change: func(t *testing.T, h *holder) {
+			if err := f.s.auth.SetStatus(ctx, h.m.ID, auth.StatusDeactivated); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "object moved to another group in the database", cookie: true, token: true, database: true, change: func(t *testing.T, h *holder) {
+			if _, err := db.Collection("workshops").UpdateOne(ctx, bson.M{"_id": f.workshop}, bson.M{"$set": bson.M{"group_id": f.elsewhere.ID}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Collection("forum_threads").UpdateOne(ctx, bson.M{"_id": f.thread}, bson.M{"$set": bson.M{"category_id": f.otherCategory}}); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				_, _ = db.Collection("workshops").UpdateOne(ctx, bson.M{"_id": f.workshop}, bson.M{"$set": bson.M{"group_id": f.group.ID}})
+				_, _ = db.Collection("forum_threads").UpdateOne(ctx, bson.M{"_id": f.thread}, bson.M{"$set": bson.M{"category_id": th.Category}})
+			})
+		}},
+	}
+	// A connection of someone the changes do not concern stays open.
+	bystander := f.dialRoom(t, http.Header{"Authorization": {"Bearer " + apiToken(t, f.s, "facilitator")}})
+	bystander.works(t)
+
+	n := 0
+	for _, tc := range cases {
+		for _, k := range kinds {
+			if k.token && !tc.token || !k.token && !tc.cookie {
+				continue
+			}
+			t.Run(tc.name+"/"+k.name, func(t *testing.T) {
+				n++
+				role := auth.RoleMember
+				if tc.admin {
+					role = auth.RoleAdmin
+				}
+				m := newMember(t, f.s, fmt.Sprintf("Holder %d", n), auth.StatusApproved, role)
+				if !tc.admin {
+					g, err := f.s.auth.Group(ctx, f.group.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					g.Members = append(g.Members, m.ID)
+					if _, err := f.s.auth.PutGroup(ctx, *g); err != nil {
+						t.Fatal(err)
+					}
+				}
+				h := &holder{t: t, f: f, m: m}
+				ttl := time.Hour
+				if tc.ttl > 0 {
+					ttl = tc.ttl
+				}
+				if k.token {
+					exp := time.Now().Add(ttl)
+					secret, tok, err := f.s.auth.CreateToken(ctx, m.ID, "live", &exp)
+					if err != nil {
+						t.Fatal(err)
+					}
+					h.token, h.tokenID = secret, tok.ID
+				} else {
+					h.secret = auth.NewSessionSecret()
+					if err := f.s.auth.CreateSession(ctx, h.secret, m.ID, ttl, ttl, ""); err != nil {
+						t.Fatal(err)
+					}
+				}
+				conn := k.open(t, h)
+				conn.works(t)
+				tc.change(t, h)
+				if tc.database {
+					// A check is reused for up to recheckEvery; the first
+					// frame or event after that must meet the change.
+					time.Sleep(recheckEvery + 50*time.Millisecond)
+					conn.refusesNext(t)
+					return
+				}
+				conn.ended(t)
+			})
+		}
+	}
+	bystander.works(t)
+}
