@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/workshops/live"
 )
 
 // connections is the one place that decides which open long-lived
@@ -31,6 +34,10 @@ type connections struct {
 	mu    sync.Mutex
 	next  int
 	conns map[int]*liveConn
+	// the bus to the other servers (nil: this server alone; see attach)
+	bus      live.Bus
+	log      *slog.Logger
+	instance string
 }
 
 // recheckEvery bounds how long a connection trusts its last check: any
@@ -136,36 +143,76 @@ func (cs *connections) closeConn(lc *liveConn) {
 	lc.close()
 }
 
-// matching returns the connections that match, outside the lock's reach
-// of their close functions (which may unregister themselves).
-func (cs *connections) matching(match func(connInfo) bool) []*liveConn {
+// connSelector picks the connections a change of rights concerns: every
+// field that is set must match. It travels on the bus, so it is data, not
+// a function.
+type connSelector struct {
+	Member  string `json:"m,omitempty"`
+	Session string `json:"s,omitempty"` // opened with this session
+	// KeepSession: opened with a session other than this one ("end other
+	// sessions"); token connections do not match.
+	KeepSession string   `json:"ks,omitempty"`
+	Token       string   `json:"t,omitempty"`
+	Kind        connKind `json:"k,omitempty"`
+	Workshop    string   `json:"w,omitempty"`
+	Thread      string   `json:"th,omitempty"`
+	Group       string   `json:"g,omitempty"`
+}
+
+func (sel connSelector) matches(i connInfo) bool {
+	if sel == (connSelector{}) {
+		return false // never everyone by mistake
+	}
+	return (sel.Member == "" || i.Member == sel.Member) &&
+		(sel.Session == "" || i.Credential.Session == sel.Session) &&
+		(sel.KeepSession == "" || i.Credential.Session != "" && i.Credential.Session != sel.KeepSession) &&
+		(sel.Token == "" || i.Credential.Token == sel.Token) &&
+		(sel.Kind == 0 || i.Kind == sel.Kind) &&
+		(sel.Workshop == "" || i.Workshop == sel.Workshop) &&
+		(sel.Thread == "" || i.Thread == sel.Thread) &&
+		(sel.Group == "" || i.Group == sel.Group)
+}
+
+// matching returns the registered connections sel picks.
+func (cs *connections) matching(sel connSelector) []*liveConn {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	var out []*liveConn
 	for _, lc := range cs.conns {
-		if match(lc.info) {
+		if sel.matches(lc.info) {
 			out = append(out, lc)
 		}
 	}
 	return out
 }
 
-// end closes every connection that match selects and reports how many.
-func (cs *connections) end(match func(connInfo) bool) int {
-	list := cs.matching(match)
+// end closes, on this server and (through the bus) on every other, the
+// connections sel picks, and reports how many were closed here.
+func (cs *connections) end(sel connSelector) int {
+	cs.broadcast(rightsMsg{Op: "end", Sel: sel})
+	return cs.endLocal(sel)
+}
+
+func (cs *connections) endLocal(sel connSelector) int {
+	list := cs.matching(sel)
 	for _, lc := range list {
 		cs.closeConn(lc)
 	}
 	return len(list)
 }
 
-// recheck re-evaluates, now and in the background, the rights of every
-// connection that match selects, and closes those that lost them. For
-// changes that end some connections' rights but not others' (a group
-// member removed may still facilitate the workshop; a lowered role may
-// still see the thread).
-func (cs *connections) recheck(match func(connInfo) bool) {
-	list := cs.matching(match)
+// recheck re-evaluates now, in the background, on this server and every
+// other, the rights of the connections sel picks, and closes those that
+// lost them. For changes that end some connections' rights but not
+// others' (a member removed from a group may still facilitate its
+// workshop; a lowered role may still see the thread).
+func (cs *connections) recheck(sel connSelector) {
+	cs.broadcast(rightsMsg{Op: "recheck", Sel: sel})
+	cs.recheckLocal(sel)
+}
+
+func (cs *connections) recheckLocal(sel connSelector) {
+	list := cs.matching(sel)
 	if len(list) == 0 {
 		return
 	}
@@ -183,50 +230,91 @@ func (cs *connections) recheck(match func(connInfo) bool) {
 	}()
 }
 
-// Selectors for end and recheck.
+// rightsMsg is a change of rights as other servers hear it.
+type rightsMsg struct {
+	From string       `json:"from"`
+	Op   string       `json:"op"` // end, recheck
+	Sel  connSelector `json:"sel"`
+}
+
+// rightsTopic is the bus topic of rightsMsg.
+const rightsTopic = "rights"
+
+// attach lets the registry hear, and tell, the other servers on the bus
+// about changes of rights, so that a change made through one server ends
+// the connections held by all of them at once. A message lost on the way
+// (NATS delivers at most once) is made up for by each connection's own
+// re-check before its next frame or delivery.
+func (cs *connections) attach(bus live.Bus, log *slog.Logger) error {
+	cs.bus, cs.log, cs.instance = bus, log, newRequestID()
+	_, err := bus.Subscribe(rightsTopic, func(b []byte) {
+		var m rightsMsg
+		if json.Unmarshal(b, &m) != nil || m.From == cs.instance {
+			return
+		}
+		switch m.Op {
+		case "end":
+			cs.endLocal(m.Sel)
+		case "recheck":
+			cs.recheckLocal(m.Sel)
+		}
+	})
+	return err
+}
+
+func (cs *connections) broadcast(m rightsMsg) {
+	if cs.bus == nil {
+		return
+	}
+	m.From = cs.instance
+	b, _ := json.Marshal(m)
+	if err := cs.bus.Publish(rightsTopic, b); err != nil {
+		cs.log.Warn("connections: publish failed", "err", err)
+	}
+}
+
+// The changes of rights, by what they concern.
 
 // closeAll closes every connection of memberID (deactivation, deletion).
 func (cs *connections) closeAll(memberID string) int {
-	return cs.end(func(i connInfo) bool { return i.Member == memberID })
+	return cs.end(connSelector{Member: memberID})
 }
 
 // endSession closes the connections opened with a session (by its stored
 // ID): sign-out, "end session".
 func (cs *connections) endSession(sessionID string) int {
-	return cs.end(func(i connInfo) bool { return i.Credential.Session == sessionID })
+	return cs.end(connSelector{Session: sessionID})
 }
 
 // endOtherSessions closes a member's cookie connections except those of
 // the session kept: "end other sessions".
 func (cs *connections) endOtherSessions(memberID, keepSessionID string) int {
-	return cs.end(func(i connInfo) bool {
-		return i.Member == memberID && i.Credential.Session != "" && i.Credential.Session != keepSessionID
-	})
+	return cs.end(connSelector{Member: memberID, KeepSession: keepSessionID})
 }
 
 // endToken closes the connections opened with an API token: revocation.
 func (cs *connections) endToken(tokenID string) int {
-	return cs.end(func(i connInfo) bool { return i.Credential.Token == tokenID })
+	return cs.end(connSelector{Token: tokenID})
 }
 
 // recheckMember re-checks a member's connections: role lowered.
 func (cs *connections) recheckMember(memberID string) {
-	cs.recheck(func(i connInfo) bool { return i.Member == memberID })
+	cs.recheck(connSelector{Member: memberID})
 }
 
 // recheckGroupMember re-checks a member's connections bound to a group's
 // objects: removal from the group, leaving it.
 func (cs *connections) recheckGroupMember(groupID, memberID string) {
-	cs.recheck(func(i connInfo) bool { return i.Member == memberID && i.Group == groupID })
+	cs.recheck(connSelector{Member: memberID, Group: groupID})
 }
 
 // recheckThread re-checks the streams that follow a thread: it moved to
 // another category, whose audience may differ. (A change of a group's
 // visibility or of a workshop's group would call recheck with Group or
 // Workshop; no handler makes those changes yet. Without the call, the
-// streams' and sockets' own re-checks end them within recheckEvery.)
+// connections' own re-checks end them within recheckEvery.)
 func (cs *connections) recheckThread(threadID string) {
-	cs.recheck(func(i connInfo) bool { return i.Kind == connStream && i.Thread == threadID })
+	cs.recheck(connSelector{Kind: connStream, Thread: threadID})
 }
 
 // requestCredential names the credential the request was authenticated

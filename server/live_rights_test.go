@@ -198,8 +198,10 @@ func (r *rightsRoom) closedForbidden(t *testing.T, refused string) {
 					t.Fatalf("after the change a frame was acted on: %v", m)
 				}
 			case "error":
-				if m["code"] != "access_ended" || (refused != "" && m["ref"] != refused) {
-					t.Fatalf("error frame %v, want access_ended for %s", m, refused)
+				// The refused frame's key, or none when the writer met
+				// the change first (before delivering something).
+				if m["code"] != "access_ended" || m["ref"] != nil && m["ref"] != refused {
+					t.Fatalf("error frame %v, want access_ended for %q", m, refused)
 				}
 				refused = "" // reported
 			}
@@ -223,6 +225,56 @@ func (r *rightsRoom) ended(t *testing.T) { t.Helper(); r.closedForbidden(t, "") 
 func (r *rightsRoom) refusesNext(t *testing.T) {
 	t.Helper()
 	r.closedForbidden(t, r.send(t))
+}
+
+// rightsListener is a room socket that only listens: what must stop is
+// what it hears (another socket's chat), not what it sends.
+type rightsListener struct {
+	*rightsRoom
+	speaker *rightsRoom
+}
+
+func (l *rightsListener) works(t *testing.T) {
+	t.Helper()
+	text := ""
+	deadline := time.After(liveBound)
+	for {
+		select {
+		case m := <-l.frames:
+			if m["type"] == "snapshot" { // joined: what is said now reaches it
+				text = "hello " + l.speaker.send(t)
+			}
+			if text != "" && m["type"] == "chat" && m["text"] == text {
+				return
+			}
+		case err := <-l.end:
+			t.Fatalf("socket ended before the change: %v", err)
+		case <-deadline:
+			t.Fatal("the chat was not heard")
+		}
+	}
+}
+
+func (l *rightsListener) refusesNext(t *testing.T) {
+	t.Helper()
+	text := "hello " + l.speaker.send(t)
+	deadline := time.After(liveBound)
+	for {
+		select {
+		case m := <-l.frames:
+			if m["type"] == "chat" && m["text"] == text {
+				t.Fatal("heard the room after the change")
+			}
+		case err := <-l.end:
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != 4003 {
+				t.Fatalf("socket ended with %v, want close 4003", err)
+			}
+			return
+		case <-deadline:
+			t.Fatal("socket still open")
+		}
+	}
 }
 
 type rightsStream struct {
@@ -344,9 +396,17 @@ func TestLiveConnectionsEndWithRights(t *testing.T) {
 		return f.dialRoom(t, hd)
 	}
 	stream := func(t *testing.T, h *holder) liveConnection { return f.openStream(t, h) }
+	// A connection of someone the changes do not concern stays open; it
+	// also speaks to the listening sockets.
+	bystander := f.dialRoom(t, http.Header{"Authorization": {"Bearer " + apiToken(t, f.s, "facilitator")}})
+	bystander.works(t)
+	listen := func(t *testing.T, h *holder) liveConnection {
+		return &rightsListener{rightsRoom: room(t, h).(*rightsRoom), speaker: bystander}
+	}
 	kinds := []kind{
 		{"room by cookie", false, room},
 		{"room by token", true, room},
+		{"listening room socket by token", true, listen},
 		{"stream by cookie", false, stream},
 		{"stream by token", true, stream},
 	}
@@ -455,10 +515,6 @@ func TestLiveConnectionsEndWithRights(t *testing.T) {
 			})
 		}},
 	}
-	// A connection of someone the changes do not concern stays open.
-	bystander := f.dialRoom(t, http.Header{"Authorization": {"Bearer " + apiToken(t, f.s, "facilitator")}})
-	bystander.works(t)
-
 	n := 0
 	for _, tc := range cases {
 		for _, k := range kinds {

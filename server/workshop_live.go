@@ -40,6 +40,10 @@ func (s *Server) startLive() error {
 	// Discussion pages' live updates ride on the same bus (see forum_live.go).
 	s.bus = bus
 	s.forumLive = newForumLive(bus, s.log)
+	// Changes of rights reach every server's open connections the same way.
+	if err := s.conns.attach(bus, s.log); err != nil {
+		return fmt.Errorf("live: rights bus: %w", err)
+	}
 	// The upgrader is fasthttp/websocket's, the library under
 	// gofiber/contrib/websocket (whose wrapper copies every request's
 	// headers, cookies, query, route parameters and locals into maps that

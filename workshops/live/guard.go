@@ -9,17 +9,11 @@ import "context"
 const ErrAccessEnded ErrorCode = "access_ended"
 
 // Guard re-checks a connection's rights before the room acts on one of its
-// frames. It runs in the connection's reader goroutine, never in the room's,
-// so it may ask the database (the room loop never waits on it); it should
-// reuse a recent answer to keep busy rooms cheap.
+// frames and before frames are written to it. It runs in the connection's
+// reader and writer goroutines, never in the room's, so it may ask the
+// database (the room loop never waits on it); it should reuse a recent
+// answer to keep busy rooms cheap, and be safe for concurrent calls.
 type Guard func() bool
-
-// revoke tells the room that a client's rights ended: it gets the error for
-// the refused frame, then its socket closes with CloseForbidden.
-type revoke struct {
-	c   *client
-	key string
-}
 
 // ServeGuarded is Serve with a guard asked before every client frame; a
 // frame it refuses ends the connection.
@@ -27,7 +21,18 @@ func (e *Engine) ServeGuarded(ctx context.Context, roomID string, p Person, sock
 	return e.serve(ctx, roomID, p, sock, lastSeq, guard)
 }
 
-func (r *room) onRevoke(m revoke) {
-	r.deliver(m.c, errorFrame(ErrAccessEnded, m.key))
-	r.drop(m.c, CloseForbidden, ErrAccessEnded)
+// refuseAccess ends a client whose rights have ended, from its reader or
+// its writer: what is queued is not delivered; the client gets the error
+// (for its frame key, if any) and then the close code CloseForbidden. The
+// room learns of it when the reader leaves.
+func (c *client) refuseAccess(key string) {
+	c.closeOnce.Do(func() {
+		c.qmu.Lock()
+		if !c.ended {
+			c.queue = [][]byte{errorFrame(ErrAccessEnded, key)}
+			c.ended, c.accessEnded = true, true
+		}
+		c.startWriter()
+		c.qmu.Unlock()
+	})
 }

@@ -245,8 +245,6 @@ func (r *room) handle(m any) {
 		}
 	case reply:
 		r.deliver(m.c, m.frame)
-	case revoke:
-		r.onRevoke(m)
 	case ack:
 		if _, ok := r.clients[m.c]; ok {
 			r.deliver(m.c, mustJSON(map[string]any{"type": "ack", "key": m.key, "seq": m.seq, "duplicate": m.dup}))

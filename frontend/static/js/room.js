@@ -31,7 +31,9 @@ function setup(root) {
     ws.onopen = () => { state.tries = 0; setState("connected"); for (const f of pendingSends.values()) ws.send(JSON.stringify(f)); };
     ws.onmessage = (ev) => { try { handle(JSON.parse(ev.data)); } catch (e) { console.warn(e); } };
     ws.onclose = (ev) => {
-      if (ev.code === 4001 || ev.code === 4009 || ev.code === 4003) { state.stopped = true; setState("closed"); return; }
+      // 4003: the member's rights ended (signed out, token revoked, left the group): say so, do not retry.
+      if (ev.code === 4003) { state.stopped = true; setState("access-ended"); return; }
+      if (ev.code === 4001 || ev.code === 4009) { state.stopped = true; setState("closed"); return; }
       if (state.stopped) return;
       state.tries++;
       const delay = Math.min(30000, 500 * 2 ** Math.min(state.tries, 6)) * (0.5 + Math.random());
@@ -72,7 +74,7 @@ function setup(root) {
       case "poll": state.polls.set(m.poll.id, Object.assign(state.polls.get(m.poll.id) || {}, m.poll)); renderPolls(); break;
       case "reaction": showReaction(m); break;
       case "ack": pendingSends.delete(m.key); for (const fn of handlers.get("ack") || []) fn(m); break;
-      case "error": if (m.ref) pendingSends.delete(m.ref); addNotice(`${t("error")} ${m.code}`); for (const fn of handlers.get("error") || []) fn(m); break;
+      case "error": if (m.ref) pendingSends.delete(m.ref); addNotice(m.code === "access_ended" ? t("access-ended") : `${t("error")} ${m.code}`); for (const fn of handlers.get("error") || []) fn(m); break;
       case "room.close": case "room.open": case "noop": break;
       default:
         if (Array.isArray(m.hands)) { state.hands = m.hands; renderHands(); } // breakout.end merges the queues
