@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	natsserver "github.com/nats-io/nats-server/v2/server"
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/circularfairict/portal/auth"
@@ -571,4 +572,74 @@ func TestLiveConnectionsEndWithRights(t *testing.T) {
 		}
 	}
 	bystander.works(t)
+}
+
+// A change of rights made through one server ends the connections held by
+// another at once, over the bus: here neither connection sends a frame or
+// gets an event afterwards, so only the other server's close call can end
+// them.
+func TestRightsChangesReachOtherServers(t *testing.T) {
+	url := startNATS(t)
+	a, _ := newTestServer(t, opts{nats: url})
+	b, _ := newTestServer(t, opts{nats: url, store: a.store})
+	baseA, baseB := listen(t, a), listen(t, b)
+	ctx := context.Background()
+	m := newMember(t, a, "Rita Replica", auth.StatusApproved, auth.RoleMember)
+	now := time.Now().UTC()
+	st, w := apiDo(t, baseA, "POST", "/api/v1/workshops", apiToken(t, a, "facilitator"), map[string]any{
+		"title": "Open clinic", "starts_at": now.Add(-10 * time.Minute).Format(time.RFC3339),
+		"ends_at": now.Add(time.Hour).Format(time.RFC3339), "capacity": 100,
+		"agenda": []map[string]any{{"title": "Cases", "minutes": 60}}})
+	if st != http.StatusCreated {
+		t.Fatalf("create workshop: %d %v", st, w)
+	}
+	gen, err := a.forum.CategoryBySlug(ctx, "general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, _, err := a.forum.CreateThread(ctx, forum.NewThread{Category: gen, AuthorID: m.ID, Title: "An open thread", Body: "Start"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onB := &liveRightsFixture{s: b, base: baseB, workshop: w["id"].(string), thread: th.ID}
+
+	token, tok, err := a.auth.CreateToken(ctx, m.ID, "replica", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := onB.dialRoom(t, http.Header{"Authorization": {"Bearer " + token}})
+	ws.works(t)
+	secret := auth.NewSessionSecret()
+	if err := a.auth.CreateSession(ctx, secret, m.ID, time.Hour, time.Hour, ""); err != nil {
+		t.Fatal(err)
+	}
+	stream := onB.openStream(t, &holder{secret: secret})
+	stream.works(t)
+
+	browser := newClient(t, a)
+	browser.cookies[a.sessionCookieName()] = secret
+	browser.get("/profile/tokens")
+	if res, _ := browser.post("/profile/tokens/"+tok.ID+"/revoke", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", res.StatusCode)
+	}
+	ws.ended(t)
+	if res, _ := browser.post("/auth/logout", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", res.StatusCode)
+	}
+	stream.ended(t)
+}
+
+// startNATS runs a NATS server in the test, on a loopback port.
+func startNATS(t *testing.T) string {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns.ClientURL()
 }
