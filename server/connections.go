@@ -34,16 +34,27 @@ type connections struct {
 	mu    sync.Mutex
 	next  int
 	conns map[int]*liveConn
+	// hearEvery, as a field so that tests may shorten it (under mu)
+	hearEvery time.Duration
 	// the bus to the other servers (nil: this server alone; see attach)
 	bus      live.Bus
 	log      *slog.Logger
 	instance string
 }
 
-// recheckEvery bounds how long a connection trusts its last check: any
-// change of rights is enforced within it on every replica, and a busy room
-// costs at most one check a second per socket, not one per frame.
+// recheckEvery bounds how long a connection trusts its last check before
+// a room acts on one of its frames or a stream delivers an event: any
+// change of rights is enforced there within it on every replica, and a
+// busy socket costs at most one check a second, not one per frame.
 const recheckEvery = time.Second
+
+// hearEvery bounds it before a room socket is sent what others say. A
+// check costs four lookups by _id (about 1 ms on the embedded database),
+// and a room of 1,000 listeners re-checked every second would spend a
+// core on it; listeners are ended at once by the close calls (on every
+// server, through the bus), and this is the backstop for a change that
+// bypassed them (made in the database directly, or a bus message lost).
+const hearEvery = 30 * time.Second
 
 type connKind uint8
 
@@ -72,19 +83,24 @@ type liveConn struct {
 	check func(ctx context.Context) bool
 	timer *time.Timer // closes the connection when its credential expires
 
-	mu      sync.Mutex // held during a check, so a connection checks once at a time
-	okUntil time.Time
-	ended   bool
+	hearEvery time.Duration
+	mu        sync.Mutex // held during a check, so a connection checks once at a time
+	checkedAt time.Time  // of the last check passed; zero: check now
+	ended     bool
 }
 
-func newConnections() *connections { return &connections{conns: map[int]*liveConn{}} }
+func newConnections() *connections {
+	return &connections{conns: map[int]*liveConn{}, hearEvery: hearEvery}
+}
 
 // add registers a connection. closeFn ends it from outside (any goroutine);
 // check re-evaluates its rights and may take up to a few database reads.
 // The returned connection's remove unregisters it when it ends by itself.
 func (cs *connections) add(info connInfo, check func(ctx context.Context) bool, closeFn func()) *liveConn {
-	lc := &liveConn{cs: cs, info: info, close: closeFn, check: check, okUntil: time.Now().Add(recheckEvery)}
+	// The rights were checked just now, by the handler that accepted it.
+	lc := &liveConn{cs: cs, info: info, close: closeFn, check: check, checkedAt: time.Now()}
 	cs.mu.Lock()
+	lc.hearEvery = cs.hearEvery
 	cs.next++
 	lc.id = cs.next
 	cs.conns[lc.id] = lc
@@ -111,7 +127,13 @@ func (lc *liveConn) remove() {
 // answer if it is under recheckEvery old, else a fresh check. Once refused,
 // always refused. Called before a room acts on a frame and before a stream
 // delivers an event, never from a room's goroutine.
-func (lc *liveConn) allowed() bool {
+func (lc *liveConn) allowed() bool { return lc.allowedWithin(recheckEvery) }
+
+// deliverable is allowed before a room socket is sent what others do,
+// with the longer reuse of hearEvery.
+func (lc *liveConn) deliverable() bool { return lc.allowedWithin(lc.hearEvery) }
+
+func (lc *liveConn) allowedWithin(reuse time.Duration) bool {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	now := time.Now()
@@ -121,7 +143,7 @@ func (lc *liveConn) allowed() bool {
 	case !lc.info.Credential.ExpiresAt.IsZero() && !now.Before(lc.info.Credential.ExpiresAt):
 		lc.ended = true
 		return false
-	case now.Before(lc.okUntil):
+	case !lc.checkedAt.IsZero() && now.Sub(lc.checkedAt) < reuse:
 		return true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -130,7 +152,7 @@ func (lc *liveConn) allowed() bool {
 		lc.ended = true
 		return false
 	}
-	lc.okUntil = time.Now().Add(recheckEvery)
+	lc.checkedAt = now
 	return true
 }
 
@@ -218,7 +240,7 @@ func (cs *connections) recheckLocal(sel connSelector) {
 	}
 	for _, lc := range list {
 		lc.mu.Lock()
-		lc.okUntil = time.Time{}
+		lc.checkedAt = time.Time{}
 		lc.mu.Unlock()
 	}
 	go func() {

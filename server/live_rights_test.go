@@ -380,6 +380,12 @@ func TestLiveConnectionsEndWithRights(t *testing.T) {
 	f := newLiveRightsFixture(t)
 	ctx := context.Background()
 	db := f.s.store.DB
+	// A listening socket trusts a check for hearEvery (30 s) before it is
+	// sent what others say; shortened here so that the database cases show
+	// the re-check before delivery too.
+	f.s.conns.mu.Lock()
+	f.s.conns.hearEvery = recheckEvery
+	f.s.conns.mu.Unlock()
 
 	type kind struct {
 		name  string
@@ -642,4 +648,38 @@ func startNATS(t *testing.T) string {
 	}
 	t.Cleanup(ns.Shutdown)
 	return ns.ClientURL()
+}
+
+// Selectors pick exactly the connections a change concerns; an empty one
+// picks none (it travels between servers: a bug must not close everyone).
+func TestConnSelector(t *testing.T) {
+	cookie := connInfo{Member: "m1", Credential: auth.Credential{Session: "s1"}, Kind: connRoom, Workshop: "w1", Group: "g1"}
+	token := connInfo{Member: "m1", Credential: auth.Credential{Token: "t1"}, Kind: connStream, Thread: "th1", Group: "g1"}
+	tests := []struct {
+		name          string
+		sel           connSelector
+		cookie, token bool
+	}{
+		{"empty", connSelector{}, false, false},
+		{"member", connSelector{Member: "m1"}, true, true},
+		{"other member", connSelector{Member: "m2"}, false, false},
+		{"session", connSelector{Session: "s1"}, true, false},
+		{"token", connSelector{Token: "t1"}, false, true},
+		{"other sessions than s1", connSelector{Member: "m1", KeepSession: "s1"}, false, false},
+		{"other sessions than s2", connSelector{Member: "m1", KeepSession: "s2"}, true, false},
+		{"member in group", connSelector{Member: "m1", Group: "g1"}, true, true},
+		{"member in another group", connSelector{Member: "m1", Group: "g2"}, false, false},
+		{"thread streams", connSelector{Kind: connStream, Thread: "th1"}, false, true},
+		{"workshop", connSelector{Workshop: "w1"}, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.sel.matches(cookie); got != tt.cookie {
+				t.Errorf("cookie connection: %v, want %v", got, tt.cookie)
+			}
+			if got := tt.sel.matches(token); got != tt.token {
+				t.Errorf("token connection: %v, want %v", got, tt.token)
+			}
+		})
+	}
 }

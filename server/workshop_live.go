@@ -213,7 +213,7 @@ func (s *Server) serveLive(conn *websocket.Conn, room string, p live.Person, las
 		s.log.Warn("attendance not recorded", "err", err, "workshop", room)
 	}
 	cancel()
-	_ = s.live.ServeGuarded(context.Background(), room, p, conn, last, lc.allowed)
+	_ = s.live.ServeGuarded(context.Background(), room, p, conn, last, live.Guard{Frame: lc.allowed, Delivery: lc.deliverable})
 }
 
 // workshopFor loads a workshop the current member may see, with its access

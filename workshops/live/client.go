@@ -48,7 +48,7 @@ type client struct {
 	// only).
 	follow, autoFollow bool
 	closeOnce          sync.Once
-	// guard re-checks rights before each frame (nil: none); reader only
+	// guard re-checks rights before each frame and each delivery
 	guard Guard
 	// token bucket, used by the reader goroutine only
 	tokens float64
@@ -109,7 +109,7 @@ func (c *client) write() {
 		// room acts on a frame: a socket that only listens must stop
 		// hearing the room once its rights end. The writer may wait on the
 		// guard; the room never does.
-		if len(batch) > 0 && !ended && c.guard != nil && !c.guard() {
+		if len(batch) > 0 && !ended && c.guard.Delivery != nil && !c.guard.Delivery() {
 			c.refuseAccess("") // the batch is not delivered
 			continue
 		}
@@ -233,7 +233,7 @@ func (c *client) readLoop(ctx context.Context) {
 			c.r.send(reply{c: c, frame: errorFrame(ErrInvalid, "")})
 			continue
 		}
-		if c.guard != nil && !c.guard() {
+		if c.guard.Frame != nil && !c.guard.Frame() {
 			c.refuseAccess(f.Key)
 			return
 		}

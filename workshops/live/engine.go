@@ -208,7 +208,7 @@ func (e *Engine) Close() {
 // client's writer goroutine and reads in the calling goroutine. lastSeq is
 // the last event the client saw (negative: none, send a snapshot).
 func (e *Engine) Serve(ctx context.Context, roomID string, p Person, sock Socket, lastSeq int64) error {
-	return e.serve(ctx, roomID, p, sock, lastSeq, nil)
+	return e.serve(ctx, roomID, p, sock, lastSeq, Guard{})
 }
 
 func (e *Engine) serve(ctx context.Context, roomID string, p Person, sock Socket, lastSeq int64, guard Guard) error {

@@ -8,15 +8,18 @@ import "context"
 // CloseForbidden and the client must not reconnect on its own.
 const ErrAccessEnded ErrorCode = "access_ended"
 
-// Guard re-checks a connection's rights before the room acts on one of its
-// frames and before frames are written to it. It runs in the connection's
-// reader and writer goroutines, never in the room's, so it may ask the
-// database (the room loop never waits on it); it should reuse a recent
-// answer to keep busy rooms cheap, and be safe for concurrent calls.
-type Guard func() bool
+// Guard re-checks a connection's rights: Frame before the room acts on one
+// of the client's frames, Delivery before frames are written to it. They
+// run in the connection's reader and writer goroutines, never in the
+// room's, so they may ask the database (the room loop never waits on
+// them); they should reuse a recent answer to keep busy rooms cheap, and
+// be safe for concurrent calls. Either may be nil.
+type Guard struct {
+	Frame, Delivery func() bool
+}
 
-// ServeGuarded is Serve with a guard asked before every client frame; a
-// frame it refuses ends the connection.
+// ServeGuarded is Serve with a guard; a frame or a delivery it refuses
+// ends the connection (ErrAccessEnded, then CloseForbidden).
 func (e *Engine) ServeGuarded(ctx context.Context, roomID string, p Person, sock Socket, lastSeq int64, guard Guard) error {
 	return e.serve(ctx, roomID, p, sock, lastSeq, guard)
 }
