@@ -25,11 +25,13 @@ import (
 // (it may be gone: removed from a group, role lowered, an object's audience
 // changed), and the matching connections close at once.
 //
-// That covers changes made through this server. A change made on another
-// replica, or in the database directly, is found by the connection itself:
-// before a room acts on a frame and before a stream delivers an event, the
-// connection calls allowed, which re-evaluates its rights against the
-// database at most once per recheckEvery (see docs/architecture.md).
+// Each call is also published on the bus, so the other servers close their
+// own connections at once. A change that bypassed the calls (made in the
+// database directly, or whose bus message was lost) is found by the
+// connection itself: before a room acts on a frame and before a stream
+// delivers an event, the connection calls allowed, which re-evaluates its
+// rights against the database when its last check is over recheckEvery old
+// (see docs/architecture.md).
 type connections struct {
 	mu    sync.Mutex
 	next  int

@@ -196,10 +196,10 @@ func (s *Server) serveLive(conn *websocket.Conn, room string, p live.Person, las
 			_ = conn.Close()
 		}
 	}()
-	// A change of rights made here closes the socket at once, with the
-	// close code that tells the client not to reconnect (WriteControl may
-	// run beside the socket's writer); one made elsewhere is found by the
-	// guard before the next frame.
+	// A change of rights made through any server closes the socket at
+	// once, with the close code that tells the client not to reconnect
+	// (WriteControl may run beside the socket's writer); one that bypassed
+	// the close calls is found by the guard before the next frame.
 	lc := s.conns.add(info, s.roomRights(info, p.Role == live.RoleFacilitator), func() {
 		_ = conn.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(live.CloseForbidden, string(live.ErrAccessEnded)), time.Now().Add(time.Second))
