@@ -62,13 +62,15 @@ func (s *Store) TokenCredential(ctx context.Context, secret string) (Credential,
 
 // CredentialMember returns the member behind a credential if the
 // credential is still valid now: the session exists and has neither
-// expired nor idled out (its use is recorded, as for a request), or the
-// token exists and has not expired. Anything else is ErrNotFound. The
-// caller still checks the member's status and object rights.
-func (s *Store) CredentialMember(ctx context.Context, c Credential) (*Member, error) {
+// expired nor idled out, or the token exists and has not expired.
+// Anything else is ErrNotFound. With use, the session's use is recorded as
+// for a request (a frame the member sent); a connection that only listens
+// does not keep a session from idling out. The caller still checks the
+// member's status and object rights.
+func (s *Store) CredentialMember(ctx context.Context, c Credential, use bool) (*Member, error) {
 	switch {
 	case c.Session != "":
-		return s.sessionMember(ctx, c.Session)
+		return s.sessionMember(ctx, c.Session, use)
 	case c.Token != "":
 		t, err := s.tokenByID(ctx, c.Token)
 		if err != nil {

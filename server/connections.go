@@ -82,8 +82,9 @@ type liveConn struct {
 	id    int
 	info  connInfo
 	close func()
-	// check re-evaluates the connection's rights against current state.
-	check func(ctx context.Context) bool
+	// check re-evaluates the connection's rights against current state;
+	// use: on behalf of a frame the member sent (a use of the session).
+	check func(ctx context.Context, use bool) bool
 	timer *time.Timer // closes the connection when its credential expires
 
 	hearEvery time.Duration
@@ -99,7 +100,7 @@ func newConnections() *connections {
 // add registers a connection. closeFn ends it from outside (any goroutine);
 // check re-evaluates its rights and may take up to a few database reads.
 // The returned connection's remove unregisters it when it ends by itself.
-func (cs *connections) add(info connInfo, check func(ctx context.Context) bool, closeFn func()) *liveConn {
+func (cs *connections) add(info connInfo, check func(ctx context.Context, use bool) bool, closeFn func()) *liveConn {
 	// The rights were checked just now, by the handler that accepted it.
 	lc := &liveConn{cs: cs, info: info, close: closeFn, check: check, checkedAt: time.Now()}
 	cs.mu.Lock()
@@ -128,15 +129,19 @@ func (lc *liveConn) remove() {
 
 // allowed reports whether the connection's rights still hold: the last
 // answer if it is under recheckEvery old, else a fresh check. Once refused,
-// always refused. Called before a room acts on a frame and before a stream
-// delivers an event, never from a room's goroutine.
-func (lc *liveConn) allowed() bool { return lc.allowedWithin(recheckEvery) }
+// always refused. Called before a stream delivers an event, never from a
+// room's goroutine.
+func (lc *liveConn) allowed() bool { return lc.allowedWithin(recheckEvery, false) }
+
+// acting is allowed before a room acts on a frame the member sent, which
+// is a use of their session.
+func (lc *liveConn) acting() bool { return lc.allowedWithin(recheckEvery, true) }
 
 // deliverable is allowed before a room socket is sent what others do,
 // with the longer reuse of hearEvery.
-func (lc *liveConn) deliverable() bool { return lc.allowedWithin(lc.hearEvery) }
+func (lc *liveConn) deliverable() bool { return lc.allowedWithin(lc.hearEvery, false) }
 
-func (lc *liveConn) allowedWithin(reuse time.Duration) bool {
+func (lc *liveConn) allowedWithin(reuse time.Duration, use bool) bool {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	now := time.Now()
@@ -151,7 +156,7 @@ func (lc *liveConn) allowedWithin(reuse time.Duration) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if !lc.check(ctx) {
+	if !lc.check(ctx, use) {
 		lc.ended = true
 		return false
 	}
@@ -248,7 +253,7 @@ func (cs *connections) recheckLocal(sel connSelector) {
 	}
 	go func() {
 		for _, lc := range list {
-			if !lc.allowed() {
+			if !lc.allowedWithin(recheckEvery, false) {
 				cs.closeConn(lc)
 			}
 		}
@@ -362,8 +367,8 @@ func (s *Server) requestCredential(c *fiber.Ctx) (auth.Credential, error) {
 // credentialMember is the member behind a connection's credential if the
 // credential is still valid and the member may still use the portal (the
 // coarse right both live routes need, see access.go).
-func (s *Server) credentialMember(ctx context.Context, info connInfo) (*auth.Member, bool) {
-	m, err := s.auth.CredentialMember(ctx, info.Credential)
+func (s *Server) credentialMember(ctx context.Context, info connInfo, use bool) (*auth.Member, bool) {
+	m, err := s.auth.CredentialMember(ctx, info.Credential, use)
 	if err != nil || m.ID != info.Member || !m.CanSignIn() || !auth.CanUsePortal(m) {
 		return nil, false
 	}

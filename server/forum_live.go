@@ -152,9 +152,9 @@ func (s *Server) streamForumLive(c *fiber.Ctx) error {
 // streamRights re-checks, against current state, what a discussion stream
 // was accepted on: its credential, its member's standing and, when it
 // follows a thread, the right to see that thread (held threads included).
-func (s *Server) streamRights(info connInfo) func(ctx context.Context) bool {
-	return func(ctx context.Context) bool {
-		m, ok := s.credentialMember(ctx, info)
+func (s *Server) streamRights(info connInfo) func(ctx context.Context, use bool) bool {
+	return func(ctx context.Context, use bool) bool {
+		m, ok := s.credentialMember(ctx, info, use)
 		if !ok {
 			return false
 		}

@@ -452,8 +452,9 @@ func TestLiveConnectionsEndWithRights(t *testing.T) {
 		token    bool // applies to token connections
 		admin    bool // the holder is an administrator outside the group
 		ttl      time.Duration
+		idle     time.Duration // the session's inactivity timeout
 		change   func(t *testing.T, h *holder)
-		database bool // made in the database: the next frame or event is what must fail
+		database bool // made in the database (or by time): the next frame or event is what must fail
 	}{
 		{name: "token revoked", token: true, change: func(t *testing.T, h *holder) {
 			c := h.otherBrowser()
@@ -475,6 +476,11 @@ func TestLiveConnectionsEndWithRights(t *testing.T) {
 			post(t, c, "/profile/sessions/others/end", nil)
 		}},
 		{name: "session expired", cookie: true, ttl: 2 * time.Second, change: func(*testing.T, *holder) {}},
+		// Listening is not a use of the session: with nothing else sent,
+		// it idles out, and the next frame or event finds it.
+		{name: "session idled out", cookie: true, idle: 2 * time.Second, database: true, change: func(*testing.T, *holder) {
+			time.Sleep(2 * time.Second)
+		}},
 		{name: "removed from the group", cookie: true, token: true, change: func(t *testing.T, h *holder) {
 			f.coordinator.get("/groups/" + f.group.Slug)
 			post(t, f.coordinator, "/groups/"+f.group.Slug+"/members/"+h.m.ID+"/remove", nil)
@@ -559,7 +565,11 @@ func TestLiveConnectionsEndWithRights(t *testing.T) {
 					h.token, h.tokenID = secret, tok.ID
 				} else {
 					h.secret = auth.NewSessionSecret()
-					if err := f.s.auth.CreateSession(ctx, h.secret, m.ID, ttl, ttl, ""); err != nil {
+					idle := ttl
+					if tc.idle > 0 {
+						idle = tc.idle
+					}
+					if err := f.s.auth.CreateSession(ctx, h.secret, m.ID, ttl, idle, ""); err != nil {
 						t.Fatal(err)
 					}
 				}

@@ -213,7 +213,7 @@ func (s *Server) serveLive(conn *websocket.Conn, room string, p live.Person, las
 		s.log.Warn("attendance not recorded", "err", err, "workshop", room)
 	}
 	cancel()
-	_ = s.live.ServeGuarded(context.Background(), room, p, conn, last, live.Guard{Frame: lc.allowed, Delivery: lc.deliverable})
+	_ = s.live.ServeGuarded(context.Background(), room, p, conn, last, live.Guard{Frame: lc.acting, Delivery: lc.deliverable})
 }
 
 // workshopFor loads a workshop the current member may see, with its access
@@ -247,9 +247,9 @@ func (s *Server) workshopAccess(ctx context.Context, m *auth.Member, id string) 
 // accepted on: its credential, its member's standing and their right to
 // the workshop; a facilitator's socket also needs the right to facilitate,
 // since its person carries that role for the socket's life.
-func (s *Server) roomRights(info connInfo, facilitator bool) func(ctx context.Context) bool {
-	return func(ctx context.Context) bool {
-		m, ok := s.credentialMember(ctx, info)
+func (s *Server) roomRights(info connInfo, facilitator bool) func(ctx context.Context, use bool) bool {
+	return func(ctx context.Context, use bool) bool {
+		m, ok := s.credentialMember(ctx, info, use)
 		if !ok {
 			return false
 		}
