@@ -60,8 +60,15 @@ func (s *Store) CreateSession(ctx context.Context, secret, memberID string, ttl,
 
 // SessionMember returns the member of a live session and records its use.
 func (s *Store) SessionMember(ctx context.Context, secret string) (*Member, error) {
+	return s.sessionMember(ctx, hashSecret(secret), true)
+}
+
+// sessionMember is SessionMember by the session's stored identifier: open
+// live connections re-check their session by it (see CredentialMember);
+// use says whether to record a use.
+func (s *Store) sessionMember(ctx context.Context, id string, use bool) (*Member, error) {
 	var sess Session
-	if err := s.col(colSessions).FindOne(ctx, bson.M{"_id": hashSecret(secret)}).Decode(&sess); err != nil {
+	if err := s.col(colSessions).FindOne(ctx, bson.M{"_id": id}).Decode(&sess); err != nil {
 		if store.IsNoDocuments(err) {
 			return nil, ErrNotFound
 		}
@@ -71,7 +78,7 @@ func (s *Store) SessionMember(ctx context.Context, secret string) (*Member, erro
 	if now.After(sess.ExpiresAt) || !sess.IdleUntil.IsZero() && now.After(sess.IdleUntil) {
 		return nil, ErrNotFound
 	}
-	if sess.Idle > 0 && now.Sub(sess.SeenAt) >= seenEvery {
+	if use && sess.Idle > 0 && now.Sub(sess.SeenAt) >= seenEvery {
 		_, err := s.col(colSessions).UpdateOne(ctx, bson.M{"_id": sess.ID},
 			bson.M{"$set": bson.M{"seen_at": now, "idle_until": now.Add(sess.Idle)}})
 		if err != nil {

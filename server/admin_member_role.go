@@ -26,6 +26,9 @@ func (s *Server) saveMemberRole(c *fiber.Ctx) error {
 	if err := s.auth.SetRole(c.UserContext(), target.ID, role); err != nil {
 		return err
 	}
+	// A lowered role may end a facilitator's room sockets or an
+	// administrator's view of a group's threads.
+	s.conns.recheckMember(target.ID)
 	s.audit(c, auth.AuditRoleChange, target.ID, map[string]string{"from": string(target.Role), "to": string(role)})
 	return s.redirectWithFlash(c, "/admin/members?status="+string(target.Status), "flash.role_changed")
 }

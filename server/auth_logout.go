@@ -13,6 +13,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 		if err := s.auth.DeleteSession(c.UserContext(), sid); err != nil {
 			return err
 		}
+		s.conns.endSession(auth.SessionID(sid)) // the session's sockets and streams end now
 		s.audit(c, auth.AuditSignOut, currentMember(c).ID, nil)
 	}
 	s.setSessionCookie(c, "", -1)

@@ -105,6 +105,7 @@ func (s *Server) completeProviderSignin(c *fiber.Ctx) error {
 		if err := s.auth.DeleteSession(ctx, sid); err != nil {
 			return err
 		}
+		s.conns.endSession(auth.SessionID(sid))
 	}
 	if err := s.startSession(c, m); err != nil { // refuses deactivated and rejected members
 		s.audit(c, auth.AuditSignInFailed, m.ID, map[string]string{"provider": p.Key, "reason": "member_" + string(m.Status)})

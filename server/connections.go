@@ -1,51 +1,376 @@
 package server
 
-import "sync"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
 
-// connections tracks each member's open long-lived connections (live rooms,
-// live thread updates) so that deactivating or deleting a member closes
-// them at once. The websocket adapter registers every socket it accepts.
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/workshops/live"
+)
+
+// connections is the one place that decides which open long-lived
+// connections (live room sockets, discussion streams) a change of rights
+// ends. The adapters register every connection they accept with what it
+// rests on: its member, its credential, its kind and the object it is bound
+// to. Handlers that end a right call end (the right is certainly gone:
+// token revoked, session ended, member deactivated or deleted) or recheck
+// (it may be gone: removed from a group, role lowered, an object's audience
+// changed), and the matching connections close at once.
+//
+// Each call is also published on the bus, so the other servers close their
+// own connections at once. A change that bypassed the calls (made in the
+// database directly, or whose bus message was lost) is found by the
+// connection itself: before a room acts on a frame and before a stream
+// delivers an event, the connection calls allowed, which re-evaluates its
+// rights against the database when its last check is over recheckEvery old
+// (see docs/architecture.md).
 type connections struct {
 	mu    sync.Mutex
 	next  int
-	conns map[string]map[int]func()
+	conns map[int]*liveConn
+	// hearEvery, as a field so that tests may shorten it (under mu)
+	hearEvery time.Duration
+	// the bus to the other servers (nil: this server alone; see attach)
+	bus      live.Bus
+	log      *slog.Logger
+	instance string
 }
 
-func newConnections() *connections { return &connections{conns: map[string]map[int]func(){}} }
+// recheckEvery bounds how long a connection trusts its last check before
+// a room acts on one of its frames or a stream delivers an event: any
+// change of rights is enforced there within it on every replica, and a
+// busy socket costs at most one check a second, not one per frame.
+const recheckEvery = time.Second
 
-// add registers a close function for memberID's connection and returns the
-// function that unregisters it when the connection ends by itself.
-func (cs *connections) add(memberID string, closeFn func()) (remove func()) {
+// hearEvery bounds it before a room socket is sent what others say. A
+// check costs four lookups by _id (2.9 ms on the embedded database on a
+// busy two-core machine), and a room of 1,000 listeners re-checked every
+// second would spend more than a core on it; listeners are ended at once
+// by the close calls (on every server, through the bus), and this is the
+// backstop for a change that bypassed them (made in the database
+// directly, or a bus message lost).
+const hearEvery = 30 * time.Second
+
+type connKind uint8
+
+const (
+	connRoom   connKind = iota + 1 // a workshop's live room socket
+	connStream                     // a discussion live stream
+)
+
+// connInfo is what a connection rests on, for matching right-ending events.
+type connInfo struct {
+	Member     string
+	Credential auth.Credential
+	Kind       connKind
+	Workshop   string // the room's workshop (room sockets)
+	Thread     string // the thread followed (streams), if any
+	Group      string // the group the workshop or thread belongs to, if any
+}
+
+// liveConn is one registered connection.
+type liveConn struct {
+	cs    *connections
+	id    int
+	info  connInfo
+	close func()
+	// check re-evaluates the connection's rights against current state;
+	// use: on behalf of a frame the member sent (a use of the session).
+	check func(ctx context.Context, use bool) bool
+	timer *time.Timer // closes the connection when its credential expires
+
+	hearEvery time.Duration
+	mu        sync.Mutex // held during a check, so a connection checks once at a time
+	checkedAt time.Time  // of the last check passed; zero: check now
+	ended     bool
+}
+
+func newConnections() *connections {
+	return &connections{conns: map[int]*liveConn{}, hearEvery: hearEvery}
+}
+
+// add registers a connection. closeFn ends it from outside (any goroutine);
+// check re-evaluates its rights and may take up to a few database reads.
+// The returned connection's remove unregisters it when it ends by itself.
+func (cs *connections) add(info connInfo, check func(ctx context.Context, use bool) bool, closeFn func()) *liveConn {
+	// The rights were checked just now, by the handler that accepted it.
+	lc := &liveConn{cs: cs, info: info, close: closeFn, check: check, checkedAt: time.Now()}
+	cs.mu.Lock()
+	lc.hearEvery = cs.hearEvery
+	cs.next++
+	lc.id = cs.next
+	cs.conns[lc.id] = lc
+	cs.mu.Unlock()
+	if exp := info.Credential.ExpiresAt; !exp.IsZero() {
+		// An expired credential ends the connection even if it never
+		// sends a frame or receives an event again.
+		lc.timer = time.AfterFunc(time.Until(exp), func() { cs.closeConn(lc) })
+	}
+	return lc
+}
+
+// remove unregisters the connection.
+func (lc *liveConn) remove() {
+	if lc.timer != nil {
+		lc.timer.Stop()
+	}
+	lc.cs.mu.Lock()
+	delete(lc.cs.conns, lc.id)
+	lc.cs.mu.Unlock()
+}
+
+// allowed reports whether the connection's rights still hold: the last
+// answer if it is under recheckEvery old, else a fresh check. Once refused,
+// always refused. Called before a stream delivers an event, never from a
+// room's goroutine.
+func (lc *liveConn) allowed() bool { return lc.allowedWithin(recheckEvery, false) }
+
+// acting is allowed before a room acts on a frame the member sent, which
+// is a use of their session.
+func (lc *liveConn) acting() bool { return lc.allowedWithin(recheckEvery, true) }
+
+// deliverable is allowed before a room socket is sent what others do,
+// with the longer reuse of hearEvery.
+func (lc *liveConn) deliverable() bool { return lc.allowedWithin(lc.hearEvery, false) }
+
+func (lc *liveConn) allowedWithin(reuse time.Duration, use bool) bool {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	now := time.Now()
+	switch {
+	case lc.ended:
+		return false
+	case !lc.info.Credential.ExpiresAt.IsZero() && !now.Before(lc.info.Credential.ExpiresAt):
+		lc.ended = true
+		return false
+	case !lc.checkedAt.IsZero() && now.Sub(lc.checkedAt) < reuse:
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if !lc.check(ctx, use) {
+		lc.ended = true
+		return false
+	}
+	lc.checkedAt = now
+	return true
+}
+
+// closeConn marks a connection ended and closes it; its owner unregisters
+// it when its goroutines notice.
+func (cs *connections) closeConn(lc *liveConn) {
+	lc.mu.Lock()
+	lc.ended = true
+	lc.mu.Unlock()
+	lc.close()
+}
+
+// connSelector picks the connections a change of rights concerns: every
+// field that is set must match. It travels on the bus, so it is data, not
+// a function.
+type connSelector struct {
+	Member  string `json:"m,omitempty"`
+	Session string `json:"s,omitempty"` // opened with this session
+	// KeepSession: opened with a session other than this one ("end other
+	// sessions"); token connections do not match.
+	KeepSession string   `json:"ks,omitempty"`
+	Token       string   `json:"t,omitempty"`
+	Kind        connKind `json:"k,omitempty"`
+	Workshop    string   `json:"w,omitempty"`
+	Thread      string   `json:"th,omitempty"`
+	Group       string   `json:"g,omitempty"`
+}
+
+func (sel connSelector) matches(i connInfo) bool {
+	if sel == (connSelector{}) {
+		return false // never everyone by mistake
+	}
+	return (sel.Member == "" || i.Member == sel.Member) &&
+		(sel.Session == "" || i.Credential.Session == sel.Session) &&
+		(sel.KeepSession == "" || i.Credential.Session != "" && i.Credential.Session != sel.KeepSession) &&
+		(sel.Token == "" || i.Credential.Token == sel.Token) &&
+		(sel.Kind == 0 || i.Kind == sel.Kind) &&
+		(sel.Workshop == "" || i.Workshop == sel.Workshop) &&
+		(sel.Thread == "" || i.Thread == sel.Thread) &&
+		(sel.Group == "" || i.Group == sel.Group)
+}
+
+// matching returns the registered connections sel picks.
+func (cs *connections) matching(sel connSelector) []*liveConn {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	cs.next++
-	id := cs.next
-	if cs.conns[memberID] == nil {
-		cs.conns[memberID] = map[int]func(){}
-	}
-	cs.conns[memberID][id] = closeFn
-	return func() {
-		cs.mu.Lock()
-		defer cs.mu.Unlock()
-		delete(cs.conns[memberID], id)
-		if len(cs.conns[memberID]) == 0 {
-			delete(cs.conns, memberID)
+	var out []*liveConn
+	for _, lc := range cs.conns {
+		if sel.matches(lc.info) {
+			out = append(out, lc)
 		}
+	}
+	return out
+}
+
+// end closes, on this server and (through the bus) on every other, the
+// connections sel picks, and reports how many were closed here.
+func (cs *connections) end(sel connSelector) int {
+	cs.broadcast(rightsMsg{Op: "end", Sel: sel})
+	return cs.endLocal(sel)
+}
+
+func (cs *connections) endLocal(sel connSelector) int {
+	list := cs.matching(sel)
+	for _, lc := range list {
+		cs.closeConn(lc)
+	}
+	return len(list)
+}
+
+// recheck re-evaluates now, in the background, on this server and every
+// other, the rights of the connections sel picks, and closes those that
+// lost them. For changes that end some connections' rights but not
+// others' (a member removed from a group may still facilitate its
+// workshop; a lowered role may still see the thread).
+func (cs *connections) recheck(sel connSelector) {
+	cs.broadcast(rightsMsg{Op: "recheck", Sel: sel})
+	cs.recheckLocal(sel)
+}
+
+func (cs *connections) recheckLocal(sel connSelector) {
+	list := cs.matching(sel)
+	if len(list) == 0 {
+		return
+	}
+	for _, lc := range list {
+		lc.mu.Lock()
+		lc.checkedAt = time.Time{}
+		lc.mu.Unlock()
+	}
+	go func() {
+		for _, lc := range list {
+			if !lc.allowedWithin(recheckEvery, false) {
+				cs.closeConn(lc)
+			}
+		}
+	}()
+}
+
+// rightsMsg is a change of rights as other servers hear it.
+type rightsMsg struct {
+	From string       `json:"from"`
+	Op   string       `json:"op"` // end, recheck
+	Sel  connSelector `json:"sel"`
+}
+
+// rightsTopic is the bus topic of rightsMsg.
+const rightsTopic = "rights"
+
+// attach lets the registry hear, and tell, the other servers on the bus
+// about changes of rights, so that a change made through one server ends
+// the connections held by all of them at once. A message lost on the way
+// (NATS delivers at most once) is made up for by each connection's own
+// re-check before its next frame or delivery.
+func (cs *connections) attach(bus live.Bus, log *slog.Logger) error {
+	cs.bus, cs.log, cs.instance = bus, log, newRequestID()
+	_, err := bus.Subscribe(rightsTopic, func(b []byte) {
+		var m rightsMsg
+		if json.Unmarshal(b, &m) != nil || m.From == cs.instance {
+			return
+		}
+		switch m.Op {
+		case "end":
+			cs.endLocal(m.Sel)
+		case "recheck":
+			cs.recheckLocal(m.Sel)
+		}
+	})
+	return err
+}
+
+func (cs *connections) broadcast(m rightsMsg) {
+	if cs.bus == nil {
+		return
+	}
+	m.From = cs.instance
+	b, _ := json.Marshal(m)
+	if err := cs.bus.Publish(rightsTopic, b); err != nil {
+		cs.log.Warn("connections: publish failed", "err", err)
 	}
 }
 
-// closeAll closes every connection of memberID; close functions run outside
-// the lock so they may unregister themselves.
+// The changes of rights, by what they concern.
+
+// closeAll closes every connection of memberID (deactivation, deletion).
 func (cs *connections) closeAll(memberID string) int {
-	cs.mu.Lock()
-	fns := make([]func(), 0, len(cs.conns[memberID]))
-	for _, f := range cs.conns[memberID] {
-		fns = append(fns, f)
+	return cs.end(connSelector{Member: memberID})
+}
+
+// endSession closes the connections opened with a session (by its stored
+// ID): sign-out, "end session".
+func (cs *connections) endSession(sessionID string) int {
+	return cs.end(connSelector{Session: sessionID})
+}
+
+// endOtherSessions closes a member's cookie connections except those of
+// the session kept: "end other sessions".
+func (cs *connections) endOtherSessions(memberID, keepSessionID string) int {
+	return cs.end(connSelector{Member: memberID, KeepSession: keepSessionID})
+}
+
+// endToken closes the connections opened with an API token: revocation.
+func (cs *connections) endToken(tokenID string) int {
+	return cs.end(connSelector{Token: tokenID})
+}
+
+// recheckMember re-checks a member's connections: role lowered.
+func (cs *connections) recheckMember(memberID string) {
+	cs.recheck(connSelector{Member: memberID})
+}
+
+// recheckGroupMember re-checks a member's connections bound to a group's
+// objects: removal from the group, leaving it.
+func (cs *connections) recheckGroupMember(groupID, memberID string) {
+	cs.recheck(connSelector{Member: memberID, Group: groupID})
+}
+
+// recheckThread re-checks the streams that follow a thread: it moved to
+// another category, whose audience may differ. (A change of a group's
+// visibility or of a workshop's group would call recheck with Group or
+// Workshop; no handler makes those changes yet. Without the call, the
+// connections' own re-checks end them within recheckEvery.)
+func (cs *connections) recheckThread(threadID string) {
+	cs.recheck(connSelector{Kind: connStream, Thread: threadID})
+}
+
+// requestCredential names the credential the request was authenticated
+// with: its API token, or its session.
+func (s *Server) requestCredential(c *fiber.Ctx) (auth.Credential, error) {
+	var cred auth.Credential
+	var err error
+	if c.Locals(localAPI) == true {
+		secret, _ := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+		cred, err = s.auth.TokenCredential(c.UserContext(), strings.TrimSpace(secret))
+	} else {
+		cred, err = s.auth.SessionCredential(c.UserContext(), sessionSecret(c))
 	}
-	delete(cs.conns, memberID)
-	cs.mu.Unlock()
-	for _, f := range fns {
-		f()
+	if errors.Is(err, auth.ErrNotFound) { // ended since the middleware read it
+		return cred, fault.New(fault.Unauthenticated, "error.401")
 	}
-	return len(fns)
+	return cred, err
+}
+
+// credentialMember is the member behind a connection's credential if the
+// credential is still valid and the member may still use the portal (the
+// coarse right both live routes need, see access.go).
+func (s *Server) credentialMember(ctx context.Context, info connInfo, use bool) (*auth.Member, bool) {
+	m, err := s.auth.CredentialMember(ctx, info.Credential, use)
+	if err != nil || m.ID != info.Member || !m.CanSignIn() || !auth.CanUsePortal(m) {
+		return nil, false
+	}
+	return m, true
 }

@@ -105,9 +105,13 @@ func visibleCategories(all []catInfo, m *auth.Member) ([]catInfo, []string) {
 
 // category loads one category with its group.
 func (s *Server) category(c *fiber.Ctx, cat *forum.Category) (catInfo, error) {
+	return s.categoryCtx(c.UserContext(), cat)
+}
+
+func (s *Server) categoryCtx(ctx context.Context, cat *forum.Category) (catInfo, error) {
 	ci := catInfo{Cat: cat}
 	if cat.GroupID != "" {
-		g, err := s.auth.Group(c.UserContext(), cat.GroupID)
+		g, err := s.auth.Group(ctx, cat.GroupID)
 		if err != nil {
 			if errors.Is(err, auth.ErrNotFound) {
 				return ci, fault.New(fault.NotFound, "error.404")
@@ -144,22 +148,27 @@ func (s *Server) threadByParam(c *fiber.Ctx) (*forum.Thread, catInfo, error) {
 
 // threadByID is threadByParam for an ID from elsewhere (a query string).
 func (s *Server) threadByID(c *fiber.Ctx, id string) (*forum.Thread, catInfo, error) {
+	return s.threadFor(c.UserContext(), currentMember(c), id)
+}
+
+// threadFor is threadByID for member m outside a request: open discussion
+// streams re-check their right to the thread with it.
+func (s *Server) threadFor(ctx context.Context, m *auth.Member, id string) (*forum.Thread, catInfo, error) {
 	if !validObjectID(id) {
 		return nil, catInfo{}, fault.New(fault.NotFound, "error.404")
 	}
-	t, err := s.forum.Thread(c.UserContext(), id)
+	t, err := s.forum.Thread(ctx, id)
 	if err != nil {
 		return nil, catInfo{}, notFound(err)
 	}
-	cat, err := s.forum.Category(c.UserContext(), t.CategoryID)
+	cat, err := s.forum.Category(ctx, t.CategoryID)
 	if err != nil {
 		return nil, catInfo{}, notFound(err)
 	}
-	ci, err := s.category(c, cat)
+	ci, err := s.categoryCtx(ctx, cat)
 	if err != nil {
 		return nil, ci, err
 	}
-	m := currentMember(c)
 	if !ci.canSee(m) || (t.Held && !auth.CanSeeHeld(m, ci.Group, t.AuthorID)) {
 		return nil, ci, fault.New(fault.NotFound, "error.404")
 	}
@@ -167,7 +176,7 @@ func (s *Server) threadByID(c *fiber.Ctx, id string) (*forum.Thread, catInfo, er
 		// A resource's discussion is placed where the resource is visible
 		// (placeResourceThread); this also holds if the place widened
 		// since, for example when its group's visibility changed.
-		ok, err := s.canSeeResource(c.UserContext(), m, t.ResourceID)
+		ok, err := s.canSeeResource(ctx, m, t.ResourceID)
 		if err != nil {
 			return nil, ci, err
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -64,12 +65,21 @@ const liveQueue = 64
 func (s *Server) streamForumLive(c *fiber.Ctx) error {
 	m := currentMember(c)
 	topics := []string{"forum.member." + m.ID}
+	cred, err := s.requestCredential(c)
+	if err != nil {
+		return err
+	}
+	info := connInfo{Member: m.ID, Credential: cred, Kind: connStream}
 	if id := c.Query("thread"); id != "" {
-		t, _, err := s.threadByID(c, id)
+		t, ci, err := s.threadByID(c, id)
 		if err != nil {
 			return err
 		}
 		topics = append(topics, "forum.thread."+t.ID)
+		info.Thread = t.ID
+		if ci.Group != nil {
+			info.Group = ci.Group.ID
+		}
 	}
 	queue := make(chan []byte, liveQueue)
 	quit := make(chan struct{})
@@ -92,8 +102,9 @@ func (s *Server) streamForumLive(c *fiber.Ctx) error {
 		}
 		unsubs = append(unsubs, un)
 	}
-	// Deactivating or deleting the member ends the stream at once.
-	unregister := s.conns.add(m.ID, stop)
+	// A change of rights made here ends the stream at once; one made
+	// elsewhere is found before the next event or ping (allowed).
+	lc := s.conns.add(info, s.streamRights(info), stop)
 	done := s.forumLive.done
 	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-store")
@@ -104,7 +115,7 @@ func (s *Server) streamForumLive(c *fiber.Ctx) error {
 			for _, u := range unsubs {
 				u()
 			}
-			unregister()
+			lc.remove()
 		}()
 		ping := time.NewTicker(20 * time.Second)
 		defer ping.Stop()
@@ -114,8 +125,16 @@ func (s *Server) streamForumLive(c *fiber.Ctx) error {
 		for {
 			select {
 			case msg := <-queue:
+				// Every event is about the member's bell or the thread:
+				// delivered only while the stream's rights hold.
+				if !lc.allowed() {
+					return
+				}
 				fmt.Fprintf(w, "data: %s\n\n", msg)
 			case <-ping.C:
+				if !lc.allowed() {
+					return
+				}
 				_, _ = w.WriteString(": ping\n\n")
 			case <-quit:
 				return
@@ -128,4 +147,22 @@ func (s *Server) streamForumLive(c *fiber.Ctx) error {
 		}
 	})
 	return nil
+}
+
+// streamRights re-checks, against current state, what a discussion stream
+// was accepted on: its credential, its member's standing and, when it
+// follows a thread, the right to see that thread (held threads included).
+func (s *Server) streamRights(info connInfo) func(ctx context.Context, use bool) bool {
+	return func(ctx context.Context, use bool) bool {
+		m, ok := s.credentialMember(ctx, info, use)
+		if !ok {
+			return false
+		}
+		if info.Thread != "" {
+			if _, _, err := s.threadFor(ctx, m, info.Thread); err != nil {
+				return false
+			}
+		}
+		return true
+	}
 }

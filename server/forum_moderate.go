@@ -124,6 +124,9 @@ func (s *Server) moderateThread(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if action == "move" {
+		s.conns.recheckThread(t.ID)
+	}
 	s.audit(c, "forum_thread_"+action, t.AuthorID, details)
 	s.notifyModeration(c, ci, t, 0, t.AuthorID, action, reason)
 	return s.redirectWithFlash(c, to, "flash.forum.moderated")

@@ -30,6 +30,7 @@ func (s *Server) leaveGroup(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	default:
+		s.conns.recheckGroupMember(g.ID, m.ID) // as for a removal
 		s.audit(c, auth.AuditGroupLeave, m.ID, map[string]string{"group": g.Slug})
 	}
 	// Back to the group if its page is still visible to the former member.

@@ -36,6 +36,9 @@ func (s *Server) removeGroupMember(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	default:
+		// Their sockets and streams on the group's workshops and threads
+		// end, unless they keep the right another way (facilitator, admin).
+		s.conns.recheckGroupMember(g.ID, target)
 		s.audit(c, auth.AuditGroupRemove, target, map[string]string{"group": g.Slug})
 	}
 	return s.redirectWithFlash(c, groupPath(g), "flash.group_member_removed")

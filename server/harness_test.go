@@ -37,6 +37,7 @@ type opts struct {
 	store     *store.Store
 	mail      mail.Sender
 	version   string
+	nats      string // PORTAL_NATS_URL, for tests of several servers
 }
 
 // newTestServer builds a server on a fresh database seeded with the demo
@@ -72,6 +73,7 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 	cfg := &config.Config{
 		Mode: o.mode, Addr: "127.0.0.1:8080", BaseURL: o.baseURL, SessionKey: testKey,
 		SessionTTL: 3600e9, SessionIdle: 3600e9, BodyMaxBytes: o.bodyMax, UploadMaxBytes: o.uploadMax, ClamAVSocket: o.clamav, DataDir: t.TempDir(), RateLimit: o.rateLimit, LogLevel: "debug", TrustedProxies: o.proxies,
+		NATSURL: o.nats,
 	}
 	logs := &strings.Builder{}
 	s, err := New(ctx, Deps{Config: cfg, Store: st, Logger: slog.New(slog.NewJSONHandler(&syncWriter{b: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})), Version: o.version, Mail: o.mail})

@@ -222,10 +222,11 @@ func TestDeactivation(t *testing.T) {
 		t.Fatal(err)
 	}
 	closed := make(chan string, 2)
-	s.conns.add(target.ID, func() { closed <- "room" })
-	s.conns.add(target.ID, func() { closed <- "thread" })
+	yes := func(context.Context, bool) bool { return true }
+	s.conns.add(connInfo{Member: target.ID, Kind: connRoom}, yes, func() { closed <- "room" })
+	s.conns.add(connInfo{Member: target.ID, Kind: connStream}, yes, func() { closed <- "thread" })
 	other := make(chan string, 1)
-	s.conns.add("someone-else", func() { other <- "x" })
+	s.conns.add(connInfo{Member: "someone-else", Kind: connRoom}, yes, func() { other <- "x" })
 
 	admin := newClient(t, s)
 	admin.signIn("coordinator")

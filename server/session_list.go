@@ -44,6 +44,7 @@ func (s *Server) endSession(c *fiber.Ctx) error {
 	if err := s.auth.EndSession(c.UserContext(), m.ID, id); err != nil {
 		return err
 	}
+	s.conns.endSession(id) // its sockets and streams end now
 	s.audit(c, auth.AuditSessionEnd, m.ID, nil)
 	if id == auth.SessionID(sessionSecret(c)) {
 		s.setSessionCookie(c, "", -1)
@@ -58,6 +59,7 @@ func (s *Server) endOtherSessions(c *fiber.Ctx) error {
 	if _, err := s.auth.EndOtherSessions(c.UserContext(), m.ID, sessionSecret(c)); err != nil {
 		return err
 	}
+	s.conns.endOtherSessions(m.ID, auth.SessionID(sessionSecret(c)))
 	s.audit(c, auth.AuditSessionEnd, m.ID, map[string]string{"scope": "others"})
 	return s.redirectWithFlash(c, "/profile/sessions", "flash.sessions_ended")
 }

@@ -14,6 +14,7 @@ func (s *Server) revokeToken(c *fiber.Ctx) error {
 	if err := s.auth.RevokeToken(c.UserContext(), m.ID, id); err != nil {
 		return err
 	}
+	s.conns.endToken(id) // sockets and streams opened with it end now
 	s.audit(c, auth.AuditTokenRevoke, m.ID, map[string]string{"token": id})
 	return s.redirectWithFlash(c, "/profile/tokens", "flash.token_revoked")
 }

@@ -40,6 +40,10 @@ func (s *Server) startLive() error {
 	// Discussion pages' live updates ride on the same bus (see forum_live.go).
 	s.bus = bus
 	s.forumLive = newForumLive(bus, s.log)
+	// Changes of rights reach every server's open connections the same way.
+	if err := s.conns.attach(bus, s.log); err != nil {
+		return fmt.Errorf("live: rights bus: %w", err)
+	}
 	// The upgrader is fasthttp/websocket's, the library under
 	// gofiber/contrib/websocket (whose wrapper copies every request's
 	// headers, cookies, query, route parameters and locals into maps that
@@ -114,6 +118,16 @@ func (s *Server) liveWorkshop(c *fiber.Ctx) error {
 		}
 	}
 	room := w.ID
+	// The socket is registered with what it rests on, so that the end of
+	// any of these rights ends it (see connections.go).
+	cred, err := s.requestCredential(c)
+	if err != nil {
+		return err
+	}
+	info := connInfo{Member: m.ID, Credential: cred, Kind: connRoom, Workshop: w.ID}
+	if acc.Group != nil {
+		info.Group = acc.Group.ID
+	}
 	// Upgrading inside fasthttp's hijack handler would keep, for the
 	// socket's whole life, the handler's goroutine, the request context
 	// (about 6 KiB with its headers) and fasthttp's 4 KiB read buffer:
@@ -135,7 +149,7 @@ func (s *Server) liveWorkshop(c *fiber.Ctx) error {
 			_ = raw.Close()
 			return
 		}
-		go s.serveLive(conn, room, p, last)
+		go s.serveLive(conn, room, p, last, info)
 	})
 	return nil
 }
@@ -175,16 +189,23 @@ func (w *rawResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // serveLive adapts the websocket to the engine; it runs on the hijacked
 // connection's goroutine and returns when the socket ends.
-func (s *Server) serveLive(conn *websocket.Conn, room string, p live.Person, last int64) {
+func (s *Server) serveLive(conn *websocket.Conn, room string, p live.Person, last int64, info connInfo) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("live socket panic", "panic", fmt.Sprint(r))
 			_ = conn.Close()
 		}
 	}()
-	// Deactivating or deleting the member closes the socket at once.
-	remove := s.conns.add(p.ID, func() { _ = conn.Close() })
-	defer remove()
+	// A change of rights made through any server closes the socket at
+	// once, with the close code that tells the client not to reconnect
+	// (WriteControl may run beside the socket's writer); one that bypassed
+	// the close calls is found by the guard before the next frame.
+	lc := s.conns.add(info, s.roomRights(info, p.Role == live.RoleFacilitator), func() {
+		_ = conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(live.CloseForbidden, string(live.ErrAccessEnded)), time.Now().Add(time.Second))
+		_ = conn.Close()
+	})
+	defer lc.remove()
 	// Attendance counts everyone whose socket was accepted, once per
 	// workshop (an upsert on workshop/member); the outcome counts them.
 	actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -192,26 +213,50 @@ func (s *Server) serveLive(conn *websocket.Conn, room string, p live.Person, las
 		s.log.Warn("attendance not recorded", "err", err, "workshop", room)
 	}
 	cancel()
-	_ = s.live.Serve(context.Background(), room, p, conn, last)
+	_ = s.live.ServeGuarded(context.Background(), room, p, conn, last, live.Guard{Frame: lc.acting, Delivery: lc.deliverable})
 }
 
 // workshopFor loads a workshop the current member may see, with its access
 // facts for the policy functions. Unknown and hidden look the same (404).
 func (s *Server) workshopFor(c *fiber.Ctx, id string) (*workshops.Workshop, auth.WorkshopAccess, error) {
-	w, err := s.workshops.Workshop(c.UserContext(), id)
+	return s.workshopAccess(c.UserContext(), currentMember(c), id)
+}
+
+// workshopAccess is workshopFor for member m outside a request: open room
+// sockets re-check their right to the room with it.
+func (s *Server) workshopAccess(ctx context.Context, m *auth.Member, id string) (*workshops.Workshop, auth.WorkshopAccess, error) {
+	w, err := s.workshops.Workshop(ctx, id)
 	if err != nil {
 		return nil, auth.WorkshopAccess{}, err
 	}
 	acc := auth.WorkshopAccess{Facilitators: w.Facilitators}
 	if w.GroupID != "" {
-		g, err := s.auth.Group(c.UserContext(), w.GroupID)
+		g, err := s.auth.Group(ctx, w.GroupID)
 		if err != nil {
 			return nil, acc, err
 		}
 		acc.Group = g
 	}
-	if !auth.CanSeeWorkshop(currentMember(c), acc) {
+	if !auth.CanSeeWorkshop(m, acc) {
 		return nil, acc, fault.New(fault.NotFound, "error.404")
 	}
 	return w, acc, nil
+}
+
+// roomRights re-checks, against current state, what a room socket was
+// accepted on: its credential, its member's standing and their right to
+// the workshop; a facilitator's socket also needs the right to facilitate,
+// since its person carries that role for the socket's life.
+func (s *Server) roomRights(info connInfo, facilitator bool) func(ctx context.Context, use bool) bool {
+	return func(ctx context.Context, use bool) bool {
+		m, ok := s.credentialMember(ctx, info, use)
+		if !ok {
+			return false
+		}
+		_, acc, err := s.workshopAccess(ctx, m, info.Workshop)
+		if err != nil {
+			return false
+		}
+		return !facilitator || auth.CanFacilitate(m, acc)
+	}
 }

@@ -30,12 +30,15 @@ type client struct {
 	// Options.SendQueue. It is a slice that exists while frames wait, not a
 	// channel: a channel's buffer is allocated in full for the socket's
 	// whole life (24 KiB at 1,024 frames), and most sockets are idle.
-	qmu     sync.Mutex
-	queue   [][]byte
-	ended   bool // no more frames: the writer says goodbye after the queue
-	writing bool // a writer goroutine runs (or has finished for good)
-	pingDue bool
-	ping    *time.Timer
+	qmu   sync.Mutex
+	queue [][]byte
+	ended bool // no more frames: the writer says goodbye after the queue
+	// accessEnded: the queue ended because the connection's rights did
+	// (refuseAccess), so the goodbye is CloseForbidden.
+	accessEnded bool
+	writing     bool // a writer goroutine runs (or has finished for good)
+	pingDue     bool
+	ping        *time.Timer
 	// closeCode and closeWhy are set by the room before it ends the queue.
 	closeCode int
 	closeWhy  ErrorCode
@@ -45,6 +48,8 @@ type client struct {
 	// only).
 	follow, autoFollow bool
 	closeOnce          sync.Once
+	// guard re-checks rights before each frame and each delivery
+	guard Guard
 	// token bucket, used by the reader goroutine only
 	tokens float64
 	last   time.Time
@@ -92,7 +97,7 @@ func (c *client) startWriter() {
 func (c *client) write() {
 	for {
 		c.qmu.Lock()
-		batch, ended, ping := c.queue, c.ended, c.pingDue
+		batch, ended, ping, denied := c.queue, c.ended, c.pingDue, c.accessEnded
 		c.queue, c.pingDue = nil, false
 		if len(batch) == 0 && !ended && !ping {
 			c.writing = false
@@ -100,6 +105,14 @@ func (c *client) write() {
 			return
 		}
 		c.qmu.Unlock()
+		// Rights are re-checked before delivery too, not only before the
+		// room acts on a frame: a socket that only listens must stop
+		// hearing the room once its rights end. The writer may wait on the
+		// guard; the room never does.
+		if len(batch) > 0 && !ended && c.guard.Delivery != nil && !c.guard.Delivery() {
+			c.refuseAccess("") // the batch is not delivered
+			continue
+		}
 		if ping {
 			if err := c.sock.WriteControl(pingMessage, nil, time.Now().Add(c.e.o.WriteWait)); err != nil {
 				c.finish()
@@ -119,11 +132,16 @@ func (c *client) write() {
 			}
 		}
 		if ended { // everything queued before the end is written
-			code := c.closeCode
-			if code == 0 {
-				code = CloseNormal
+			var data []byte
+			switch {
+			case denied: // the room may be setting closeCode now: not read
+				data = closeData(CloseForbidden, string(ErrAccessEnded))
+			case c.closeCode == 0:
+				data = closeData(CloseNormal, string(c.closeWhy))
+			default:
+				data = closeData(c.closeCode, string(c.closeWhy))
 			}
-			_ = c.sock.WriteControl(closeMessage, closeData(code, string(c.closeWhy)), time.Now().Add(c.e.o.WriteWait))
+			_ = c.sock.WriteControl(closeMessage, data, time.Now().Add(c.e.o.WriteWait))
 			c.finish()
 			return
 		}
@@ -214,6 +232,10 @@ func (c *client) readLoop(ctx context.Context) {
 		if len(f.Key) > MaxKey {
 			c.r.send(reply{c: c, frame: errorFrame(ErrInvalid, "")})
 			continue
+		}
+		if c.guard.Frame != nil && !c.guard.Frame() {
+			c.refuseAccess(f.Key)
+			return
 		}
 		if f.Type == "ping" { // application-level keepalive for clients without control frames
 			c.r.send(reply{c: c, frame: []byte(`{"type":"pong"}`)})

@@ -214,6 +214,10 @@ func (e *Engine) Close() {
 // client's writer goroutine and reads in the calling goroutine. lastSeq is
 // the last event the client saw (negative: none, send a snapshot).
 func (e *Engine) Serve(ctx context.Context, roomID string, p Person, sock Socket, lastSeq int64) error {
+	return e.serve(ctx, roomID, p, sock, lastSeq, Guard{})
+}
+
+func (e *Engine) serve(ctx context.Context, roomID string, p Person, sock Socket, lastSeq int64, guard Guard) error {
 	r, err := e.acquire(roomID)
 	if err != nil {
 		_ = sock.WriteControl(closeMessage, closeData(CloseGoingAway, string(ErrShutdown)), time.Now().Add(time.Second))
@@ -222,6 +226,7 @@ func (e *Engine) Serve(ctx context.Context, roomID string, p Person, sock Socket
 	}
 	defer e.release(r)
 	c := newClient(e, r, p, sock)
+	c.guard = guard
 	if !r.send(join{c: c, lastSeq: lastSeq}) {
 		c.closeNow(CloseGoingAway, ErrShutdown)
 	}

@@ -53,6 +53,19 @@ type env struct {
 	// writeBuf, when set, shrinks the server's socket send buffer, so a
 	// client that does not read fills its queue quickly.
 	writeBuf int
+	// guards, by who, serve those sockets with ServeGuarded (see guard).
+	guardMu sync.Mutex
+	guards  map[string]Guard
+}
+
+// guard makes the next sockets of who re-check their rights with g.
+func (e *env) guard(who string, g Guard) {
+	e.guardMu.Lock()
+	defer e.guardMu.Unlock()
+	if e.guards == nil {
+		e.guards = map[string]Guard{}
+	}
+	e.guards[who] = g
 }
 
 func newEnv(t *testing.T, st *store.Store, o Options) *env {
@@ -95,7 +108,10 @@ func newEnv(t *testing.T, st *store.Store, o Options) *env {
 		if e.writeBuf > 0 && q.Get("slow") == "1" {
 			_ = ws.NetConn().(*net.TCPConn).SetWriteBuffer(e.writeBuf)
 		}
-		_ = e.eng.Serve(r.Context(), q.Get("room"), p, ws, last)
+		e.guardMu.Lock()
+		g := e.guards[q.Get("who")]
+		e.guardMu.Unlock()
+		_ = e.eng.ServeGuarded(r.Context(), q.Get("room"), p, ws, last, g)
 	}))
 	t.Cleanup(func() {
 		e.srv.CloseClientConnections()

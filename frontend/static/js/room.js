@@ -38,7 +38,7 @@ function setup(root) {
     ws.onclose = (ev) => {
       if (ev.code === 4001) { shut("removed"); return; }
       if (ev.code === 4009) { shut(ev.reason === "room_not_open" ? "room_not_open" : "room_closed"); return; }
-      if (ev.code === 4003) { shut("no-access"); return; } // the member's rights to the workshop ended
+      if (ev.code === 4003) { shut("access_ended"); return; } // signed out, token revoked, left the group: do not retry
       if (state.stopped) return;
       state.tries++;
       const delay = Math.min(30000, 500 * 2 ** Math.min(state.tries, 6)) * (0.5 + Math.random());
@@ -92,7 +92,7 @@ function setup(root) {
         // next to what was refused. Muted and shut rooms say so where the
         // input is, once.
         if (m.code === "chat_muted") setMuted(true);
-        else if (!["removed", "room_closed", "room_not_open"].includes(m.code) && errText(m.code)) addNotice(errText(m.code));
+        else if (!["removed", "room_closed", "room_not_open", "access_ended"].includes(m.code) && errText(m.code)) addNotice(errText(m.code));
         for (const fn of handlers.get("error") || []) fn(m);
         break;
       case "room.close": case "room.open": case "noop": break;
@@ -199,11 +199,11 @@ function setup(root) {
   // readable, and every input is disabled with the reason.
   function shut(kind) {
     state.stopped = true;
-    setState({ removed: "removed", room_not_open: "not-open", "no-access": "no-access" }[kind] || "closed");
+    setState({ removed: "removed", room_not_open: "not-open", access_ended: "access-ended" }[kind] || "closed");
     for (const box of root.querySelectorAll("[data-room-shut]")) box.hidden = box.dataset.roomShut !== kind;
     const body = $("[data-room-body]");
     for (const el of body.querySelectorAll("textarea, input, button, select")) el.disabled = true;
-    const reason = kind === "no-access" ? t("no-access") : errText(kind) || t("shut-reason");
+    const reason = kind === "access_ended" ? t("access-ended") : errText(kind) || t("shut-reason");
     $("[data-room-chat-reason]").textContent = reason;
     for (const el of body.querySelectorAll("[data-notes-status]")) el.textContent = reason;
     const enter = $("[data-room-enter]");
