@@ -38,6 +38,7 @@ const (
 	AuditInvite       = "group_invitation_created"
 	AuditInviteUse    = "group_invitation_used"
 	AuditExport       = "data_exported"
+	AuditSetupClaimed = "setup_claimed"
 )
 
 // AuditEntry is one line of the audit log. Actor and Target are member IDs

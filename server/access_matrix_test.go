@@ -74,6 +74,7 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /admin/members/:id/reactivate":    {"/admin/members/unknown/reactivate", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 404}},
 		"GET /admin/audit":                      {"/admin/audit", nil, [7]int{401, 403, 403, 403, 403, 403, 200}},
 		"GET /signin":                           {"/signin", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /setup/:secret":                    {"/setup/" + strings.Repeat("x", 43), nil, [7]int{409, 409, 409, 409, 409, 409, 409}}, // the demo has administrators
 		"POST /auth/demo":                       {"/auth/demo", url.Values{"persona": {"nobody"}}, [7]int{400, 400, 400, 400, 400, 400, 400}},
 		"POST /auth/logout":                     {"/auth/logout?keep", url.Values{}, [7]int{303, 303, 303, 303, 303, 303, 303}},
 		"GET /auth/:provider":                   {"/auth/unknown", nil, [7]int{404, 404, 404, 404, 404, 404, 404}},

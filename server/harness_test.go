@@ -36,6 +36,7 @@ type opts struct {
 	proxies   []string
 	store     *store.Store
 	mail      mail.Sender
+	empty     bool // no demo community: a first start on an empty database
 }
 
 // newTestServer builds a server on a fresh database seeded with the demo
@@ -62,8 +63,10 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 		st = storetest.New(t)
 	}
 	ctx := context.Background()
-	if err := demo.Seed(ctx, auth.NewStore(st.DB)); err != nil {
-		t.Fatal(err)
+	if !o.empty {
+		if err := demo.Seed(ctx, auth.NewStore(st.DB)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg := &config.Config{
 		Mode: o.mode, Addr: "127.0.0.1:8080", BaseURL: o.baseURL, SessionKey: testKey,

@@ -124,6 +124,9 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/admin/audit", Admin, s.listAudit),
 
 		r(fiber.MethodGet, "/signin", Public, s.showSignin),
+		// A set-up link works without a session; the claim itself needs a
+		// provider sign-in (setup_show.go).
+		r(fiber.MethodGet, "/setup/:secret", Public, s.showSetup),
 		demo(r(fiber.MethodPost, "/auth/demo", Public, s.signinDemo)),
 		r(fiber.MethodPost, "/auth/logout", Public, s.logout),
 		r(fiber.MethodGet, "/auth/:provider", Public, s.startProviderSignin),
