@@ -39,6 +39,12 @@ const (
 	AuditInviteUse    = "group_invitation_used"
 	AuditExport       = "data_exported"
 	AuditSetupClaimed = "setup_claimed"
+	AuditGroupCreate  = "group_created"
+	AuditGroupUpdate  = "group_updated"
+	AuditCoordAdd     = "group_coordinator_added"
+	AuditCoordRemove  = "group_coordinator_removed"
+	AuditGroupArchive = "group_archived"
+	AuditGroupRestore = "group_restored"
 )
 
 // AuditEntry is one line of the audit log. Actor and Target are member IDs

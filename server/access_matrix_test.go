@@ -173,6 +173,20 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /api/v1/threads":                    {"/api/v1/threads", url.Values{"title": {"x"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
 		"GET /api/v1/threads/:id":                 {"/api/v1/threads/" + f.threadID, nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
 		"POST /api/v1/threads/:id/posts":          {"/api/v1/threads/" + f.threadID + "/posts", url.Values{"body": {""}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+
+		// The admin area; "coordinator" runs transparency-cop, moderators
+		// look after portal-wide categories.
+		"GET /admin":                                       {"/admin", nil, [7]int{401, 403, 403, 403, 200, 200, 200}},
+		"GET /admin/groups":                                {"/admin/groups", nil, [7]int{401, 403, 403, 403, 403, 200, 200}},
+		"GET /admin/groups/new":                            {"/admin/groups/new", nil, [7]int{401, 403, 403, 403, 403, 403, 200}},
+		"POST /admin/groups":                               {"/admin/groups", url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 403, 403, 400}},
+		"GET /admin/groups/:slug":                          {"/admin/groups/transparency-cop", nil, [7]int{401, 403, 403, 403, 403, 200, 200}},
+		"POST /admin/groups/:slug":                         {"/admin/groups/transparency-cop", url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 403, 400, 400}},
+		"POST /admin/groups/:slug/coordinators":            {"/admin/groups/transparency-cop/coordinators", url.Values{"email": {""}}, [7]int{401, 403, 403, 403, 403, 400, 400}},
+		"POST /admin/groups/:slug/coordinators/:id/remove": {"/admin/groups/transparency-cop/coordinators/" + f.approvedID + "/remove", url.Values{}, [7]int{401, 403, 403, 403, 403, 404, 404}},
+		"POST /admin/groups/:slug/archive":                 {"/admin/groups/transparency-cop/archive", url.Values{"archive": {"0"}}, [7]int{401, 403, 403, 403, 403, 303, 303}}, // restoring a group that is not archived changes nothing
+		"POST /api/v1/groups":                              {"/api/v1/groups", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 400}},                                         // a form body is not the JSON this route reads
+		"PATCH /api/v1/groups/:slug":                       {"/api/v1/groups/transparency-cop", url.Values{}, [7]int{401, 403, 403, 403, 403, 400, 400}},
 	}
 }
 

@@ -85,5 +85,9 @@ func (s *Server) renderAdminMembers(c *fiber.Ctx, status int, errs map[string]st
 			return err
 		}
 	}
-	return s.render(c, status, "admin_members", s.newPage(c, s.T(c, "admin.members.title"), "admin", d))
+	p, err := s.adminPage(c, s.T(c, "admin.members.title"), "members", d)
+	if err != nil {
+		return err
+	}
+	return s.render(c, status, "admin_members", p)
 }

@@ -87,8 +87,9 @@ type Page struct {
 	Path        string
 	Flash       string
 	Demo        bool
-	ShowAdmin   bool // reviewers see the administration link
-	Bell        int  // unread discussion notifications
+	ShowAdmin   bool        // reviewers see the administration link
+	AdminNav    []adminLink // the admin area's sections, on its pages
+	Bell        int         // unread discussion notifications
 	Version     string
 	LangChoices []LangChoice
 
@@ -151,7 +152,7 @@ func (s *Server) newPage(c *fiber.Ctx, title, section string, data any) *Page {
 		if n, err := s.forum.UnreadNotifications(c.UserContext(), m.ID); err == nil {
 			p.Bell = n
 		}
-		if auth.CanAdminister(m) {
+		if auth.CanAdminister(m) || auth.CanManageCategories(m, nil) {
 			p.ShowAdmin = true
 		} else if coord, err := s.coordinatesAny(c, m); err == nil {
 			p.ShowAdmin = auth.CanReviewMembers(m, coord)

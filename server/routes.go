@@ -122,6 +122,17 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/admin/members/:id/deactivate", Admin, s.deactivateMember),
 		r(fiber.MethodPost, "/admin/members/:id/reactivate", Admin, s.reactivateMember),
 		r(fiber.MethodGet, "/admin/audit", Admin, s.listAudit),
+		// The admin area: each page checks who may use it (admin_show.go);
+		// groups are run by administrators and their coordinators.
+		r(fiber.MethodGet, "/admin", Approved, s.showAdmin),
+		r(fiber.MethodGet, "/admin/groups", Approved, s.listAdminGroups),
+		r(fiber.MethodGet, "/admin/groups/new", Admin, s.newGroup),
+		r(fiber.MethodPost, "/admin/groups", Admin, s.createGroup),
+		r(fiber.MethodGet, "/admin/groups/:slug", Approved, s.editGroup),
+		r(fiber.MethodPost, "/admin/groups/:slug", Approved, s.saveGroup),
+		r(fiber.MethodPost, "/admin/groups/:slug/coordinators", Approved, s.addGroupCoordinator),
+		r(fiber.MethodPost, "/admin/groups/:slug/coordinators/:id/remove", Approved, s.removeGroupCoordinator),
+		r(fiber.MethodPost, "/admin/groups/:slug/archive", Approved, s.archiveGroup),
 
 		r(fiber.MethodGet, "/signin", Public, s.showSignin),
 		// A set-up link works without a session; the claim itself needs a
@@ -133,6 +144,8 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/auth/:provider/callback", Public, s.completeProviderSignin),
 
 		r(fiber.MethodGet, "/api/v1/me", SignedIn, s.showMe),
+		r(fiber.MethodPost, "/api/v1/groups", Admin, s.apiCreateGroup),
+		r(fiber.MethodPatch, "/api/v1/groups/:slug", Approved, s.apiSaveGroup),
 		r(fiber.MethodGet, "/api/v1/resources", Public, s.apiListResources),
 		upload(r(fiber.MethodPost, "/api/v1/resources", Approved, s.createResource)),
 		r(fiber.MethodGet, "/api/v1/resources/:id", Public, s.apiShowResource),
