@@ -187,6 +187,13 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /admin/groups/:slug/archive":                 {"/admin/groups/transparency-cop/archive", url.Values{"archive": {"0"}}, [7]int{401, 403, 403, 403, 403, 303, 303}}, // restoring a group that is not archived changes nothing
 		"POST /api/v1/groups":                              {"/api/v1/groups", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 400}},                                         // a form body is not the JSON this route reads
 		"PATCH /api/v1/groups/:slug":                       {"/api/v1/groups/transparency-cop", url.Values{}, [7]int{401, 403, 403, 403, 403, 400, 400}},
+		"GET /admin/categories":                            {"/admin/categories", nil, [7]int{401, 403, 403, 403, 200, 200, 200}},
+		"POST /admin/categories":                           {"/admin/categories", url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 400, 403, 400}}, // portal-wide: moderators and administrators
+		"GET /admin/categories/:id":                        {"/admin/categories/" + f.catID, nil, [7]int{401, 403, 403, 403, 200, 403, 200}},
+		"POST /admin/categories/:id":                       {"/admin/categories/" + f.catID, url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 400, 403, 400}},
+		"POST /admin/categories/:id/archive":               {"/admin/categories/" + f.catID + "/archive", url.Values{"archive": {"0"}}, [7]int{401, 403, 403, 403, 303, 403, 303}},
+		"POST /api/v1/categories":                          {"/api/v1/categories", url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 400, 403, 400}},
+		"PATCH /api/v1/categories/:slug":                   {"/api/v1/categories/general", url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 400, 403, 400}},
 	}
 }
 

@@ -133,6 +133,11 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/admin/groups/:slug/coordinators", Approved, s.addGroupCoordinator),
 		r(fiber.MethodPost, "/admin/groups/:slug/coordinators/:id/remove", Approved, s.removeGroupCoordinator),
 		r(fiber.MethodPost, "/admin/groups/:slug/archive", Approved, s.archiveGroup),
+		r(fiber.MethodGet, "/admin/categories", Approved, s.listAdminCategories),
+		r(fiber.MethodPost, "/admin/categories", Approved, s.createAdminCategory),
+		r(fiber.MethodGet, "/admin/categories/:id", Approved, s.editCategory),
+		r(fiber.MethodPost, "/admin/categories/:id", Approved, s.saveCategory),
+		r(fiber.MethodPost, "/admin/categories/:id/archive", Approved, s.archiveCategory),
 
 		r(fiber.MethodGet, "/signin", Public, s.showSignin),
 		// A set-up link works without a session; the claim itself needs a
@@ -202,6 +207,8 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/unsubscribe/:token", Public, s.showUnsubscribe),
 		noCSRF(r(fiber.MethodPost, "/unsubscribe/:token", Public, s.unsubscribe)),
 		r(fiber.MethodGet, "/api/v1/categories", Public, s.apiListCategories),
+		r(fiber.MethodPost, "/api/v1/categories", Approved, s.apiCreateCategory),
+		r(fiber.MethodPatch, "/api/v1/categories/:slug", Approved, s.apiSaveCategory),
 		r(fiber.MethodPost, "/api/v1/threads", Approved, s.apiCreateThread),
 		r(fiber.MethodGet, "/api/v1/threads/:id", Public, s.apiShowThread),
 		r(fiber.MethodPost, "/api/v1/threads/:id/posts", Approved, s.apiCreatePost),
