@@ -34,7 +34,7 @@ func (s *Server) showHome(c *fiber.Ctx) error {
 	}
 	var visible []*auth.Group
 	for _, g := range groups {
-		if auth.CanSeeGroup(viewer, g) {
+		if auth.CanSeeGroup(viewer, g) && !g.Archived { // archived groups leave lists
 			visible = append(visible, g)
 		}
 	}
