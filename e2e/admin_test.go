@@ -15,6 +15,8 @@ func init() {
 		a11yPage{name: "admin-categories", path: "/admin/categories", status: 200, as: "coordinator"},
 		a11yPage{name: "admin-category-errors", status: 400, as: "coordinator", reach: submitEmptyCategory},
 		a11yPage{name: "admin-category-edit", status: 200, as: "coordinator", reach: firstAdminCategory},
+		a11yPage{name: "admin-settings", path: "/admin/settings", status: 200, as: "coordinator"},
+		a11yPage{name: "admin-settings-errors", status: 400, as: "coordinator", reach: submitBadSettings},
 	)
 }
 
@@ -51,4 +53,12 @@ func firstAdminCategory(tb *tab, lang string) int64 {
 	tb.open(withLang("/admin/categories", lang))
 	href := evalJS[string](tb, `document.querySelector("table a[href^='/admin/categories/']").getAttribute("href")`)
 	return tb.open(withLang(href, lang))
+}
+
+// submitBadSettings sends the portal's words with a contact that is not an
+// e-mail address (nothing is saved).
+func submitBadSettings(tb *tab, lang string) int64 {
+	inLanguage(tb, "/admin/settings", lang)
+	tb.run(chromedp.SetValue(chromedp.CSS("#s-contact"), "not an address"))
+	return tb.click(`form[action="/admin/settings"] button[type=submit]`)
 }

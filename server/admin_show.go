@@ -37,6 +37,7 @@ func (s *Server) adminSections(c *fiber.Ctx, current string) ([]adminLink, error
 	add(auth.CanReviewMembers(m, coord), "members", "/admin/members")
 	add(auth.CanCreateGroup(m) || coord, "groups", "/admin/groups")
 	add(auth.CanManageCategories(m, nil) || auth.CanAdminister(m) || coord, "categories", "/admin/categories")
+	add(auth.CanAdminister(m), "settings", "/admin/settings")
 	add(auth.CanAdminister(m), "audit", "/admin/audit")
 	return out, nil
 }

@@ -133,6 +133,8 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/admin/groups/:slug/coordinators", Approved, s.addGroupCoordinator),
 		r(fiber.MethodPost, "/admin/groups/:slug/coordinators/:id/remove", Approved, s.removeGroupCoordinator),
 		r(fiber.MethodPost, "/admin/groups/:slug/archive", Approved, s.archiveGroup),
+		r(fiber.MethodGet, "/admin/settings", Admin, s.showSettings),
+		r(fiber.MethodPost, "/admin/settings", Admin, s.saveSettings),
 		r(fiber.MethodGet, "/admin/categories", Approved, s.listAdminCategories),
 		r(fiber.MethodPost, "/admin/categories", Approved, s.createAdminCategory),
 		r(fiber.MethodGet, "/admin/categories/:id", Approved, s.editCategory),
