@@ -16,6 +16,7 @@ func init() {
 		a11yPage{name: "admin-category-errors", status: 400, as: "coordinator", reach: submitEmptyCategory},
 		a11yPage{name: "admin-category-edit", status: 200, as: "coordinator", reach: firstAdminCategory},
 		a11yPage{name: "admin-settings", path: "/admin/settings", status: 200, as: "coordinator"},
+		a11yPage{name: "conduct", path: "/conduct", status: 200},
 		a11yPage{name: "admin-settings-errors", status: 400, as: "coordinator", reach: submitBadSettings},
 	)
 }

@@ -187,6 +187,8 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /admin/groups/:slug/archive":                 {"/admin/groups/transparency-cop/archive", url.Values{"archive": {"0"}}, [7]int{401, 403, 403, 403, 403, 303, 303}}, // restoring a group that is not archived changes nothing
 		"POST /api/v1/groups":                              {"/api/v1/groups", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 400}},                                         // a form body is not the JSON this route reads
 		"PATCH /api/v1/groups/:slug":                       {"/api/v1/groups/transparency-cop", url.Values{}, [7]int{401, 403, 403, 403, 403, 400, 400}},
+		"GET /conduct":                                     {"/conduct", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"POST /conduct":                                    {"/conduct", url.Values{}, [7]int{401, 303, 303, 303, 303, 303, 303}},
 		"GET /admin/settings":                              {"/admin/settings", nil, [7]int{401, 403, 403, 403, 403, 403, 200}},
 		"POST /admin/settings":                             {"/admin/settings", url.Values{"contact": {""}}, [7]int{401, 403, 403, 403, 403, 403, 400}}, // no language offered
 		"GET /admin/categories":                            {"/admin/categories", nil, [7]int{401, 403, 403, 403, 200, 200, 200}},

@@ -44,14 +44,16 @@ type siteSettingsData struct {
 
 func (s *Server) renderSettings(c *fiber.Ctx, status int, st *site.Settings, errs map[string]string, problems []formProblem) error {
 	lang := s.lang(c)
-	d := siteSettingsData{Form: st, Errors: errs, Problems: problems, Max: map[string]int{"name": site.MaxName, "tagline": site.MaxTagline, "intro": site.MaxIntro},
-		BuiltIn: map[string]map[string]string{"name": {}, "tagline": {}, "intro": {}}}
+	d := siteSettingsData{Form: st, Errors: errs, Problems: problems,
+		Max:     map[string]int{"name": site.MaxName, "tagline": site.MaxTagline, "intro": site.MaxIntro, "conduct": site.MaxConduct},
+		BuiltIn: map[string]map[string]string{"name": {}, "tagline": {}, "intro": {}, "conduct": {}}}
 	if d.Errors == nil {
 		d.Errors = map[string]string{}
 	}
 	for _, l := range frontend.Languages {
 		d.Langs = append(d.Langs, LangChoice{Code: l, Name: frontend.LanguageNames[l], Current: len(st.Languages) == 0 || slices.Contains(st.Languages, l)})
 		d.BuiltIn["name"][l], d.BuiltIn["tagline"][l], d.BuiltIn["intro"][l] = s.catalog.T(l, "site.name"), s.catalog.T(l, "site.tagline"), s.catalog.T(l, "home.lead")
+		d.BuiltIn["conduct"][l] = s.catalog.T(l, "profile.conduct.hint")
 	}
 	for _, t := range s.lib.Tax.Terms(resources.VocLicence) {
 		d.Licences = append(d.Licences, option{Value: t.ID, Label: t.Label(lang)})
@@ -76,8 +78,10 @@ func (s *Server) showSettings(c *fiber.Ctx) error {
 func (s *Server) saveSettings(c *fiber.Ctx) error {
 	st := &site.Settings{Names: map[string]string{}, Taglines: map[string]string{}, Intros: map[string]string{},
 		Contact: formValue(c, "contact"), DefaultLicence: formValue(c, "licence")}
+	st.Conducts = map[string]string{}
 	for _, l := range frontend.Languages {
 		st.Names[l], st.Taglines[l], st.Intros[l] = formValue(c, "name_"+l), formValue(c, "tagline_"+l), formValue(c, "intro_"+l)
+		st.Conducts[l] = formValue(c, "conduct_"+l)
 	}
 	for _, l := range formValues(c, "languages") {
 		if !slices.Contains(st.Languages, l) {
@@ -91,10 +95,19 @@ func (s *Server) saveSettings(c *fiber.Ctx) error {
 		}
 		return err
 	}
+	old, err := s.site.Settings(c.UserContext())
+	if err != nil {
+		return err
+	}
+	st.ConductVersion = st.NextConductVersion(old)
 	if err := s.site.Save(c.UserContext(), *st); err != nil {
 		return err
 	}
 	c.Locals(localSite, st) // the redirect's page is another request; this one is done
-	s.audit(c, auditSettingsSaved, "", nil)
+	details := map[string]string{}
+	if st.ConductVersion != old.ConductVersion {
+		details["conduct_version"] = itoa(st.ConductVersion)
+	}
+	s.audit(c, auditSettingsSaved, "", details)
 	return s.redirectWithFlash(c, "/admin/settings", "flash.settings.saved")
 }

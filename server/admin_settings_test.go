@@ -1,11 +1,11 @@
 package server
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/circularfairict/portal/auth"
 )
 
 // TestSiteSettings: an administrator sets the portal's own words and
@@ -69,5 +69,65 @@ func TestSiteSettings(t *testing.T) {
 	if _, page = buyer.get("/library/upload"); !strings.Contains(page, `value="cc_by_sa" selected`) && !strings.Contains(page, `value="cc_by_sa" checked`) {
 		t.Error("the upload form does not propose the default licence")
 	}
-	_ = auth.RoleAdmin
+}
+
+// TestConductVersions: a new code of conduct is a new version that members
+// accept at their next visit (pages only; API clients and forms are not
+// interrupted); saving the settings without changing it asks nothing again.
+func TestConductVersions(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	admin := newClient(t, s)
+	admin.signIn("coordinator")
+	buyer := newClient(t, s)
+	buyer.signIn("buyer")
+	if res, _ := buyer.get("/library"); res.StatusCode != 200 {
+		t.Fatalf("before any new version: %d", res.StatusCode)
+	}
+	settings := url.Values{"conduct_en": {"Be kind. Share what you may share."}, "conduct_fr": {"Soyez bienveillants."}, "languages": {"en", "fr", "nl", "de"}}
+	admin.get("/admin/settings")
+	if res, _ := admin.post("/admin/settings", settings); res.StatusCode != 303 {
+		t.Fatalf("save: %d", res.StatusCode)
+	}
+	if e := lastAudit(t, s); e.Details["conduct_version"] != "1" {
+		t.Fatalf("audit: %+v", e)
+	}
+	res, _ := buyer.get("/library?q=x")
+	if res.StatusCode != 303 || res.Header.Get("Location") != "/conduct?next=%2Flibrary%3Fq%3Dx" {
+		t.Fatalf("member on a page after a new version: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	// JSON and token clients are not sent anywhere.
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/resources", nil)
+	req.Header.Set("Accept", "application/json")
+	if res, _ := buyer.do(req); res.StatusCode != 200 {
+		t.Fatalf("API after a new version: %d", res.StatusCode)
+	}
+	res, page := buyer.get("/conduct?next=%2Flibrary%3Fq%3Dx")
+	if res.StatusCode != 200 || !strings.Contains(page, "Be kind. Share what you may share.") || !strings.Contains(page, `action="/conduct"`) {
+		t.Fatalf("conduct page: %d %.1500s", res.StatusCode, page)
+	}
+	res, _ = buyer.post("/conduct", url.Values{"next": {"/library?q=x"}})
+	if res.StatusCode != 303 || res.Header.Get("Location") != "/library?q=x" {
+		t.Fatalf("accept: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res, _ := buyer.get("/library"); res.StatusCode != 200 {
+		t.Fatalf("after accepting: %d", res.StatusCode)
+	}
+	if e := lastAudit(t, s); e.Action != auditConductAccepted || e.Details["version"] != "1" {
+		t.Fatalf("audit: %+v", e)
+	}
+	// The administrator accepts too; saving other words keeps version 1.
+	admin.get("/conduct")
+	admin.post("/conduct", url.Values{"next": {"/admin/settings"}})
+	admin.get("/admin/settings")
+	settings.Set("intro_en", "Welcome.")
+	if res, _ := admin.post("/admin/settings", settings); res.StatusCode != 303 {
+		t.Fatalf("save again: %d", res.StatusCode)
+	}
+	if res, _ := buyer.get("/library"); res.StatusCode != 200 {
+		t.Fatalf("unchanged conduct asked again: %d", res.StatusCode)
+	}
+	// Visitors read it, with nothing to accept.
+	if res, page := newClient(t, s).get("/conduct?lang=fr"); res.StatusCode != 200 || !strings.Contains(page, "Soyez bienveillants.") || strings.Contains(page, `action="/conduct"`) {
+		t.Fatalf("visitor: %d", res.StatusCode)
+	}
 }

@@ -132,24 +132,8 @@ func (s *Server) renderDiscussions(c *fiber.Ctx, status int, form *categoryForm)
 		_ = ci
 	}
 	form.Colours = forum.Colours
-	if auth.CanManageCategories(m, nil) {
-		form.Groups = append(form.Groups, Option{Value: "", Label: s.T(c, "forum.category.portal_wide"), Selected: form.Group == ""})
-	}
-	if m.Approved() {
-		groups, err := s.auth.GroupsOf(ctx, m.ID)
-		if err != nil {
-			return err
-		}
-		if m.HasRole(auth.RoleAdmin) {
-			if groups, err = s.auth.Groups(ctx); err != nil {
-				return err
-			}
-		}
-		for _, g := range groups {
-			if auth.CanManageCategories(m, g) {
-				form.Groups = append(form.Groups, Option{Value: g.ID, Label: g.Name, Selected: form.Group == g.ID})
-			}
-		}
+	if form.Groups, err = s.managedCategoryGroups(c, m, form.Group); err != nil {
+		return err
 	}
 	if len(form.Groups) > 0 {
 		d.Manage = form

@@ -88,13 +88,14 @@ type Page struct {
 	Path        string
 	Flash       string
 	Demo        bool
-	ShowAdmin   bool        // reviewers see the administration link
-	AdminNav    []adminLink // the admin area's sections, on its pages
-	Bell        int         // unread discussion notifications
+	ShowAdmin   bool // reviewers see the administration link
+	Bell        int  // unread discussion notifications
 	Version     string
 	LangChoices []LangChoice
 	// The community's own words (site settings), else the built-in ones.
 	SiteName, SiteShort, SiteTagline, Contact string
+	// AdminNav holds the admin area's sections, on its pages.
+	AdminNav []adminLink
 
 	catalog *frontend.Catalog
 }

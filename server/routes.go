@@ -145,6 +145,8 @@ func (s *Server) routeTable() []struct {
 		// A set-up link works without a session; the claim itself needs a
 		// provider sign-in (setup_show.go).
 		r(fiber.MethodGet, "/setup/:secret", Public, s.showSetup),
+		r(fiber.MethodGet, "/conduct", Public, s.showConduct),
+		r(fiber.MethodPost, "/conduct", SignedIn, s.acceptConduct),
 		demo(r(fiber.MethodPost, "/auth/demo", Public, s.signinDemo)),
 		r(fiber.MethodPost, "/auth/logout", Public, s.logout),
 		r(fiber.MethodGet, "/auth/:provider", Public, s.startProviderSignin),
@@ -246,6 +248,7 @@ func (s *Server) routes() {
 	s.app.Use(s.rateLimit())
 	s.app.Use(s.session)
 	s.app.Use(s.csrf)
+	s.app.Use(s.conductGate) // after the session: who has accepted which version
 	for _, e := range table {
 		if e.Probe || (e.DemoOnly && s.cfg.Mode != config.ModeDemo) {
 			continue // demo sign-in must not exist in production

@@ -32,6 +32,7 @@ const (
 	MaxName    = 80
 	MaxTagline = 300
 	MaxIntro   = 2000
+	MaxConduct = 10000
 )
 
 // Settings are the portal's own words and defaults.
@@ -41,7 +42,12 @@ type Settings struct {
 	Names    map[string]string `bson:"names,omitempty" json:"names,omitempty"`
 	Taglines map[string]string `bson:"taglines,omitempty" json:"taglines,omitempty"`
 	Intros   map[string]string `bson:"intros,omitempty" json:"intros,omitempty"`
-	Contact  string            `bson:"contact,omitempty" json:"contact,omitempty"`
+	// Conducts is the code of conduct members accept, by language; each
+	// change of its text is a new ConductVersion (0 is the built-in text),
+	// which members accept at their next visit.
+	Conducts       map[string]string `bson:"conducts,omitempty" json:"conducts,omitempty"`
+	ConductVersion int               `bson:"conduct_version,omitempty" json:"conduct_version,omitempty"`
+	Contact        string            `bson:"contact,omitempty" json:"contact,omitempty"`
 	// DefaultLicence is a licence term of the library's taxonomy; empty is
 	// the built-in default.
 	DefaultLicence string `bson:"default_licence,omitempty" json:"default_licence,omitempty"`
@@ -81,7 +87,7 @@ func (s *Settings) Validate(langs []string, licence func(string) bool) error {
 		texts map[string]string
 		field string
 		max   int
-	}{{s.Names, "name", MaxName}, {s.Taglines, "tagline", MaxTagline}, {s.Intros, "intro", MaxIntro}} {
+	}{{s.Names, "name", MaxName}, {s.Taglines, "tagline", MaxTagline}, {s.Intros, "intro", MaxIntro}, {s.Conducts, "conduct", MaxConduct}} {
 		for l, t := range m.texts {
 			if !slices.Contains(langs, l) {
 				return fault.New(fault.Invalid, "error.400").OnField(m.field + "_" + langs[0])
@@ -116,6 +122,20 @@ func (s *Settings) Validate(langs []string, licence func(string) bool) error {
 		}
 	}
 	return nil
+}
+
+// NextConductVersion is the version the code of conduct gets when s replaces
+// old: a new one when its text changed in any language, else the same.
+func (s *Settings) NextConductVersion(old *Settings) int {
+	if len(s.Conducts) != len(old.Conducts) {
+		return old.ConductVersion + 1
+	}
+	for l, t := range s.Conducts {
+		if old.Conducts[l] != t {
+			return old.ConductVersion + 1
+		}
+	}
+	return old.ConductVersion
 }
 
 // Store keeps the settings in MongoDB.
