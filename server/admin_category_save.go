@@ -317,8 +317,10 @@ func (s *Server) apiSaveCategory(c *fiber.Ctx) error {
 		return err
 	}
 	in := apiInput(c, "name", "description", "colour", "visibility")
+	form := !strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEApplicationJSON)
 	pick := func(k, cur string) string {
-		if v, ok := in[k]; ok {
+		// A form-encoded PATCH, like JSON, changes only the fields it sends.
+		if v, ok := in[k]; ok && (!form || c.Request().PostArgs().Has(k)) {
 			return v
 		}
 		return cur
