@@ -32,7 +32,6 @@ type categoryEditForm struct {
 }
 
 type adminCategoryRow struct {
-	ci          catInfo
 	Cat         *forum.Category
 	GroupName   string
 	First, Last bool
@@ -100,7 +99,7 @@ func (s *Server) renderAdminCategories(c *fiber.Ctx, status int, f categoryEditF
 		if !auth.CanManageCategories(m, ci.Group) {
 			continue
 		}
-		row := adminCategoryRow{ci: ci, Cat: ci.Cat}
+		row := adminCategoryRow{Cat: ci.Cat}
 		if ci.Group != nil {
 			row.GroupName = ci.Group.NameIn(lang)
 		}

@@ -94,8 +94,8 @@ func (f groupEditForm) input() auth.GroupInput {
 	return in
 }
 
-// fail puts a validation error on its field and in the summary; it reports
-// false for other errors, which go to the error handler.
+// formFail puts a validation error on its field and in the form's error
+// summary; it reports false for other errors, which go to the error handler.
 func (s *Server) formFail(c *fiber.Ctx, errs map[string]string, problems *[]formProblem, err error) bool {
 	fe, ok := fault.As(err)
 	if !ok || fe.Kind != fault.Invalid {
