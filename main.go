@@ -213,6 +213,11 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Listen(ln) }()
 	logger.Info("portal ready", "url", cfg.BaseURL, "mode", string(mode), "embedded_db", st.Embedded)
+	if link, err := srv.OfferSetup(ctx); err != nil {
+		logger.Error("set-up link not made", "err", err)
+	} else if link != "" {
+		fmt.Fprintf(stdout, "No administrator yet. Within the hour, open\n  %s\nand sign in to become the first administrator (or use: portal user add --role admin).\n", link)
+	}
 	if mode == config.ModeDemo {
 		fmt.Fprintf(stdout, "Portal demo ready at %s (press Ctrl+C to stop)\n", cfg.BaseURL)
 	}
@@ -337,6 +342,12 @@ func userCmd(args []string, stdout io.Writer, env config.Env) error {
 		auth.Member{Name: *name, Email: e, Role: role, Status: auth.StatusApproved})
 	if err != nil {
 		return fmt.Errorf("user add: %v", err)
+	}
+	if m.Role == auth.RoleAdmin {
+		// A set-up link offered by a running portal dies now.
+		if err := a.MarkAdministratorMade(ctx, m.ID); err != nil {
+			return fmt.Errorf("user add: %v", err)
+		}
 	}
 	fmt.Fprintf(stdout, "member %s: %s <%s>, role %s, %s\n", m.ID, m.Name, e, m.Role, m.Status)
 	if *withToken {

@@ -124,6 +124,10 @@ func TestUserAddToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The administrator made here ends the first-run set-up.
+			if link, err := srv.OfferSetup(ctx); link != "" || err != nil {
+				t.Fatalf("set-up link offered after user add --role admin: %q %v", link, err)
+			}
 			for _, tc := range []struct {
 				auth string
 				want int

@@ -38,6 +38,13 @@ const (
 	AuditInvite       = "group_invitation_created"
 	AuditInviteUse    = "group_invitation_used"
 	AuditExport       = "data_exported"
+	AuditSetupClaimed = "setup_claimed"
+	AuditGroupCreate  = "group_created"
+	AuditGroupUpdate  = "group_updated"
+	AuditCoordAdd     = "group_coordinator_added"
+	AuditCoordRemove  = "group_coordinator_removed"
+	AuditGroupArchive = "group_archived"
+	AuditGroupRestore = "group_restored"
 )
 
 // AuditEntry is one line of the audit log. Actor and Target are member IDs

@@ -38,6 +38,31 @@ type Group struct {
 	// may have no entry.
 	Joined    map[string]time.Time `bson:"joined,omitempty" json:"joined,omitempty"`
 	CreatedAt time.Time            `bson:"created_at" json:"created_at"`
+	// Names and Descriptions hold the group's name and description in
+	// other UI languages (language code -> text); Name and Description are
+	// the default, shown where no translation exists.
+	Names        map[string]string `bson:"names,omitempty" json:"names,omitempty"`
+	Descriptions map[string]string `bson:"descriptions,omitempty" json:"descriptions,omitempty"`
+	// Archived groups are read-only and left out of lists; nothing they
+	// own is deleted.
+	Archived   bool       `bson:"archived,omitempty" json:"archived,omitempty"`
+	ArchivedAt *time.Time `bson:"archived_at,omitempty" json:"archived_at,omitempty"`
+}
+
+// NameIn is the group's name in language lang, else its default name.
+func (g *Group) NameIn(lang string) string {
+	if n := g.Names[lang]; n != "" {
+		return n
+	}
+	return g.Name
+}
+
+// DescriptionIn is the group's description in lang, else its default one.
+func (g *Group) DescriptionIn(lang string) string {
+	if d := g.Descriptions[lang]; d != "" {
+		return d
+	}
+	return g.Description
 }
 
 // HasMember reports whether memberID belongs to the group (coordinators do).

@@ -228,3 +228,18 @@ type Review struct {
 	Message  string    `bson:"message,omitempty" json:"message,omitempty"`
 	Approved bool      `bson:"approved" json:"approved"`
 }
+
+// AcceptConduct records that the member accepted version of the code of
+// conduct now.
+func (s *Store) AcceptConduct(ctx context.Context, memberID string, version int) error {
+	now := s.now()
+	res, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID},
+		bson.M{"$set": bson.M{"conduct_accepted_at": now, "conduct_version": version, "updated_at": now}})
+	if err != nil {
+		return fmt.Errorf("auth: accept conduct: %w", err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

@@ -98,7 +98,9 @@ type Member struct {
 	// Persona marks the demo's sign-in personas.
 	Persona string `bson:"persona,omitempty" json:"persona,omitempty"`
 
-	ConductAcceptedAt  time.Time `bson:"conduct_accepted_at,omitempty" json:"conduct_accepted_at,omitempty"`
+	ConductAcceptedAt time.Time `bson:"conduct_accepted_at,omitempty" json:"conduct_accepted_at,omitempty"`
+	// ConductVersion is the version of the code of conduct accepted then.
+	ConductVersion     int       `bson:"conduct_version,omitempty" json:"conduct_version,omitempty"`
 	ProfileCompletedAt time.Time `bson:"profile_completed_at,omitempty" json:"profile_completed_at,omitempty"`
 	// Review is the latest membership decision, shown to the member.
 	Review *Review `bson:"review,omitempty" json:"review,omitempty"`

@@ -42,7 +42,7 @@ func CanSeeGroupMembers(m *Member, g *Group) bool { return m.Approved() && CanSe
 
 // CanJoinGroup: an approved member joins an open group directly.
 func CanJoinGroup(m *Member, g *Group) bool {
-	return m.Approved() && g.JoinPolicy == JoinOpen && !g.HasMember(m.ID) && CanFindGroup(m, g)
+	return m.Approved() && !g.Archived && g.JoinPolicy == JoinOpen && !g.HasMember(m.ID) && CanFindGroup(m, g)
 }
 
 // CanLeaveGroup: a member leaves a group they belong to (the store refuses
@@ -51,11 +51,13 @@ func CanLeaveGroup(m *Member, g *Group) bool { return m.Approved() && g.HasMembe
 
 // CanUseInvitation: an approved member who is not yet in the group joins
 // it through an invitation link, whatever the group's join policy.
-func CanUseInvitation(m *Member, g *Group) bool { return m.Approved() && !g.HasMember(m.ID) }
+func CanUseInvitation(m *Member, g *Group) bool {
+	return m.Approved() && !g.Archived && !g.HasMember(m.ID)
+}
 
 // CanRequestGroup: an approved member asks to join an on-request group.
 func CanRequestGroup(m *Member, g *Group) bool {
-	return m.Approved() && g.JoinPolicy == JoinRequest && !g.HasMember(m.ID) && g.Visibility != VisibilityHidden
+	return m.Approved() && !g.Archived && g.JoinPolicy == JoinRequest && !g.HasMember(m.ID) && g.Visibility != VisibilityHidden
 }
 
 // CanManageGroup: the group's coordinators and administrators run a group
@@ -72,6 +74,12 @@ func CanRemoveGroupMember(m *Member, g *Group, targetID string) bool {
 		return false
 	}
 	return !g.IsCoordinator(targetID) || m.HasRole(RoleAdmin)
+}
+
+// CanListGroup: archived groups are left out of lists, except for those
+// who manage them (to restore them); their pages and content stay readable.
+func CanListGroup(m *Member, g *Group) bool {
+	return CanFindGroup(m, g) && (!g.Archived || CanManageGroup(m, g))
 }
 
 // CanCreateGroup: administrators create groups.

@@ -34,8 +34,8 @@ func CanModerate(m *Member, g *Group) bool {
 // CanPost decides whether m may start a thread in the category: approved
 // members who see it, and for a group's category, its members.
 func CanPost(m *Member, g *Group, catVisibility string) bool {
-	if !m.Approved() || !CanSeeCategory(m, g, catVisibility) {
-		return false
+	if !m.Approved() || !CanSeeCategory(m, g, catVisibility) || g != nil && g.Archived {
+		return false // an archived group is read-only
 	}
 	return g == nil || g.HasMember(m.ID) || CanModerate(m, g)
 }

@@ -13,7 +13,7 @@ func CanSeeAllContent(m *Member) bool { return m.Approved() && m.HasRole(RoleAdm
 
 // CanPublishToGroup: a member limits a resource to a group they belong to.
 func CanPublishToGroup(m *Member, g *Group) bool {
-	return m.Approved() && g != nil && (g.HasMember(m.ID) || m.HasRole(RoleAdmin))
+	return m.Approved() && g != nil && !g.Archived && (g.HasMember(m.ID) || m.HasRole(RoleAdmin))
 }
 
 // CanEditResource: the owner and moderators edit, version and withdraw a resource.

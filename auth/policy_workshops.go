@@ -23,7 +23,7 @@ func CanCreateWorkshop(m *Member, g *Group) bool {
 	if !m.Approved() || !m.HasRole(RoleFacilitator) {
 		return false
 	}
-	return g == nil || g.HasMember(m.ID) || m.HasRole(RoleAdmin)
+	return g == nil || !g.Archived && (g.HasMember(m.ID) || m.HasRole(RoleAdmin))
 }
 
 // CanSeeWorkshop decides who sees a workshop, registers for it and enters

@@ -68,9 +68,11 @@ func (s *Store) PrivacySources() []privacy.Source {
 				return out{reqs, invs}, err
 			},
 			Erase: s.EraseMemberGroupData},
-		{Name: "audit_log", Collections: []string{colAudit},
-			// Audit entries are kept for accountability; they hold only
-			// member IDs, which after deletion point to no personal data.
+		{Name: "audit_log", Collections: []string{colAudit, colSetupClaims},
+			// Audit entries (and the record of who claimed the first
+			// administrator's set-up link) are kept for accountability; they
+			// hold only member IDs, which after deletion point to no
+			// personal data.
 			Export: func(ctx context.Context, id string) (any, error) { return s.AuditLog(ctx, id, 0, 10000) }},
 	}
 }

@@ -81,22 +81,30 @@ func Seed(ctx context.Context, a *auth.Store) error {
 		}
 		ids[p.key] = saved.ID
 	}
-	for i, g := range groups {
+	// Groups are made the way an administrator makes them in the admin
+	// area (the same validated service calls), so the demo proves that path.
+	for _, g := range groups {
 		if _, err := a.GroupBySlug(ctx, g.Slug); err == nil {
 			continue
 		} else if !errors.Is(err, auth.ErrNotFound) {
 			return fmt.Errorf("demo: group %s: %w", g.Slug, err)
 		}
-		grp := g.Group
-		grp.CreatedAt = now.Add(-time.Duration(200-30*i) * 24 * time.Hour)
-		grp.Coordinators, grp.Members = resolve(ids, g.coordinators), resolve(ids, g.members)
-		grp.Joined = map[string]time.Time{} // dated joins feed the group's recent activity
-		for k, id := range grp.MemberIDs() {
-			grp.Joined[id] = grp.CreatedAt.Add(time.Duration(k*11) * 24 * time.Hour)
-		}
-		gid, err := a.PutGroup(ctx, grp)
+		coords := resolve(ids, g.coordinators)
+		created, err := a.CreateGroup(ctx, auth.GroupInput{Slug: g.Slug, Name: g.Name, Description: g.Description,
+			Languages: g.Languages, Visibility: g.Visibility, JoinPolicy: g.JoinPolicy}, coords[0])
 		if err != nil {
 			return fmt.Errorf("demo: group %s: %w", g.Slug, err)
+		}
+		gid := created.ID
+		for _, id := range coords[1:] {
+			if err := a.AddCoordinator(ctx, gid, id); err != nil {
+				return fmt.Errorf("demo: group %s: %w", g.Slug, err)
+			}
+		}
+		for _, id := range resolve(ids, g.members) {
+			if _, err := a.JoinGroup(ctx, gid, id); err != nil {
+				return fmt.Errorf("demo: group %s: %w", g.Slug, err)
+			}
 		}
 		if g.Slug == "national-buyers" { // a request waits for the coordinator persona, to show the coordinator tools
 			if _, _, err := a.CreateGroupRequest(ctx, gid, ids["jonas"],

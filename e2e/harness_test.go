@@ -26,6 +26,7 @@ import (
 	"github.com/circularfairict/portal/demo"
 	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/server"
+	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/store/storetest"
 	"github.com/circularfairict/portal/workshops"
 )
@@ -110,6 +111,14 @@ func startPortal(t *testing.T) *portal {
 		_ = srv.Shutdown(time.Second)
 		t.Fatalf("demo outcomes: %v", err)
 	}
+	return servePortal(t, srv, ln, logs, st)
+}
+
+// servePortal serves srv on ln until the test ends, which fails if the
+// portal logged an error meanwhile.
+func servePortal(t *testing.T, srv *server.Server, ln net.Listener, logs *lockedBuffer, st *store.Store) *portal {
+	t.Helper()
+	base := "http://" + ln.Addr().String()
 	served := make(chan error, 1)
 	go func() { served <- srv.Listen(ln) }()
 	// Wait until it answers: a Shutdown that comes before the server has

@@ -175,14 +175,28 @@ func (s *Store) MoveCategory(ctx context.Context, id string, up bool) error {
 	return nil
 }
 
-// UpdateCategory changes a category's name, description and colour.
+// UpdateCategory changes a category's name, description, colour and (for a
+// portal-wide category) visibility; its slug, group and place stay.
 func (s *Store) UpdateCategory(ctx context.Context, c Category) error {
 	if err := ValidateCategory(&c); err != nil {
 		return err
 	}
-	res, err := s.col(colCategories).UpdateOne(ctx, bson.M{"_id": c.ID}, bson.M{"$set": bson.M{"name": c.Name, "description": c.Description, "colour": c.Colour}})
+	res, err := s.col(colCategories).UpdateOne(ctx, bson.M{"_id": c.ID}, bson.M{"$set": bson.M{"name": c.Name, "description": c.Description,
+		"colour": c.Colour, "visibility": c.Visibility}})
 	if err != nil {
 		return fmt.Errorf("forum: update category: %w", err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetCategoryArchived archives or restores a category; its threads stay.
+func (s *Store) SetCategoryArchived(ctx context.Context, id string, archived bool) error {
+	res, err := s.col(colCategories).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"archived": archived}})
+	if err != nil {
+		return fmt.Errorf("forum: archive category: %w", err)
 	}
 	if res.MatchedCount == 0 {
 		return ErrNotFound

@@ -67,6 +67,9 @@ type Category struct {
 	Visibility  string    `bson:"visibility,omitempty" json:"visibility,omitempty"`
 	Position    int       `bson:"position" json:"position"`
 	CreatedAt   time.Time `bson:"created_at" json:"created_at"`
+	// Archived categories keep their threads readable but take no new
+	// threads or replies, and leave the discussions index.
+	Archived bool `bson:"archived,omitempty" json:"archived,omitempty"`
 }
 
 // Thread is a conversation; its posts are numbered from 1 (the opening post).

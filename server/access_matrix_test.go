@@ -75,6 +75,7 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /admin/members/:id/reactivate":    {"/admin/members/unknown/reactivate", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 404}},
 		"GET /admin/audit":                      {"/admin/audit", nil, [7]int{401, 403, 403, 403, 403, 403, 200}},
 		"GET /signin":                           {"/signin", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /setup/:secret":                    {"/setup/" + strings.Repeat("x", 43), nil, [7]int{409, 409, 409, 409, 409, 409, 409}}, // the demo has administrators
 		"POST /auth/demo":                       {"/auth/demo", url.Values{"persona": {"nobody"}}, [7]int{400, 400, 400, 400, 400, 400, 400}},
 		"POST /auth/logout":                     {"/auth/logout?keep", url.Values{}, [7]int{303, 303, 303, 303, 303, 303, 303}},
 		"GET /auth/:provider":                   {"/auth/unknown", nil, [7]int{404, 404, 404, 404, 404, 404, 404}},
@@ -173,6 +174,31 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /api/v1/threads":                    {"/api/v1/threads", url.Values{"title": {"x"}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
 		"GET /api/v1/threads/:id":                 {"/api/v1/threads/" + f.threadID, nil, [7]int{404, 404, 200, 200, 200, 200, 200}},
 		"POST /api/v1/threads/:id/posts":          {"/api/v1/threads/" + f.threadID + "/posts", url.Values{"body": {""}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
+
+		// The admin area; "coordinator" runs transparency-cop, moderators
+		// look after portal-wide categories.
+		"GET /admin":                                       {"/admin", nil, [7]int{401, 403, 403, 403, 200, 200, 200}},
+		"GET /admin/groups":                                {"/admin/groups", nil, [7]int{401, 403, 403, 403, 403, 200, 200}},
+		"GET /admin/groups/new":                            {"/admin/groups/new", nil, [7]int{401, 403, 403, 403, 403, 403, 200}},
+		"POST /admin/groups":                               {"/admin/groups", url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 403, 403, 400}},
+		"GET /admin/groups/:slug":                          {"/admin/groups/transparency-cop", nil, [7]int{401, 403, 403, 403, 403, 200, 200}},
+		"POST /admin/groups/:slug":                         {"/admin/groups/transparency-cop", url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 403, 400, 400}},
+		"POST /admin/groups/:slug/coordinators":            {"/admin/groups/transparency-cop/coordinators", url.Values{"email": {""}}, [7]int{401, 403, 403, 403, 403, 400, 400}},
+		"POST /admin/groups/:slug/coordinators/:id/remove": {"/admin/groups/transparency-cop/coordinators/" + f.approvedID + "/remove", url.Values{}, [7]int{401, 403, 403, 403, 403, 404, 404}},
+		"POST /admin/groups/:slug/archive":                 {"/admin/groups/transparency-cop/archive", url.Values{"archive": {"0"}}, [7]int{401, 403, 403, 403, 403, 303, 303}}, // restoring a group that is not archived changes nothing
+		"POST /api/v1/groups":                              {"/api/v1/groups", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 400}},                                         // a form body is not the JSON this route reads
+		"PATCH /api/v1/groups/:slug":                       {"/api/v1/groups/transparency-cop", url.Values{}, [7]int{401, 403, 403, 403, 403, 400, 400}},
+		"GET /conduct":                                     {"/conduct", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"POST /conduct":                                    {"/conduct", url.Values{}, [7]int{401, 303, 303, 303, 303, 303, 303}},
+		"GET /admin/settings":                              {"/admin/settings", nil, [7]int{401, 403, 403, 403, 403, 403, 200}},
+		"POST /admin/settings":                             {"/admin/settings", url.Values{"contact": {""}}, [7]int{401, 403, 403, 403, 403, 403, 400}}, // no language offered
+		"GET /admin/categories":                            {"/admin/categories", nil, [7]int{401, 403, 403, 403, 200, 200, 200}},
+		"POST /admin/categories":                           {"/admin/categories", url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 400, 403, 400}}, // portal-wide: moderators and administrators
+		"GET /admin/categories/:id":                        {"/admin/categories/" + f.catID, nil, [7]int{401, 403, 403, 403, 200, 403, 200}},
+		"POST /admin/categories/:id":                       {"/admin/categories/" + f.catID, url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 400, 403, 400}},
+		"POST /admin/categories/:id/archive":               {"/admin/categories/" + f.catID + "/archive", url.Values{"archive": {"0"}}, [7]int{401, 403, 403, 403, 303, 403, 303}},
+		"POST /api/v1/categories":                          {"/api/v1/categories", url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 400, 403, 400}},
+		"PATCH /api/v1/categories/:slug":                   {"/api/v1/categories/general", url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 400, 403, 400}},
 	}
 }
 

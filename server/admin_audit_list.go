@@ -44,5 +44,9 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 	for id, m := range ms {
 		d.Names[id] = m.Name
 	}
-	return s.render(c, fiber.StatusOK, "admin_audit", s.newPage(c, s.T(c, "admin.audit.title"), "admin", d))
+	p, err := s.adminPage(c, s.T(c, "admin.audit.title"), "audit", d)
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "admin_audit", p)
 }

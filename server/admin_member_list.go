@@ -35,9 +35,10 @@ func (s *Server) coordinatesAny(c *fiber.Ctx, m *auth.Member) (bool, error) {
 }
 
 // usesAdminPages reports whether m reaches any administration page:
-// administrators, and group coordinators (the membership review).
+// administrators, moderators (the categories they look after), and group
+// coordinators (the membership review, their groups and categories).
 func (s *Server) usesAdminPages(c *fiber.Ctx, m *auth.Member) (bool, error) {
-	if auth.CanAdminister(m) {
+	if auth.CanAdminister(m) || auth.CanManageCategories(m, nil) {
 		return true, nil
 	}
 	coord, err := s.coordinatesAny(c, m)
@@ -98,5 +99,9 @@ func (s *Server) renderAdminMembers(c *fiber.Ctx, status int, errs map[string]st
 			return err
 		}
 	}
-	return s.render(c, status, "admin_members", s.newPage(c, s.T(c, "admin.members.title"), "admin", d))
+	p, err := s.adminPage(c, s.T(c, "admin.members.title"), "members", d)
+	if err != nil {
+		return err
+	}
+	return s.render(c, status, "admin_members", p)
 }

@@ -99,6 +99,15 @@ func (s *Server) completeProviderSignin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if a.SetupLink != "" {
+		if err := s.auth.ClaimSetup(ctx, a.SetupLink, m.ID); err != nil {
+			s.audit(c, auth.AuditSignInFailed, m.ID, map[string]string{"provider": p.Key, "reason": "setup_refused"})
+			return setupFault(err)
+		}
+		if m, err = s.auth.Member(ctx, m.ID); err != nil {
+			return err
+		}
+	}
 	if currentMember(c) != nil {
 		// Signing in as someone (or the same person) again: the session
 		// being replaced ends now rather than at its expiry.
@@ -112,6 +121,10 @@ func (s *Server) completeProviderSignin(c *fiber.Ctx) error {
 		return err
 	}
 	s.audit(c, auth.AuditSignIn, m.ID, map[string]string{"provider": p.Key})
+	if a.SetupLink != "" { // the new administrator goes to the admin area, not the profile form
+		s.audit(c, auth.AuditSetupClaimed, m.ID, map[string]string{"provider": p.Key})
+		return s.redirectWithFlash(c, a.Next, "flash.setup.done")
+	}
 	if created {
 		return s.redirectWithFlash(c, "/profile", "flash.signedin") // a new member completes their profile
 	}

@@ -54,8 +54,9 @@ const (
 )
 
 // startProviderSignin sends the browser to the provider's sign-in page.
-// GET /auth/:provider[?next=/path][&link=1]. With link=1 a signed-in member
-// adds this provider to their account; nothing changes before the provider
+// GET /auth/:provider[?next=/path][&link=1 | &setup=secret]. With link=1 a
+// signed-in member adds this provider to their account; with setup, whoever
+// signs in becomes the first administrator (setup_show.go); nothing changes before the provider
 // answers with the state bound to this session, so a GET is acceptable.
 func (s *Server) startProviderSignin(c *fiber.Ctx) error {
 	p := s.providers.get(c.Params("provider"))
@@ -73,7 +74,15 @@ func (s *Server) startProviderSignin(c *fiber.Ctx) error {
 		Verifier:    oauth2.GenerateVerifier(),
 		Next:        signinNext(c.Query("next")),
 	}
-	if c.Query("link") == "1" {
+	if secret := c.Query("setup"); secret != "" {
+		// Signing in through a set-up link: the link is checked now and
+		// claimed when the provider has vouched for whoever signs in.
+		l, err := s.auth.SetupLinkBySecret(c.UserContext(), secret)
+		if err != nil {
+			return setupFault(err)
+		}
+		a.SetupLink, a.Next = l.ID, "/admin"
+	} else if c.Query("link") == "1" {
 		m := currentMember(c)
 		if m == nil {
 			return fault.New(fault.Unauthenticated, "error.401")
@@ -118,7 +127,8 @@ type signinAttempt struct {
 	Nonce       string    `bson:"nonce"`
 	Verifier    string    `bson:"verifier"` // PKCE code verifier
 	Next        string    `bson:"next"`
-	MemberID    string    `bson:"member_id,omitempty"` // set when linking to a signed-in account
+	MemberID    string    `bson:"member_id,omitempty"`  // set when linking to a signed-in account
+	SetupLink   string    `bson:"setup_link,omitempty"` // set when signing in through a set-up link
 	CreatedAt   time.Time `bson:"created_at"`
 	ExpiresAt   time.Time `bson:"expires_at"`
 }

@@ -129,8 +129,15 @@ type testPortal struct {
 // registry entries that tests build directly.
 func startPortal(t *testing.T, ln net.Listener, providers config.Providers, extra ...*providerEntry) *testPortal {
 	t.Helper()
+	return startPortalWith(t, ln, opts{}, providers, extra...)
+}
+
+// startPortalWith is startPortal with harness options (an empty database).
+func startPortalWith(t *testing.T, ln net.Listener, o opts, providers config.Providers, extra ...*providerEntry) *testPortal {
+	t.Helper()
 	base := "http://" + ln.Addr().String()
-	s, _ := newTestServer(t, opts{mode: config.ModeServe, baseURL: base})
+	o.mode, o.baseURL = config.ModeServe, base
+	s, _ := newTestServer(t, o)
 	s.cfg.Providers = providers
 	s.providers = newProviderSet(s.cfg)
 	s.providers.list = append(s.providers.list, extra...)

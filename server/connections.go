@@ -339,12 +339,17 @@ func (cs *connections) recheckGroupMember(groupID, memberID string) {
 }
 
 // recheckThread re-checks the streams that follow a thread: it moved to
-// another category, whose audience may differ. (A change of a group's
-// visibility or of a workshop's group would call recheck with Group or
-// Workshop; no handler makes those changes yet. Without the call, the
-// connections' own re-checks end them within recheckEvery.)
+// another category, whose audience may differ.
 func (cs *connections) recheckThread(threadID string) {
 	cs.recheck(connSelector{Kind: connStream, Thread: threadID})
+}
+
+// recheckGroup re-checks every connection bound to a group's objects: the
+// group's visibility changed, or it was archived or restored. (Changes
+// made without a call, like a category's visibility, are enforced by the
+// connections' own re-checks within recheckEvery.)
+func (cs *connections) recheckGroup(groupID string) {
+	cs.recheck(connSelector{Group: groupID})
 }
 
 // requestCredential names the credential the request was authenticated

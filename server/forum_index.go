@@ -105,14 +105,20 @@ func (s *Server) renderDiscussions(c *fiber.Ctx, status int, form *categoryForm)
 			unread[h.CategoryID]++
 		}
 	}
-	for i, ci := range cats {
+	listed := make([]catInfo, 0, len(cats))
+	for _, ci := range cats {
+		if !ci.Cat.Archived { // archived: threads stay readable, the category leaves the list
+			listed = append(listed, ci)
+		}
+	}
+	for i, ci := range listed {
 		row := categoryRow{Cat: ci.Cat, Threads: count[ci.Cat.ID], Unread: unread[ci.Cat.ID], Muted: lv[ci.Cat.ID] == forum.Mute,
 			CanMove: auth.CanManageCategories(m, ci.Group)}
 		if ci.Group != nil {
 			row.GroupName, row.GroupSlug = ci.Group.Name, ci.Group.Slug
 		}
-		row.First = i == 0 || cats[i-1].Cat.GroupID != ci.Cat.GroupID
-		row.Last = i == len(cats)-1 || cats[i+1].Cat.GroupID != ci.Cat.GroupID
+		row.First = i == 0 || listed[i-1].Cat.GroupID != ci.Cat.GroupID
+		row.Last = i == len(listed)-1 || listed[i+1].Cat.GroupID != ci.Cat.GroupID
 		d.Categories = append(d.Categories, row)
 	}
 	threads, err := s.forum.Threads(ctx, forum.ThreadQuery{CategoryIDs: ids, ViewerID: memberID(m), Since: since, Limit: 20})
@@ -127,24 +133,8 @@ func (s *Server) renderDiscussions(c *fiber.Ctx, status int, form *categoryForm)
 		_ = ci
 	}
 	form.Colours = forum.Colours
-	if auth.CanManageCategories(m, nil) {
-		form.Groups = append(form.Groups, Option{Value: "", Label: s.T(c, "forum.category.portal_wide"), Selected: form.Group == ""})
-	}
-	if m.Approved() {
-		groups, err := s.auth.GroupsOf(ctx, m.ID)
-		if err != nil {
-			return err
-		}
-		if m.HasRole(auth.RoleAdmin) {
-			if groups, err = s.auth.Groups(ctx); err != nil {
-				return err
-			}
-		}
-		for _, g := range groups {
-			if auth.CanManageCategories(m, g) {
-				form.Groups = append(form.Groups, Option{Value: g.ID, Label: g.Name, Selected: form.Group == g.ID})
-			}
-		}
+	if form.Groups, err = s.managedCategoryGroups(c, m, form.Group); err != nil {
+		return err
 	}
 	if len(form.Groups) > 0 {
 		d.Manage = form
@@ -190,20 +180,15 @@ func threadRows(ts []*forum.Thread, cats []catInfo, reads map[string]int, lv map
 // createCategory adds a category (portal-wide for moderators, a group's
 // for its coordinators).
 func (s *Server) createCategory(c *fiber.Ctx) error {
-	m := currentMember(c)
 	f := &categoryForm{Name: formValue(c, "name"), Desc: formValue(c, "description"), Colour: formValue(c, "colour"), Group: formValue(c, "group")}
 	var g *auth.Group
 	if f.Group != "" {
 		var err error
 		if g, err = s.auth.Group(c.UserContext(), f.Group); err != nil {
-			return notFound(err)
+			return authNotFound(err)
 		}
 	}
-	if !auth.CanManageCategories(m, g) {
-		return forbidden()
-	}
-	cat, err := s.forum.CreateCategory(c.UserContext(), forum.Category{Name: f.Name, Description: f.Desc, Colour: f.Colour, GroupID: f.Group,
-		Visibility: formValue(c, "visibility")})
+	cat, err := s.createCategoryFrom(c, g, forum.Category{Name: f.Name, Description: f.Desc, Colour: f.Colour, Visibility: formValue(c, "visibility")})
 	if err != nil {
 		if field, msg, ok := s.fieldError(c, err); ok {
 			f.Errors = map[string]string{field: msg}
@@ -211,7 +196,6 @@ func (s *Server) createCategory(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	s.audit(c, "forum_category_created", "", map[string]string{"category": cat.Slug, "group": cat.GroupID})
 	return s.redirectWithFlash(c, "/discussions/c/"+cat.Slug, "flash.forum.category_created")
 }
 
@@ -232,8 +216,12 @@ func (s *Server) moveCategory(c *fiber.Ctx) error {
 	if err := s.forum.MoveCategory(c.UserContext(), cat.ID, up); err != nil {
 		return err
 	}
-	s.audit(c, "forum_category_moved", "", map[string]string{"category": cat.Slug, "up": strconv.FormatBool(up)})
-	return s.redirectWithFlash(c, "/discussions", "")
+	s.audit(c, auditCategoryMove, "", map[string]string{"category": cat.Slug, "up": strconv.FormatBool(up)})
+	next := "/discussions"
+	if formValue(c, "next") == "admin" { // the admin area's list
+		next = "/admin/categories#cat-" + cat.ID
+	}
+	return s.redirectWithFlash(c, next, "")
 }
 
 // fieldError turns a validation error into a field and a translated message.

@@ -71,6 +71,9 @@ func (s *Server) createThread(c *fiber.Ctx) error {
 // startThread is thread creation shared by the page, the API and resource
 // discussions: hold decision, storage, notifications.
 func (s *Server) startThread(c *fiber.Ctx, m *auth.Member, ci catInfo, title, body, kind, tags, resourceID string) (*forum.Thread, *forum.Post, error) {
+	if ci.Cat.Archived {
+		return nil, nil, errCategoryArchived()
+	}
 	held, err := s.holdPost(c, m, ci)
 	if err != nil {
 		return nil, nil, err
@@ -118,6 +121,9 @@ func (s *Server) createPost(c *fiber.Ctx) error {
 
 // reply stores a reply and tells everyone concerned.
 func (s *Server) reply(c *fiber.Ctx, m *auth.Member, t *forum.Thread, ci catInfo, body string) (*forum.Post, error) {
+	if ci.Cat.Archived {
+		return nil, errCategoryArchived()
+	}
 	held, err := s.holdPost(c, m, ci)
 	if err != nil {
 		return nil, err

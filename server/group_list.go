@@ -29,7 +29,7 @@ func (s *Server) listGroups(c *fiber.Ctx) error {
 	viewer := currentMember(c)
 	d := groupListData{SignIn: viewer == nil}
 	for _, g := range gs {
-		if !auth.CanFindGroup(viewer, g) {
+		if !auth.CanListGroup(viewer, g) {
 			continue
 		}
 		it := groupListItem{Group: g, Size: g.Size()}

@@ -244,7 +244,7 @@ func (s *Server) renderGroup(c *fiber.Ctx, g *auth.Group, status int, form group
 		return err
 	}
 	d.LibraryLink = "/library?group=" + g.ID
-	return s.render(c, status, "group_show", s.newPage(c, g.Name, "groups", d))
+	return s.render(c, status, "group_show", s.newPage(c, g.NameIn(lang), "groups", d))
 }
 
 // languageNames names language codes in the page's language.

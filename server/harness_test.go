@@ -38,6 +38,7 @@ type opts struct {
 	mail      mail.Sender
 	version   string
 	nats      string // PORTAL_NATS_URL, for tests of several servers
+	empty     bool // no demo community: a first start on an empty database
 }
 
 // newTestServer builds a server on a fresh database seeded with the demo
@@ -67,8 +68,10 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 		st = storetest.New(t)
 	}
 	ctx := context.Background()
-	if err := demo.Seed(ctx, auth.NewStore(st.DB)); err != nil {
-		t.Fatal(err)
+	if !o.empty {
+		if err := demo.Seed(ctx, auth.NewStore(st.DB)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg := &config.Config{
 		Mode: o.mode, Addr: "127.0.0.1:8080", BaseURL: o.baseURL, SessionKey: testKey,

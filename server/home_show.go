@@ -8,6 +8,7 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/resources"
+	"github.com/circularfairict/portal/site"
 )
 
 // Activity is one line of the home page's "latest activity". Later features
@@ -23,6 +24,7 @@ type homeData struct {
 	Activity []Activity
 	Groups   []*auth.Group
 	Featured []*resources.Resource
+	Intro    string // the administrators' introduction, else the built-in one
 }
 
 func (s *Server) showHome(c *fiber.Ctx) error {
@@ -34,7 +36,7 @@ func (s *Server) showHome(c *fiber.Ctx) error {
 	}
 	var visible []*auth.Group
 	for _, g := range groups {
-		if auth.CanSeeGroup(viewer, g) {
+		if auth.CanSeeGroup(viewer, g) && !g.Archived { // archived groups leave lists
 			visible = append(visible, g)
 		}
 	}
@@ -76,6 +78,7 @@ func (s *Server) showHome(c *fiber.Ctx) error {
 	if len(acts) > 10 {
 		acts = acts[:10]
 	}
-	p.Data = homeData{Activity: acts, Groups: visible, Featured: featured}
+	p.Data = homeData{Activity: acts, Groups: visible, Featured: featured,
+		Intro: site.In(s.siteSettings(c).Intros, s.lang(c), nil)}
 	return s.render(c, fiber.StatusOK, "home", p)
 }

@@ -31,6 +31,12 @@ func (s *Server) saveProfile(c *fiber.Ctx) error {
 	if err := s.auth.SaveProfile(c.UserContext(), m.ID, form); err != nil {
 		return err
 	}
+	if v := s.siteSettings(c).ConductVersion; m.ConductAcceptedAt.IsZero() && v > 0 {
+		// Accepted with the profile: the version shown is the current one.
+		if err := s.auth.AcceptConduct(c.UserContext(), m.ID, v); err != nil {
+			return err
+		}
+	}
 	if first {
 		s.audit(c, auth.AuditProfile, m.ID, nil)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/frontend"
+	"github.com/circularfairict/portal/site"
 )
 
 // pageSet holds every page template parsed once at start-up: the layout
@@ -92,6 +93,10 @@ type Page struct {
 	Bell        int  // unread discussion notifications
 	Version     string
 	LangChoices []LangChoice
+	// The community's own words (site settings), else the built-in ones.
+	SiteName, SiteShort, SiteTagline, Contact string
+	// AdminNav holds the admin area's sections, on its pages.
+	AdminNav []adminLink
 
 	catalog *frontend.Catalog
 }
@@ -156,8 +161,17 @@ func (s *Server) newPage(c *fiber.Ctx, title, section string, data any) *Page {
 			p.ShowAdmin = admin
 		}
 	}
+	st := s.siteSettings(c)
+	p.SiteName, p.SiteShort = p.T("site.name"), p.T("site.short")
+	if n := site.In(st.Names, lang, frontend.Languages); n != "" {
+		p.SiteName, p.SiteShort = n, n
+	}
+	p.SiteTagline = firstOf(site.In(st.Taglines, lang, nil), p.T("site.tagline"))
+	p.Contact = st.Contact
 	for _, l := range frontend.Languages {
-		p.LangChoices = append(p.LangChoices, LangChoice{Code: l, Name: frontend.LanguageNames[l], Current: l == lang})
+		if st.Offers(l) {
+			p.LangChoices = append(p.LangChoices, LangChoice{Code: l, Name: frontend.LanguageNames[l], Current: l == lang})
+		}
 	}
 	if q := c.Query("flash"); q != "" && s.catalog.Has("flash."+q) {
 		p.Flash = s.catalog.T(lang, "flash."+q)
@@ -216,6 +230,9 @@ func (s *Server) lang(c *fiber.Ctx) string {
 	}
 	if l == "" {
 		l = s.catalog.Negotiate(c.Get(fiber.HeaderAcceptLanguage))
+	}
+	if st := s.siteSettings(c); !st.Offers(l) { // the administrators turned it off
+		l = st.Languages[0]
 	}
 	c.Locals(localLang, l)
 	return l

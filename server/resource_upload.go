@@ -77,7 +77,7 @@ func (s *Server) renderResourceForm(c *fiber.Ctx, status int, d resourceFormData
 		}
 	}
 	if d.Values == nil {
-		d.Values = fieldValues{"visibility": {"members"}, "licence": {"cc_by"}, "languages": {lang}}
+		d.Values = fieldValues{"visibility": {"members"}, "licence": {firstOf(s.siteSettings(c).DefaultLicence, "cc_by")}, "languages": {lang}}
 	}
 	title := "library.upload.title"
 	if d.Edit {

@@ -128,14 +128,39 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/admin/members/:id/deactivate", Admin, s.deactivateMember),
 		r(fiber.MethodPost, "/admin/members/:id/reactivate", Admin, s.reactivateMember),
 		r(fiber.MethodGet, "/admin/audit", Admin, s.listAudit),
+		// The admin area: each page checks who may use it (admin_show.go);
+		// groups are run by administrators and their coordinators.
+		r(fiber.MethodGet, "/admin", Approved, s.showAdmin),
+		r(fiber.MethodGet, "/admin/groups", Approved, s.listAdminGroups),
+		r(fiber.MethodGet, "/admin/groups/new", Admin, s.newGroup),
+		r(fiber.MethodPost, "/admin/groups", Admin, s.createGroup),
+		r(fiber.MethodGet, "/admin/groups/:slug", Approved, s.editGroup),
+		r(fiber.MethodPost, "/admin/groups/:slug", Approved, s.saveGroup),
+		r(fiber.MethodPost, "/admin/groups/:slug/coordinators", Approved, s.addGroupCoordinator),
+		r(fiber.MethodPost, "/admin/groups/:slug/coordinators/:id/remove", Approved, s.removeGroupCoordinator),
+		r(fiber.MethodPost, "/admin/groups/:slug/archive", Approved, s.archiveGroup),
+		r(fiber.MethodGet, "/admin/settings", Admin, s.showSettings),
+		r(fiber.MethodPost, "/admin/settings", Admin, s.saveSettings),
+		r(fiber.MethodGet, "/admin/categories", Approved, s.listAdminCategories),
+		r(fiber.MethodPost, "/admin/categories", Approved, s.createAdminCategory),
+		r(fiber.MethodGet, "/admin/categories/:id", Approved, s.editCategory),
+		r(fiber.MethodPost, "/admin/categories/:id", Approved, s.saveCategory),
+		r(fiber.MethodPost, "/admin/categories/:id/archive", Approved, s.archiveCategory),
 
 		r(fiber.MethodGet, "/signin", Public, s.showSignin),
+		// A set-up link works without a session; the claim itself needs a
+		// provider sign-in (setup_show.go).
+		r(fiber.MethodGet, "/setup/:secret", Public, s.showSetup),
+		r(fiber.MethodGet, "/conduct", Public, s.showConduct),
+		r(fiber.MethodPost, "/conduct", SignedIn, s.acceptConduct),
 		demo(r(fiber.MethodPost, "/auth/demo", Public, s.signinDemo)),
 		r(fiber.MethodPost, "/auth/logout", Public, s.logout),
 		r(fiber.MethodGet, "/auth/:provider", Public, s.startProviderSignin),
 		r(fiber.MethodGet, "/auth/:provider/callback", Public, s.completeProviderSignin),
 
 		r(fiber.MethodGet, "/api/v1/me", SignedIn, s.showMe),
+		r(fiber.MethodPost, "/api/v1/groups", Admin, s.apiCreateGroup),
+		r(fiber.MethodPatch, "/api/v1/groups/:slug", Approved, s.apiSaveGroup),
 		r(fiber.MethodGet, "/api/v1/resources", Public, s.apiListResources),
 		upload(r(fiber.MethodPost, "/api/v1/resources", Approved, s.createResource)),
 		r(fiber.MethodGet, "/api/v1/resources/:id", Public, s.apiShowResource),
@@ -192,6 +217,8 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/unsubscribe/:token", Public, s.showUnsubscribe),
 		noCSRF(r(fiber.MethodPost, "/unsubscribe/:token", Public, s.unsubscribe)),
 		r(fiber.MethodGet, "/api/v1/categories", Public, s.apiListCategories),
+		r(fiber.MethodPost, "/api/v1/categories", Approved, s.apiCreateCategory),
+		r(fiber.MethodPatch, "/api/v1/categories/:slug", Approved, s.apiSaveCategory),
 		r(fiber.MethodPost, "/api/v1/threads", Approved, s.apiCreateThread),
 		r(fiber.MethodGet, "/api/v1/threads/:id", Public, s.apiShowThread),
 		r(fiber.MethodPost, "/api/v1/threads/:id/posts", Approved, s.apiCreatePost),
@@ -238,6 +265,7 @@ func (s *Server) routes() {
 	s.app.Use(s.rateLimit())
 	s.app.Use(s.session)
 	s.app.Use(s.csrf)
+	s.app.Use(s.conductGate) // after the session: who has accepted which version
 	for _, e := range table {
 		if e.Probe || (e.DemoOnly && s.cfg.Mode != config.ModeDemo) {
 			continue // demo sign-in must not exist in production

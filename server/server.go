@@ -27,6 +27,7 @@ import (
 	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/privacy"
 	"github.com/circularfairict/portal/resources"
+	"github.com/circularfairict/portal/site"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/workshops"
 	"github.com/circularfairict/portal/workshops/live"
@@ -76,6 +77,7 @@ type Server struct {
 	mailer  mail.Sender
 	mailWG  sync.WaitGroup // e-mails in flight, awaited at shutdown
 	privacy *privacy.Registry
+	site    *site.Store // the portal's own words and defaults
 
 	forum     *forum.Store
 	signer    *forum.Signer // unsubscribe tokens
@@ -98,7 +100,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		d.Version = "dev"
 	}
 	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, auth: auth.NewStore(d.Store.DB),
-		conns: newConnections(), privacy: &privacy.Registry{}, workshops: workshops.NewStore(d.Store.DB)}
+		conns: newConnections(), privacy: &privacy.Registry{}, workshops: workshops.NewStore(d.Store.DB), site: site.NewStore(d.Store.DB)}
 	s.mailer = d.Mail
 	if s.mailer == nil {
 		s.mailer = s.newMailer()
