@@ -38,7 +38,7 @@ type opts struct {
 	mail      mail.Sender
 	version   string
 	nats      string // PORTAL_NATS_URL, for tests of several servers
-	empty     bool // no demo community: a first start on an empty database
+	empty     bool   // no demo community: a first start on an empty database
 }
 
 // newTestServer builds a server on a fresh database seeded with the demo
