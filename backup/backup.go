@@ -197,7 +197,7 @@ func writeCollection(ctx context.Context, st *store.Store, zw *zip.Writer, name 
 		}
 		d.Add(doc)
 		c.Count++
-		p.update(name, c.Count, e.bytes)
+		p.update(name, c.Count)
 		return nil
 	})
 	if err != nil {
@@ -221,7 +221,7 @@ func writeCollection(ctx context.Context, st *store.Store, zw *zip.Writer, name 
 	}
 	c.IndexSHA256, c.IndexCount = ie.sum(), len(specs)
 	c.ReadMillisecs = time.Since(start).Milliseconds()
-	p.finish(name, c.Count, c.Bytes)
+	p.finish(name, c.Count)
 	return c, nil
 }
 
@@ -320,22 +320,23 @@ type progress struct {
 	last time.Time
 }
 
-func (p *progress) update(name string, n, size int64) {
+func (p *progress) update(name string, n int64) {
 	if p.w == nil || time.Since(p.last) < 200*time.Millisecond {
 		return
 	}
 	p.last = time.Now()
-	fmt.Fprintf(p.w, "\r\033[K%s: %d documents, %s", name, n, humanBytes(size))
+	fmt.Fprintf(p.w, "\r\033[K%s: %d documents", name, n)
 }
 
-func (p *progress) finish(name string, n, size int64) {
+func (p *progress) finish(name string, n int64) {
 	if p.w == nil {
 		return
 	}
-	fmt.Fprintf(p.w, "\r\033[K%s: %d documents, %s\n", name, n, humanBytes(size))
+	fmt.Fprintf(p.w, "\r\033[K%s: %d documents\n", name, n)
 }
 
-func humanBytes(n int64) string {
+// HumanBytes writes a size for people (binary units).
+func HumanBytes(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))

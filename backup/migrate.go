@@ -159,7 +159,7 @@ func copyCollection(ctx context.Context, src, dst *mongo.Database, name, version
 	err = scan(ctx, src, name, func(doc bson.Raw) error {
 		n++
 		sum.Add(doc)
-		p.update(name, n, 0)
+		p.update(name, n)
 		return b.add(doc)
 	})
 	if err == nil {
@@ -175,7 +175,7 @@ func copyCollection(ctx context.Context, src, dst *mongo.Database, name, version
 	if err != nil {
 		return cs, fmt.Errorf("migrate: record %s: %w", name, err)
 	}
-	p.finish(name, n, 0)
+	p.finish(name, n)
 	return cs, nil
 }
 

@@ -235,7 +235,7 @@ func restoreCollection(ctx context.Context, db *mongo.Database, zr *zip.Reader, 
 	var n int64
 	err := readDocs(zr, c, io.Discard, func(doc bson.Raw) error {
 		n++
-		p.update(c.Name, n, 0)
+		p.update(c.Name, n)
 		return b.add(doc)
 	})
 	if err == nil {
@@ -251,7 +251,7 @@ func restoreCollection(ctx context.Context, db *mongo.Database, zr *zip.Reader, 
 	if err := createIndexes(ctx, db, c.Name, specs); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	p.finish(c.Name, n, c.Bytes)
+	p.finish(c.Name, n)
 	return nil
 }
 
