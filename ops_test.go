@@ -227,7 +227,9 @@ func TestMigrateKilledAndResumed(t *testing.T) {
 	}
 	// Pages in order: downloads first, since a download counts in its
 	// resource's page, then the pages (the target is compared in reverse).
-	sort.SliceStable(pages, func(i, j int) bool { return strings.HasSuffix(pages[i], "/file") && !strings.HasSuffix(pages[j], "/file") })
+	sort.SliceStable(pages, func(i, j int) bool {
+		return strings.HasSuffix(pages[i], "/file") && !strings.HasSuffix(pages[j], "/file")
+	})
 	want := make([]string, len(pages))
 	for i, p := range pages {
 		code, b, _ := apiDo(t, srv, token, "GET", p, "", nil)
