@@ -105,11 +105,6 @@ func restoreCmd(args []string, stdout io.Writer, env config.Env) error {
 	if err != nil {
 		return err
 	}
-	// Verify before opening the database: a bad archive is refused with
-	// the database untouched and without waiting for the directory.
-	if _, _, err := backup.Verify(archive, version); err != nil {
-		return err
-	}
 	ctx := context.Background()
 	st, err := openStore(ctx, cfg, true, nil)
 	if err != nil {
