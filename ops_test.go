@@ -326,3 +326,14 @@ func TestMigrateKilledAndResumed(t *testing.T) {
 		}
 	}
 }
+
+// TestDBServeListensOnLoopbackOnly: the embedded database has no
+// authentication, so `db serve` refuses any other address.
+func TestDBServeListensOnLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:27017", "[::]:0"} {
+		code, _, stderr := runCLI(t, map[string]string{"PORTAL_DATA_DIR": tempDir(t)}, "db", "serve", "--listen", addr)
+		if code == 0 || !strings.Contains(stderr, "not on loopback") {
+			t.Fatalf("db serve --listen %s: %d %s", addr, code, stderr)
+		}
+	}
+}
