@@ -140,7 +140,14 @@ func bucketOf(name string) (string, bool) {
 // streams from one SQLite statement: in SQLite's WAL mode that statement
 // reads one snapshot of the collection, taken when the pass starts.
 func scan(ctx context.Context, db *mongo.Database, name string, fn func(bson.Raw) error) error {
-	o := options.Find().SetBatchSize(256)
+	// FerretDB 1.24 fills a batch by count alone, with no cap in bytes: a
+	// batch of 256 stored-file chunks (255 KiB each) would exceed the
+	// protocol's 48 MB message limit, and is held whole in the serving
+	// process. A few chunks (2 MiB) per batch, or 100 ordinary documents.
+	o := options.Find().SetBatchSize(100)
+	if strings.HasSuffix(name, ".chunks") {
+		o.SetBatchSize(8)
+	}
 	ferret, err := isFerret(ctx, db)
 	if err != nil {
 		return err
