@@ -296,6 +296,11 @@ func TestMigrateKilledAndResumed(t *testing.T) {
 		t.Fatalf("resumed migrate said: %s", out)
 	}
 
+	// Once finished, the target may be in use: migrate again only if told.
+	if code, _, stderr := runCLI(t, env, "migrate", "--to", uri); code == 0 || !strings.Contains(stderr, "--force") {
+		t.Fatalf("a second migration into a finished target: %d %s", code, stderr)
+	}
+
 	st, err = store.Open(ctx, store.Options{DataDir: src, Owner: true})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"hash"
 	"io"
 	"os"
@@ -77,8 +79,15 @@ func Backup(ctx context.Context, st *store.Store, out string, opts Options) (*Ma
 		return nil, fmt.Errorf("backup: %w", err)
 	}
 	// Link rather than rename: a link fails when out appeared meanwhile.
+	// A file system without hard links gets a rename (out was checked
+	// above).
 	if err := os.Link(tmp.Name(), out); err != nil {
-		return nil, fmt.Errorf("backup: %w", err)
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("backup: %s already exists", out)
+		}
+		if err := os.Rename(tmp.Name(), out); err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
 	}
 	done = true
 	_ = os.Remove(tmp.Name())

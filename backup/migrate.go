@@ -64,6 +64,12 @@ func Migrate(ctx context.Context, src, dst *mongo.Database, opts MigrateOptions)
 	if err := checkTarget(ctx, dst, opts.Force); err != nil {
 		return nil, err
 	}
+	if opts.Force {
+		// Forced: a fresh copy, whatever earlier runs recorded.
+		if _, err := track.DeleteMany(ctx, bson.D{}); err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+	}
 	res := &MigrateResult{Collections: len(names)}
 	p := &progress{w: opts.Progress}
 	for _, name := range names {
@@ -119,7 +125,19 @@ func checkTarget(ctx context.Context, dst *mongo.Database, force bool) error {
 	if len(names) == 0 || force {
 		return nil
 	}
-	n, err := dst.Collection(MigrationCollection).CountDocuments(ctx, bson.D{})
+	track := dst.Collection(MigrationCollection)
+	var done progressDoc
+	err = track.FindOne(ctx, bson.D{{Key: "_id", Value: "done"}}).Decode(&done)
+	if err == nil {
+		// A portal may have written to the target since: copying again
+		// would replace that with the embedded database's older content.
+		return fmt.Errorf("%w: a migration into it finished on %s, and a portal may have used it since; pass --force to replace its content with the embedded database's",
+			ErrTargetNotEmpty, done.At.Format(time.RFC3339))
+	}
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	n, err := track.CountDocuments(ctx, bson.D{})
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
