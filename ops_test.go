@@ -322,6 +322,13 @@ func TestMigrateKilledAndResumed(t *testing.T) {
 			t.Fatalf("%s: source %+v, target %+v", name, s, b[name])
 		}
 	}
+	for _, name := range []string{"library.chunks", "members"} {
+		srcIx, err1 := st.DB.Collection(name).Indexes().ListSpecifications(ctx)
+		dstIx, err2 := dst.DB.Collection(name).Indexes().ListSpecifications(ctx)
+		if err1 != nil || err2 != nil || len(srcIx) < 2 || len(dstIx) != len(srcIx) {
+			t.Fatalf("%s: %d indexes in the source, %d in the target (%v %v)", name, len(srcIx), len(dstIx), err1, err2)
+		}
+	}
 	on := apiPortal(t, dst)
 	defer on.Shutdown(time.Second)
 	for i := len(pages) - 1; i >= 0; i-- {
