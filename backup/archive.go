@@ -215,9 +215,9 @@ func readManifest(zr *zip.Reader) (*Manifest, error) {
 	}
 	defer rc.Close()
 	var m Manifest
-	dec := json.NewDecoder(io.LimitReader(rc, 64<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
+	// Unknown fields are allowed: a newer portal may add some, and its
+	// archive must reach the version check to be refused by name.
+	if err := json.NewDecoder(io.LimitReader(rc, 64<<20)).Decode(&m); err != nil {
 		return nil, fmt.Errorf("%w: its manifest is not readable: %v", ErrIncomplete, err)
 	}
 	return &m, nil
