@@ -77,6 +77,10 @@ Usage:
   portal serve                 run in production (configure with PORTAL_* variables)
   portal user add --email E --name N --role member|facilitator|moderator|admin [--token [--token-scope read|write|admin]]
   portal import DIR --owner EMAIL  add the files listed in DIR/manifest.json or manifest.csv to the library
+  portal backup [--out FILE]   archive the whole database, while the portal runs; prints the archive's path last
+  portal restore ARCHIVE [--force]  restore an archive into an empty database (the portal stopped)
+  portal migrate --to URI      copy the embedded database to MongoDB (the portal stopped; resumable)
+  portal db serve --listen 127.0.0.1:PORT  serve the embedded database to other processes on loopback
   portal healthcheck           exit 0 when the local server answers /healthz (for containers)
   portal version
 
@@ -103,6 +107,14 @@ func run(args []string, stdout, stderr io.Writer, env config.Env) int {
 		err = userCmd(args[1:], stdout, env)
 	case "import":
 		err = importCmd(args[1:], stdout, env)
+	case "backup":
+		err = backupCmd(args[1:], stdout, env)
+	case "restore":
+		err = restoreCmd(args[1:], stdout, env)
+	case "migrate":
+		err = migrateCmd(args[1:], stdout, env)
+	case "db":
+		err = dbCmd(args[1:], stdout, env)
 	case "healthcheck":
 		err = healthcheck(env)
 	case "version", "--version", "-v":

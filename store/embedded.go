@@ -36,6 +36,7 @@ const (
 
 type embedded struct {
 	uri     string
+	served  string // TCP URI when asked to listen
 	lock    *os.File
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -47,7 +48,7 @@ type embedded struct {
 // holds the directory) or connects to the process that does. A server
 // (owner) never borrows another process's database: it waits for a tool
 // such as `portal user add` to finish, and refuses to share with a server.
-func startEmbedded(ctx context.Context, dataDir string, owner bool, logger *slog.Logger) (*embedded, error) {
+func startEmbedded(ctx context.Context, dataDir string, owner bool, listen string, logger *slog.Logger) (*embedded, error) {
 	if dataDir == "" {
 		return nil, errors.New("store: no data directory for the embedded database")
 	}
@@ -102,7 +103,7 @@ func startEmbedded(ctx context.Context, dataDir string, owner bool, logger *slog
 		sock = filepath.Join(e.sockDir, socketFile)
 	}
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{Unix: sock},
+		Listener:  ferretdb.ListenerConfig{Unix: sock, TCP: listen},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: (&url.URL{Scheme: "file", Path: filepath.Join(abs, sqliteDir) + "/"}).String(),
@@ -121,6 +122,10 @@ func startEmbedded(ctx context.Context, dataDir string, owner bool, logger *slog
 		_ = f.Run(runCtx)
 	}()
 	e.uri = "mongodb://" + url.PathEscape(sock) + "/"
+	if listen != "" {
+		// New has bound the TCP listener, so the URI names the real port.
+		e.served = f.MongoDBURI()
+	}
 	holder := holderTool
 	if owner {
 		holder = holderServer

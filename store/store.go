@@ -43,6 +43,11 @@ type Options struct {
 	// itself, waiting for short-lived tools to release the directory.
 	// Tools (Owner false) use the database of whichever process holds it.
 	Owner bool
+	// Listen, for an owner of the embedded database, also serves it over
+	// the MongoDB protocol on this TCP address (`portal db serve`). The
+	// embedded database has no authentication, so only loopback hosts are
+	// accepted; port 0 picks a free port (see Store.ServedURI).
+	Listen string
 }
 
 // Store is an open database connection. Close releases it and, in embedded
@@ -55,6 +60,9 @@ type Store struct {
 	Embedded bool
 	// URI actually used by the driver (socket path for the embedded mode).
 	URI string
+	// ServedURI is the TCP address of the embedded database when
+	// Options.Listen asked for one, as a mongodb:// URI; empty otherwise.
+	ServedURI string
 
 	embedded *embedded
 	// sqliteDir holds the embedded database's SQLite files (one per
@@ -87,13 +95,22 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		opts.Timeout = 10 * time.Second
 	}
 	s := &Store{URI: opts.URI}
+	if opts.Listen != "" {
+		if opts.URI != "" || !opts.Owner {
+			return nil, errors.New("store: only the owner of an embedded database can serve it")
+		}
+		if err := checkLoopback(opts.Listen); err != nil {
+			return nil, err
+		}
+	}
 	if opts.URI == "" {
-		e, err := startEmbedded(ctx, opts.DataDir, opts.Owner, opts.Logger)
+		e, err := startEmbedded(ctx, opts.DataDir, opts.Owner, opts.Listen, opts.Logger)
 		if err != nil {
 			return nil, err
 		}
 		s.embedded = e
 		s.URI = e.uri
+		s.ServedURI = e.served
 		s.Embedded = true
 		if abs, err := filepath.Abs(opts.DataDir); err == nil {
 			s.sqliteDir = filepath.Join(abs, sqliteDir)
@@ -149,6 +166,23 @@ func Connect(ctx context.Context, uri string, timeout time.Duration, extra ...fu
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// checkLoopback refuses a listen address whose host is not a loopback IP
+// or "localhost": anyone who reaches the embedded database can read and
+// change everything in it.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("store: listen address %q is not host:port", addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("store: listen address %q is not on loopback (127.0.0.1 or ::1): the embedded database has no authentication", addr)
+}
 
 // databaseFromURI honours a database named in the URI path, else "portal".
 func databaseFromURI(uri string) string {
