@@ -147,6 +147,11 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		}
 		s.proxies = append(s.proxies, n)
 	}
+	// Before anything reads or writes: an older database is migrated, a
+	// newer one refused (it may hold data this build would misread).
+	if err := d.Store.Upgrade(ctx, d.Logger); err != nil {
+		return nil, err
+	}
 	// One call: each ends with a pass over the embedded database's tables
 	// (store.IndexIDLookups), which start-up needs once.
 	var idx []store.Index
