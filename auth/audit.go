@@ -38,6 +38,8 @@ const (
 	AuditInvite       = "group_invitation_created"
 	AuditInviteUse    = "group_invitation_used"
 	AuditExport       = "data_exported"
+	AuditMailRetry    = "mail_retried"
+	AuditMailDiscard  = "mail_discarded"
 )
 
 // AuditEntry is one line of the audit log. Actor and Target are member IDs

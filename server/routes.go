@@ -128,6 +128,9 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/admin/members/:id/deactivate", Admin, s.deactivateMember),
 		r(fiber.MethodPost, "/admin/members/:id/reactivate", Admin, s.reactivateMember),
 		r(fiber.MethodGet, "/admin/audit", Admin, s.listAudit),
+		r(fiber.MethodGet, "/admin/mail", Admin, s.listMail),
+		r(fiber.MethodPost, "/admin/mail/:id/retry", Admin, s.retryMail),
+		r(fiber.MethodPost, "/admin/mail/:id/discard", Admin, s.discardMail),
 
 		r(fiber.MethodGet, "/signin", Public, s.showSignin),
 		demo(r(fiber.MethodPost, "/auth/demo", Public, s.signinDemo)),
