@@ -26,9 +26,10 @@ type Message struct {
 	Body    string
 	// Headers adds extra headers such as List-Unsubscribe.
 	Headers map[string]string
-	// Lang is the language the message is written in (kept by the outbox
-	// for its administrators, not sent).
-	Lang string
+	// Lang is the language the message is written in, and MemberID the
+	// member it is for: kept by the outbox (for its administrators and for
+	// the member's data export and erasure), not sent.
+	Lang, MemberID string
 	// MessageID is fixed by the outbox when the message is queued, so every
 	// attempt carries the same one; empty draws a new one.
 	MessageID string

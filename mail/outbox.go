@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/circularfairict/portal/privacy"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -74,6 +75,7 @@ type Queued struct {
 	ID         string            `bson:"_id"`
 	To         string            `bson:"to"`
 	Lang       string            `bson:"lang,omitempty"`
+	MemberID   string            `bson:"member_id,omitempty"`
 	Subject    string            `bson:"subject"`
 	Body       string            `bson:"body"`
 	Headers    map[string]string `bson:"headers,omitempty"`
@@ -158,7 +160,7 @@ func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
 	}
 	now := time.Now().UTC()
 	id := store.NewID()
-	q := Queued{ID: id, To: m.To, Lang: m.Lang, Subject: m.Subject, Body: m.Body, Headers: m.Headers,
+	q := Queued{ID: id, To: m.To, Lang: m.Lang, MemberID: m.MemberID, Subject: m.Subject, Body: m.Body, Headers: m.Headers,
 		MessageID: "<" + id + "." + randomHex(4) + "@" + o.o.Domain + ">", Status: StatusQueued,
 		NextAt: now, RetryUntil: now.Add(o.o.RetryFor), CreatedAt: now, UpdatedAt: now}
 	if _, err := o.out.InsertOne(ctx, q); err != nil {
@@ -398,4 +400,29 @@ func (o *Outbox) Discard(ctx context.Context, id string) error {
 		return ErrNotFound
 	}
 	return nil
+}
+
+// PrivacySource covers the e-mails queued for a member: exported with their
+// subject and state, and deleted with the account (a message not yet sent
+// is then never sent).
+func (o *Outbox) PrivacySource() privacy.Source {
+	return privacy.Source{Name: "emails", Collections: []string{colOutbox}, Order: 50,
+		Export: func(ctx context.Context, memberID string) (any, error) {
+			cur, err := o.out.Find(ctx, bson.M{"member_id": memberID}, options.Find().SetProjection(bson.M{"body": 0, "headers": 0}))
+			if err != nil {
+				return nil, fmt.Errorf("mail: export: %w", err)
+			}
+			out := []Queued{}
+			if err := cur.All(ctx, &out); err != nil {
+				return nil, fmt.Errorf("mail: export: %w", err)
+			}
+			return out, nil
+		},
+		Erase: func(ctx context.Context, memberID string) error {
+			if _, err := o.out.DeleteMany(ctx, bson.M{"member_id": memberID}); err != nil {
+				return fmt.Errorf("mail: erase: %w", err)
+			}
+			return nil
+		},
+	}
 }

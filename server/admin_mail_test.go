@@ -1,8 +1,11 @@
 package server
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,5 +82,44 @@ func TestAdminMailQueue(t *testing.T) {
 	}
 	if seen[auth.AuditMailDiscard] != ids["drop@example.org"] || seen[auth.AuditMailRetry] != ids["keep@example.org"] {
 		t.Errorf("audit log: %+v", seen)
+	}
+}
+
+// Mail waiting for a member is in their data export and goes with their
+// account.
+func TestQueuedMailFollowsTheMembersData(t *testing.T) {
+	smtp := mailtest.Start(t)
+	smtp.Down() // the message stays queued
+	s, _ := newTestServer(t, opts{mail: &mail.SMTP{Host: smtp.Host, Port: smtp.Port, From: "portal@example.org", TLS: mail.TLSNone}})
+	ctx := context.Background()
+	m := newMember(t, s, "Queued Member", auth.StatusApproved, auth.RoleMember)
+	if err := s.outbox.Enqueue(ctx, mail.Message{To: m.Email, Subject: "Subject for the queued member", Body: "Hello Queued Member", MemberID: m.ID}); err != nil {
+		t.Fatal(err)
+	}
+	var zipped bytes.Buffer
+	if err := s.privacy.Export(ctx, m.ID, &zipped); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(zipped.Bytes()), int64(zipped.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range zr.File {
+		if f.Name == "emails.json" {
+			rc, _ := f.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			found = strings.Contains(string(b), "Subject for the queued member")
+		}
+	}
+	if !found {
+		t.Error("the export has no emails.json naming the queued message")
+	}
+	if err := s.privacy.Erase(ctx, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := s.outbox.List(ctx, 10); err != nil || len(q.Queued) != 0 {
+		t.Errorf("after erasure the outbox still holds %+v (%v)", q, err)
 	}
 }

@@ -75,7 +75,7 @@ func (s *Server) notifyDecision(c *fiber.Ctx, m *auth.Member, approved bool, mes
 		body.WriteString(s.catalog.T(lang, "profile.review_message") + "\n" + message + "\n\n")
 	}
 	body.WriteString(s.catalog.T(lang, "mail.decision.link", s.cfg.BaseURL+"/profile") + "\n")
-	s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, key+".subject"), Body: body.String(), Lang: lang})
+	s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, key+".subject"), Body: body.String(), Lang: lang, MemberID: m.ID})
 }
 
 // notifyPromoted tells members moved from the waiting list to a seat.
@@ -103,7 +103,7 @@ func (s *Server) notifyPromoted(c *fiber.Ctx, w *workshops.Workshop, memberIDs [
 		lang := memberLang(m)
 		body := s.catalog.T(lang, "mail.greeting", m.Name) + "\n\n" +
 			s.catalog.T(lang, "mail.workshop_promoted", title, s.cfg.BaseURL+"/workshops/"+workshopID) + "\n"
-		s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, "mail.workshop_promoted.subject", title), Body: body, Lang: lang})
+		s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, "mail.workshop_promoted.subject", title), Body: body, Lang: lang, MemberID: m.ID})
 	}
 }
 
@@ -163,7 +163,7 @@ func (s *Server) sendReminders(ctx context.Context) {
 			lang := memberLang(m)
 			body := s.catalog.T(lang, "mail.greeting", m.Name) + "\n\n" +
 				s.catalog.T(lang, "mail.workshop_reminder", w.Title, when, s.cfg.BaseURL+"/workshops/"+w.ID) + "\n"
-			msg := mail.Message{To: m.Email, Subject: s.catalog.T(lang, "mail.workshop_reminder.subject", w.Title), Body: body, Lang: lang}
+			msg := mail.Message{To: m.Email, Subject: s.catalog.T(lang, "mail.workshop_reminder.subject", w.Title), Body: body, Lang: lang, MemberID: m.ID}
 			if err := s.outbox.Enqueue(ctx, msg); err != nil {
 				s.log.Error("reminder not queued", "err", err, "workshop", w.ID)
 			}

@@ -111,6 +111,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		s.mailer = s.newMailer()
 	}
 	s.outbox = s.newOutbox()
+	s.privacy.Add(s.outbox.PrivacySource())
 	// Every feature declares what it stores about a member.
 	s.privacy.Add(s.auth.PrivacySources()...)
 	s.privacy.Add(s.signinAttemptSource())
