@@ -129,6 +129,7 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/admin/members/:id/reactivate", Admin, s.reactivateMember),
 		r(fiber.MethodGet, "/admin/audit", Admin, s.listAudit),
 		r(fiber.MethodGet, "/admin/mail", Admin, s.listMail),
+		r(fiber.MethodGet, "/admin/system", Admin, s.showSystem),
 		r(fiber.MethodPost, "/admin/mail/:id/retry", Admin, s.retryMail),
 		r(fiber.MethodPost, "/admin/mail/:id/discard", Admin, s.discardMail),
 
