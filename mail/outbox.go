@@ -182,6 +182,9 @@ func (o *Outbox) Wake() {
 // is finished (it is bounded by half the lease), so stopping never leaves a
 // claimed attempt behind.
 func (o *Outbox) Run(ctx context.Context) {
+	if !o.Enabled() {
+		return // nothing is queued without a mail server
+	}
 	t := time.NewTicker(o.o.Poll)
 	defer t.Stop()
 	for {
