@@ -118,7 +118,7 @@ func run(args []string, stdout, stderr io.Writer, env config.Env) int {
 	case "healthcheck":
 		err = healthcheck(env)
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "portal", version)
+		fmt.Fprintf(stdout, "portal %s (database schema %d)\n", version, store.CurrentSchema)
 		return 0
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -70,7 +71,7 @@ func TestStartupRefusesBadSettings(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	code, out, _ := runCLI(t, nil, "version")
-	if code != 0 || !strings.HasPrefix(out, "portal ") {
+	if code != 0 || !strings.HasPrefix(out, "portal ") || !strings.Contains(out, fmt.Sprintf("(database schema %d)", store.CurrentSchema)) {
 		t.Fatalf("version: %d %q", code, out)
 	}
 }

@@ -45,6 +45,8 @@ const (
 	AuditCoordRemove  = "group_coordinator_removed"
 	AuditGroupArchive = "group_archived"
 	AuditGroupRestore = "group_restored"
+	AuditMailRetry    = "mail_retried"
+	AuditMailDiscard  = "mail_discarded"
 )
 
 // AuditEntry is one line of the audit log. Actor and Target are member IDs

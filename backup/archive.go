@@ -46,7 +46,11 @@ const (
 type Manifest struct {
 	Format int `json:"format"`
 	// Portal is the version of the portal that wrote the archive.
-	Portal   string    `json:"portal_version"`
+	Portal string `json:"portal_version"`
+	// Schema is the database's schema version (store.SchemaVersion): a
+	// portal refuses to restore data a newer schema wrote, whatever the
+	// version names say (development builds cannot be ordered by name).
+	Schema   int       `json:"schema_version"`
 	Database string    `json:"database"`
 	Source   string    `json:"source"` // "embedded" or "mongodb"
 	Started  time.Time `json:"started"`

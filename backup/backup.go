@@ -109,6 +109,9 @@ func write(ctx context.Context, st *store.Store, f *os.File, opts Options) (*Man
 	if ferret {
 		m.Source = "embedded"
 	}
+	if m.Schema, err = st.SchemaVersion(ctx); err != nil {
+		return nil, err
+	}
 	names, err := collections(ctx, st.DB)
 	if err != nil {
 		return nil, err

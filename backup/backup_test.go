@@ -442,6 +442,18 @@ func TestRestoreRefuses(t *testing.T) {
 		if names, _ := dst.DB.ListCollectionNames(ctx, bson.D{}); len(names) != 0 {
 			t.Fatalf("a refused restore wrote %v", names)
 		}
+		// The schema decides when version names cannot (development builds).
+		newSchema := openOwner(t, tempDir(t))
+		if _, err := newSchema.DB.Collection("portal_meta").InsertOne(ctx, bson.M{"_id": "schema", "version": store.CurrentSchema + 1}); err != nil {
+			t.Fatal(err)
+		}
+		newerSchema := filepath.Join(dir, "newer-schema.zip")
+		if _, err := backup.Backup(ctx, newSchema, newerSchema, backup.Options{Version: "dev"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := backup.Verify(newerSchema, "dev"); !errors.Is(err, backup.ErrNewer) || !strings.Contains(err.Error(), "schema version") {
+			t.Fatalf("verify of an archive with a newer schema: %v", err)
+		}
 		// The same release, or an older archive, is accepted.
 		if _, _, err := backup.Verify(archive, "v1.4.0"); err != nil {
 			t.Fatal(err)

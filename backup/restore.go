@@ -90,6 +90,10 @@ func checkVersion(m *Manifest, portalVersion string) (string, error) {
 		return "", fmt.Errorf("%w: it is in archive format %d, and this portal (%s) reads format %d at most: restore it with portal %s or later",
 			ErrNewer, m.Format, portalVersion, Format, m.Portal)
 	}
+	if m.Schema > store.CurrentSchema {
+		return "", fmt.Errorf("%w: its database has schema version %d, and this portal (%s) supports up to %d: restore it with portal %s or later",
+			ErrNewer, m.Schema, portalVersion, store.CurrentSchema, m.Portal)
+	}
 	cmp, ok := compareVersions(m.Portal, portalVersion)
 	if !ok {
 		if m.Portal == portalVersion {

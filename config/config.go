@@ -55,6 +55,9 @@ type Config struct {
 	// never leave the machine.
 	PprofAddr     string // PORTAL_PPROF_ADDR
 	ShutdownGrace time.Duration
+	// MailRetryFor is how long the outbox retries a message before it
+	// marks it failed (PORTAL_MAIL_RETRY_FOR).
+	MailRetryFor time.Duration
 	// Providers are the external sign-in providers (providers.go).
 	Providers Providers
 	// SMTP configures outgoing e-mail (smtp.go).
@@ -78,6 +81,7 @@ func Load(mode Mode, env Env) (*Config, error) {
 		RateLimit:      600,
 		LogLevel:       "info",
 		ShutdownGrace:  20 * time.Second,
+		MailRetryFor:   48 * time.Hour,
 	}
 	if mode == ModeDemo {
 		c.Addr = "127.0.0.1:8080"
@@ -112,7 +116,7 @@ func Load(mode Mode, env Env) (*Config, error) {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"PORTAL_SESSION_TTL", &c.SessionTTL}, {"PORTAL_SESSION_IDLE", &c.SessionIdle}, {"PORTAL_SHUTDOWN_GRACE", &c.ShutdownGrace}} {
+	}{{"PORTAL_SESSION_TTL", &c.SessionTTL}, {"PORTAL_SESSION_IDLE", &c.SessionIdle}, {"PORTAL_SHUTDOWN_GRACE", &c.ShutdownGrace}, {"PORTAL_MAIL_RETRY_FOR", &c.MailRetryFor}} {
 		if v := get(d.name); v != "" {
 			if *d.dst, err = time.ParseDuration(v); err != nil || *d.dst <= 0 {
 				return nil, fmt.Errorf("%s: %q is not a positive duration such as 336h or 30s", d.name, v)

@@ -45,6 +45,8 @@ func TestLoadValidation(t *testing.T) {
 		{"serve bad port", ModeServe, base(map[string]string{"PORTAL_ADDR": ":99999"}), "PORTAL_ADDR:"},
 		{"serve bad ttl", ModeServe, base(map[string]string{"PORTAL_SESSION_TTL": "forever"}), "PORTAL_SESSION_TTL:"},
 		{"serve bad idle", ModeServe, base(map[string]string{"PORTAL_SESSION_IDLE": "0s"}), "PORTAL_SESSION_IDLE:"},
+		{"serve bad mail retry", ModeServe, base(map[string]string{"PORTAL_MAIL_RETRY_FOR": "a day"}), "PORTAL_MAIL_RETRY_FOR:"},
+		{"serve mail retry", ModeServe, base(map[string]string{"PORTAL_MAIL_RETRY_FOR": "72h"}), ""},
 		{"serve idle beyond ttl", ModeServe, base(map[string]string{"PORTAL_SESSION_TTL": "1h", "PORTAL_SESSION_IDLE": "2h"}), "PORTAL_SESSION_IDLE:"},
 		{"serve bad body limit", ModeServe, base(map[string]string{"PORTAL_BODY_MAX_BYTES": "-1"}), "PORTAL_BODY_MAX_BYTES:"},
 		{"serve upload below body", ModeServe, base(map[string]string{"PORTAL_UPLOAD_MAX_BYTES": "10"}), "PORTAL_UPLOAD_MAX_BYTES:"},

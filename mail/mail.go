@@ -26,6 +26,13 @@ type Message struct {
 	Body    string
 	// Headers adds extra headers such as List-Unsubscribe.
 	Headers map[string]string
+	// Lang is the language the message is written in, and MemberID the
+	// member it is for: kept by the outbox (for its administrators and for
+	// the member's data export and erasure), not sent.
+	Lang, MemberID string
+	// MessageID is fixed by the outbox when the message is queued, so every
+	// attempt carries the same one; empty draws a new one.
+	MessageID string
 }
 
 // Sender delivers messages.
@@ -61,7 +68,7 @@ var ErrHeader = errors.New("mail: line breaks are not allowed in headers")
 
 // Send delivers m, bounded by ctx (default 30 s).
 func (s *SMTP) Send(ctx context.Context, m Message) error {
-	if strings.ContainsAny(m.To+m.Subject+s.From, "\r\n") {
+	if strings.ContainsAny(m.To+m.Subject+s.From+m.MessageID, "\r\n") {
 		return ErrHeader
 	}
 	to, err := mail.ParseAddress(m.To)
@@ -133,15 +140,18 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 
 func compose(from, to *mail.Address, m Message) ([]byte, error) {
 	var b bytes.Buffer
-	id := make([]byte, 12)
-	_, _ = rand.Read(id)
-	domain := from.Address[strings.LastIndex(from.Address, "@")+1:]
+	msgID := m.MessageID
+	if msgID == "" {
+		id := make([]byte, 12)
+		_, _ = rand.Read(id)
+		msgID = "<" + hex.EncodeToString(id) + "@" + from.Address[strings.LastIndex(from.Address, "@")+1:] + ">"
+	}
 	hdr := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
 	hdr("From", from.String())
 	hdr("To", to.String())
 	hdr("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
 	hdr("Date", time.Now().UTC().Format(time.RFC1123Z))
-	hdr("Message-ID", "<"+hex.EncodeToString(id)+"@"+domain+">")
+	hdr("Message-ID", msgID)
 	hdr("MIME-Version", "1.0")
 	hdr("Content-Type", "text/plain; charset=utf-8")
 	hdr("Content-Transfer-Encoding", "quoted-printable")

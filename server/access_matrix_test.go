@@ -74,6 +74,10 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /admin/members/:id/deactivate":    {"/admin/members/unknown/deactivate", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 404}},
 		"POST /admin/members/:id/reactivate":    {"/admin/members/unknown/reactivate", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 404}},
 		"GET /admin/audit":                      {"/admin/audit", nil, [7]int{401, 403, 403, 403, 403, 403, 200}},
+		"GET /admin/mail":                       {"/admin/mail", nil, [7]int{401, 403, 403, 403, 403, 403, 200}},
+		"GET /admin/system":                     {"/admin/system", nil, [7]int{401, 403, 403, 403, 403, 403, 200}},
+		"POST /admin/mail/:id/retry":            {"/admin/mail/unknown/retry", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 404}},
+		"POST /admin/mail/:id/discard":          {"/admin/mail/unknown/discard", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 404}},
 		"GET /signin":                           {"/signin", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
 		"GET /setup/:secret":                    {"/setup/" + strings.Repeat("x", 43), nil, [7]int{409, 409, 409, 409, 409, 409, 409}}, // the demo has administrators
 		"POST /auth/demo":                       {"/auth/demo", url.Values{"persona": {"nobody"}}, [7]int{400, 400, 400, 400, 400, 400, 400}},

@@ -18,7 +18,8 @@ type adminLink struct {
 // adminSections lists the admin area's sections the member may use, in the
 // navigation's order: member review (administrators and coordinators),
 // groups (administrators and coordinators), discussion categories (also
-// moderators) and the audit log (administrators).
+// moderators), the portal's words, the audit log, the mail queue and the
+// system view (administrators).
 func (s *Server) adminSections(c *fiber.Ctx, current string) ([]adminLink, error) {
 	m := currentMember(c)
 	if !m.Approved() {
@@ -39,6 +40,8 @@ func (s *Server) adminSections(c *fiber.Ctx, current string) ([]adminLink, error
 	add(auth.CanManageCategories(m, nil) || auth.CanAdminister(m) || coord, "categories", "/admin/categories")
 	add(auth.CanAdminister(m), "settings", "/admin/settings")
 	add(auth.CanAdminister(m), "audit", "/admin/audit")
+	add(auth.CanAdminister(m), "mail", "/admin/mail")
+	add(auth.CanAdminister(m), "system", "/admin/system")
 	return out, nil
 }
 

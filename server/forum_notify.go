@@ -87,7 +87,7 @@ func (s *Server) deliver(c *fiber.Ctx, ci catInfo, ns []*forum.Notification) {
 		body.WriteString(s.cfg.BaseURL + fmt.Sprintf("/threads/%s/posts/%d", n.ThreadID, max(n.N, 1)) + "\n\n")
 		s.mailFooter(&body, lang, m.ID, n.ThreadID)
 		s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, "forum.mail.subject", n.Title), Body: body.String(),
-			Headers: s.unsubscribeHeaders(m.ID)})
+			Headers: s.unsubscribeHeaders(m.ID), Lang: lang, MemberID: m.ID})
 		mailed = append(mailed, n.ID)
 	}
 	if err := s.forum.MarkMailed(ctx, mailed); err != nil {
@@ -279,12 +279,10 @@ func (s *Server) sendDigestsAt(ctx context.Context, now time.Time) int {
 			}
 			body.WriteString("\n")
 			s.mailFooter(&body, lang, m.ID, "")
-			mctx, cancel := context.WithTimeout(ctx, time.Minute)
-			err := s.mailer.Send(mctx, mail.Message{To: m.Email, Subject: s.catalog.T(lang, "forum.digest.subject."+p.Email, len(shown)),
-				Body: body.String(), Headers: s.unsubscribeHeaders(m.ID)})
-			cancel()
+			err := s.outbox.Enqueue(ctx, mail.Message{To: m.Email, Subject: s.catalog.T(lang, "forum.digest.subject."+p.Email, len(shown)),
+				Body: body.String(), Headers: s.unsubscribeHeaders(m.ID), Lang: lang, MemberID: m.ID})
 			if err != nil {
-				s.log.Error("forum: digest not sent", "err", err, "member", m.ID)
+				s.log.Error("forum: digest not queued", "err", err, "member", m.ID)
 				continue // tried again at the next sweep
 			}
 			sent++

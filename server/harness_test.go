@@ -83,7 +83,28 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.stopWork) // the mail worker; Shutdown stops it too
 	return s, logs
+}
+
+// drainMail waits until the outbox has handed every queued message to the
+// mail server.
+func drainMail(t *testing.T, s *Server) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		queued, _, err := s.outbox.Counts(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if queued == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mail outbox: %d messages still queued", queued)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // useTestHost addresses a request made with httptest.NewRequest, whose Host

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	netmail "net/mail"
+	"net/url"
 	"strings"
 	"time"
 
@@ -22,6 +24,21 @@ func (s *Server) newMailer() mail.Sender {
 	return &mail.SMTP{Host: c.Host, Port: c.Port, Username: c.Username, Password: c.Password, From: c.From, TLS: c.TLS}
 }
 
+// newOutbox queues every e-mail in the database; Message-IDs take the
+// domain of the sender address.
+func (s *Server) newOutbox() *mail.Outbox {
+	domain := s.cfg.SMTP.From
+	if a, err := netmail.ParseAddress(domain); err == nil {
+		domain = a.Address
+	}
+	if i := strings.LastIndex(domain, "@"); i >= 0 {
+		domain = domain[i+1:]
+	} else if u, err := url.Parse(s.cfg.BaseURL); err == nil {
+		domain = u.Hostname()
+	}
+	return mail.NewOutbox(s.store.DB, s.mailer, mail.OutboxOptions{RetryFor: s.cfg.MailRetryFor, Domain: domain, Logger: s.log})
+}
+
 // memberLang is the language to write to a member in.
 func memberLang(m *auth.Member) string {
 	if frontend.Supported(m.Locale) {
@@ -35,22 +52,12 @@ func memberLang(m *auth.Member) string {
 	return frontend.Languages[0]
 }
 
-// sendMail delivers in the background: the request does not wait for the
-// mail server, and a failure is logged with the request ID.
+// sendMail queues m in the outbox: the request waits for the database, not
+// for the mail server, and the worker retries until it is delivered.
 func (s *Server) sendMail(c *fiber.Ctx, m mail.Message) {
-	if m.To == "" {
-		return
+	if err := s.outbox.Enqueue(c.UserContext(), m); err != nil {
+		s.log.Error("mail not queued", "err", err, "request_id", requestID(c))
 	}
-	rid := requestID(c)
-	s.mailWG.Add(1)
-	go func() {
-		defer s.mailWG.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		if err := s.mailer.Send(ctx, m); err != nil {
-			s.log.Error("mail not sent", "err", err, "request_id", rid)
-		}
-	}()
 }
 
 // notifyDecision tells a member by e-mail that their membership was decided;
@@ -68,7 +75,7 @@ func (s *Server) notifyDecision(c *fiber.Ctx, m *auth.Member, approved bool, mes
 		body.WriteString(s.catalog.T(lang, "profile.review_message") + "\n" + message + "\n\n")
 	}
 	body.WriteString(s.catalog.T(lang, "mail.decision.link", s.cfg.BaseURL+"/profile") + "\n")
-	s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, key+".subject"), Body: body.String()})
+	s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, key+".subject"), Body: body.String(), Lang: lang, MemberID: m.ID})
 }
 
 // notifyPromoted tells members moved from the waiting list to a seat.
@@ -96,7 +103,7 @@ func (s *Server) notifyPromoted(c *fiber.Ctx, w *workshops.Workshop, memberIDs [
 		lang := memberLang(m)
 		body := s.catalog.T(lang, "mail.greeting", m.Name) + "\n\n" +
 			s.catalog.T(lang, "mail.workshop_promoted", title, s.cfg.BaseURL+"/workshops/"+workshopID) + "\n"
-		s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, "mail.workshop_promoted.subject", title), Body: body})
+		s.sendMail(c, mail.Message{To: m.Email, Subject: s.catalog.T(lang, "mail.workshop_promoted.subject", title), Body: body, Lang: lang, MemberID: m.ID})
 	}
 }
 
@@ -106,7 +113,7 @@ const reminderLead = 24 * time.Hour
 // sendReminders e-mails registered members of workshops starting within a
 // day, once per workshop. The background sweeper calls it.
 func (s *Server) sendReminders(ctx context.Context) {
-	if _, off := s.mailer.(mail.Discard); off {
+	if !s.outbox.Enabled() {
 		return
 	}
 	ws, err := s.workshops.DueReminders(ctx, reminderLead)
@@ -156,16 +163,10 @@ func (s *Server) sendReminders(ctx context.Context) {
 			lang := memberLang(m)
 			body := s.catalog.T(lang, "mail.greeting", m.Name) + "\n\n" +
 				s.catalog.T(lang, "mail.workshop_reminder", w.Title, when, s.cfg.BaseURL+"/workshops/"+w.ID) + "\n"
-			msg := mail.Message{To: m.Email, Subject: s.catalog.T(lang, "mail.workshop_reminder.subject", w.Title), Body: body}
-			s.mailWG.Add(1)
-			go func() {
-				defer s.mailWG.Done()
-				mctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				defer cancel()
-				if err := s.mailer.Send(mctx, msg); err != nil {
-					s.log.Error("reminder not sent", "err", err, "workshop", w.ID)
-				}
-			}()
+			msg := mail.Message{To: m.Email, Subject: s.catalog.T(lang, "mail.workshop_reminder.subject", w.Title), Body: body, Lang: lang, MemberID: m.ID}
+			if err := s.outbox.Enqueue(ctx, msg); err != nil {
+				s.log.Error("reminder not queued", "err", err, "workshop", w.ID)
+			}
 		}
 	}
 }

@@ -146,6 +146,10 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/admin/categories/:id", Approved, s.editCategory),
 		r(fiber.MethodPost, "/admin/categories/:id", Approved, s.saveCategory),
 		r(fiber.MethodPost, "/admin/categories/:id/archive", Approved, s.archiveCategory),
+		r(fiber.MethodGet, "/admin/mail", Admin, s.listMail),
+		r(fiber.MethodGet, "/admin/system", Admin, s.showSystem),
+		r(fiber.MethodPost, "/admin/mail/:id/retry", Admin, s.retryMail),
+		r(fiber.MethodPost, "/admin/mail/:id/discard", Admin, s.discardMail),
 
 		r(fiber.MethodGet, "/signin", Public, s.showSignin),
 		// A set-up link works without a session; the claim itself needs a

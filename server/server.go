@@ -75,7 +75,7 @@ type Server struct {
 
 	conns   *connections // open sockets per member, closed on deactivation
 	mailer  mail.Sender
-	mailWG  sync.WaitGroup // e-mails in flight, awaited at shutdown
+	outbox  *mail.Outbox // every e-mail goes through it
 	privacy *privacy.Registry
 	site    *site.Store // the portal's own words and defaults
 
@@ -88,6 +88,13 @@ type Server struct {
 
 	sweepStop chan struct{}
 	sweepDone chan struct{}
+
+	// root ends the server's background work (the mail worker) at
+	// Shutdown; workDone closes when that work has returned.
+	root     context.Context
+	stopRoot context.CancelFunc
+	workDone chan struct{}
+	stopOnce sync.Once
 }
 
 // New builds the server: it ensures indexes, parses templates and catalogs
@@ -105,6 +112,8 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if s.mailer == nil {
 		s.mailer = s.newMailer()
 	}
+	s.outbox = s.newOutbox()
+	s.privacy.Add(s.outbox.PrivacySource())
 	// Every feature declares what it stores about a member.
 	s.privacy.Add(s.auth.PrivacySources()...)
 	s.privacy.Add(s.signinAttemptSource())
@@ -141,10 +150,15 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		}
 		s.proxies = append(s.proxies, n)
 	}
+	// Before anything reads or writes: an older database is migrated, a
+	// newer one refused (it may hold data this build would misread).
+	if err := d.Store.Upgrade(ctx, d.Logger); err != nil {
+		return nil, err
+	}
 	// One call: each ends with a pass over the embedded database's tables
 	// (store.IndexIDLookups), which start-up needs once.
 	var idx []store.Index
-	for _, l := range [][]store.Index{auth.Indexes(), workshops.Indexes(), live.Indexes(), resources.Indexes(), forum.Indexes()} {
+	for _, l := range [][]store.Index{auth.Indexes(), workshops.Indexes(), live.Indexes(), resources.Indexes(), forum.Indexes(), mail.OutboxIndexes()} {
 		idx = append(idx, l...)
 	}
 	err := d.Store.EnsureIndexes(ctx, idx)
@@ -206,7 +220,29 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	// handler returns.
 	s.app.Server().KeepHijackedConns = true
 	s.routes()
+	s.startWork()
 	return s, nil
+}
+
+// startWork starts the background work that must run whether or not this
+// server listens (mail queued by one replica is sent by any): the outbox
+// worker, under the server's root context.
+func (s *Server) startWork() {
+	s.root, s.stopRoot = context.WithCancel(context.Background())
+	s.workDone = make(chan struct{})
+	go func() {
+		defer close(s.workDone)
+		s.outbox.Run(s.root)
+	}()
+}
+
+// stopWork ends the background work and waits for it: a send in flight
+// finishes and is recorded, so no attempt is left claimed.
+func (s *Server) stopWork() {
+	s.stopOnce.Do(func() {
+		s.stopRoot()
+		<-s.workDone
+	})
 }
 
 // Library exposes the library service (the demo seed uses it).
@@ -229,8 +265,8 @@ func (s *Server) Shutdown(grace time.Duration) error {
 	s.live.Close()
 	s.forumLive.close() // discussion streams end first too, or they would hold the shutdown
 	err := s.app.ShutdownWithTimeout(grace)
-	s.stopSweeper()
-	s.mailWG.Wait()
+	s.stopSweeper() // it may queue digests and reminders
+	s.stopWork()
 	if s.nats != nil {
 		s.nats.Close()
 	}

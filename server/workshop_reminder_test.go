@@ -40,7 +40,7 @@ func TestWorkshopReminders(t *testing.T) {
 	}
 	s.sendReminders(ctx)
 	s.sendReminders(ctx) // a second sweep sends nothing more
-	s.mailWG.Wait()
+	drainMail(t, s)
 	smtp.Wait(t, 1, 10*time.Second)
 	time.Sleep(200 * time.Millisecond) // a second reminder would arrive by now
 	if msgs := smtp.Messages(); len(msgs) != 1 {

@@ -28,6 +28,7 @@ type Server struct {
 	msgs       []Received
 	arrived    chan struct{}
 	ln         net.Listener
+	lnMu       sync.Mutex
 }
 
 // Start listens on a loopback port until the test ends.
@@ -38,14 +39,37 @@ func Start(t testing.TB) *Server {
 	}
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	s := &Server{Host: host, Port: port, ln: ln, arrived: make(chan struct{}, 1000)}
-	go s.serve()
-	t.Cleanup(func() { ln.Close() })
+	go s.serve(ln)
+	t.Cleanup(func() { s.Down() })
 	return s
 }
 
-func (s *Server) serve() {
+// Down stops accepting connections, as a mail server that is down: the
+// port refuses them until Up.
+func (s *Server) Down() {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	if s.ln != nil {
+		s.ln.Close()
+		s.ln = nil
+	}
+}
+
+// Up listens again on the same port after Down.
+func (s *Server) Up(t testing.TB) {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.Host, s.Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ln = ln
+	go s.serve(ln)
+}
+
+func (s *Server) serve(ln net.Listener) {
 	for {
-		c, err := s.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
 			return
 		}

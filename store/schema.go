@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// CurrentSchema is the schema version this build reads and writes. A
+// release that changes how data is stored adds a migration and raises it.
+const CurrentSchema = 1
+
+// The schema version is one document by _id; each migration's run is
+// claimed by inserting its own document by _id, the one write that is
+// atomic on every backend, so replicas starting together run it once.
+const (
+	colMeta       = "portal_meta"
+	colMigrations = "schema_migrations"
+	schemaDocID   = "schema"
+	// migrationLease is how long a claimed migration may run before another
+	// replica assumes its runner died and runs it again (migrations are
+	// idempotent, so a second run is safe).
+	migrationLease = 15 * time.Minute
+)
+
+// Migration brings a database from Version-1 to Version. Run must be
+// idempotent: a replica that dies mid-way leaves it to be run again.
+type Migration struct {
+	Version int
+	Name    string
+	Run     func(ctx context.Context, db *mongo.Database) error
+}
+
+// migrations are applied in order; each Version is one more than the last.
+var migrations = []Migration{
+	// Databases written before schema versions existed hold the same
+	// collections as version 1: the baseline only marks them.
+	{Version: 1, Name: "baseline", Run: func(context.Context, *mongo.Database) error { return nil }},
+}
+
+// ErrNewerSchema refuses a database that a later release has upgraded.
+type ErrNewerSchema struct{ Database, Supported int }
+
+func (e *ErrNewerSchema) Error() string {
+	return fmt.Sprintf("the database has schema version %d but this portal supports up to %d: a newer release has upgraded it; "+
+		"run that release or a later one, or restore a backup taken before the upgrade", e.Database, e.Supported)
+}
+
+// SchemaVersion returns the database's schema version: 0 for a database
+// written before versions were recorded (or an empty one).
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var doc struct {
+		Version int `bson:"version"`
+	}
+	err := s.DB.Collection(colMeta).FindOne(ctx, bson.M{"_id": schemaDocID}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: schema version: %w", err)
+	}
+	return doc.Version, nil
+}
+
+// Upgrade brings the database to CurrentSchema before the portal serves:
+// it runs the migrations the database lacks, each once across replicas,
+// and refuses (ErrNewerSchema) a database newer than this build.
+func (s *Store) Upgrade(ctx context.Context, log *slog.Logger) error {
+	return s.upgrade(ctx, log, migrations, CurrentSchema)
+}
+
+func (s *Store) upgrade(ctx context.Context, log *slog.Logger, migrations []Migration, current int) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	v, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if v > current {
+		return &ErrNewerSchema{Database: v, Supported: current}
+	}
+	for _, m := range migrations {
+		if m.Version <= v {
+			continue
+		}
+		if err := s.migrate(ctx, m, log); err != nil {
+			return err
+		}
+	}
+	if v == current {
+		return nil
+	}
+	// $max: a replica of this release never lowers what another wrote.
+	_, err = s.DB.Collection(colMeta).UpdateOne(ctx, bson.M{"_id": schemaDocID},
+		bson.M{"$max": bson.M{"version": current}, "$set": bson.M{"updated_at": time.Now().UTC()}}, options.Update().SetUpsert(true))
+	if err != nil && !IsDuplicateKey(err) {
+		return fmt.Errorf("store: schema version: %w", err)
+	}
+	log.Info("database schema upgraded", "from", v, "to", current)
+	return nil
+}
+
+type migrationRun struct {
+	ID         string    `bson:"_id"`
+	Name       string    `bson:"name"`
+	StartedAt  time.Time `bson:"started_at"`
+	LeaseUntil time.Time `bson:"lease_until"`
+	DoneAt     time.Time `bson:"done_at,omitempty"`
+}
+
+// migrate runs m unless it is done, waiting while another replica runs it.
+func (s *Store) migrate(ctx context.Context, m Migration, log *slog.Logger) error {
+	col := s.DB.Collection(colMigrations)
+	id := strconv.Itoa(m.Version)
+	for {
+		now := time.Now().UTC()
+		_, err := col.InsertOne(ctx, migrationRun{ID: id, Name: m.Name, StartedAt: now, LeaseUntil: now.Add(migrationLease)})
+		if err == nil {
+			log.Info("database migration started", "version", m.Version, "name", m.Name)
+			if err := m.Run(ctx, s.DB); err != nil {
+				// Released, so that the next start-up (here or elsewhere) retries.
+				_, _ = col.DeleteOne(context.WithoutCancel(ctx), bson.M{"_id": id})
+				return fmt.Errorf("store: migration %d (%s): %w", m.Version, m.Name, err)
+			}
+			if _, err := col.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"done_at": time.Now().UTC()}}); err != nil {
+				return fmt.Errorf("store: migration %d (%s): record: %w", m.Version, m.Name, err)
+			}
+			log.Info("database migration done", "version", m.Version, "name", m.Name, "duration", time.Since(now).String())
+			return nil
+		}
+		if !IsDuplicateKey(err) {
+			return fmt.Errorf("store: migration %d (%s): claim: %w", m.Version, m.Name, err)
+		}
+		var run migrationRun
+		if err := col.FindOne(ctx, bson.M{"_id": id}).Decode(&run); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return fmt.Errorf("store: migration %d (%s): %w", m.Version, m.Name, err)
+		}
+		switch {
+		case !run.DoneAt.IsZero():
+			return nil // another replica ran it
+		case run.ID != "" && run.LeaseUntil.Before(now):
+			// Its runner died: free the claim (only if it is still that
+			// claim) and race for it again.
+			log.Warn("database migration abandoned by another process; running it again", "version", m.Version, "name", m.Name)
+			_, _ = col.DeleteOne(ctx, bson.M{"_id": id, "lease_until": run.LeaseUntil})
+			continue
+		}
+		log.Info("database migration running elsewhere; waiting", "version", m.Version, "name", m.Name)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: migration %d (%s): %w", m.Version, m.Name, ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
+}

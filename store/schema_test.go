@@ -1,0 +1,80 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+
+	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/store/storetest"
+)
+
+// Two replicas starting together on an old database run each migration
+// once, and both end on the new version.
+func TestUpgradeRunsEachMigrationOnceAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	client, err := store.Connect(ctx, st.URI, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(ctx)
+	other := st.WithClient(client, st.DB.Name())
+	var runs [3]atomic.Int32
+	ms := []store.Migration{
+		{Version: 1, Name: "baseline", Run: func(context.Context, *mongo.Database) error { runs[1].Add(1); return nil }},
+		{Version: 2, Name: "add a field", Run: func(ctx context.Context, db *mongo.Database) error {
+			runs[2].Add(1)
+			time.Sleep(50 * time.Millisecond) // long enough for the other replica to wait for it
+			_, err := db.Collection("things").UpdateMany(ctx, bson.M{"flag": bson.M{"$exists": false}}, bson.M{"$set": bson.M{"flag": true}})
+			return err
+		}},
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, s := range []*store.Store{st, other} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = store.UpgradeForTest(s, ctx, ms, 2) }()
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+	if runs[1].Load() != 1 || runs[2].Load() != 1 {
+		t.Errorf("migrations ran %d and %d times, want once each", runs[1].Load(), runs[2].Load())
+	}
+	if v, err := st.SchemaVersion(ctx); err != nil || v != 2 {
+		t.Errorf("schema version %d (%v), want 2", v, err)
+	}
+	// A restart finds nothing to do.
+	if err := store.UpgradeForTest(st, ctx, ms, 2); err != nil || runs[2].Load() != 1 {
+		t.Errorf("restart: %v, migration 2 ran %d times", err, runs[2].Load())
+	}
+}
+
+// A database that a later release upgraded is refused, by version.
+func TestUpgradeRefusesANewerDatabase(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	if err := st.Upgrade(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := st.SchemaVersion(ctx); err != nil || v != store.CurrentSchema {
+		t.Fatalf("schema version %d (%v), want %d", v, err, store.CurrentSchema)
+	}
+	if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": store.CurrentSchema + 1}}); err != nil {
+		t.Fatal(err)
+	}
+	err := st.Upgrade(ctx, nil)
+	var newer *store.ErrNewerSchema
+	if !errors.As(err, &newer) || newer.Database != store.CurrentSchema+1 || !strings.Contains(err.Error(), "newer release") {
+		t.Fatalf("upgrade of a newer database: %v", err)
+	}
+}
