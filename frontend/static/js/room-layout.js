@@ -69,6 +69,12 @@ function layout(root) {
     unseen.set(tab.dataset.roomTab, 0); badge(tab.dataset.roomTab);
     if (tab.dataset.roomTab === "chat") seenChat();
     if (focus) tab.focus();
+    // The tabs stay at the top (sticky); the chat's input is in view one
+    // tap after its tab.
+    if (!tablist.hidden) {
+      tablist.scrollIntoView({ block: "start" });
+      if (tab.dataset.roomTab === "chat") $("[data-room-chatform]").scrollIntoView({ block: "nearest" });
+    }
   }
   function apply() {
     const on = narrow.matches;
@@ -103,6 +109,10 @@ function layout(root) {
   let chatSeen = null;
   const newest = () => Math.max(-1, ...[...chat.querySelectorAll("li[data-seq]")].map((li) => Number(li.dataset.seq)));
   function seenChat() { chatSeen = newest(); }
+  // A snapshot (entering, or a reconnect without replay) brings the
+  // history: whatever it holds counts as seen. (Its handlers run once the
+  // chat is drawn.)
+  (window.roomTools ||= []).push((api) => api.onSnapshot(() => { seenChat(); }));
   new MutationObserver(() => {
     const top = newest();
     if (chatSeen === null) { chatSeen = top; return; }
