@@ -39,7 +39,8 @@ function layout(root) {
   if (!tablist) return;
   const tabs = [...tablist.querySelectorAll("[data-room-tab]")];
   const panel = (tab) => document.getElementById(tab.getAttribute("aria-controls"));
-  const labels = new Map(tabs.map((tab) => [tab, panel(tab).getAttribute("aria-label")]));
+  // Each panel's own name on a wide screen, given back when the tabs go.
+  const names = new Map(tabs.map((tab) => [tab, ["aria-label", "aria-labelledby"].map((a) => [a, panel(tab).getAttribute(a)])]));
   const unseen = new Map(tabs.map((tab) => [tab.dataset.roomTab, 0]));
   const tabOf = (name) => tabs.find((tab) => tab.dataset.roomTab === name);
   let selected = tabs[0];
@@ -62,9 +63,10 @@ function layout(root) {
     selected = tab;
     for (const other of tabs) {
       const on = other === tab;
+      if (tablist.hidden) continue;
       other.setAttribute("aria-selected", String(on));
       other.tabIndex = on ? 0 : -1;
-      if (!tablist.hidden) panel(other).hidden = !on;
+      panel(other).hidden = !on;
     }
     unseen.set(tab.dataset.roomTab, 0); badge(tab.dataset.roomTab);
     if (tab.dataset.roomTab === "chat") seenChat();
@@ -76,18 +78,24 @@ function layout(root) {
       if (tab.dataset.roomTab === "chat") $("[data-room-chatform]").scrollIntoView({ block: "nearest" });
     }
   }
+  // The roles are given only while the tabs are shown, so that the
+  // served page (and a wide screen) has no tab without its panel.
   function apply() {
     const on = narrow.matches;
     tablist.hidden = !on;
     root.classList.toggle("room-tabbed", on);
+    if (on) { tablist.setAttribute("role", "tablist"); tablist.setAttribute("aria-label", tablist.dataset.label); }
+    else { tablist.removeAttribute("role"); tablist.removeAttribute("aria-label"); }
     for (const tab of tabs) {
       const p = panel(tab);
       if (on) {
+        tab.setAttribute("role", "tab"); tab.setAttribute("aria-selected", String(tab === selected)); tab.tabIndex = tab === selected ? 0 : -1;
         p.setAttribute("role", "tabpanel"); p.removeAttribute("aria-label"); p.setAttribute("aria-labelledby", tab.id); p.tabIndex = -1;
         p.hidden = tab !== selected;
       } else {
+        tab.removeAttribute("role"); tab.removeAttribute("aria-selected"); tab.removeAttribute("tabindex");
         p.setAttribute("role", "region"); p.removeAttribute("tabindex"); p.hidden = false;
-        if (labels.get(tab)) { p.setAttribute("aria-label", labels.get(tab)); p.removeAttribute("aria-labelledby"); }
+        for (const [a, v] of names.get(tab)) { if (v === null) p.removeAttribute(a); else p.setAttribute(a, v); }
       }
     }
   }
