@@ -58,6 +58,13 @@ func TestRoomLayout(t *testing.T) {
 	}
 
 	t.Run("desktop", func(t *testing.T) {
+		// A chat longer than the window must scroll inside its panel, not
+		// push the input out of view.
+		for i := 1; i <= 14; i++ {
+			sayInRoom(fac, fmt.Sprintf("Line %d of a busy chat", i))
+		}
+		mem.waitFor("the busy chat", chatJS+`.length >= 14`)
+		mem.run(chromedp.Evaluate[chromedp.Void](`document.getElementById("room").scrollIntoView({block: "start"})`))
 		for sel, stage := range map[string]bool{"[data-room-panel=stage]": true, "#chat-input": false, "[data-room-hand]": false, "[data-room-chatform] button": false} {
 			if !evalJS[bool](mem, inViewJS(sel, stage)) {
 				t.Errorf("at 1280x900 %s is not in view: %v", sel, evalJS[map[string]float64](mem, `document.querySelector(`+jsString(sel)+`).getBoundingClientRect().toJSON()`))
