@@ -111,6 +111,8 @@ var a11yPages = []a11yPage{
 	{name: "forum-review", path: "/discussions/review", status: 200, as: "coordinator"},
 	{name: "workshop-room-member", status: 200, as: "buyer", reach: enterLiveRoom},
 	{name: "workshop-room-facilitator", status: 200, as: "facilitator", reach: enterLiveRoom},
+	{name: "workshop-room-member-phone", status: 200, as: "buyer", reach: enterLiveRoomPhone},
+	{name: "workshop-room-presenter", status: 200, as: "facilitator", reach: enterPresenterView},
 	{name: "workshop-room-not-open", path: "/workshops/00000000000000000000d002", status: 200, as: "buyer"},
 	{name: "workshop-room-not-open-facilitator", path: "/workshops/00000000000000000000d002", status: 200, as: "facilitator"},
 	{name: "workshop-past-outcome", path: "/workshops/" + demoPastWorkshop, status: 200, as: "buyer"},
@@ -162,6 +164,26 @@ func enterLiveRoom(tb *tab, lang string) int64 {
   h.tabIndex = -1; h.focus(); h.blur(); h.removeAttribute("tabindex");
   scrollTo(0, 0);
 })()`))
+	return st
+}
+
+// enterLiveRoomPhone enters the live room at 360x740, where its stage,
+// chat and people are tabs (the check resets the viewport afterwards).
+func enterLiveRoomPhone(tb *tab, lang string) int64 {
+	tb.t.Helper()
+	tb.run(chromedp.EmulateViewport(360, 740))
+	st := enterLiveRoom(tb, lang)
+	tb.waitFor("the room's tabs", `!document.querySelector("[data-room-tabs]").hidden`)
+	return st
+}
+
+// enterPresenterView enters the live room as its facilitator and turns
+// on the presenter view.
+func enterPresenterView(tb *tab, lang string) int64 {
+	tb.t.Helper()
+	st := enterLiveRoom(tb, lang)
+	tb.run(chromedp.Evaluate[chromedp.Void](`document.querySelector("[data-room-present]").click()`))
+	tb.waitFor("the presenter view", `document.getElementById("room").classList.contains("room-presenting")`)
 	return st
 }
 

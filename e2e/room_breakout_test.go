@@ -41,7 +41,7 @@ func TestLiveRoomNotesAndBreakouts(t *testing.T) {
 	}
 
 	// Breakouts the members choose.
-	fac.run(chromedp.Click(chromedp.CSS(".room-controls summary")))
+	fac.run(openRoomControls())
 	fac.run(chromedp.SetValue(chromedp.CSS("#bo-mode"), "choice"))
 	fac.run(chromedp.SetValue(chromedp.CSS("#bo-count"), "2"))
 	fac.run(chromedp.Click(chromedp.CSS("[data-ctl-breakout-start]")))

@@ -93,7 +93,7 @@ func TestLiveRoom(t *testing.T) {
 
 	// The facilitator creates a poll with the room's own controls.
 	const question = "Which clause do we discuss first?"
-	fac.run(chromedp.Click(chromedp.CSS(".room-controls summary")))
+	fac.run(openRoomControls())
 	fac.run(chromedp.SetValue(chromedp.CSS("[data-ctl-question]"), question))
 	fac.run(chromedp.SetValue(chromedp.CSS("[data-ctl-options]"), "Audit rights\nRemedies\nDisclosure of factories"))
 	fac.run(chromedp.Click(chromedp.CSS("[data-ctl-poll-create]")))
@@ -178,4 +178,10 @@ func checkResults(t *testing.T, tb *tab, question string, want []string) {
 	if strings.Join(bars, "|") != "true 0%|true 100%|true 0%" {
 		t.Errorf("%s: bars = %q, want three bars hidden from screen readers, 0%%, 100%%, 0%% wide", tb.name, bars)
 	}
+}
+
+// openRoomControls opens every facilitator control group in the room:
+// each sits beside the tool it controls, collapsed.
+func openRoomControls() chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`document.querySelectorAll(".room-controls").forEach(d => d.open = true)`)
 }

@@ -64,7 +64,7 @@ func TestLiveRoomQuestionsAndBoard(t *testing.T) {
 	fac.waitFor("the pin toggle pressed", questionJS(q)+`?.querySelector("button[aria-pressed=true]")?.textContent === "Pin"`)
 
 	const prompt = "Barriers to asking suppliers for factory lists"
-	fac.run(chromedp.Click(chromedp.CSS(".room-controls summary")))
+	fac.run(openRoomControls())
 	fac.run(chromedp.SetValue(chromedp.CSS("[data-ctl-board-prompt]"), prompt), chromedp.SetValue(chromedp.CSS("[data-ctl-board-dots]"), "2"),
 		chromedp.Click(chromedp.CSS("[data-ctl-board-hidden]")), chromedp.Click(chromedp.CSS("[data-ctl-board-open]")))
 	mem.waitFor("the board", boardJS(prompt))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	_ "modernc.org/sqlite" // the durable floor's store: the driver the embedded database uses
 )
 
 // The floor: the plainest broadcast server gorilla/websocket allows, to
@@ -44,11 +46,36 @@ type floorHub struct {
 	groups  map[string]map[*floorConn]bool
 	seq     int64
 	dropped atomic.Int64
+	// store, when set, makes this the durable floor: each message is
+	// inserted (one statement, one commit, synced) before it is broadcast,
+	// as the portal stores a durable event before it sends it.
+	store *sql.Stmt
 }
 
 func newFloorHub() *floorHub {
 	return &floorHub{join: make(chan *floorConn), leave: make(chan *floorConn), inbox: make(chan floorMsg, 1024), conns: map[*floorConn]bool{},
 		groups: map[string]map[*floorConn]bool{}}
+}
+
+// openFloorStore opens (creating) the durable floor's SQLite file in WAL
+// mode with synchronous=FULL, so that a committed insert has reached the
+// disk, and prepares the one insert the hub runs per message.
+func openFloorStore(path string) (*sql.DB, *sql.Stmt, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return nil, nil, err
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, type TEXT NOT NULL, grp TEXT NOT NULL, text TEXT NOT NULL, at INTEGER NOT NULL)`); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	st, err := db.Prepare(`INSERT INTO events (seq, type, grp, text, at) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, st, nil
 }
 
 func (h *floorHub) run() {
@@ -73,6 +100,14 @@ func (h *floorHub) run() {
 				continue
 			}
 			h.seq++
+			if h.store != nil {
+				if _, err := h.store.Exec(h.seq, m.typ, m.group, m.text, time.Now().UnixNano()); err != nil {
+					// A message that is not stored is not sent, as in the portal.
+					fmt.Fprintln(os.Stderr, "floor: store:", err)
+					h.seq--
+					continue
+				}
+			}
 			to := h.conns
 			var b []byte
 			switch m.typ {
@@ -141,9 +176,18 @@ func (h *floorHub) serveWS(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveFloor runs the floor server in this process until stdin closes; it
-// prints its address first. /mem answers runtime memory after a GC.
-func serveFloor(addr string) error {
+// prints its address first. /mem answers runtime memory after a GC. With
+// a dbPath it is the durable floor.
+func serveFloor(addr, dbPath string) error {
 	h := newFloorHub()
+	if dbPath != "" {
+		db, st, err := openFloorStore(dbPath)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		h.store = st
+	}
 	go h.run()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", h.serveWS)
@@ -163,13 +207,18 @@ func serveFloor(addr string) error {
 }
 
 // startFloor runs the floor server as a child process of this tool, so
-// that it has its own memory and scheduler like the portal.
-func startFloor() (*child, error) {
+// that it has its own memory and scheduler like the portal; with a dbPath
+// it is the durable floor, storing into that SQLite file.
+func startFloor(dbPath string) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, "-serve-floor", "127.0.0.1:0")
+	args := []string{"-serve-floor", "127.0.0.1:0"}
+	if dbPath != "" {
+		args = append(args, "-floor-db", dbPath)
+	}
+	cmd := exec.Command(exe, args...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

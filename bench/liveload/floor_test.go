@@ -16,6 +16,35 @@ import (
 // the text intact: a smoke test of the tool's own parts, not a benchmark.
 func TestFloorBroadcastsToFiveClients(t *testing.T) {
 	h := newFloorHub()
+	floorBroadcast(t, h)
+}
+
+// The durable floor stores every message before broadcasting it: once a
+// client has all of them, all of them are in the file.
+func TestDurableFloorStoresBeforeBroadcast(t *testing.T) {
+	path := t.TempDir() + "/floor.db"
+	db, st, err := openFloorStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newFloorHub()
+	h.store = st
+	floorBroadcast(t, h)
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM events WHERE type = 'chat'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if n != 3 {
+		t.Fatalf("stored %d messages, want 3", n)
+	}
+	if got := countStored(path); got != 3 {
+		t.Fatalf("countStored = %d", got)
+	}
+}
+
+func floorBroadcast(t *testing.T, h *floorHub) {
+	t.Helper()
 	go h.run()
 	srv := httptest.NewServer(nil)
 	srv.Config.Handler = http.HandlerFunc(h.serveWS)

@@ -20,7 +20,11 @@
 // With -breakouts G it runs the breakout scenario instead (breakout.go):
 // G groups typing shared notes and voting at once, with delivery latency
 // to group members, the floor's latency for the same group traffic, and
-// lost updates in the final notes.
+// lost updates in the final notes. The breakout scenario also runs a
+// durable floor: the same server storing each message in a local SQLite
+// file (one synced insert per message, in its own process) before it
+// broadcasts it, the floor for traffic that must not be lost; the target
+// is p99(portal) ≤ 1.5x p99(durable floor) with 0 lost updates.
 //
 //	go run ./bench/liveload -participants 1000 -rate 20 -duration 30s
 //	go run ./bench/liveload -participants 10000 -idle
@@ -32,6 +36,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -54,6 +59,7 @@ type options struct {
 	sources      int
 	portalBin    string
 	skipFloor    bool
+	skipDurable  bool
 	skipPortal   bool
 	settleLimit  time.Duration
 	idleWait     time.Duration
@@ -65,6 +71,7 @@ type options struct {
 func main() {
 	var o options
 	serve := flag.String("serve-floor", "", "internal: run the floor server on this address")
+	floorDB := flag.String("floor-db", "", "internal: with -serve-floor, store each message in this SQLite file before broadcasting it")
 	flag.IntVar(&o.participants, "participants", 1000, "clients connected to the room (receivers)")
 	flag.Float64Var(&o.rate, "rate", 20, "chat messages per second from the sender")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long the sender sends")
@@ -72,6 +79,7 @@ func main() {
 	flag.IntVar(&o.sources, "sources", 4, "loopback source addresses to spread connections over (127.0.0.1…)")
 	flag.StringVar(&o.portalBin, "portal-bin", "", "portal binary (default: go build the repository's)")
 	flag.BoolVar(&o.skipFloor, "no-floor", false, "measure the portal only")
+	flag.BoolVar(&o.skipDurable, "no-durable-floor", false, "breakout scenario: skip the durable floor (each message stored in SQLite before it is broadcast)")
 	flag.BoolVar(&o.skipPortal, "no-portal", false, "measure the floor only")
 	flag.DurationVar(&o.idleWait, "idle-wait", 130*time.Second, "with -idle: wait this long after connecting before measuring memory")
 	flag.DurationVar(&o.settleLimit, "settle", 3*time.Minute, "longest wait for the joining flood to settle")
@@ -81,7 +89,7 @@ func main() {
 	flag.IntVar(&handshakes, "handshakes", 64, "connections opened at once (fewer spare a busy embedded database)")
 	flag.Parse()
 	if *serve != "" {
-		if err := serveFloor(*serve); err != nil {
+		if err := serveFloor(*serve, *floorDB); err != nil {
 			fmt.Fprintln(os.Stderr, "floor:", err)
 			os.Exit(1)
 		}
@@ -123,39 +131,36 @@ func run(o options) error {
 	d := &dialer{sources: o.sources}
 	ctx := context.Background()
 	var portalRes, floorRes *result
-	var boPortal, boFloor *boResult
+	var boPortal, boFloor, boDurable *boResult
 
 	// The floor runs first, in its own process, and is stopped before the
 	// portal starts: at 5,000 participants a floor measured right after the
 	// portal phase (portal still running, this process full of the portal
 	// clients' garbage) was slower than the portal itself.
 	if !o.skipFloor {
-		f, err := startFloor()
+		var err error
+		if o.breakouts > 0 {
+			if boFloor, err = runFloor(ctx, o, d, senders, "", nil); err != nil {
+				return err
+			}
+		} else if floorRes, err = runChatFloor(ctx, o, d, senders); err != nil {
+			return err
+		}
+	}
+	// The durable floor is the same server storing each message in a
+	// local SQLite file (one insert, one synced commit) before broadcasting
+	// it: the floor for traffic that must survive a reload, as the
+	// portal's notes and votes must.
+	if !o.skipFloor && !o.skipDurable && o.breakouts > 0 {
+		tmp, err := os.MkdirTemp("", "liveload-durable")
 		if err != nil {
 			return err
 		}
-		t := target{name: "floor", url: strings.Replace(f.base, "http://", "ws://", 1) + "/ws",
-			mem: func() (int64, int64) { return f.rss(), floorMem(f.base) }}
-		if o.breakouts > 0 {
-			r, err := runBreakouts(ctx, o, d, t, "", false)
-			f.close()
-			if err != nil {
-				return fmt.Errorf("floor: %w", err)
-			}
-			fmt.Println(r)
-			boFloor = r
-		} else {
-			r, err := measure(ctx, o, d, t, senders, nil, false)
-			f.close()
-			if err != nil {
-				return fmt.Errorf("floor: %w", err)
-			}
-			floorRes = r
+		defer os.RemoveAll(tmp)
+		stored := func() int64 { return countStored(tmp + "/floor.db") }
+		if boDurable, err = runFloor(ctx, o, d, senders, tmp+"/floor.db", stored); err != nil {
+			return err
 		}
-		// The portal phase starts with the floor gone and this process's
-		// garbage collected, so neither phase pays for the other.
-		runtime.GC()
-		debug.FreeOSMemory()
 	}
 	if !o.skipPortal {
 		tmp, err := os.MkdirTemp("", "liveload")
@@ -215,13 +220,76 @@ func run(o options) error {
 		}
 	}
 	if boPortal != nil && boFloor != nil && boFloor.p99 > 0 {
-		fmt.Printf("breakouts: ratio p99(portal)/p99(floor) = %.2f; lost updates %d (targets: ≤ 1.5, 0)\n", float64(boPortal.p99)/float64(boFloor.p99), boPortal.lost)
+		fmt.Printf("breakouts: ratio p99(portal)/p99(floor) = %.2f; lost updates %d\n", float64(boPortal.p99)/float64(boFloor.p99), boPortal.lost)
+	}
+	if boPortal != nil && boDurable != nil && boDurable.p99 > 0 {
+		fmt.Printf("breakouts: ratio p99(portal)/p99(durable floor) = %.2f; lost updates %d (targets: ≤ 1.5, 0)\n", float64(boPortal.p99)/float64(boDurable.p99), boPortal.lost)
 	}
 	if !o.idle && portalRes != nil && floorRes != nil && floorRes.P99 > 0 {
 		fmt.Printf("ratio p99(portal)/p99(floor) = %.2f  (p50 %.2f, p95 %.2f)\n",
 			float64(portalRes.P99)/float64(floorRes.P99), float64(portalRes.P50)/float64(max(1, floorRes.P50)), float64(portalRes.P95)/float64(max(1, floorRes.P95)))
 	}
 	return nil
+}
+
+// runFloor runs the breakout scenario against a floor server in its own
+// process (durable when dbPath is set), stops it, and collects this
+// process's garbage so that the next phase does not pay for it.
+func runFloor(ctx context.Context, o options, d *dialer, senders int, dbPath string, stored func() int64) (*boResult, error) {
+	name := "floor"
+	if dbPath != "" {
+		name = "durable"
+	}
+	f, err := startFloor(dbPath)
+	if err != nil {
+		return nil, err
+	}
+	t := target{name: name, url: strings.Replace(f.base, "http://", "ws://", 1) + "/ws",
+		mem: func() (int64, int64) { return f.rss(), floorMem(f.base) }}
+	r, err := runBreakouts(ctx, o, d, t, "", false)
+	f.close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	fmt.Println(r)
+	if stored != nil {
+		fmt.Printf("%-6s stored %d messages\n", name, stored())
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	return r, nil
+}
+
+// runChatFloor is the chat scenario's floor phase.
+func runChatFloor(ctx context.Context, o options, d *dialer, senders int) (*result, error) {
+	f, err := startFloor("")
+	if err != nil {
+		return nil, err
+	}
+	t := target{name: "floor", url: strings.Replace(f.base, "http://", "ws://", 1) + "/ws",
+		mem: func() (int64, int64) { return f.rss(), floorMem(f.base) }}
+	r, err := measure(ctx, o, d, t, senders, nil, false)
+	f.close()
+	if err != nil {
+		return nil, fmt.Errorf("floor: %w", err)
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	return r, nil
+}
+
+// countStored counts the durable floor's stored messages after it stopped.
+func countStored(path string) int64 {
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return -1
+	}
+	defer db.Close()
+	var n int64
+	if db.QueryRow(`SELECT count(*) FROM events`).Scan(&n) != nil {
+		return -1
+	}
+	return n
 }
 
 func floorMem(base string) int64 {

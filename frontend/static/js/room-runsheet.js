@@ -30,6 +30,17 @@
       try { sessionStorage.setItem(storeKey, JSON.stringify([...done])); } catch { /* private mode: marks last until reload */ }
       mark(li);
       if (status) status.textContent = api.t("runsheet-sent").replace("{0}", n);
+      setNext();
     });
   }
+  // "Next" runs the first step not yet done, so a facilitator can go
+  // through the whole sheet with one button.
+  const next = api.root.querySelector("[data-runsheet-next]");
+  function setNext() { if (next) next.disabled = !list.querySelector("[data-step]:not([data-done])"); }
+  if (next) next.addEventListener("click", () => {
+    const li = list.querySelector("[data-step]:not([data-done])");
+    if (li) li.querySelector("button").click();
+    next.focus();
+  });
+  setNext();
 });

@@ -231,6 +231,7 @@ function setup(root) {
   }
   function activity(text, target, speak) {
     unseen();
+    root.dispatchEvent(new CustomEvent("room:activity")); // the phone layout's stage badge counts it
     if (fac) return; // facilitators start these themselves
     if (speak) $("[data-room-activity-live]").textContent = text;
     if (!banner || !target) return;
