@@ -67,6 +67,13 @@ func TestLibraryJourney(t *testing.T) {
 		)
 	}
 
+	t.Run("no progress bar before an upload", func(t *testing.T) {
+		tb := b.in(t)
+		if shown := evalJS[bool](tb, progressShown); shown {
+			t.Fatal("the upload form shows its progress bar or Cancel upload before any upload")
+		}
+	})
+
 	t.Run("cancel a slow upload", func(t *testing.T) {
 		tb := b.in(t)
 		fill()
@@ -98,6 +105,9 @@ func TestLibraryJourney(t *testing.T) {
 		if got := tb.mustText(".flash"); got != "Your resource is shared. Thank you!" {
 			t.Errorf("flash %q", got)
 		}
+		if shown := evalJS[bool](tb, progressShown); shown {
+			t.Error("the resource page shows an upload progress bar with no upload running")
+		}
 		seen := evalJS[[]string](tb, `JSON.parse(sessionStorage.getItem("progress") || "[]")`)
 		if len(seen) == 0 || seen[len(seen)-1] != "100% uploaded" {
 			t.Errorf("the progress bar announced %q, want it to end at 100%%", seen)
@@ -107,8 +117,8 @@ func TestLibraryJourney(t *testing.T) {
 	t.Run("find through a facet and a search", func(t *testing.T) {
 		tb := b.in(t)
 		tb.open("/library")
-		tb.run(chromedp.Click(chromedp.CSS(`input[name="product"][value="tablets"]`)))
-		if st := tb.click(`.facets button[type="submit"]`); st != 200 {
+		// A filter applies as it is ticked.
+		if st := tb.click(`input[name="product"][value="tablets"]`); st != 200 {
 			t.Fatalf("facet: %d", st)
 		}
 		if got := tb.mustText(".resource-card h3 a"); got != title {
@@ -145,6 +155,81 @@ func TestLibraryJourney(t *testing.T) {
 	})
 	if problems := b.takeProblems(); len(problems) > 0 {
 		t.Errorf("the pages reported problems:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+// progressShown is true when a progress bar or a "Cancel upload" button
+// takes up room on the page.
+const progressShown = `[...document.querySelectorAll("[data-progress], [data-progress] progress, [data-cancel]")].some(e => e.getClientRects().length > 0)`
+
+// TestLibraryPhone: on a 360x740 phone the first result is on the first
+// screen, with the filters behind a Filter button that says how many are in
+// force; ticking a filter applies it.
+func TestLibraryPhone(t *testing.T) {
+	p := startPortal(t)
+	tb := newBrowser(t, p)
+	tb.name = "visitor on a phone"
+	tb.run(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile))
+	if st := tb.open("/library"); st != 200 {
+		t.Fatalf("library: %d", st)
+	}
+	top := evalJS[float64](tb, `document.querySelector(".resource-card").getBoundingClientRect().top`)
+	if top >= 740 {
+		t.Fatalf("the first result starts %.0f px down, below the first screen", top)
+	}
+	if evalJS[bool](tb, `document.querySelector("#facets").getClientRects().length > 0`) {
+		t.Fatal("the filters are open before the Filter button is pressed")
+	}
+	toggle := `[data-filter-toggle]`
+	if got := evalJS[string](tb, `document.querySelector("[data-filter-toggle]").getAttribute("aria-expanded")`); got != "false" {
+		t.Fatalf("Filter button aria-expanded=%q", got)
+	}
+	// Keyboard: the button is reached and opened like any button.
+	tb.run(chromedp.Focus(chromedp.CSS(toggle)), chromedp.KeyEvent("\r"))
+	if !evalJS[bool](tb, `document.querySelector("#facets").getClientRects().length > 0`) {
+		t.Fatal("Enter on the Filter button does not open the filters")
+	}
+	if st := tb.click(`input[name="language"][value="en"]`); st != 200 {
+		t.Fatalf("ticking a filter: %d", st)
+	}
+	if got := tb.location().Query().Get("language"); got != "en" {
+		t.Fatalf("ticking a filter did not apply it: %s", tb.where())
+	}
+	if got := tb.mustText(toggle); got != "Filter (1 active)" {
+		t.Errorf("Filter button says %q", got)
+	}
+	if !evalJS[bool](tb, `document.activeElement.matches('input[name="language"][value="en"]:checked')`) {
+		t.Error("the ticked filter does not have the focus after the results reload")
+	}
+	if problems := tb.takeProblems(); len(problems) > 0 {
+		t.Errorf("the pages reported problems:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+// TestNotFoundSignIn: a visitor who follows a members-only resource's link
+// gets the 404 (nothing says the resource exists), with a way to sign in
+// that comes back to the same address.
+func TestNotFoundSignIn(t *testing.T) {
+	p := startPortal(t)
+	member := newBrowser(t, p)
+	member.signIn("buyer")
+	member.open("/library")
+	href := evalJS[string](member, `fetch("/api/v1/resources?per_page=100").then(r => r.json()).then(j => (j.items.find(i => i.visibility === "members") || {}).url || "")`, chromedp.EvalAwaitPromise)
+	if href == "" {
+		t.Fatal("no members-only resource in the demo library")
+	}
+	visitor := member.isolated("visitor")
+	if st := visitor.open(href); st != 404 {
+		t.Fatalf("visitor: %d", st)
+	}
+	if st := visitor.click(`main a[href^="/signin?next="]`); st != 200 {
+		t.Fatalf("sign-in link: %d", st)
+	}
+	if st := visitor.follow("demo sign-in", chromedp.Click(chromedp.CSS(`form:has(input[name="persona"][value="buyer"]) button`))); st != 200 {
+		t.Fatalf("sign in: %d", st)
+	}
+	if got := visitor.location().Path; got != href {
+		t.Fatalf("after signing in the visitor is at %s, want %s", got, href)
 	}
 }
 
