@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,6 +74,29 @@ func TestLibraryJourney(t *testing.T) {
 		if shown := evalJS[bool](tb, progressShown); shown {
 			t.Fatal("the upload form shows its progress bar or Cancel upload before any upload")
 		}
+	})
+
+	t.Run("empty form reports every field", func(t *testing.T) {
+		tb := b.in(t)
+		tb.run(chromedp.SendKeys(chromedp.CSS("#f-summary"), "Typed before the mistake."))
+		tb.run(chromedp.Click(chromedp.CSS(`form[data-upload] button[type="submit"]`)))
+		tb.run(chromedp.WaitVisible(chromedp.CSS(".error-summary")))
+		got := evalJS[[]string](tb, `[...document.querySelectorAll(".error-summary a")].map(a => a.getAttribute("href"))`)
+		for _, want := range []string{"#f-title", "#f-type", "#f-file"} {
+			if !slices.Contains(got, want) {
+				t.Errorf("the error summary lists %q, not %s", got, want)
+			}
+		}
+		if shown := evalJS[bool](tb, progressShown); shown {
+			t.Error("a refused upload leaves the progress bar shown")
+		}
+		if v := evalJS[string](tb, `document.querySelector("#f-summary").value`); v != "Typed before the mistake." {
+			t.Errorf("the summary typed became %q", v)
+		}
+		if focused := evalJS[bool](tb, `document.activeElement.matches(".error-summary")`); !focused {
+			t.Error("the error summary does not take the focus")
+		}
+		evalJS[string](tb, `document.querySelector("#f-summary").value = ""`)
 	})
 
 	t.Run("cancel a slow upload", func(t *testing.T) {
@@ -179,6 +204,10 @@ func TestLibraryPhone(t *testing.T) {
 	}
 	if evalJS[bool](tb, `document.querySelector("#facets").getClientRects().length > 0`) {
 		t.Fatal("the filters are open before the Filter button is pressed")
+	}
+	// Dates in the language's format, not as ISO codes.
+	if d := tb.mustText(".resource-card time"); !regexp.MustCompile(`^\d{1,2} [A-Z][a-z]+ \d{4}$`).MatchString(d) {
+		t.Errorf("a result's date reads %q", d)
 	}
 	toggle := `[data-filter-toggle]`
 	if got := evalJS[string](tb, `document.querySelector("[data-filter-toggle]").getAttribute("aria-expanded")`); got != "false" {
