@@ -57,7 +57,13 @@ function showProblems(form, fields) {
   const h = document.createElement("h2");
   h.textContent = title;
   const ul = document.createElement("ul");
-  for (const [name, msg] of Object.entries(fields)) {
+  // In the form's order (the API's map has none).
+  const at = (name) => {
+    const el = form.querySelector(`#f-${CSS.escape(name)}`);
+    return el ? [...form.querySelectorAll("[id^='f-']")].indexOf(el) : Infinity;
+  };
+  const entries = Object.entries(fields).sort((a, b) => at(a[0]) - at(b[0]));
+  for (const [name, msg] of entries) {
     const li = document.createElement("li");
     const a = document.createElement("a");
     a.href = `#f-${name}`;
