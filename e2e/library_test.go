@@ -139,6 +139,24 @@ func TestLibraryJourney(t *testing.T) {
 		}
 	})
 
+	t.Run("add a version", func(t *testing.T) {
+		tb := b.in(t)
+		page := tb.location().Path
+		tb.run(
+			chromedp.SendKeys(chromedp.CSS("#v-note"), "Spare batteries for ten years."),
+			chromedp.SetUploadFiles(chromedp.CSS("#v-file"), []string{file}),
+		)
+		if st := tb.follow("add a version", chromedp.Click(chromedp.CSS(`form[data-flash="version_added"] button[type="submit"]`))); st != 200 {
+			t.Fatalf("after adding a version: %d at %s", st, tb.where())
+		}
+		if got := tb.location().Path; got != page {
+			t.Fatalf("after adding a version the browser is at %s", got)
+		}
+		if got := tb.mustText(".flash"); got != "The new version has been added." {
+			t.Errorf("flash after adding a version: %q", got)
+		}
+	})
+
 	t.Run("find through a facet and a search", func(t *testing.T) {
 		tb := b.in(t)
 		tb.open("/library")
