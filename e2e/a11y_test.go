@@ -79,6 +79,9 @@ var a11yPages = []a11yPage{
 	{name: "language-error", status: 400, reach: sendBadLanguage},
 	{name: "library-search", path: "/library?q=laptop&type=criteria_set", status: 200},
 	{name: "library-upload", path: "/library/upload", status: 200, as: "buyer"},
+	{name: "library-upload-errors", status: 400, as: "buyer", reach: submitEmptyUpload},
+	{name: "library-filtered", path: "/library?language=en&type=criteria_set", status: 200},
+	{name: "library-not-found", path: "/library/000000000000000000000000", status: 404},
 	{name: "workshop-form", path: "/workshops/new", status: 200, as: "facilitator"},
 	{name: "resource", status: 200, as: "buyer", reach: openFirstResource},
 	{name: "groups", path: "/groups", status: 200},
@@ -147,6 +150,17 @@ func submitEmptyOutcome(tb *tab, lang string) int64 {
 	tb.click(`form.lang-switch button[type="submit"]`)
 	tb.run(chromedp.SetValue(chromedp.CSS("#o-markdown"), " "))
 	return tb.click(`button[name="action"][value="save"]`)
+}
+
+// submitEmptyUpload sends the empty upload form as a browser without the
+// page script does, so the server's error summary is checked.
+func submitEmptyUpload(tb *tab, lang string) int64 {
+	tb.open(withLang("/library/upload", lang))
+	return tb.follow("submit the empty upload form", chromedp.Evaluate[chromedp.Void](`(() => {
+		const f = document.querySelector("form[data-upload]");
+		f.action = `+jsString(withLang("/library/upload", lang))+`;
+		f.submit();
+	})()`))
 }
 
 // enterLiveRoom opens the demo's live workshop from the workshop list and

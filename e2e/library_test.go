@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,6 +69,36 @@ func TestLibraryJourney(t *testing.T) {
 		)
 	}
 
+	t.Run("no progress bar before an upload", func(t *testing.T) {
+		tb := b.in(t)
+		if shown := evalJS[bool](tb, progressShown); shown {
+			t.Fatal("the upload form shows its progress bar or Cancel upload before any upload")
+		}
+	})
+
+	t.Run("empty form reports every field", func(t *testing.T) {
+		tb := b.in(t)
+		tb.run(chromedp.SendKeys(chromedp.CSS("#f-summary"), "Typed before the mistake."))
+		tb.run(chromedp.Click(chromedp.CSS(`form[data-upload] button[type="submit"]`)))
+		tb.run(chromedp.WaitVisible(chromedp.CSS(".error-summary")))
+		got := evalJS[[]string](tb, `[...document.querySelectorAll(".error-summary a")].map(a => a.getAttribute("href"))`)
+		for _, want := range []string{"#f-title", "#f-type", "#f-file"} {
+			if !slices.Contains(got, want) {
+				t.Errorf("the error summary lists %q, not %s", got, want)
+			}
+		}
+		if shown := evalJS[bool](tb, progressShown); shown {
+			t.Error("a refused upload leaves the progress bar shown")
+		}
+		if v := evalJS[string](tb, `document.querySelector("#f-summary").value`); v != "Typed before the mistake." {
+			t.Errorf("the summary typed became %q", v)
+		}
+		if focused := evalJS[bool](tb, `document.activeElement.matches(".error-summary")`); !focused {
+			t.Error("the error summary does not take the focus")
+		}
+		evalJS[string](tb, `document.querySelector("#f-summary").value = ""`)
+	})
+
 	t.Run("cancel a slow upload", func(t *testing.T) {
 		tb := b.in(t)
 		fill()
@@ -98,17 +130,38 @@ func TestLibraryJourney(t *testing.T) {
 		if got := tb.mustText(".flash"); got != "Your resource is shared. Thank you!" {
 			t.Errorf("flash %q", got)
 		}
+		if shown := evalJS[bool](tb, progressShown); shown {
+			t.Error("the resource page shows an upload progress bar with no upload running")
+		}
 		seen := evalJS[[]string](tb, `JSON.parse(sessionStorage.getItem("progress") || "[]")`)
 		if len(seen) == 0 || seen[len(seen)-1] != "100% uploaded" {
 			t.Errorf("the progress bar announced %q, want it to end at 100%%", seen)
 		}
 	})
 
+	t.Run("add a version", func(t *testing.T) {
+		tb := b.in(t)
+		page := tb.location().Path
+		tb.run(
+			chromedp.SendKeys(chromedp.CSS("#v-note"), "Spare batteries for ten years."),
+			chromedp.SetUploadFiles(chromedp.CSS("#v-file"), []string{file}),
+		)
+		if st := tb.follow("add a version", chromedp.Click(chromedp.CSS(`form[data-flash="version_added"] button[type="submit"]`))); st != 200 {
+			t.Fatalf("after adding a version: %d at %s", st, tb.where())
+		}
+		if got := tb.location().Path; got != page {
+			t.Fatalf("after adding a version the browser is at %s", got)
+		}
+		if got := tb.mustText(".flash"); got != "The new version has been added." {
+			t.Errorf("flash after adding a version: %q", got)
+		}
+	})
+
 	t.Run("find through a facet and a search", func(t *testing.T) {
 		tb := b.in(t)
 		tb.open("/library")
-		tb.run(chromedp.Click(chromedp.CSS(`input[name="product"][value="tablets"]`)))
-		if st := tb.click(`.facets button[type="submit"]`); st != 200 {
+		// A filter applies as it is ticked.
+		if st := tb.click(`input[name="product"][value="tablets"]`); st != 200 {
 			t.Fatalf("facet: %d", st)
 		}
 		if got := tb.mustText(".resource-card h3 a"); got != title {
@@ -145,6 +198,85 @@ func TestLibraryJourney(t *testing.T) {
 	})
 	if problems := b.takeProblems(); len(problems) > 0 {
 		t.Errorf("the pages reported problems:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+// progressShown is true when a progress bar or a "Cancel upload" button
+// takes up room on the page.
+const progressShown = `[...document.querySelectorAll("[data-progress], [data-progress] progress, [data-cancel]")].some(e => e.getClientRects().length > 0)`
+
+// TestLibraryPhone: on a 360x740 phone the first result is on the first
+// screen, with the filters behind a Filter button that says how many are in
+// force; ticking a filter applies it.
+func TestLibraryPhone(t *testing.T) {
+	p := startPortal(t)
+	tb := newBrowser(t, p)
+	tb.name = "visitor on a phone"
+	tb.run(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile))
+	if st := tb.open("/library"); st != 200 {
+		t.Fatalf("library: %d", st)
+	}
+	top := evalJS[float64](tb, `document.querySelector(".resource-card").getBoundingClientRect().top`)
+	if top >= 740 {
+		t.Fatalf("the first result starts %.0f px down, below the first screen", top)
+	}
+	if evalJS[bool](tb, `document.querySelector("#facets").getClientRects().length > 0`) {
+		t.Fatal("the filters are open before the Filter button is pressed")
+	}
+	// Dates in the language's format, not as ISO codes.
+	if d := tb.mustText(".resource-card time"); !regexp.MustCompile(`^\d{1,2} [A-Z][a-z]+ \d{4}$`).MatchString(d) {
+		t.Errorf("a result's date reads %q", d)
+	}
+	toggle := `[data-filter-toggle]`
+	if got := evalJS[string](tb, `document.querySelector("[data-filter-toggle]").getAttribute("aria-expanded")`); got != "false" {
+		t.Fatalf("Filter button aria-expanded=%q", got)
+	}
+	// Keyboard: the button is reached and opened like any button.
+	tb.run(chromedp.Focus(chromedp.CSS(toggle)), chromedp.KeyEvent("\r"))
+	if !evalJS[bool](tb, `document.querySelector("#facets").getClientRects().length > 0`) {
+		t.Fatal("Enter on the Filter button does not open the filters")
+	}
+	if st := tb.click(`input[name="language"][value="en"]`); st != 200 {
+		t.Fatalf("ticking a filter: %d", st)
+	}
+	if got := tb.location().Query().Get("language"); got != "en" {
+		t.Fatalf("ticking a filter did not apply it: %s", tb.where())
+	}
+	if got := tb.mustText(toggle); got != "Filter (1 active)" {
+		t.Errorf("Filter button says %q", got)
+	}
+	if !evalJS[bool](tb, `document.activeElement.matches('input[name="language"][value="en"]:checked')`) {
+		t.Error("the ticked filter does not have the focus after the results reload")
+	}
+	if problems := tb.takeProblems(); len(problems) > 0 {
+		t.Errorf("the pages reported problems:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+// TestNotFoundSignIn: a visitor who follows a members-only resource's link
+// gets the 404 (nothing says the resource exists), with a way to sign in
+// that comes back to the same address.
+func TestNotFoundSignIn(t *testing.T) {
+	p := startPortal(t)
+	member := newBrowser(t, p)
+	member.signIn("buyer")
+	member.open("/library")
+	href := evalJS[string](member, `fetch("/api/v1/resources?per_page=100").then(r => r.json()).then(j => (j.items.find(i => i.visibility === "members") || {}).url || "")`, chromedp.EvalAwaitPromise)
+	if href == "" {
+		t.Fatal("no members-only resource in the demo library")
+	}
+	visitor := member.isolated("visitor")
+	if st := visitor.open(href); st != 404 {
+		t.Fatalf("visitor: %d", st)
+	}
+	if st := visitor.click(`main a[href^="/signin?next="]`); st != 200 {
+		t.Fatalf("sign-in link: %d", st)
+	}
+	if st := visitor.follow("demo sign-in", chromedp.Click(chromedp.CSS(`form:has(input[name="persona"][value="buyer"]) button`))); st != 200 {
+		t.Fatalf("sign in: %d", st)
+	}
+	if got := visitor.location().Path; got != href {
+		t.Fatalf("after signing in the visitor is at %s, want %s", got, href)
 	}
 }
 

@@ -1,7 +1,6 @@
 package resources
 
 import (
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -33,10 +32,6 @@ func (e FieldErrors) Field(name string) *fault.Error {
 	}
 	return nil
 }
-
-var (
-	countryRe = regexp.MustCompile(`^[A-Z]{2}$`)
-)
 
 // Validate normalises meta and checks every field against the taxonomy.
 func (s *Service) Validate(m Meta) (Meta, error) {
@@ -86,7 +81,7 @@ func (s *Service) Validate(m Meta) (Meta, error) {
 	if !s.Tax.Has(VocLicence, m.Licence) {
 		bad("licence", "library.error.licence_required")
 	}
-	if m.Country != "" && !countryRe.MatchString(m.Country) {
+	if m.Country != "" && !IsCountry(m.Country) {
 		bad("country", "library.error.country")
 	}
 	if utf8.RuneCountInString(m.Organisation) > 200 {

@@ -102,6 +102,14 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if signin {
 		p.Title, p.Path = s.T(c, "signin.error.title"), "/signin"
 	}
+	// A visitor may have followed a members' link: the page still says only
+	// "not found" (it must not confirm the resource exists) but offers to
+	// sign in and come back to the same address, checked like every "next".
+	if status == fiber.StatusNotFound && currentMember(c) == nil && (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) {
+		if next := localPath(c.OriginalURL()); next != "/" {
+			p.Data = errorData{Message: msg, RequestID: rid, Next: next}
+		}
+	}
 	return s.render(c, status, "error", p)
 }
 
@@ -109,6 +117,7 @@ type errorData struct {
 	Message   string
 	RequestID string
 	SignIn    bool
+	Next      string // a visitor's way back after signing in (404 only)
 }
 
 // wantsJSON answers JSON to API paths unless HTML is asked for first, and to

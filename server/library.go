@@ -3,10 +3,14 @@ package server
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
@@ -133,6 +137,26 @@ func (s *Server) checkGroup(c *fiber.Ctx, m resources.Meta) error {
 		return resources.FieldErrors{fault.New(fault.Invalid, "library.error.group_required").OnField("group")}
 	}
 	return nil
+}
+
+// resourceCountryOptions names every country a resource may have in lang, sorted as
+// that language sorts (so "Österreich" sits with the O's in German).
+func resourceCountryOptions(lang string) []option {
+	tag := language.Make(lang)
+	names := display.Regions(tag)
+	var out []option
+	for _, code := range resources.Countries() {
+		label := code
+		if r, err := language.ParseRegion(code); err == nil {
+			if n := names.Name(r); n != "" {
+				label = n
+			}
+		}
+		out = append(out, option{Value: code, Label: label})
+	}
+	col := collate.New(tag, collate.Loose)
+	slices.SortFunc(out, func(a, b option) int { return col.CompareString(a.Label, b.Label) })
+	return out
 }
 
 // fieldValues keeps what the member typed, to show it again with the errors.

@@ -36,6 +36,12 @@ type resourceListData struct {
 	// the other languages; Literal links to the same search without them.
 	Concepts string
 	Literal  string
+	// AutoSort is the order the library chose itself (relevance with
+	// words, newest without); the form sends it back so that a sort the
+	// member never touched follows the next words instead of sticking.
+	AutoSort string
+	// Active counts the filters in force, shown on the phone's Filter button.
+	Active int
 }
 
 // resourceCard is a result line with translated labels.
@@ -52,6 +58,9 @@ type resourceCard struct {
 // are matched against known facets in Go, never passed to the database.
 func (s *Server) searchFromQuery(c *fiber.Ctx, v resources.Viewer) resources.Search {
 	q := resources.Search{Q: c.Query("q"), Sort: c.Query("sort"), Viewer: v, Filters: map[string][]string{}}
+	if q.Sort == c.Query("auto_sort") {
+		q.Sort = "" // shown by default, not chosen: the library picks again
+	}
 	if len(q.Q) > 200 {
 		q.Q = q.Q[:200]
 	}
@@ -114,9 +123,18 @@ func (s *Server) listResources(c *fiber.Ctx) error {
 	}
 	p := s.newPage(c, s.T(c, "library.title"), "library", nil)
 	d := resourceListData{Q: q.Q, Sort: res.Sort, Result: res, CanShare: auth.CanShareResource(currentMember(c)), Feed: "/library/feed.atom"}
+	if q.Sort != resources.SortRelevance && q.Sort != resources.SortNewest && q.Sort != resources.SortDownloads {
+		d.AutoSort = res.Sort
+	}
+	if q.GoodPractice {
+		d.Active++
+	}
 	for _, f := range resources.Facets {
 		fv := facetView{Name: f}
 		for _, x := range res.Facets[f] {
+			if x.Selected {
+				d.Active++
+			}
 			fv.Values = append(fv.Values, facetValueView{Value: x.Value, Label: s.facetLabel(p, f, x.Value, groups), Count: x.Count, Selected: x.Selected})
 		}
 		if len(fv.Values) > 0 {

@@ -13,8 +13,9 @@ import (
 // option is one choice of a select or checkbox list.
 type option struct{ Value, Label string }
 
-// fieldError is a translated message for one form field.
-type fieldError struct{ Field, Message string }
+// fieldError is a translated message for one form field; Label names the
+// field in the error summary, away from the field itself.
+type fieldError struct{ Field, Label, Message string }
 
 type resourceFormData struct {
 	Edit     bool
@@ -25,7 +26,10 @@ type resourceFormData struct {
 	Problems []fieldError
 	Options  map[string][]option
 	Groups   []option
-	MaxSize  string
+	// Countries are ISO 3166 codes with their names in the page's language,
+	// in that language's alphabetical order.
+	Countries []option
+	MaxSize   string
 }
 
 // Error returns the message for a field, for the template.
@@ -48,13 +52,14 @@ func (s *Server) renderResourceForm(c *fiber.Ctx, status int, d resourceFormData
 	lang := s.lang(c)
 	d.Options = s.formOptions(lang)
 	d.MaxSize = humanBytes(s.cfg.UploadMaxBytes)
+	d.Countries = resourceCountryOptions(lang)
 	d.Errors = map[string]string{}
 	if err != nil {
 		var fes resources.FieldErrors
 		if errors.As(err, &fes) {
 			for _, fe := range fes {
 				d.Errors[fe.Field] = s.T(c, fe.Key, fe.Args...)
-				d.Problems = append(d.Problems, fieldError{fe.Field, d.Errors[fe.Field]})
+				d.Problems = append(d.Problems, fieldError{fe.Field, s.T(c, "library.field."+fe.Field), d.Errors[fe.Field]})
 			}
 		} else if fe, ok := fault.As(err); ok {
 			field := fe.Field
@@ -62,7 +67,7 @@ func (s *Server) renderResourceForm(c *fiber.Ctx, status int, d resourceFormData
 				field = "file"
 			}
 			d.Errors[field] = s.T(c, fe.Key, fe.Args...)
-			d.Problems = append(d.Problems, fieldError{field, d.Errors[field]})
+			d.Problems = append(d.Problems, fieldError{field, s.T(c, "library.field."+field), d.Errors[field]})
 		}
 	}
 	if m := currentMember(c); m != nil {
@@ -106,7 +111,22 @@ func (s *Server) createResource(c *fiber.Ctx) error {
 	defer form.close()
 	meta := metaFrom(form.get, form.list)
 	if err == nil && form.file == nil {
-		err = resources.FieldErrors{fault.New(fault.Invalid, "library.error.file_required").OnField("file")}
+		// Everything else that is wrong is reported with the missing file,
+		// so the member corrects the form once.
+		errs := resources.FieldErrors{}
+		if _, verr := s.lib.Validate(meta); verr != nil {
+			errors.As(verr, &errs)
+		}
+		if gerr := s.checkGroup(c, meta); gerr != nil {
+			var ges resources.FieldErrors
+			if !errors.As(gerr, &ges) {
+				return gerr
+			}
+			if errs.Field("group") == nil {
+				errs = append(errs, ges...)
+			}
+		}
+		err = append(errs, fault.New(fault.Invalid, "library.error.file_required").OnField("file"))
 	}
 	if err == nil {
 		err = s.checkGroup(c, meta)

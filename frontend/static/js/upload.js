@@ -15,6 +15,82 @@ function randomKey() {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+// The field's own label, without its hint or error text.
+function fieldLabel(form, name) {
+  const el = form.querySelector(`#f-${CSS.escape(name)}`);
+  if (!el) return name;
+  const own = el.matches("fieldset, details") ? el.querySelector("legend, summary") : form.querySelector(`label[for="${CSS.escape(el.id)}"]`);
+  return own ? own.textContent.trim() : name;
+}
+
+// clearProblems removes the errors of an earlier attempt, the server's or
+// this script's, before the next one.
+function clearProblems(form) {
+  form.parentElement.querySelectorAll(":scope > .error-summary").forEach((el) => el.remove());
+  form.querySelectorAll(".field-error").forEach((p) => {
+    form.querySelectorAll(`[aria-describedby~="${CSS.escape(p.id)}"]`).forEach((el) => {
+      const rest = el.getAttribute("aria-describedby").split(" ").filter((x) => x && x !== p.id);
+      if (rest.length) el.setAttribute("aria-describedby", rest.join(" "));
+      else el.removeAttribute("aria-describedby");
+    });
+    p.remove();
+  });
+  form.querySelectorAll(".invalid").forEach((el) => el.classList.remove("invalid"));
+  form.querySelectorAll('[aria-invalid="true"]').forEach((el) => el.removeAttribute("aria-invalid"));
+}
+
+// showProblems lists every refused field in an error summary above the
+// form, as the server does when the page is sent without this script, and
+// marks each field; what the member typed stays in place. It returns false
+// on a form without the summary's strings (the version form, which has a
+// single file field and shows the message instead).
+function showProblems(form, fields) {
+  const strings = form.querySelector("template[data-strings]");
+  const title = strings && strings.dataset.problems;
+  if (!title) return false;
+  clearProblems(form);
+  const box = document.createElement("div");
+  box.className = "error-summary";
+  box.setAttribute("role", "alert");
+  box.tabIndex = -1;
+  box.dataset.problems = "";
+  const h = document.createElement("h2");
+  h.textContent = title;
+  const ul = document.createElement("ul");
+  // In the form's order (the API's map has none).
+  const at = (name) => {
+    const el = form.querySelector(`#f-${CSS.escape(name)}`);
+    return el ? [...form.querySelectorAll("[id^='f-']")].indexOf(el) : Infinity;
+  };
+  const entries = Object.entries(fields).sort((a, b) => at(a[0]) - at(b[0]));
+  for (const [name, msg] of entries) {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = `#f-${name}`;
+    a.textContent = `${fieldLabel(form, name)}: ${msg}`;
+    li.append(a);
+    ul.append(li);
+    const target = form.querySelector(`#f-${CSS.escape(name)}`);
+    if (target) {
+      if (!target.matches("fieldset, details")) target.setAttribute("aria-invalid", "true");
+      const p = document.createElement("p");
+      p.className = "field-error";
+      p.id = `e-${name}`;
+      p.textContent = msg;
+      const wrap = target.closest(".field") || target.parentElement;
+      wrap.classList.add("invalid");
+      wrap.append(p);
+      const described = (target.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== p.id);
+      described.push(p.id);
+      target.setAttribute("aria-describedby", described.join(" "));
+    }
+  }
+  box.append(h, ul);
+  form.before(box);
+  box.focus();
+  return true;
+}
+
 function setup(form) {
   const input = form.querySelector('input[type="file"]');
   const zone = form.querySelector("[data-dropzone]");
@@ -73,6 +149,7 @@ function setup(form) {
     progress.hidden = false;
     bar.value = 0;
     percent.textContent = text("percentLabel").replace("{0}", "0");
+    clearProblems(form);
     if (submit) submit.disabled = true;
     let lastSaid = -1;
     xhr.upload.addEventListener("progress", (ev) => {
@@ -111,21 +188,21 @@ function setup(form) {
       if (xhr.status >= 200 && xhr.status < 300) {
         bar.value = 100;
         say(text("done"), false);
-        window.location.assign(body.url ? body.url + "?flash=resource_created" : form.action);
+        // The flash says what happened: a new resource, or a new version.
+        const flash = form.dataset.flash || "resource_created";
+        const anchor = flash === "version_added" ? "#versions" : "";
+        window.location.assign(body.url ? `${body.url}?flash=${flash}${anchor}` : form.action);
         return;
       }
       finish();
       if (keyField) keyField.value = "";
       const err = body.error || {};
-      say(err.message || text("failed"), true);
       const fields = err.fields || (err.field ? { [err.field]: err.message } : {});
-      for (const [name, msg] of Object.entries(fields)) {
-        const el = form.querySelector(`[name="${CSS.escape(name)}"]`);
-        if (el) {
-          el.setAttribute("aria-invalid", "true");
-          if (name !== err.field) say(message.textContent + " " + msg, true);
-        }
+      if (Object.keys(fields).length > 0 && showProblems(form, fields)) {
+        say("", false);
+        return;
       }
+      say(err.message || text("failed"), true);
       message.focus();
     });
     xhr.send(data);
