@@ -334,6 +334,29 @@ func (s *Store) DigestDefaults(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// digestLease is how long a server may take over one member's digest
+// before another may take it over (see ClaimDigest).
+const digestLease = 10 * time.Minute
+
+// ClaimDigest claims the digest of a member that is due since lastDigest
+// (as DigestDue read it) and returns the claim's id, for ReleaseDigest.
+// Of several servers running the digest job at once exactly one gets it:
+// the claim is a document whose _id names the member and lastDigest
+// (store.ClaimLease). It is a lease: if its holder stops before
+// SetLastDigest moves lastDigest on, another server sends the digest once
+// the lease has run out, so a digest is never lost, and is sent twice only
+// when SetLastDigest fails after the mail went out.
+func (s *Store) ClaimDigest(ctx context.Context, memberID string, lastDigest, now time.Time) (string, bool, error) {
+	key := "digest:" + memberID + ":" + lastDigest.UTC().Format(time.RFC3339Nano)
+	return store.ClaimLease(ctx, s.db, key, now, digestLease)
+}
+
+// ReleaseDigest gives a digest claim up (its mail failed), so that the next
+// run of the job, on any server, tries again.
+func (s *Store) ReleaseDigest(ctx context.Context, claim string) error {
+	return store.Release(ctx, s.db, claim)
+}
+
 // SetLastDigest records when a member's digest went out.
 func (s *Store) SetLastDigest(ctx context.Context, memberID string, at time.Time) error {
 	_, err := s.col(colPrefs).UpdateOne(ctx, bson.M{"_id": memberID}, bson.M{"$set": bson.M{"last_digest": at},

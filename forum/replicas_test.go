@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 
@@ -166,5 +167,45 @@ func TestRepliesAcrossServersAllShow(t *testing.T) {
 	ps, err := a.Posts(ctx, &stale, (p.N-1)/PageSize+1)
 	if err != nil || len(ps) == 0 || ps[len(ps)-1].N != p.N {
 		t.Fatalf("Posts with a lagging LastN = %d posts, %v; want the newest post %d last", len(ps), err, p.N)
+	}
+}
+
+func TestDigestClaimedOnceAcrossServers(t *testing.T) {
+	a, b, _ := twoServers(t)
+	ctx := context.Background()
+	last := a.now().Add(-25 * time.Hour)
+	now := a.now()
+	var mu sync.Mutex
+	var claims []string
+	run(t, 10, a, b, func(i int, s *Store) error {
+		id, ok, err := s.ClaimDigest(ctx, "m1", last, now)
+		if ok {
+			mu.Lock()
+			claims = append(claims, id)
+			mu.Unlock()
+		}
+		return err
+	})
+	if len(claims) != 1 {
+		t.Fatalf("digest claimed %d times, want 1", len(claims))
+	}
+	// Held while the lease runs; taken over, once, after it ran out.
+	if _, ok, err := b.ClaimDigest(ctx, "m1", last, now.Add(digestLease/2)); err != nil || ok {
+		t.Fatalf("claimed during the lease: %v, %v", ok, err)
+	}
+	later := now.Add(digestLease + time.Second)
+	id, ok, err := b.ClaimDigest(ctx, "m1", last, later)
+	if err != nil || !ok || id == claims[0] {
+		t.Fatalf("after the lease: %q, %v, %v; want a new claim", id, ok, err)
+	}
+	if _, ok, _ := a.ClaimDigest(ctx, "m1", last, later); ok {
+		t.Fatal("a stale lease was taken over twice")
+	}
+	// A released claim (the mail failed) is claimed again by the next run.
+	if err := b.ReleaseDigest(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := a.ClaimDigest(ctx, "m1", last, later); err != nil || !ok {
+		t.Fatalf("after release: %v, %v", ok, err)
 	}
 }
