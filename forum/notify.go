@@ -2,6 +2,7 @@ package forum
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -267,7 +268,9 @@ const visitGap = time.Hour
 // TouchVisit records a visit to the discussions and returns when the
 // previous visit started (zero on a first visit).
 func (s *Store) TouchVisit(ctx context.Context, memberID string) (time.Time, error) {
-	defer s.locks.Lock("prefs/" + memberID)()
+	// No lock: two visits at once read the same seen_at and compute the
+	// same prev_visit, or the later one reads the earlier one's fresh
+	// seen_at and keeps prev_visit; either way the result is the same.
 	p, err := s.Prefs(ctx, memberID)
 	if err != nil {
 		return time.Time{}, err
@@ -377,14 +380,27 @@ type Read struct {
 }
 
 // MarkRead records that a member read a thread up to post n (never back).
+// $max is atomic on MongoDB; the embedded database applies it read-then-
+// write, so a concurrent write of the same read state (the member's other
+// tab, on another server) can put back a lower value. So the outcome is
+// read back and the $max repeated until it holds. Read state is a hint: a
+// value lowered after that shows a post as unread until the next view.
 func (s *Store) MarkRead(ctx context.Context, memberID, threadID string, n int) error {
 	id := memberID + ":" + threadID
-	defer s.locks.Lock("read/" + id)()
-	_, err := s.col(colReads).UpdateOne(ctx, bson.M{"_id": id},
-		bson.M{"$max": bson.M{"last_n": n}, "$set": bson.M{"member_id": memberID, "thread_id": threadID, "at": s.now()}},
-		options.Update().SetUpsert(true))
-	if err != nil {
-		return fmt.Errorf("forum: mark read: %w", err)
+	for tries := 0; tries < 3; tries++ {
+		_, err := s.col(colReads).UpdateOne(ctx, bson.M{"_id": id},
+			bson.M{"$max": bson.M{"last_n": n}, "$set": bson.M{"member_id": memberID, "thread_id": threadID, "at": s.now()}},
+			options.Update().SetUpsert(true))
+		if err != nil && !store.IsDuplicateKey(err) { // two first upserts: one inserts, the other retries
+			return fmt.Errorf("forum: mark read: %w", err)
+		}
+		var r Read
+		if err := s.findOne(ctx, colReads, bson.M{"_id": id}, &r); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if r.LastN >= n {
+			return nil
+		}
 	}
 	return nil
 }

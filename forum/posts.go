@@ -100,32 +100,45 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 	if err != nil {
 		return nil, err
 	}
+	// The history is a read-modify-write of the post: the update applies
+	// only if the body is still the one read, else it reads again, so two
+	// editors on two servers both land in the history (MongoDB applies the
+	// filter atomically). The embedded database applies it read-then-write;
+	// one process owns it, and the lock serialises edits there.
 	defer s.locks.Lock("post/" + PostID(threadID, n))()
-	p, err := s.Post(ctx, threadID, n)
-	if err != nil {
-		return nil, err
-	}
-	if p.Deleted {
-		return nil, fault.New(fault.Conflict, "forum.error.deleted")
-	}
-	if body == p.Body {
-		return p, nil
-	}
-	history := append(p.History, Edit{At: p.CreatedAt, By: p.AuthorID, Body: p.Body})
-	if !p.EditedAt.IsZero() {
-		history[len(history)-1].At = p.EditedAt
-	}
-	if len(history) > maxHistory {
-		history = history[len(history)-maxHistory:]
-	}
-	now := s.now()
-	_, err = s.col(colPosts).UpdateOne(ctx, bson.M{"_id": p.ID}, bson.M{"$set": bson.M{
-		"body": body, "html": s.md.HTML(body), "edited_at": now, "history": history,
-		"mentions": nonNil(Mentions(body)), "quotes": nonNilInts(Quotes(body, threadID)), "resources": nonNil(ResourceLinks(body)),
-		"terms": textindex.Analyze(body),
-	}})
-	if err != nil {
-		return nil, fmt.Errorf("forum: edit post: %w", err)
+	for tries := 0; ; tries++ {
+		p, err := s.Post(ctx, threadID, n)
+		if err != nil {
+			return nil, err
+		}
+		if p.Deleted {
+			return nil, fault.New(fault.Conflict, "forum.error.deleted")
+		}
+		if body == p.Body {
+			return p, nil
+		}
+		history := append(p.History, Edit{At: p.CreatedAt, By: p.AuthorID, Body: p.Body})
+		if !p.EditedAt.IsZero() {
+			history[len(history)-1].At = p.EditedAt
+		}
+		if len(history) > maxHistory {
+			history = history[len(history)-maxHistory:]
+		}
+		now := s.now()
+		res, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": p.ID, "body": p.Body}, bson.M{"$set": bson.M{
+			"body": body, "html": s.md.HTML(body), "edited_at": now, "history": history,
+			"mentions": nonNil(Mentions(body)), "quotes": nonNilInts(Quotes(body, threadID)), "resources": nonNil(ResourceLinks(body)),
+			"terms": textindex.Analyze(body),
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("forum: edit post: %w", err)
+		}
+		if res.MatchedCount == 1 {
+			break
+		}
+		if tries == 5 {
+			return nil, fault.New(fault.Conflict, "error.409")
+		}
 	}
 	if n == 1 {
 		if t, err := s.Thread(ctx, threadID); err == nil {

@@ -372,11 +372,26 @@ func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
 	if err := s.setThread(ctx, id, bson.M{"category_id": to.ID, "group_id": to.GroupID}); err != nil {
 		return err
 	}
-	if _, err := s.col(colPosts).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"category_id": to.ID, "group_id": to.GroupID}}); err != nil {
-		return fmt.Errorf("forum: move posts: %w", err)
+	// Two moves at once on two servers may leave the posts where the
+	// thread is not: whichever move then sees the thread elsewhere moves
+	// them after it, so they end where the thread ends.
+	for tries := 0; tries < 3; tries++ {
+		if _, err := s.col(colPosts).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"category_id": to.ID, "group_id": to.GroupID}}); err != nil {
+			return fmt.Errorf("forum: move posts: %w", err)
+		}
+		if _, err := s.col(colFlags).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"group_id": to.GroupID}}); err != nil {
+			return fmt.Errorf("forum: move flags: %w", err)
+		}
+		t, err := s.Thread(ctx, id)
+		if err != nil {
+			return err
+		}
+		if t.CategoryID == to.ID && t.GroupID == to.GroupID {
+			return nil
+		}
+		to = &Category{ID: t.CategoryID, GroupID: t.GroupID}
 	}
-	_, err := s.col(colFlags).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"group_id": to.GroupID}})
-	return err
+	return nil
 }
 
 // refresh recomputes a thread's reply count and latest activity from its
