@@ -11,7 +11,8 @@ import "github.com/circularfairict/portal/store"
 //
 // docLocks serialises the remaining conditional updates of one document
 // (a member's review and pseudonymisation, a group's member and
-// coordinator lists, join requests) inside this process, which is enough
+// coordinator lists, join requests, an invitation's displayed use count)
+// inside this process, which is enough
 // on the embedded database because one process owns it. It serialises
 // nothing across processes; an invariant that must hold across servers
 // whatever the backend rests on a claimed _id instead (invitation uses:

@@ -452,8 +452,9 @@ func (s *Store) UseInvitation(ctx context.Context, secret, memberID string) (inv
 	if slot == "" {
 		return inv, g, false, ErrInvitationUsedUp
 	}
-	// uses is a count for display: the claimed slots decide.
-	if _, err := s.col(colGroupInvitations).UpdateOne(ctx, bson.M{"_id": inv.ID}, bson.M{"$inc": bson.M{"uses": 1}}); err != nil {
+	// uses is a count for display: the claimed slots decide. The lock
+	// keeps two $inc from undoing each other on the embedded database.
+	if err := s.countInvitationUse(ctx, inv.ID, 1); err != nil {
 		_ = store.Release(ctx, s.db, slot)
 		return nil, nil, false, fmt.Errorf("auth: use invitation: %w", err)
 	}
@@ -520,7 +521,15 @@ func (s *Store) claimInvitationUse(ctx context.Context, inv *Invitation, now tim
 // releaseInvitationUse gives a claimed use back (the join failed).
 func (s *Store) releaseInvitationUse(ctx context.Context, inv *Invitation, slot string) {
 	_ = store.Release(ctx, s.db, slot)
-	_, _ = s.col(colGroupInvitations).UpdateOne(ctx, bson.M{"_id": inv.ID}, bson.M{"$inc": bson.M{"uses": -1}})
+	_ = s.countInvitationUse(ctx, inv.ID, -1)
+}
+
+func (s *Store) countInvitationUse(ctx context.Context, id string, by int) error {
+	defer docLocks.lock(colGroupInvitations, id)()
+	if _, err := s.col(colGroupInvitations).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$inc": bson.M{"uses": by}}); err != nil {
+		return fmt.Errorf("auth: use invitation: %w", err)
+	}
+	return nil
 }
 
 // wellFormedSecret accepts only strings shaped like our own secrets, so a
