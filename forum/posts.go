@@ -274,7 +274,9 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 	if _, err := s.col(colThreads).InsertOne(ctx, nt); err != nil {
 		return nil, fmt.Errorf("forum: split: %w", err)
 	}
-	if _, err := s.col(colPosts).DeleteMany(ctx, bson.M{"thread_id": threadID, "n": bson.M{"$gte": fromN}}); err != nil {
+	// Only the posts moved: a reply claimed meanwhile (replies take no
+	// lock) stays, and settle finds it past the new last_n.
+	if _, err := s.col(colPosts).DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids(moving)}}); err != nil {
 		return nil, fmt.Errorf("forum: split: %w", err)
 	}
 	set := bson.M{"last_n": fromN - 1}
