@@ -354,6 +354,12 @@ func (s *Store) ClaimDigest(ctx context.Context, memberID string, lastDigest, no
 	return store.ClaimLease(ctx, s.db, key, now, digestLease)
 }
 
+// PruneDigestClaims deletes digest claims older than a week: their period
+// has moved on (SetLastDigest) long since, so nothing claims them again.
+func (s *Store) PruneDigestClaims(ctx context.Context, now time.Time) (int64, error) {
+	return store.PruneClaims(ctx, s.db, "digest:", now.Add(-7*24*time.Hour))
+}
+
 // ReleaseDigest gives a digest claim up (its mail failed), so that the next
 // run of the job, on any server, tries again.
 func (s *Store) ReleaseDigest(ctx context.Context, claim string) error {

@@ -85,6 +85,8 @@ type Server struct {
 	library   LibrarySearch
 
 	sweepStop chan struct{}
+	// prunedAt is when this server last pruned old claims (once a day).
+	prunedAt  time.Time
 	sweepDone chan struct{}
 }
 
@@ -258,6 +260,13 @@ func (s *Server) startSweeper(every time.Duration) {
 			}
 			s.sendDigests(ctx)
 			s.sendReminders(ctx)
+			if time.Since(s.prunedAt) > 24*time.Hour {
+				if _, err := s.forum.PruneDigestClaims(ctx, time.Now().UTC()); err != nil {
+					s.log.Warn("digest claims: prune", "err", err)
+				} else {
+					s.prunedAt = time.Now()
+				}
+			}
 			cancel()
 			select {
 			case <-s.sweepStop:

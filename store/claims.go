@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -70,4 +71,18 @@ func Release(ctx context.Context, db *mongo.Database, id string) error {
 		return fmt.Errorf("store: release %s: %w", id, err)
 	}
 	return nil
+}
+
+// PruneClaims deletes the claims whose _id starts with prefix and that were
+// made before before, and returns how many. Only for claims whose work can
+// no longer be claimed again (a digest period long past): a deleted claim
+// could otherwise be made a second time. Every server may run it; it reads
+// the whole claims collection on the embedded database, so run it rarely.
+func PruneClaims(ctx context.Context, db *mongo.Database, prefix string, before time.Time) (int64, error) {
+	res, err := db.Collection(ColClaims).DeleteMany(ctx, bson.M{
+		"_id": bson.M{"$regex": "^" + regexp.QuoteMeta(prefix)}, "at": bson.M{"$lt": before}})
+	if err != nil {
+		return 0, fmt.Errorf("store: prune claims: %w", err)
+	}
+	return res.DeletedCount, nil
 }
