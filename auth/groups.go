@@ -361,6 +361,9 @@ type Invitation struct {
 	ExpiresAt time.Time `bson:"expires_at" json:"expires_at"`
 	MaxUses   int       `bson:"max_uses" json:"max_uses"`
 	Uses      int       `bson:"uses" json:"uses"`
+	// ClaimedUses is set on invitations whose uses are claim documents
+	// from the first (claimInvitationUse); on older ones, Uses counted them.
+	ClaimedUses bool `bson:"claimed_uses,omitempty" json:"-"`
 }
 
 // Expired reports whether the invitation no longer works at now.
@@ -385,7 +388,7 @@ func (s *Store) CreateInvitation(ctx context.Context, groupID, creatorID string,
 	now := s.now()
 	h := hashSecret(secret)
 	inv := &Invitation{ID: h[:24], Hash: h, GroupID: groupID, CreatedBy: creatorID, CreatedAt: now,
-		ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour), MaxUses: maxUses}
+		ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour), MaxUses: maxUses, ClaimedUses: true}
 	if _, err := s.col(colGroupInvitations).InsertOne(ctx, inv); err != nil {
 		return "", nil, fmt.Errorf("auth: create invitation: %w", err)
 	}
@@ -425,8 +428,8 @@ func (s *Store) InvitationBySecret(ctx context.Context, secret string) (*Invitat
 
 // UseInvitation lets memberID join the invitation's group. A member who
 // already belongs to the group uses nothing (joined is false). Each use is
-// taken with one conditional increment, so members using a link at the
-// same time never exceed its count.
+// claimed (claimInvitationUse), so members using a link at the same time
+// never exceed its count.
 func (s *Store) UseInvitation(ctx context.Context, secret, memberID string) (inv *Invitation, g *Group, joined bool, err error) {
 	inv, err = s.InvitationBySecret(ctx, secret)
 	if err != nil {
@@ -442,23 +445,20 @@ func (s *Store) UseInvitation(ctx context.Context, secret, memberID string) (inv
 	if inv.Expired(now) {
 		return inv, g, false, ErrInvitationExpired
 	}
-	// max_uses never changes, so comparing uses with the value read above
-	// is "uses < max_uses" without $expr (which FerretDB 1.24 lacks).
-	unlock := docLocks.lock(colGroupInvitations, inv.ID)
-	res, err := s.col(colGroupInvitations).UpdateOne(ctx,
-		bson.M{"_id": inv.ID, "uses": bson.M{"$lt": inv.MaxUses}, "expires_at": bson.M{"$gt": now}},
-		bson.M{"$inc": bson.M{"uses": 1}})
-	unlock()
+	slot, err := s.claimInvitationUse(ctx, inv, now)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("auth: use invitation: %w", err)
+		return nil, nil, false, err
 	}
-	if res.MatchedCount == 0 {
+	if slot == "" {
 		return inv, g, false, ErrInvitationUsedUp
 	}
-	giveBack := func() {
-		defer docLocks.lock(colGroupInvitations, inv.ID)()
-		_, _ = s.col(colGroupInvitations).UpdateOne(ctx, bson.M{"_id": inv.ID}, bson.M{"$inc": bson.M{"uses": -1}})
+	// uses is a count for display: the claimed slots decide. The lock
+	// keeps two $inc from undoing each other on the embedded database.
+	if err := s.countInvitationUse(ctx, inv.ID, 1); err != nil {
+		_ = store.Release(ctx, s.db, slot)
+		return nil, nil, false, fmt.Errorf("auth: use invitation: %w", err)
 	}
+	giveBack := func() { s.releaseInvitationUse(ctx, inv, slot) }
 	joined, err = s.JoinGroup(ctx, g.ID, memberID)
 	if err != nil || !joined { // failed, or the member got in another way meanwhile
 		giveBack()
@@ -466,6 +466,70 @@ func (s *Store) UseInvitation(ctx context.Context, secret, memberID string) (inv
 	}
 	inv.Uses++
 	return inv, g, true, nil
+}
+
+// claimInvitationUse claims one of the invitation's MaxUses uses and
+// returns its claim id, or "" when all are taken. Each use is a claim
+// document "invitation:ID:k" (store.Claim), so members using a link at the
+// same time on any number of servers never exceed its count: a conditional
+// increment of uses would not hold on the embedded database, which applies
+// it read-then-write. One query by _id finds the free slots; a slot taken
+// meanwhile fails its insert and the next is tried.
+func (s *Store) claimInvitationUse(ctx context.Context, inv *Invitation, now time.Time) (string, error) {
+	from := 0
+	if !inv.ClaimedUses {
+		// Made before claims: the uses it counted are not claimed, so its
+		// slots start after them (a few uses given back later stay lost).
+		from = min(inv.Uses, inv.MaxUses)
+	}
+	var ids []string
+	for k := from; k < inv.MaxUses; k++ {
+		ids = append(ids, fmt.Sprintf("invitation:%s:%d", inv.ID, k))
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	cur, err := s.db.Collection(store.ColClaims).Find(ctx, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetProjection(bson.M{"_id": 1}))
+	if err != nil {
+		return "", fmt.Errorf("auth: use invitation: %w", err)
+	}
+	var taken []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &taken); err != nil {
+		return "", fmt.Errorf("auth: use invitation: %w", err)
+	}
+	used := map[string]bool{}
+	for _, t := range taken {
+		used[t.ID] = true
+	}
+	for _, id := range ids {
+		if used[id] {
+			continue
+		}
+		ok, err := store.Claim(ctx, s.db, id, now)
+		if err != nil {
+			return "", fmt.Errorf("auth: use invitation: %w", err)
+		}
+		if ok {
+			return id, nil
+		}
+	}
+	return "", nil
+}
+
+// releaseInvitationUse gives a claimed use back (the join failed).
+func (s *Store) releaseInvitationUse(ctx context.Context, inv *Invitation, slot string) {
+	_ = store.Release(ctx, s.db, slot)
+	_ = s.countInvitationUse(ctx, inv.ID, -1)
+}
+
+func (s *Store) countInvitationUse(ctx context.Context, id string, by int) error {
+	defer docLocks.lock(colGroupInvitations, id)()
+	if _, err := s.col(colGroupInvitations).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$inc": bson.M{"uses": by}}); err != nil {
+		return fmt.Errorf("auth: use invitation: %w", err)
+	}
+	return nil
 }
 
 // wellFormedSecret accepts only strings shaped like our own secrets, so a

@@ -2,6 +2,7 @@ package forum
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -267,7 +268,9 @@ const visitGap = time.Hour
 // TouchVisit records a visit to the discussions and returns when the
 // previous visit started (zero on a first visit).
 func (s *Store) TouchVisit(ctx context.Context, memberID string) (time.Time, error) {
-	defer s.locks.Lock("prefs/" + memberID)()
+	// No lock: two visits at once read the same seen_at and compute the
+	// same prev_visit, or the later one reads the earlier one's fresh
+	// seen_at and keeps prev_visit; either way the result is the same.
 	p, err := s.Prefs(ctx, memberID)
 	if err != nil {
 		return time.Time{}, err
@@ -334,6 +337,35 @@ func (s *Store) DigestDefaults(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// digestLease is how long a server may take over one member's digest
+// before another may take it over (see ClaimDigest).
+const digestLease = 10 * time.Minute
+
+// ClaimDigest claims the digest of a member that is due since lastDigest
+// (as DigestDue read it) and returns the claim's id, for ReleaseDigest.
+// Of several servers running the digest job at once exactly one gets it:
+// the claim is a document whose _id names the member and lastDigest
+// (store.ClaimLease). It is a lease: if its holder stops before
+// SetLastDigest moves lastDigest on, another server sends the digest once
+// the lease has run out, so a digest is never lost, and is sent twice only
+// when SetLastDigest fails after the mail went out.
+func (s *Store) ClaimDigest(ctx context.Context, memberID string, lastDigest, now time.Time) (string, bool, error) {
+	key := "digest:" + memberID + ":" + lastDigest.UTC().Format(time.RFC3339Nano)
+	return store.ClaimLease(ctx, s.db, key, now, digestLease)
+}
+
+// PruneDigestClaims deletes digest claims older than a week: their period
+// has moved on (SetLastDigest) long since, so nothing claims them again.
+func (s *Store) PruneDigestClaims(ctx context.Context, now time.Time) (int64, error) {
+	return store.PruneClaims(ctx, s.db, "digest:", now.Add(-7*24*time.Hour))
+}
+
+// ReleaseDigest gives a digest claim up (its mail failed), so that the next
+// run of the job, on any server, tries again.
+func (s *Store) ReleaseDigest(ctx context.Context, claim string) error {
+	return store.Release(ctx, s.db, claim)
+}
+
 // SetLastDigest records when a member's digest went out.
 func (s *Store) SetLastDigest(ctx context.Context, memberID string, at time.Time) error {
 	_, err := s.col(colPrefs).UpdateOne(ctx, bson.M{"_id": memberID}, bson.M{"$set": bson.M{"last_digest": at},
@@ -354,14 +386,27 @@ type Read struct {
 }
 
 // MarkRead records that a member read a thread up to post n (never back).
+// $max is atomic on MongoDB; the embedded database applies it read-then-
+// write, so a concurrent write of the same read state (the member's other
+// tab, on another server) can put back a lower value. So the outcome is
+// read back and the $max repeated until it holds. Read state is a hint: a
+// value lowered after that shows a post as unread until the next view.
 func (s *Store) MarkRead(ctx context.Context, memberID, threadID string, n int) error {
 	id := memberID + ":" + threadID
-	defer s.locks.Lock("read/" + id)()
-	_, err := s.col(colReads).UpdateOne(ctx, bson.M{"_id": id},
-		bson.M{"$max": bson.M{"last_n": n}, "$set": bson.M{"member_id": memberID, "thread_id": threadID, "at": s.now()}},
-		options.Update().SetUpsert(true))
-	if err != nil {
-		return fmt.Errorf("forum: mark read: %w", err)
+	for tries := 0; tries < 3; tries++ {
+		_, err := s.col(colReads).UpdateOne(ctx, bson.M{"_id": id},
+			bson.M{"$max": bson.M{"last_n": n}, "$set": bson.M{"member_id": memberID, "thread_id": threadID, "at": s.now()}},
+			options.Update().SetUpsert(true))
+		if err != nil && !store.IsDuplicateKey(err) { // two first upserts: one inserts, the other retries
+			return fmt.Errorf("forum: mark read: %w", err)
+		}
+		var r Read
+		if err := s.findOne(ctx, colReads, bson.M{"_id": id}, &r); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if r.LastN >= n {
+			return nil
+		}
 	}
 	return nil
 }

@@ -26,9 +26,10 @@ func (s *Store) Reply(ctx context.Context, threadID, authorID, body string, held
 	if at.IsZero() {
 		at = s.now()
 	}
-	// Numbering is a read-modify-write of the thread: serialised here, so
-	// two replies never get one number (see store.KeyedMutex).
-	defer s.locks.Lock("thread/" + threadID)()
+	// The number is claimed by inserting the post, whose _id is the thread
+	// and number: of two replies on any servers one gets the number, the
+	// other a duplicate key and the next free number after the thread's
+	// settled LastN. No lock: the unique _id decides.
 	t, err := s.Thread(ctx, threadID)
 	if err != nil {
 		return nil, err
@@ -39,17 +40,17 @@ func (s *Store) Reply(ctx context.Context, threadID, authorID, body string, held
 		if err == nil {
 			break
 		}
-		// The number is taken while last_n says it is free: an earlier
-		// reply stored its post and the process stopped before it updated
-		// the thread. Number after it; setting last_n below heals the
-		// thread, so only the first reply after such a crash retries.
 		if !store.IsDuplicateKey(err) || tries == 100 {
 			return nil, fmt.Errorf("forum: reply: %w", err)
 		}
-		p = s.newPost(t, p.N+1, authorID, body, at, held)
+		if t, err = s.Thread(ctx, threadID); err != nil {
+			return nil, err
+		}
+		p = s.newPost(t, max(p.N, t.LastN)+1, authorID, body, at, held)
 	}
-	if err := s.setThread(ctx, threadID, bson.M{"last_n": p.N}); err != nil {
-		return nil, err
+	// A hint for lists and unread counts; readers settle it (see settle).
+	if _, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": threadID}, bson.M{"$max": bson.M{"last_n": p.N}}); err != nil {
+		return nil, fmt.Errorf("forum: reply: %w", err)
 	}
 	if !held {
 		if err := s.refresh(ctx, threadID); err != nil {
@@ -69,10 +70,11 @@ func (s *Store) Post(ctx context.Context, threadID string, n int) (*Post, error)
 }
 
 // Posts returns the posts of one page of a thread in order, in one query by
-// _id: post IDs are derived from their numbers.
+// _id: post IDs are derived from their numbers. The page is bounded by its
+// numbers, not by t.LastN, so a post claimed after t was read still shows.
 func (s *Store) Posts(ctx context.Context, t *Thread, page int) ([]*Post, error) {
 	from := (page-1)*PageSize + 1
-	to := min(t.LastN, page*PageSize)
+	to := page * PageSize
 	ids := make([]string, 0, PageSize)
 	for n := from; n <= to; n++ {
 		ids = append(ids, PostID(t.ID, n))
@@ -98,32 +100,45 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 	if err != nil {
 		return nil, err
 	}
+	// The history is a read-modify-write of the post: the update applies
+	// only if the body is still the one read, else it reads again, so two
+	// editors on two servers both land in the history (MongoDB applies the
+	// filter atomically). The embedded database applies it read-then-write;
+	// one process owns it, and the lock serialises edits there.
 	defer s.locks.Lock("post/" + PostID(threadID, n))()
-	p, err := s.Post(ctx, threadID, n)
-	if err != nil {
-		return nil, err
-	}
-	if p.Deleted {
-		return nil, fault.New(fault.Conflict, "forum.error.deleted")
-	}
-	if body == p.Body {
-		return p, nil
-	}
-	history := append(p.History, Edit{At: p.CreatedAt, By: p.AuthorID, Body: p.Body})
-	if !p.EditedAt.IsZero() {
-		history[len(history)-1].At = p.EditedAt
-	}
-	if len(history) > maxHistory {
-		history = history[len(history)-maxHistory:]
-	}
-	now := s.now()
-	_, err = s.col(colPosts).UpdateOne(ctx, bson.M{"_id": p.ID}, bson.M{"$set": bson.M{
-		"body": body, "html": s.md.HTML(body), "edited_at": now, "history": history,
-		"mentions": nonNil(Mentions(body)), "quotes": nonNilInts(Quotes(body, threadID)), "resources": nonNil(ResourceLinks(body)),
-		"terms": textindex.Analyze(body),
-	}})
-	if err != nil {
-		return nil, fmt.Errorf("forum: edit post: %w", err)
+	for tries := 0; ; tries++ {
+		p, err := s.Post(ctx, threadID, n)
+		if err != nil {
+			return nil, err
+		}
+		if p.Deleted {
+			return nil, fault.New(fault.Conflict, "forum.error.deleted")
+		}
+		if body == p.Body {
+			return p, nil
+		}
+		history := append(p.History, Edit{At: p.CreatedAt, By: p.AuthorID, Body: p.Body})
+		if !p.EditedAt.IsZero() {
+			history[len(history)-1].At = p.EditedAt
+		}
+		if len(history) > maxHistory {
+			history = history[len(history)-maxHistory:]
+		}
+		now := s.now()
+		res, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": p.ID, "body": p.Body}, bson.M{"$set": bson.M{
+			"body": body, "html": s.md.HTML(body), "edited_at": now, "history": history,
+			"mentions": nonNil(Mentions(body)), "quotes": nonNilInts(Quotes(body, threadID)), "resources": nonNil(ResourceLinks(body)),
+			"terms": textindex.Analyze(body),
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("forum: edit post: %w", err)
+		}
+		if res.MatchedCount == 1 {
+			break
+		}
+		if tries == 5 {
+			return nil, fault.New(fault.Conflict, "error.409")
+		}
 	}
 	if n == 1 {
 		if t, err := s.Thread(ctx, threadID); err == nil {
@@ -259,7 +274,9 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 	if _, err := s.col(colThreads).InsertOne(ctx, nt); err != nil {
 		return nil, fmt.Errorf("forum: split: %w", err)
 	}
-	if _, err := s.col(colPosts).DeleteMany(ctx, bson.M{"thread_id": threadID, "n": bson.M{"$gte": fromN}}); err != nil {
+	// Only the posts moved: a reply claimed meanwhile (replies take no
+	// lock) stays, and settle finds it past the new last_n.
+	if _, err := s.col(colPosts).DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids(moving)}}); err != nil {
 		return nil, fmt.Errorf("forum: split: %w", err)
 	}
 	set := bson.M{"last_n": fromN - 1}

@@ -92,8 +92,11 @@ func (s *Store) findOne(ctx context.Context, col string, filter any, out any) er
 	return nil
 }
 
-// FerretDB 1.24 applies an update as a read then a write, so two
-// conditional updates of one document can interleave (see auth/doclock.go).
-// The store serialises its read-modify-write sequences per document in this
-// process; the embedded database is owned by one process, and MongoDB
-// applies each single update atomically anyway.
+// Cross-request invariants rest on claimed _ids (a post's number, a
+// resource's thread) or on values derived from them (Thread.LastN, see
+// settle), which hold with several servers on one database. The store's
+// remaining locks (reactions, post edits, moves, splits) only serialise
+// read-modify-writes on the embedded database, which one process owns;
+// on MongoDB each of those writes is one atomic single-document update or
+// is checked and retried. See "Correct with several replicas" in
+// docs/architecture.md.

@@ -80,6 +80,22 @@ func ValidateTitle(title string) (string, error) {
 
 // CreateThread validates and stores a thread with its opening post.
 func (s *Store) CreateThread(ctx context.Context, nt NewThread) (*Thread, *Post, error) {
+	t, p, err := s.newThread(nt, store.NewID())
+	if err != nil {
+		return nil, nil, err
+	}
+	// The post first: a thread never points to a missing opening post.
+	if _, err := s.col(colPosts).InsertOne(ctx, p); err != nil {
+		return nil, nil, fmt.Errorf("forum: create post: %w", err)
+	}
+	if _, err := s.col(colThreads).InsertOne(ctx, t); err != nil {
+		return nil, nil, fmt.Errorf("forum: create thread: %w", err)
+	}
+	return t, p, nil
+}
+
+// newThread validates nt and builds the thread id and its opening post.
+func (s *Store) newThread(nt NewThread, id string) (*Thread, *Post, error) {
 	title, err := ValidateTitle(nt.Title)
 	if err != nil {
 		return nil, nil, err
@@ -102,19 +118,11 @@ func (s *Store) CreateThread(ctx context.Context, nt NewThread) (*Thread, *Post,
 	if at.IsZero() {
 		at = s.now()
 	}
-	t := &Thread{ID: store.NewID(), CategoryID: nt.Category.ID, GroupID: nt.Category.GroupID, Title: title, Kind: nt.Kind,
+	t := &Thread{ID: id, CategoryID: nt.Category.ID, GroupID: nt.Category.GroupID, Title: title, Kind: nt.Kind,
 		AuthorID: nt.AuthorID, Tags: tags, ResourceID: nt.ResourceID, LastN: 1, CreatedAt: at, LastPostAt: at,
 		LastAuthor: nt.AuthorID, Held: nt.Held}
 	t.Terms = textindex.Analyze(title + "\n" + strings.Join(tags, " ") + "\n" + body)
-	p := s.newPost(t, 1, nt.AuthorID, body, at, nt.Held)
-	// The post first: a thread never points to a missing opening post.
-	if _, err := s.col(colPosts).InsertOne(ctx, p); err != nil {
-		return nil, nil, fmt.Errorf("forum: create post: %w", err)
-	}
-	if _, err := s.col(colThreads).InsertOne(ctx, t); err != nil {
-		return nil, nil, fmt.Errorf("forum: create thread: %w", err)
-	}
-	return t, p, nil
+	return t, s.newPost(t, 1, nt.AuthorID, body, at, nt.Held), nil
 }
 
 func (s *Store) newPost(t *Thread, n int, author, body string, at time.Time, held bool) *Post {
@@ -123,13 +131,53 @@ func (s *Store) newPost(t *Thread, n int, author, body string, at time.Time, hel
 		Resources: ResourceLinks(body), Held: held, Terms: textindex.Analyze(body)}
 }
 
-// Thread returns the thread with id.
+// Thread returns the thread with id, its LastN settled (see settle).
 func (s *Store) Thread(ctx context.Context, id string) (*Thread, error) {
 	var t Thread
 	if err := s.findOne(ctx, colThreads, bson.M{"_id": id}, &t); err != nil {
 		return nil, err
 	}
+	if err := s.settle(ctx, &t); err != nil {
+		return nil, err
+	}
 	return &t, nil
+}
+
+// settle moves t.LastN up to the highest post number claimed. A post's _id
+// is its thread and number (PostID) and numbers are claimed in order, each
+// by inserting that _id, so the claimed posts are the truth and the stored
+// last_n only a hint that may lag: two replies on different servers move it
+// with $max, which FerretDB applies read-then-write (so it can go back),
+// and any other update of the thread there rewrites the whole document from
+// an earlier read. Probing the next numbers by _id costs one indexed query.
+func (s *Store) settle(ctx context.Context, t *Thread) error {
+	stored := t.LastN
+	for {
+		ids := make([]string, PageSize)
+		for i := range ids {
+			ids[i] = PostID(t.ID, t.LastN+1+i)
+		}
+		var ps []struct {
+			N int `bson:"n"`
+		}
+		if err := s.findAll(ctx, colPosts, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetProjection(bson.M{"n": 1}), &ps); err != nil {
+			return err
+		}
+		top := t.LastN
+		for _, p := range ps {
+			top = max(top, p.N)
+		}
+		if top == t.LastN {
+			break
+		}
+		t.LastN = top
+	}
+	if t.LastN > stored {
+		if _, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": t.ID}, bson.M{"$max": bson.M{"last_n": t.LastN}}); err != nil {
+			return fmt.Errorf("forum: settle thread: %w", err)
+		}
+	}
+	return nil
 }
 
 // ThreadsByID returns threads keyed by id, in one query.
@@ -203,25 +251,68 @@ func (s *Store) ThreadHeads(ctx context.Context, categoryIDs []string) ([]Thread
 }
 
 // ThreadForResource returns the thread discussing a library resource.
+// Since EnsureResourceThread claims it, its _id is the resource's; a
+// thread started before that has its own _id, and if those older servers
+// left two for one resource, the oldest is the one (the other stays an
+// ordinary thread).
 func (s *Store) ThreadForResource(ctx context.Context, resourceID string) (*Thread, error) {
-	var t Thread
-	if err := s.findOne(ctx, colThreads, bson.M{"resource_id": resourceID}, &t); err != nil {
+	if t, err := s.Thread(ctx, resourceID); err == nil && t.ResourceID == resourceID {
+		return t, nil
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	return &t, nil
+	var ts []*Thread
+	if err := s.findAll(ctx, colThreads, bson.M{"resource_id": resourceID},
+		options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(1), &ts); err != nil {
+		return nil, err
+	}
+	if len(ts) == 0 {
+		return nil, ErrNotFound
+	}
+	if err := s.settle(ctx, ts[0]); err != nil {
+		return nil, err
+	}
+	return ts[0], nil
 }
 
 // EnsureResourceThread returns the thread of a resource, creating it with
-// nt on first use. Concurrent first uses end with one thread: creations are
-// serialised per resource in this process.
+// nt on first use, and reports whether this call created it. The thread's
+// _id is the resource's (a resource ID is a fresh ObjectID, so it names no
+// other thread), and its opening post's _id, derived from it, is the claim:
+// of concurrent first uses on any number of servers exactly one inserts
+// it. The others complete the thread from the winner's post if it is not
+// there yet (the winner is between its two inserts, or stopped there), so
+// a claim never leaves a resource without its thread.
 func (s *Store) EnsureResourceThread(ctx context.Context, nt NewThread) (*Thread, bool, error) {
-	defer s.locks.Lock("resource/" + nt.ResourceID)()
 	t, err := s.ThreadForResource(ctx, nt.ResourceID)
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return t, false, err
 	}
-	t, _, err = s.CreateThread(ctx, nt)
-	return t, err == nil, err
+	t, p, err := s.newThread(nt, nt.ResourceID)
+	if err != nil {
+		return nil, false, err
+	}
+	_, err = s.col(colPosts).InsertOne(ctx, p)
+	created := err == nil
+	if err != nil && !store.IsDuplicateKey(err) {
+		return nil, false, fmt.Errorf("forum: create post: %w", err)
+	}
+	if !created {
+		won, err := s.Post(ctx, t.ID, 1)
+		if err != nil {
+			return nil, false, err
+		}
+		t.AuthorID, t.LastAuthor, t.CreatedAt, t.LastPostAt = won.AuthorID, won.AuthorID, won.CreatedAt, won.CreatedAt
+		t.CategoryID, t.GroupID, t.Held = won.CategoryID, won.GroupID, won.Held
+	}
+	if _, err := s.col(colThreads).InsertOne(ctx, t); err != nil && !store.IsDuplicateKey(err) {
+		return nil, false, fmt.Errorf("forum: create thread: %w", err)
+	}
+	if created {
+		return t, true, nil
+	}
+	t, err = s.Thread(ctx, t.ID)
+	return t, false, err
 }
 
 // ReplyCounts returns the number of visible replies of each resource's
@@ -281,11 +372,26 @@ func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
 	if err := s.setThread(ctx, id, bson.M{"category_id": to.ID, "group_id": to.GroupID}); err != nil {
 		return err
 	}
-	if _, err := s.col(colPosts).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"category_id": to.ID, "group_id": to.GroupID}}); err != nil {
-		return fmt.Errorf("forum: move posts: %w", err)
+	// Two moves at once on two servers may leave the posts where the
+	// thread is not: whichever move then sees the thread elsewhere moves
+	// them after it, so they end where the thread ends.
+	for tries := 0; tries < 3; tries++ {
+		if _, err := s.col(colPosts).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"category_id": to.ID, "group_id": to.GroupID}}); err != nil {
+			return fmt.Errorf("forum: move posts: %w", err)
+		}
+		if _, err := s.col(colFlags).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"group_id": to.GroupID}}); err != nil {
+			return fmt.Errorf("forum: move flags: %w", err)
+		}
+		t, err := s.Thread(ctx, id)
+		if err != nil {
+			return err
+		}
+		if t.CategoryID == to.ID && t.GroupID == to.GroupID {
+			return nil
+		}
+		to = &Category{ID: t.CategoryID, GroupID: t.GroupID}
 	}
-	_, err := s.col(colFlags).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"group_id": to.GroupID}})
-	return err
+	return nil
 }
 
 // refresh recomputes a thread's reply count and latest activity from its

@@ -12,10 +12,12 @@ import (
 	"github.com/circularfairict/portal/forum"
 )
 
-// apiCaller calls the JSON API with a personal token of member m.
+// apiCaller calls the JSON API with a personal token of member m, of the
+// admin scope (creating a group is an administration route; the scope only
+// narrows what the member may do).
 func apiCaller(t *testing.T, s *Server, m *auth.Member) func(method, path, body string) (int, map[string]any) {
 	t.Helper()
-	secret, _, err := s.auth.CreateToken(context.Background(), m.ID, "test", nil)
+	secret, _, err := s.auth.CreateScopedToken(context.Background(), m.ID, "test", auth.ScopeAdmin, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,6 +27,7 @@ func apiCaller(t *testing.T, s *Server, m *auth.Member) func(method, path, body 
 		req.Header.Set("Authorization", "Bearer "+secret)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json")
+		useTestHost(s, req)
 		res, err := s.App().Test(req, -1)
 		if err != nil {
 			t.Fatal(err)

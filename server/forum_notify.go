@@ -261,12 +261,23 @@ func (s *Server) sendDigestsAt(ctx context.Context, now time.Time) int {
 	}
 	sent := 0
 	for _, p := range due {
+		claim, ok, err := s.forum.ClaimDigest(ctx, p.MemberID, p.LastDigest, now)
+		if err != nil {
+			s.log.Warn("forum: digests", "err", err, "member", p.MemberID)
+			continue
+		}
+		if !ok {
+			continue // another server is sending it, or has sent it
+		}
 		ns, m := byMember[p.MemberID], members[p.MemberID]
 		// Marked mailed below even when left out: a thread the member may
 		// no longer read is never mailed later either.
 		shown, err := s.visibleNotes(ctx, m, ns)
 		if err != nil {
 			s.log.Warn("forum: digests", "err", err)
+			if err := s.forum.ReleaseDigest(ctx, claim); err != nil {
+				s.log.Error("forum: digest claim", "err", err, "member", p.MemberID)
+			}
 			return sent
 		}
 		if len(shown) > 0 && m != nil && m.Email != "" && m.Approved() {
@@ -283,6 +294,9 @@ func (s *Server) sendDigestsAt(ctx context.Context, now time.Time) int {
 				Body: body.String(), Headers: s.unsubscribeHeaders(m.ID), Lang: lang, MemberID: m.ID})
 			if err != nil {
 				s.log.Error("forum: digest not queued", "err", err, "member", m.ID)
+				if err := s.forum.ReleaseDigest(ctx, claim); err != nil {
+					s.log.Error("forum: digest claim", "err", err, "member", m.ID)
+				}
 				continue // tried again at the next sweep
 			}
 			sent++
@@ -291,8 +305,14 @@ func (s *Server) sendDigestsAt(ctx context.Context, now time.Time) int {
 		for i, n := range ns {
 			mailedIDs[i] = n.ID
 		}
-		_ = s.forum.MarkMailed(ctx, mailedIDs)
-		_ = s.forum.SetLastDigest(ctx, p.MemberID, now)
+		// Sent: the claim stays. If these fail, the claim holds the digest
+		// until its lease runs out, then it may go once more.
+		if err := s.forum.MarkMailed(ctx, mailedIDs); err != nil {
+			s.log.Error("forum: mark mailed", "err", err, "member", p.MemberID)
+		}
+		if err := s.forum.SetLastDigest(ctx, p.MemberID, now); err != nil {
+			s.log.Error("forum: digest sent, not recorded", "err", err, "member", p.MemberID)
+		}
 	}
 	return sent
 }

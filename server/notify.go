@@ -131,7 +131,10 @@ func (s *Server) sendReminders(ctx context.Context) {
 	}
 	for _, w := range ws {
 		claimed, err := s.workshops.ClaimReminder(ctx, w.ID)
-		if err != nil || !claimed {
+		if err != nil {
+			s.log.Warn("workshop reminders", "err", err, "workshop", w.ID)
+		}
+		if !claimed {
 			continue
 		}
 		regs, err := s.workshops.Registrations(ctx, w.ID)

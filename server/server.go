@@ -87,6 +87,8 @@ type Server struct {
 	library   LibrarySearch
 
 	sweepStop chan struct{}
+	// prunedAt is when this server last pruned old claims (once a day).
+	prunedAt  time.Time
 	sweepDone chan struct{}
 
 	// root ends the server's background work (the mail worker) at
@@ -296,6 +298,13 @@ func (s *Server) startSweeper(every time.Duration) {
 			}
 			s.sendDigests(ctx)
 			s.sendReminders(ctx)
+			if time.Since(s.prunedAt) > 24*time.Hour {
+				if _, err := s.forum.PruneDigestClaims(ctx, time.Now().UTC()); err != nil {
+					s.log.Warn("digest claims: prune", "err", err)
+				} else {
+					s.prunedAt = time.Now()
+				}
+			}
 			cancel()
 			select {
 			case <-s.sweepStop:

@@ -4,12 +4,13 @@ import "sync"
 
 // KeyedMutex hands out one mutex per key and forgets it when unused.
 //
-// FerretDB 1.24, the embedded database, applies an update as a read and
-// then a separate write, so two conditional updates of one document at the
-// same moment can both match a filter that only one of them should. Stores
-// serialise such read-modify-write sequences per document with a
-// KeyedMutex. One process owns the embedded database, so in-process locks
-// are enough there; on MongoDB each single update is atomic anyway.
+// It serialises nothing across processes, so no cross-request invariant may
+// rest on it (see "Correct with several replicas" in docs/architecture.md:
+// those rest on claimed _ids). Its one use: FerretDB 1.24, the embedded
+// database, applies an update as a read and then a separate write, so two
+// updates of one document at the same moment can undo each other where
+// MongoDB applies each atomically; the embedded database is owned by one
+// process, so serialising such updates per document there is enough.
 type KeyedMutex struct {
 	mu    sync.Mutex
 	locks map[string]*refMutex

@@ -386,15 +386,21 @@ func (s *Store) DueReminders(ctx context.Context, within time.Duration) ([]*Work
 	return ws, nil
 }
 
-// ClaimReminder marks a workshop's reminder as sent and reports whether this
-// caller claimed it, so that servers sharing a database send it once (the
-// filter decides on MongoDB; one sweeper goroutine per process on the
-// embedded database).
+// ClaimReminder claims a workshop's reminder and reports whether this
+// caller claimed it, so that servers sharing a database send it once. The
+// claim is a document whose _id names the reminder (store.Claim): a
+// conditional update of the workshop would not do, since the embedded
+// FerretDB applies it read-then-write and two servers could both match
+// "reminded_at does not exist". reminded_at is then set for DueReminders;
+// a reminder sent before the claims (reminded_at set) is never due again.
 func (s *Store) ClaimReminder(ctx context.Context, id string) (bool, error) {
-	res, err := s.col(colWorkshops).UpdateOne(ctx, bson.M{"_id": id, "reminded_at": bson.M{"$exists": false}},
-		bson.M{"$set": bson.M{"reminded_at": s.now()}})
-	if err != nil {
-		return false, fmt.Errorf("workshops: claim reminder: %w", err)
+	ok, err := store.Claim(ctx, s.db, "reminder:"+id, s.now())
+	if err != nil || !ok {
+		return false, err
 	}
-	return res.ModifiedCount == 1, nil
+	if _, err := s.col(colWorkshops).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"reminded_at": s.now()}}); err != nil {
+		// Claimed all the same: the claim, not this field, decides.
+		return true, fmt.Errorf("workshops: claim reminder: %w", err)
+	}
+	return true, nil
 }

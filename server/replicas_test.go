@@ -1,0 +1,69 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/mail"
+	"github.com/circularfairict/portal/mail/mailtest"
+	"github.com/circularfairict/portal/workshops"
+)
+
+// Two servers on one database run their reminder and digest jobs at the
+// same moment: each reminder and each digest goes out once.
+func TestJobsOnceAcrossServers(t *testing.T) {
+	smtp := mailtest.Start(t)
+	sender := &mail.SMTP{Host: smtp.Host, Port: smtp.Port, From: "portal@example.org", TLS: mail.TLSNone}
+	a, _ := newTestServer(t, opts{mail: sender})
+	b, _ := newTestServer(t, opts{mail: sender, store: a.store})
+	ctx := context.Background()
+
+	facilitator := newMember(t, a, "Two Facilitator", auth.StatusApproved, auth.RoleFacilitator)
+	soon := time.Now().Add(3 * time.Hour).Truncate(time.Minute)
+	w, err := a.workshops.Create(ctx, facilitator.ID, workshops.Input{Title: "Clinic on two servers", StartsAt: soon, EndsAt: soon.Add(time.Hour), TimeZone: "Europe/Brussels"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seated := newMember(t, a, "Two Seated", auth.StatusApproved, auth.RoleMember)
+	if _, err := a.workshops.Register(ctx, w, seated.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	author := newMember(t, a, "Two Author", auth.StatusApproved, auth.RoleMember)
+	replier := newMember(t, a, "Two Replier", auth.StatusApproved, auth.RoleMember)
+	ca := newClient(t, a)
+	ca.signInAs(author.ID)
+	tid := startThreadAs(t, ca, "A thread replied to on two servers", "Who answers?", nil)
+	cb := newClient(t, b)
+	cb.signInAs(replier.ID)
+	replyAs(t, cb, tid, "I do, from the other server.")
+	now := time.Now().UTC()
+	a.sendDigestsAt(ctx, now) // the author's default daily digest starts counting
+
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, s := range []*Server{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			s.sendReminders(ctx)
+			s.sendDigestsAt(ctx, now.Add(25*time.Hour))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	drainMail(t, a) // one outbox for both servers: their workers share it
+	// Every queued message has been sent (the outbox counts a message sent
+	// once the SMTP server has it), by whichever server claimed it.
+	got := map[string]int{}
+	for _, m := range smtp.Messages() {
+		got[m.To]++
+	}
+	if got[seated.Email] != 1 || got[author.Email] != 1 || len(smtp.Messages()) != 2 {
+		t.Fatalf("mails per address %v; want one reminder to %s and one digest to %s", got, seated.Email, author.Email)
+	}
+}
