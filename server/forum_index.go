@@ -40,6 +40,7 @@ type discussionsData struct {
 	SinceVisit bool
 	Since      string
 	SignIn     bool
+	CanReview  bool // the review queue's link (auth.CanReviewForum)
 	Manage     *categoryForm
 }
 
@@ -71,6 +72,11 @@ func (s *Server) renderDiscussions(c *fiber.Ctx, status int, form *categoryForm)
 	d := discussionsData{SignIn: m == nil}
 	var since time.Time
 	if m.Approved() {
+		coord, err := s.coordinatesAny(c, m)
+		if err != nil {
+			return err
+		}
+		d.CanReview = auth.CanReviewForum(m, coord)
 		prev, err := s.forum.TouchVisit(ctx, m.ID)
 		if err != nil {
 			return err

@@ -137,6 +137,14 @@ func (p *Page) LanguageName(code string) string {
 	return code
 }
 
+// CanUsePortal and CanListMembers let templates show a link only to
+// callers the route behind it lets through: they are the policy functions
+// the routes and handlers check, so links cannot drift from rights.
+func (p *Page) CanUsePortal() bool { return auth.CanUsePortal(p.Member) }
+
+// CanListMembers: see CanUsePortal.
+func (p *Page) CanListMembers() bool { return auth.CanListMembers(p.Member) }
+
 // Date formats a time as an unambiguous calendar date.
 func (p *Page) Date(t time.Time) string { return t.Format("2006-01-02") }
 
