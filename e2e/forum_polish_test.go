@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/input"
@@ -90,4 +91,65 @@ func checkButtonStates(t *testing.T, tb *tab, sel string) {
 	tb.run(over)
 	measure("disabled and hovered")
 	tb.run(away, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%s).disabled = false`, jsString(sel))))
+}
+
+// Preview stays in place: no reload, no jump to the top, the library card of
+// a linked resource shows as in the posted reply. A mention picked from the
+// list reads "@Lucas Martin" in the editor and is sent as a link.
+func TestPreviewInPlaceAndMentions(t *testing.T) {
+	p := startPortal(t)
+	tb := newBrowser(t, p)
+	tb.signIn("buyer")
+	tb.open("/library")
+	res := evalJS[string](tb, `document.querySelector(".resource-list a[href^='/library/']").getAttribute("href")`)
+	tb.open("/discussions")
+	href := firstThreadHref(tb, "or equivalent")
+	tb.open(href + "/posts/100") // the last page, where the reply form is
+	thread := tb.location().Path
+
+	tb.run(chromedp.ScrollIntoView(chromedp.CSS("#reply textarea")), chromedp.SendKeys(chromedp.CSS("#reply textarea"), "Ask @Luc"))
+	tb.waitFor("the mention list", `document.querySelector("#mention-list li")`)
+	// Enter as a keyboard sends it: the key press (which the list takes),
+	// without the separate character event chromedp.KeyEvent would add.
+	for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+		ctx, cancel := tb.step()
+		_, err := chromedp.Call(ctx, input.DispatchKeyEvent, input.DispatchKeyEventParams{Type: typ, Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := evalJS[string](tb, `document.querySelector("#reply textarea").value`); v != "Ask @Lucas Martin " {
+		t.Fatalf("after picking a mention the editor reads %q", v)
+	}
+	tb.run(chromedp.SendKeys(chromedp.CSS("#reply textarea"), "about "+res+" please."))
+	tb.run(chromedp.Evaluate[chromedp.Void](`window.sameDocument = true`))
+	y := evalJS[float64](tb, `scrollY`)
+	if y < 100 {
+		t.Fatalf("the reply form is at the top (%v): the scroll check would prove nothing", y)
+	}
+	tb.run(chromedp.Click(chromedp.CSS(`#reply button[name="preview"]`)))
+	tb.waitFor("the preview", `document.querySelector("#reply .post-preview")`)
+	if !evalJS[bool](tb, `window.sameDocument === true`) || tb.location().Path != thread {
+		t.Fatalf("the preview reloaded the page (at %s)", tb.where())
+	}
+	if got := evalJS[float64](tb, `scrollY`); got < y-5 || got > y+5 {
+		t.Errorf("the preview moved the page from %v to %v", y, got)
+	}
+	if !evalJS[bool](tb, `!!document.querySelector(`+jsString(`#reply .post-preview a.resource-card[href="`+res+`"]`)+`)`) {
+		t.Error("the preview shows no library card")
+	}
+	if !evalJS[bool](tb, `!!document.querySelector("#reply .post-preview .post-body a[href^='/members/']")`) {
+		t.Error("the preview shows the mention without its link")
+	}
+	if v := evalJS[string](tb, `document.querySelector("#reply textarea").value`); strings.Contains(v, "](/members/") {
+		t.Errorf("the editor shows the mention's link: %q", v)
+	}
+	tb.click(`#reply button[type="submit"]:not([name])`)
+	if !evalJS[bool](tb, `[...document.querySelectorAll(".post .post-body")].some(b => b.textContent.includes("Ask @Lucas Martin") && b.querySelector("a[href^='/members/']"))`) {
+		t.Errorf("the posted reply has no mention link (at %s)", tb.where())
+	}
+	if problems := tb.takeProblems(); len(problems) > 0 {
+		t.Errorf("the page reported problems:\n%s", strings.Join(problems, "\n"))
+	}
 }

@@ -34,6 +34,7 @@ func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
 		"postCtx":     func(p *Page, v *postView) postCtx { return postCtx{P: p, V: v} },
 		"flagReasons": func() []string { return forum.FlagReasons },
 		"composerCtx": func(p *Page, f *postForm) composerCtx { return composerCtx{P: p, F: f} },
+		"previewCtx":  func(p *Page, v *postPreview, h int) previewCtx { return previewCtx{P: p, V: v, H: h} },
 		"list":        func(xs ...string) []string { return xs },
 		// vocab names the taxonomy vocabulary behind a form field.
 		"vocab": func(field string) string {
