@@ -40,7 +40,8 @@ type discussionsData struct {
 	SinceVisit bool
 	Since      string
 	SignIn     bool
-	CanReview  bool // the review queue's link (auth.CanReviewForum)
+	CanReview  bool              // the review queue's link (auth.CanReviewForum)
+	PostIn     []*forum.Category // where the member may start a thread (auth.CanPost)
 	Manage     *categoryForm
 }
 
@@ -116,6 +117,9 @@ func (s *Server) renderDiscussions(c *fiber.Ctx, status int, form *categoryForm)
 			CanMove: auth.CanManageCategories(m, ci.Group)}
 		if ci.Group != nil {
 			row.GroupName, row.GroupSlug = ci.Group.Name, ci.Group.Slug
+		}
+		if auth.CanPost(m, ci.Group, ci.Cat.Visibility) {
+			d.PostIn = append(d.PostIn, ci.Cat)
 		}
 		row.First = i == 0 || cats[i-1].Cat.GroupID != ci.Cat.GroupID
 		row.Last = i == len(cats)-1 || cats[i+1].Cat.GroupID != ci.Cat.GroupID

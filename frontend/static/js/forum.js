@@ -32,8 +32,16 @@ async function showPost(thread, n, replace) {
     return;
   }
   if (replace) return;
-  // New posts join the page only on the last page of the thread.
-  if (posts.dataset.page !== posts.dataset.pages) return;
+  // New posts join the page only on the last page of the thread; elsewhere
+  // the "Show new replies" link appears, pointing at the first of them.
+  if (posts.dataset.page !== posts.dataset.pages) {
+    const more = document.getElementById("new-replies");
+    if (more && more.hidden) {
+      more.querySelector("a").href = `/threads/${thread}/posts/${n}`;
+      more.hidden = false;
+    }
+    return;
+  }
   posts.append(el);
   posts.dataset.last = String(Math.max(Number(posts.dataset.last), n));
   const status = document.getElementById("live-status");
