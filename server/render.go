@@ -34,6 +34,7 @@ func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
 		"postCtx":     func(p *Page, v *postView) postCtx { return postCtx{P: p, V: v} },
 		"flagReasons": func() []string { return forum.FlagReasons },
 		"composerCtx": func(p *Page, f *postForm) composerCtx { return composerCtx{P: p, F: f} },
+		"reactCtx":    func(p *Page, r reactionView) reactCtx { return reactCtx{P: p, R: r} },
 		"previewCtx":  func(p *Page, v *postPreview, h int) previewCtx { return previewCtx{P: p, V: v, H: h} },
 		"list":        func(xs ...string) []string { return xs },
 		// vocab names the taxonomy vocabulary behind a form field.
@@ -337,6 +338,12 @@ func (s *Server) renderFragment(c *fiber.Ctx, page, name string, data any) error
 type threadListCtx struct {
 	P    *Page
 	Rows []threadRow
+}
+
+// reactCtx passes the page and one reaction to the "reaction-face" partial.
+type reactCtx struct {
+	P *Page
+	R reactionView
 }
 
 type composerCtx struct {
