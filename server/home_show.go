@@ -23,6 +23,7 @@ type homeData struct {
 	Activity []Activity
 	Groups   []*auth.Group
 	Featured []*resources.Resource
+	Mine     *memberHome // an approved member's own part (home_member.go)
 }
 
 func (s *Server) showHome(c *fiber.Ctx) error {
@@ -76,6 +77,12 @@ func (s *Server) showHome(c *fiber.Ctx) error {
 	if len(acts) > 10 {
 		acts = acts[:10]
 	}
-	p.Data = homeData{Activity: acts, Groups: visible, Featured: featured}
+	d := homeData{Activity: acts, Groups: visible, Featured: featured}
+	if auth.CanUsePortal(viewer) {
+		if d.Mine, err = s.memberHome(c, viewer, groups, p.ShowAdmin); err != nil {
+			return err
+		}
+	}
+	p.Data = d
 	return s.render(c, fiber.StatusOK, "home", p)
 }
