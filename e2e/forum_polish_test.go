@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // contrastOf measures, in the page, the contrast between an element's text
@@ -151,5 +152,54 @@ func TestPreviewInPlaceAndMentions(t *testing.T) {
 	}
 	if problems := tb.takeProblems(); len(problems) > 0 {
 		t.Errorf("the page reported problems:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
+// The header: one row at 1280 px when signed in; at 360x740 a menu button
+// (keyboard operable) keeps it small; the language applies when picked.
+func TestCompactHeader(t *testing.T) {
+	p := startPortal(t)
+	tb := newBrowser(t, p)
+	tb.signIn("coordinator") // the longest header: administration link, bell, name
+	tb.open("/discussions")
+	rows := evalJS[int](tb, `(() => {
+  const tops = new Set();
+  document.querySelectorAll(".site-header a, .site-header button:not([hidden]), .site-header select").forEach(e => {
+    if (e.getClientRects().length) { const r = e.getBoundingClientRect(); tops.add(Math.round((r.top + r.bottom) / 2 / 12)); }
+  });
+  return tops.size;
+})()`)
+	if rows != 1 {
+		t.Errorf("at 1280 px the signed-in header has %d rows", rows)
+	}
+	if h := evalJS[float64](tb, `document.querySelector(".site-header").getBoundingClientRect().height`); h > 80 {
+		t.Errorf("at 1280 px the header is %.0f px high", h)
+	}
+
+	tb.run(chromedp.EmulateViewport(360, 740))
+	tb.open("/discussions")
+	if h := evalJS[float64](tb, `document.querySelector(".site-header").getBoundingClientRect().height`); h > 80 {
+		t.Errorf("at 360 px the header is %.0f px high", h)
+	}
+	if evalJS[bool](tb, `document.querySelector(".site-nav").getClientRects().length > 0`) {
+		t.Error("at 360 px the navigation shows before the menu is opened")
+	}
+	tb.run(chromedp.Focus(chromedp.CSS(".menu-toggle")), chromedp.KeyEvent(" "))
+	if !evalJS[bool](tb, `document.querySelector(".menu-toggle").getAttribute("aria-expanded") === "true" && document.querySelector(".site-nav a[href='/library']").getClientRects().length > 0`) {
+		t.Fatal("the menu button does not open the navigation from the keyboard")
+	}
+	tb.run(chromedp.Focus(chromedp.CSS(".site-nav a[href='/library']")), chromedp.KeyEvent(kb.Escape))
+	if evalJS[bool](tb, `document.querySelector(".site-nav").getClientRects().length > 0`) || !evalJS[bool](tb, `document.activeElement.matches(".menu-toggle")`) {
+		t.Error("Escape does not close the menu back to its button")
+	}
+	tb.run(desktopViewport())
+
+	// Picking a language applies it; nothing else to press.
+	tb.open("/discussions")
+	tb.waitFor("the language choice", `document.readyState === "complete" && document.querySelector("#lang-select")`)
+	tb.follow("pick French", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("lang-select"); s.value = "fr"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`))
+	tb.waitFor("the page in French", `document.documentElement.lang === "fr" && document.readyState === "complete" && document.querySelector(".lang-switch")`)
+	if evalJS[bool](tb, `(() => { const b = document.querySelector(".lang-switch button[type=submit]"); return !b || b.getClientRects().length > 0; })()`) {
+		t.Error("the Apply button shows although the choice applies itself")
 	}
 }
