@@ -181,7 +181,7 @@ func threadRows(ts []*forum.Thread, cats []catInfo, reads map[string]int, lv map
 	}
 	out := make([]threadRow, 0, len(ts))
 	for _, t := range ts {
-		r := threadRow{T: t, Cat: byID[t.CategoryID], LastAt: t.LastPostAt.Format("2006-01-02 15:04")}
+		r := threadRow{T: t, Cat: byID[t.CategoryID], LastAt: t.LastPostAt.UTC().Format("2006-01-02 15:04 UTC")}
 		if r.Cat == nil {
 			continue
 		}
