@@ -144,8 +144,7 @@ func openDemoOutcome(tb *tab, lang string) int64 {
 // emptied, to check the page in its error state.
 func submitEmptyOutcome(tb *tab, lang string) int64 {
 	tb.open("/workshops/" + demoPastWorkshop + "/outcome")
-	tb.run(chromedp.SetValue(chromedp.CSS("#lang-select"), lang))
-	tb.click(`form.lang-switch button[type="submit"]`)
+	chooseLanguage(tb, lang)
 	tb.run(chromedp.SetValue(chromedp.CSS("#o-markdown"), " "))
 	return tb.click(`button[name="action"][value="save"]`)
 }
@@ -181,8 +180,7 @@ func submitEmptyProfile(tb *tab, lang string) int64 {
 	tb.open("/profile")
 	// The member's language choice, not ?lang=, decides the language of a
 	// form re-rendered after a POST.
-	tb.run(chromedp.SetValue(chromedp.CSS("#lang-select"), lang))
-	tb.click(`form.lang-switch button[type="submit"]`)
+	chooseLanguage(tb, lang)
 	return tb.click(`form[action="/profile"] button[type=submit]`)
 }
 
@@ -338,8 +336,7 @@ func checkSkipLink(t *testing.T, tb *tab, page string) {
 func sendBadLanguage(tb *tab, lang string) int64 {
 	tb.t.Helper()
 	tb.open("/library")
-	tb.run(chromedp.SetValue(chromedp.CSS("#lang-select"), lang))
-	if st := tb.click(`form.lang-switch button[type="submit"]`); st != 200 {
+	if st := chooseLanguage(tb, lang); st != 200 {
 		tb.t.Fatalf("choosing %s with the language switcher ended on status %d", lang, st)
 	}
 	if got := tb.location().Path; got != "/library" {
@@ -349,6 +346,18 @@ func sendBadLanguage(tb *tab, lang string) int64 {
   const s = document.querySelector("#lang-select");
   s.options[s.selectedIndex].value = "xx";
   s.form.requestSubmit();
+})()`))
+}
+
+// chooseLanguage picks lang in the header's switcher, which applies it as
+// soon as it is picked (its Apply button is there only without scripts),
+// and returns the status of the page it leads to.
+func chooseLanguage(tb *tab, lang string) int64 {
+	tb.t.Helper()
+	return tb.follow("choose "+lang, chromedp.Evaluate[chromedp.Void](`(() => {
+  const s = document.querySelector("#lang-select");
+  s.value = `+jsString(lang)+`;
+  s.dispatchEvent(new Event("change", {bubbles: true}));
 })()`))
 }
 
