@@ -81,6 +81,12 @@ func CanFlag(m *Member, g *Group, catVisibility string) bool {
 	return m.Approved() && CanSeeCategory(m, g, catVisibility)
 }
 
+// CanReviewForum decides access to the discussions' review queue:
+// moderators see every held post and flag, coordinators their groups'.
+func CanReviewForum(m *Member, coordinatesAGroup bool) bool {
+	return m.Approved() && (m.HasRole(RoleModerator) || coordinatesAGroup)
+}
+
 // CanManageCategories: administrators and moderators manage portal-wide
 // categories; a group's coordinators manage their group's.
 func CanManageCategories(m *Member, g *Group) bool {

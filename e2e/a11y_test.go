@@ -102,6 +102,9 @@ var a11yPages = []a11yPage{
 	{name: "profile-pending", path: "/profile", status: 200, as: "newcomer"},
 	{name: "profile-errors", status: 400, as: "newcomer", reach: submitEmptyProfile},
 	{name: "waiting-for-approval", path: "/members", status: 403, as: "newcomer"},
+	{name: "discussions-pending", path: "/discussions", status: 200, as: "newcomer"},
+	{name: "home-pending", path: "/", status: 200, as: "newcomer"},
+	{name: "home-coordinator", path: "/", status: 200, as: "coordinator"},
 	{name: "discussions-member", path: "/discussions", status: 200, as: "buyer"},
 	{name: "forum-since-visit", path: "/discussions?since=visit", status: 200, as: "buyer"},
 	{name: "forum-category", path: "/discussions/c/criteria-and-labels", status: 200, as: "buyer"},
@@ -146,8 +149,7 @@ func openDemoOutcome(tb *tab, lang string) int64 {
 // emptied, to check the page in its error state.
 func submitEmptyOutcome(tb *tab, lang string) int64 {
 	tb.open("/workshops/" + demoPastWorkshop + "/outcome")
-	tb.run(chromedp.SetValue(chromedp.CSS("#lang-select"), lang))
-	tb.click(`form.lang-switch button[type="submit"]`)
+	chooseLanguage(tb, lang)
 	tb.run(chromedp.SetValue(chromedp.CSS("#o-markdown"), " "))
 	return tb.click(`button[name="action"][value="save"]`)
 }
@@ -214,8 +216,7 @@ func submitEmptyProfile(tb *tab, lang string) int64 {
 	tb.open("/profile")
 	// The member's language choice, not ?lang=, decides the language of a
 	// form re-rendered after a POST.
-	tb.run(chromedp.SetValue(chromedp.CSS("#lang-select"), lang))
-	tb.click(`form.lang-switch button[type="submit"]`)
+	chooseLanguage(tb, lang)
 	return tb.click(`form[action="/profile"] button[type=submit]`)
 }
 
@@ -371,8 +372,7 @@ func checkSkipLink(t *testing.T, tb *tab, page string) {
 func sendBadLanguage(tb *tab, lang string) int64 {
 	tb.t.Helper()
 	tb.open("/library")
-	tb.run(chromedp.SetValue(chromedp.CSS("#lang-select"), lang))
-	if st := tb.click(`form.lang-switch button[type="submit"]`); st != 200 {
+	if st := chooseLanguage(tb, lang); st != 200 {
 		tb.t.Fatalf("choosing %s with the language switcher ended on status %d", lang, st)
 	}
 	if got := tb.location().Path; got != "/library" {
@@ -382,6 +382,18 @@ func sendBadLanguage(tb *tab, lang string) int64 {
   const s = document.querySelector("#lang-select");
   s.options[s.selectedIndex].value = "xx";
   s.form.requestSubmit();
+})()`))
+}
+
+// chooseLanguage picks lang in the header's switcher, which applies it as
+// soon as it is picked (its Apply button is there only without scripts),
+// and returns the status of the page it leads to.
+func chooseLanguage(tb *tab, lang string) int64 {
+	tb.t.Helper()
+	return tb.follow("choose "+lang, chromedp.Evaluate[chromedp.Void](`(() => {
+  const s = document.querySelector("#lang-select");
+  s.value = `+jsString(lang)+`;
+  s.dispatchEvent(new Event("change", {bubbles: true}));
 })()`))
 }
 

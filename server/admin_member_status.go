@@ -17,6 +17,11 @@ func (s *Server) deactivateMember(c *fiber.Ctx) error {
 	if !auth.CanDeactivate(currentMember(c), target) || target.Status == auth.StatusDeleted {
 		return fault.New(fault.Forbidden, "error.403")
 	}
+	// Deactivation signs the member out everywhere at once: the form asks
+	// for a ticked confirmation, checked here so it holds without scripts.
+	if formValue(c, "confirm") != "1" {
+		return s.renderAdminMembers(c, fiber.StatusBadRequest, map[string]string{target.ID: "admin.deactivate.unconfirmed"})
+	}
 	if err := s.auth.Deactivate(c.UserContext(), target.ID); err != nil {
 		return err
 	}

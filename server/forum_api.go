@@ -112,7 +112,7 @@ func (s *Server) apiThread(c *fiber.Ctx, status int, t *forum.Thread, ci catInfo
 	}
 	out := make([]post, 0, len(views))
 	for _, v := range views {
-		p := post{ID: forum.PostID(t.ID, v.N), N: v.N, Author: v.Author.Name, AuthorID: v.Author.ID, CreatedAt: parseAt(v.Created), Deleted: v.Deleted, Hidden: v.Hidden && !v.ShowBody,
+		p := post{ID: forum.PostID(t.ID, v.N), N: v.N, Author: v.Author.Name, AuthorID: v.Author.ID, CreatedAt: v.At.UTC().Truncate(time.Minute), Deleted: v.Deleted, Hidden: v.Hidden && !v.ShowBody,
 			URL: fmt.Sprintf("%s/threads/%s/posts/%d", s.cfg.BaseURL, t.ID, v.N)}
 		if v.Author.Former {
 			p.Author = s.T(c, "member.former")
@@ -129,8 +129,6 @@ func (s *Server) apiThread(c *fiber.Ctx, status int, t *forum.Thread, ci catInfo
 	}
 	return c.Status(status).JSON(fiber.Map{"thread": t, "posts": out})
 }
-
-func parseAt(s string) time.Time { t, _ := time.Parse("2006-01-02 15:04", s); return t }
 
 func visiblePosts(m *auth.Member, ci catInfo, ps []*forum.Post) []*forum.Post {
 	out := make([]*forum.Post, 0, len(ps))

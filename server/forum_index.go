@@ -40,6 +40,8 @@ type discussionsData struct {
 	SinceVisit bool
 	Since      string
 	SignIn     bool
+	CanReview  bool              // the review queue's link (auth.CanReviewForum)
+	PostIn     []*forum.Category // where the member may start a thread (auth.CanPost)
 	Manage     *categoryForm
 }
 
@@ -71,6 +73,11 @@ func (s *Server) renderDiscussions(c *fiber.Ctx, status int, form *categoryForm)
 	d := discussionsData{SignIn: m == nil}
 	var since time.Time
 	if m.Approved() {
+		coord, err := s.coordinatesAny(c, m)
+		if err != nil {
+			return err
+		}
+		d.CanReview = auth.CanReviewForum(m, coord)
 		prev, err := s.forum.TouchVisit(ctx, m.ID)
 		if err != nil {
 			return err
@@ -117,6 +124,9 @@ func (s *Server) renderDiscussions(c *fiber.Ctx, status int, form *categoryForm)
 		if ci.Group != nil {
 			row.GroupName, row.GroupSlug = ci.Group.Name, ci.Group.Slug
 		}
+		if auth.CanPost(m, ci.Group, ci.Cat.Visibility) {
+			d.PostIn = append(d.PostIn, ci.Cat)
+		}
 		row.First = i == 0 || listed[i-1].Cat.GroupID != ci.Cat.GroupID
 		row.Last = i == len(listed)-1 || listed[i+1].Cat.GroupID != ci.Cat.GroupID
 		d.Categories = append(d.Categories, row)
@@ -161,7 +171,7 @@ func threadRows(ts []*forum.Thread, cats []catInfo, reads map[string]int, lv map
 	}
 	out := make([]threadRow, 0, len(ts))
 	for _, t := range ts {
-		r := threadRow{T: t, Cat: byID[t.CategoryID], LastAt: t.LastPostAt.Format("2006-01-02 15:04")}
+		r := threadRow{T: t, Cat: byID[t.CategoryID], LastAt: t.LastPostAt.UTC().Format("2006-01-02 15:04 UTC")}
 		if r.Cat == nil {
 			continue
 		}

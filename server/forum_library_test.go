@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -54,5 +55,37 @@ func TestResourceDiscussion(t *testing.T) {
 	_, found := member.get("/discussions/search?q=repairability")
 	if !strings.Contains(found, "/library/"+r.ID) {
 		t.Error("the combined search does not list the library item")
+	}
+}
+
+// A preview reads as the posted reply will: the library card of a linked
+// resource shows, in the page the form re-renders (without scripts) and in
+// the section /discussions/preview returns for the composer's script.
+func TestPreviewShowsLibraryCards(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	c := newClient(t, s)
+	c.signIn("buyer")
+	res, body := c.upload("/api/v1/resources", metaFields("Take-back clause for monitors"), "clause.md", []byte("# Take-back\n\nThe supplier takes back old monitors.\n"))
+	if res.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", res.StatusCode, body)
+	}
+	r := decodeResource(t, body)
+	text := "We used /library/" + r.ID + " last year."
+	c.get("/discussions")
+	req := httptest.NewRequest("POST", "/discussions/preview", strings.NewReader(url.Values{"body": {text}, "_csrf": {c.csrf}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	res, frag := c.do(req)
+	if res.StatusCode != 200 || !strings.Contains(frag, `class="post-preview"`) || !strings.Contains(frag, `<a class="resource-card" href="/library/`+r.ID+`"`) ||
+		!strings.Contains(frag, "Take-back clause for monitors") {
+		t.Fatalf("preview section: %d %.600s", res.StatusCode, frag)
+	}
+	if strings.Contains(frag, "<html") {
+		t.Error("the preview section came with the whole page")
+	}
+	c.get("/discussions/c/general/new")
+	res, page := c.post("/discussions/c/general/new", url.Values{"title": {"Preview"}, "body": {text}, "kind": {"discussion"}, "preview": {"1"}})
+	if res.StatusCode != 200 || !strings.Contains(page, `<a class="resource-card" href="/library/`+r.ID+`"`) {
+		t.Fatalf("preview without scripts: %d, no card", res.StatusCode)
 	}
 }

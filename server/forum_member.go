@@ -38,7 +38,7 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 	lang := s.lang(c)
 	views := make([]noteView, len(ns))
 	for i, n := range ns {
-		views[i] = noteView{N: n, Line: s.noteLine(lang, n, actors), At: n.CreatedAt.Format("2006-01-02 15:04")}
+		views[i] = noteView{N: n, Line: s.noteLine(lang, n, actors), At: n.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")}
 	}
 	return s.render(c, fiber.StatusOK, "forum_notifications", s.newPage(c, s.T(c, "forum.notifications.title"), "discussions", views))
 }

@@ -170,7 +170,7 @@ func (s *Server) listForumReview(c *fiber.Ctx) error {
 			gids = append(gids, g.ID)
 		}
 	}
-	if !all && len(gids) == 0 {
+	if !auth.CanReviewForum(m, len(gids) > 0) {
 		return forbidden()
 	}
 	if m.HasRole(auth.RoleAdmin) {

@@ -11,13 +11,48 @@ import (
 	"github.com/circularfairict/portal/forum"
 )
 
+// postPreview is a post as it will read once sent: its sanitised HTML and
+// the cards of the library resources it links that the writer may see,
+// the same rendering as the posted result.
+type postPreview struct {
+	HTML  template.HTML
+	Cards []ResourceCard
+}
+
+// preview renders body for the member writing it.
+func (s *Server) preview(c *fiber.Ctx, body string) (*postPreview, error) {
+	pv := &postPreview{HTML: template.HTML(s.forum.Renderer().HTML(body))} // #nosec: sanitised
+	ids := forum.ResourceLinks(body)
+	if s.cards == nil || len(ids) == 0 {
+		return pv, nil
+	}
+	cards, err := s.cards.Cards(c.UserContext(), currentMember(c), ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if card, ok := cards[id]; ok {
+			pv.Cards = append(pv.Cards, card)
+		}
+	}
+	return pv, nil
+}
+
+// previewCtx passes the page, the preview and its heading level to the
+// "preview" partial.
+type previewCtx struct {
+	P *Page
+	V *postPreview
+	H int // 2 on the new-thread page, 3 under the reply form's heading
+}
+
 type threadForm struct {
 	Cat     *forum.Category
 	Title   string
 	Body    string
 	Kind    string
 	Tags    string
-	Preview template.HTML
+	Preview *postPreview
 	Errors  map[string]string
 }
 
@@ -50,7 +85,9 @@ func (s *Server) createThread(c *fiber.Ctx) error {
 		return s.render(c, status, "forum_thread_new", s.newPage(c, s.T(c, "forum.new.title", ci.Cat.Name), "discussions", f))
 	}
 	if formValue(c, "preview") != "" {
-		f.Preview = template.HTML(s.forum.Renderer().HTML(f.Body)) // #nosec: sanitised
+		if f.Preview, err = s.preview(c, f.Body); err != nil {
+			return err
+		}
 		return page(fiber.StatusOK)
 	}
 	t, p, err := s.startThread(c, m, ci, f.Title, f.Body, f.Kind, f.Tags, "")
@@ -99,7 +136,9 @@ func (s *Server) createPost(c *fiber.Ctx) error {
 	}
 	f := &postForm{Body: formValue(c, "body")}
 	if formValue(c, "preview") != "" {
-		f.Preview = template.HTML(s.forum.Renderer().HTML(f.Body)) // #nosec: sanitised
+		if f.Preview, err = s.preview(c, f.Body); err != nil {
+			return err
+		}
 		c.Request().URI().QueryArgs().Set("page", strconv.Itoa(t.Pages()))
 		return s.renderThread(c, fiber.StatusOK, t, ci, f)
 	}
@@ -150,7 +189,20 @@ func (s *Server) previewPost(c *fiber.Ctx) error {
 	if _, err := forum.ValidateBody(body); err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"html": s.forum.Renderer().HTML(body)})
+	pv, err := s.preview(c, body)
+	if err != nil {
+		return err
+	}
+	// The composer's script asks for the rendered section, to put it in
+	// place without a reload; API clients get JSON.
+	if c.Accepts(fiber.MIMEApplicationJSON, fiber.MIMETextHTML) == fiber.MIMETextHTML {
+		h := 3
+		if formValue(c, "level") == "2" {
+			h = 2
+		}
+		return s.renderFragment(c, "forum_thread", "preview", previewCtx{P: s.newPage(c, "", "", nil), V: pv, H: h})
+	}
+	return c.JSON(fiber.Map{"html": pv.HTML, "cards": pv.Cards})
 }
 
 type editData struct {
@@ -185,7 +237,9 @@ func (s *Server) savePost(c *fiber.Ctx) error {
 	f := &postForm{Body: formValue(c, "body"), Action: fmt.Sprintf("/threads/%s/posts/%d/edit", t.ID, p.N)}
 	d := editData{T: t, N: p.N, Form: f}
 	if formValue(c, "preview") != "" {
-		f.Preview = template.HTML(s.forum.Renderer().HTML(f.Body)) // #nosec: sanitised
+		if f.Preview, err = s.preview(c, f.Body); err != nil {
+			return err
+		}
 		return s.render(c, fiber.StatusOK, "forum_post_edit", s.newPage(c, s.T(c, "forum.edit.title"), "discussions", d))
 	}
 	if _, err := s.forum.EditPost(c.UserContext(), t.ID, p.N, m.ID, f.Body); err != nil {

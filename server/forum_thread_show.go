@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"html/template"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -88,7 +87,7 @@ type threadData struct {
 type postForm struct {
 	Action  string
 	Body    string
-	Preview template.HTML
+	Preview *postPreview
 	Errors  map[string]string
 }
 

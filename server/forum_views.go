@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"context"
 	"html/template"
 	"slices"
@@ -29,6 +31,7 @@ type postView struct {
 	Author   authorView
 	HTML     template.HTML // sanitised at write time (forum.Renderer)
 	Created  string
+	At       time.Time // Created as a time, for the datetime attribute the script formats
 	Edited   bool
 	Deleted  bool
 	Hidden   bool
@@ -101,7 +104,7 @@ func buildPostViews(m *auth.Member, t *forum.Thread, ci catInfo, posts []*forum.
 	}
 	out := make([]*postView, 0, len(posts))
 	for _, p := range posts {
-		v := &postView{ThreadID: t.ID, N: p.N, Created: p.CreatedAt.Format("2006-01-02 15:04"), Edited: !p.EditedAt.IsZero() && !p.Deleted,
+		v := &postView{ThreadID: t.ID, N: p.N, At: p.CreatedAt, Created: p.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), Edited: !p.EditedAt.IsZero() && !p.Deleted,
 			Deleted: p.Deleted, Hidden: p.Hidden, Held: p.Held, Accepted: t.Accepted == p.N && p.N > 1,
 			Unread: memberID != "" && p.N > readUpTo}
 		if a := authors[p.AuthorID]; a != nil && a.Status != auth.StatusDeleted {

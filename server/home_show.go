@@ -24,7 +24,8 @@ type homeData struct {
 	Activity []Activity
 	Groups   []*auth.Group
 	Featured []*resources.Resource
-	Intro    string // the administrators' introduction, else the built-in one
+	Intro    string      // the administrators' introduction, else the built-in one
+	Mine     *memberHome // an approved member's own part (home_member.go)
 }
 
 func (s *Server) showHome(c *fiber.Ctx) error {
@@ -78,7 +79,19 @@ func (s *Server) showHome(c *fiber.Ctx) error {
 	if len(acts) > 10 {
 		acts = acts[:10]
 	}
-	p.Data = homeData{Activity: acts, Groups: visible, Featured: featured,
+	d := homeData{Activity: acts, Groups: visible, Featured: featured,
 		Intro: site.In(s.siteSettings(c).Intros, s.lang(c), nil)}
+	if auth.CanUsePortal(viewer) {
+		// Applications are counted for those who may review them (not every
+		// member of the admin area: moderators only look after categories).
+		coord, err := s.coordinatesAny(c, viewer)
+		if err != nil {
+			return err
+		}
+		if d.Mine, err = s.memberHome(c, viewer, groups, auth.CanReviewMembers(viewer, coord)); err != nil {
+			return err
+		}
+	}
+	p.Data = d
 	return s.render(c, fiber.StatusOK, "home", p)
 }

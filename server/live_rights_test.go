@@ -496,7 +496,7 @@ func TestLiveConnectionsEndWithRights(t *testing.T) {
 		}},
 		{name: "deactivated", cookie: true, token: true, change: func(t *testing.T, h *holder) {
 			f.admin.get("/admin/members")
-			post(t, f.admin, "/admin/members/"+h.m.ID+"/deactivate", nil)
+			post(t, f.admin, "/admin/members/"+h.m.ID+"/deactivate", url.Values{"confirm": {"1"}})
 		}},
 		// Another replica, or the database directly: no close call here.
 		{name: "removed from the group in the database", cookie: true, token: true, database: true, change: removeFromGroup},

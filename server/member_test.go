@@ -230,7 +230,18 @@ func TestDeactivation(t *testing.T) {
 
 	admin := newClient(t, s)
 	admin.signIn("coordinator")
-	if res, _ := admin.post("/admin/members/"+target.ID+"/deactivate", nil); res.StatusCode != 303 {
+	// Deactivation asks for a confirmation: without it nothing happens.
+	_, list := admin.get("/admin/members")
+	if !strings.Contains(list, `<details class="row-menu">`) || !strings.Contains(list, `name="confirm" value="1" required`) {
+		t.Error("the member list's actions are not behind a row menu with a confirmed deactivation")
+	}
+	if res, body := admin.post("/admin/members/"+target.ID+"/deactivate", nil); res.StatusCode != 400 || !strings.Contains(body, "tick the confirmation box") {
+		t.Fatalf("unconfirmed deactivate: %d", res.StatusCode)
+	}
+	if m, _ := s.auth.Member(context.Background(), target.ID); m.Status != auth.StatusApproved {
+		t.Fatalf("an unconfirmed deactivation changed the status to %s", m.Status)
+	}
+	if res, _ := admin.post("/admin/members/"+target.ID+"/deactivate", url.Values{"confirm": {"1"}}); res.StatusCode != 303 {
 		t.Fatalf("deactivate: %d", res.StatusCode)
 	}
 	for i := 0; i < 2; i++ {

@@ -35,6 +35,9 @@ func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
 		"postCtx":     func(p *Page, v *postView) postCtx { return postCtx{P: p, V: v} },
 		"flagReasons": func() []string { return forum.FlagReasons },
 		"composerCtx": func(p *Page, f *postForm) composerCtx { return composerCtx{P: p, F: f} },
+		"reactCtx":    func(p *Page, r reactionView) reactCtx { return reactCtx{P: p, R: r} },
+		"homeCtx":     func(p *Page, h *memberHome) homeCtx { return homeCtx{P: p, H: h} },
+		"previewCtx":  func(p *Page, v *postPreview, h int) previewCtx { return previewCtx{P: p, V: v, H: h} },
 		"list":        func(xs ...string) []string { return xs },
 		// vocab names the taxonomy vocabulary behind a form field.
 		"vocab": func(field string) string {
@@ -141,6 +144,18 @@ func (p *Page) LanguageName(code string) string {
 	}
 	return code
 }
+
+// CanUsePortal and CanListMembers let templates show a link only to
+// callers the route behind it lets through: they are the policy functions
+// the routes and handlers check, so links cannot drift from rights.
+func (p *Page) CanUsePortal() bool { return auth.CanUsePortal(p.Member) }
+
+// Pending reports a member whose membership awaits approval: every page
+// they land on says so and what happens next.
+func (p *Page) Pending() bool { return p.Member != nil && p.Member.Status == auth.StatusPending }
+
+// CanListMembers: see CanUsePortal.
+func (p *Page) CanListMembers() bool { return auth.CanListMembers(p.Member) }
 
 // Date formats a time as an unambiguous calendar date.
 func (p *Page) Date(t time.Time) string { return t.Format("2006-01-02") }
@@ -345,6 +360,18 @@ func (s *Server) renderFragment(c *fiber.Ctx, page, name string, data any) error
 type threadListCtx struct {
 	P    *Page
 	Rows []threadRow
+}
+
+// homeCtx passes the page and the member's own part to "member-home".
+type homeCtx struct {
+	P *Page
+	H *memberHome
+}
+
+// reactCtx passes the page and one reaction to the "reaction-face" partial.
+type reactCtx struct {
+	P *Page
+	R reactionView
 }
 
 type composerCtx struct {

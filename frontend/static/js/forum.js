@@ -32,8 +32,16 @@ async function showPost(thread, n, replace) {
     return;
   }
   if (replace) return;
-  // New posts join the page only on the last page of the thread.
-  if (posts.dataset.page !== posts.dataset.pages) return;
+  // New posts join the page only on the last page of the thread; elsewhere
+  // the "Show new replies" link appears, pointing at the first of them.
+  if (posts.dataset.page !== posts.dataset.pages) {
+    const more = document.getElementById("new-replies");
+    if (more && more.hidden) {
+      more.querySelector("a").href = `/threads/${thread}/posts/${n}`;
+      more.hidden = false;
+    }
+    return;
+  }
   posts.append(el);
   posts.dataset.last = String(Math.max(Number(posts.dataset.last), n));
   const status = document.getElementById("live-status");
@@ -80,6 +88,66 @@ document.addEventListener("submit", async (e) => {
   }
 });
 
+// Mentions are stored as @[Name](/members/ID), which is what the server
+// parses, and what a member without scripts types. With scripts the editor
+// shows "@Name" and keeps the link behind it in a map per textarea:
+// collapse turns the stored form into names when a form loads or a quote
+// comes in, expand turns names back into links before the text is sent or
+// previewed. A name that two different members share is left as a link.
+const mentionMaps = new WeakMap();
+const mentionRe = /@\[([^\]\n]{1,80})\]\(\/members\/([0-9a-f]{24})\)/g;
+function mapOf(area) {
+  if (!mentionMaps.has(area)) mentionMaps.set(area, new Map());
+  return mentionMaps.get(area);
+}
+function remember(area, name, id) {
+  const map = mapOf(area);
+  if (map.has(name) && map.get(name) !== id) return false;
+  map.set(name, id);
+  return true;
+}
+function collapse(area) {
+  area.value = area.value.replace(mentionRe, (all, name, id) => (remember(area, name, id) ? `@${name}` : all));
+}
+function expand(area) {
+  const names = [...mapOf(area).keys()].sort((a, b) => b.length - a.length);
+  if (!names.length) return area.value;
+  const esc = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  // "@Name" not already inside a link and not followed by a letter or digit.
+  const re = new RegExp(`@(${names.map(esc).join("|")})(?![\\p{L}\\p{N}\\]])`, "gu");
+  return area.value.replace(re, (all, name, off, str) => (str[off - 1] === "[" ? all : `@[${name}](/members/${mapOf(area).get(name)})`));
+}
+
+// The form is sent with the links written out (the server stores them).
+document.addEventListener("submit", (e) => {
+  const area = e.target.querySelector && e.target.querySelector("textarea[data-mentions]");
+  if (area) area.value = expand(area);
+}, true);
+
+// Preview in place: the same rendering as the posted result (library cards
+// included) replaces the previous preview; the page neither reloads nor
+// scrolls. Without scripts the button posts the form and the server shows
+// the preview on the re-rendered page.
+document.addEventListener("click", async (e) => {
+  const btn = e.target.closest && e.target.closest('button[name="preview"]');
+  if (!btn || !btn.form) return;
+  const area = btn.form.querySelector("textarea[data-mentions]");
+  const slot = btn.form.querySelector(".preview-slot");
+  if (!area || !slot) return;
+  e.preventDefault();
+  const body = new URLSearchParams({ body: expand(area), level: slot.dataset.previewLevel || "3", _csrf: csrfToken() });
+  const res = await fetch("/discussions/preview", { method: "POST", credentials: "same-origin", headers: { Accept: "text/html", "X-CSRF-Token": csrfToken() }, body });
+  if (!res.ok) {
+    btn.form.requestSubmit(btn); // the server's page names the problem
+    return;
+  }
+  const tpl = document.createElement("template");
+  tpl.innerHTML = (await res.text()).trim(); // server-rendered, sanitised HTML
+  slot.replaceChildren(tpl.content);
+  const status = document.getElementById("preview-status");
+  if (status) status.textContent = status.dataset.done || "";
+});
+
 // @-mention autocomplete: a listbox under the textarea, keyboard operable.
 function mentions(area) {
   const list = document.getElementById("mention-list");
@@ -88,7 +156,11 @@ function mentions(area) {
   const close = () => { list.hidden = true; list.textContent = ""; items = []; active = -1; area.removeAttribute("aria-activedescendant"); };
   const pick = (m) => {
     const before = area.value.slice(0, start), after = area.value.slice(area.selectionStart);
-    const text = `@[${m.name.replace(/[\[\]]/g, "")}](/members/${m.id}) `;
+    // The editor shows "@Name"; the link behind it is kept in the map and
+    // written out when the form is sent (see expand).
+    const name = m.name.replace(/[\[\]()\n]/g, "");
+    remember(area, name, m.id);
+    const text = `@${name} `;
     area.value = before + text + after;
     area.selectionStart = area.selectionEnd = before.length + text.length;
     close();
@@ -139,7 +211,10 @@ document.addEventListener("DOMContentLoaded", () => {
   permalink();
   connect();
   const area = document.querySelector("textarea[data-mentions]");
-  if (area) mentions(area);
+  if (area) {
+    collapse(area);
+    mentions(area);
+  }
   // Quote buttons fill the reply box in place when it is on the page.
   document.addEventListener("click", async (e) => {
     const a = e.target.closest && e.target.closest("a[data-quote]");
@@ -150,6 +225,6 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!res.ok) return;
     const doc = new DOMParser().parseFromString(await res.text(), "text/html");
     const q = doc.querySelector("#reply textarea");
-    if (q) { box.value = q.value + box.value; box.focus(); }
+    if (q) { box.value = q.value + box.value; collapse(box); box.focus(); }
   });
 });

@@ -30,3 +30,54 @@ document.addEventListener("DOMContentLoaded", () => {
     target.focus();
   }
 });
+
+// The header: on small screens the menu button shows and hides the
+// navigation (without scripts the button stays hidden and the navigation
+// shows); the language applies as soon as it is picked, the Apply button
+// staying for use without scripts.
+function header() {
+  const toggle = document.querySelector(".menu-toggle");
+  const menu = document.getElementById("site-menu");
+  if (toggle && menu) {
+    document.documentElement.classList.add("has-menu-toggle");
+    toggle.hidden = false;
+    toggle.addEventListener("click", () => {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("is-open", open);
+    });
+    menu.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && toggle.getAttribute("aria-expanded") === "true" && getComputedStyle(toggle).display !== "none") {
+        toggle.click();
+        toggle.focus();
+      }
+    });
+  }
+  const lang = document.querySelector("select[data-apply-on-change]");
+  if (lang && lang.form) {
+    lang.form.classList.add("applies-on-change");
+    lang.addEventListener("change", () => lang.form.requestSubmit());
+  }
+}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", header);
+else header();
+
+// Times in the reader's time zone and the page language's format. The
+// server writes UTC (and says so) for readers without scripts; a bare date
+// stays the same calendar day.
+function localTimes() {
+  const lang = document.documentElement.lang || undefined;
+  let full, day;
+  try {
+    full = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+    day = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeZone: "UTC" });
+  } catch { return; }
+  document.querySelectorAll("time[datetime]").forEach((el) => {
+    const v = el.getAttribute("datetime");
+    const d = new Date(v);
+    if (Number.isNaN(d.getTime())) return;
+    el.textContent = v.includes("T") ? full.format(d) : day.format(d);
+  });
+}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", localTimes);
+else localTimes();
