@@ -1,6 +1,5 @@
-// Library pages. Dates (time[data-local-date]) are sent as unambiguous
-// ISO dates and shown here in the reader's own time zone and the page
-// language's format. Search (form[data-library-search]): filters and the sort order
+// Library pages (dates are shown in the reader's zone by portal.js's
+// localTimes, like every time element). Search (form[data-library-search]): filters and the sort order
 // apply as soon as they change, and on narrow screens the filters fold
 // behind a "Filter" button so results come first. Without this script the
 // filters are a plain section and the "Apply filters" button sends them.
@@ -58,19 +57,4 @@ function setup(form) {
   }
 }
 
-function localDates() {
-  const lang = document.documentElement.lang || "en";
-  let fmt;
-  try {
-    fmt = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : lang, { dateStyle: "long" });
-  } catch (_) {
-    return;
-  }
-  document.querySelectorAll("time[data-local-date]").forEach((el) => {
-    const d = new Date(el.dateTime);
-    if (!isNaN(d)) el.textContent = fmt.format(d);
-  });
-}
-
-localDates();
 document.querySelectorAll("form[data-library-search]").forEach(setup);

@@ -62,21 +62,24 @@ function header() {
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", header);
 else header();
 
-// Times in the reader's time zone and the page language's format. The
-// server writes UTC (and says so) for readers without scripts; a bare date
-// stays the same calendar day.
+// Times in the reader's time zone and the page language's format (English
+// as written in Europe: day first, 24-hour clock). The server writes UTC
+// (and says so) for readers without scripts; a bare date stays the same
+// calendar day; data-local-date asks for the day alone, in words.
 function localTimes() {
-  const lang = document.documentElement.lang || undefined;
-  let full, day;
+  const lang = document.documentElement.lang === "en" ? "en-GB" : document.documentElement.lang || undefined;
+  let full, day, words;
   try {
     full = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
     day = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeZone: "UTC" });
+    words = new Intl.DateTimeFormat(lang, { dateStyle: "long" });
   } catch { return; }
   document.querySelectorAll("time[datetime]").forEach((el) => {
     const v = el.getAttribute("datetime");
     const d = new Date(v);
     if (Number.isNaN(d.getTime())) return;
-    el.textContent = v.includes("T") ? full.format(d) : day.format(d);
+    if (el.hasAttribute("data-local-date")) el.textContent = words.format(d);
+    else el.textContent = v.includes("T") ? full.format(d) : day.format(d);
   });
 }
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", localTimes);
