@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/workshops/live/natstest"
 )
 
 // liveRightsFixture is a server with a group-only group, a workshop of the
@@ -595,7 +595,7 @@ func TestLiveConnectionsEndWithRights(t *testing.T) {
 // gets an event afterwards, so only the other server's close call can end
 // them.
 func TestRightsChangesReachOtherServers(t *testing.T) {
-	url := startNATS(t)
+	url := natstest.Start(t)
 	a, _ := newTestServer(t, opts{nats: url})
 	b, _ := newTestServer(t, opts{nats: url, store: a.store})
 	baseA, baseB := listen(t, a), listen(t, b)
@@ -643,21 +643,6 @@ func TestRightsChangesReachOtherServers(t *testing.T) {
 		t.Fatalf("sign out: %d", res.StatusCode)
 	}
 	stream.ended(t)
-}
-
-// startNATS runs a NATS server in the test, on a loopback port.
-func startNATS(t *testing.T) string {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns.ClientURL()
 }
 
 // Selectors pick exactly the connections a change concerns; an empty one

@@ -6,24 +6,10 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-)
 
-// startNATS runs a NATS server in the test, on a loopback port.
-func startNATS(t *testing.T) string {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns.ClientURL()
-}
+	"github.com/circularfairict/portal/workshops/live/natstest"
+)
 
 func natsBus(t *testing.T, url string) *NATSBus {
 	t.Helper()
@@ -39,7 +25,7 @@ func natsBus(t *testing.T, url string) *NATSBus {
 // a member on B see each other, and every chat arrives once, in the same
 // order (the database's), on both.
 func TestTwoInstancesShareARoomThroughNATS(t *testing.T) {
-	url := startNATS(t)
+	url := natstest.Start(t)
 	a := newEnv(t, nil, Options{Bus: natsBus(t, url), Instance: "A", Tick: 20 * time.Millisecond, RatePerSec: 1000, RateBurst: 1000})
 	b := newEnv(t, a.st, Options{Bus: natsBus(t, url), Instance: "B", Tick: 20 * time.Millisecond, RatePerSec: 1000, RateBurst: 1000})
 
