@@ -400,8 +400,8 @@ func TestAccessMatrixTokens(t *testing.T) {
 					want = 403
 				case scope == "read" && !isSafeMethod(method):
 					want = 403
-				case strings.HasPrefix(pattern, "/admin/") && scope != "admin":
-					want = 403
+				case (strings.HasPrefix(pattern, "/admin/") || routes[key].Access == Admin) && scope != "admin":
+					want = 403 // the administration routes, by path or by level
 				}
 				body := ""
 				if mc.form != nil {
