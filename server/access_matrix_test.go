@@ -196,6 +196,8 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /conduct":                                    {"/conduct", url.Values{}, [7]int{401, 303, 303, 303, 303, 303, 303}},
 		"GET /admin/settings":                              {"/admin/settings", nil, [7]int{401, 403, 403, 403, 403, 403, 200}},
 		"POST /admin/settings":                             {"/admin/settings", url.Values{"contact": {""}}, [7]int{401, 403, 403, 403, 403, 403, 400}}, // no language offered
+		"POST /admin/settings/logo/remove":                 {"/admin/settings/logo/remove", url.Values{}, [7]int{401, 403, 403, 403, 403, 403, 303}},
+		"GET /site/logo/:file":                             {"/site/logo/00000000000000000000000000000000.png", nil, [7]int{404, 404, 404, 404, 404, 404, 404}}, // no logo set
 		"GET /admin/categories":                            {"/admin/categories", nil, [7]int{401, 403, 403, 403, 200, 200, 200}},
 		"POST /admin/categories":                           {"/admin/categories", url.Values{"name": {""}}, [7]int{401, 403, 403, 403, 400, 403, 400}}, // portal-wide: moderators and administrators
 		"GET /admin/categories/:id":                        {"/admin/categories/" + f.catID, nil, [7]int{401, 403, 403, 403, 200, 403, 200}},

@@ -1,10 +1,13 @@
 package server
 
 import (
+	"io"
 	"slices"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/circularfairict/portal/fault"
 	"github.com/circularfairict/portal/frontend"
 	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/site"
@@ -13,6 +16,8 @@ import (
 const (
 	localSite          = "site_settings"
 	auditSettingsSaved = "site_settings_changed"
+	// logoCache: the address changes with the content, so it never goes stale.
+	logoCache = "public, max-age=31536000, immutable"
 )
 
 // siteSettings returns the portal's own words for this request, read once
@@ -45,7 +50,8 @@ type siteSettingsData struct {
 func (s *Server) renderSettings(c *fiber.Ctx, status int, st *site.Settings, errs map[string]string, problems []formProblem) error {
 	lang := s.lang(c)
 	d := siteSettingsData{Form: st, Errors: errs, Problems: problems,
-		Max:     map[string]int{"name": site.MaxName, "tagline": site.MaxTagline, "intro": site.MaxIntro, "conduct": site.MaxConduct},
+		Max: map[string]int{"name": site.MaxName, "tagline": site.MaxTagline, "intro": site.MaxIntro, "conduct": site.MaxConduct,
+			"logo_kib": site.MaxLogoBytes >> 10, "logo_side": site.MaxLogoSide},
 		BuiltIn: map[string]map[string]string{"name": {}, "tagline": {}, "intro": {}, "conduct": {}}}
 	if d.Errors == nil {
 		d.Errors = map[string]string{}
@@ -88,26 +94,101 @@ func (s *Server) saveSettings(c *fiber.Ctx) error {
 			st.Languages = append(st.Languages, l)
 		}
 	}
-	if err := st.Validate(frontend.Languages, func(id string) bool { return s.lib.Tax.Has(resources.VocLicence, id) }); err != nil {
+	old, err := s.site.Settings(c.UserContext())
+	if err != nil {
+		return err
+	}
+	st.Logo = old.Logo
+	logo, err := formLogo(c)
+	if err == nil {
+		err = st.Validate(frontend.Languages, func(id string) bool { return s.lib.Tax.Has(resources.VocLicence, id) })
+	}
+	if err != nil {
 		errs, problems := map[string]string{}, []formProblem{}
 		if s.formFail(c, errs, &problems, err) {
 			return s.renderSettings(c, fiber.StatusBadRequest, st, errs, problems)
 		}
 		return err
 	}
-	old, err := s.site.Settings(c.UserContext())
-	if err != nil {
-		return err
+	details := map[string]string{}
+	if logo != nil {
+		if err := s.site.SaveLogo(c.UserContext(), logo); err != nil {
+			return err
+		}
+		st.Logo = &logo.LogoRef
+		details["logo"] = logo.Hash
 	}
 	st.ConductVersion = st.NextConductVersion(old)
 	if err := s.site.Save(c.UserContext(), *st); err != nil {
 		return err
 	}
 	c.Locals(localSite, st) // the redirect's page is another request; this one is done
-	details := map[string]string{}
 	if st.ConductVersion != old.ConductVersion {
 		details["conduct_version"] = itoa(st.ConductVersion)
 	}
 	s.audit(c, auditSettingsSaved, "", details)
 	return s.redirectWithFlash(c, "/admin/settings", "flash.settings.saved")
+}
+
+// formLogo returns the logo the settings form carries, checked, or nil when
+// none was chosen. The form is multipart for it; its body is bounded by
+// PORTAL_BODY_MAX_BYTES like every form (limitBody answers 413 above it).
+func formLogo(c *fiber.Ctx) (*site.Logo, error) {
+	if !strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEMultipartForm) {
+		return nil, nil
+	}
+	mf, err := c.MultipartForm()
+	if err != nil || mf == nil || len(mf.File["logo"]) == 0 || mf.File["logo"][0].Size == 0 {
+		return nil, nil
+	}
+	// One byte over the limit is enough for NewLogo to refuse the size.
+	f, err := mf.File["logo"][0].Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, site.MaxLogoBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	return site.NewLogo(data)
+}
+
+// removeLogo restores the built-in icon in the header.
+func (s *Server) removeLogo(c *fiber.Ctx) error {
+	st, err := s.site.Settings(c.UserContext())
+	if err != nil {
+		return err
+	}
+	if st.Logo != nil {
+		st.Logo = nil
+		if err := s.site.Save(c.UserContext(), *st); err != nil {
+			return err
+		}
+		if err := s.site.RemoveLogo(c.UserContext()); err != nil {
+			return err
+		}
+		s.audit(c, auditSettingsSaved, "", map[string]string{"logo": "removed"})
+	}
+	return s.redirectWithFlash(c, "/admin/settings", "flash.settings.logo_removed")
+}
+
+// showLogo serves the logo at its content-hash address: any other hash is
+// 404, so the long cache can never keep a replaced image.
+func (s *Server) showLogo(c *fiber.Ctx) error {
+	hash, ext, ok := strings.Cut(c.Params("file"), ".")
+	if !ok || hash == "" {
+		return fault.New(fault.NotFound, "error.404")
+	}
+	l, err := s.site.Logo(c.UserContext())
+	if err != nil {
+		return err
+	}
+	if l == nil || l.Hash != hash || l.Ext != ext {
+		return fault.New(fault.NotFound, "error.404")
+	}
+	c.Set(fiber.HeaderContentType, l.ContentType)
+	c.Set(fiber.HeaderCacheControl, logoCache)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	return c.Send(l.Data)
 }

@@ -98,6 +98,8 @@ type Page struct {
 	LangChoices []LangChoice
 	// The community's own words (site settings), else the built-in ones.
 	SiteName, SiteShort, SiteTagline, Contact string
+	// Logo is the address of the community's logo, or "" for the built-in icon.
+	Logo string
 	// AdminNav holds the admin area's sections, on its pages.
 	AdminNav []adminLink
 
@@ -183,6 +185,7 @@ func (s *Server) newPage(c *fiber.Ctx, title, section string, data any) *Page {
 	}
 	p.SiteTagline = firstOf(site.In(st.Taglines, lang, nil), p.T("site.tagline"))
 	p.Contact = st.Contact
+	p.Logo = st.Logo.Path()
 	for _, l := range frontend.Languages {
 		if st.Offers(l) {
 			p.LangChoices = append(p.LangChoices, LangChoice{Code: l, Name: frontend.LanguageNames[l], Current: l == lang})

@@ -141,6 +141,8 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/admin/groups/:slug/archive", Approved, s.archiveGroup),
 		r(fiber.MethodGet, "/admin/settings", Admin, s.showSettings),
 		r(fiber.MethodPost, "/admin/settings", Admin, s.saveSettings),
+		r(fiber.MethodPost, "/admin/settings/logo/remove", Admin, s.removeLogo),
+		r(fiber.MethodGet, "/site/logo/:file", Public, s.showLogo),
 		r(fiber.MethodGet, "/admin/categories", Approved, s.listAdminCategories),
 		r(fiber.MethodPost, "/admin/categories", Approved, s.createAdminCategory),
 		r(fiber.MethodGet, "/admin/categories/:id", Approved, s.editCategory),

@@ -547,6 +547,8 @@ func TestNothingOfAGroupReachesOutsiders(t *testing.T) {
 			return []string{f.feed + ".ics"}
 		case param == "token" && strings.HasPrefix(path, "/unsubscribe/"):
 			return []string{s.signer.Token(f.outsider.ID, forum.ScopeEmail, "")}
+		case param == "file" && strings.HasPrefix(path, "/site/logo/"):
+			return []string{"00000000000000000000000000000000.png"}
 		case param == "secret" || param == "provider":
 			return []string{"unknown"}
 		}

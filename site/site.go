@@ -52,7 +52,10 @@ type Settings struct {
 	// the built-in default.
 	DefaultLicence string `bson:"default_licence,omitempty" json:"default_licence,omitempty"`
 	// Languages offered in the interface; empty offers all.
-	Languages []string  `bson:"languages,omitempty" json:"languages,omitempty"`
+	Languages []string `bson:"languages,omitempty" json:"languages,omitempty"`
+	// Logo is the community's logo in the header; nil shows the built-in
+	// icon. The image itself is in its own document (see SaveLogo).
+	Logo      *LogoRef  `bson:"logo,omitempty" json:"logo,omitempty"`
 	UpdatedAt time.Time `bson:"updated_at,omitempty" json:"updated_at,omitempty"`
 }
 
