@@ -25,8 +25,7 @@ func init() {
 // of a form re-rendered after a POST.
 func inLanguage(tb *tab, path, lang string) {
 	tb.open(path)
-	tb.run(chromedp.SetValue(chromedp.CSS("#lang-select"), lang))
-	tb.click(`form.lang-switch button[type="submit"]`)
+	chooseLanguage(tb, lang) // applied as soon as it is picked
 }
 
 // submitEmptyGroup sends the new-group form without a name.
