@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -32,28 +31,16 @@ func TestInvitationUsesAcrossServers(t *testing.T) {
 			t.Fatal(err)
 		}
 		var joined atomic.Int32
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range 10 {
-			s := a
-			if i%2 == 1 {
-				s = b
+		storetest.Together(10, func(i int) {
+			s := []*Store{a, b}[i%2]
+			_, _, ok, err := s.UseInvitation(ctx, secret, fmt.Sprintf("r%dm%d", round, i))
+			if err != nil && err != ErrInvitationUsedUp {
+				t.Error(err)
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, _, ok, err := s.UseInvitation(ctx, secret, fmt.Sprintf("r%dm%d", round, i))
-				if err != nil && err != ErrInvitationUsedUp {
-					t.Error(err)
-				}
-				if ok {
-					joined.Add(1)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+			if ok {
+				joined.Add(1)
+			}
+		})
 		if n := joined.Load(); n != int32(uses) {
 			t.Fatalf("invitation of %d uses let %d members in", uses, n)
 		}

@@ -37,25 +37,12 @@ func twoServers(t *testing.T) (*Store, *Store, *Category) {
 // released together.
 func run(t *testing.T, n int, a, b *Store, f func(i int, s *Store) error) {
 	t.Helper()
-	var wg sync.WaitGroup
-	start := make(chan struct{})
 	errs := make(chan error, n)
-	for i := range n {
-		s := a
-		if i%2 == 1 {
-			s = b
+	storetest.Together(n, func(i int) {
+		if err := f(i, []*Store{a, b}[i%2]); err != nil {
+			errs <- err
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			if err := f(i, s); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
+	})
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)

@@ -2,13 +2,13 @@ package server
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/mail/mailtest"
+	"github.com/circularfairict/portal/store/storetest"
 	"github.com/circularfairict/portal/workshops"
 )
 
@@ -43,19 +43,11 @@ func TestJobsOnceAcrossServers(t *testing.T) {
 	now := time.Now().UTC()
 	a.sendDigestsAt(ctx, now) // the author's default daily digest starts counting
 
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for _, s := range []*Server{a, b, a, b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			s.sendReminders(ctx)
-			s.sendDigestsAt(ctx, now.Add(25*time.Hour))
-		}()
-	}
-	close(start)
-	wg.Wait()
+	storetest.Together(4, func(i int) {
+		s := []*Server{a, b}[i%2]
+		s.sendReminders(ctx)
+		s.sendDigestsAt(ctx, now.Add(25*time.Hour))
+	})
 	drainMail(t, a) // one outbox for both servers: their workers share it
 	// Every queued message has been sent (the outbox counts a message sent
 	// once the SMTP server has it), by whichever server claimed it.

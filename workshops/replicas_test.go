@@ -2,7 +2,6 @@ package workshops
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -21,28 +20,16 @@ func TestReminderClaimedOnceAcrossServers(t *testing.T) {
 			t.Fatal(err)
 		}
 		var claimed atomic.Int32
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range 10 {
-			s := a
-			if i%2 == 1 {
-				s = b
+		storetest.Together(10, func(i int) {
+			s := []*Store{a, b}[i%2]
+			ok, err := s.ClaimReminder(ctx, w.ID)
+			if err != nil {
+				t.Error(err)
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				ok, err := s.ClaimReminder(ctx, w.ID)
-				if err != nil {
-					t.Error(err)
-				}
-				if ok {
-					claimed.Add(1)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+			if ok {
+				claimed.Add(1)
+			}
+		})
 		if n := claimed.Load(); n != 1 {
 			t.Fatalf("round %d: reminder claimed %d times, want 1", round, n)
 		}

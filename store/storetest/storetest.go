@@ -76,3 +76,21 @@ func New(t testing.TB) *store.Store {
 // Client exposes the shared client for tests that open their own store on
 // the same server (for example a server under test given the URI).
 func Client(t testing.TB) *mongo.Client { return server(t).Client }
+
+// Together calls f(0), ..., f(n-1) from n goroutines released at the same
+// moment and returns when all have returned: how tests make two stores (or
+// two servers on one database) race for the same claim.
+func Together(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			f(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
