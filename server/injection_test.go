@@ -21,6 +21,7 @@ var inputlessRoutes = map[string]string{
 	"POST /discussions/notifications/read": "marks the caller's own notifications read",
 	"POST /library/:id/reports/dismiss":    "closes the reports of the resource in the path",
 	"POST /conduct":                        "records that the caller accepts the current code of conduct (next is only ever a local path)",
+	"POST /admin/settings/logo/remove":     "removes the community's logo, whatever the body says",
 }
 
 // MongoDB operators, keys starting with $ and dotted keys, sent as JSON and
