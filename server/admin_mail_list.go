@@ -9,6 +9,13 @@ import (
 // mailPageSize bounds each list of the mail queue page.
 const mailPageSize = 200
 
+// mailRowCtx is one message of the queue page with the page, for the
+// retry and discard forms both of its tables show.
+type mailRowCtx struct {
+	P *Page
+	M mail.Queued
+}
+
 type mailQueueData struct {
 	Enabled bool
 	*mail.Queue

@@ -18,6 +18,7 @@ import (
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/frontend"
+	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/site"
 )
 
@@ -38,7 +39,9 @@ func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
 		"reactCtx":    func(p *Page, r reactionView) reactCtx { return reactCtx{P: p, R: r} },
 		"homeCtx":     func(p *Page, h *memberHome) homeCtx { return homeCtx{P: p, H: h} },
 		"previewCtx":  func(p *Page, v *postPreview, h int) previewCtx { return previewCtx{P: p, V: v, H: h} },
-		"list":        func(xs ...string) []string { return xs },
+		// mailRow passes the page and one queued message to "mailactions".
+		"mailRow": func(p *Page, m mail.Queued) mailRowCtx { return mailRowCtx{P: p, M: m} },
+		"list":    func(xs ...string) []string { return xs },
 		// vocab names the taxonomy vocabulary behind a form field.
 		"vocab": func(field string) string {
 			return map[string]string{"languages": "language", "stages": "stage", "products": "product", "themes": "theme", "frameworks": "framework"}[field]
