@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/circularfairict/portal/bus"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +15,6 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
-	"github.com/circularfairict/portal/workshops/live"
 )
 
 // connections is the one place that decides which open long-lived
@@ -39,7 +40,7 @@ type connections struct {
 	// hearEvery, as a field so that tests may shorten it (under mu)
 	hearEvery time.Duration
 	// the bus to the other servers (nil: this server alone; see attach)
-	bus      live.Bus
+	bus      bus.Bus
 	log      *slog.Logger
 	instance string
 }
@@ -275,7 +276,7 @@ const rightsTopic = "rights"
 // the connections held by all of them at once. A message lost on the way
 // (NATS delivers at most once) is made up for by each connection's own
 // re-check before its next frame or delivery.
-func (cs *connections) attach(bus live.Bus, log *slog.Logger) error {
+func (cs *connections) attach(bus bus.Bus, log *slog.Logger) error {
 	cs.bus, cs.log, cs.instance = bus, log, newRequestID()
 	_, err := bus.Subscribe(rightsTopic, func(b []byte) {
 		var m rightsMsg

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/circularfairict/portal/bus"
+
 	"bufio"
 	"context"
 	"encoding/json"
@@ -12,7 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/circularfairict/portal/fault"
-	"github.com/circularfairict/portal/workshops/live"
 )
 
 // forumLive pushes discussion events to open pages over server-sent events.
@@ -27,13 +28,13 @@ import (
 // is closed (the page reconnects and reloads what it missed), never waited
 // on; the bus handler only does non-blocking sends.
 type forumLive struct {
-	bus  live.Bus
+	bus  bus.Bus
 	log  *slog.Logger
 	done chan struct{}
 	once sync.Once
 }
 
-func newForumLive(bus live.Bus, log *slog.Logger) *forumLive {
+func newForumLive(bus bus.Bus, log *slog.Logger) *forumLive {
 	return &forumLive{bus: bus, log: log, done: make(chan struct{})}
 }
 

@@ -15,8 +15,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/bus/natstest"
 	"github.com/circularfairict/portal/forum"
-	"github.com/circularfairict/portal/workshops/live/natstest"
 )
 
 // liveRightsFixture is a server with a group-only group, a workshop of the

@@ -4,6 +4,8 @@
 package server
 
 import (
+	"github.com/circularfairict/portal/bus"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -82,7 +84,7 @@ type Server struct {
 	forum     *forum.Store
 	signer    *forum.Signer // unsubscribe tokens
 	forumLive *forumLive    // discussion streams, on the rooms' bus
-	bus       live.Bus      // the rooms' bus: NATS when configured, else in-process
+	bus       bus.Bus       // the rooms' bus: NATS when configured, else in-process
 	cards     ResourceCards
 	library   LibrarySearch
 

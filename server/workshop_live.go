@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/circularfairict/portal/bus"
+
 	"bufio"
 	"context"
 	"fmt"
@@ -23,25 +25,25 @@ import (
 // and the two websocket upgraders: browsers (cookie) must send an Origin
 // in the allowlist; token clients may send none. Never "*".
 func (s *Server) startLive() error {
-	var bus live.Bus = live.NewLocalBus()
+	var b bus.Bus = bus.NewLocalBus()
 	if s.cfg.NATSURL != "" {
 		nc, err := nats.Connect(s.cfg.NATSURL, nats.Name("portal"), nats.MaxReconnects(-1))
 		if err != nil {
 			return fmt.Errorf("PORTAL_NATS_URL: cannot connect: %v", err)
 		}
 		s.nats = nc
-		bus = live.NewNATSBus(nc, "portal.live")
+		b = bus.NewNATSBus(nc, "portal.live")
 	}
 	events := live.NewMongoStore(s.store.DB)
 	if s.store.Embedded {
 		events.ReadByID()
 	}
-	s.live = live.New(live.Options{Store: events, Bus: bus, Logger: s.log, Info: s.roomInfo})
+	s.live = live.New(live.Options{Store: events, Bus: b, Logger: s.log, Info: s.roomInfo})
 	// Discussion pages' live updates ride on the same bus (see forum_live.go).
-	s.bus = bus
-	s.forumLive = newForumLive(bus, s.log)
+	s.bus = b
+	s.forumLive = newForumLive(b, s.log)
 	// Changes of rights reach every server's open connections the same way.
-	if err := s.conns.attach(bus, s.log); err != nil {
+	if err := s.conns.attach(b, s.log); err != nil {
 		return fmt.Errorf("live: rights bus: %w", err)
 	}
 	// The upgrader is fasthttp/websocket's, the library under

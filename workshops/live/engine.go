@@ -10,6 +10,8 @@
 package live
 
 import (
+	"github.com/circularfairict/portal/bus"
+
 	"context"
 	"errors"
 	"log/slog"
@@ -51,7 +53,7 @@ const (
 // Options configure an Engine; zero values take the defaults.
 type Options struct {
 	Store EventStore
-	Bus   Bus
+	Bus   bus.Bus
 	// Instance names this server on the bus; must differ between servers.
 	Instance string
 	// Info loads a workshop's schedule, agenda and prepared polls.
@@ -91,7 +93,7 @@ func (o *Options) defaults() {
 		o.Now = time.Now
 	}
 	if o.Bus == nil {
-		o.Bus = NewLocalBus()
+		o.Bus = bus.NewLocalBus()
 	}
 	if o.Instance == "" {
 		o.Instance = randomKey()

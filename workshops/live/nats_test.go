@@ -1,6 +1,8 @@
 package live
 
 import (
+	"github.com/circularfairict/portal/bus"
+
 	"fmt"
 	"slices"
 	"testing"
@@ -8,17 +10,17 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/circularfairict/portal/workshops/live/natstest"
+	"github.com/circularfairict/portal/bus/natstest"
 )
 
-func natsBus(t *testing.T, url string) *NATSBus {
+func natsBus(t *testing.T, url string) *bus.NATSBus {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	return NewNATSBus(nc, "test.live")
+	return bus.NewNATSBus(nc, "test.live")
 }
 
 // Two portal instances share one database and one NATS: a member on A and

@@ -1,4 +1,4 @@
-package live
+package bus
 
 import (
 	"fmt"
@@ -23,10 +23,10 @@ func NewNATSBus(nc *nats.Conn, prefix string) *NATSBus {
 }
 
 // Subscribe listens to one room.
-func (b *NATSBus) Subscribe(room string, handler func([]byte)) (func(), error) {
-	sub, err := b.nc.Subscribe(b.prefix+"."+room, func(m *nats.Msg) { handler(m.Data) })
+func (b *NATSBus) Subscribe(topic string, handler func([]byte)) (func(), error) {
+	sub, err := b.nc.Subscribe(b.prefix+"."+topic, func(m *nats.Msg) { handler(m.Data) })
 	if err != nil {
-		return nil, fmt.Errorf("live: nats subscribe: %w", err)
+		return nil, fmt.Errorf("bus: nats subscribe: %w", err)
 	}
 	// Room traffic is bursty; give the subscription room before NATS
 	// calls it a slow consumer and drops (the room then refetches).
@@ -35,15 +35,15 @@ func (b *NATSBus) Subscribe(room string, handler func([]byte)) (func(), error) {
 	// published for the room, so the first events are not missed.
 	if err := b.nc.Flush(); err != nil {
 		_ = sub.Unsubscribe()
-		return nil, fmt.Errorf("live: nats flush: %w", err)
+		return nil, fmt.Errorf("bus: nats flush: %w", err)
 	}
 	return func() { _ = sub.Unsubscribe() }, nil
 }
 
 // Publish sends a message to every server's room.
-func (b *NATSBus) Publish(room string, msg []byte) error {
-	if err := b.nc.Publish(b.prefix+"."+room, msg); err != nil {
-		return fmt.Errorf("live: nats publish: %w", err)
+func (b *NATSBus) Publish(topic string, msg []byte) error {
+	if err := b.nc.Publish(b.prefix+"."+topic, msg); err != nil {
+		return fmt.Errorf("bus: nats publish: %w", err)
 	}
 	return nil
 }
