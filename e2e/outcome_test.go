@@ -91,7 +91,7 @@ func TestOutcomeReviewAndPublish(t *testing.T) {
 			m.waitFor("both lines in the group notes", `(() => { const v = document.querySelector("#notes-group").value; return v.includes("factory lists") && v.includes("logos."); })()`)
 			m.waitFor("the saved state", `document.querySelector("#notes-group-status").textContent === "Saved."`)
 		}
-		tb.run(openRoomControls(), chromedp.Click(chromedp.CSS("[data-ctl-breakout-end]")))
+		tb.run(openRoomControls("breakout"), chromedp.Click(chromedp.CSS("[data-ctl-breakout-end]")))
 		for _, m := range members {
 			m.waitFor("the end of the breakouts", `document.querySelector("[data-breakout-status]").textContent.startsWith("The breakout groups have ended")`)
 		}

@@ -30,6 +30,8 @@ func TestLiveRoomNotesAndBreakouts(t *testing.T) {
 	fac.waitFor("the member in the presence list", `[...document.querySelectorAll("[data-room-people] li")].some(li => li.textContent.startsWith("Anna de Vries"))`)
 
 	// Both type at once: the member at the end, the facilitator at the start.
+	showActivity(mem, "notes")
+	showActivity(fac, "notes")
 	typeAt(mem, "#notes-room", -1, "Anna writes here.")
 	typeAt(fac, "#notes-room", 0, "Lucas first. ")
 	for _, tb := range []*tab{fac, mem} {
@@ -41,7 +43,7 @@ func TestLiveRoomNotesAndBreakouts(t *testing.T) {
 	}
 
 	// Breakouts the members choose.
-	fac.run(openRoomControls())
+	fac.run(openRoomControls("breakout"))
 	fac.run(chromedp.SetValue(chromedp.CSS("#bo-mode"), "choice"))
 	fac.run(chromedp.SetValue(chromedp.CSS("#bo-count"), "2"))
 	fac.run(chromedp.Click(chromedp.CSS("[data-ctl-breakout-start]")))

@@ -83,7 +83,7 @@ func TestRoomActivityReachesTypingMember(t *testing.T) {
 	title := evalJS[string](mem, `document.title`)
 
 	const question = "Shall we take a break?"
-	fac.run(openRoomControls())
+	fac.run(openRoomControls("poll"))
 	fac.run(chromedp.SetValue(chromedp.CSS("[data-ctl-question]"), question))
 	fac.run(chromedp.SetValue(chromedp.CSS("[data-ctl-options]"), "Yes\nNo"))
 	fac.run(chromedp.Click(chromedp.CSS("[data-ctl-poll-create]")))

@@ -76,6 +76,14 @@ func TestRoomLayout(t *testing.T) {
 		if !evalJS[bool](mem, `document.querySelector("[data-room-tabs]").hidden`) {
 			t.Error("the tabs show on a desktop")
 		}
+		// The stage shows the current activity alone (the others are not
+		// on the page, not merely scrolled away), the others one click away.
+		if !evalJS[bool](mem, stageAloneJS("agenda")) {
+			t.Error("the stage does not show the agenda alone")
+		}
+		if got := evalJS[[]string](mem, `[...document.querySelectorAll("[data-stage-pick]")].map(b => b.dataset.stagePick + ":" + b.getAttribute("aria-pressed"))`); strings.Join(got, " ") != "agenda:true poll:false breakout:false board:false qa:false notes:false" {
+			t.Errorf("the other activities read %q", got)
+		}
 		if got := mem.mustText("[data-room-step]"); got != "Welcome and ground rules (10 min)" {
 			t.Errorf("the top bar names the step %q", got)
 		}
@@ -111,6 +119,8 @@ func TestRoomLayout(t *testing.T) {
 		next(2)
 		const q = "Does your current ICT contract require a supplier's due-diligence report?"
 		mem.waitFor("the poll on the stage", pollJS(q)+`?.querySelector("input")`)
+		mem.waitFor("the poll alone on the stage", stageAloneJS("poll"))
+		fac.waitFor("the poll alone on the facilitator's stage", stageAloneJS("poll"))
 		// Vote: Tab to the first option, Space, Tab to Vote, Enter.
 		mem.run(chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`))
 		tabTo(mem, "the poll's first option", `e.matches("[data-room-polls] input") && e.value === "0"`)
@@ -121,6 +131,7 @@ func TestRoomLayout(t *testing.T) {
 		next(3)
 		next(4)
 		mem.waitFor("the board", `document.querySelector("[data-boards-list] .note-form textarea")`)
+		mem.waitFor("the board alone on the stage", stageAloneJS("board"))
 		// Note: Tab to the board's note field, type, Tab to Add, Enter.
 		mem.run(chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`))
 		tabTo(mem, "the board's note field", `e.matches("[data-boards-list] .note-form textarea")`)
@@ -135,7 +146,7 @@ func TestRoomLayout(t *testing.T) {
 			t.Error("next stays active after the last step")
 		}
 		// The sheet started breakout groups: end them, back to one room.
-		fac.run(openRoomControls(), chromedp.Click(chromedp.CSS("[data-ctl-breakout-end]")))
+		fac.run(openRoomControls("breakout"), chromedp.Click(chromedp.CSS("[data-ctl-breakout-end]")))
 		mem.waitFor("the main room", `document.querySelector("[data-breakout-status]").textContent === document.getElementById("room").dataset.tBreakoutEnded || document.querySelector("[data-breakout-status]").textContent === document.getElementById("room").dataset.tBreakoutNone`)
 	})
 
@@ -171,7 +182,7 @@ func TestRoomLayout(t *testing.T) {
 			t.Error("the chat input is not in view one tap after the chat tab")
 		}
 		// The stage's activity counts on the stage tab meanwhile.
-		fac.run(openRoomControls(), chromedp.SetValue(chromedp.CSS("[data-ctl-announce]"), "Back in five minutes"))
+		fac.run(openRoomControls("agenda"), chromedp.SetValue(chromedp.CSS("[data-ctl-announce]"), "Back in five minutes"))
 		fac.run(chromedp.Click(chromedp.CSS("[data-ctl-announce-send]")))
 		mem.waitFor("the stage badge", `document.querySelector("[data-room-tab=stage] [data-room-badge]").textContent.startsWith("1")`)
 		press(mem, kb.End, false)

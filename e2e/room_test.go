@@ -93,7 +93,7 @@ func TestLiveRoom(t *testing.T) {
 
 	// The facilitator creates a poll with the room's own controls.
 	const question = "Which clause do we discuss first?"
-	fac.run(openRoomControls())
+	fac.run(openRoomControls("poll"))
 	fac.run(chromedp.SetValue(chromedp.CSS("[data-ctl-question]"), question))
 	fac.run(chromedp.SetValue(chromedp.CSS("[data-ctl-options]"), "Audit rights\nRemedies\nDisclosure of factories"))
 	fac.run(chromedp.Click(chromedp.CSS("[data-ctl-poll-create]")))
@@ -180,8 +180,22 @@ func checkResults(t *testing.T, tb *tab, question string, want []string) {
 	}
 }
 
-// openRoomControls opens every facilitator control group in the room:
-// each sits beside the tool it controls, collapsed.
-func openRoomControls() chromedp.Action[chromedp.Void] {
-	return chromedp.Evaluate[chromedp.Void](`document.querySelectorAll(".room-controls").forEach(d => d.open = true)`)
+// openRoomControls puts tool on the facilitator's stage (from "other
+// activities") and opens its control groups: each sits beside the tool
+// it controls, collapsed.
+func openRoomControls(tool string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { document.querySelector("[data-stage-pick=%[1]s]").click(); document.querySelectorAll("[data-stage-tool=%[1]s] .room-controls").forEach(d => d.open = true); })()`, tool))
+}
+
+// showActivity picks tool from the stage's "other activities", as a
+// member does, and waits until the stage shows it alone.
+func showActivity(tb *tab, tool string) {
+	tb.t.Helper()
+	tb.run(chromedp.Click(chromedp.CSS("[data-stage-pick=" + tool + "]")))
+	tb.waitFor("the "+tool+" alone on the stage", stageAloneJS(tool))
+}
+
+// stageAloneJS tells whether the stage shows tool and no other activity.
+func stageAloneJS(tool string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll("[data-stage-tool]")].every(c => (c.dataset.stageTool === %s) === (c.offsetParent !== null))`, jsString(tool))
 }

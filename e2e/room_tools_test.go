@@ -50,6 +50,10 @@ func TestLiveRoomQuestionsAndBoard(t *testing.T) {
 	enterRoom(t, mem, "en")
 
 	const q = "Has anyone obtained a factory list from a laptop supplier?"
+	// Questions are one of the "other activities" while the agenda is on
+	// the stage.
+	showActivity(mem, "qa")
+	showActivity(fac, "qa")
 	mem.run(chromedp.SetValue(chromedp.CSS("#qa-text"), q), chromedp.Click(chromedp.CSS("#qa-anon")), chromedp.Click(chromedp.CSS("[data-qa-ask] button[type=submit]")))
 	mem.waitFor("the member's own question", questionJS(q))
 	if got := evalJS[string](mem, questionJS(q)+`.querySelector(".meta").textContent`); !strings.HasPrefix(got, "Your question (anonymous to everyone else)") {
@@ -64,10 +68,27 @@ func TestLiveRoomQuestionsAndBoard(t *testing.T) {
 	fac.waitFor("the pin toggle pressed", questionJS(q)+`?.querySelector("button[aria-pressed=true]")?.textContent === "Pin"`)
 
 	const prompt = "Barriers to asking suppliers for factory lists"
-	fac.run(openRoomControls())
+	fac.run(openRoomControls("board"))
 	fac.run(chromedp.SetValue(chromedp.CSS("[data-ctl-board-prompt]"), prompt), chromedp.SetValue(chromedp.CSS("[data-ctl-board-dots]"), "2"),
 		chromedp.Click(chromedp.CSS("[data-ctl-board-hidden]")), chromedp.Click(chromedp.CSS("[data-ctl-board-open]")))
 	mem.waitFor("the board", boardJS(prompt))
+	// The member picked the questions: the board does not take their stage
+	// away, it is offered, and "Show me" puts it there alone.
+	mem.waitFor("the banner for the board", `!document.querySelector("[data-room-activity]").hidden`)
+	if got := mem.mustText("[data-room-activity-text]"); got != "A board has opened: "+prompt {
+		t.Errorf("the banner reads %q", got)
+	}
+	if !evalJS[bool](mem, stageAloneJS("qa")) {
+		t.Error("the board took the stage from a member who had picked the questions")
+	}
+	if got := evalJS[string](mem, `document.querySelector("[data-stage-pick=board] [data-stage-live]").hidden ? "" : document.querySelector("[data-stage-pick=board]").textContent`); got != "Boards · now on the stage" {
+		t.Errorf("the switcher marks the room's activity as %q", got)
+	}
+	mem.run(chromedp.Click(chromedp.CSS("[data-room-activity-show]")))
+	mem.waitFor("the board alone on the stage", stageAloneJS("board"))
+	if !evalJS[bool](fac, stageAloneJS("board")) {
+		t.Error("the facilitator's stage does not follow the board they opened")
+	}
 
 	const note = "Suppliers call the list confidential"
 	mem.run(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const b = %s; b.querySelector(".note-form textarea").value = %s; b.querySelector(".note-form select").value = "yellow"; b.querySelector(".note-form button").click(); })()`, boardJS(prompt), jsString(note))))
@@ -158,6 +179,12 @@ func roomWithTools(tb *tab, lang string) int64 {
 	tb.waitFor("the note", note)
 	tb.run(chromedp.Evaluate[chromedp.Void](note + `.querySelector(".tool-actions button").click()`))
 	tb.waitFor("the dot", note+`.querySelector(".meta").textContent.includes("1")`)
+	// The board is on the stage; the facilitator's check sees the
+	// questions, with their controls, from "other activities".
+	if fac {
+		showActivity(tb, "qa")
+		tb.waitFor("the question", `document.querySelector("[data-qa-list] .qa-item")`)
+	}
 	tb.run(chromedp.Evaluate[chromedp.Void](`(() => {
   document.querySelectorAll(".room-tool details, .room-controls").forEach(d => d.open = true);
   const h = document.documentElement;

@@ -43,6 +43,9 @@ type connections struct {
 	bus      bus.Bus
 	log      *slog.Logger
 	instance string
+	// facts are what every socket of a room re-checks alike (its
+	// workshop and group), read once for all of them.
+	facts sharedFacts
 }
 
 // recheckEvery bounds how long a connection trusts its last check before
@@ -84,8 +87,10 @@ type liveConn struct {
 	info  connInfo
 	close func()
 	// check re-evaluates the connection's rights against current state;
-	// use: on behalf of a frame the member sent (a use of the session).
-	check func(ctx context.Context, use bool) bool
+	// use: on behalf of a frame the member sent (a use of the session). It
+	// returns when the oldest fact it used was read (zero: now), since a
+	// check may rest on facts shared with other connections (sharedFacts).
+	check func(ctx context.Context, use bool) (bool, time.Time)
 	timer *time.Timer // closes the connection when its credential expires
 
 	hearEvery time.Duration
@@ -101,7 +106,7 @@ func newConnections() *connections {
 // add registers a connection. closeFn ends it from outside (any goroutine);
 // check re-evaluates its rights and may take up to a few database reads.
 // The returned connection's remove unregisters it when it ends by itself.
-func (cs *connections) add(info connInfo, check func(ctx context.Context, use bool) bool, closeFn func()) *liveConn {
+func (cs *connections) add(info connInfo, check func(ctx context.Context, use bool) (bool, time.Time), closeFn func()) *liveConn {
 	// The rights were checked just now, by the handler that accepted it.
 	lc := &liveConn{cs: cs, info: info, close: closeFn, check: check, checkedAt: time.Now()}
 	cs.mu.Lock()
@@ -157,11 +162,17 @@ func (lc *liveConn) allowedWithin(reuse time.Duration, use bool) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if !lc.check(ctx, use) {
+	ok, asOf := lc.check(ctx, use)
+	if !ok {
 		lc.ended = true
 		return false
 	}
+	// The answer is as old as the oldest fact it rests on, so reusing it
+	// for reuse never stretches how stale a fact may be.
 	lc.checkedAt = now
+	if !asOf.IsZero() && asOf.Before(now) {
+		lc.checkedAt = asOf
+	}
 	return true
 }
 
@@ -225,6 +236,7 @@ func (cs *connections) end(sel connSelector) int {
 }
 
 func (cs *connections) endLocal(sel connSelector) int {
+	cs.facts.forget()
 	list := cs.matching(sel)
 	for _, lc := range list {
 		cs.closeConn(lc)
@@ -243,6 +255,7 @@ func (cs *connections) recheck(sel connSelector) {
 }
 
 func (cs *connections) recheckLocal(sel connSelector) {
+	cs.facts.forget()
 	list := cs.matching(sel)
 	if len(list) == 0 {
 		return

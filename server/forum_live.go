@@ -153,17 +153,17 @@ func (s *Server) streamForumLive(c *fiber.Ctx) error {
 // streamRights re-checks, against current state, what a discussion stream
 // was accepted on: its credential, its member's standing and, when it
 // follows a thread, the right to see that thread (held threads included).
-func (s *Server) streamRights(info connInfo) func(ctx context.Context, use bool) bool {
-	return func(ctx context.Context, use bool) bool {
+func (s *Server) streamRights(info connInfo) func(ctx context.Context, use bool) (bool, time.Time) {
+	return func(ctx context.Context, use bool) (bool, time.Time) {
 		m, ok := s.credentialMember(ctx, info, use)
 		if !ok {
-			return false
+			return false, time.Time{}
 		}
 		if info.Thread != "" {
 			if _, _, err := s.threadFor(ctx, m, info.Thread); err != nil {
-				return false
+				return false, time.Time{}
 			}
 		}
-		return true
+		return true, time.Time{}
 	}
 }

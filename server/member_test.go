@@ -222,7 +222,7 @@ func TestDeactivation(t *testing.T) {
 		t.Fatal(err)
 	}
 	closed := make(chan string, 2)
-	yes := func(context.Context, bool) bool { return true }
+	yes := func(context.Context, bool) (bool, time.Time) { return true, time.Time{} }
 	s.conns.add(connInfo{Member: target.ID, Kind: connRoom}, yes, func() { closed <- "room" })
 	s.conns.add(connInfo{Member: target.ID, Kind: connStream}, yes, func() { closed <- "thread" })
 	other := make(chan string, 1)

@@ -249,16 +249,39 @@ func (s *Server) workshopAccess(ctx context.Context, m *auth.Member, id string) 
 // accepted on: its credential, its member's standing and their right to
 // the workshop; a facilitator's socket also needs the right to facilitate,
 // since its person carries that role for the socket's life.
-func (s *Server) roomRights(info connInfo, facilitator bool) func(ctx context.Context, use bool) bool {
-	return func(ctx context.Context, use bool) bool {
+//
+// The workshop and its group are the same for every socket of the room:
+// they are read once for all of them (sharedFacts) and the member's own
+// facts (credential, standing) per socket, so a room of 200 active members
+// costs two lookups per member and check, not four.
+func (s *Server) roomRights(info connInfo, facilitator bool) func(ctx context.Context, use bool) (bool, time.Time) {
+	return func(ctx context.Context, use bool) (bool, time.Time) {
 		m, ok := s.credentialMember(ctx, info, use)
 		if !ok {
-			return false
+			return false, time.Time{}
 		}
-		_, acc, err := s.workshopAccess(ctx, m, info.Workshop)
+		f, err := s.conns.facts.get(ctx, info.Workshop, recheckEvery, s.loadWorkshopFacts)
 		if err != nil {
-			return false
+			return false, time.Time{}
 		}
-		return !facilitator || auth.CanFacilitate(m, acc)
+		if !auth.CanSeeWorkshop(m, f.acc) {
+			return false, time.Time{}
+		}
+		return !facilitator || auth.CanFacilitate(m, f.acc), f.at
 	}
+}
+
+// loadWorkshopFacts reads a workshop and its group for sharedFacts.
+func (s *Server) loadWorkshopFacts(ctx context.Context, id string) (auth.WorkshopAccess, error) {
+	w, err := s.workshops.Workshop(ctx, id)
+	if err != nil {
+		return auth.WorkshopAccess{}, err
+	}
+	acc := auth.WorkshopAccess{Facilitators: w.Facilitators}
+	if w.GroupID != "" {
+		if acc.Group, err = s.auth.Group(ctx, w.GroupID); err != nil {
+			return acc, err
+		}
+	}
+	return acc, nil
 }

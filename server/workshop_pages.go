@@ -129,6 +129,10 @@ type workshopData struct {
 	Room *live.Status
 }
 
+// StageTools are the room's stage tools, for its "other activities"
+// switcher.
+func (workshopData) StageTools() []string { return live.StageOrder }
+
 type attendee struct {
 	Member *auth.Member
 	Reg    *workshops.Registration

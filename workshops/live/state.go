@@ -127,6 +127,8 @@ type state struct {
 	boards    boardState
 	breakouts breakoutState
 	notes     notesState
+	// stage is the tool the room's stage shows (stage.go).
+	stage string
 
 	// chat is every chat message, in seq order, for the history a member
 	// gets on entering (the snapshot's last page, then chat.history pages
@@ -260,6 +262,16 @@ func (s *state) apply(ev *Event) bool {
 		s.seq = ev.Seq
 	}
 	s.handScope = ""
+	ok := s.applyEvent(ev)
+	if ok {
+		if st := stageAfter(ev.Type); st != "" {
+			s.stage = st
+		}
+	}
+	return ok
+}
+
+func (s *state) applyEvent(ev *Event) bool {
 	if t := tools[ev.Type]; t != nil {
 		return t.apply(s, ev)
 	}

@@ -74,15 +74,16 @@ function setup(root) {
       case "chat.history": prependChat(m.messages, m.more); break;
       case "announce": // html is escaped by the server
         $("[data-room-announcement]").innerHTML = m.html;
-        if (m.text) activity(t("activity-announce").replace("{0}", m.text), $("[data-room-announcement]").parentElement, false); // its region speaks
+        if (m.text) activity(t("activity-announce").replace("{0}", m.text), null, false); // its region speaks
         break;
       case "hand": case "hand.clear": case "remove": state.hands = m.hands; renderHands(); break;
-      case "agenda": renderAgenda(m.item); break;
+      case "agenda": renderAgenda(m.item); moveStage("agenda", ""); break;
+      case "stage": activity(t("activity-stage").replace("{0}", toolName(m.tool)), m.tool, true); break;
       case "timer": state.timerEnd = m.ends_at ? new Date(m.ends_at) : null; break;
       case "mute": setMuted(m.muted); break;
       case "poll":
         state.polls.set(m.poll.id, Object.assign(state.polls.get(m.poll.id) || {}, m.poll)); renderPolls();
-        if (m.change === "poll.open") activity(t("activity-poll").replace("{0}", m.poll.question), $("[data-room-polls]"), true);
+        if (m.change === "poll.open") activity(t("activity-poll").replace("{0}", m.poll.question), "poll", true);
         break;
       case "reaction": showReaction(m); break;
       case "ack": pendingSends.delete(m.key); for (const fn of handlers.get("ack") || []) fn(m); break;
@@ -118,6 +119,8 @@ function setup(root) {
     $("[data-room-announcement]").innerHTML = s.announcement ? s.announcement.html : "";
     setMuted(s.muted);
     renderAgenda(s.agenda_item); renderHands(); renderPolls();
+    // Entering (or a resync) shows what the room shows.
+    stage.room = s.stage || "agenda"; showTool(stage.room);
     const sel = root.querySelector("[data-ctl-agenda]");
     if (sel) { sel.replaceChildren(...s.agenda.map((a, i) => new Option(`${i + 1}. ${a.title}`, String(i)))); sel.value = String(s.agenda_item); }
   }
@@ -210,13 +213,48 @@ function setup(root) {
     enter.hidden = false; enter.disabled = true;
   }
 
+  // The stage shows one activity at a time, large: the one the room is on
+  // (stage.room: the agenda step, an opened poll or board, running
+  // breakouts, or what the facilitator put there), unless the member
+  // picked another from "other activities" (stage.shown). Facilitators
+  // follow the room always; they move it.
+  const stage = { room: "agenda", shown: "agenda" };
+  const cards = [...root.querySelectorAll("[data-stage-tool]")];
+  const picks = [...root.querySelectorAll("[data-stage-pick]")];
+  const put = $("[data-stage-put]");
+  const toolName = (tool) => { const b = picks.find((p) => p.dataset.stagePick === tool); return b ? b.firstChild.textContent : tool; };
+  function showTool(tool) {
+    if (!cards.some((c) => c.dataset.stageTool === tool)) tool = "agenda";
+    stage.shown = tool;
+    for (const c of cards) c.hidden = c.dataset.stageTool !== tool;
+    for (const b of picks) {
+      b.setAttribute("aria-pressed", String(b.dataset.stagePick === tool));
+      b.querySelector("[data-stage-live]").hidden = b.dataset.stagePick !== stage.room;
+    }
+    if (put) put.hidden = tool === stage.room;
+    if (banner && bannerTool === tool) banner.hidden = true;
+  }
+  for (const b of picks) b.addEventListener("click", () => showTool(b.dataset.stagePick));
+  if (put) put.addEventListener("click", () => send({ type: "stage", tool: stage.shown }));
+  // moveStage follows the room to tool; it reports whether the member
+  // sees it now. A member typing, or looking at another activity they
+  // picked, keeps what they have: the banner offers the way back.
+  function moveStage(tool) {
+    const following = stage.shown === stage.room;
+    stage.room = tool;
+    if (fac || (following && !typing())) showTool(tool);
+    else showTool(stage.shown); // marks where the room is now
+    return stage.shown === tool;
+  }
+
   // Activity that reaches people: when a poll, a board, breakouts or an
-  // announcement start, a member who is typing gets a banner with a button
-  // (their text stays as it is), anyone else gets the tool scrolled into
-  // view; screen readers hear it once, through one polite region (or the
-  // tool's own); a hidden tab counts it in its title.
+  // announcement start, the stage follows (moveStage); a member who is
+  // typing, or who picked another activity, gets a banner with a button
+  // instead (their text stays as it is); screen readers hear it once,
+  // through one polite region (or the tool's own); a hidden tab counts it
+  // in its title.
   const banner = $("[data-room-activity]");
-  let bannerTarget = null;
+  let bannerTool = null;
   const baseTitle = document.title;
   let unseenN = 0;
   function unseen() {
@@ -229,29 +267,31 @@ function setup(root) {
     const el = document.activeElement;
     return !!el && root.contains(el) && (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && /^(text|search|)$/.test(el.type)));
   }
-  function activity(text, target, speak) {
+  // activity(text, tool, speak): tool is the stage tool that started
+  // (null for an announcement, which is always on the stage).
+  function activity(text, tool, speak) {
     unseen();
     root.dispatchEvent(new CustomEvent("room:activity")); // the phone layout's stage badge counts it
+    const typed = typing();
+    const shown = tool ? moveStage(tool) : true;
     if (fac) return; // facilitators start these themselves
     if (speak) $("[data-room-activity-live]").textContent = text;
-    if (!banner || !target) return;
-    if (typing()) {
-      bannerTarget = target;
-      $("[data-room-activity-text]").textContent = text;
-      banner.hidden = false;
-    } else {
-      target.scrollIntoView({ block: "nearest" });
-    }
+    if (!banner || (shown && !typed)) return;
+    bannerTool = tool;
+    $("[data-room-activity-text]").textContent = text;
+    banner.hidden = false;
   }
   if (banner) {
     $("[data-room-activity-show]").addEventListener("click", () => {
       banner.hidden = true;
-      if (!bannerTarget) return;
-      bannerTarget.scrollIntoView({ block: "start" });
+      if (bannerTool) showTool(bannerTool);
+      const target = bannerTool ? cards.find((c) => c.dataset.stageTool === bannerTool) : $("[data-room-announcement]").parentElement;
+      if (!target) return;
+      target.scrollIntoView({ block: "start" });
       // Keyboard and screen-reader users land on what started.
-      const focusable = bannerTarget.querySelector("input, button, textarea, select");
+      const focusable = target.querySelector("input, button, textarea, select");
       if (focusable && !focusable.disabled) focusable.focus();
-      else { bannerTarget.tabIndex = -1; bannerTarget.focus(); }
+      else { target.tabIndex = -1; target.focus(); }
     });
     $("[data-room-activity-dismiss]").addEventListener("click", () => { banner.hidden = true; });
   }
@@ -350,6 +390,8 @@ function setup(root) {
     }));
     const sel = root.querySelector("[data-ctl-agenda]");
     if (sel) sel.value = String(current);
+    const now = state.agenda[current];
+    $("[data-stage-now-title]").textContent = now ? now.title : "–";
   }
 
   const plural = new Intl.PluralRules(document.documentElement.lang || "en");
@@ -439,10 +481,11 @@ function setup(root) {
   }
 
   setInterval(() => {
-    const el = $("[data-room-timer]");
-    if (!state.timerEnd) { el.textContent = "–"; return; }
+    const el = $("[data-room-timer]"), big = $("[data-stage-timer]");
+    if (!state.timerEnd) { el.textContent = "–"; big.textContent = ""; return; }
     const left = Math.max(0, Math.round((state.timerEnd - Date.now()) / 1000));
     el.textContent = left ? `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}` : t("timer-done");
+    big.textContent = el.textContent; // the top bar's timer is the one read out
   }, 1000);
 
   $("[data-room-chatform]").addEventListener("submit", (e) => {
@@ -473,7 +516,7 @@ function setup(root) {
   let groupName = (g) => g;
   const api = {
     root, fac, t, send, me: () => state.me, people: () => state.people,
-    // activity(text, element, speak): see activity above.
+    // activity(text, tool, speak): see activity above.
     activity: (text, target, speak) => activity(text, target, speak),
     on(type, fn) { if (!handlers.has(type)) handlers.set(type, []); handlers.get(type).push(fn); },
     onSnapshot(fn) { snapshotHandlers.push(fn); },
@@ -485,8 +528,9 @@ function setup(root) {
   };
   // Boards and breakouts starting reach people too; their modules speak
   // for themselves, so only the banner and the title come from here.
-  api.on("board", (m) => { if (m.change === "board.open" && m.view) activity(t("activity-board").replace("{0}", m.view.prompt), root.querySelector("[data-boards]"), false); });
-  api.on("breakout.start", () => activity(t("activity-breakout"), root.querySelector("[data-breakout]"), false));
+  api.on("board", (m) => { if (m.change === "board.open" && m.view) activity(t("activity-board").replace("{0}", m.view.prompt), "board", false); });
+  api.on("breakout.start", () => activity(t("activity-breakout"), "breakout", false));
+  api.on("breakout.end", () => moveStage("agenda"));
   for (const tool of window.roomTools || []) tool(api);
   window.roomTools = { push: (tool) => tool(api) };
 

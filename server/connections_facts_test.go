@@ -1,0 +1,90 @@
+package server
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/store/storetest"
+)
+
+// The sockets of one room read its workshop's facts once between them
+// (however many check at once), each for at most the reuse given; an end
+// or recheck call of the registry forgets them; and a connection's check
+// counts as old as the facts it rests on, so sharing never stretches how
+// long a fact is trusted.
+func TestSharedFactsReadOnceAndForgotten(t *testing.T) {
+	cs := newConnections()
+	var loads atomic.Int32
+	release := make(chan struct{})
+	load := func(context.Context, string) (auth.WorkshopAccess, error) {
+		loads.Add(1)
+		<-release
+		return auth.WorkshopAccess{Facilitators: []string{"f1"}}, nil
+	}
+	ctx := context.Background()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		storetest.Together(20, func(int) {
+			f, err := cs.facts.get(ctx, "w1", time.Hour, load)
+			if err != nil || len(f.acc.Facilitators) != 1 {
+				t.Errorf("get: %v %v", f, err)
+			}
+		})
+	}()
+	// One read is under way (the others wait for it or come after it):
+	// let it finish.
+	for loads.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	<-done
+	if n := loads.Load(); n != 1 {
+		t.Fatalf("20 sockets checking at once read the workshop %d times", n)
+	}
+	if _, err := cs.facts.get(ctx, "w1", time.Hour, load); err != nil || loads.Load() != 1 {
+		t.Fatalf("a fresh fact is read again (%d reads, %v)", loads.Load(), err)
+	}
+	// Another workshop has its own facts.
+	if _, _ = cs.facts.get(ctx, "w2", time.Hour, load); loads.Load() != 2 {
+		t.Fatalf("another workshop's facts: %d reads", loads.Load())
+	}
+	// A fact older than the reuse is read again.
+	if _, _ = cs.facts.get(ctx, "w1", 0, load); loads.Load() != 3 {
+		t.Fatalf("a stale fact: %d reads", loads.Load())
+	}
+	// A recheck or an end call forgets every fact.
+	cs.recheckLocal(connSelector{Workshop: "w-other"})
+	if _, _ = cs.facts.get(ctx, "w1", time.Hour, load); loads.Load() != 4 {
+		t.Fatalf("after a recheck call: %d reads", loads.Load())
+	}
+	cs.endLocal(connSelector{Member: "nobody"})
+	if _, _ = cs.facts.get(ctx, "w1", time.Hour, load); loads.Load() != 5 {
+		t.Fatalf("after an end call: %d reads", loads.Load())
+	}
+
+	// A check resting on a fact read 900 ms ago is due again 100 ms
+	// later, not a whole second later.
+	read := time.Now().Add(-900 * time.Millisecond)
+	checks := 0
+	lc := cs.add(connInfo{Member: "m1", Kind: connRoom, Workshop: "w1"}, func(context.Context, bool) (bool, time.Time) {
+		checks++
+		return true, read
+	}, func() {})
+	defer lc.remove()
+	lc.mu.Lock()
+	lc.checkedAt = time.Time{} // as after a recheck call
+	lc.mu.Unlock()
+	if !lc.acting() || checks != 1 {
+		t.Fatalf("first check: %d", checks)
+	}
+	lc.mu.Lock()
+	at := lc.checkedAt
+	lc.mu.Unlock()
+	if !at.Equal(read) {
+		t.Fatalf("the check counts from %v, not from its fact's %v", at, read)
+	}
+}
