@@ -146,7 +146,11 @@ func TestRoomLayout(t *testing.T) {
 			t.Error("next stays active after the last step")
 		}
 		// The sheet started breakout groups: end them, back to one room.
-		fac.run(openRoomControls("breakout"), chromedp.Click(chromedp.CSS("[data-ctl-breakout-end]")))
+		fac.run(openRoomControls("breakout"))
+		// (The sheet's steps are marked done when sent; the groups are
+		// running once the room says so.)
+		fac.waitFor("the running groups", `!document.querySelector("[data-ctl-breakout-end]").disabled`)
+		fac.run(chromedp.Click(chromedp.CSS("[data-ctl-breakout-end]")))
 		mem.waitFor("the main room", `document.querySelector("[data-breakout-status]").textContent === document.getElementById("room").dataset.tBreakoutEnded || document.querySelector("[data-breakout-status]").textContent === document.getElementById("room").dataset.tBreakoutNone`)
 	})
 

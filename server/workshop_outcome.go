@@ -57,6 +57,12 @@ func (s *Server) outcomeLabels(ctx context.Context, lang string, w *workshops.Wo
 			}
 			return code
 		},
+		Language: func(code string) string {
+			if n := display.Languages(language.Make(lang)).Name(language.Make(code)); n != "" {
+				return n
+			}
+			return code
+		},
 		OrgType: func(code string) string {
 			if code == "" {
 				return t("outcome.md.not_given")
@@ -133,7 +139,7 @@ func (s *Server) storeOutcome(ctx context.Context, lang string, w *workshops.Wor
 	if err != nil {
 		return nil, err
 	}
-	data := workshops.OutcomeData{Outcome: o, Attendance: counts, ActionItems: workshops.ActionItems(o, labels.T)}
+	data := workshops.OutcomeData{Outcome: o, Attendance: counts, ActionItems: workshops.ActionItems(o, labels)}
 	md := workshops.RenderOutcome(w, data, labels)
 	return s.workshops.SaveAssembled(ctx, w.ID, by, md, data, named, defaultOutcomeVisibility(w))
 }

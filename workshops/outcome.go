@@ -225,32 +225,54 @@ func (s *Store) SeriesNames(ctx context.Context, visible func(*Workshop) bool) (
 // taskRe matches a Markdown task-list line: "- [ ] text" or "- [x] text".
 var taskRe = regexp.MustCompile(`^\s*[-*+]\s+\[([ xX])\]\s+(\S.*)$`)
 
-// ActionItems collects the checkbox lines of the room's notes and of each
-// breakout group's notes, in document order.
-func ActionItems(o live.Outcome, t func(key string, args ...any) string) []ActionItem {
+// actionRe matches a line that starts with an action word, in any of the
+// portal's languages, whatever the case, with or without a list marker and
+// with French typography's space before the colon: "Action: …",
+// "TODO: …", "- Actie: …", "Aufgabe: …", "Maßnahme: …", "Action : …".
+// People write these in shared notes more often than task boxes; the notes
+// editor's hint names them (room.notes.actions_hint).
+var actionRe = regexp.MustCompile(`(?i)^\s*(?:[-*+]\s+)?(?:action|todo|to do|à faire|actie|actiepunt|aufgabe|maßnahme|massnahme)\s*[:：]\s*(\S.*)$`)
+
+// ActionItems collects the action lines (task boxes, and lines that start
+// with an action word) of the room's notes and of each breakout group's
+// notes, in document order.
+func ActionItems(o live.Outcome, l Labels) []ActionItem {
 	out := []ActionItem{}
 	add := func(notes, group string) {
 		for _, line := range strings.Split(notes, "\n") {
-			if m := taskRe.FindStringSubmatch(strings.TrimRight(line, "\r")); m != nil {
+			line = strings.TrimRight(line, "\r")
+			if m := taskRe.FindStringSubmatch(line); m != nil {
 				out = append(out, ActionItem{Text: strings.TrimSpace(m[2]), Done: m[1] != " ", Group: group})
+			} else if m := actionRe.FindStringSubmatch(line); m != nil {
+				out = append(out, ActionItem{Text: strings.TrimSpace(m[1]), Group: group})
 			}
 		}
 	}
 	add(o.Notes, "")
 	for _, b := range o.Breakouts {
-		add(b.Notes, GroupName(b, t))
+		add(b.Notes, GroupName(b, l))
 	}
 	return out
 }
 
 // GroupName is what the room and the outcome call a breakout group: the
-// name a facilitator gave it, or "Group N" (its number) in the document's
-// language, as the room page shows it; never its internal ID.
-func GroupName(b live.BreakoutView, t func(key string, args ...any) string) string {
-	if b.Name != "" {
+// name a facilitator gave it; for a group by attribute, what it gathers in
+// the document's language ("Netherlands", "French speakers"); else "Group
+// N" (its number), as the room page shows it; never a code or its ID.
+func GroupName(b live.BreakoutView, l Labels) string {
+	switch {
+	case b.Name != "":
 		return b.Name
+	case b.Attr == "country" && b.Key == "":
+		return l.T("breakout.country_none")
+	case b.Attr == "country":
+		return l.Country(b.Key)
+	case b.Attr == "language" && b.Key == "":
+		return l.T("breakout.lang_none")
+	case b.Attr == "language":
+		return l.T("breakout.lang_group", l.Language(b.Key))
 	}
-	return t("breakout.group_n", strings.TrimPrefix(b.ID, "g"))
+	return l.T("breakout.group_n", strings.TrimPrefix(b.ID, "g"))
 }
 
 // CountAttendance turns attendees' profiles into counts; profiles maps a
@@ -287,11 +309,12 @@ func sortedCounts(m map[string]int) []Count {
 
 // Labels turn codes into words of the document's language.
 type Labels struct {
-	T       func(key string, args ...any) string
-	Country func(code string) string // "" is "not given"
-	OrgType func(code string) string
-	Format  func(f Format) string
-	Group   string // the workshop's group name, "" for none
+	T        func(key string, args ...any) string
+	Country  func(code string) string // "" is "not given"
+	Language func(code string) string // a language's name
+	OrgType  func(code string) string
+	Format   func(f Format) string
+	Group    string // the workshop's group name, "" for none
 }
 
 // RenderOutcome writes the outcome document as Markdown: the workshop,
@@ -397,7 +420,7 @@ func RenderOutcome(w *Workshop, d OutcomeData, l Labels) string {
 	if len(d.Breakouts) > 0 {
 		p("\n## %s\n", l.T("outcome.md.breakouts"))
 		for _, g := range d.Breakouts {
-			p("\n### %s (%s)\n", inline(GroupName(g, l.T)), l.T("outcome.md.members", g.Members))
+			p("\n### %s (%s)\n", inline(GroupName(g, l)), l.T("outcome.md.members", g.Members))
 			if strings.TrimSpace(g.Notes) != "" {
 				p("\n%s\n", strings.TrimSpace(g.Notes))
 			}

@@ -10,15 +10,60 @@ import (
 func TestActionItems(t *testing.T) {
 	o := live.Outcome{Notes: "Intro\n- [ ] Open one\n  * [X] Done one\r\n- [] not a task\n-[ ] not a task either\n+ [ ]   Spaced  ",
 		Breakouts: []live.BreakoutView{{ID: "g2", Notes: "1. [ ] numbered lists are not tasks\n- [ ] From group two"}}}
-	groupN := func(key string, args ...any) string { return "Group " + args[0].(string) }
+	groupN := Labels{T: func(key string, args ...any) string { return "Group " + args[0].(string) }}
 	got := ActionItems(o, groupN)
 	want := []ActionItem{{Text: "Open one"}, {Text: "Done one", Done: true}, {Text: "Spaced"}, {Text: "From group two", Group: "Group 2"}}
+	// Lines that start with an action word, in the four languages.
+	o.Breakouts = append(o.Breakouts, live.BreakoutView{ID: "g3", Name: "Nederlandstaligen", Notes: strings.Join([]string{
+		"Action: ask suppliers for factory lists", "TODO : share the clause", "Action : relancer le fournisseur",
+		"- Actie: clausule delen", "Aufgabe: Liste anfordern", "Maßnahme:  Audit planen", "todo: lower case counts",
+		"Actions taken so far: none", "Action:", "The action: is not at the start", "Reaction: not an action word",
+	}, "\n")})
+	got = ActionItems(o, groupN)
+	for _, text := range []string{"ask suppliers for factory lists", "share the clause", "relancer le fournisseur", "clausule delen",
+		"Liste anfordern", "Audit planen", "lower case counts"} {
+		want = append(want, ActionItem{Text: text, Group: "Nederlandstaligen"})
+	}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v", got)
 	}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("item %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// Breakout groups are named in the document's language: the facilitator's
+// name first; by country, the country; by language, its speakers; a value
+// not given, in words; else the group's number. Never a code.
+func TestGroupNames(t *testing.T) {
+	l := Labels{
+		T: func(key string, args ...any) string {
+			switch key {
+			case "breakout.lang_group":
+				return args[0].(string) + " speakers"
+			case "breakout.group_n":
+				return "Group " + args[0].(string)
+			}
+			return key
+		},
+		Country:  func(code string) string { return map[string]string{"NL": "Netherlands"}[code] },
+		Language: func(code string) string { return map[string]string{"fr": "French"}[code] },
+	}
+	for _, c := range []struct {
+		b    live.BreakoutView
+		want string
+	}{
+		{live.BreakoutView{ID: "g1", Attr: "country", Key: "NL"}, "Netherlands"},
+		{live.BreakoutView{ID: "g2", Attr: "language", Key: "fr"}, "French speakers"},
+		{live.BreakoutView{ID: "g3", Attr: "language"}, "breakout.lang_none"},
+		{live.BreakoutView{ID: "g4", Attr: "country"}, "breakout.country_none"},
+		{live.BreakoutView{ID: "g5", Attr: "country", Key: "NL", Name: "Dutch buyers"}, "Dutch buyers"},
+		{live.BreakoutView{ID: "g6"}, "Group 6"},
+	} {
+		if got := GroupName(c.b, l); got != c.want {
+			t.Errorf("GroupName(%+v) = %q, want %q", c.b, got, c.want)
 		}
 	}
 }

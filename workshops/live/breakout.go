@@ -29,8 +29,14 @@ const (
 )
 
 type group struct {
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"` // given by the facilitator; "" for none
+	// By attribute: the attribute ("country", "language") and the
+	// members' value ("NL", "fr"; "" for not given) the group gathers,
+	// which pages and the outcome name in their own language ("Netherlands",
+	// "French speakers"), never as a code.
+	Attr    string   `json:"attr,omitempty"`
+	Key     string   `json:"key,omitempty"`
 	Members []Person `json:"members"` // when the round started; moves and picks are in breakoutState.of
 }
 
@@ -209,7 +215,7 @@ func makeGroups(d *breakoutStartData, present []Person) {
 		}
 		gs = make([]group, len(keys))
 		for i, k := range keys {
-			gs[i].Name = k
+			gs[i].Attr, gs[i].Key = d.Attribute, k
 		}
 		for _, p := range ps {
 			v := p.Country
@@ -544,12 +550,14 @@ func (b *breakoutState) view() map[string]any {
 	type gv struct {
 		ID      string   `json:"id"`
 		Name    string   `json:"name"`
+		Attr    string   `json:"attr,omitempty"`
+		Key     string   `json:"key,omitempty"`
 		Members []Person `json:"members"`
 	}
 	gs := make([]gv, len(b.groups))
 	idx := map[string]int{}
 	for i, g := range b.groups {
-		gs[i] = gv{ID: g.ID, Name: g.Name, Members: []Person{}}
+		gs[i] = gv{ID: g.ID, Name: g.Name, Attr: g.Attr, Key: g.Key, Members: []Person{}}
 		idx[g.ID] = i
 	}
 	ids := make([]string, 0, len(b.of))
@@ -627,7 +635,7 @@ func (b *breakoutState) outcome(o *Outcome, notes *notesState) {
 			count[g]++
 		}
 		for _, g := range r.Groups {
-			o.Breakouts = append(o.Breakouts, BreakoutView{ID: g.ID, Name: g.Name, Members: count[g.ID],
+			o.Breakouts = append(o.Breakouts, BreakoutView{ID: g.ID, Name: g.Name, Attr: g.Attr, Key: g.Key, Members: count[g.ID],
 				Notes: notes.text(itoa64(r.Round) + "/" + g.ID)})
 		}
 	}

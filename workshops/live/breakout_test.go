@@ -208,15 +208,20 @@ func TestBreakoutModesAttributeManualChoice(t *testing.T) {
 	f := e.enter("fac")
 	ps := crowd(t, e, f, "r1", 1, 10)
 
-	// By country: one group per country present, named after it.
+	// By country: one group per country present, which it carries as its
+	// attribute and key for pages to name in their language ("Netherlands",
+	// never "NL"); it has no name of its own unless the facilitator gives one.
 	f.sendJSON(map[string]any{"type": "breakout.start", "mode": "attribute", "attribute": "country", "key": "a"})
 	of, gs := groupsOf(f.expect("breakout.start", nil)["breakouts"])
 	if len(gs) != len(countries) || len(of) != 10 {
 		t.Fatalf("groups %v", gs)
 	}
 	for _, g := range gs {
+		if str(g["attr"]) != "country" || str(g["key"]) == "" || str(g["name"]) != "" {
+			t.Fatalf("group by country %v", g)
+		}
 		for _, m := range g["members"].([]any) {
-			if str(m.(map[string]any)["country"]) != str(g["name"]) {
+			if str(m.(map[string]any)["country"]) != str(g["key"]) {
 				t.Fatalf("group %v", g)
 			}
 		}

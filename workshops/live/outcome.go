@@ -59,6 +59,8 @@ type BoardNoteView struct {
 type BreakoutView struct {
 	ID      string `json:"id"`
 	Name    string `json:"name"`
+	Attr    string `json:"attr,omitempty"` // by attribute: see group
+	Key     string `json:"key,omitempty"`
 	Members int    `json:"members"`
 	Notes   string `json:"notes"`
 }

@@ -11,11 +11,18 @@
   let view = { running: false, groups: [], visits: {}, message: null, ends_at: null, mode: "" };
   let mine = "";
 
+  // Countries and languages by name in the page's language, never as codes.
+  const lang = document.documentElement.lang || "en";
+  const named = (type, code) => { try { return new Intl.DisplayNames([lang], { type }).of(code) || code; } catch { return code; } };
   const name = (g) => {
     const x = view.groups.find((y) => y.id === g);
     if (!x) return g;
-    // The name a facilitator gave it, or its number: the outcome uses the same.
-    return x.name || t("breakout-group-n").replace("{0}", x.id.slice(1));
+    // The name a facilitator gave it; for a group by attribute, what it
+    // gathers; or its number: the outcome names it the same way.
+    if (x.name) return x.name;
+    if (x.attr === "country") return x.key ? named("region", x.key) : t("breakout-country-none");
+    if (x.attr === "language") return x.key ? t("breakout-lang-group").replace("{0}", named("language", x.key)) : t("breakout-lang-none");
+    return t("breakout-group-n").replace("{0}", x.id.slice(1));
   };
   api.setGroupName(name);
 
