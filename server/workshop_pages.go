@@ -129,6 +129,16 @@ type workshopData struct {
 	Room *live.Status
 }
 
+// Reactions are the room's reactions, drawn as the discussions draw
+// theirs (the "reaction-face" partial).
+func (workshopData) Reactions() []reactionView {
+	out := make([]reactionView, len(live.Reactions))
+	for i, k := range live.Reactions {
+		out[i] = reactionView{Key: k}
+	}
+	return out
+}
+
 // StageTools are the room's stage tools, for its "other activities"
 // switcher.
 func (workshopData) StageTools() []string { return live.StageOrder }

@@ -31,7 +31,7 @@ func FuzzFrameDecode(f *testing.F) {
 		`{"type":"poll.create","question":"Q?","options":["a"," "]}`,
 		`{"type":"vote","poll":"p1","choices":[0,99,-1]}`,
 		`{"type":"room.open"}`,
-		`{"type":"react","emoji":"👍"}`,
+		`{"type":"react","reaction":"thanks"}`,
 		`{"type":"ping"}`,
 		`{"type":{"$ne":null}}`,
 		`{"type":"chat","text":"\ud800"}`,

@@ -20,8 +20,10 @@ const (
 	MaxTimerSecs = 4 * 3600
 )
 
-// Reactions is the fixed set of emoji a participant may send.
-var Reactions = []string{"👍", "👏", "❤️", "😂", "😮", "🤔", "🙏", "🎉"}
+// Reactions is the fixed set of reactions a participant may send: the
+// discussions' own (forum.Reactions), so the room shows the same icons
+// with the same words.
+var Reactions = []string{"like", "thanks", "insightful", "agree"}
 
 // inFrame is any client frame; unused fields stay zero.
 type inFrame struct {
@@ -39,7 +41,7 @@ type inFrame struct {
 	Options   []string `json:"options"`
 	Multiple  bool     `json:"multiple"`
 	Anonymous bool     `json:"anonymous"`
-	Emoji     string   `json:"emoji"`
+	Reaction  string   `json:"reaction"` // react: one of Reactions
 	After     string   `json:"after"`  // people: the cursor of the page before
 	Follow    *bool    `json:"follow"` // people: send me who joins and leaves
 	Before    int64    `json:"before"` // chat.history: the seq of the oldest message held

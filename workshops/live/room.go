@@ -562,13 +562,13 @@ func (r *room) onCommand(c *client, f *inFrame) {
 	if f.Type == "react" {
 		ok := false
 		for _, e := range Reactions {
-			ok = ok || e == f.Emoji
+			ok = ok || e == f.Reaction
 		}
 		if !ok {
 			r.deliver(c, errorFrame(ErrInvalid, f.Key))
 			return
 		}
-		frame := mustJSON(map[string]any{"type": "reaction", "emoji": f.Emoji, "from": c.person})
+		frame := mustJSON(map[string]any{"type": "reaction", "reaction": f.Reaction, "from": c.person})
 		r.e.publish(r.id, busMsg{Kind: "react", Reaction: frame})
 		return
 	}

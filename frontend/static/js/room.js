@@ -54,7 +54,7 @@ function setup(root) {
     }
     switch (m.type) {
       case "welcome":
-        state.me = m.you; setPeople(m); renderReactions(m.reactions); break;
+        state.me = m.you; setPeople(m); break;
       case "snapshot": applySnapshot(m); break;
       case "presence":
         // A large room sends the count; followers get who joined and left;
@@ -462,20 +462,20 @@ function setup(root) {
     }));
   }
 
-  function renderReactions(list) {
-    const box = $("[data-room-reactions]");
-    box.replaceChildren(...list.map((e) => {
-      const b = document.createElement("button");
-      b.type = "button"; b.textContent = e; b.className = "reaction";
-      b.onclick = () => send({ type: "react", emoji: e });
-      return b;
-    }));
-  }
-
+  // Reactions: the page draws the buttons (the discussions' icons, each
+  // with its word for screen readers); what others send shows for a few
+  // seconds as the same icon and word, with who sent it.
+  for (const b of root.querySelectorAll("[data-reaction]")) b.addEventListener("click", () => send({ type: "react", reaction: b.dataset.reaction }));
   function showReaction(m) {
+    const face = root.querySelector(`[data-reaction="${CSS.escape(m.reaction)}"]`);
+    if (!face) return;
     const feed = $("[data-room-reaction-feed]");
     const span = document.createElement("span");
-    span.textContent = `${m.emoji} ${m.from.name} `;
+    span.className = "reaction-sent";
+    const icon = face.querySelector("img").cloneNode();
+    const word = document.createElement("span");
+    word.className = "visually-hidden"; word.textContent = face.title + ":";
+    span.append(icon, word, ` ${m.from.name}`);
     feed.append(span);
     setTimeout(() => span.remove(), 4000);
   }
