@@ -42,9 +42,9 @@ type inFrame struct {
 	Multiple  bool     `json:"multiple"`
 	Anonymous bool     `json:"anonymous"`
 	Reaction  string   `json:"reaction"` // react: one of Reactions
-	After     string   `json:"after"`  // people: the cursor of the page before
-	Follow    *bool    `json:"follow"` // people: send me who joins and leaves
-	Before    int64    `json:"before"` // chat.history: the seq of the oldest message held
+	After     string   `json:"after"`    // people: the cursor of the page before
+	Follow    *bool    `json:"follow"`   // people: send me who joins and leaves
+	Before    int64    `json:"before"`   // chat.history: the seq of the oldest message held
 
 	raw []byte // the whole frame, for tools that decode their own fields
 }
