@@ -33,6 +33,8 @@ type workshopRequest struct {
 	Facilitators []string               `json:"facilitators"`
 	VideoURL     string                 `json:"video_url"`
 	Materials    []string               `json:"materials"`
+	WaitingRoom  bool                   `json:"waiting_room"`
+	WaitingChat  bool                   `json:"waiting_chat"`
 }
 
 // groupForWorkshop resolves a group by ID or slug ("" is no group).
@@ -61,7 +63,7 @@ func (s *Server) createWorkshopAPI(c *fiber.Ctx) error {
 	}
 	in := workshops.Input{Title: req.Title, Description: req.Description, Format: req.Format, TimeZone: req.TimeZone,
 		Capacity: req.Capacity, Languages: req.Languages, Agenda: req.Agenda, Polls: req.Polls, Series: req.Series, Facilitators: req.Facilitators,
-		VideoURL: req.VideoURL, Materials: req.Materials}
+		VideoURL: req.VideoURL, Materials: req.Materials, WaitingRoom: req.WaitingRoom, WaitingChat: req.WaitingChat}
 	var err error
 	if in.StartsAt, err = time.Parse(time.RFC3339, req.StartsAt); err != nil {
 		return fault.New(fault.Invalid, "workshops.error.times").OnField("starts_at")

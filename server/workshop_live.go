@@ -64,7 +64,8 @@ func (s *Server) roomInfo(ctx context.Context, id string) (live.RoomInfo, error)
 	if err != nil {
 		return live.RoomInfo{}, err
 	}
-	info := live.RoomInfo{Title: w.Title, StartsAt: w.StartsAt, EndsAt: w.EndsAt, VideoURL: w.VideoURL, EarlyEntry: 15 * time.Minute}
+	info := live.RoomInfo{Title: w.Title, StartsAt: w.StartsAt, EndsAt: w.EndsAt, VideoURL: w.VideoURL, EarlyEntry: 15 * time.Minute,
+		WaitingRoom: w.WaitingRoom, WaitingChat: w.WaitingChat}
 	for _, a := range w.Agenda {
 		info.Agenda = append(info.Agenda, live.AgendaItem{Title: a.Title, Minutes: a.Minutes})
 	}

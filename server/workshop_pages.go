@@ -491,7 +491,7 @@ func (s *Server) saveWorkshop(c *fiber.Ctx) error {
 		return fault.New(fault.Forbidden, "error.403")
 	}
 	form := map[string]string{}
-	for _, k := range []string{"title", "description", "format", "group", "starts_at", "ends_at", "time_zone", "capacity", "languages", "agenda", "video_url", "materials", "series"} {
+	for _, k := range []string{"title", "description", "format", "group", "starts_at", "ends_at", "time_zone", "capacity", "languages", "agenda", "video_url", "materials", "series", "waiting_room", "waiting_chat"} {
 		form[k] = formValue(c, k)
 	}
 	// Kept one ID a line, so a refused form shows the same choice.
@@ -513,7 +513,8 @@ func (s *Server) saveWorkshop(c *fiber.Ctx) error {
 // agenda one item a line as "title | minutes", materials one URL a line.
 func parseWorkshopForm(f map[string]string) (workshops.Input, error) {
 	in := workshops.Input{Title: f["title"], Description: f["description"], Format: workshops.Format(f["format"]),
-		TimeZone: strings.TrimSpace(f["time_zone"]), VideoURL: strings.TrimSpace(f["video_url"]), Series: f["series"]}
+		TimeZone: strings.TrimSpace(f["time_zone"]), VideoURL: strings.TrimSpace(f["video_url"]), Series: f["series"],
+		WaitingRoom: f["waiting_room"] == "1", WaitingChat: f["waiting_chat"] == "1"}
 	loc, err := time.LoadLocation(in.TimeZone)
 	if err != nil || in.TimeZone == "" {
 		return in, fault.New(fault.Invalid, "workshops.error.timezone").OnField("time_zone")

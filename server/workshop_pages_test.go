@@ -55,3 +55,38 @@ func TestRoomReactionsAreTheDiscussions(t *testing.T) {
 		}
 	}
 }
+
+// A workshop with a waiting room lets a member who comes early in to
+// wait: the way in is open and says so, with when the room opens; the
+// facilitator is told that early arrivals wait. The form sets it.
+func TestWorkshopPageOffersTheWaitingRoom(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	ctx := context.Background()
+	start := time.Now().Add(2 * time.Hour)
+	w, err := s.workshops.Create(ctx, personaID(t, s, "facilitator"), workshops.Input{Title: "Clinic with a waiting room",
+		StartsAt: start, EndsAt: start.Add(time.Hour), WaitingRoom: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/workshops/" + w.ID
+	buyer, fac := newClient(t, s), newClient(t, s)
+	buyer.signIn("buyer")
+	fac.signIn("facilitator")
+	_, body := buyer.get(page)
+	if enterDisabled(body) || !strings.Contains(body, ">Enter the waiting room</button>") || shutBox(body, "room_not_open") ||
+		!strings.Contains(body, "data-room-wait-offer") || !strings.Contains(body, "you will be let in when the room opens") {
+		t.Error("a member who comes early is not offered the waiting room")
+	}
+	if _, body := fac.get(page); !strings.Contains(body, "wait in the waiting room until it opens") {
+		t.Error("the facilitator is not told that early arrivals wait")
+	}
+	if in, err := parseWorkshopForm(map[string]string{"title": "T", "time_zone": "Europe/Brussels", "starts_at": "2030-01-01T10:00",
+		"ends_at": "2030-01-01T11:00", "waiting_room": "1", "waiting_chat": "1"}); err != nil || !in.WaitingRoom || !in.WaitingChat {
+		t.Errorf("the form's waiting room: %+v %v", in, err)
+	}
+	in := workshops.Input{Title: "T", WaitingChat: true}
+	_ = in.Validate() // (it refuses the missing times, after normalising)
+	if in.WaitingChat {
+		t.Error("a waiting room's chat without a waiting room")
+	}
+}

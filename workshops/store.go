@@ -64,7 +64,7 @@ func (s *Store) Create(ctx context.Context, creator string, in Input) (*Workshop
 	w := &Workshop{ID: store.NewID(), Title: in.Title, Description: in.Description, Format: in.Format, GroupID: in.GroupID,
 		StartsAt: in.StartsAt.UTC(), EndsAt: in.EndsAt.UTC(), TimeZone: in.TimeZone, Capacity: in.Capacity,
 		Languages: nonNil(in.Languages), Agenda: in.Agenda, Polls: in.Polls, Series: in.Series, VideoURL: in.VideoURL, Materials: nonNil(in.Materials),
-		CreatedAt: now, UpdatedAt: now}
+		WaitingRoom: in.WaitingRoom, WaitingChat: in.WaitingChat, CreatedAt: now, UpdatedAt: now}
 	if w.Agenda == nil {
 		w.Agenda = []AgendaItem{}
 	}

@@ -69,11 +69,15 @@ type Workshop struct {
 	// RunSheet is the facilitator's prepared sequence of steps.
 	RunSheet []Step `bson:"run_sheet,omitempty" json:"run_sheet,omitempty"`
 	// Facilitators are member IDs; the first created the workshop.
-	Facilitators []string  `bson:"facilitators" json:"facilitators"`
-	VideoURL     string    `bson:"video_url,omitempty" json:"video_url,omitempty"`
-	Materials    []string  `bson:"materials" json:"materials"`
-	CreatedAt    time.Time `bson:"created_at" json:"created_at"`
-	UpdatedAt    time.Time `bson:"updated_at" json:"updated_at"`
+	Facilitators []string `bson:"facilitators" json:"facilitators"`
+	VideoURL     string   `bson:"video_url,omitempty" json:"video_url,omitempty"`
+	Materials    []string `bson:"materials" json:"materials"`
+	// WaitingRoom: participants who come before the room opens wait in
+	// it and are let in when it opens; WaitingChat: they may chat there.
+	WaitingRoom bool      `bson:"waiting_room,omitempty" json:"waiting_room,omitempty"`
+	WaitingChat bool      `bson:"waiting_chat,omitempty" json:"waiting_chat,omitempty"`
+	CreatedAt   time.Time `bson:"created_at" json:"created_at"`
+	UpdatedAt   time.Time `bson:"updated_at" json:"updated_at"`
 	// RemindedAt is when the reminder e-mail went out (claimed once).
 	RemindedAt *time.Time `bson:"reminded_at,omitempty" json:"-"`
 }
@@ -108,6 +112,8 @@ type Input struct {
 	Facilitators []string     `json:"facilitators"`
 	VideoURL     string       `json:"video_url"`
 	Materials    []string     `json:"materials"`
+	WaitingRoom  bool         `json:"waiting_room"`
+	WaitingChat  bool         `json:"waiting_chat"`
 }
 
 func invalid(field, key string) error { return fault.New(fault.Invalid, key).OnField(field) }
@@ -115,6 +121,7 @@ func invalid(field, key string) error { return fault.New(fault.Invalid, key).OnF
 // Validate checks the input and normalises it.
 func (in *Input) Validate() error {
 	in.Title = strings.TrimSpace(in.Title)
+	in.WaitingChat = in.WaitingChat && in.WaitingRoom // the chat is the waiting room's
 	if in.Title == "" || utf8.RuneCountInString(in.Title) > 200 {
 		return invalid("title", "workshops.error.title")
 	}

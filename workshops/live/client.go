@@ -47,7 +47,9 @@ type client struct {
 	// autoFollow: because the room was small when it joined (room goroutine
 	// only).
 	follow, autoFollow bool
-	closeOnce          sync.Once
+	// waiting: in the waiting room (room goroutine only; waiting.go)
+	waiting   bool
+	closeOnce sync.Once
 	// guard re-checks rights before each frame and each delivery
 	guard Guard
 	// token bucket, used by the reader goroutine only

@@ -273,6 +273,7 @@ type Status struct {
 	Open    string    // OpenAuto, OpenOpen or OpenClosed
 	IsOpen  bool      // participants may enter now
 	NotYet  bool      // shut only because the schedule has not begun
+	MayWait bool      // participants may wait in its waiting room now
 	OpensAt time.Time // when the schedule lets participants in
 	err     error
 }

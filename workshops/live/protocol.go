@@ -186,6 +186,10 @@ type frames struct {
 	// breakout audience (see breakoutState.receives); facilitators get
 	// every group's frames.
 	group string
+	// waiting: participants in the waiting room get it too (the main
+	// room's chat, when the waiting room has its chat); they get nothing
+	// else of the room.
+	waiting bool
 }
 
 func (f frames) for_(facilitator bool) []byte {
@@ -215,7 +219,7 @@ func (s *state) render(ev *Event) frames {
 		// apply encoded it (the history keeps the same frame).
 		if n := len(s.chat); n > 0 && s.chat[n-1].seq == ev.Seq {
 			c := s.chat[n-1]
-			return frames{seq: ev.Seq, all: c.frame, fac: c.frame, group: c.scope}
+			return frames{seq: ev.Seq, all: c.frame, fac: c.frame, group: c.scope, waiting: c.scope == "" && s.info.WaitingChat}
 		}
 	case "hand", "hand.clear", "remove":
 		out["by"] = ev.Actor

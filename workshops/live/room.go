@@ -66,6 +66,7 @@ type room struct {
 
 	st       *state
 	loadErr  error
+	waiting  int // clients in the waiting room (waiting.go)
 	ring     []frames
 	ringFrom int64 // lowest seq the ring still covers
 	pending  map[int64]*Event
@@ -283,7 +284,7 @@ func (r *room) status() Status {
 		return Status{err: ErrUnavailableRoom}
 	}
 	now := r.e.o.Now()
-	return Status{Open: r.st.open, IsOpen: r.st.isOpen(now), NotYet: r.st.notYetOpen(now),
+	return Status{Open: r.st.open, IsOpen: r.st.isOpen(now), NotYet: r.st.notYetOpen(now), MayWait: r.mayWait(now),
 		OpensAt: r.st.info.StartsAt.Add(-r.st.info.EarlyEntry)}
 }
 
@@ -313,6 +314,9 @@ func (r *room) drop(c *client, code int, why ErrorCode) {
 func (r *room) forget(c *client) {
 	if _, ok := r.clients[c]; !ok {
 		return
+	}
+	if c.waiting {
+		r.waiting--
 	}
 	delete(r.clients, c)
 	if tabs := r.byMember[c.person.ID]; tabs != nil {
@@ -346,8 +350,12 @@ func (r *room) onJoin(j join) {
 	case r.st.removed[c.person.ID]:
 		r.refuse(c, CloseRemoved, ErrRemoved)
 		return
-	case !fac && !r.st.isOpen(o.Now()):
+	case !fac && !r.st.isOpen(o.Now()) && !r.mayWait(o.Now()):
 		r.refuse(c, CloseRoomShut, r.st.closedCode(o.Now()))
+		return
+	}
+	if !fac && !r.st.isOpen(o.Now()) {
+		r.wait(c)
 		return
 	}
 	r.clients[c] = struct{}{}
@@ -384,6 +392,9 @@ func (r *room) onJoin(j join) {
 // frames reach its members and the facilitators only. A client that must
 // not see an event gets nothing for it; clients accept gaps in seqs.
 func (r *room) receives(c *client, f frames) bool {
+	if c.waiting {
+		return f.waiting
+	}
 	return f.group == "" || c.person.Role == RoleFacilitator || r.st.breakouts.receives(c.person.ID, f.group)
 }
 
@@ -544,7 +555,10 @@ func (r *room) onCommand(c *client, f *inFrame) {
 	case r.st.removed[c.person.ID]:
 		r.drop(c, CloseRemoved, ErrRemoved)
 		return
-	case !fac && !r.st.isOpen(o.Now()):
+	case c.waiting && !waitingMay(f.Type, r.st.info.WaitingChat):
+		r.deliver(c, errorFrame(ErrNotOpen, f.Key))
+		return
+	case !fac && !c.waiting && !r.st.isOpen(o.Now()):
 		r.deliver(c, errorFrame(r.st.closedCode(o.Now()), f.Key))
 		return
 	case (facilitatorOnly[f.Type] || tools[f.Type] != nil && tools[f.Type].facilitator) && !fac:
@@ -786,6 +800,8 @@ func (r *room) applyOne(ev *Event, live bool) {
 				r.drop(c, CloseRoomShut, ErrClosed)
 			}
 		}
+	case "room.open":
+		r.letIn()
 	}
 }
 
@@ -822,6 +838,9 @@ func (r *room) onTick() {
 	// copy costs O(people) to encode and to decode on every server.
 	if r.busDirty && now.Sub(r.lastBeat) >= o.CountEvery || now.Sub(r.lastBeat) >= o.Heartbeat {
 		r.publishPresence()
+	}
+	if r.waiting > 0 && r.st.isOpen(now) {
+		r.letIn() // the schedule opened it
 	}
 	if r.dirty {
 		r.flushPresence()

@@ -17,6 +17,9 @@ type Person struct {
 	// From the member's profile, for breakout groups by attribute.
 	Country  string `json:"country,omitempty" bson:"country,omitempty"`
 	Language string `json:"language,omitempty" bson:"language,omitempty"`
+	// Waiting: in the waiting room, not yet let in (presence only; never
+	// stored with an event).
+	Waiting bool `json:"waiting,omitempty" bson:"-"`
 }
 
 // Roles a person has in a room.
@@ -46,6 +49,11 @@ type RoomInfo struct {
 	VideoURL   string
 	Polls      []PollDraft // prepared before the workshop
 	EarlyEntry time.Duration
+	// WaitingRoom lets participants who come before the room opens wait
+	// in it (waiting.go) instead of being turned away; WaitingChat lets
+	// them chat there, with each other and the facilitators.
+	WaitingRoom bool
+	WaitingChat bool
 }
 
 // AgendaItem is one step of the workshop.

@@ -56,6 +56,8 @@ function setup(root) {
       case "welcome":
         state.me = m.you; setPeople(m); break;
       case "snapshot": applySnapshot(m); break;
+      case "waiting": enterWaiting(m); break;
+      case "admitted": leaveWaiting(); break;
       case "presence":
         // A large room sends the count; followers get who joined and left;
         // a people field replaces the list with its first page.
@@ -296,6 +298,54 @@ function setup(root) {
     $("[data-room-activity-dismiss]").addEventListener("click", () => { banner.hidden = true; });
   }
 
+  // The waiting room (when the workshop has one and the member comes
+  // early): the stage gives way to when the room opens and who else waits;
+  // the chat works if the facilitator allows it; hand and reactions wait
+  // for the room, with the reason. "admitted" ends it; the snapshot that
+  // follows brings the room.
+  const waitingBox = $("[data-room-waiting]");
+  function enterWaiting(m) {
+    state.waiting = true;
+    root.dataset.waiting = "1";
+    setState("waiting");
+    waitingBox.hidden = false;
+    const opens = $("[data-room-waiting-opens]"), d = new Date(m.opens_at);
+    opens.dateTime = m.opens_at;
+    opens.textContent = d.toLocaleString(uiLocale, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+    const chatNote = $("[data-room-waiting-chat]");
+    chatNote.textContent = m.chat ? chatNote.dataset.yes : chatNote.dataset.no;
+    $("[data-room-chat]").replaceChildren();
+    for (const c of m.messages || []) addChat(c, true);
+    setChatMore(!!m.more);
+    waitingInputs(true, m.chat);
+    renderPeople();
+  }
+  function leaveWaiting() {
+    if (!state.waiting) return;
+    state.waiting = false;
+    delete root.dataset.waiting;
+    waitingBox.hidden = true;
+    setState("connected");
+    waitingInputs(false, true);
+    $("[data-room-activity-live]").textContent = t("wait-admitted");
+  }
+  function waitingInputs(on, chat) {
+    for (const el of root.querySelectorAll("[data-room-hand], [data-reaction]")) {
+      el.disabled = on;
+      if (on) el.setAttribute("aria-describedby", "room-wait-reason"); else el.removeAttribute("aria-describedby");
+    }
+    const form = $("[data-room-chatform]");
+    for (const el of form.querySelectorAll("textarea, button")) el.disabled = on && !chat;
+    $("[data-room-chat-reason]").textContent = on && !chat ? t("wait-reason") : "";
+    $("[data-room-wait-reason]").textContent = on ? t("wait-reason") : "";
+  }
+  function renderWaiting() {
+    if (!state.waiting) return;
+    const others = sortedPeople().filter((p) => p.waiting && p.id !== state.me?.id).map((p) => p.name);
+    const el = $("[data-room-waiting-others]");
+    el.textContent = others.length ? others.join(", ") : el.dataset.alone;
+  }
+
   function addNotice(text) {
     const li = document.createElement("li");
     li.className = "notice"; li.textContent = text;
@@ -327,7 +377,7 @@ function setup(root) {
     const ps = sortedPeople();
     ul.replaceChildren(...ps.map((p) => {
       const li = document.createElement("li");
-      li.textContent = `${p.name} (${t(p.role)}${p.organisation ? ", " + p.organisation : ""})`;
+      li.textContent = `${p.name} (${t(p.role)}${p.organisation ? ", " + p.organisation : ""}${p.waiting ? ", " + t("people-waiting") : ""})`;
       if (fac && p.id !== state.me?.id && p.role !== "facilitator") {
         const b = document.createElement("button");
         b.type = "button"; b.textContent = t("remove"); b.className = "small";
@@ -337,6 +387,7 @@ function setup(root) {
       }
       return li;
     }));
+    renderWaiting();
     const count = Math.max(state.count, ps.length);
     $("[data-room-count]").textContent = String(count);
     const shown = $("[data-room-people-shown]");
