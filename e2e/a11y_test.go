@@ -121,6 +121,7 @@ var a11yPages = []a11yPage{
 	{name: "workshop-room-presenter", status: 200, as: "facilitator", reach: enterPresenterView},
 	{name: "workshop-room-not-open", path: "/workshops/00000000000000000000d002", status: 200, as: "buyer"},
 	{name: "workshop-room-not-open-facilitator", path: "/workshops/00000000000000000000d002", status: 200, as: "facilitator"},
+	{name: "workshop-room-waiting", status: 200, as: "buyer", reach: enterWaitingRoom},
 	{name: "workshop-past-outcome", path: "/workshops/" + demoPastWorkshop, status: 200, as: "buyer"},
 	{name: "workshop-outcome-resource", status: 200, as: "buyer", reach: openDemoOutcome},
 	{name: "workshop-outcome-review", path: "/workshops/" + demoPastWorkshop + "/outcome", status: 200, as: "facilitator"},
