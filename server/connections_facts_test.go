@@ -2,12 +2,20 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/event"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
 	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/store/storetest"
+	"github.com/circularfairict/portal/workshops"
 )
 
 // The sockets of one room read its workshop's facts once between them
@@ -86,5 +94,65 @@ func TestSharedFactsReadOnceAndForgotten(t *testing.T) {
 	lc.mu.Unlock()
 	if !at.Equal(read) {
 		t.Fatalf("the check counts from %v, not from its fact's %v", at, read)
+	}
+}
+
+// A busy room's re-checks read its workshop once between its sockets:
+// five members whose checks are due each send a frame, and the workshop is
+// looked up once (it was five times), while each socket still reads its
+// own credential and member (counted with the driver's command monitor).
+func TestRoomRechecksReadTheWorkshopOnce(t *testing.T) {
+	var counting atomic.Bool
+	var mu sync.Mutex
+	finds := map[string]int{}
+	monitor := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		if counting.Load() && e.CommandName == "find" {
+			mu.Lock()
+			finds[e.Command.Lookup("find").StringValue()]++
+			mu.Unlock()
+		}
+	}}
+	base := storetest.New(t)
+	mc, err := store.Connect(context.Background(), base.URI, 10*time.Second, func(o *options.ClientOptions) { o.SetMonitor(monitor) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
+	s, _ := newTestServer(t, opts{store: base.WithClient(mc, base.DB.Name())})
+	ctx := context.Background()
+	start := time.Now().Add(-10 * time.Minute)
+	w, err := s.workshops.Create(ctx, personaID(t, s, "facilitator"), workshops.Input{Title: "Busy clinic", StartsAt: start, EndsAt: start.Add(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &liveRightsFixture{s: s, base: listen(t, s), workshop: w.ID}
+	const n = 5
+	var rooms []*rightsRoom
+	for i := range n {
+		m := newMember(t, s, fmt.Sprintf("Busy Member %d", i), auth.StatusApproved, auth.RoleMember)
+		token, _, err := s.auth.CreateToken(ctx, m.ID, "test", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := f.dialRoom(t, http.Header{"Authorization": {"Bearer " + token}})
+		r.works(t)
+		rooms = append(rooms, r)
+	}
+	// Every check is due, as a second after the last one.
+	for _, lc := range s.conns.matching(connSelector{Workshop: w.ID}) {
+		lc.mu.Lock()
+		lc.checkedAt = time.Time{}
+		lc.mu.Unlock()
+	}
+	s.conns.facts.forget()
+	counting.Store(true)
+	for _, r := range rooms {
+		r.works(t)
+	}
+	counting.Store(false)
+	mu.Lock()
+	defer mu.Unlock()
+	if finds["workshops"] != 1 || finds["api_tokens"] != n || finds["members"] != n {
+		t.Fatalf("%d sockets' re-checks read %v, want the workshop once and each credential and member once", n, finds)
 	}
 }
