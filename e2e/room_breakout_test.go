@@ -48,6 +48,14 @@ func TestLiveRoomNotesAndBreakouts(t *testing.T) {
 	fac.run(chromedp.SetValue(chromedp.CSS("#bo-count"), "2"))
 	fac.run(chromedp.Click(chromedp.CSS("[data-ctl-breakout-start]")))
 	mem.waitFor("the group choice", `document.querySelectorAll("[data-breakout-pick] button").length === 2`)
+	// The member was typing in the notes: the groups do not take the stage
+	// from under them; the banner offers them, and "Show me" puts them there.
+	mem.waitFor("the banner for the groups", `!document.querySelector("[data-room-activity]").hidden`)
+	if !evalJS[bool](mem, stageAloneJS("notes")) {
+		t.Error("the breakout groups took the stage from a member typing in the notes")
+	}
+	mem.run(chromedp.Click(chromedp.CSS("[data-room-activity-show]")))
+	mem.waitFor("the groups alone on the stage", stageAloneJS("breakout"))
 	if got := mem.mustText("[data-breakout-status]"); got != "You are in the main room." {
 		t.Errorf("before choosing, the member reads %q", got)
 	}
