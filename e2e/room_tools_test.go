@@ -81,7 +81,7 @@ func TestLiveRoomQuestionsAndBoard(t *testing.T) {
 	if !evalJS[bool](mem, stageAloneJS("qa")) {
 		t.Error("the board took the stage from a member who had picked the questions")
 	}
-	if got := evalJS[string](mem, `document.querySelector("[data-stage-pick=board] [data-stage-live]").hidden ? "" : document.querySelector("[data-stage-pick=board]").textContent`); got != "Boards · now on the stage" {
+	if got := evalJS[string](mem, `document.querySelector("[data-stage-pick=board] [data-stage-live]").hidden ? "" : document.querySelector("[data-stage-pick=board]").textContent`); got != "Boards · now" {
 		t.Errorf("the switcher marks the room's activity as %q", got)
 	}
 	mem.run(chromedp.Click(chromedp.CSS("[data-room-activity-show]")))

@@ -36,7 +36,13 @@
   // "Next" runs the first step not yet done, so a facilitator can go
   // through the whole sheet with one button.
   const next = api.root.querySelector("[data-runsheet-next]");
-  function setNext() { if (next) next.disabled = !list.querySelector("[data-step]:not([data-done])"); }
+  // The list scrolls inside its box (the stage's activity stays in view
+  // below it); the next step is kept in sight.
+  function setNext() {
+    const li = list.querySelector("[data-step]:not([data-done])");
+    if (next) next.disabled = !li;
+    if (li) list.scrollTop = Math.max(0, li.offsetTop - list.offsetTop - list.clientHeight / 3);
+  }
   if (next) next.addEventListener("click", () => {
     const li = list.querySelector("[data-step]:not([data-done])");
     if (li) li.querySelector("button").click();
