@@ -310,7 +310,6 @@ function setup(root) {
     setState("waiting");
     waitingBox.hidden = false;
     const opens = $("[data-room-waiting-opens]"), d = new Date(m.opens_at);
-    opens.dateTime = m.opens_at;
     opens.textContent = d.toLocaleString(uiLocale, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
     const chatNote = $("[data-room-waiting-chat]");
     chatNote.textContent = m.chat ? chatNote.dataset.yes : chatNote.dataset.no;
