@@ -83,3 +83,55 @@ func TestLiveRoomNotesAndBreakouts(t *testing.T) {
 		}
 	}
 }
+
+// TestRoomBreakoutNamesByAttribute: groups formed by language or by
+// country are named for what they gather, in the reader's language
+// ("Dutch speakers", "Netherlands"; in French "Langue : néerlandais",
+// "Pays-Bas"), never by code, for the member and in the facilitator's
+// controls.
+func TestRoomBreakoutNamesByAttribute(t *testing.T) {
+	first, fac, mem := facilitatorAndMember(t)
+	room := liveWorkshop(fac, "en")
+	fac.enterRoomAt(room)
+	mem.enterRoomAt(room)
+	fac.waitFor("the member in the presence list", `[...document.querySelectorAll("[data-room-people] li")].some(li => li.textContent.startsWith("Anna de Vries"))`)
+	start := func(attr string) {
+		t.Helper()
+		fac.run(openRoomControls("breakout"))
+		fac.run(chromedp.SetValue(chromedp.CSS("#bo-mode"), "attribute"))
+		evalJS[bool](fac, `document.querySelector("#bo-mode").dispatchEvent(new Event("change")) || true`)
+		fac.run(chromedp.SetValue(chromedp.CSS("#bo-attr"), attr))
+		fac.run(chromedp.Click(chromedp.CSS("[data-ctl-breakout-start]")))
+		fac.waitFor("the running groups", `!document.querySelector("[data-ctl-breakout-end]").disabled`)
+	}
+	end := func() {
+		t.Helper()
+		fac.run(openRoomControls("breakout"), chromedp.Click(chromedp.CSS("[data-ctl-breakout-end]")))
+		mem.waitFor("the end of the breakouts", `document.querySelector("[data-breakout-status]").textContent === document.getElementById("room").dataset.tBreakoutEnded`)
+		fac.waitFor("the end of the round", `document.querySelector("[data-ctl-breakout-end]").disabled`)
+	}
+	start("language")
+	mem.waitFor("the member's group by language", `document.querySelector("[data-breakout-status]").textContent === "You are in Dutch speakers"`)
+	if got := evalJS[[]string](fac, `[...document.querySelector("#bo-visit").options].map(o => o.textContent)`); strings.Join(got, "|") != "Main room|Dutch speakers" {
+		t.Errorf("the facilitator's groups read %q", got)
+	}
+	end()
+
+	// By country, with the member's page in French.
+	mem.enterRoomAt(withLang(room, "fr"))
+	start("country")
+	mem.waitFor("the member's group by country, in French", `document.querySelector("[data-breakout-status]").textContent === "Vous êtes dans Pays-Bas"`)
+	if got := evalJS[string](fac, `[...document.querySelector("#bo-visit").options].map(o => o.textContent).join("|")`); got != "Main room|Netherlands" {
+		t.Errorf("the facilitator's groups read %q", got)
+	}
+	if text := evalJS[string](mem, `document.getElementById("room").innerText`); strings.Contains(text, " NL") || strings.Contains(text, " nl") {
+		t.Error("a group is shown by its code")
+	}
+	end()
+
+	for _, tb := range []*tab{first, fac, mem} {
+		if problems := tb.takeProblems(); len(problems) > 0 {
+			t.Errorf("%s: the pages reported problems:\n%s", tb.name, strings.Join(problems, "\n"))
+		}
+	}
+}
