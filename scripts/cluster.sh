@@ -24,7 +24,14 @@ state="$dir/state"
 
 die() { echo "cluster: $*" >&2; exit 1; }
 get() { sed -n "s/^$1=//p" "$state" 2>/dev/null | tail -1; }
-alive() { [ -f "$dir/pids/$1" ] && kill -0 "$(cat "$dir/pids/$1")" 2>/dev/null; }
+# running PID: the process exists and is not a zombie (an exited process
+# stays one until whoever inherited it reaps it, which may take a while).
+running() {
+  [ -r "/proc/$1/stat" ] || return 1
+  local st; st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+  [ -n "$st" ] && [ "$st" != Z ]
+}
+alive() { [ -f "$dir/pids/$1" ] && running "$(cat "$dir/pids/$1")"; }
 
 # freeport picks a loopback port nothing answers on.
 freeport() {
@@ -78,8 +85,8 @@ stop() {
   alive "$name" || { rm -f "$dir/pids/$name"; return 0; }
   pid=$(cat "$dir/pids/$name")
   kill "-$sig" "$pid" 2>/dev/null || true
-  for _ in $(seq 400); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 400); do running "$pid" || break; sleep 0.05; done
+  running "$pid" && kill -KILL "$pid" 2>/dev/null || true
   rm -f "$dir/pids/$name"
 }
 
