@@ -122,7 +122,7 @@ func newCluster(t *testing.T, env map[string]string) *cluster {
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, name := range []string{"portal-a", "portal-b", "db", "nats", "nginx"} {
-				t.Logf("%s log, last lines:\n%s", name, tail(c.log(name), 30))
+				t.Logf("%s log, last lines:\n%s", name, tail(c.log(name), 15))
 			}
 		}
 		down := time.Now()

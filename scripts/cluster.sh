@@ -33,11 +33,15 @@ running() {
 }
 alive() { [ -f "$dir/pids/$1" ] && running "$(cat "$dir/pids/$1")"; }
 
-# freeport picks a loopback port nothing answers on.
+# freeport picks a loopback port nothing answers on, below the range the
+# kernel hands out to outgoing connections and to port-0 listeners (which
+# could take a port chosen here before its server binds it).
 freeport() {
-  local p
+  local p low=32768
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  [ "$low" -gt 11000 ] || die "no port range below the ephemeral ports ($low)"
   for _ in $(seq 50); do
-    p=$(( 20000 + RANDOM % 40000 ))
+    p=$(( 10000 + RANDOM % (low - 10000) ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done
   die "no free port found"
