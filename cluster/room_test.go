@@ -58,6 +58,7 @@ type roomClient struct {
 	events   []event
 	acks     map[string]int64
 	dups     int
+	reconns  int
 	closed   chan struct{} // closed when the current socket's reader ends
 	problems []string
 }
@@ -91,6 +92,9 @@ func (rc *roomClient) connect() error {
 		if err == nil {
 			rc.mu.Lock()
 			rc.ws, rc.instance, rc.closed = ws, res.Header.Get("X-Portal-Instance"), make(chan struct{})
+			if rc.lastSeq >= 0 {
+				rc.reconns++
+			}
 			closed := rc.closed
 			rc.mu.Unlock()
 			go rc.read(ws, closed)
