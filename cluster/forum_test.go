@@ -122,29 +122,44 @@ func TestConcurrentRepliesAcrossReplicasAllAppearInOrder(t *testing.T) {
 	before := spread(cls)
 	var mu sync.Mutex
 	numbers := map[int]string{}
-	errs := make([]error, members*each)
-	storetest.Together(members*each, func(i int) {
-		var p struct {
-			N int `json:"n"`
-		}
-		res, err := cls[i%members].json("POST", "/api/v1/threads/"+th.Thread.ID+"/posts", map[string]string{"body": fmt.Sprintf("Reply %d", i)}, &p)
-		switch {
-		case err != nil:
-			errs[i] = err
-		case res.StatusCode != http.StatusCreated:
-			errs[i] = fmt.Errorf("reply %d: status %d from %s: %s", i, res.StatusCode, res.instance, res.body)
-		default:
-			mu.Lock()
-			defer mu.Unlock()
-			if prev, dup := numbers[p.N]; dup {
-				errs[i] = fmt.Errorf("replies %q and %d both got number %d", prev, i, p.N)
+	top := 1
+	// Five rounds of ten at once: after each, the newest post must be
+	// reachable, which fails whenever the thread's stored count went back
+	// (two replicas each writing the number they claimed, the lower last).
+	for round := range each {
+		errs := make([]error, members)
+		storetest.Together(members, func(i int) {
+			var p struct {
+				N int `json:"n"`
 			}
-			numbers[p.N] = fmt.Sprint(i)
+			res, err := cls[i].json("POST", "/api/v1/threads/"+th.Thread.ID+"/posts", map[string]string{"body": fmt.Sprintf("Reply %d of round %d", i, round)}, &p)
+			switch {
+			case err != nil:
+				errs[i] = err
+			case res.StatusCode != http.StatusCreated:
+				errs[i] = fmt.Errorf("reply %d: status %d from %s: %s", i, res.StatusCode, res.instance, res.body)
+			default:
+				mu.Lock()
+				defer mu.Unlock()
+				if prev, dup := numbers[p.N]; dup {
+					errs[i] = fmt.Errorf("replies %q and %d/%d both got number %d", prev, round, i, p.N)
+				}
+				numbers[p.N] = fmt.Sprint(round, "/", i)
+				top = max(top, p.N)
+			}
+		})
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
-	})
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
+		for range 2 { // once through each replica
+			// The permalink leads to the post's own anchor; one past the
+			// thread's count would land on the last post it knows.
+			res := cls[0].do("GET", fmt.Sprintf("/threads/%s/posts/%d", th.Thread.ID, top), nil, nil)
+			if loc := res.Header.Get("Location"); !strings.HasSuffix(loc, fmt.Sprintf("#post-%d", top)) {
+				t.Fatalf("round %d: the newest post, %d, is past the thread's end on %s: %d %q", round, top, res.instance, res.StatusCode, loc)
+			}
 		}
 	}
 	after := spread(cls)

@@ -106,7 +106,13 @@ func newCluster(t *testing.T, env map[string]string) *cluster {
 		t.Skip(skipReason)
 	}
 	c := &cluster{t: t, dir: t.TempDir(), issuer: newIssuer(t)}
-	c.env = append(os.Environ(), "CLUSTER_DIR="+c.dir, "PORTAL_BIN="+portalBin,
+	replicas := portalBin
+	if bin := os.Getenv("PORTAL_CLUSTER_BIN"); bin != "" {
+		// Another build for the replicas, e.g. an older commit's, to see a
+		// test fail on the code it guards; the database server stays ours.
+		replicas = bin
+	}
+	c.env = append(os.Environ(), "CLUSTER_DIR="+c.dir, "PORTAL_BIN="+replicas, "PORTAL_DB_BIN="+portalBin,
 		"PATH="+os.Getenv("PATH")+":/usr/sbin",
 		"PORTAL_OIDC_ISSUER="+c.issuer.srv.URL, "PORTAL_OIDC_CLIENT_ID="+issuerClient,
 		"PORTAL_OIDC_CLIENT_SECRET="+issuerSecret, "PORTAL_OIDC_NAME=Test ID")

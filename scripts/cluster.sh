@@ -13,7 +13,8 @@
 # Needs nats-server and nginx (Debian: apt-get install nats-server nginx).
 # CLUSTER_DIR holds the state, data and logs (logs/<name>.log); default
 # $TMPDIR/portal-cluster. PORTAL_BIN is the portal binary (default: go build
-# the repository's). Every other PORTAL_* setting in the environment (sign-in
+# the repository's); PORTAL_DB_BIN, if set, runs the database server instead
+# (replicas of an older version on today's `portal db serve`). Every other PORTAL_* setting in the environment (sign-in
 # providers, SMTP, PORTAL_RATE_LIMIT...) reaches both replicas unchanged.
 # Everything listens on 127.0.0.1 only: the database server has no
 # authentication.
@@ -111,7 +112,7 @@ up() {
 
   local db_port nats_port proxy_port
   db_port=$(freeport)
-  launch db "$bin" db serve --listen "127.0.0.1:$db_port" --data "$dir/data-db"
+  launch db "${PORTAL_DB_BIN:-$bin}" db serve --listen "127.0.0.1:$db_port" --data "$dir/data-db"
   waitfor db grep -q '^mongodb://' "$dir/logs/db.log"
   echo "db_uri=$(grep -m1 '^mongodb://' "$dir/logs/db.log")" >>"$state"
 
