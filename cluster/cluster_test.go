@@ -91,3 +91,21 @@ func TestUploadDownloadsIdenticalThroughTheOther(t *testing.T) {
 		t.Fatalf("no instance header on the upload's answer: %q", uploadedOn)
 	}
 }
+
+// The proxy keeps each replica's /metrics to the network inside
+// (deploy/nginx-portal.conf.template); the replicas still answer it.
+func TestProxyDoesNotPublishMetrics(t *testing.T) {
+	c := newCluster(t, nil)
+	cl := c.newClient()
+	if res := cl.do("GET", "/metrics", nil, nil); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("/metrics through the proxy: %d", res.StatusCode)
+	}
+	res, err := http.Get(c.state["replica_a_url"] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics of portal-a: %d", res.StatusCode)
+	}
+}
