@@ -124,7 +124,8 @@ func newCluster(t *testing.T, env map[string]string) *cluster {
 		c.env = append(c.env, k+"="+v)
 	}
 	start := time.Now()
-	out := c.script("up")
+	// Registered before up, so a start that fails half-way stops what it
+	// started.
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, name := range []string{"portal-a", "portal-b", "db", "nats", "nginx"} {
@@ -135,6 +136,7 @@ func newCluster(t *testing.T, env map[string]string) *cluster {
 		c.script("down")
 		t.Logf("cluster down in %s", time.Since(down).Round(time.Millisecond))
 	})
+	out := c.script("up")
 	c.proxy = strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
 	c.readState()
 	t.Logf("cluster up in %s, proxy %s", time.Since(start).Round(time.Millisecond), c.proxy)

@@ -100,6 +100,8 @@ up() {
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || die "nginx is missing (apt-get install nginx)"
   local nginx_bin; nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
   [ -f "$state" ] && alive db && die "a cluster already runs in $dir (./scripts/cluster.sh down first)"
+  # A start that fails half-way stops what it started.
+  trap 'down' EXIT
   mkdir -p "$dir/pids" "$dir/logs" "$dir/nginx/temp"
   : >"$state"
   local bin="${PORTAL_BIN:-}"
@@ -159,6 +161,7 @@ CONF
   launch nginx "$nginx_bin" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/logs/nginx.log"
   waitfor nginx ready "http://127.0.0.1:$proxy_port"
   echo "dir=$dir" >>"$state"
+  trap - EXIT
   get proxy_url
 }
 
