@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -20,6 +21,7 @@ func TestComposeFile(t *testing.T) {
 			Environment map[string]string `yaml:"environment"`
 			Ports       []string          `yaml:"ports"`
 			Command     []string          `yaml:"command"`
+			Volumes     []string          `yaml:"volumes"`
 		} `yaml:"services"`
 	}
 	if err := yaml.Unmarshal(b, &c); err != nil {
@@ -39,7 +41,25 @@ func TestComposeFile(t *testing.T) {
 			t.Errorf("%s publishes ports; only the proxy should", name)
 		}
 	}
-	if len(c.Services["proxy"].Ports) != 1 {
-		t.Errorf("the proxy publishes %v", c.Services["proxy"].Ports)
+	proxy := c.Services["proxy"]
+	if len(proxy.Ports) != 1 {
+		t.Errorf("the proxy publishes %v", proxy.Ports)
+	}
+	// The proxy runs the configuration the cluster tests run
+	// (scripts/cluster.sh), over both replicas.
+	if len(proxy.Volumes) != 1 || !strings.HasPrefix(proxy.Volumes[0], "./deploy/nginx-portal.conf.template:/etc/nginx/templates/") {
+		t.Errorf("the proxy's volumes %v do not mount deploy/nginx-portal.conf.template as a template", proxy.Volumes)
+	}
+	if proxy.Environment["PORTAL_UPSTREAM_A"] != "portal-a:8080" || proxy.Environment["PORTAL_UPSTREAM_B"] != "portal-b:8080" {
+		t.Errorf("the proxy's upstreams: %v", proxy.Environment)
+	}
+	tmpl, err := os.ReadFile("deploy/nginx-portal.conf.template")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"${PORTAL_UPSTREAM_A}", "${PORTAL_UPSTREAM_B}", "${PORTAL_PROXY_LISTEN}", "$connection_upgrade"} {
+		if !strings.Contains(string(tmpl), name) {
+			t.Errorf("deploy/nginx-portal.conf.template lacks %s", name)
+		}
 	}
 }

@@ -50,6 +50,10 @@ type Config struct {
 	// NATSURL shares live workshop rooms between servers; empty keeps
 	// them in this process.
 	NATSURL string // PORTAL_NATS_URL
+	// Instance names this replica in an X-Portal-Instance response header,
+	// so a test or an operator behind a balancing proxy can tell replicas
+	// apart; empty (the default) sends no header.
+	Instance string // PORTAL_INSTANCE
 	// PprofAddr serves Go's profiler on a loopback address; empty (the
 	// default) serves none. Profiles show code paths and timings, so they
 	// never leave the machine.
@@ -103,6 +107,7 @@ func Load(mode Mode, env Env) (*Config, error) {
 	c.MongoURI = get("MONGODB_URI")
 	c.ClamAVSocket = get("PORTAL_CLAMAV_SOCKET")
 	c.NATSURL = get("PORTAL_NATS_URL")
+	c.Instance = get("PORTAL_INSTANCE")
 	c.PprofAddr = get("PORTAL_PPROF_ADDR")
 	c.LogLevel = strings.ToLower(firstNonEmpty(get("PORTAL_LOG_LEVEL"), c.LogLevel))
 
@@ -211,6 +216,9 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if !validInstance(c.Instance) {
+		return fmt.Errorf("PORTAL_INSTANCE: %q must be at most 64 letters, digits, dots, hyphens or underscores, such as portal-a", c.Instance)
+	}
 	if c.PprofAddr != "" {
 		if h, _, err := net.SplitHostPort(c.PprofAddr); err != nil || !isLoopback(h) {
 			return fmt.Errorf("PORTAL_PPROF_ADDR: %q must be a loopback host:port such as 127.0.0.1:6060; the profiler is never served on other interfaces", c.PprofAddr)
@@ -279,4 +287,17 @@ func firstNonEmpty(v ...string) string {
 		}
 	}
 	return ""
+}
+
+// validInstance keeps the name safe to send as a header value.
+func validInstance(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

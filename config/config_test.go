@@ -52,6 +52,8 @@ func TestLoadValidation(t *testing.T) {
 		{"serve upload below body", ModeServe, base(map[string]string{"PORTAL_UPLOAD_MAX_BYTES": "10"}), "PORTAL_UPLOAD_MAX_BYTES:"},
 		{"serve bad proxy", ModeServe, base(map[string]string{"PORTAL_TRUSTED_PROXIES": "10.0.0.1, proxy"}), "PORTAL_TRUSTED_PROXIES:"},
 		{"serve bad log level", ModeServe, base(map[string]string{"PORTAL_LOG_LEVEL": "loud"}), "PORTAL_LOG_LEVEL:"},
+		{"serve instance name", ModeServe, base(map[string]string{"PORTAL_INSTANCE": "portal-a"}), ""},
+		{"serve bad instance name", ModeServe, base(map[string]string{"PORTAL_INSTANCE": "a\r\nSet-Cookie: x"}), "PORTAL_INSTANCE:"},
 		{"serve profiler on loopback", ModeServe, base(map[string]string{"PORTAL_PPROF_ADDR": "127.0.0.1:6060"}), ""},
 		{"serve profiler off loopback", ModeServe, base(map[string]string{"PORTAL_PPROF_ADDR": ":6060"}), "PORTAL_PPROF_ADDR:"},
 		{"serve profiler on a public host", ModeServe, base(map[string]string{"PORTAL_PPROF_ADDR": "0.0.0.0:6060"}), "PORTAL_PPROF_ADDR:"},

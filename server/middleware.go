@@ -79,6 +79,9 @@ func (s *Server) setSecurityHeaders(c *fiber.Ctx) {
 func (s *Server) requestContext(c *fiber.Ctx) error {
 	start := time.Now()
 	s.setSecurityHeaders(c)
+	if s.cfg.Instance != "" {
+		c.Set("X-Portal-Instance", s.cfg.Instance)
+	}
 	err := c.Next()
 	if err != nil {
 		if herr := s.handleError(c, err); herr != nil {

@@ -140,6 +140,12 @@ func (s *Server) liveWorkshop(c *fiber.Ctx) error {
 	// to a goroutine of its own and returns. A client sends nothing before
 	// the 101 answer (RFC 6455, 4.1), so nothing is left in fasthttp's
 	// buffer; one that did is refused by the upgrader.
+	// The 101 answer is written here, not by Fiber, so it carries the
+	// replica's name itself (PORTAL_INSTANCE).
+	var answer http.Header
+	if s.cfg.Instance != "" {
+		answer = http.Header{"X-Portal-Instance": {s.cfg.Instance}}
+	}
 	ctx := c.Context()
 	ctx.HijackSetNoResponse(true)
 	ctx.Hijack(func(hc net.Conn) {
@@ -147,7 +153,7 @@ func (s *Server) liveWorkshop(c *fiber.Ctx) error {
 		if u, ok := hc.(interface{ UnsafeConn() net.Conn }); ok {
 			raw = u.UnsafeConn()
 		}
-		conn, err := up.Upgrade(&rawResponse{conn: raw}, req, nil)
+		conn, err := up.Upgrade(&rawResponse{conn: raw}, req, answer)
 		if err != nil {
 			_ = raw.Close()
 			return
