@@ -1,6 +1,7 @@
 package server
 
 import (
+	"html/template"
 	"strconv"
 	"time"
 
@@ -32,6 +33,9 @@ type threadRow struct {
 	New         bool // never opened by the viewer
 	LastAt      string
 	Via         string `json:",omitempty"` // search: the concepts it matched through, in the reader's language
+	// Snippet is the passage a search matched, when the search gives one
+	// (see snippetOf).
+	Snippet template.HTML `json:",omitempty"`
 }
 
 type discussionsData struct {

@@ -41,7 +41,10 @@ func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
 		"previewCtx":  func(p *Page, v *postPreview, h int) previewCtx { return previewCtx{P: p, V: v, H: h} },
 		// mailRow passes the page and one queued message to "mailactions".
 		"mailRow": func(p *Page, m mail.Queued) mailRowCtx { return mailRowCtx{P: p, M: m} },
-		"list":    func(xs ...string) []string { return xs },
+		// part passes the page and one value to a result partial
+		// ("resource-result", "discussion-hit", "workshop-item", "member-table").
+		"part": func(p *Page, v any) partCtx { return partCtx{P: p, V: v} },
+		"list": func(xs ...string) []string { return xs },
 		// vocab names the taxonomy vocabulary behind a form field.
 		"vocab": func(field string) string {
 			return map[string]string{"languages": "language", "stages": "stage", "products": "product", "themes": "theme", "frameworks": "framework"}[field]
@@ -372,6 +375,12 @@ type threadListCtx struct {
 type homeCtx struct {
 	P *Page
 	H *memberHome
+}
+
+// partCtx is a page and the value a partial renders.
+type partCtx struct {
+	P *Page
+	V any
 }
 
 // reactCtx passes the page and one reaction to the "reaction-face" partial.
