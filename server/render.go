@@ -45,6 +45,9 @@ func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
 		// ("resource-result", "discussion-hit", "workshop-item", "member-table").
 		"part": func(p *Page, v any) partCtx { return partCtx{P: p, V: v} },
 		"list": func(xs ...string) []string { return xs },
+		// timeZones are the zones the profile's time zone field suggests;
+		// any other IANA name is accepted too.
+		"timeZones": func() []string { return commonTimeZones },
 		// vocab names the taxonomy vocabulary behind a form field.
 		"vocab": func(field string) string {
 			return map[string]string{"languages": "language", "stages": "stage", "products": "product", "themes": "theme", "frameworks": "framework"}[field]
@@ -423,6 +426,12 @@ type homeCtx struct {
 	P *Page
 	H *memberHome
 }
+
+var commonTimeZones = []string{"UTC", "Europe/Amsterdam", "Europe/Athens", "Europe/Berlin", "Europe/Brussels", "Europe/Bucharest",
+	"Europe/Copenhagen", "Europe/Dublin", "Europe/Helsinki", "Europe/Lisbon", "Europe/London", "Europe/Luxembourg", "Europe/Madrid",
+	"Europe/Oslo", "Europe/Paris", "Europe/Prague", "Europe/Riga", "Europe/Rome", "Europe/Sofia", "Europe/Stockholm", "Europe/Tallinn",
+	"Europe/Vienna", "Europe/Vilnius", "Europe/Warsaw", "Europe/Zagreb", "Europe/Zurich", "America/Toronto", "America/Vancouver",
+	"America/New_York", "America/Halifax", "Australia/Sydney", "Australia/Perth", "Pacific/Auckland", "Africa/Nairobi", "Asia/Singapore"}
 
 // partCtx is a page and the value a partial renders.
 type partCtx struct {

@@ -2,14 +2,18 @@ package server
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 
+	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/demo"
 	"github.com/circularfairict/portal/resources"
+	"github.com/circularfairict/portal/workshops"
 )
 
 // rawTimeRe finds what a page must not print outside a <time> element: a
@@ -109,5 +113,57 @@ func TestNoRawTimes(t *testing.T) {
 			}
 			t.Logf("%d pages walked", pages)
 		})
+	}
+}
+
+// A member's time zone: chosen on the profile (an unknown name is refused
+// with the field named), used for what has no browser to convert times:
+// the calendar file names it. Without one, PORTAL_TIME_ZONE applies.
+func TestMemberTimeZone(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	m := newMember(t, s, "Zone Member", auth.StatusApproved, auth.RoleMember)
+	f := newMember(t, s, "Zone Facilitator", auth.StatusApproved, auth.RoleFacilitator)
+	start := time.Now().Add(48 * time.Hour)
+	w, err := s.workshops.Create(t.Context(), f.ID, workshops.Input{Title: "Zone clinic", StartsAt: start, EndsAt: start.Add(time.Hour), TimeZone: "Europe/Paris"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, s)
+	c.signInAs(m.ID)
+	if _, body := c.get("/profile"); !strings.Contains(body, `name="time_zone"`) || !strings.Contains(body, "data-browser-zone") {
+		t.Fatal("the profile has no time zone field")
+	}
+
+	bad := validProfile()
+	bad.Set("time_zone", "Mars/Olympus_Mons")
+	res, body := c.post("/profile", bad)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Choose a time zone from the list") || !strings.Contains(body, `href="#f-time_zone"`) ||
+		!strings.Contains(body, `value="Mars/Olympus_Mons"`) {
+		t.Fatalf("unknown zone: %d %.400s", res.StatusCode, body)
+	}
+	for _, tz := range []string{"Local", "../../etc/passwd", "/etc/localtime"} {
+		if auth.ValidTimeZone(tz) {
+			t.Errorf("%q accepted as a time zone", tz)
+		}
+	}
+
+	// Without a zone of their own, the portal's default names the calendar.
+	req := httptest.NewRequest(http.MethodGet, "/workshops/"+w.ID+"/calendar.ics", nil)
+	if res, body := c.do(req); res.StatusCode != http.StatusOK || !strings.Contains(body, "X-WR-TIMEZONE:"+s.memberZone(nil).String()+"\r\n") {
+		t.Fatalf("calendar without a member zone: %d %.400s", res.StatusCode, body)
+	}
+
+	good := validProfile()
+	good.Set("time_zone", "Europe/Brussels")
+	if res, body := c.post("/profile", good); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("zone: %d %.400s", res.StatusCode, body)
+	}
+	got, err := s.auth.Member(t.Context(), m.ID)
+	if err != nil || got.TimeZone != "Europe/Brussels" {
+		t.Fatalf("stored zone %q, %v", got.TimeZone, err)
+	}
+	req = httptest.NewRequest(http.MethodGet, "/workshops/"+w.ID+"/calendar.ics", nil)
+	if res, body := c.do(req); res.StatusCode != http.StatusOK || !strings.Contains(body, "X-WR-TIMEZONE:Europe/Brussels\r\n") {
+		t.Fatalf("calendar: %d %.400s", res.StatusCode, body)
 	}
 }
