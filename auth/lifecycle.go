@@ -29,12 +29,15 @@ type Profile struct {
 	// organisation (suppliers and NGOs can only be supporting).
 	Buyer   string
 	Conduct bool
+	// TimeZone is an IANA zone name, for what the portal writes without a
+	// browser (e-mails, calendars); empty: the portal's default.
+	TimeZone string
 }
 
 // ProfileOf fills a form from a member.
 func ProfileOf(m *Member) Profile {
 	p := Profile{Name: m.Name, Organisation: m.Organisation, OrgType: string(m.OrgType), Country: m.Country,
-		Languages: m.Languages, JobTitle: m.JobTitle, Conduct: !m.ConductAcceptedAt.IsZero()}
+		Languages: m.Languages, JobTitle: m.JobTitle, Conduct: !m.ConductAcceptedAt.IsZero(), TimeZone: m.TimeZone}
 	if m.Organisation != "" {
 		p.Buyer = "supporting"
 		if m.PublicBuyer {
@@ -42,6 +45,20 @@ func ProfileOf(m *Member) Profile {
 		}
 	}
 	return p
+}
+
+// ValidTimeZone accepts an empty zone (the portal's default) or an IANA
+// name the Go time zone database knows ("Europe/Brussels", "UTC"); "Local"
+// and file paths are refused.
+func ValidTimeZone(tz string) bool {
+	if tz == "" {
+		return true
+	}
+	if tz == "Local" || len(tz) > 64 || strings.Contains(tz, "..") || strings.HasPrefix(tz, "/") {
+		return false
+	}
+	_, err := time.LoadLocation(tz)
+	return err == nil
 }
 
 var (
@@ -68,7 +85,7 @@ func (e FieldErrors) InOrder(fields ...string) []FieldError {
 }
 
 // ProfileFields are the profile form's fields in display order.
-var ProfileFields = []string{"name", "organisation", "org_type", "buyer", "job_title", "country", "languages", "conduct"}
+var ProfileFields = []string{"name", "organisation", "org_type", "buyer", "job_title", "country", "languages", "time_zone", "conduct"}
 
 // Validate normalises the profile and returns what to fix, field by field.
 func (p *Profile) Validate() FieldErrors {
@@ -77,6 +94,10 @@ func (p *Profile) Validate() FieldErrors {
 	p.Organisation = strings.TrimSpace(p.Organisation)
 	p.JobTitle = strings.TrimSpace(p.JobTitle)
 	p.Country = strings.ToUpper(strings.TrimSpace(p.Country))
+	p.TimeZone = strings.TrimSpace(p.TimeZone)
+	if !ValidTimeZone(p.TimeZone) {
+		errs["time_zone"] = "profile.error.time_zone"
+	}
 	if n := len([]rune(p.Name)); n < 2 || n > 100 {
 		errs["name"] = "profile.error.name"
 	}
@@ -140,7 +161,7 @@ func (s *Store) SaveProfile(ctx context.Context, memberID string, p Profile) err
 	now := s.now()
 	set := bson.M{
 		"name": p.Name, "organisation": p.Organisation, "org_type": p.OrgType, "country": p.Country,
-		"languages": p.Languages, "job_title": p.JobTitle, "public_buyer": p.Buyer == "buyer", "updated_at": now,
+		"languages": p.Languages, "job_title": p.JobTitle, "public_buyer": p.Buyer == "buyer", "time_zone": p.TimeZone, "updated_at": now,
 	}
 	m, err := s.Member(ctx, memberID)
 	if err != nil {

@@ -92,7 +92,10 @@ type Member struct {
 	JobTitle     string   `bson:"job_title,omitempty" json:"job_title,omitempty"`
 	PublicBuyer  bool     `bson:"public_buyer" json:"public_buyer"`
 	// Locale is the member's chosen UI language; empty follows the browser.
-	Locale    string    `bson:"locale,omitempty" json:"locale,omitempty"`
+	Locale string `bson:"locale,omitempty" json:"locale,omitempty"`
+	// TimeZone is the member's IANA zone, for e-mails and calendars; pages
+	// use the browser's. Empty: PORTAL_TIME_ZONE.
+	TimeZone  string    `bson:"time_zone,omitempty" json:"time_zone,omitempty"`
 	CreatedAt time.Time `bson:"created_at" json:"created_at"`
 	UpdatedAt time.Time `bson:"updated_at" json:"updated_at"`
 	// Persona marks the demo's sign-in personas.

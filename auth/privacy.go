@@ -97,7 +97,7 @@ func (s *Store) pseudonymise(ctx context.Context, id string) error {
 		},
 		"$unset": bson.M{
 			"email": "", "organisation": "", "org_type": "", "country": "", "languages": "", "job_title": "",
-			"locale": "", "persona": "", "review": "", "public_buyer": "",
+			"locale": "", "time_zone": "", "persona": "", "review": "", "public_buyer": "",
 		},
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/circularfairict/portal/fault"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -155,6 +156,15 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 // SetLocale stores a member's UI language choice.
 func (s *Store) SetLocale(ctx context.Context, memberID, locale string) error {
 	return s.setMember(ctx, memberID, "locale", locale)
+}
+
+// SetTimeZone stores the member's IANA zone ("" for the portal's default);
+// an unknown zone is refused.
+func (s *Store) SetTimeZone(ctx context.Context, memberID, tz string) error {
+	if !ValidTimeZone(tz) {
+		return fault.New(fault.Invalid, "profile.error.time_zone").OnField("time_zone")
+	}
+	return s.setMember(ctx, memberID, "time_zone", tz)
 }
 
 // SetStatus moves a member through the lifecycle.

@@ -62,6 +62,9 @@ type Config struct {
 	// MailRetryFor is how long the outbox retries a message before it
 	// marks it failed (PORTAL_MAIL_RETRY_FOR).
 	MailRetryFor time.Duration
+	// TimeZone is the IANA zone for times written without a browser
+	// (e-mails, calendars) to members who chose none (PORTAL_TIME_ZONE).
+	TimeZone string
 	// Providers are the external sign-in providers (providers.go).
 	Providers Providers
 	// SMTP configures outgoing e-mail (smtp.go).
@@ -86,6 +89,7 @@ func Load(mode Mode, env Env) (*Config, error) {
 		LogLevel:       "info",
 		ShutdownGrace:  20 * time.Second,
 		MailRetryFor:   48 * time.Hour,
+		TimeZone:       "UTC",
 	}
 	if mode == ModeDemo {
 		c.Addr = "127.0.0.1:8080"
@@ -93,6 +97,9 @@ func Load(mode Mode, env Env) (*Config, error) {
 		c.LogLevel = "warn"
 	}
 	get := func(k string) string { v, _ := env(k); return strings.TrimSpace(v) }
+	if v := get("PORTAL_TIME_ZONE"); v != "" {
+		c.TimeZone = v
+	}
 	if v := get("PORTAL_ADDR"); v != "" {
 		c.Addr = v
 		if mode == ModeDemo && strings.HasPrefix(v, ":") {
@@ -170,6 +177,9 @@ func (c *Config) Validate() error {
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return fmt.Errorf("PORTAL_ADDR: %q has no valid port", c.Addr)
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" || c.TimeZone == "Local" {
+		return fmt.Errorf("PORTAL_TIME_ZONE: %q is not an IANA time zone name (for example Europe/Brussels or UTC)", c.TimeZone)
 	}
 	if c.Mode == ModeDemo && c.MongoURI != "" {
 		return fmt.Errorf("MONGODB_URI: the demo seeds fictional members, including an administrator, so it only runs on its own embedded database; unset MONGODB_URI")

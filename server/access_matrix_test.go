@@ -42,6 +42,8 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"GET /metrics":                          {"/metrics", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
 		"GET /":                                 {"/", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
 		"GET /library":                          {"/library", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /search":                           {"/search?q=matrix", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
+		"GET /api/v1/search":                    {"/api/v1/search?q=matrix", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
 		"GET /discussions":                      {"/discussions", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
 		"GET /workshops":                        {"/workshops", nil, [7]int{200, 200, 200, 200, 200, 200, 200}},
 		"GET /members":                          {"/members", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},

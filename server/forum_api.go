@@ -246,6 +246,29 @@ type searchData struct {
 	Concepts string
 }
 
+// discussionHits runs a discussion search and makes the rows that the
+// discussions search and the combined search both show ("discussion-hit").
+func (s *Server) discussionHits(c *fiber.Ctx, q forum.SearchQuery, cats []catInfo) ([]threadRow, error) {
+	hits, err := s.forum.Search(c.UserContext(), q)
+	if err != nil {
+		return nil, err
+	}
+	ts := make([]*forum.Thread, len(hits))
+	matched := map[string]forum.Hit{}
+	for i, h := range hits {
+		ts[i] = h.Thread
+		matched[h.Thread.ID] = h
+	}
+	rows := threadRows(ts, cats, nil, nil)
+	for i := range rows {
+		h := matched[rows[i].T.ID]
+		rows[i].FirstUnread = h.N // the matching post, for the link
+		rows[i].Via = conceptNames(h.Via, s.lang(c))
+		rows[i].Snippet = snippetOf(h, nil, "")
+	}
+	return rows, nil
+}
+
 // searchDiscussions searches threads and posts (and, once the library is
 // wired in, library items on the same page) with the library's analysis.
 func (s *Server) searchDiscussions(c *fiber.Ctx) error {
@@ -292,23 +315,8 @@ func (s *Server) searchDiscussions(c *fiber.Ctx) error {
 	}
 	if !q.Query.Empty() || q.Tag != "" || q.AuthorID != "" || d.Solved != "" {
 		d.Searched = true
-		hits, err := s.forum.Search(c.UserContext(), q)
-		if err != nil {
+		if d.Hits, err = s.discussionHits(c, q, cats); err != nil {
 			return err
-		}
-		ts := make([]*forum.Thread, len(hits))
-		for i, h := range hits {
-			ts[i] = h.Thread
-		}
-		d.Hits = threadRows(ts, cats, nil, nil)
-		matched := map[string]forum.Hit{}
-		for _, h := range hits {
-			matched[h.Thread.ID] = h
-		}
-		for i := range d.Hits {
-			h := matched[d.Hits[i].T.ID]
-			d.Hits[i].FirstUnread = h.N // the matching post, for the link
-			d.Hits[i].Via = conceptNames(h.Via, s.lang(c))
 		}
 		d.Concepts = queryConcepts(q.Query, s.lang(c))
 		if s.library != nil && !q.Query.Empty() {

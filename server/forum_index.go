@@ -1,6 +1,7 @@
 package server
 
 import (
+	"html/template"
 	"strconv"
 	"time"
 
@@ -32,13 +33,16 @@ type threadRow struct {
 	New         bool // never opened by the viewer
 	LastAt      string
 	Via         string `json:",omitempty"` // search: the concepts it matched through, in the reader's language
+	// Snippet is the passage a search matched, when the search gives one
+	// (see snippetOf).
+	Snippet template.HTML `json:",omitempty"`
 }
 
 type discussionsData struct {
 	Categories []categoryRow
 	Latest     []threadRow
 	SinceVisit bool
-	Since      string
+	Since      time.Time
 	SignIn     bool
 	CanReview  bool              // the review queue's link (auth.CanReviewForum)
 	PostIn     []*forum.Category // where the member may start a thread (auth.CanPost)
@@ -87,7 +91,7 @@ func (s *Server) renderDiscussions(c *fiber.Ctx, status int, form *categoryForm)
 			if since.IsZero() {
 				since = time.Now().Add(-7 * 24 * time.Hour)
 			}
-			d.Since = since.Format("2006-01-02 15:04")
+			d.Since = since
 		}
 	}
 	heads, err := s.forum.ThreadHeads(ctx, ids)

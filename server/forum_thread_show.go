@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"fmt"
 	"strconv"
 
@@ -243,7 +245,7 @@ type historyData struct {
 }
 
 type historyEntry struct {
-	At   string
+	At   time.Time
 	Body string
 }
 
@@ -259,7 +261,7 @@ func (s *Server) showPostHistory(c *fiber.Ctx) error {
 	}
 	d := historyData{T: t, N: p.N, Current: p.Body}
 	for i := len(p.History) - 1; i >= 0; i-- {
-		d.Edits = append(d.Edits, historyEntry{At: p.History[i].At.Format("2006-01-02 15:04"), Body: p.History[i].Body})
+		d.Edits = append(d.Edits, historyEntry{At: p.History[i].At, Body: p.History[i].Body})
 	}
 	return s.render(c, fiber.StatusOK, "forum_history", s.newPage(c, s.T(c, "forum.history.title", t.Title), "discussions", d))
 }

@@ -153,17 +153,16 @@ func (s *Server) sendReminders(ctx context.Context) {
 			s.log.Warn("workshop reminders", "err", err, "workshop", w.ID)
 			continue
 		}
-		loc, err := time.LoadLocation(w.TimeZone)
-		if err != nil {
-			loc = time.UTC
-		}
-		when := w.StartsAt.In(loc).Format("2006-01-02 15:04 MST")
 		for _, m := range ms {
 			// Registered while they could see it, perhaps no longer.
 			if !m.Approved() || m.Email == "" || !can(m, w) {
 				continue
 			}
 			lang := memberLang(m)
+			// An e-mail has no browser to convert the time: it is written in
+			// the member's zone, named, so that it cannot be misread.
+			loc := s.memberZone(m)
+			when := w.StartsAt.In(loc).Format("2006-01-02 15:04 MST") + " (" + loc.String() + ")"
 			body := s.catalog.T(lang, "mail.greeting", m.Name) + "\n\n" +
 				s.catalog.T(lang, "mail.workshop_reminder", w.Title, when, s.cfg.BaseURL+"/workshops/"+w.ID) + "\n"
 			msg := mail.Message{To: m.Email, Subject: s.catalog.T(lang, "mail.workshop_reminder.subject", w.Title), Body: body, Lang: lang, MemberID: m.ID}
@@ -172,4 +171,24 @@ func (s *Server) sendReminders(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// memberZone is where the portal writes a member's times when no browser
+// does (e-mails, calendars): the member's own zone, else PORTAL_TIME_ZONE.
+func (s *Server) memberZone(m *auth.Member) *time.Location {
+	for _, tz := range []string{memberTimeZone(m), s.cfg.TimeZone} {
+		if tz != "" && auth.ValidTimeZone(tz) {
+			if loc, err := time.LoadLocation(tz); err == nil {
+				return loc
+			}
+		}
+	}
+	return time.UTC
+}
+
+func memberTimeZone(m *auth.Member) string {
+	if m == nil {
+		return ""
+	}
+	return m.TimeZone
 }

@@ -13,7 +13,7 @@ func (s *Server) saveProfile(c *fiber.Ctx) error {
 	form := auth.Profile{
 		Name: formValue(c, "name"), Organisation: formValue(c, "organisation"), OrgType: formValue(c, "org_type"),
 		Country: formValue(c, "country"), Languages: formValues(c, "languages"), JobTitle: formValue(c, "job_title"),
-		Buyer: formValue(c, "buyer"), Conduct: formValue(c, "conduct") == "yes",
+		Buyer: formValue(c, "buyer"), Conduct: formValue(c, "conduct") == "yes", TimeZone: formValue(c, "time_zone"),
 	}
 	errs := form.Validate()
 	if _, ok := errs["country"]; !ok && !validCountry(form.Country) {

@@ -41,7 +41,13 @@ func parsePages(fsys fs.FS, assets *frontend.Assets) (*pageSet, error) {
 		"previewCtx":  func(p *Page, v *postPreview, h int) previewCtx { return previewCtx{P: p, V: v, H: h} },
 		// mailRow passes the page and one queued message to "mailactions".
 		"mailRow": func(p *Page, m mail.Queued) mailRowCtx { return mailRowCtx{P: p, M: m} },
-		"list":    func(xs ...string) []string { return xs },
+		// part passes the page and one value to a result partial
+		// ("resource-result", "discussion-hit", "workshop-item", "member-table").
+		"part": func(p *Page, v any) partCtx { return partCtx{P: p, V: v} },
+		"list": func(xs ...string) []string { return xs },
+		// timeZones are the zones the profile's time zone field suggests;
+		// any other IANA name is accepted too.
+		"timeZones": func() []string { return commonTimeZones },
 		// vocab names the taxonomy vocabulary behind a form field.
 		"vocab": func(field string) string {
 			return map[string]string{"languages": "language", "stages": "stage", "products": "product", "themes": "theme", "frameworks": "framework"}[field]
@@ -162,8 +168,55 @@ func (p *Page) Pending() bool { return p.Member != nil && p.Member.Status == aut
 // CanListMembers: see CanUsePortal.
 func (p *Page) CanListMembers() bool { return auth.CanListMembers(p.Member) }
 
-// Date formats a time as an unambiguous calendar date.
-func (p *Page) Date(t time.Time) string { return t.Format("2006-01-02") }
+// Date shows the calendar date of a moment as a <time> element: the
+// browser writes it in the member's zone and the locale's words
+// (portal.js localTimes); the ISO date stays for pages read without
+// scripts. Every date a page shows goes through Date, When, TDate or
+// TWhen, so none is printed in the server's zone (TestNoRawTimes).
+func (p *Page) Date(t time.Time) template.HTML {
+	if t.IsZero() {
+		return ""
+	}
+	return timeTag(t, "2006-01-02", true)
+}
+
+// When shows a moment (date and time) as a <time> element; see Date.
+func (p *Page) When(t time.Time) template.HTML {
+	if t.IsZero() {
+		return ""
+	}
+	return timeTag(t, "2006-01-02 15:04 UTC", false)
+}
+
+// TDate translates a message whose first argument {0} is a date, shown as
+// Date shows it; the message's own text is escaped.
+func (p *Page) TDate(key string, t time.Time, args ...any) template.HTML {
+	return p.tWithTime(p.Date(t), key, args...)
+}
+
+// TWhen is TDate for a moment (date and time).
+func (p *Page) TWhen(key string, t time.Time, args ...any) template.HTML {
+	return p.tWithTime(p.When(t), key, args...)
+}
+
+// timeSlot stands for the <time> element while the message is translated
+// and escaped; no catalog text contains it.
+const timeSlot = "\u27e6time\u27e7"
+
+func (p *Page) tWithTime(tag template.HTML, key string, args ...any) template.HTML {
+	msg := template.HTMLEscapeString(p.T(key, append([]any{timeSlot}, args...)...))
+	return template.HTML(strings.Replace(msg, timeSlot, string(tag), 1)) // #nosec G203 -- the message is escaped; tag is built by timeTag
+}
+
+func timeTag(t time.Time, fallback string, day bool) template.HTML {
+	// A moment names its zone too: room.js formats time.local-time so.
+	attr := ` class="local-time"`
+	if day {
+		attr = " data-local-date"
+	}
+	u := t.UTC()
+	return template.HTML(`<time datetime="` + u.Format(time.RFC3339) + `"` + attr + `>` + u.Format(fallback) + `</time>`) // #nosec G203 -- only formatted digits
+}
 
 // newPage fills the common fields from the request.
 func (s *Server) newPage(c *fiber.Ctx, title, section string, data any) *Page {
@@ -372,6 +425,18 @@ type threadListCtx struct {
 type homeCtx struct {
 	P *Page
 	H *memberHome
+}
+
+var commonTimeZones = []string{"UTC", "Europe/Amsterdam", "Europe/Athens", "Europe/Berlin", "Europe/Brussels", "Europe/Bucharest",
+	"Europe/Copenhagen", "Europe/Dublin", "Europe/Helsinki", "Europe/Lisbon", "Europe/London", "Europe/Luxembourg", "Europe/Madrid",
+	"Europe/Oslo", "Europe/Paris", "Europe/Prague", "Europe/Riga", "Europe/Rome", "Europe/Sofia", "Europe/Stockholm", "Europe/Tallinn",
+	"Europe/Vienna", "Europe/Vilnius", "Europe/Warsaw", "Europe/Zagreb", "Europe/Zurich", "America/Toronto", "America/Vancouver",
+	"America/New_York", "America/Halifax", "Australia/Sydney", "Australia/Perth", "Pacific/Auckland", "Africa/Nairobi", "Asia/Singapore"}
+
+// partCtx is a page and the value a partial renders.
+type partCtx struct {
+	P *Page
+	V any
 }
 
 // reactCtx passes the page and one reaction to the "reaction-face" partial.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"html/template"
 	"net/url"
 	"strconv"
 
@@ -51,7 +52,8 @@ type resourceCard struct {
 	KindLabel string
 	Languages []string
 	GroupName string
-	Via       string // the concepts a search matched it through
+	Via       string        // the concepts a search matched it through
+	Snippet   template.HTML // the passage a search matched, when it gives one (snippetOf)
 }
 
 // searchFromQuery reads ?q=&sort=&page= and the facet parameters; values
@@ -144,6 +146,7 @@ func (s *Server) listResources(c *fiber.Ctx) error {
 	for _, r := range res.Items {
 		rc := s.card(p, r, groups)
 		rc.Via = conceptNames(res.Via[r.ID], p.Lang)
+		rc.Snippet = snippetOf(r, res, r.ID)
 		d.Items = append(d.Items, rc)
 	}
 	link := func(key, value string) string {

@@ -56,6 +56,9 @@ func (s *Server) routeTable() []struct {
 		probe(r(fiber.MethodGet, "/metrics", Public, s.showMetrics)),
 
 		r(fiber.MethodGet, "/", Public, s.showHome),
+		// One search over every area; each area keeps its own page's rights.
+		r(fiber.MethodGet, "/search", Public, s.showSearch),
+		r(fiber.MethodGet, "/api/v1/search", Public, s.apiSearch),
 		r(fiber.MethodGet, "/library", Public, s.listResources),
 		r(fiber.MethodGet, "/library/feed.atom", Public, s.showResourceFeed),
 		r(fiber.MethodGet, "/library/upload", Approved, s.showResourceUpload),

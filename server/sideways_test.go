@@ -559,6 +559,8 @@ func TestNothingOfAGroupReachesOutsiders(t *testing.T) {
 		"/library":              {"", "?q=Qx9", "?group=" + f.group.ID, "?group=" + f.copGroup},
 		"/api/v1/resources":     {"", "?q=Qx9", "?group=" + f.group.ID},
 		"/discussions/search":   {"?q=Qx9", "?q=alpha"},
+		"/search":               {"?q=Qx9", "?q=Qx9&tab=discussions", "?q=Qx9&tab=people", "?q=Qx9&tab=workshops", "?q=alpha&tab=workshops"},
+		"/api/v1/search":        {"?q=Qx9", "?q=Qx9&tab=discussions", "?q=Qx9&tab=workshops", "?q=cop&tab=workshops"},
 		"/discussions/mentions": {"?q=Sideways"},
 		"/workshops":            {"", "?when=past", "?group=" + f.group.Slug, "?when=past&group=transparency-cop"},
 		"/groups/:slug":         {""},

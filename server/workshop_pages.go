@@ -48,34 +48,53 @@ func (s *Server) listWorkshops(c *fiber.Ctx) error {
 		}
 		d.Group, f.GroupID = g, g.ID
 	}
+	var err error
+	if d.Items, err = s.visibleWorkshops(c, f, nil); err != nil {
+		return err
+	}
+	if m != nil {
+		if d.Feed, err = s.workshops.HasFeed(ctx, m.ID); err != nil {
+			return err
+		}
+	}
+	return s.render(c, fiber.StatusOK, "workshops", s.newPage(c, s.T(c, "workshops.title"), "workshops", d))
+}
+
+// visibleWorkshops lists the workshops of a filter that the caller may see,
+// with the published outcome linked only for those who may read it: the
+// workshops page and the combined search show the same. A nil match keeps
+// every workshop.
+func (s *Server) visibleWorkshops(c *fiber.Ctx, f workshops.Filter, match func(*workshops.Workshop) bool) ([]workshopItem, error) {
+	ctx, m := c.UserContext(), currentMember(c)
 	ws, err := s.workshops.List(ctx, f)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	groups, err := s.auth.Groups(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	byID := map[string]*auth.Group{}
 	for _, g := range groups {
 		byID[g.ID] = g
 	}
 	now := time.Now()
+	var items []workshopItem
 	for _, w := range ws {
 		acc := auth.WorkshopAccess{Group: byID[w.GroupID], Facilitators: w.Facilitators}
-		if w.GroupID != "" && acc.Group == nil || !auth.CanSeeWorkshop(m, acc) {
+		if w.GroupID != "" && acc.Group == nil || !auth.CanSeeWorkshop(m, acc) || match != nil && !match(w) {
 			continue
 		}
-		d.Items = append(d.Items, workshopItem{W: w, Group: acc.Group, Live: !now.Before(w.StartsAt) && now.Before(w.EndsAt),
+		items = append(items, workshopItem{W: w, Group: acc.Group, Live: !now.Before(w.StartsAt) && now.Before(w.EndsAt),
 			Duration: int(w.EndsAt.Sub(w.StartsAt).Minutes())})
 	}
-	ids := make([]string, 0, len(d.Items))
-	for _, it := range d.Items {
+	ids := make([]string, 0, len(items))
+	for _, it := range items {
 		ids = append(ids, it.W.ID)
 	}
 	outcomes, err := s.workshops.OutcomesByWorkshop(ctx, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// An outcome may be published to the workshop's group only, while
 	// every member sees the workshop: link it to those who may read it.
@@ -87,23 +106,18 @@ func (s *Server) listWorkshops(c *fiber.Ctx) error {
 	}
 	rs, err := s.lib.ResourcesByID(ctx, rids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	v, _, err := s.viewer(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for i := range d.Items {
-		if o := outcomes[d.Items[i].W.ID]; o.Published() && rs[o.ResourceID] != nil && v.CanSee(rs[o.ResourceID]) {
-			d.Items[i].Outcome = o.ResourceID
+	for i := range items {
+		if o := outcomes[items[i].W.ID]; o.Published() && rs[o.ResourceID] != nil && v.CanSee(rs[o.ResourceID]) {
+			items[i].Outcome = o.ResourceID
 		}
 	}
-	if m != nil {
-		if d.Feed, err = s.workshops.HasFeed(ctx, m.ID); err != nil {
-			return err
-		}
-	}
-	return s.render(c, fiber.StatusOK, "workshops", s.newPage(c, s.T(c, "workshops.title"), "workshops", d))
+	return items, nil
 }
 
 type workshopData struct {
@@ -356,7 +370,7 @@ func (s *Server) workshopCalendar(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="workshop-`+w.ID+`.ics"`)
-	return c.Send(workshops.ICS(w.Title, s.cfg.BaseURL, []*workshops.Workshop{w}, time.Now()))
+	return c.Send(workshops.ICS(w.Title, s.cfg.BaseURL, s.memberZone(currentMember(c)).String(), []*workshops.Workshop{w}, time.Now()))
 }
 
 // createFeed is POST /workshops/feed: a new private calendar feed URL
@@ -413,7 +427,7 @@ func (s *Server) showFeed(c *fiber.Ctx) error {
 	ws = slices.DeleteFunc(ws, func(w *workshops.Workshop) bool { return !seer(w) })
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "private, max-age=900")
-	return c.Send(workshops.ICS(s.T(c, "feed.name"), s.cfg.BaseURL, ws, time.Now()))
+	return c.Send(workshops.ICS(s.T(c, "feed.name"), s.cfg.BaseURL, s.memberZone(m).String(), ws, time.Now()))
 }
 
 type workshopFormData struct {

@@ -33,10 +33,19 @@ func TestWorkshopReminders(t *testing.T) {
 	if err := s.auth.SetLocale(ctx, seated.ID, "fr"); err != nil {
 		t.Fatal(err)
 	}
+	// The e-mail has no browser to convert the time: it is in the member's
+	// zone, which it names.
+	if err := s.auth.SetTimeZone(ctx, seated.ID, "America/Toronto"); err != nil {
+		t.Fatal(err)
+	}
 	for _, m := range []*auth.Member{seated, waiting} {
 		if _, err := s.workshops.Register(ctx, w, m.ID); err != nil {
 			t.Fatal(err)
 		}
+	}
+	toronto, err := time.LoadLocation("America/Toronto")
+	if err != nil {
+		t.Fatal(err)
 	}
 	s.sendReminders(ctx)
 	s.sendReminders(ctx) // a second sweep sends nothing more
@@ -48,7 +57,8 @@ func TestWorkshopReminders(t *testing.T) {
 	}
 	msgs := smtp.Messages()
 	if msgs[0].To != seated.Email || !strings.Contains(msgs[0].Body, "Rappel") || !strings.Contains(msgs[0].Body, "Case clinic on repair clauses") ||
-		!strings.Contains(msgs[0].Body, "/workshops/"+w.ID) {
+		!strings.Contains(msgs[0].Body, "/workshops/"+w.ID) || !strings.Contains(msgs[0].Body, soon.In(toronto).Format("2006-01-02 15:04")+" E") ||
+		!strings.Contains(msgs[0].Body, "(America/Toronto)") {
 		t.Fatalf("reminder: %+v", msgs[0])
 	}
 }

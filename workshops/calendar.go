@@ -6,8 +6,11 @@ import (
 )
 
 // ICS writes workshops as an iCalendar (RFC 5545) document. baseURL makes
-// each event link to its page; name titles the calendar.
-func ICS(name, baseURL string, ws []*Workshop, now time.Time) []byte {
+// each event link to its page; name titles the calendar; zone, an IANA
+// name, is the reader's zone, named for calendar programs that show a
+// calendar in one zone (X-WR-TIMEZONE). Times stay in UTC, which every
+// program reads without a VTIMEZONE definition.
+func ICS(name, baseURL, zone string, ws []*Workshop, now time.Time) []byte {
 	var b strings.Builder
 	line := func(s string) { b.WriteString(fold(s)); b.WriteString("\r\n") }
 	line("BEGIN:VCALENDAR")
@@ -16,6 +19,9 @@ func ICS(name, baseURL string, ws []*Workshop, now time.Time) []byte {
 	line("CALSCALE:GREGORIAN")
 	line("METHOD:PUBLISH")
 	line("X-WR-CALNAME:" + escapeText(name))
+	if zone != "" {
+		line("X-WR-TIMEZONE:" + escapeText(zone))
+	}
 	for _, w := range ws {
 		u := baseURL + "/workshops/" + w.ID
 		line("BEGIN:VEVENT")

@@ -85,7 +85,7 @@ func TestICS(t *testing.T) {
 	in := input()
 	in.Title = "Due diligence, clauses; and a very long title that needs folding because it is longer than seventy-five octets — é"
 	w := &Workshop{ID: "w1", Title: in.Title, StartsAt: time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC), EndsAt: time.Date(2026, 3, 4, 10, 30, 0, 0, time.UTC)}
-	out := string(ICS("Workshops", "https://portal.example.org", []*Workshop{w}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+	out := string(ICS("Workshops", "https://portal.example.org", "Europe/Brussels", []*Workshop{w}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
 	for _, want := range []string{"BEGIN:VCALENDAR\r\n", "DTSTART:20260304T090000Z\r\n", "DTEND:20260304T103000Z\r\n", "UID:w1@portal.example.org\r\n", `SUMMARY:Due diligence\, clauses\; and`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("ics lacks %q:\n%s", want, out)

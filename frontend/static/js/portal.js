@@ -84,3 +84,14 @@ function localTimes() {
 }
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", localTimes);
 else localTimes();
+
+// An empty time zone field (a first profile) takes the browser's zone, for
+// the member to confirm or change; without scripts it stays empty and the
+// portal's default applies.
+function browserZone() {
+  const input = document.querySelector("input[data-browser-zone]");
+  if (!input || input.value) return;
+  try { input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch { /* no Intl: leave it empty */ }
+}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", browserZone);
+else browserZone();

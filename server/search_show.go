@@ -1,0 +1,307 @@
+package server
+
+import (
+	"html"
+	"html/template"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/glossary"
+	"github.com/circularfairict/portal/resources"
+	"github.com/circularfairict/portal/textindex"
+	"github.com/circularfairict/portal/workshops"
+)
+
+// The areas of the combined search, in the order of its tabs.
+const (
+	areaLibrary     = "library"
+	areaDiscussions = "discussions"
+	areaPeople      = "people"
+	areaWorkshops   = "workshops"
+)
+
+// searchLibraryPerPage is how many library results the combined page shows;
+// the library itself pages and filters the rest.
+const searchLibraryPerPage = 20
+
+type searchTab struct {
+	Key     string
+	Count   int
+	URL     string
+	Current bool
+}
+
+type searchPageData struct {
+	Q        string
+	Tab      string
+	Searched bool
+	Tabs     []searchTab
+	Active   *searchTab
+	// The active area's results; the other areas are only counted.
+	Library     []resourceCard
+	Discussions []threadRow
+	People      []*auth.Member
+	Workshops   []workshopItem
+	// More links to the area's own page with the same words, where it
+	// offers filters and further pages.
+	More     string
+	Concepts string
+	// libraryItems and libraryVia keep the raw library hits for the API.
+	libraryItems []*resources.Resource
+	libraryVia   map[string][]string
+}
+
+// combinedSearch runs the words through every area the caller may use,
+// each with the viewer and rules of the area's own page, and keeps the
+// results of the active tab. A tab that is not offered falls back to the
+// first area with results, so a link never lands on an empty tab by chance.
+func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
+	d := &searchPageData{Q: strings.TrimSpace(c.Query("q")), Tab: c.Query("tab")}
+	if len(d.Q) > 200 {
+		return nil, fault.New(fault.Invalid, "search.error.query").OnField("q")
+	}
+	areas := []string{areaLibrary, areaDiscussions}
+	m := currentMember(c)
+	if auth.CanListMembers(m) {
+		areas = append(areas, areaPeople)
+	}
+	areas = append(areas, areaWorkshops)
+	offered := false
+	for _, a := range areas {
+		offered = offered || a == d.Tab
+	}
+	if d.Q == "" {
+		if !offered {
+			d.Tab = areaLibrary
+		}
+		for _, a := range areas {
+			d.Tabs = append(d.Tabs, searchTab{Key: a, URL: "/search?tab=" + a, Current: a == d.Tab})
+		}
+		return d, nil
+	}
+	d.Searched = true
+	ctx, lang := c.UserContext(), s.lang(c)
+	query := glossary.ParseQuery(d.Q, lang)
+	counts := map[string]int{}
+
+	v, _, err := s.viewer(c)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.lib.Search(ctx, resources.Search{Q: d.Q, Viewer: v, Lang: lang, PerPage: searchLibraryPerPage, Filters: map[string][]string{}})
+	if err != nil {
+		return nil, err
+	}
+	counts[areaLibrary] = res.Total
+	d.libraryItems, d.libraryVia = res.Items, res.Via
+
+	all, err := s.categories(c)
+	if err != nil {
+		return nil, err
+	}
+	cats, ids := visibleCategories(all, m)
+	threads, err := s.discussionHits(c, forum.SearchQuery{Query: query, CategoryIDs: ids}, cats)
+	if err != nil {
+		return nil, err
+	}
+	counts[areaDiscussions] = len(threads)
+
+	var people []*auth.Member
+	if auth.CanListMembers(m) {
+		if people, err = s.auth.Directory(ctx, auth.DirectoryFilter{Q: d.Q}, nil); err != nil {
+			return nil, err
+		}
+		counts[areaPeople] = len(people)
+	}
+
+	words := strings.Fields(textindex.Fold(d.Q))
+	match := func(w *workshops.Workshop) bool {
+		text := textindex.Fold(w.Title + " " + w.Description)
+		for _, x := range words {
+			if !strings.Contains(text, x) {
+				return false
+			}
+		}
+		return true
+	}
+	var found []workshopItem
+	for _, past := range []bool{false, true} {
+		items, err := s.visibleWorkshops(c, workshops.Filter{Past: past}, match)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, items...)
+	}
+	counts[areaWorkshops] = len(found)
+
+	if !offered {
+		d.Tab = areaLibrary
+		for _, a := range areas {
+			if counts[a] > 0 {
+				d.Tab = a
+				break
+			}
+		}
+	}
+	for _, a := range areas {
+		u := url.Values{"q": {d.Q}, "tab": {a}}
+		d.Tabs = append(d.Tabs, searchTab{Key: a, Count: counts[a], URL: "/search?" + u.Encode(), Current: a == d.Tab})
+	}
+	for i := range d.Tabs {
+		if d.Tabs[i].Current {
+			d.Active = &d.Tabs[i]
+		}
+	}
+	q := url.QueryEscape(d.Q)
+	switch d.Tab {
+	case areaLibrary:
+		groups, err := s.groupNames(c)
+		if err != nil {
+			return nil, err
+		}
+		p := s.newPage(c, "", "", nil)
+		for _, r := range res.Items {
+			rc := s.card(p, r, groups)
+			rc.Via = conceptNames(res.Via[r.ID], lang)
+			rc.Snippet = snippetOf(r, res, r.ID)
+			d.Library = append(d.Library, rc)
+		}
+		d.More = "/library?q=" + q
+		d.Concepts = queryConcepts(res.Query, lang)
+	case areaDiscussions:
+		d.Discussions, d.More = threads, "/discussions/search?q="+q
+		d.Concepts = queryConcepts(query, lang)
+	case areaPeople:
+		d.People, d.More = people, "/members?q="+q
+	case areaWorkshops:
+		d.Workshops = found
+	}
+	return d, nil
+}
+
+// showSearch is GET /search: one search over the library, discussions,
+// people and workshops, a tab per area with its count.
+func (s *Server) showSearch(c *fiber.Ctx) error {
+	d, err := s.combinedSearch(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "search", s.newPage(c, s.T(c, "search.title"), "search", d))
+}
+
+// apiSearch is GET /api/v1/search: the counts of every area the caller may
+// search and the active area's items, as the page shows them.
+func (s *Server) apiSearch(c *fiber.Ctx) error {
+	d, err := s.combinedSearch(c)
+	if err != nil {
+		return err
+	}
+	type threadJSON struct {
+		ID         string        `json:"id"`
+		Title      string        `json:"title"`
+		Category   string        `json:"category"`
+		Replies    int           `json:"replies"`
+		LastPostAt time.Time     `json:"last_post_at"`
+		URL        string        `json:"url"`
+		Via        string        `json:"via,omitempty"`
+		Snippet    template.HTML `json:"snippet,omitempty"`
+	}
+	type personJSON struct {
+		ID           string `json:"id"`
+		Name         string `json:"name"`
+		Organisation string `json:"organisation,omitempty"`
+		Country      string `json:"country,omitempty"`
+		URL          string `json:"url"`
+	}
+	type workshopJSON struct {
+		ID       string    `json:"id"`
+		Title    string    `json:"title"`
+		StartsAt time.Time `json:"starts_at"`
+		EndsAt   time.Time `json:"ends_at"`
+		Group    string    `json:"group,omitempty"`
+		URL      string    `json:"url"`
+	}
+	counts := map[string]int{}
+	for _, t := range d.Tabs {
+		counts[t.Key] = t.Count
+	}
+	items := []any{}
+	switch d.Tab {
+	case areaLibrary:
+		for _, r := range d.libraryItems {
+			it := toJSON(r)
+			it.Via = d.libraryVia[r.ID]
+			items = append(items, it)
+		}
+	case areaDiscussions:
+		for _, h := range d.Discussions {
+			items = append(items, threadJSON{h.T.ID, h.T.Title, h.Cat.Name, h.T.Replies, h.T.LastPostAt.UTC(), "/threads/" + h.T.ID + "/posts/" + strconv.Itoa(h.FirstUnread), h.Via, h.Snippet})
+		}
+	case areaPeople:
+		for _, p := range d.People {
+			items = append(items, personJSON{p.ID, p.Name, p.Organisation, p.Country, "/members/" + p.ID})
+		}
+	case areaWorkshops:
+		for _, w := range d.Workshops {
+			it := workshopJSON{ID: w.W.ID, Title: w.W.Title, StartsAt: w.W.StartsAt.UTC(), EndsAt: w.W.EndsAt.UTC(), URL: "/workshops/" + w.W.ID}
+			if w.Group != nil {
+				it.Group = w.Group.Slug
+			}
+			items = append(items, it)
+		}
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"q": d.Q, "tab": d.Tab, "counts": counts, "items": items})
+}
+
+// snippetOf is the highlighted passage a search gives for a hit: a string
+// field Snippet on the hit, or a map Snippets (by ID) on the result. Read
+// by name so the pages show passages as soon as a search provides them.
+// Only <mark> survives; everything else is escaped again, whatever the
+// search did.
+func snippetOf(hit, result any, id string) template.HTML {
+	text := ""
+	if f := fieldByName(hit, "Snippet"); f.IsValid() && f.Kind() == reflect.String {
+		text = f.String()
+	}
+	if text == "" && result != nil {
+		if f := fieldByName(result, "Snippets"); f.IsValid() && f.Kind() == reflect.Map && f.Type().Key().Kind() == reflect.String {
+			if x := f.MapIndex(reflect.ValueOf(id)); x.IsValid() && x.Kind() == reflect.String {
+				text = x.String()
+			}
+		}
+	}
+	if text == "" {
+		return ""
+	}
+	out := html.EscapeString(html.UnescapeString(text))
+	if strings.Count(out, "&lt;mark&gt;") != strings.Count(out, "&lt;/mark&gt;") {
+		return template.HTML(strings.NewReplacer("&lt;mark&gt;", "", "&lt;/mark&gt;", "").Replace(out))
+	}
+	return template.HTML(strings.NewReplacer("&lt;mark&gt;", "<mark>", "&lt;/mark&gt;", "</mark>").Replace(out)) // #nosec G203 -- escaped above, only <mark> restored
+}
+
+func fieldByName(v any, name string) reflect.Value {
+	if v == nil {
+		return reflect.Value{}
+	}
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return reflect.Value{}
+		}
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct {
+		return reflect.Value{}
+	}
+	return rv.FieldByName(name)
+}
