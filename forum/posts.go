@@ -57,6 +57,8 @@ func (s *Store) Reply(ctx context.Context, threadID, authorID, body string, held
 			return nil, err
 		}
 	}
+	// The opening post's document carries the thread's latest activity.
+	s.changed(ctx, threadID, 1, p.N)
 	return p, nil
 }
 
@@ -145,6 +147,7 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 			_ = s.setThread(ctx, threadID, bson.M{"terms": textindex.Analyze(t.Title + "\n" + strings.Join(t.Tags, " ") + "\n" + body)})
 		}
 	}
+	s.changed(ctx, threadID, n)
 	return s.Post(ctx, threadID, n)
 }
 
@@ -187,7 +190,10 @@ func (s *Store) ApprovePost(ctx context.Context, threadID string, n int) error {
 		if err := s.setThread(ctx, threadID, bson.M{"held": false}); err != nil {
 			return err
 		}
-		return s.refresh(ctx, threadID)
+		if err := s.refresh(ctx, threadID); err != nil {
+			return err
+		}
+		s.changedThread(ctx, threadID)
 	}
 	return nil
 }
@@ -200,7 +206,11 @@ func (s *Store) updatePost(ctx context.Context, threadID string, n int, set bson
 	if res.MatchedCount == 0 {
 		return ErrNotFound
 	}
-	return s.refresh(ctx, threadID)
+	if err := s.refresh(ctx, threadID); err != nil {
+		return err
+	}
+	s.changed(ctx, threadID, 1, n)
+	return nil
 }
 
 // React toggles a member's reaction on a post and reports whether it is on.
@@ -231,7 +241,11 @@ func (s *Store) React(ctx context.Context, threadID string, n int, memberID, key
 
 // Accept marks post n as the accepted answer of a question (0 clears it).
 func (s *Store) Accept(ctx context.Context, threadID string, n int) error {
-	return s.setThread(ctx, threadID, bson.M{"accepted": n})
+	if err := s.setThread(ctx, threadID, bson.M{"accepted": n}); err != nil {
+		return err
+	}
+	s.changedThread(ctx, threadID) // solved or not is a filter on every post
+	return nil
 }
 
 // Split moves posts fromN..end of a thread into a new thread in the same
@@ -293,6 +307,11 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 		return nil, err
 	}
 	_, _ = s.col(colFlags).DeleteMany(ctx, bson.M{"thread_id": threadID, "post_id": bson.M{"$in": ids(moving)}})
+	if s.onChange != nil {
+		s.onChange(ctx, ids(moving)) // gone from the old thread
+	}
+	s.changed(ctx, threadID, 1)
+	s.changedThread(ctx, nt.ID)
 	return s.Thread(ctx, nt.ID)
 }
 

@@ -55,12 +55,51 @@ type Store struct {
 	now   func() time.Time
 	md    *Renderer
 	locks *store.KeyedMutex
+	// onChange hears, after each write, the posts whose search document
+	// may differ (see OnChange); nil until the server wires the index.
+	onChange func(ctx context.Context, postIDs []string)
 }
 
 // NewStore returns a Store on db.
 func NewStore(db *mongo.Database) *Store {
 	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		md: NewRenderer(), locks: store.NewKeyedMutex()}
+}
+
+// OnChange registers fn, called after every write with the IDs of the posts
+// whose search document may have changed (a post's document carries its
+// thread's fields, so a thread-wide change names every post of the
+// thread). The index re-reads them by _id: a post that is gone, held,
+// hidden or deleted leaves it.
+func (s *Store) OnChange(fn func(ctx context.Context, postIDs []string)) { s.onChange = fn }
+
+// changed tells the index about posts n of a thread.
+func (s *Store) changed(ctx context.Context, threadID string, ns ...int) {
+	if s.onChange == nil || len(ns) == 0 {
+		return
+	}
+	ids := make([]string, len(ns))
+	for i, n := range ns {
+		ids[i] = PostID(threadID, n)
+	}
+	s.onChange(ctx, ids)
+}
+
+// changedThread tells the index about every post of a thread; their IDs
+// derive from their numbers, so no query lists them.
+func (s *Store) changedThread(ctx context.Context, threadID string) {
+	if s.onChange == nil {
+		return
+	}
+	t, err := s.Thread(ctx, threadID)
+	if err != nil {
+		return // gone: nothing of it is left to index
+	}
+	ns := make([]int, t.LastN)
+	for i := range ns {
+		ns[i] = i + 1
+	}
+	s.changed(ctx, threadID, ns...)
 }
 
 // SetClock replaces the clock, for tests and the demo seed.

@@ -91,6 +91,7 @@ func (s *Store) CreateThread(ctx context.Context, nt NewThread) (*Thread, *Post,
 	if _, err := s.col(colThreads).InsertOne(ctx, t); err != nil {
 		return nil, nil, fmt.Errorf("forum: create thread: %w", err)
 	}
+	s.changed(ctx, t.ID, 1)
 	return t, p, nil
 }
 
@@ -308,6 +309,7 @@ func (s *Store) EnsureResourceThread(ctx context.Context, nt NewThread) (*Thread
 	if _, err := s.col(colThreads).InsertOne(ctx, t); err != nil && !store.IsDuplicateKey(err) {
 		return nil, false, fmt.Errorf("forum: create thread: %w", err)
 	}
+	s.changed(ctx, t.ID, 1)
 	if created {
 		return t, true, nil
 	}
@@ -353,7 +355,11 @@ func (s *Store) SetPinned(ctx context.Context, id string, v bool) error {
 // its author and moderators, as a held first post does; ApprovePost of its
 // opening post releases it.
 func (s *Store) HoldThread(ctx context.Context, id string) error {
-	return s.setThread(ctx, id, bson.M{"held": true})
+	if err := s.setThread(ctx, id, bson.M{"held": true}); err != nil {
+		return err
+	}
+	s.changedThread(ctx, id)
+	return nil
 }
 
 // SetLocked freezes or unfreezes a thread.
@@ -387,10 +393,12 @@ func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
 			return err
 		}
 		if t.CategoryID == to.ID && t.GroupID == to.GroupID {
+			s.changedThread(ctx, id)
 			return nil
 		}
 		to = &Category{ID: t.CategoryID, GroupID: t.GroupID}
 	}
+	s.changedThread(ctx, id)
 	return nil
 }
 
