@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/circularfairict/portal/search"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -50,6 +51,8 @@ type Store struct {
 	now func() time.Time
 	// onChange hears which member records changed (see OnChange).
 	onChange func(ctx context.Context, memberIDs []string)
+	// index answers Directory (see SetIndex).
+	index *search.Index
 }
 
 // OnChange registers fn, called after every write of a member record with

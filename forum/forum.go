@@ -96,6 +96,9 @@ type Thread struct {
 	// Held threads wait for a moderator (a new member's first post).
 	Held     bool `bson:"held" json:"-"`
 	Accepted int  `bson:"accepted" json:"accepted,omitempty"` // accepted answer's post number
+	// UpdatedAt moves with every write of the thread: the search index
+	// compares it to catch up on changes it missed.
+	UpdatedAt time.Time `bson:"updated_at,omitempty" json:"-"`
 	// Terms index title, tags and opening post for search.
 	Terms []string `bson:"terms" json:"-"`
 }
@@ -142,6 +145,8 @@ type Post struct {
 	HiddenReason string   `bson:"hidden_reason,omitempty" json:"-"`
 	Held         bool     `bson:"held" json:"-"`
 	Terms        []string `bson:"terms" json:"-"`
+	// UpdatedAt moves with every write of the post (see Thread.UpdatedAt).
+	UpdatedAt time.Time `bson:"updated_at,omitempty" json:"-"`
 }
 
 // PostID is the ID of post n of a thread.

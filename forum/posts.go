@@ -128,7 +128,7 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 		}
 		now := s.now()
 		res, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": p.ID, "body": p.Body}, bson.M{"$set": bson.M{
-			"body": body, "html": s.md.HTML(body), "edited_at": now, "history": history,
+			"body": body, "html": s.md.HTML(body), "edited_at": now, "history": history, "updated_at": now,
 			"mentions": nonNil(Mentions(body)), "quotes": nonNilInts(Quotes(body, threadID)), "resources": nonNil(ResourceLinks(body)),
 			"terms": textindex.Analyze(body),
 		}})
@@ -199,6 +199,7 @@ func (s *Store) ApprovePost(ctx context.Context, threadID string, n int) error {
 }
 
 func (s *Store) updatePost(ctx context.Context, threadID string, n int, set bson.M) error {
+	set["updated_at"] = s.now()
 	res, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": PostID(threadID, n)}, bson.M{"$set": set})
 	if err != nil {
 		return fmt.Errorf("forum: update post: %w", err)
@@ -275,12 +276,13 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 	first := moving[0]
 	nt := &Thread{ID: store.NewID(), CategoryID: old.CategoryID, GroupID: old.GroupID, Title: title, Kind: KindDiscussion,
 		AuthorID: first.AuthorID, Tags: old.Tags, LastN: len(moving), CreatedAt: first.CreatedAt, LastPostAt: moving[len(moving)-1].CreatedAt,
-		LastAuthor: moving[len(moving)-1].AuthorID}
+		LastAuthor: moving[len(moving)-1].AuthorID, UpdatedAt: s.now()}
 	nt.Terms = textindex.Analyze(title + "\n" + strings.Join(old.Tags, " ") + "\n" + first.Body)
 	for i, p := range moving {
 		np := *p
 		np.ID, np.ThreadID, np.N = PostID(nt.ID, i+1), nt.ID, i+1
 		np.Quotes = nil // numbers changed; the links in the text still lead to the old thread
+		np.UpdatedAt = s.now()
 		if _, err := s.col(colPosts).ReplaceOne(ctx, bson.M{"_id": np.ID}, np, options.Replace().SetUpsert(true)); err != nil {
 			return nil, fmt.Errorf("forum: split: %w", err)
 		}

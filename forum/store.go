@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/circularfairict/portal/search"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -58,6 +59,8 @@ type Store struct {
 	// onChange hears, after each write, the posts whose search document
 	// may differ (see OnChange); nil until the server wires the index.
 	onChange func(ctx context.Context, postIDs []string)
+	// index answers Search (see SetIndex).
+	index *search.Index
 }
 
 // NewStore returns a Store on db.

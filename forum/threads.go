@@ -121,7 +121,7 @@ func (s *Store) newThread(nt NewThread, id string) (*Thread, *Post, error) {
 	}
 	t := &Thread{ID: id, CategoryID: nt.Category.ID, GroupID: nt.Category.GroupID, Title: title, Kind: nt.Kind,
 		AuthorID: nt.AuthorID, Tags: tags, ResourceID: nt.ResourceID, LastN: 1, CreatedAt: at, LastPostAt: at,
-		LastAuthor: nt.AuthorID, Held: nt.Held}
+		LastAuthor: nt.AuthorID, Held: nt.Held, UpdatedAt: s.now()}
 	t.Terms = textindex.Analyze(title + "\n" + strings.Join(tags, " ") + "\n" + body)
 	return t, s.newPost(t, 1, nt.AuthorID, body, at, nt.Held), nil
 }
@@ -129,7 +129,7 @@ func (s *Store) newThread(nt NewThread, id string) (*Thread, *Post, error) {
 func (s *Store) newPost(t *Thread, n int, author, body string, at time.Time, held bool) *Post {
 	return &Post{ID: PostID(t.ID, n), ThreadID: t.ID, N: n, CategoryID: t.CategoryID, GroupID: t.GroupID, AuthorID: author,
 		Body: body, HTML: s.md.HTML(body), CreatedAt: at, Mentions: Mentions(body), Quotes: Quotes(body, t.ID),
-		Resources: ResourceLinks(body), Held: held, Terms: textindex.Analyze(body)}
+		Resources: ResourceLinks(body), Held: held, Terms: textindex.Analyze(body), UpdatedAt: s.now()}
 }
 
 // Thread returns the thread with id, its LastN settled (see settle).
@@ -336,6 +336,7 @@ func (s *Store) ReplyCounts(ctx context.Context, resourceIDs []string) (map[stri
 
 // setThread sets fields of a thread.
 func (s *Store) setThread(ctx context.Context, id string, set bson.M) error {
+	set["updated_at"] = s.now()
 	res, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set})
 	if err != nil {
 		return fmt.Errorf("forum: update thread: %w", err)
@@ -382,7 +383,7 @@ func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
 	// thread is not: whichever move then sees the thread elsewhere moves
 	// them after it, so they end where the thread ends.
 	for tries := 0; tries < 3; tries++ {
-		if _, err := s.col(colPosts).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"category_id": to.ID, "group_id": to.GroupID}}); err != nil {
+		if _, err := s.col(colPosts).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"category_id": to.ID, "group_id": to.GroupID, "updated_at": s.now()}}); err != nil {
 			return fmt.Errorf("forum: move posts: %w", err)
 		}
 		if _, err := s.col(colFlags).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"group_id": to.GroupID}}); err != nil {
