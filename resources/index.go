@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/circularfairict/portal/bus"
 	"github.com/circularfairict/portal/search"
 	"github.com/circularfairict/portal/store"
 )
@@ -248,3 +249,20 @@ func indexLangs(langs []string) []string {
 }
 
 func asStrings(v any) []string { s, _ := v.([]string); return s }
+
+// OpenIndex opens a search index in dir holding the library alone, gives
+// it to s and brings it level with the database before returning: for
+// tools (the benchmark) and tests that need no other kind.
+func (s *Service) OpenIndex(ctx context.Context, dir string, b bus.Bus) (*search.Index, error) {
+	ix, err := search.Open(search.Options{Dir: dir, Bus: b}, s.IndexKind())
+	if err != nil {
+		return nil, err
+	}
+	if err := ix.Start(ctx); err != nil {
+		_ = ix.Close()
+		return nil, err
+	}
+	ix.Wait()
+	s.SetIndex(ix)
+	return ix, nil
+}

@@ -28,7 +28,7 @@ const (
 	boostTitle   = 3.0
 	boostSummary = 2.0
 	boostBody    = 1.0
-	boostTyped   = 4.0
+	boostTyped   = 10.0
 	boostConcept = 1.0
 	facetSize    = 100
 )
@@ -75,7 +75,10 @@ func fieldBoosts(langs []string) map[string]float64 {
 }
 
 // matchQuery looks for text in the fields, each field analysing it with
-// its own language; every word of text must be in one field.
+// its own language; every word of text must be in one field. bleve scales
+// a disjunction's score by the share of its clauses that match (coord):
+// a word is found in one or two of these fields, never all, so boosts are
+// scaled by the number of clauses to undo that.
 func matchQuery(text string, fields map[string]float64, boost float64, prefix string) query.Query {
 	names := make([]string, 0, len(fields))
 	for f := range fields {
@@ -83,16 +86,20 @@ func matchQuery(text string, fields map[string]float64, boost float64, prefix st
 	}
 	sort.Strings(names)
 	var or []query.Query
+	n := float64(len(names))
+	if prefix != "" {
+		n *= 2
+	}
 	for _, f := range names {
 		m := bleve.NewMatchQuery(text)
 		m.SetField(f)
 		m.SetOperator(query.MatchQueryOperatorAnd)
-		m.SetBoost(fields[f] * boost)
+		m.SetBoost(fields[f] * boost * n)
 		or = append(or, m)
 		if prefix != "" {
 			p := bleve.NewPrefixQuery(prefix)
 			p.SetField(f)
-			p.SetBoost(fields[f] * boost * 0.5)
+			p.SetBoost(fields[f] * boost * n * 0.5)
 			or = append(or, p)
 		}
 	}
@@ -120,25 +127,32 @@ func textQuery(pq parsedQuery, directOnly bool) query.Query {
 	for _, g := range pq.Groups() {
 		words := pq.Words[pos : pos+len(g.Clauses)]
 		pos += len(g.Clauses)
+		// bleve scales the group's disjunction by the share of its
+		// alternatives that match: boosting every alternative by their
+		// number undoes it (compound queries ignore boosts).
+		nAlts := 1.0
+		if g.Concept != nil && !directOnly {
+			nAlts += float64(len(g.Concept.Terms))
+		}
 		var typed []query.Query
 		for i, w := range words {
 			prefix := ""
 			if pq.prefix != "" && pos-len(g.Clauses)+i == len(pq.Words)-1 {
 				prefix = pq.prefix
 			}
-			typed = append(typed, matchQuery(w, all, boostTyped, prefix))
+			typed = append(typed, matchQuery(w, all, boostTyped*nAlts, prefix))
 		}
 		var direct query.Query = bleve.NewConjunctionQuery(typed...)
 		if len(typed) == 1 {
 			direct = typed[0]
 		}
-		if g.Concept == nil || directOnly {
+		if nAlts == 1 {
 			and = append(and, direct)
 			continue
 		}
 		alts := []query.Query{direct}
 		for _, t := range g.Concept.Terms {
-			alts = append(alts, matchQuery(t.Text, fieldBoosts([]string{t.Lang}), boostConcept, ""))
+			alts = append(alts, matchQuery(t.Text, fieldBoosts([]string{t.Lang}), boostConcept*nAlts, ""))
 		}
 		and = append(and, bleve.NewDisjunctionQuery(alts...))
 	}

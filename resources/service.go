@@ -385,8 +385,17 @@ func (s *Service) CountDownload(ctx context.Context, id string) error {
 func (s *Service) CountView(ctx context.Context, id string) error { return s.inc(ctx, id, "views") }
 
 func (s *Service) inc(ctx context.Context, id, field string) error {
-	if _, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$inc": bson.M{field: 1}}); err != nil {
+	upd := bson.M{"$inc": bson.M{field: 1}}
+	// The index sorts by downloads: that count is a change it shows.
+	indexed := field == "downloads"
+	if indexed {
+		upd["$set"] = bson.M{"changed_at": s.now()}
+	}
+	if _, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, upd); err != nil {
 		return fmt.Errorf("resources: count %s: %w", field, err)
+	}
+	if indexed {
+		s.changed(ctx, id)
 	}
 	return nil
 }

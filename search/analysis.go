@@ -2,9 +2,9 @@ package search
 
 import (
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
 	"github.com/blevesearch/bleve/v2/analysis/lang/de"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/lang/fr"
@@ -12,7 +12,33 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/registry"
+
+	"github.com/circularfairict/portal/textindex"
 )
+
+// foldName is the token filter that folds accents as textindex.Fold does
+// (the glossary's folding). It works on each token's term, not on the
+// text before tokenising, so the offsets the index keeps stay those of the
+// original text, which snippets are cut from.
+const foldName = "portal_fold"
+
+type foldFilter struct{}
+
+func (foldFilter) Filter(ts analysis.TokenStream) analysis.TokenStream {
+	for _, t := range ts {
+		t.Term = []byte(textindex.Fold(string(t.Term)))
+	}
+	return ts
+}
+
+func init() {
+	if err := registry.RegisterTokenFilter(foldName, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
+		return foldFilter{}, nil
+	}); err != nil {
+		panic(err)
+	}
+}
 
 // Languages with their own analyser; other text uses AnalyzerFolded.
 var Languages = []string{"en", "fr", "nl", "de"}
@@ -35,15 +61,14 @@ func Analyzer(lang string) string {
 
 func registerAnalyzers(m *mapping.IndexMappingImpl) error {
 	filters := map[string][]string{
-		"en": {en.PossessiveName, lowercase.Name, en.StopName, en.SnowballStemmerName},
-		"fr": {fr.ElisionName, lowercase.Name, fr.StopName, fr.SnowballStemmerName},
-		"nl": {lowercase.Name, nl.StopName, nl.SnowballStemmerName},
-		"de": {lowercase.Name, de.StopName, de.NormalizeName, de.SnowballStemmerName},
+		"en": {en.PossessiveName, lowercase.Name, en.StopName, foldName, en.SnowballStemmerName},
+		"fr": {fr.ElisionName, lowercase.Name, fr.StopName, foldName, fr.SnowballStemmerName},
+		"nl": {lowercase.Name, nl.StopName, foldName, nl.SnowballStemmerName},
+		"de": {lowercase.Name, de.StopName, foldName, de.SnowballStemmerName},
 	}
 	for _, l := range Languages {
 		if err := m.AddCustomAnalyzer(Analyzer(l), map[string]any{
 			"type":          custom.Name,
-			"char_filters":  []string{asciifolding.Name},
 			"tokenizer":     unicode.Name,
 			"token_filters": filters[l],
 		}); err != nil {
@@ -52,9 +77,8 @@ func registerAnalyzers(m *mapping.IndexMappingImpl) error {
 	}
 	return m.AddCustomAnalyzer(AnalyzerFolded, map[string]any{
 		"type":          custom.Name,
-		"char_filters":  []string{asciifolding.Name},
 		"tokenizer":     unicode.Name,
-		"token_filters": []string{lowercase.Name},
+		"token_filters": []string{lowercase.Name, foldName},
 	})
 }
 

@@ -154,6 +154,10 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	version := ix.version()
+	if entries, err := os.ReadDir(opts.Dir); err == nil && len(entries) == 0 {
+		// An empty directory made ready for the index is no broken index.
+		_ = os.Remove(opts.Dir)
+	}
 	idx, err := bleve.Open(opts.Dir)
 	switch {
 	case err == nil:
