@@ -65,6 +65,11 @@ func (s *Store) Directory(ctx context.Context, f DirectoryFilter, groupMembers [
 	if f.GroupID != "" && len(groupMembers) == 0 {
 		return nil, nil
 	}
+	// Typed punctuation only (".*") has no word to find: nothing matches,
+	// rather than everyone.
+	if strings.TrimSpace(f.Q) != "" && len(textindex.Tokens(strings.ToValidUTF8(f.Q, ""))) == 0 {
+		return nil, nil
+	}
 	req := bleve.NewSearchRequestOptions(directoryQuery(f, groupMembers), DirectoryLimit, 0, false)
 	req.SortBy([]string{fSort, "_id"})
 	res, err := s.index.Search(ctx, req)

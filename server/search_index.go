@@ -11,12 +11,14 @@ import (
 // the catch-up with the database in the background: the server answers
 // meanwhile, and results say the index is being built.
 func (s *Server) openSearch(ctx context.Context) error {
-	kinds := []search.Kind{s.lib.IndexKind()}
+	kinds := []search.Kind{s.lib.IndexKind(), s.forum.SearchIndexKind(), s.auth.SearchIndexKind()}
 	ix, err := search.Open(search.Options{Dir: s.cfg.SearchIndexDir(), Bus: s.bus, Log: s.log.With("component", "search")}, kinds...)
 	if err != nil {
 		return err
 	}
 	s.lib.SetIndex(ix)
+	s.forum.SetIndex(ix)
+	s.auth.SetIndex(ix)
 	if err := ix.Start(context.WithoutCancel(ctx)); err != nil {
 		_ = ix.Close()
 		return err
