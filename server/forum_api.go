@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"html/template"
 	"strings"
 	"time"
 
@@ -244,6 +245,9 @@ type searchData struct {
 	// Concepts names the glossary concepts the query also searched for in
 	// the other languages.
 	Concepts string
+	// Ranked says the hits are in order of relevance (words were typed);
+	// Building that the index is still being built, so some may be missing.
+	Ranked, Building bool
 }
 
 // searchDiscussions searches threads and posts (and, once the library is
@@ -309,7 +313,11 @@ func (s *Server) searchDiscussions(c *fiber.Ctx) error {
 			h := matched[d.Hits[i].T.ID]
 			d.Hits[i].FirstUnread = h.N // the matching post, for the link
 			d.Hits[i].Via = conceptNames(h.Via, s.lang(c))
+			d.Hits[i].Score = h.Score
+			d.Hits[i].Snippet = template.HTML(h.Snippet) // search.Snippet escaped all but its <mark>
 		}
+		d.Ranked = !q.Query.Empty()
+		d.Building = s.search != nil && s.search.Building()
 		d.Concepts = queryConcepts(q.Query, s.lang(c))
 		if s.library != nil && !q.Query.Empty() {
 			if d.Library, err = s.library.SearchLibrary(c.UserContext(), m, d.Q, 10); err != nil {
@@ -318,7 +326,7 @@ func (s *Server) searchDiscussions(c *fiber.Ctx) error {
 		}
 	}
 	if s.wantsJSON(c) {
-		return c.JSON(fiber.Map{"threads": d.Hits, "library": d.Library})
+		return c.JSON(fiber.Map{"threads": d.Hits, "library": d.Library, "building": d.Building})
 	}
 	return s.render(c, fiber.StatusOK, "forum_search", s.newPage(c, s.T(c, "forum.search.title"), "discussions", d))
 }
