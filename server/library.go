@@ -212,10 +212,10 @@ type resourceJSON struct {
 	// Score and Snippet come with search results that have words: the
 	// relevance score and a passage, HTML with <mark> around the matched
 	// words and everything else escaped.
-	Score   float64 `json:"score,omitempty"`
-	Snippet string  `json:"snippet,omitempty"`
-	CreatedAt    string                  `json:"created_at"`
-	UpdatedAt    string                  `json:"updated_at"`
+	Score     float64 `json:"score,omitempty"`
+	Snippet   string  `json:"snippet,omitempty"`
+	CreatedAt string  `json:"created_at"`
+	UpdatedAt string  `json:"updated_at"`
 }
 
 type versionJSON struct {
