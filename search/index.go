@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/circularfairict/portal/bus"
 )
@@ -124,6 +126,14 @@ var (
 	keyWatermark = []byte("portal.watermark")
 )
 
+// ErrLocked is returned by Open when another process (a running server)
+// holds the index directory.
+var ErrLocked = errors.New("search: the index directory is in use by another process")
+
+func isLocked(err error) bool {
+	return err != nil && (errors.Is(err, bolterrors.ErrTimeout) || strings.Contains(err.Error(), bolterrors.ErrTimeout.Error()))
+}
+
 // ErrUnknownKind is returned for a kind no one registered.
 var ErrUnknownKind = errors.New("search: unknown kind")
 
@@ -158,8 +168,10 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 		// An empty directory made ready for the index is no broken index.
 		_ = os.Remove(opts.Dir)
 	}
-	idx, err := bleve.Open(opts.Dir)
+	idx, err := bleve.OpenUsing(opts.Dir, map[string]any{"bolt_timeout": "2s"})
 	switch {
+	case isLocked(err):
+		return nil, ErrLocked
 	case err == nil:
 		v, gerr := idx.GetInternal(keyMapping)
 		if gerr == nil && string(v) == version {

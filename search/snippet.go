@@ -114,7 +114,7 @@ func (ix *Index) Closest(ctx context.Context, word string, fields []string) stri
 				continue
 			}
 			for e, err := d.Next(); err == nil && e != nil; e, err = d.Next() {
-				if e.Term != word && (e.Count > bestN || (e.Count == bestN && e.Term < best)) {
+				if e.Term != word && (best == "" || e.Count > bestN || (e.Count == bestN && e.Term < best)) {
 					best, bestN = e.Term, e.Count
 				}
 				if ctx.Err() != nil {

@@ -3,16 +3,35 @@ package server
 import (
 	"context"
 
+	"go.mongodb.org/mongo-driver/mongo"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/resources"
 	"github.com/circularfairict/portal/search"
 )
+
+// searchKinds lists every kind of document that lives in the search index:
+// the server and `portal reindex` (SearchKinds) open it with the same list.
+func searchKinds(lib *resources.Service, discussions *forum.Store, members *auth.Store) []search.Kind {
+	return []search.Kind{lib.IndexKind(), discussions.SearchIndexKind(), members.SearchIndexKind()}
+}
+
+// SearchKinds is searchKinds on db, for `portal reindex`.
+func SearchKinds(db *mongo.Database) ([]search.Kind, error) {
+	lib, err := resources.New(db, resources.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return searchKinds(lib, forum.NewStore(db), auth.NewStore(db)), nil
+}
 
 // openSearch opens this server's search index with every kind that lives
 // in it, hands it to the services that search and change them, and starts
 // the catch-up with the database in the background: the server answers
 // meanwhile, and results say the index is being built.
 func (s *Server) openSearch(ctx context.Context) error {
-	kinds := []search.Kind{s.lib.IndexKind(), s.forum.SearchIndexKind(), s.auth.SearchIndexKind()}
-	ix, err := search.Open(search.Options{Dir: s.cfg.SearchIndexDir(), Bus: s.bus, Log: s.log.With("component", "search")}, kinds...)
+	ix, err := search.Open(search.Options{Dir: s.cfg.SearchIndexDir(), Bus: s.bus, Log: s.log.With("component", "search")}, searchKinds(s.lib, s.forum, s.auth)...)
 	if err != nil {
 		return err
 	}
