@@ -1,7 +1,8 @@
 // Package forum holds the community's discussions: categories (portal-wide
 // or per group), threads and posts in Markdown, reactions, accepted answers,
 // edit history, reading state, subscriptions, notifications, flags and
-// moderation, search over analysed terms, and signed unsubscribe tokens.
+// moderation, their documents in the search index, and signed unsubscribe
+// tokens.
 //
 // It does not decide rights (the server asks auth's policy functions) and
 // imports no other feature package: it deals in member and group IDs.
@@ -99,8 +100,6 @@ type Thread struct {
 	// UpdatedAt moves with every write of the thread: the search index
 	// compares it to catch up on changes it missed.
 	UpdatedAt time.Time `bson:"updated_at,omitempty" json:"-"`
-	// Terms index title, tags and opening post for search.
-	Terms []string `bson:"terms" json:"-"`
 }
 
 // Solved reports whether a question has an accepted answer.
@@ -144,7 +143,6 @@ type Post struct {
 	// HiddenReason is shown to the author and to moderators.
 	HiddenReason string   `bson:"hidden_reason,omitempty" json:"-"`
 	Held         bool     `bson:"held" json:"-"`
-	Terms        []string `bson:"terms" json:"-"`
 	// UpdatedAt moves with every write of the post (see Thread.UpdatedAt).
 	UpdatedAt time.Time `bson:"updated_at,omitempty" json:"-"`
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/circularfairict/portal/fault"
 	"github.com/circularfairict/portal/store"
-	"github.com/circularfairict/portal/textindex"
 )
 
 // Reply adds a post to a thread and returns it. Rights (closed, locked,
@@ -85,14 +84,14 @@ func (s *Store) Posts(ctx context.Context, t *Thread, page int) ([]*Post, error)
 		return nil, nil
 	}
 	var ps []*Post
-	err := s.findAll(ctx, colPosts, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.M{"terms": 0}), &ps)
+	err := s.findAll(ctx, colPosts, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &ps)
 	return ps, err
 }
 
 // AllPosts returns every post of a thread in order (feeds, API, split).
 func (s *Store) AllPosts(ctx context.Context, threadID string, limit int) ([]*Post, error) {
 	var ps []*Post
-	err := s.findAll(ctx, colPosts, bson.M{"thread_id": threadID}, options.Find().SetSort(bson.D{{Key: "n", Value: 1}}).SetLimit(int64(limit)).SetProjection(bson.M{"terms": 0}), &ps)
+	err := s.findAll(ctx, colPosts, bson.M{"thread_id": threadID}, options.Find().SetSort(bson.D{{Key: "n", Value: 1}}).SetLimit(int64(limit)), &ps)
 	return ps, err
 }
 
@@ -130,7 +129,6 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 		res, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": p.ID, "body": p.Body}, bson.M{"$set": bson.M{
 			"body": body, "html": s.md.HTML(body), "edited_at": now, "history": history, "updated_at": now,
 			"mentions": nonNil(Mentions(body)), "quotes": nonNilInts(Quotes(body, threadID)), "resources": nonNil(ResourceLinks(body)),
-			"terms": textindex.Analyze(body),
 		}})
 		if err != nil {
 			return nil, fmt.Errorf("forum: edit post: %w", err)
@@ -140,11 +138,6 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 		}
 		if tries == 5 {
 			return nil, fault.New(fault.Conflict, "error.409")
-		}
-	}
-	if n == 1 {
-		if t, err := s.Thread(ctx, threadID); err == nil {
-			_ = s.setThread(ctx, threadID, bson.M{"terms": textindex.Analyze(t.Title + "\n" + strings.Join(t.Tags, " ") + "\n" + body)})
 		}
 	}
 	s.changed(ctx, threadID, n)
@@ -168,7 +161,7 @@ func nonNilInts(s []int) []int {
 // DeletePost soft-deletes a post: a placeholder stays so replies keep their
 // context; the text is removed from search.
 func (s *Store) DeletePost(ctx context.Context, threadID string, n int, by string) error {
-	return s.updatePost(ctx, threadID, n, bson.M{"deleted": true, "deleted_by": by, "terms": []string{}})
+	return s.updatePost(ctx, threadID, n, bson.M{"deleted": true, "deleted_by": by})
 }
 
 // SetHidden hides a post (moderation) with a reason shown to its author, or
@@ -277,7 +270,6 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 	nt := &Thread{ID: store.NewID(), CategoryID: old.CategoryID, GroupID: old.GroupID, Title: title, Kind: KindDiscussion,
 		AuthorID: first.AuthorID, Tags: old.Tags, LastN: len(moving), CreatedAt: first.CreatedAt, LastPostAt: moving[len(moving)-1].CreatedAt,
 		LastAuthor: moving[len(moving)-1].AuthorID, UpdatedAt: s.now()}
-	nt.Terms = textindex.Analyze(title + "\n" + strings.Join(old.Tags, " ") + "\n" + first.Body)
 	for i, p := range moving {
 		np := *p
 		np.ID, np.ThreadID, np.N = PostID(nt.ID, i+1), nt.ID, i+1
@@ -333,7 +325,7 @@ func (s *Store) HeldPosts(ctx context.Context, groupIDs []string, all bool) ([]*
 		f["group_id"] = bson.M{"$in": groupIDs}
 	}
 	var ps []*Post
-	err := s.findAll(ctx, colPosts, f, options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}}).SetLimit(200).SetProjection(bson.M{"terms": 0}), &ps)
+	err := s.findAll(ctx, colPosts, f, options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}}).SetLimit(200), &ps)
 	return ps, err
 }
 

@@ -157,7 +157,6 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 		if t == nil || p == nil || t.Held || !allowed[t.CategoryID] || !p.Visible() {
 			continue
 		}
-		t.Terms = nil
 		h := Hit{Thread: t, N: b.n}
 		if words {
 			h.Score = b.hit.Score

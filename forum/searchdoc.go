@@ -75,14 +75,14 @@ func (s *Store) SearchDoc(ctx context.Context, postID string) (*SearchDoc, error
 // rebuild or a catch-up: two sequential reads (threads, then posts).
 func (s *Store) SearchDocs(ctx context.Context, fn func(*SearchDoc) error) error {
 	var ts []*Thread
-	if err := s.findAll(ctx, colThreads, bson.M{}, options.Find().SetProjection(bson.M{"terms": 0}), &ts); err != nil {
+	if err := s.findAll(ctx, colThreads, bson.M{}, nil, &ts); err != nil {
 		return err
 	}
 	threads := make(map[string]*Thread, len(ts))
 	for _, t := range ts {
 		threads[t.ID] = t
 	}
-	cur, err := s.col(colPosts).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"terms": 0, "history": 0, "body": 0}))
+	cur, err := s.col(colPosts).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"history": 0, "body": 0, "reactions": 0}))
 	if err != nil {
 		return fmt.Errorf("forum: search docs: %w", err)
 	}

@@ -32,11 +32,9 @@ func Indexes() []store.Index {
 	return []store.Index{
 		{Collection: colCategories, Name: "slug", Keys: bson.D{{Key: "slug", Value: 1}}, Unique: true},
 		{Collection: colThreads, Name: "category_last", Keys: bson.D{{Key: "category_id", Value: 1}, {Key: "pinned", Value: -1}, {Key: "last_post_at", Value: -1}}},
-		{Collection: colThreads, Name: "terms", Keys: bson.D{{Key: "terms", Value: 1}}},
 		{Collection: colThreads, Name: "author", Keys: bson.D{{Key: "author_id", Value: 1}}},
 		{Collection: colThreads, Name: "resource", Keys: bson.D{{Key: "resource_id", Value: 1}}},
 		{Collection: colPosts, Name: "thread_n", Keys: bson.D{{Key: "thread_id", Value: 1}, {Key: "n", Value: 1}}, Unique: true},
-		{Collection: colPosts, Name: "terms", Keys: bson.D{{Key: "terms", Value: 1}}},
 		{Collection: colPosts, Name: "author", Keys: bson.D{{Key: "author_id", Value: 1}}},
 		{Collection: colPosts, Name: "held", Keys: bson.D{{Key: "held", Value: 1}}},
 		{Collection: colReads, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},

@@ -122,14 +122,13 @@ func (s *Store) newThread(nt NewThread, id string) (*Thread, *Post, error) {
 	t := &Thread{ID: id, CategoryID: nt.Category.ID, GroupID: nt.Category.GroupID, Title: title, Kind: nt.Kind,
 		AuthorID: nt.AuthorID, Tags: tags, ResourceID: nt.ResourceID, LastN: 1, CreatedAt: at, LastPostAt: at,
 		LastAuthor: nt.AuthorID, Held: nt.Held, UpdatedAt: s.now()}
-	t.Terms = textindex.Analyze(title + "\n" + strings.Join(tags, " ") + "\n" + body)
 	return t, s.newPost(t, 1, nt.AuthorID, body, at, nt.Held), nil
 }
 
 func (s *Store) newPost(t *Thread, n int, author, body string, at time.Time, held bool) *Post {
 	return &Post{ID: PostID(t.ID, n), ThreadID: t.ID, N: n, CategoryID: t.CategoryID, GroupID: t.GroupID, AuthorID: author,
 		Body: body, HTML: s.md.HTML(body), CreatedAt: at, Mentions: Mentions(body), Quotes: Quotes(body, t.ID),
-		Resources: ResourceLinks(body), Held: held, Terms: textindex.Analyze(body), UpdatedAt: s.now()}
+		Resources: ResourceLinks(body), Held: held, UpdatedAt: s.now()}
 }
 
 // Thread returns the thread with id, its LastN settled (see settle).
@@ -226,8 +225,7 @@ func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*Thread, error) {
 		sort = bson.D{{Key: "last_post_at", Value: -1}, {Key: "_id", Value: -1}}
 	}
 	var ts []*Thread
-	err := s.findAll(ctx, colThreads, f, options.Find().SetSort(sort).SetSkip(int64(q.Skip)).SetLimit(int64(q.Limit)).
-		SetProjection(bson.M{"terms": 0}), &ts)
+	err := s.findAll(ctx, colThreads, f, options.Find().SetSort(sort).SetSkip(int64(q.Skip)).SetLimit(int64(q.Limit)), &ts)
 	return ts, err
 }
 
