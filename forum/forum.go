@@ -141,8 +141,8 @@ type Post struct {
 	DeletedBy string              `bson:"deleted_by,omitempty" json:"-"`
 	Hidden    bool                `bson:"hidden" json:"-"`
 	// HiddenReason is shown to the author and to moderators.
-	HiddenReason string   `bson:"hidden_reason,omitempty" json:"-"`
-	Held         bool     `bson:"held" json:"-"`
+	HiddenReason string `bson:"hidden_reason,omitempty" json:"-"`
+	Held         bool   `bson:"held" json:"-"`
 	// UpdatedAt moves with every write of the post (see Thread.UpdatedAt).
 	UpdatedAt time.Time `bson:"updated_at,omitempty" json:"-"`
 }
