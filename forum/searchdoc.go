@@ -74,6 +74,14 @@ func (s *Store) SearchDoc(ctx context.Context, postID string) (*SearchDoc, error
 // SearchDocs calls fn with the document of every searchable post, for a
 // rebuild or a catch-up: two sequential reads (threads, then posts).
 func (s *Store) SearchDocs(ctx context.Context, fn func(*SearchDoc) error) error {
+	return s.searchDocs(ctx, bson.M{"history": 0, "body": 0, "reactions": 0}, fn)
+}
+
+// stampProjection is what deciding searchability and the stamp needs: a
+// catch-up at start-up compares every post's stamp without reading its text.
+var stampProjection = bson.M{"thread_id": 1, "n": 1, "held": 1, "hidden": 1, "deleted": 1, "updated_at": 1}
+
+func (s *Store) searchDocs(ctx context.Context, projection bson.M, fn func(*SearchDoc) error) error {
 	var ts []*Thread
 	if err := s.findAll(ctx, colThreads, bson.M{}, nil, &ts); err != nil {
 		return err
@@ -82,7 +90,7 @@ func (s *Store) SearchDocs(ctx context.Context, fn func(*SearchDoc) error) error
 	for _, t := range ts {
 		threads[t.ID] = t
 	}
-	cur, err := s.col(colPosts).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"history": 0, "body": 0, "reactions": 0}))
+	cur, err := s.col(colPosts).Find(ctx, bson.M{}, options.Find().SetProjection(projection))
 	if err != nil {
 		return fmt.Errorf("forum: search docs: %w", err)
 	}

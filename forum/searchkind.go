@@ -88,7 +88,7 @@ func (postKind) Mapping() *mapping.DocumentMapping {
 
 func (k postKind) Stamps(ctx context.Context) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
-	err := k.s.SearchDocs(ctx, func(d *SearchDoc) error {
+	err := k.s.searchDocs(ctx, stampProjection, func(d *SearchDoc) error {
 		out[d.ID] = d.Stamp
 		return nil
 	})
