@@ -104,8 +104,10 @@ type Index struct {
 	applyMu sync.Mutex
 
 	building atomic.Bool
-	// touched records the documents changed while a catch-up runs: they
-	// are re-read once it ends, as its own reads may predate the change.
+	// catching counts the catch-ups running; touched records the documents
+	// changed meanwhile: they are re-read once it ends, as its own reads
+	// may predate the change.
+	catching  atomic.Int32
 	touchedMu sync.Mutex
 	touched   map[string]message
 
@@ -254,6 +256,7 @@ func (ix *Index) Start(ctx context.Context) error {
 	ix.done = make(chan struct{})
 	go func() {
 		defer close(ix.done)
+		defer ix.building.Store(false)
 		st, err := ix.CatchUp(ctx, nil)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -359,7 +362,7 @@ func (ix *Index) apply(ctx context.Context, m message) error {
 	if k == nil {
 		return ErrUnknownKind
 	}
-	if ix.building.Load() {
+	if ix.catching.Load() > 0 {
 		ix.touchedMu.Lock()
 		ix.touched[DocID(m.Kind, m.ID)] = m
 		ix.touchedMu.Unlock()
@@ -400,10 +403,13 @@ type Progress func(done, total int)
 // CatchUp brings the index level with the database: documents missing from
 // the index or with another stamp are re-read, those gone from the
 // database removed. A new index is filled in batches through Kind.All.
+// Start runs it at start-up; the server's sweep runs it again from time to
+// time, for changes whose message a server missed or that no server
+// announced (`portal import` next to a running server).
 func (ix *Index) CatchUp(ctx context.Context, progress Progress) (Stats, error) {
 	start := time.Now()
-	ix.building.Store(true)
-	defer ix.building.Store(false)
+	ix.catching.Add(1)
+	defer ix.catching.Add(-1)
 	var st Stats
 	have, err := ix.stamps(ctx)
 	if err != nil {
