@@ -170,7 +170,7 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 		// An empty directory made ready for the index is no broken index.
 		_ = os.Remove(opts.Dir)
 	}
-	idx, err := bleve.OpenUsing(opts.Dir, map[string]any{"bolt_timeout": "2s"})
+	idx, err := bleve.OpenUsing(opts.Dir, storeConfig())
 	switch {
 	case isLocked(err):
 		return nil, ErrLocked
@@ -198,7 +198,7 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ix.idx, err = bleve.New(opts.Dir, m); err != nil {
+		if ix.idx, err = bleve.NewUsing(opts.Dir, m, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, storeConfig()); err != nil {
 			return nil, fmt.Errorf("search: create index: %w", err)
 		}
 		if err := ix.idx.SetInternal(keyMapping, []byte(version)); err != nil {
@@ -207,6 +207,16 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 		ix.building.Store(true)
 	}
 	return ix, nil
+}
+
+// storeConfig: a write returns once it is searchable, without waiting for
+// its fsync (unsafe_batch): the index is derived, and a write lost in a
+// crash is caught up from the database at the next start (its stamp
+// differs). Waiting for every fsync made each change cost a disk flush.
+// bolt_timeout: a directory held by another process is refused after two
+// seconds (ErrLocked) rather than waited for forever.
+func storeConfig() map[string]any {
+	return map[string]any{"unsafe_batch": true, "bolt_timeout": "2s"}
 }
 
 // version names the mapping: the package's and every kind's version.
@@ -289,7 +299,29 @@ func (ix *Index) Close() error {
 		ix.cancel()
 		<-ix.done
 	}
+	ix.Flush(30 * time.Second)
 	return ix.idx.Close()
+}
+
+// Flush waits, at most timeout, until every write so far is on disk:
+// writes return before their fsync (storeConfig), and closing does not
+// wait for them. Persistence is in order, so waiting for one last batch
+// waits for all before it.
+func (ix *Index) Flush(timeout time.Duration) {
+	done := make(chan struct{})
+	var once sync.Once
+	b := ix.idx.NewBatch()
+	b.SetInternal([]byte("portal.flushed"), []byte(stampString(time.Now())))
+	b.SetPersistedCallback(func(error) { once.Do(func() { close(done) }) })
+	if err := ix.idx.Batch(b); err != nil {
+		ix.log.Warn("search index flush failed", "err", err)
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		ix.log.Warn("search index flush timed out: the next start catches up")
+	}
 }
 
 // Bleve exposes the index for queries (feature packages build their own).
