@@ -215,8 +215,12 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 // differs). Waiting for every fsync made each change cost a disk flush.
 // bolt_timeout: a directory held by another process is refused after two
 // seconds (ErrLocked) rather than waited for forever.
+// The persister naps half a second between flushes so that a burst of
+// changes is written in one go instead of one fsync each (which made each
+// change cost a disk flush competing with the database's own).
 func storeConfig() map[string]any {
-	return map[string]any{"unsafe_batch": true, "bolt_timeout": "2s"}
+	return map[string]any{"unsafe_batch": true, "bolt_timeout": "2s",
+		"scorchPersisterOptions": map[string]any{"persisterNapTimeMSec": 500, "persisterNapUnderNumFiles": 1000}}
 }
 
 // version names the mapping: the package's and every kind's version.
