@@ -372,3 +372,40 @@ func TestIndexHostileQueries(t *testing.T) {
 		t.Fatalf("misspelt: %d results, suggestion %q, %v", res.Total, res.Suggestion, err)
 	}
 }
+
+// A change no server announced (`portal import` beside a running server)
+// reaches the index at the next catch-up, as the server's sweep runs it.
+func TestIndexCatchUpFindsUnannouncedChanges(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	s, err := resources.New(st.DB, resources.Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := openIndex(t, s, t.TempDir(), nil)
+	quiet, err := resources.New(st.DB, resources.Options{TempDir: t.TempDir()}) // no index: announces nothing
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := create(t, quiet, "o", meta("Imported battery clause", "From a manifest.", "contract_clause", "en"), "b.txt", []byte("Battery replacement.\n"))
+	find := func() bool {
+		res, err := s.Search(ctx, resources.Search{Q: "battery", Viewer: viewers["anonymous"]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hasID(res.Items, r.ID)
+	}
+	if find() {
+		t.Fatal("found before any catch-up: the test shows nothing")
+	}
+	stats, err := ix.CatchUp(ctx, nil)
+	if err != nil || stats.Added != 1 || !find() {
+		t.Fatalf("after a catch-up: %+v %v, found %v", stats, err, find())
+	}
+	if err := quiet.Withdraw(ctx, r.ID, "admin", "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if stats, err = ix.CatchUp(ctx, nil); err != nil || stats.Removed != 1 || find() {
+		t.Fatalf("withdrawn without announcement, after a catch-up: %+v %v", stats, err)
+	}
+}

@@ -38,6 +38,11 @@ func Indexes() []store.Index {
 		{Collection: colResources, Name: "owner", Keys: bson.D{{Key: "owner_id", Value: 1}}},
 		{Collection: colResources, Name: "group", Keys: bson.D{{Key: "group_id", Value: 1}}},
 		{Collection: colResources, Name: "good_practice", Keys: bson.D{{Key: "good_practice", Value: 1}}},
+		// The search index reads every version's text from the blobs by
+		// _id: this index makes the collection exist at start-up, so the
+		// embedded database's _id lookup index (store.IndexIDLookups) is
+		// there before the first blob, not a sweep later.
+		{Collection: colBlobs, Name: "created", Keys: bson.D{{Key: "created_at", Value: 1}}},
 		{Collection: colMarks, Name: "resource", Keys: bson.D{{Key: "resource_id", Value: 1}}},
 		{Collection: colMarks, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
 		{Collection: colBookmarks, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},

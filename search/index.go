@@ -104,8 +104,10 @@ type Index struct {
 	applyMu sync.Mutex
 
 	building atomic.Bool
-	// touched records the documents changed while a catch-up runs: they
-	// are re-read once it ends, as its own reads may predate the change.
+	// catching counts the catch-ups running; touched records the documents
+	// changed meanwhile: they are re-read once it ends, as its own reads
+	// may predate the change.
+	catching  atomic.Int32
 	touchedMu sync.Mutex
 	touched   map[string]message
 
@@ -168,7 +170,7 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 		// An empty directory made ready for the index is no broken index.
 		_ = os.Remove(opts.Dir)
 	}
-	idx, err := bleve.OpenUsing(opts.Dir, map[string]any{"bolt_timeout": "2s"})
+	idx, err := bleve.OpenUsing(opts.Dir, storeConfig())
 	switch {
 	case isLocked(err):
 		return nil, ErrLocked
@@ -196,7 +198,7 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ix.idx, err = bleve.New(opts.Dir, m); err != nil {
+		if ix.idx, err = bleve.NewUsing(opts.Dir, m, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, storeConfig()); err != nil {
 			return nil, fmt.Errorf("search: create index: %w", err)
 		}
 		if err := ix.idx.SetInternal(keyMapping, []byte(version)); err != nil {
@@ -205,6 +207,20 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 		ix.building.Store(true)
 	}
 	return ix, nil
+}
+
+// storeConfig: a write returns once it is searchable, without waiting for
+// its fsync (unsafe_batch): the index is derived, and a write lost in a
+// crash is caught up from the database at the next start (its stamp
+// differs). Waiting for every fsync made each change cost a disk flush.
+// bolt_timeout: a directory held by another process is refused after two
+// seconds (ErrLocked) rather than waited for forever.
+// The persister naps half a second between flushes so that a burst of
+// changes is written in one go instead of one fsync each (which made each
+// change cost a disk flush competing with the database's own).
+func storeConfig() map[string]any {
+	return map[string]any{"unsafe_batch": true, "bolt_timeout": "2s",
+		"scorchPersisterOptions": map[string]any{"persisterNapTimeMSec": 500, "persisterNapUnderNumFiles": 1000}}
 }
 
 // version names the mapping: the package's and every kind's version.
@@ -254,6 +270,7 @@ func (ix *Index) Start(ctx context.Context) error {
 	ix.done = make(chan struct{})
 	go func() {
 		defer close(ix.done)
+		defer ix.building.Store(false)
 		st, err := ix.CatchUp(ctx, nil)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -286,7 +303,29 @@ func (ix *Index) Close() error {
 		ix.cancel()
 		<-ix.done
 	}
+	ix.Flush(30 * time.Second)
 	return ix.idx.Close()
+}
+
+// Flush waits, at most timeout, until every write so far is on disk:
+// writes return before their fsync (storeConfig), and closing does not
+// wait for them. Persistence is in order, so waiting for one last batch
+// waits for all before it.
+func (ix *Index) Flush(timeout time.Duration) {
+	done := make(chan struct{})
+	var once sync.Once
+	b := ix.idx.NewBatch()
+	b.SetInternal([]byte("portal.flushed"), []byte(stampString(time.Now())))
+	b.SetPersistedCallback(func(error) { once.Do(func() { close(done) }) })
+	if err := ix.idx.Batch(b); err != nil {
+		ix.log.Warn("search index flush failed", "err", err)
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		ix.log.Warn("search index flush timed out: the next start catches up")
+	}
 }
 
 // Bleve exposes the index for queries (feature packages build their own).
@@ -359,7 +398,7 @@ func (ix *Index) apply(ctx context.Context, m message) error {
 	if k == nil {
 		return ErrUnknownKind
 	}
-	if ix.building.Load() {
+	if ix.catching.Load() > 0 {
 		ix.touchedMu.Lock()
 		ix.touched[DocID(m.Kind, m.ID)] = m
 		ix.touchedMu.Unlock()
@@ -400,10 +439,13 @@ type Progress func(done, total int)
 // CatchUp brings the index level with the database: documents missing from
 // the index or with another stamp are re-read, those gone from the
 // database removed. A new index is filled in batches through Kind.All.
+// Start runs it at start-up; the server's sweep runs it again from time to
+// time, for changes whose message a server missed or that no server
+// announced (`portal import` next to a running server).
 func (ix *Index) CatchUp(ctx context.Context, progress Progress) (Stats, error) {
 	start := time.Now()
-	ix.building.Store(true)
-	defer ix.building.Store(false)
+	ix.catching.Add(1)
+	defer ix.catching.Add(-1)
 	var st Stats
 	have, err := ix.stamps(ctx)
 	if err != nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"go.mongodb.org/mongo-driver/mongo"
 
@@ -44,6 +45,26 @@ func (s *Server) openSearch(ctx context.Context) error {
 	}
 	s.search = ix
 	return nil
+}
+
+// catchUpSearch brings the index level with the database, from the sweep:
+// changes whose bus message this server missed, or that no server announced
+// (`portal import` beside a running server), reach it within one sweep. It
+// leaves the start-up catch-up alone.
+func (s *Server) catchUpSearch() {
+	if s.search == nil || s.search.Building() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.root, 5*time.Minute)
+	defer cancel()
+	st, err := s.search.CatchUp(ctx, nil)
+	if err != nil {
+		s.log.Warn("search index catch-up failed", "err", err)
+		return
+	}
+	if st.Added+st.Updated+st.Removed > 0 {
+		s.log.Info("search index caught up", "added", st.Added, "updated", st.Updated, "removed", st.Removed)
+	}
 }
 
 // SearchIndex exposes the index (the reindex command and tests).

@@ -312,6 +312,7 @@ func (s *Server) startSweeper(every time.Duration) {
 			}
 			s.sendDigests(ctx)
 			s.sendReminders(ctx)
+			s.catchUpSearch()
 			if time.Since(s.prunedAt) > 24*time.Hour {
 				if _, err := s.forum.PruneDigestClaims(ctx, time.Now().UTC()); err != nil {
 					s.log.Warn("digest claims: prune", "err", err)
