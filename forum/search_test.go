@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/circularfairict/portal/bus"
 	"github.com/circularfairict/portal/glossary"
 	"github.com/circularfairict/portal/search"
 	"github.com/circularfairict/portal/store"
@@ -229,5 +230,53 @@ func TestSearchHostileQueries(t *testing.T) {
 		if _, err := s.Search(ctx, SearchQuery{Query: glossary.ParseQuery(q, "en"), CategoryIDs: []string{gen.ID}}); err != nil {
 			t.Errorf("%.40q: %v", q, err)
 		}
+	}
+}
+
+// Two servers on one database and one bus: a reply and a hide made on one
+// are found, and then not found, on the other at once.
+func TestSearchAcrossServers(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	if err := st.EnsureIndexes(ctx, Indexes()); err != nil {
+		t.Fatal(err)
+	}
+	b := bus.NewLocalBus()
+	var stores []*Store
+	for range 2 {
+		s := NewStore(st.DB)
+		ix, err := search.Open(search.Options{Dir: filepath.Join(t.TempDir(), "search"), Bus: b}, s.SearchIndexKind())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ix.Close() })
+		ix.Wait()
+		s.SetIndex(ix)
+		stores = append(stores, s)
+	}
+	a, other := stores[0], stores[1]
+	gen, err := a.EnsureGeneral(ctx, "General", "Anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, _, err := a.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Take-back schemes", Body: "Who collects old devices?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Reply(ctx, th.ID, store.NewID(), "Our supplier collects them with a certificate of destruction.", false, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits := find(t, other, "certificate destruction", gen); threadIDs(hits) != th.ID || hits[0].N != p.N {
+		t.Fatalf("the other server: %+v", hits)
+	}
+	if err := a.SetHidden(ctx, th.ID, p.N, true, "confidential"); err != nil {
+		t.Fatal(err)
+	}
+	if hits := find(t, other, "certificate", gen); len(hits) != 0 {
+		t.Fatalf("the other server still finds a hidden post: %+v", hits)
 	}
 }
