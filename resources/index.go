@@ -164,8 +164,12 @@ func (k libraryKind) Load(ctx context.Context, id string) (*search.Doc, error) {
 	return k.doc(ctx, &r)
 }
 
-// maxIndexedText bounds the text of one version's file in the index.
-const maxIndexedText = 1 << 20
+// maxIndexedText bounds the text of one version's file in the index;
+// maxDictionaryText what of it feeds "did you mean".
+const (
+	maxIndexedText    = 1 << 20
+	maxDictionaryText = 64 << 10
+)
 
 func (k libraryKind) doc(ctx context.Context, r *Resource) (*search.Doc, error) {
 	f := map[string]any{}
@@ -207,12 +211,16 @@ func (k libraryKind) doc(ctx context.Context, r *Resource) (*search.Doc, error) 
 		}
 	}
 	add(fieldOrg, r.Organisation)
+	// The dictionary needs each word once, not every occurrence: titles,
+	// summaries and the start of each text are plenty for suggestions,
+	// and a second analysis of whole files would double indexing work.
 	for _, k := range []string{"title", "summary", "body"} {
-		for _, l := range textLangs {
-			if v, ok := f[textField(k, l)].([]string); ok {
-				f[fieldWords] = append(asStrings(f[fieldWords]), v...)
-			}
+		for _, v := range asStrings(f[textField(k, langs[0])]) {
+			f[fieldWords] = append(asStrings(f[fieldWords]), clip(v, maxDictionaryText))
 		}
+	}
+	for _, t := range r.Translations {
+		f[fieldWords] = append(asStrings(f[fieldWords]), t.Title, t.Summary)
 	}
 	f[fieldVisibility] = string(r.Visibility)
 	f[fieldGroup] = r.GroupID

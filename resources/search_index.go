@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"sort"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
 	bsearch "github.com/blevesearch/bleve/v2/search"
@@ -377,19 +378,38 @@ func (s *Service) via(ctx context.Context, q Search, pq parsedQuery, res *Result
 }
 
 // byIDs loads resources one _id lookup each: the embedded database answers
-// those from an index, and a page holds at most a hundred.
+// those from an index (an $in would read the whole collection), and a page
+// holds at most a hundred. Four lookups run at a time.
 func (s *Service) byIDs(ctx context.Context, ids []string) (map[string]*Resource, error) {
+	found := make([]*Resource, len(ids))
+	errs := make([]error, len(ids))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var r Resource
+			err := s.col(colResources).FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(listProjection)).Decode(&r)
+			switch {
+			case store.IsNoDocuments(err):
+			case err != nil:
+				errs[i] = fmt.Errorf("resources: search page: %w", err)
+			default:
+				found[i] = &r
+			}
+		}()
+	}
+	wg.Wait()
 	out := map[string]*Resource{}
-	for _, id := range ids {
-		var r Resource
-		err := s.col(colResources).FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(listProjection)).Decode(&r)
-		if store.IsNoDocuments(err) {
-			continue
+	for i, r := range found {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		if err != nil {
-			return nil, fmt.Errorf("resources: search page: %w", err)
+		if r != nil {
+			out[ids[i]] = r
 		}
-		out[id] = &r
 	}
 	return out, nil
 }
