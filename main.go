@@ -81,6 +81,7 @@ Usage:
   portal restore ARCHIVE [--force]  restore an archive into an empty database (the portal stopped)
   portal migrate --to URI      copy the embedded database to MongoDB (the portal stopped; resumable)
   portal db serve --listen 127.0.0.1:PORT  serve the embedded database to other processes on loopback
+  portal reindex               rebuild the search index from the database, while the portal runs
   portal healthcheck           exit 0 when the local server answers /healthz (for containers)
   portal version
 
@@ -115,6 +116,8 @@ func run(args []string, stdout, stderr io.Writer, env config.Env) int {
 		err = migrateCmd(args[1:], stdout, env)
 	case "db":
 		err = dbCmd(args[1:], stdout, env)
+	case "reindex":
+		err = reindexCmd(args[1:], stdout, env)
 	case "healthcheck":
 		err = healthcheck(env)
 	case "version", "--version", "-v":

@@ -117,7 +117,7 @@ func TestUserAddToken(t *testing.T) {
 			if n, _ := st.DB.Collection("members").CountDocuments(ctx, map[string]any{}); n != 1 {
 				t.Fatalf("%d members, want 1", n)
 			}
-			cfg, err := config.Load(config.ModeServe, envMap(map[string]string{"PORTAL_BASE_URL": "https://p.example.org", "PORTAL_SESSION_KEY": strings.Repeat("cd", 32)}))
+			cfg, err := config.Load(config.ModeServe, envMap(map[string]string{"PORTAL_BASE_URL": "https://p.example.org", "PORTAL_SESSION_KEY": strings.Repeat("cd", 32), "PORTAL_DATA_DIR": dir}))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/signal"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/circularfairict/portal/backup"
 	"github.com/circularfairict/portal/config"
+	"github.com/circularfairict/portal/search"
+	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -234,4 +237,105 @@ func dbCmd(args []string, stdout io.Writer, env config.Env) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// reindexCmd: portal reindex. It rebuilds the search index from the
+// database, borrowing a running server's database as `portal user add`
+// does. When no server holds the index directory the index is rebuilt in
+// place; when one does, a new index is built beside it and put in its
+// place, and the running server keeps its open index (kept current by
+// every change) until it restarts, when it opens the new one and catches
+// it up with the changes made meanwhile.
+func reindexCmd(args []string, stdout io.Writer, env config.Env) error {
+	fs := flag.NewFlagSet("reindex", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dataDir := fs.String("data", "", "data directory (PORTAL_DATA_DIR)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("reindex: %v", err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("reindex: unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := config.Load(config.ModeCLI, overrideEnv(env, map[string]*string{"PORTAL_DATA_DIR": dataDir}))
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := openStore(ctx, cfg, false, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close(context.Background())
+	kinds, err := server.SearchKinds(st.DB)
+	if err != nil {
+		return err
+	}
+	dir := cfg.SearchIndexDir()
+	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	target, swap := dir, false
+	ix, err := search.Open(search.Options{Dir: dir, Log: quiet}, kinds...)
+	if errors.Is(err, search.ErrLocked) {
+		target, swap = fmt.Sprintf("%s.reindex-%d", dir, time.Now().UnixNano()), true
+		ix, err = search.Open(search.Options{Dir: target, Log: quiet}, kinds...)
+	}
+	if err != nil {
+		return fmt.Errorf("reindex: %v", err)
+	}
+	var progress search.Progress
+	if w := terminal(stdout); w != nil {
+		progress = func(done, total int) {
+			const width = 30
+			filled := width
+			if total > 0 {
+				filled = done * width / total
+			}
+			fmt.Fprintf(w, "\r[%s%s] %d/%d documents", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total)
+		}
+	}
+	stats, err := ix.Rebuild(ctx, progress)
+	if progress != nil {
+		fmt.Fprintln(stdout)
+	}
+	n, _ := ix.DocCount()
+	if cerr := ix.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		if swap {
+			_ = os.RemoveAll(target)
+		}
+		return fmt.Errorf("reindex: %v", err)
+	}
+	if swap {
+		old := fmt.Sprintf("%s.old-%d", dir, time.Now().UnixNano())
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("reindex: %v", err)
+		}
+		if err := os.Rename(target, dir); err != nil {
+			return fmt.Errorf("reindex: %v", err)
+		}
+		// The running server's open files stay readable until it closes them.
+		_ = os.RemoveAll(old)
+	}
+	size := dirSize(dir)
+	fmt.Fprintf(stdout, "indexed %d documents (%d read from the database) in %s; index %s at %s\n",
+		n, stats.Added+stats.Updated, stats.Took.Round(time.Millisecond), backup.HumanBytes(size), dir)
+	if swap {
+		fmt.Fprintln(stdout, "note: a running server holds the index; it keeps its open index until it restarts, then uses this one and catches it up")
+	}
+	return nil
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }

@@ -2,11 +2,19 @@ package auth
 
 import (
 	"context"
-	"regexp"
+	"errors"
+	"fmt"
 	"strings"
+	"time"
 
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/circularfairict/portal/search"
+	"github.com/circularfairict/portal/textindex"
 )
 
 // DirectoryFilter narrows the member directory. Every field is matched
@@ -19,40 +27,199 @@ type DirectoryFilter struct {
 	GroupID  string
 }
 
-// Directory returns approved members matching f, sorted by name. With a
-// group filter the group's member list (already loaded) narrows by ID.
+// DirectoryLimit bounds one directory page.
+const DirectoryLimit = 500
+
+// maxDirectoryWords bounds the words of a directory search.
+const maxDirectoryWords = 5
+
+// ErrNoIndex is returned by Directory before the server gave the store its
+// search index.
+var ErrNoIndex = errors.New("auth: no search index")
+
+// SearchKind is the member directory's kind in the search index: one
+// document per approved member, the only members the directory lists.
+const SearchKind = "member"
+
+// Fields of a member's document: the words are folded (case and accents),
+// never stemmed (names), and matched as prefixes while typing.
+const (
+	fName     = "name"
+	fOrg      = "organisation"
+	fJob      = "job_title"
+	fSort     = "name_sort"
+	fCountry  = "country"
+	fOrgType  = "org_type"
+	fLanguage = "languages"
+)
+
+// Directory returns approved members matching f, sorted by name, from the
+// search index; the members themselves are read from the database by _id,
+// and one who is no longer approved there is left out even if the index
+// has not heard yet. With a group filter the group's member list (already
+// loaded) narrows by ID.
 func (s *Store) Directory(ctx context.Context, f DirectoryFilter, groupMembers []string) ([]*Member, error) {
-	return s.findMembers(ctx, directoryQuery(f, groupMembers), options.Find().SetSort(bson.D{{Key: "name", Value: 1}}).SetLimit(500))
+	if s.index == nil {
+		return nil, ErrNoIndex
+	}
+	if f.GroupID != "" && len(groupMembers) == 0 {
+		return nil, nil
+	}
+	// Typed punctuation only (".*") has no word to find: nothing matches,
+	// rather than everyone.
+	if strings.TrimSpace(f.Q) != "" && len(textindex.Tokens(strings.ToValidUTF8(f.Q, ""))) == 0 {
+		return nil, nil
+	}
+	req := bleve.NewSearchRequestOptions(directoryQuery(f, groupMembers), DirectoryLimit, 0, false)
+	req.SortBy([]string{fSort, "_id"})
+	res, err := s.index.Search(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("auth: directory: %w", err)
+	}
+	ids := make([]string, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		_, id := search.SplitDocID(h.ID)
+		ids = append(ids, id)
+	}
+	byID, err := s.MembersByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Member, 0, len(ids))
+	for _, id := range ids {
+		if m := byID[id]; m != nil && m.Status == StatusApproved {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
-// directoryQuery builds the filter; member input only ever lands in values
-// compared for equality or in escaped regular expressions.
-func directoryQuery(f DirectoryFilter, groupMembers []string) bson.M {
-	filter := bson.M{"status": StatusApproved}
-	if f.Country != "" {
-		filter["country"] = f.Country
-	}
-	if f.OrgType != "" {
-		filter["org_type"] = f.OrgType
-	}
-	if f.Language != "" {
-		filter["languages"] = f.Language
+// directoryQuery builds the index query. Filter values are only compared
+// as whole terms; the words typed are folded as the index folds them and
+// only ever become prefix queries, never query syntax.
+func directoryQuery(f DirectoryFilter, groupMembers []string) query.Query {
+	must := []query.Query{search.KindQuery(SearchKind)}
+	for field, v := range map[string]string{fCountry: f.Country, fOrgType: f.OrgType, fLanguage: f.Language} {
+		if v != "" {
+			must = append(must, termQuery(field, v))
+		}
 	}
 	if f.GroupID != "" {
-		filter["_id"] = bson.M{"$in": groupMembers}
-	}
-	var and bson.A
-	// Invalid UTF-8 would make the database refuse the pattern.
-	for _, w := range strings.Fields(strings.ToValidUTF8(f.Q, "")) {
-		if len(and) == 5 {
-			break
+		ids := make([]string, len(groupMembers))
+		for i, id := range groupMembers {
+			ids[i] = search.DocID(SearchKind, id)
 		}
-		// QuoteMeta: member input is searched as text, never as a pattern.
-		re := bson.M{"$regex": regexp.QuoteMeta(w), "$options": "i"}
-		and = append(and, bson.M{"$or": bson.A{bson.M{"name": re}, bson.M{"organisation": re}, bson.M{"job_title": re}}})
+		must = append(must, bleve.NewDocIDQuery(ids))
 	}
-	if len(and) > 0 {
-		filter["$and"] = and
+	// Invalid UTF-8 is dropped.
+	words := textindex.Tokens(strings.ToValidUTF8(f.Q, ""))
+	if len(words) > maxDirectoryWords {
+		words = words[:maxDirectoryWords]
 	}
-	return filter
+	for _, w := range words {
+		var alts []query.Query
+		for _, field := range []string{fName, fOrg, fJob} {
+			p := bleve.NewPrefixQuery(w)
+			p.SetField(field)
+			alts = append(alts, p)
+		}
+		must = append(must, bleve.NewDisjunctionQuery(alts...))
+	}
+	return bleve.NewConjunctionQuery(must...)
+}
+
+func termQuery(field, v string) query.Query {
+	q := bleve.NewTermQuery(v)
+	q.SetField(field)
+	return q
+}
+
+// SetIndex makes the directory search through ix and tells it about every
+// change of a member; the server calls it once, after opening the index
+// with SearchIndexKind among its kinds.
+func (s *Store) SetIndex(ix *search.Index) {
+	s.index = ix
+	s.onChange = func(ctx context.Context, ids []string) {
+		for _, id := range ids {
+			// The write is done: the index follows even if the request ends.
+			ix.Changed(context.WithoutCancel(ctx), SearchKind, id)
+		}
+	}
+}
+
+// SearchIndexKind returns the directory's kind for search.Open.
+func (s *Store) SearchIndexKind() search.Kind { return memberKind{s} }
+
+type memberKind struct{ s *Store }
+
+func (memberKind) Name() string { return SearchKind }
+func (memberKind) Version() int { return 1 }
+
+func (memberKind) Mapping() *mapping.DocumentMapping {
+	m := bleve.NewDocumentStaticMapping()
+	for _, f := range []string{fName, fOrg, fJob} {
+		t := search.TextField("")
+		t.Store, t.IncludeTermVectors = false, false
+		m.AddFieldMappingsAt(f, t)
+	}
+	m.AddFieldMappingsAt(fSort, search.KeywordField(true))
+	for _, f := range []string{fCountry, fOrgType, fLanguage} {
+		m.AddFieldMappingsAt(f, search.KeywordField(false))
+	}
+	return m
+}
+
+// directoryProjection is what the index needs of a member.
+var directoryProjection = bson.M{"name": 1, "organisation": 1, "job_title": 1, "country": 1, "org_type": 1, "languages": 1, "status": 1, "updated_at": 1}
+
+func (k memberKind) Stamps(ctx context.Context) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	err := k.All(ctx, func(d *search.Doc) error {
+		out[d.ID] = d.Stamp
+		return nil
+	})
+	return out, err
+}
+
+func (k memberKind) All(ctx context.Context, fn func(*search.Doc) error) error {
+	ms, err := k.s.findMembers(ctx, bson.M{"status": StatusApproved}, options.Find().SetProjection(directoryProjection))
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if err := fn(memberDoc(m)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k memberKind) Load(ctx context.Context, id string) (*search.Doc, error) {
+	m, err := k.s.Member(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != StatusApproved {
+		return nil, nil // pending, rejected, deactivated, deleted: not listed
+	}
+	return memberDoc(m), nil
+}
+
+func memberDoc(m *Member) *search.Doc {
+	// The words are split as a typed query is (textindex.Tokens), so
+	// "l'Économie" is found by "economie".
+	words := func(s string) string { return strings.Join(textindex.Tokens(s), " ") }
+	f := map[string]any{fName: words(m.Name), fSort: textindex.Fold(m.Name)}
+	for field, v := range map[string]string{fOrg: words(m.Organisation), fJob: words(m.JobTitle), fCountry: m.Country, fOrgType: string(m.OrgType)} {
+		if v != "" {
+			f[field] = v
+		}
+	}
+	if len(m.Languages) > 0 {
+		f[fLanguage] = m.Languages
+	}
+	return &search.Doc{ID: m.ID, Stamp: m.UpdatedAt, Fields: f}
 }

@@ -176,6 +176,7 @@ func (s *Store) SaveProfile(ctx context.Context, memberID string, p Profile) err
 	if _, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID}, bson.M{"$set": set}); err != nil {
 		return fmt.Errorf("auth: save profile: %w", err)
 	}
+	s.changed(ctx, memberID)
 	return nil
 }
 
@@ -230,6 +231,7 @@ func (s *Store) Decide(ctx context.Context, memberID, reviewerID string, approve
 		}
 		return fault.New(fault.Conflict, "review.error.decided")
 	}
+	s.changed(ctx, memberID)
 	return nil
 }
 

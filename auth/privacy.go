@@ -103,5 +103,6 @@ func (s *Store) pseudonymise(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("auth: pseudonymise: %w", err)
 	}
+	s.changed(ctx, id)
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/search"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -49,6 +50,21 @@ func Indexes() []store.Index {
 type Store struct {
 	db  *mongo.Database
 	now func() time.Time
+	// onChange hears which member records changed (see OnChange).
+	onChange func(ctx context.Context, memberIDs []string)
+	// index answers Directory (see SetIndex).
+	index *search.Index
+}
+
+// OnChange registers fn, called after every write of a member record with
+// its ID, so the directory's search index re-reads it (and drops it when
+// the member is no longer approved).
+func (s *Store) OnChange(fn func(ctx context.Context, memberIDs []string)) { s.onChange = fn }
+
+func (s *Store) changed(ctx context.Context, ids ...string) {
+	if s.onChange != nil && len(ids) > 0 {
+		s.onChange(ctx, ids)
+	}
 }
 
 // NewStore returns a Store on db.
@@ -130,6 +146,7 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 		if _, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": existing.ID}, bson.M{"$set": set}); err != nil {
 			return nil, fmt.Errorf("auth: update member: %w", err)
 		}
+		s.changed(ctx, existing.ID)
 		return s.Member(ctx, existing.ID)
 	case !errors.Is(err, ErrNotFound):
 		return nil, err
@@ -150,6 +167,7 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 		}
 		return nil, fmt.Errorf("auth: create member: %w", err)
 	}
+	s.changed(ctx, m.ID)
 	return &m, nil
 }
 
@@ -186,6 +204,7 @@ func (s *Store) setMember(ctx context.Context, memberID, field string, value any
 	if res.MatchedCount == 0 {
 		return ErrNotFound
 	}
+	s.changed(ctx, memberID)
 	return nil
 }
 

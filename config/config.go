@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,9 @@ type Config struct {
 	Addr    string // PORTAL_ADDR
 	BaseURL string // PORTAL_BASE_URL
 	DataDir string // PORTAL_DATA_DIR
+	// SearchDir is the search index's directory (PORTAL_SEARCH_DIR); empty
+	// is DataDir/search. Each server keeps its own index.
+	SearchDir string
 	// MongoURI is MONGODB_URI; empty selects the embedded database.
 	MongoURI string
 	// SessionKey signs CSRF tokens; at least 32 bytes.
@@ -111,6 +115,7 @@ func Load(mode Mode, env Env) (*Config, error) {
 	if v := get("PORTAL_DATA_DIR"); v != "" {
 		c.DataDir = v
 	}
+	c.SearchDir = get("PORTAL_SEARCH_DIR")
 	c.MongoURI = get("MONGODB_URI")
 	c.ClamAVSocket = get("PORTAL_CLAMAV_SOCKET")
 	c.NATSURL = get("PORTAL_NATS_URL")
@@ -310,4 +315,13 @@ func validInstance(s string) bool {
 		}
 	}
 	return true
+}
+
+// SearchIndexDir is where the search index lives: PORTAL_SEARCH_DIR, else
+// the search directory inside the data directory.
+func (c *Config) SearchIndexDir() string {
+	if c.SearchDir != "" {
+		return c.SearchDir
+	}
+	return filepath.Join(c.DataDir, "search")
 }

@@ -1,7 +1,8 @@
 // Package forum holds the community's discussions: categories (portal-wide
 // or per group), threads and posts in Markdown, reactions, accepted answers,
 // edit history, reading state, subscriptions, notifications, flags and
-// moderation, search over analysed terms, and signed unsubscribe tokens.
+// moderation, their documents in the search index, and signed unsubscribe
+// tokens.
 //
 // It does not decide rights (the server asks auth's policy functions) and
 // imports no other feature package: it deals in member and group IDs.
@@ -96,8 +97,9 @@ type Thread struct {
 	// Held threads wait for a moderator (a new member's first post).
 	Held     bool `bson:"held" json:"-"`
 	Accepted int  `bson:"accepted" json:"accepted,omitempty"` // accepted answer's post number
-	// Terms index title, tags and opening post for search.
-	Terms []string `bson:"terms" json:"-"`
+	// UpdatedAt moves with every write of the thread: the search index
+	// compares it to catch up on changes it missed.
+	UpdatedAt time.Time `bson:"updated_at,omitempty" json:"-"`
 }
 
 // Solved reports whether a question has an accepted answer.
@@ -139,9 +141,10 @@ type Post struct {
 	DeletedBy string              `bson:"deleted_by,omitempty" json:"-"`
 	Hidden    bool                `bson:"hidden" json:"-"`
 	// HiddenReason is shown to the author and to moderators.
-	HiddenReason string   `bson:"hidden_reason,omitempty" json:"-"`
-	Held         bool     `bson:"held" json:"-"`
-	Terms        []string `bson:"terms" json:"-"`
+	HiddenReason string `bson:"hidden_reason,omitempty" json:"-"`
+	Held         bool   `bson:"held" json:"-"`
+	// UpdatedAt moves with every write of the post (see Thread.UpdatedAt).
+	UpdatedAt time.Time `bson:"updated_at,omitempty" json:"-"`
 }
 
 // PostID is the ID of post n of a thread.

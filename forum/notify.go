@@ -481,7 +481,7 @@ func (s *Store) PostsByID(ctx context.Context, ids []string) (map[string]*Post, 
 		return out, nil
 	}
 	var ps []*Post
-	if err := s.findAll(ctx, colPosts, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetProjection(bson.M{"terms": 0, "history": 0}), &ps); err != nil {
+	if err := s.findAll(ctx, colPosts, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetProjection(bson.M{"history": 0}), &ps); err != nil {
 		return nil, err
 	}
 	for _, p := range ps {

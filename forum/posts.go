@@ -13,7 +13,6 @@ import (
 
 	"github.com/circularfairict/portal/fault"
 	"github.com/circularfairict/portal/store"
-	"github.com/circularfairict/portal/textindex"
 )
 
 // Reply adds a post to a thread and returns it. Rights (closed, locked,
@@ -57,6 +56,8 @@ func (s *Store) Reply(ctx context.Context, threadID, authorID, body string, held
 			return nil, err
 		}
 	}
+	// The opening post's document carries the thread's latest activity.
+	s.changed(ctx, threadID, 1, p.N)
 	return p, nil
 }
 
@@ -83,14 +84,14 @@ func (s *Store) Posts(ctx context.Context, t *Thread, page int) ([]*Post, error)
 		return nil, nil
 	}
 	var ps []*Post
-	err := s.findAll(ctx, colPosts, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.M{"terms": 0}), &ps)
+	err := s.findAll(ctx, colPosts, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &ps)
 	return ps, err
 }
 
 // AllPosts returns every post of a thread in order (feeds, API, split).
 func (s *Store) AllPosts(ctx context.Context, threadID string, limit int) ([]*Post, error) {
 	var ps []*Post
-	err := s.findAll(ctx, colPosts, bson.M{"thread_id": threadID}, options.Find().SetSort(bson.D{{Key: "n", Value: 1}}).SetLimit(int64(limit)).SetProjection(bson.M{"terms": 0}), &ps)
+	err := s.findAll(ctx, colPosts, bson.M{"thread_id": threadID}, options.Find().SetSort(bson.D{{Key: "n", Value: 1}}).SetLimit(int64(limit)), &ps)
 	return ps, err
 }
 
@@ -126,9 +127,8 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 		}
 		now := s.now()
 		res, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": p.ID, "body": p.Body}, bson.M{"$set": bson.M{
-			"body": body, "html": s.md.HTML(body), "edited_at": now, "history": history,
+			"body": body, "html": s.md.HTML(body), "edited_at": now, "history": history, "updated_at": now,
 			"mentions": nonNil(Mentions(body)), "quotes": nonNilInts(Quotes(body, threadID)), "resources": nonNil(ResourceLinks(body)),
-			"terms": textindex.Analyze(body),
 		}})
 		if err != nil {
 			return nil, fmt.Errorf("forum: edit post: %w", err)
@@ -140,11 +140,7 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 			return nil, fault.New(fault.Conflict, "error.409")
 		}
 	}
-	if n == 1 {
-		if t, err := s.Thread(ctx, threadID); err == nil {
-			_ = s.setThread(ctx, threadID, bson.M{"terms": textindex.Analyze(t.Title + "\n" + strings.Join(t.Tags, " ") + "\n" + body)})
-		}
-	}
+	s.changed(ctx, threadID, n)
 	return s.Post(ctx, threadID, n)
 }
 
@@ -165,7 +161,7 @@ func nonNilInts(s []int) []int {
 // DeletePost soft-deletes a post: a placeholder stays so replies keep their
 // context; the text is removed from search.
 func (s *Store) DeletePost(ctx context.Context, threadID string, n int, by string) error {
-	return s.updatePost(ctx, threadID, n, bson.M{"deleted": true, "deleted_by": by, "terms": []string{}})
+	return s.updatePost(ctx, threadID, n, bson.M{"deleted": true, "deleted_by": by})
 }
 
 // SetHidden hides a post (moderation) with a reason shown to its author, or
@@ -187,12 +183,16 @@ func (s *Store) ApprovePost(ctx context.Context, threadID string, n int) error {
 		if err := s.setThread(ctx, threadID, bson.M{"held": false}); err != nil {
 			return err
 		}
-		return s.refresh(ctx, threadID)
+		if err := s.refresh(ctx, threadID); err != nil {
+			return err
+		}
+		s.changedThread(ctx, threadID)
 	}
 	return nil
 }
 
 func (s *Store) updatePost(ctx context.Context, threadID string, n int, set bson.M) error {
+	set["updated_at"] = s.now()
 	res, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": PostID(threadID, n)}, bson.M{"$set": set})
 	if err != nil {
 		return fmt.Errorf("forum: update post: %w", err)
@@ -200,7 +200,11 @@ func (s *Store) updatePost(ctx context.Context, threadID string, n int, set bson
 	if res.MatchedCount == 0 {
 		return ErrNotFound
 	}
-	return s.refresh(ctx, threadID)
+	if err := s.refresh(ctx, threadID); err != nil {
+		return err
+	}
+	s.changed(ctx, threadID, 1, n)
+	return nil
 }
 
 // React toggles a member's reaction on a post and reports whether it is on.
@@ -231,7 +235,11 @@ func (s *Store) React(ctx context.Context, threadID string, n int, memberID, key
 
 // Accept marks post n as the accepted answer of a question (0 clears it).
 func (s *Store) Accept(ctx context.Context, threadID string, n int) error {
-	return s.setThread(ctx, threadID, bson.M{"accepted": n})
+	if err := s.setThread(ctx, threadID, bson.M{"accepted": n}); err != nil {
+		return err
+	}
+	s.changedThread(ctx, threadID) // solved or not is a filter on every post
+	return nil
 }
 
 // Split moves posts fromN..end of a thread into a new thread in the same
@@ -261,12 +269,12 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 	first := moving[0]
 	nt := &Thread{ID: store.NewID(), CategoryID: old.CategoryID, GroupID: old.GroupID, Title: title, Kind: KindDiscussion,
 		AuthorID: first.AuthorID, Tags: old.Tags, LastN: len(moving), CreatedAt: first.CreatedAt, LastPostAt: moving[len(moving)-1].CreatedAt,
-		LastAuthor: moving[len(moving)-1].AuthorID}
-	nt.Terms = textindex.Analyze(title + "\n" + strings.Join(old.Tags, " ") + "\n" + first.Body)
+		LastAuthor: moving[len(moving)-1].AuthorID, UpdatedAt: s.now()}
 	for i, p := range moving {
 		np := *p
 		np.ID, np.ThreadID, np.N = PostID(nt.ID, i+1), nt.ID, i+1
 		np.Quotes = nil // numbers changed; the links in the text still lead to the old thread
+		np.UpdatedAt = s.now()
 		if _, err := s.col(colPosts).ReplaceOne(ctx, bson.M{"_id": np.ID}, np, options.Replace().SetUpsert(true)); err != nil {
 			return nil, fmt.Errorf("forum: split: %w", err)
 		}
@@ -293,6 +301,11 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 		return nil, err
 	}
 	_, _ = s.col(colFlags).DeleteMany(ctx, bson.M{"thread_id": threadID, "post_id": bson.M{"$in": ids(moving)}})
+	if s.onChange != nil {
+		s.onChange(ctx, ids(moving)) // gone from the old thread
+	}
+	s.changed(ctx, threadID, 1)
+	s.changedThread(ctx, nt.ID)
 	return s.Thread(ctx, nt.ID)
 }
 
@@ -312,7 +325,7 @@ func (s *Store) HeldPosts(ctx context.Context, groupIDs []string, all bool) ([]*
 		f["group_id"] = bson.M{"$in": groupIDs}
 	}
 	var ps []*Post
-	err := s.findAll(ctx, colPosts, f, options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}}).SetLimit(200).SetProjection(bson.M{"terms": 0}), &ps)
+	err := s.findAll(ctx, colPosts, f, options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}}).SetLimit(200), &ps)
 	return ps, err
 }
 

@@ -31,9 +31,9 @@ func (s *Store) PrivacySources() []privacy.Source {
 	}
 	return []privacy.Source{
 		{Name: "discussion_threads", Collections: []string{colThreads},
-			Export: export(colThreads, "author_id", bson.M{"terms": 0})},
+			Export: export(colThreads, "author_id", nil)},
 		{Name: "discussion_posts", Collections: []string{colPosts},
-			Export: export(colPosts, "author_id", bson.M{"terms": 0, "html": 0}),
+			Export: export(colPosts, "author_id", bson.M{"html": 0}),
 			// Reactions and mentions name the member by ID only; reactions
 			// are personal choices, so they go.
 			Erase: func(ctx context.Context, id string) error {

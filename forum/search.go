@@ -2,13 +2,16 @@ package forum
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sort"
 
-	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo/options"
+	"github.com/blevesearch/bleve/v2"
+	blevesearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/circularfairict/portal/glossary"
-	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/search"
 )
 
 // SearchQuery is a search over threads and posts. CategoryIDs are the
@@ -30,119 +33,137 @@ type Hit struct {
 	// Via lists the glossary concepts the thread matched through another
 	// term than the one typed; nil when it contains the words typed.
 	Via []string
+	// Score is the relevance of the best-matching post (0 without words).
+	Score float64
+	// Snippet is a passage of the best-matching post: HTML with <mark>
+	// around the matched words, everything else escaped; "" when the
+	// thread matched by its title or tags only, or without words.
+	Snippet string
 }
 
-// Search finds threads whose title, tags or posts contain every word of the
-// query (each word matching in any of the four languages, or through the
-// glossary concept it names, in another language), using the terms arrays
-// and their multikey indexes, never $text: three queries whatever the number
-// of matches. Threads that contain the words typed come first.
+// ErrNoIndex is returned by Search before the server gave the store its
+// search index.
+var ErrNoIndex = errors.New("forum: no search index")
+
+// Boosts: a thread's title and tags weigh above its posts' text, the words
+// typed above the other terms of the concept they name.
+const (
+	boostTitle   = 3
+	boostConcept = 0.4
+	// searchWindow is how many posts are ranked to find Limit threads.
+	searchWindow = 10
+	// snippetWidth is about how many bytes of a post a snippet shows.
+	snippetWidth = 220
+)
+
+// Search finds threads whose title, tags and opening post, or one of whose
+// posts, contain every word of the query (each word matching in any of the
+// four languages, or through the glossary concept it names, in another
+// language), in the search index. Visibility is decided at query time:
+// only posts of the categories in q.CategoryIDs match, and held threads
+// and held, hidden or deleted posts are not in the index at all. Hits are
+// ranked by relevance (threads containing the words typed above those
+// found through a concept's other terms; recency breaks ties), each with
+// a snippet from its best-matching post.
 func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
+	if s.index == nil {
+		return nil, ErrNoIndex
+	}
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
 	if len(q.CategoryIDs) == 0 {
 		return nil, nil
 	}
-	base := bson.M{"category_id": bson.M{"$in": q.CategoryIDs}}
+	allowed := map[string]bool{}
+	cats := make([]query.Query, 0, len(q.CategoryIDs))
+	for _, id := range q.CategoryIDs {
+		allowed[id] = true
+		cats = append(cats, term(fCategory, id))
+	}
+	must := []query.Query{search.KindQuery(SearchKind), bleve.NewDisjunctionQuery(cats...)}
 	if q.GroupID != "" {
-		base["group_id"] = q.GroupID
+		must = append(must, term(fGroup, q.GroupID))
 	}
-	terms := bson.A{}
-	for _, g := range q.Query.Groups() {
-		terms = append(terms, store.TermsFilter("terms", g.Alternatives()))
-	}
-	// Telling a direct match from one through a concept's other terms
-	// needs the terms of the matches, only when the query has such terms.
-	expanded := q.Query.Expanded()
-	direct := map[string]bool{}
-	via := map[string][]string{}
-	note := func(threadID string, terms []string) {
-		if !expanded {
-			direct[threadID] = true
-			return
-		}
-		if _, v := q.Query.Match(terms); len(v) == 0 {
-			direct[threadID] = true
-		} else {
-			via[threadID] = appendNew(via[threadID], v...)
-		}
-	}
-	hits := map[string]int{}
-	if len(terms) > 0 {
-		var posts []Post
-		pf := bson.M{"$and": append(bson.A{base, bson.M{"deleted": false, "hidden": false, "held": false}}, terms...)}
-		if q.AuthorID != "" {
-			pf["author_id"] = q.AuthorID
-		}
-		proj := bson.M{"thread_id": 1, "n": 1}
-		if expanded {
-			proj["terms"] = 1
-		}
-		if err := s.findAll(ctx, colPosts, pf, options.Find().SetProjection(proj).SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(1000), &posts); err != nil {
-			return nil, err
-		}
-		for _, p := range posts {
-			note(p.ThreadID, p.Terms)
-			if n, ok := hits[p.ThreadID]; !ok || p.N < n {
-				hits[p.ThreadID] = p.N
-			}
-		}
-		var titled []Thread
-		tq := bson.A{base}
-		if q.AuthorID != "" {
-			tq = append(tq, bson.M{"author_id": q.AuthorID})
-		}
-		proj = bson.M{"_id": 1}
-		if expanded {
-			proj["terms"] = 1
-		}
-		if err := s.findAll(ctx, colThreads, bson.M{"$and": append(tq, terms...)}, options.Find().SetProjection(proj).SetLimit(1000), &titled); err != nil {
-			return nil, err
-		}
-		for _, t := range titled {
-			hits[t.ID] = 1
-			note(t.ID, t.Terms)
-		}
-		if len(hits) == 0 {
-			return nil, nil
-		}
-	}
-	tf := bson.M{"held": false}
-	for k, v := range base {
-		tf[k] = v
-	}
-	if len(terms) > 0 {
-		ids := make([]string, 0, len(hits))
-		for id := range hits {
-			ids = append(ids, id)
-		}
-		tf["_id"] = bson.M{"$in": ids}
-	} else if q.AuthorID != "" {
-		tf["author_id"] = q.AuthorID
+	if q.AuthorID != "" {
+		must = append(must, term(fAuthor, q.AuthorID))
 	}
 	if q.Tag != "" {
-		tf["tags"] = q.Tag
+		must = append(must, term(fTags, q.Tag))
 	}
-	switch q.Solved {
-	case "yes":
-		tf["kind"], tf["accepted"] = KindQuestion, bson.M{"$gt": 0}
-	case "no":
-		tf["kind"], tf["accepted"] = KindQuestion, 0
+	if q.Solved == "yes" || q.Solved == "no" {
+		must = append(must, term(fSolved, q.Solved))
 	}
-	var ts []*Thread
-	if err := s.findAll(ctx, colThreads, tf, options.Find().SetSort(bson.D{{Key: "last_post_at", Value: -1}}).SetLimit(int64(q.Limit)).SetProjection(bson.M{"terms": 0}), &ts); err != nil {
+	words := !q.Query.Empty()
+	if words {
+		must = append(must, s.wordsQuery(q.Query))
+	} else {
+		must = append(must, term(fOpening, "yes")) // one document per thread
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Limit*searchWindow, 0, false)
+	req.Fields = []string{fThread, fN, fText}
+	req.IncludeLocations = words
+	req.SortBy([]string{"-_score", "-" + fLast, "_id"})
+	if !words {
+		req.SortBy([]string{"-" + fLast, "_id"})
+	}
+	res, err := s.index.Search(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("forum: search: %w", err)
+	}
+	// The best post of each thread, in rank order.
+	type best struct {
+		hit    *blevesearch.DocumentMatch
+		thread string
+		n      int
+	}
+	var order []best
+	seen := map[string]bool{}
+	for _, h := range res.Hits {
+		tid, _ := h.Fields[fThread].(string)
+		n, _ := h.Fields[fN].(float64)
+		if tid == "" || seen[tid] {
+			continue
+		}
+		seen[tid] = true
+		order = append(order, best{h, tid, int(n)})
+		if len(order) == q.Limit {
+			break
+		}
+	}
+	if len(order) == 0 {
+		return nil, nil
+	}
+	// The database decides what is shown: threads and posts are read by
+	// _id, and a thread held or moved, or a post held, hidden, deleted or
+	// edited since the index last heard of it, is left out rather than
+	// shown from the index (a replica may lag behind its bus).
+	tids := make([]string, len(order))
+	pids := make([]string, len(order))
+	for i, b := range order {
+		tids[i], pids[i] = b.thread, PostID(b.thread, b.n)
+	}
+	threads, err := s.ThreadsByID(ctx, tids)
+	if err != nil {
 		return nil, err
 	}
-	out := make([]Hit, 0, len(ts))
-	for _, t := range ts {
-		n := hits[t.ID]
-		if n == 0 {
-			n = 1
+	posts, err := s.PostsByID(ctx, pids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Hit, 0, len(order))
+	for _, b := range order {
+		t, p := threads[b.thread], posts[PostID(b.thread, b.n)]
+		if t == nil || p == nil || t.Held || !allowed[t.CategoryID] || !p.Visible() {
+			continue
 		}
-		h := Hit{Thread: t, N: n}
-		if !direct[t.ID] {
-			h.Via = via[t.ID]
+		h := Hit{Thread: t, N: b.n}
+		if words {
+			h.Score = b.hit.Score
+			h.Via = s.via(q.Query, b.hit.Locations)
+			if text, _ := b.hit.Fields[fText].(string); text == PlainText(p.HTML) {
+				h.Snippet = search.Snippet(text, textSpans(b.hit.Locations), snippetWidth)
+			}
 		}
 		out = append(out, h)
 	}
@@ -150,9 +171,166 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 		if (out[i].Via == nil) != (out[j].Via == nil) {
 			return out[i].Via == nil
 		}
-		return out[i].Thread.LastPostAt.After(out[j].Thread.LastPostAt)
+		return false // the index's order: score, then recency
 	})
 	return out, nil
+}
+
+func term(field, value string) query.Query {
+	q := bleve.NewTermQuery(value)
+	q.SetField(field)
+	return q
+}
+
+// textFields are the fields a word may match in, with their analysers'
+// languages ("" folded).
+var textFields = func() []string {
+	out := []string{fTitle, fText}
+	for _, l := range search.Languages {
+		out = append(out, langField(fTitle, l), langField(fText, l))
+	}
+	return out
+}()
+
+// wordsQuery requires every group of the query: the words typed in any
+// field and language, or one of the concept's terms in its own language.
+func (s *Store) wordsQuery(gq glossary.Query) query.Query {
+	var groups []query.Query
+	last := len(gq.Words) - 1
+	i := 0 // groups hold the query's words in order
+	for _, g := range gq.Groups() {
+		var typed []query.Query
+		for range g.Clauses {
+			typed = append(typed, wordQuery(gq.Words[i], i == last, 1))
+			i++
+		}
+		alts := []query.Query{bleve.NewConjunctionQuery(typed...)}
+		if g.Concept != nil {
+			for _, t := range g.Concept.Terms {
+				alts = append(alts, termQuery(t))
+			}
+		}
+		groups = append(groups, bleve.NewDisjunctionQuery(alts...))
+	}
+	return bleve.NewConjunctionQuery(groups...)
+}
+
+// wordQuery matches one typed word in any field; the last word also
+// matches as the start of a longer word (the search field is typed into).
+func wordQuery(w string, last bool, boost float64) query.Query {
+	var alts []query.Query
+	for _, f := range textFields {
+		m := bleve.NewMatchQuery(w)
+		m.SetField(f)
+		b := boost
+		if f == fTitle || len(f) > len(fTitle) && f[:len(fTitle)+1] == fTitle+"_" {
+			b *= boostTitle
+		}
+		m.SetBoost(b)
+		alts = append(alts, m)
+	}
+	if last && len([]rune(w)) >= 3 {
+		for _, f := range []string{fTitle, fText} {
+			p := bleve.NewPrefixQuery(w)
+			p.SetField(f)
+			p.SetBoost(boost / 2)
+			alts = append(alts, p)
+		}
+	}
+	return bleve.NewDisjunctionQuery(alts...)
+}
+
+// termQuery matches a concept's term as a phrase in its own language.
+func termQuery(t glossary.Term) query.Query {
+	var alts []query.Query
+	for _, f := range []string{langField(fTitle, t.Lang), langField(fText, t.Lang)} {
+		if !isLang(t.Lang) {
+			f = fText
+		}
+		m := bleve.NewMatchPhraseQuery(t.Text)
+		m.SetField(f)
+		m.SetBoost(boostConcept)
+		alts = append(alts, m)
+	}
+	return bleve.NewDisjunctionQuery(alts...)
+}
+
+func isLang(l string) bool {
+	for _, x := range search.Languages {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+// via returns the concepts a hit needed: those of groups whose typed
+// words are not all among the hit's matched terms.
+func (s *Store) via(gq glossary.Query, locs blevesearch.FieldTermLocationMap) []string {
+	if !gq.Expanded() {
+		return nil
+	}
+	m := s.index.Bleve().Mapping()
+	var out []string
+	i := 0
+	for _, g := range gq.Groups() {
+		ws := gq.Words[i : i+len(g.Clauses)]
+		i += len(g.Clauses)
+		if g.Concept == nil || len(g.Concept.Terms) == 0 {
+			continue
+		}
+		direct := true
+		for _, w := range ws {
+			found := false
+			for _, f := range textFields {
+				terms := locs[f]
+				if len(terms) == 0 {
+					continue
+				}
+				lang := ""
+				if len(f) > 3 && f[len(f)-3] == '_' {
+					lang = f[len(f)-2:]
+				}
+				a := m.AnalyzerNamed(search.Analyzer(lang))
+				if a == nil {
+					continue
+				}
+				for _, tok := range a.Analyze([]byte(w)) {
+					if _, ok := terms[string(tok.Term)]; ok {
+						found = true
+					}
+				}
+				// The last word may have matched as a prefix.
+				for t := range terms {
+					if lang == "" && len(t) > len(w) && t[:len(w)] == w {
+						found = true
+					}
+				}
+			}
+			direct = direct && found
+		}
+		if !direct {
+			out = appendNew(out, g.Concept.Concept.ID)
+		}
+	}
+	return out
+}
+
+// textSpans returns the byte spans of the matched words in the stored
+// text: every text field indexes the same string, so their offsets agree.
+func textSpans(locs blevesearch.FieldTermLocationMap) []search.Span {
+	var out []search.Span
+	for f, terms := range locs {
+		if f != fText && (len(f) <= len(fText) || f[:len(fText)+1] != fText+"_") {
+			continue
+		}
+		for _, ls := range terms {
+			for _, l := range ls {
+				out = append(out, search.Span{Start: int(l.Start), End: int(l.End)})
+			}
+		}
+	}
+	return out
 }
 
 func appendNew(list []string, vs ...string) []string {

@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/circularfairict/portal/search"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -31,11 +32,9 @@ func Indexes() []store.Index {
 	return []store.Index{
 		{Collection: colCategories, Name: "slug", Keys: bson.D{{Key: "slug", Value: 1}}, Unique: true},
 		{Collection: colThreads, Name: "category_last", Keys: bson.D{{Key: "category_id", Value: 1}, {Key: "pinned", Value: -1}, {Key: "last_post_at", Value: -1}}},
-		{Collection: colThreads, Name: "terms", Keys: bson.D{{Key: "terms", Value: 1}}},
 		{Collection: colThreads, Name: "author", Keys: bson.D{{Key: "author_id", Value: 1}}},
 		{Collection: colThreads, Name: "resource", Keys: bson.D{{Key: "resource_id", Value: 1}}},
 		{Collection: colPosts, Name: "thread_n", Keys: bson.D{{Key: "thread_id", Value: 1}, {Key: "n", Value: 1}}, Unique: true},
-		{Collection: colPosts, Name: "terms", Keys: bson.D{{Key: "terms", Value: 1}}},
 		{Collection: colPosts, Name: "author", Keys: bson.D{{Key: "author_id", Value: 1}}},
 		{Collection: colPosts, Name: "held", Keys: bson.D{{Key: "held", Value: 1}}},
 		{Collection: colReads, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
@@ -55,12 +54,53 @@ type Store struct {
 	now   func() time.Time
 	md    *Renderer
 	locks *store.KeyedMutex
+	// onChange hears, after each write, the posts whose search document
+	// may differ (see OnChange); nil until the server wires the index.
+	onChange func(ctx context.Context, postIDs []string)
+	// index answers Search (see SetIndex).
+	index *search.Index
 }
 
 // NewStore returns a Store on db.
 func NewStore(db *mongo.Database) *Store {
 	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		md: NewRenderer(), locks: store.NewKeyedMutex()}
+}
+
+// OnChange registers fn, called after every write with the IDs of the posts
+// whose search document may have changed (a post's document carries its
+// thread's fields, so a thread-wide change names every post of the
+// thread). The index re-reads them by _id: a post that is gone, held,
+// hidden or deleted leaves it.
+func (s *Store) OnChange(fn func(ctx context.Context, postIDs []string)) { s.onChange = fn }
+
+// changed tells the index about posts n of a thread.
+func (s *Store) changed(ctx context.Context, threadID string, ns ...int) {
+	if s.onChange == nil || len(ns) == 0 {
+		return
+	}
+	ids := make([]string, len(ns))
+	for i, n := range ns {
+		ids[i] = PostID(threadID, n)
+	}
+	s.onChange(ctx, ids)
+}
+
+// changedThread tells the index about every post of a thread; their IDs
+// derive from their numbers, so no query lists them.
+func (s *Store) changedThread(ctx context.Context, threadID string) {
+	if s.onChange == nil {
+		return
+	}
+	t, err := s.Thread(ctx, threadID)
+	if err != nil {
+		return // gone: nothing of it is left to index
+	}
+	ns := make([]int, t.LastN)
+	for i := range ns {
+		ns[i] = i + 1
+	}
+	s.changed(ctx, threadID, ns...)
 }
 
 // SetClock replaces the clock, for tests and the demo seed.

@@ -91,6 +91,7 @@ func (s *Store) CreateThread(ctx context.Context, nt NewThread) (*Thread, *Post,
 	if _, err := s.col(colThreads).InsertOne(ctx, t); err != nil {
 		return nil, nil, fmt.Errorf("forum: create thread: %w", err)
 	}
+	s.changed(ctx, t.ID, 1)
 	return t, p, nil
 }
 
@@ -120,15 +121,14 @@ func (s *Store) newThread(nt NewThread, id string) (*Thread, *Post, error) {
 	}
 	t := &Thread{ID: id, CategoryID: nt.Category.ID, GroupID: nt.Category.GroupID, Title: title, Kind: nt.Kind,
 		AuthorID: nt.AuthorID, Tags: tags, ResourceID: nt.ResourceID, LastN: 1, CreatedAt: at, LastPostAt: at,
-		LastAuthor: nt.AuthorID, Held: nt.Held}
-	t.Terms = textindex.Analyze(title + "\n" + strings.Join(tags, " ") + "\n" + body)
+		LastAuthor: nt.AuthorID, Held: nt.Held, UpdatedAt: s.now()}
 	return t, s.newPost(t, 1, nt.AuthorID, body, at, nt.Held), nil
 }
 
 func (s *Store) newPost(t *Thread, n int, author, body string, at time.Time, held bool) *Post {
 	return &Post{ID: PostID(t.ID, n), ThreadID: t.ID, N: n, CategoryID: t.CategoryID, GroupID: t.GroupID, AuthorID: author,
 		Body: body, HTML: s.md.HTML(body), CreatedAt: at, Mentions: Mentions(body), Quotes: Quotes(body, t.ID),
-		Resources: ResourceLinks(body), Held: held, Terms: textindex.Analyze(body)}
+		Resources: ResourceLinks(body), Held: held, UpdatedAt: s.now()}
 }
 
 // Thread returns the thread with id, its LastN settled (see settle).
@@ -225,8 +225,7 @@ func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*Thread, error) {
 		sort = bson.D{{Key: "last_post_at", Value: -1}, {Key: "_id", Value: -1}}
 	}
 	var ts []*Thread
-	err := s.findAll(ctx, colThreads, f, options.Find().SetSort(sort).SetSkip(int64(q.Skip)).SetLimit(int64(q.Limit)).
-		SetProjection(bson.M{"terms": 0}), &ts)
+	err := s.findAll(ctx, colThreads, f, options.Find().SetSort(sort).SetSkip(int64(q.Skip)).SetLimit(int64(q.Limit)), &ts)
 	return ts, err
 }
 
@@ -308,6 +307,7 @@ func (s *Store) EnsureResourceThread(ctx context.Context, nt NewThread) (*Thread
 	if _, err := s.col(colThreads).InsertOne(ctx, t); err != nil && !store.IsDuplicateKey(err) {
 		return nil, false, fmt.Errorf("forum: create thread: %w", err)
 	}
+	s.changed(ctx, t.ID, 1)
 	if created {
 		return t, true, nil
 	}
@@ -334,6 +334,7 @@ func (s *Store) ReplyCounts(ctx context.Context, resourceIDs []string) (map[stri
 
 // setThread sets fields of a thread.
 func (s *Store) setThread(ctx context.Context, id string, set bson.M) error {
+	set["updated_at"] = s.now()
 	res, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set})
 	if err != nil {
 		return fmt.Errorf("forum: update thread: %w", err)
@@ -353,7 +354,11 @@ func (s *Store) SetPinned(ctx context.Context, id string, v bool) error {
 // its author and moderators, as a held first post does; ApprovePost of its
 // opening post releases it.
 func (s *Store) HoldThread(ctx context.Context, id string) error {
-	return s.setThread(ctx, id, bson.M{"held": true})
+	if err := s.setThread(ctx, id, bson.M{"held": true}); err != nil {
+		return err
+	}
+	s.changedThread(ctx, id)
+	return nil
 }
 
 // SetLocked freezes or unfreezes a thread.
@@ -376,7 +381,7 @@ func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
 	// thread is not: whichever move then sees the thread elsewhere moves
 	// them after it, so they end where the thread ends.
 	for tries := 0; tries < 3; tries++ {
-		if _, err := s.col(colPosts).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"category_id": to.ID, "group_id": to.GroupID}}); err != nil {
+		if _, err := s.col(colPosts).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"category_id": to.ID, "group_id": to.GroupID, "updated_at": s.now()}}); err != nil {
 			return fmt.Errorf("forum: move posts: %w", err)
 		}
 		if _, err := s.col(colFlags).UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"group_id": to.GroupID}}); err != nil {
@@ -387,10 +392,12 @@ func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
 			return err
 		}
 		if t.CategoryID == to.ID && t.GroupID == to.GroupID {
+			s.changedThread(ctx, id)
 			return nil
 		}
 		to = &Category{ID: t.CategoryID, GroupID: t.GroupID}
 	}
+	s.changedThread(ctx, id)
 	return nil
 }
 

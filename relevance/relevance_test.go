@@ -46,6 +46,11 @@ func TestLibraryRelevance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ix, err := lib.OpenIndex(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ix.Close() })
 	if err := demo.Seed(ctx, a); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ package resources
 
 import (
 	"fmt"
+	"html/template"
 	"time"
 
 	"github.com/circularfairict/portal/fault"
@@ -187,10 +188,15 @@ type Resource struct {
 
 	// Preview is the start of the latest version's extracted text.
 	Preview string `bson:"preview,omitempty" json:"-"`
-	// Terms index title, summary, translations and the latest version's
-	// text; TitleTerms only the titles, to rank title matches first.
-	Terms      []string `bson:"terms" json:"-"`
-	TitleTerms []string `bson:"title_terms" json:"-"`
+	// ChangedAt is when the resource last changed in a way the search
+	// index shows (metadata, a version, withdrawal, curation): the stamp
+	// catch-up compares.
+	ChangedAt time.Time `bson:"changed_at,omitempty" json:"-"`
+
+	// Score and Snippet are set on search results: the relevance score
+	// and a passage where the words matched (HTML, see search.Snippet).
+	Score   float64       `bson:"-" json:"score,omitempty"`
+	Snippet template.HTML `bson:"-" json:"snippet,omitempty"`
 }
 
 // Current returns the latest version.

@@ -34,7 +34,7 @@ func (s *Service) PrivacySources() []privacy.Source {
 					Versions []versionOut `json:"versions_you_uploaded"`
 				}
 				cur, err := s.col(colResources).Find(ctx, bson.M{"$or": bson.A{bson.M{"owner_id": id}, bson.M{"versions.uploader": id}}},
-					options.Find().SetProjection(bson.M{"terms": 0, "title_terms": 0, "preview": 0}))
+					options.Find().SetProjection(listProjection))
 				if err != nil {
 					return nil, fmt.Errorf("resources: export: %w", err)
 				}

@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/glossary"
-	"github.com/circularfairict/portal/store"
 )
 
 // Viewer is who searches, as far as visibility goes. The server fills it
@@ -138,17 +136,24 @@ type Result struct {
 	// Via lists, per resource ID, the glossary concepts it matched through
 	// another term than the one typed (a cross-language match).
 	Via map[string][]string
+	// Building says the index is being built or caught up: results may
+	// be incomplete.
+	Building bool
+	// Suggestion is a spelling that finds something, when the query as
+	// typed found nothing ("did you mean").
+	Suggestion string
 }
 
 // listProjection leaves out what lists never show.
-var listProjection = bson.M{"terms": 0, "preview": 0}
+var listProjection = bson.M{"preview": 0}
 
 var filterValueRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,40}$`)
 
 // CleanFilters keeps known facets, at most 20 values each. Values are only
-// compared with strings in Go, never placed in a database filter, so "$ne"
-// is a value like any other: one that no resource has. A value that is not
-// letters, digits or underscores becomes "-", which matches nothing.
+// compared as exact terms of the index, never placed in a database filter
+// nor parsed as a query, so "$ne" is a value like any other: one that no
+// resource has. A value that is not letters, digits or underscores becomes
+// "-", which matches nothing.
 func CleanFilters(in map[string][]string) map[string][]string {
 	out := map[string][]string{}
 	for _, f := range Facets {
@@ -165,181 +170,6 @@ func CleanFilters(in map[string][]string) map[string][]string {
 		}
 	}
 	return out
-}
-
-// Search runs one database query for the visible resources that match the
-// words, then filters, counts facets, ranks and pages in Go. The query count
-// does not depend on the number of results. The embedded database reads
-// every candidate anyway (it only indexes _id), and on MongoDB the terms
-// index narrows the candidates; facet counts that combine need the
-// candidates once per facet, which one pass in Go gives without $facet.
-func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
-	if q.PerPage <= 0 || q.PerPage > 100 {
-		q.PerPage = 20
-	}
-	if q.Page < 1 {
-		q.Page = 1
-	}
-	q.Filters = CleanFilters(q.Filters)
-	query := glossary.Literal(q.Q)
-	if !q.Literal {
-		query = glossary.ParseQuery(q.Q, q.Lang)
-	}
-	if q.Sort != SortNewest && q.Sort != SortDownloads && q.Sort != SortRelevance {
-		q.Sort = SortNewest
-		if !query.Empty() {
-			q.Sort = SortRelevance
-		}
-	}
-	and := bson.A{q.Viewer.filter(), bson.M{"withdrawn": bson.M{"$exists": false}}}
-	for _, g := range query.Groups() {
-		and = append(and, store.TermsFilter("terms", g.Alternatives()))
-	}
-	if q.GoodPractice {
-		and = append(and, bson.M{"good_practice": true})
-	}
-	proj := listProjection
-	if query.Expanded() {
-		// Telling a direct match from one through a concept's other
-		// terms needs the terms of the matching resources.
-		proj = bson.M{"preview": 0}
-	}
-	cur, err := s.col(colResources).Find(ctx, bson.M{"$and": and}, options.Find().SetProjection(proj).SetBatchSize(1000))
-	if err != nil {
-		return nil, fmt.Errorf("resources: search: %w", err)
-	}
-	var all []*Resource
-	if err := cur.All(ctx, &all); err != nil {
-		return nil, fmt.Errorf("resources: search: %w", err)
-	}
-	res := &Result{Page: q.Page, PerPage: q.PerPage, Facets: map[string][]FacetCount{}, Query: query, Sort: q.Sort, Via: map[string][]string{}}
-
-	// matchesExcept applies every selected facet but one.
-	matchesExcept := func(r *Resource, skip string) bool {
-		for f, want := range q.Filters {
-			if f == skip || len(want) == 0 {
-				continue
-			}
-			if !anyIn(facetValues(r, f), want) {
-				return false
-			}
-		}
-		return true
-	}
-	counts := map[string]map[string]int{}
-	for _, f := range Facets {
-		counts[f] = map[string]int{}
-	}
-	var hits []*Resource
-	for _, r := range all {
-		for _, f := range Facets {
-			if matchesExcept(r, f) {
-				for _, v := range facetValues(r, f) {
-					counts[f][v]++
-				}
-			}
-		}
-		if matchesExcept(r, "") {
-			hits = append(hits, r)
-		}
-	}
-	for _, f := range Facets {
-		var fc []FacetCount
-		for v, n := range counts[f] {
-			fc = append(fc, FacetCount{Value: v, Count: n, Selected: contains(q.Filters[f], v)})
-		}
-		// Selected values stay listed even when nothing matches them now.
-		for _, v := range q.Filters[f] {
-			if counts[f][v] == 0 {
-				fc = append(fc, FacetCount{Value: v, Selected: true})
-			}
-		}
-		sort.Slice(fc, func(i, j int) bool {
-			if fc[i].Count != fc[j].Count {
-				return fc[i].Count > fc[j].Count
-			}
-			return fc[i].Value < fc[j].Value
-		})
-		res.Facets[f] = fc
-	}
-
-	// score ranks words found as typed (3 per word in a title, 1 in the
-	// text) above any match through a concept's other terms (2 in a
-	// title, 1 in the text), so exact-language matches come first.
-	score := func(r *Resource) int {
-		direct, via := 0, 0
-		for _, g := range query.Groups() {
-			body := glossary.Direct // the filter matched it, and without other terms only directly
-			if g.Concept != nil && query.Expanded() {
-				body = g.Match(r.Terms)
-			}
-			title := g.Match(r.TitleTerms)
-			switch {
-			case title == glossary.Direct:
-				direct += 3 * len(g.Clauses)
-			case body == glossary.Direct:
-				direct += len(g.Clauses)
-			case title == glossary.ViaConcept:
-				via += 2
-				res.Via[r.ID] = append(res.Via[r.ID], g.Concept.Concept.ID)
-			default:
-				via++
-				res.Via[r.ID] = append(res.Via[r.ID], g.Concept.Concept.ID)
-			}
-		}
-		n := direct*100 + via*2
-		if r.GoodPractice {
-			n++
-		}
-		return n
-	}
-	scores := map[string]int{}
-	if !query.Empty() {
-		for _, r := range hits {
-			scores[r.ID] = score(r)
-		}
-	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		a, b := hits[i], hits[j]
-		switch q.Sort {
-		case SortRelevance:
-			if scores[a.ID] != scores[b.ID] {
-				return scores[a.ID] > scores[b.ID]
-			}
-		case SortDownloads:
-			if a.Downloads != b.Downloads {
-				return a.Downloads > b.Downloads
-			}
-		}
-		if !a.CreatedAt.Equal(b.CreatedAt) {
-			return a.CreatedAt.After(b.CreatedAt)
-		}
-		return a.ID > b.ID
-	})
-	res.Total = len(hits)
-	res.Pages = (res.Total + q.PerPage - 1) / q.PerPage
-	from := (q.Page - 1) * q.PerPage
-	if from < len(hits) {
-		res.Items = hits[from:min(from+q.PerPage, len(hits))]
-	}
-	via := res.Via
-	res.Via = map[string][]string{}
-	for _, r := range res.Items {
-		if v := via[r.ID]; v != nil {
-			res.Via[r.ID] = v
-		}
-		r.TitleTerms, r.Terms = nil, nil
-	}
-	return res, nil
-}
-
-func anyIn(have, want []string) bool {
-	for _, h := range have {
-		if contains(want, h) {
-			return true
-		}
-	}
-	return false
 }
 
 func contains(list []string, v string) bool {
@@ -372,7 +202,7 @@ func (s *Service) Recent(ctx context.Context, v Viewer, groupID string, limit in
 }
 
 func (s *Service) find(ctx context.Context, f bson.M, limit int) ([]*Resource, error) {
-	cur, err := s.col(colResources).Find(ctx, f, options.Find().SetProjection(bson.M{"terms": 0, "title_terms": 0}).
+	cur, err := s.col(colResources).Find(ctx, f, options.Find().SetProjection(listProjection).
 		SetSort(bson.D{{Key: "created_at", Value: -1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, fmt.Errorf("resources: list: %w", err)

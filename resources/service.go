@@ -17,8 +17,8 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/search"
 	"github.com/circularfairict/portal/store"
-	"github.com/circularfairict/portal/textindex"
 )
 
 // Collections and the GridFS bucket owned by this package.
@@ -34,11 +34,15 @@ const (
 // Indexes lists what this package needs; the server ensures them at start-up.
 func Indexes() []store.Index {
 	return []store.Index{
-		{Collection: colResources, Name: "terms", Keys: bson.D{{Key: "terms", Value: 1}}},
 		{Collection: colResources, Name: "created", Keys: bson.D{{Key: "created_at", Value: -1}}},
 		{Collection: colResources, Name: "owner", Keys: bson.D{{Key: "owner_id", Value: 1}}},
 		{Collection: colResources, Name: "group", Keys: bson.D{{Key: "group_id", Value: 1}}},
 		{Collection: colResources, Name: "good_practice", Keys: bson.D{{Key: "good_practice", Value: 1}}},
+		// The search index reads every version's text from the blobs by
+		// _id: this index makes the collection exist at start-up, so the
+		// embedded database's _id lookup index (store.IndexIDLookups) is
+		// there before the first blob, not a sweep later.
+		{Collection: colBlobs, Name: "created", Keys: bson.D{{Key: "created_at", Value: 1}}},
 		{Collection: colMarks, Name: "resource", Keys: bson.D{{Key: "resource_id", Value: 1}}},
 		{Collection: colMarks, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
 		{Collection: colBookmarks, Name: "member", Keys: bson.D{{Key: "member_id", Value: 1}}},
@@ -69,6 +73,9 @@ type Service struct {
 	opts   Options
 	Tax    *Taxonomy
 	now    func() time.Time
+	// index is the search index (SetIndex); nil only in tools that never
+	// search nor change the library.
+	index *search.Index
 }
 
 // New returns a Service on db.
@@ -224,7 +231,8 @@ func (s *Service) create(ctx context.Context, id, owner string, meta Meta, sp *S
 		ID: id, Meta: meta, OwnerID: owner, CreatedAt: now, UpdatedAt: now, Latest: 1,
 		Versions: []Version{{N: 1, BlobID: sp.SHA256, Size: sp.Size, Kind: sp.Kind, Filename: sp.Name, Note: strings.TrimSpace(note), Uploader: owner, CreatedAt: now}},
 	}
-	res.index(sp.Text)
+	res.Preview = clip(sp.Text, 4000)
+	res.ChangedAt = now
 	if _, err := s.col(colResources).InsertOne(ctx, res); err != nil {
 		if store.IsDuplicateKey(err) && keyed {
 			if prev, perr := s.resource(ctx, id); perr == nil {
@@ -236,6 +244,7 @@ func (s *Service) create(ctx context.Context, id, owner string, meta Meta, sp *S
 		}
 		return nil, false, fmt.Errorf("resources: create: %w", err)
 	}
+	s.changed(ctx, res.ID)
 	return res, true, nil
 }
 
@@ -264,11 +273,11 @@ func (s *Service) AddVersion(ctx context.Context, id, uploader string, sp *Spool
 		v := Version{N: r.Latest + 1, BlobID: sp.SHA256, Size: sp.Size, Kind: sp.Kind, Filename: sp.Name, Note: note, Uploader: uploader, CreatedAt: now}
 		r.Versions = append(r.Versions, v)
 		r.Latest = v.N
-		r.index(sp.Text)
+		r.Preview = clip(sp.Text, 4000)
 		// The filter on latest makes concurrent uploads take turns.
 		res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id, "latest": v.N - 1}, bson.M{
 			"$push": bson.M{"versions": v},
-			"$set":  bson.M{"latest": v.N, "updated_at": now, "terms": r.Terms, "title_terms": r.TitleTerms, "preview": r.Preview},
+			"$set":  bson.M{"latest": v.N, "updated_at": now, "changed_at": now, "preview": r.Preview},
 		})
 		if err != nil {
 			if newBlob {
@@ -277,27 +286,12 @@ func (s *Service) AddVersion(ctx context.Context, id, uploader string, sp *Spool
 			return nil, fmt.Errorf("resources: add version: %w", err)
 		}
 		if res.MatchedCount == 1 {
-			r.UpdatedAt = now
+			r.UpdatedAt, r.ChangedAt = now, now
+			s.changed(ctx, id)
 			return r, nil
 		}
 	}
 	return nil, fault.New(fault.Conflict, "error.409")
-}
-
-// index computes the search terms and the preview.
-func (r *Resource) index(text string) {
-	langs := append([]string(nil), r.Languages...)
-	titles := []string{r.Title}
-	body := []string{r.Title, r.Summary, r.Organisation}
-	for _, t := range r.Translations {
-		langs = append(langs, t.Lang)
-		titles = append(titles, t.Title)
-		body = append(body, t.Title, t.Summary)
-	}
-	body = append(body, text)
-	r.TitleTerms = textindex.Analyze(strings.Join(titles, "\n"), langs...)
-	r.Terms = textindex.Analyze(strings.Join(body, "\n"), langs...)
-	r.Preview = clip(text, 4000)
 }
 
 // Resource returns a resource by ID.
@@ -315,7 +309,7 @@ func (s *Service) resource(ctx context.Context, id string) (*Resource, error) {
 		return nil, ErrNotFound
 	}
 	var r Resource
-	if err := s.col(colResources).FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(bson.M{"terms": 0, "title_terms": 0})).Decode(&r); err != nil {
+	if err := s.col(colResources).FindOne(ctx, bson.M{"_id": id}, options.FindOne()).Decode(&r); err != nil {
 		if store.IsNoDocuments(err) {
 			return nil, ErrNotFound
 		}
@@ -396,8 +390,17 @@ func (s *Service) CountDownload(ctx context.Context, id string) error {
 func (s *Service) CountView(ctx context.Context, id string) error { return s.inc(ctx, id, "views") }
 
 func (s *Service) inc(ctx context.Context, id, field string) error {
-	if _, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$inc": bson.M{field: 1}}); err != nil {
+	upd := bson.M{"$inc": bson.M{field: 1}}
+	// The index sorts by downloads: that count is a change it shows.
+	indexed := field == "downloads"
+	if indexed {
+		upd["$set"] = bson.M{"changed_at": s.now()}
+	}
+	if _, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, upd); err != nil {
 		return fmt.Errorf("resources: count %s: %w", field, err)
+	}
+	if indexed {
+		s.changed(ctx, id)
 	}
 	return nil
 }
@@ -412,12 +415,10 @@ func (s *Service) Update(ctx context.Context, id string, meta Meta) (*Resource, 
 	if err != nil {
 		return nil, err
 	}
-	var b blob
-	_ = s.col(colBlobs).FindOne(ctx, bson.M{"_id": r.Current().BlobID}).Decode(&b)
 	r.Meta = meta
-	r.index(b.Text)
 	r.UpdatedAt = s.now()
-	set := bson.M{"terms": r.Terms, "title_terms": r.TitleTerms, "updated_at": r.UpdatedAt}
+	r.ChangedAt = r.UpdatedAt
+	set := bson.M{"updated_at": r.UpdatedAt, "changed_at": r.ChangedAt}
 	raw, err := bson.Marshal(meta)
 	if err != nil {
 		return nil, err
@@ -440,6 +441,7 @@ func (s *Service) Update(ctx context.Context, id string, meta Meta) (*Resource, 
 	if _, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, upd); err != nil {
 		return nil, fmt.Errorf("resources: update: %w", err)
 	}
+	s.changed(ctx, id)
 	return r, nil
 }
 
@@ -453,25 +455,27 @@ func (s *Service) Withdraw(ctx context.Context, id, by, reason string) error {
 		return fault.New(fault.Invalid, "library.error.too_long", 1000).OnField("reason")
 	}
 	w := Withdrawal{Reason: reason, By: by, At: s.now()}
-	res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"withdrawn": w, "good_practice": false}})
+	res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"withdrawn": w, "good_practice": false, "changed_at": w.At}})
 	if err != nil {
 		return fmt.Errorf("resources: withdraw: %w", err)
 	}
 	if res.MatchedCount == 0 {
 		return ErrNotFound
 	}
+	s.changed(ctx, id)
 	return s.ResolveReports(ctx, id, by) // withdrawing answers them
 }
 
 // SetGoodPractice marks or unmarks a resource as good practice.
 func (s *Service) SetGoodPractice(ctx context.Context, id string, on bool) error {
-	res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"good_practice": on}})
+	res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"good_practice": on, "changed_at": s.now()}})
 	if err != nil {
 		return fmt.Errorf("resources: good practice: %w", err)
 	}
 	if res.MatchedCount == 0 {
 		return ErrNotFound
 	}
+	s.changed(ctx, id)
 	return nil
 }
 

@@ -244,6 +244,9 @@ type searchData struct {
 	// Concepts names the glossary concepts the query also searched for in
 	// the other languages.
 	Concepts string
+	// Ranked says the hits are in order of relevance (words were typed);
+	// Building that the index is still being built, so some may be missing.
+	Ranked, Building bool
 }
 
 // discussionHits runs a discussion search and makes the rows that the
@@ -264,6 +267,7 @@ func (s *Server) discussionHits(c *fiber.Ctx, q forum.SearchQuery, cats []catInf
 		h := matched[rows[i].T.ID]
 		rows[i].FirstUnread = h.N // the matching post, for the link
 		rows[i].Via = conceptNames(h.Via, s.lang(c))
+		rows[i].Score = h.Score
 		rows[i].Snippet = snippetOf(h, nil, "")
 	}
 	return rows, nil
@@ -318,6 +322,8 @@ func (s *Server) searchDiscussions(c *fiber.Ctx) error {
 		if d.Hits, err = s.discussionHits(c, q, cats); err != nil {
 			return err
 		}
+		d.Ranked = !q.Query.Empty()
+		d.Building = s.search != nil && s.search.Building()
 		d.Concepts = queryConcepts(q.Query, s.lang(c))
 		if s.library != nil && !q.Query.Empty() {
 			if d.Library, err = s.library.SearchLibrary(c.UserContext(), m, d.Q, 10); err != nil {
@@ -326,7 +332,7 @@ func (s *Server) searchDiscussions(c *fiber.Ctx) error {
 		}
 	}
 	if s.wantsJSON(c) {
-		return c.JSON(fiber.Map{"threads": d.Hits, "library": d.Library})
+		return c.JSON(fiber.Map{"threads": d.Hits, "library": d.Library, "building": d.Building})
 	}
 	return s.render(c, fiber.StatusOK, "forum_search", s.newPage(c, s.T(c, "forum.search.title"), "discussions", d))
 }

@@ -33,9 +33,11 @@ type threadRow struct {
 	New         bool // never opened by the viewer
 	LastAt      string
 	Via         string `json:",omitempty"` // search: the concepts it matched through, in the reader's language
-	// Snippet is the passage a search matched, when the search gives one
-	// (see snippetOf).
-	Snippet template.HTML `json:",omitempty"`
+	// Score and Snippet come with a search: the relevance of the best
+	// post and a passage of it, HTML built by search.Snippet (the words
+	// matched in <mark>, everything else escaped).
+	Score   float64       `json:"score,omitempty"`
+	Snippet template.HTML `json:"snippet,omitempty"`
 }
 
 type discussionsData struct {

@@ -209,8 +209,13 @@ type resourceJSON struct {
 	URL          string                  `json:"url"`
 	FileURL      string                  `json:"file_url"`
 	Via          []string                `json:"via,omitempty"` // search: glossary concepts it matched through
-	CreatedAt    string                  `json:"created_at"`
-	UpdatedAt    string                  `json:"updated_at"`
+	// Score and Snippet come with search results that have words: the
+	// relevance score and a passage, HTML with <mark> around the matched
+	// words and everything else escaped.
+	Score     float64 `json:"score,omitempty"`
+	Snippet   string  `json:"snippet,omitempty"`
+	CreatedAt string  `json:"created_at"`
+	UpdatedAt string  `json:"updated_at"`
 }
 
 type versionJSON struct {

@@ -43,6 +43,8 @@ type resourceListData struct {
 	AutoSort string
 	// Active counts the filters in force, shown on the phone's Filter button.
 	Active int
+	// Suggest links to the search with the suggested spelling.
+	Suggest string
 }
 
 // resourceCard is a result line with translated labels.
@@ -159,6 +161,9 @@ func (s *Server) listResources(c *fiber.Ctx) error {
 		return "/library?" + u.Encode()
 	}
 	page := func(n int) string { return link("page", strconv.Itoa(n)) }
+	if res.Suggestion != "" {
+		d.Suggest = link("q", res.Suggestion)
+	}
 	if d.Concepts = queryConcepts(res.Query, p.Lang); d.Concepts != "" {
 		d.Literal = link("literal", "1")
 	}
@@ -206,6 +211,7 @@ func (s *Server) apiListResources(c *fiber.Ctx) error {
 	for _, r := range res.Items {
 		it := toJSON(r)
 		it.Via = res.Via[r.ID]
+		it.Score, it.Snippet = r.Score, string(r.Snippet)
 		items = append(items, it)
 	}
 	type conceptJSON struct {
@@ -232,5 +238,6 @@ func (s *Server) apiListResources(c *fiber.Ctx) error {
 		}
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(fiber.Map{"items": items, "total": res.Total, "page": res.Page, "pages": res.Pages, "per_page": res.PerPage, "sort": res.Sort, "facets": facets, "concepts": concepts})
+	return c.JSON(fiber.Map{"items": items, "total": res.Total, "page": res.Page, "pages": res.Pages, "per_page": res.PerPage, "sort": res.Sort, "facets": facets, "concepts": concepts,
+		"index_building": res.Building, "suggestion": res.Suggestion})
 }

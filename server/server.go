@@ -5,6 +5,7 @@ package server
 
 import (
 	"github.com/circularfairict/portal/bus"
+	"github.com/circularfairict/portal/search"
 
 	"context"
 	"fmt"
@@ -87,6 +88,9 @@ type Server struct {
 	bus       bus.Bus       // the rooms' bus: NATS when configured, else in-process
 	cards     ResourceCards
 	library   LibrarySearch
+	// search is the derived full-text index (search/), caught up in the
+	// background at start-up and kept current through the bus.
+	search *search.Index
 
 	sweepStop chan struct{}
 	// prunedAt is when this server last pruned old claims (once a day).
@@ -181,6 +185,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.privacy.Add(s.lib.PrivacySources()...)
+	if err = s.openSearch(ctx); err != nil {
+		return nil, err
+	}
 	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
 		return nil, err
 	}
@@ -246,6 +253,11 @@ func (s *Server) stopWork() {
 	s.stopOnce.Do(func() {
 		s.stopRoot()
 		<-s.workDone
+		if s.search != nil {
+			if err := s.search.Close(); err != nil {
+				s.log.Warn("search index close failed", "err", err)
+			}
+		}
 	})
 }
 
@@ -300,6 +312,7 @@ func (s *Server) startSweeper(every time.Duration) {
 			}
 			s.sendDigests(ctx)
 			s.sendReminders(ctx)
+			s.catchUpSearch()
 			if time.Since(s.prunedAt) > 24*time.Hour {
 				if _, err := s.forum.PruneDigestClaims(ctx, time.Now().UTC()); err != nil {
 					s.log.Warn("digest claims: prune", "err", err)

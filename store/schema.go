@@ -15,7 +15,7 @@ import (
 
 // CurrentSchema is the schema version this build reads and writes. A
 // release that changes how data is stored adds a migration and raises it.
-const CurrentSchema = 1
+const CurrentSchema = 3
 
 // The schema version is one document by _id; each migration's run is
 // claimed by inserting its own document by _id, the one write that is
@@ -43,6 +43,56 @@ var migrations = []Migration{
 	// Databases written before schema versions existed hold the same
 	// collections as version 1: the baseline only marks them.
 	{Version: 1, Name: "baseline", Run: func(context.Context, *mongo.Database) error { return nil }},
+	// The library is searched through the search index (search/): the
+	// analysed term arrays each resource carried, and their index, go.
+	{Version: 2, Name: "resources_drop_terms", Run: dropResourceTerms},
+	// The discussions too: threads and posts lose their term arrays.
+	{Version: 3, Name: "forum_drop_terms", Run: dropForumTerms},
+}
+
+// dropResourceTerms unsets the term arrays and drops their index; both
+// steps find nothing to do when run again.
+func dropResourceTerms(ctx context.Context, db *mongo.Database) error {
+	col := db.Collection("resources")
+	if _, err := col.UpdateMany(ctx, bson.M{"$or": bson.A{bson.M{"terms": bson.M{"$exists": true}}, bson.M{"title_terms": bson.M{"$exists": true}}}},
+		bson.M{"$unset": bson.M{"terms": "", "title_terms": ""}}); err != nil {
+		return fmt.Errorf("store: unset resource terms: %w", err)
+	}
+	specs, err := col.Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return fmt.Errorf("store: list resource indexes: %w", err)
+	}
+	for _, sp := range specs {
+		if sp.Name == "terms" {
+			if _, err := col.Indexes().DropOne(ctx, "terms"); err != nil {
+				return fmt.Errorf("store: drop resource terms index: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// dropForumTerms unsets the term arrays of threads and posts and drops
+// their indexes; run again, it finds nothing to do.
+func dropForumTerms(ctx context.Context, db *mongo.Database) error {
+	for _, name := range []string{"forum_threads", "forum_posts"} {
+		col := db.Collection(name)
+		if _, err := col.UpdateMany(ctx, bson.M{"terms": bson.M{"$exists": true}}, bson.M{"$unset": bson.M{"terms": ""}}); err != nil {
+			return fmt.Errorf("store: unset %s terms: %w", name, err)
+		}
+		specs, err := col.Indexes().ListSpecifications(ctx)
+		if err != nil {
+			return fmt.Errorf("store: list %s indexes: %w", name, err)
+		}
+		for _, sp := range specs {
+			if sp.Name == "terms" {
+				if _, err := col.Indexes().DropOne(ctx, "terms"); err != nil {
+					return fmt.Errorf("store: drop %s terms index: %w", name, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // ErrNewerSchema refuses a database that a later release has upgraded.

@@ -11,6 +11,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/store/storetest"
@@ -76,5 +77,95 @@ func TestUpgradeRefusesANewerDatabase(t *testing.T) {
 	var newer *store.ErrNewerSchema
 	if !errors.As(err, &newer) || newer.Database != store.CurrentSchema+1 || !strings.Contains(err.Error(), "newer release") {
 		t.Fatalf("upgrade of a newer database: %v", err)
+	}
+}
+
+// Migration 2 unsets the library's term arrays and drops their index, and
+// finds nothing to do when run again.
+func TestUpgradeDropsResourceTerms(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	col := st.DB.Collection("resources")
+	if _, err := col.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "terms", Value: 1}}, Options: options.Index().SetName("terms")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := col.InsertMany(ctx, []any{
+		bson.M{"_id": "a", "title": "A", "terms": bson.A{"a"}, "title_terms": bson.A{"a"}},
+		bson.M{"_id": "b", "title": "B"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 2; run++ {
+		if err := st.Upgrade(ctx, nil); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 1}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("schema_migrations").DeleteMany(ctx, bson.M{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var a bson.M
+	if err := col.FindOne(ctx, bson.M{"_id": "a"}).Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a["terms"]; ok || a["title_terms"] != nil || a["title"] != "A" {
+		t.Fatalf("after the migration: %v", a)
+	}
+	specs, err := col.Indexes().ListSpecifications(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range specs {
+		if sp.Name == "terms" {
+			t.Fatal("the terms index is still there")
+		}
+	}
+}
+
+// Schema 3 takes the term arrays and their indexes out of threads and
+// posts, and a second run finds nothing to do.
+func TestUpgradeDropsForumTerms(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	for _, name := range []string{"forum_threads", "forum_posts"} {
+		col := st.DB.Collection(name)
+		if _, err := col.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "terms", Value: 1}}, Options: options.Index().SetName("terms")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := col.InsertMany(ctx, []any{bson.M{"_id": "a", "title": "A", "terms": bson.A{"a"}}, bson.M{"_id": "b", "title": "B"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for run := 0; run < 2; run++ {
+		if err := st.Upgrade(ctx, nil); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 2}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("schema_migrations").DeleteMany(ctx, bson.M{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"forum_threads", "forum_posts"} {
+		col := st.DB.Collection(name)
+		var a bson.M
+		if err := col.FindOne(ctx, bson.M{"_id": "a"}).Decode(&a); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := a["terms"]; ok || a["title"] != "A" {
+			t.Fatalf("%s after the migration: %v", name, a)
+		}
+		specs, err := col.Indexes().ListSpecifications(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sp := range specs {
+			if sp.Name == "terms" {
+				t.Fatalf("the %s terms index is still there", name)
+			}
+		}
 	}
 }

@@ -1,0 +1,282 @@
+package forum
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/circularfairict/portal/bus"
+	"github.com/circularfairict/portal/glossary"
+	"github.com/circularfairict/portal/search"
+	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/store/storetest"
+)
+
+// indexed returns a store searching through a new index, with a
+// portal-wide and a group category.
+func indexed(t *testing.T) (*Store, *search.Index, *Category, *Category) {
+	t.Helper()
+	st := storetest.New(t)
+	ctx := context.Background()
+	if err := st.EnsureIndexes(ctx, Indexes()); err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(st.DB)
+	gen, err := s.EnsureGeneral(ctx, "General", "Anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grp, err := s.CreateCategory(ctx, Category{Name: "Group room", GroupID: store.NewID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := search.Open(search.Options{Dir: filepath.Join(t.TempDir(), "search")}, s.SearchIndexKind())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	if _, err := ix.CatchUp(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.SetIndex(ix)
+	return s, ix, gen, grp
+}
+
+func find(t *testing.T, s *Store, q string, cats ...*Category) []Hit {
+	t.Helper()
+	sq := SearchQuery{Query: glossary.ParseQuery(q, "en")}
+	for _, c := range cats {
+		sq.CategoryIDs = append(sq.CategoryIDs, c.ID)
+	}
+	hits, err := s.Search(context.Background(), sq)
+	if err != nil {
+		t.Fatalf("%q: %v", q, err)
+	}
+	return hits
+}
+
+func threadIDs(hits []Hit) string {
+	var ids []string
+	for _, h := range hits {
+		ids = append(ids, h.Thread.ID)
+	}
+	return strings.Join(ids, ",")
+}
+
+// Every write reaches the index at once, and what a category filter, a
+// hold, a hide or a deletion takes away is never found, nor its snippet.
+func TestSearchThroughIndex(t *testing.T) {
+	s, _, gen, grp := indexed(t)
+	ctx := context.Background()
+	author := store.NewID()
+	th, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: author, Title: "Spare parts for laptops",
+		Body: "How long do suppliers keep **spare parts** available?", Kind: KindQuestion, Tags: "repair"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := s.CreateThread(ctx, NewThread{Category: grp, AuthorID: author, Title: "Confidential group talk",
+		Body: "Our secret smelter audit results.", Kind: KindDiscussion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := threadIDs(find(t, s, "spare parts", gen)); got != th.ID {
+		t.Fatalf("spare parts: %s", got)
+	}
+	if got := threadIDs(find(t, s, "smelter", gen)); got != "" {
+		t.Fatalf("a category the searcher may not see was searched: %s", got)
+	}
+	if got := threadIDs(find(t, s, "smelter", gen, grp)); got != other.ID {
+		t.Fatalf("group category: %s", got)
+	}
+	// A reply is found at once, with a snippet from it.
+	p, err := s.Reply(ctx, th.ID, store.NewID(), "We require seven years of <script>alert(1)</script> availability.", false, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits := find(t, s, "seven years", gen)
+	if len(hits) != 1 || hits[0].N != p.N || !strings.Contains(hits[0].Snippet, "<mark>seven</mark> <mark>years</mark>") {
+		t.Fatalf("reply: %+v", hits)
+	}
+	if strings.Contains(hits[0].Snippet, "<script") || hits[0].Score <= 0 {
+		t.Fatalf("snippet not escaped or no score: %q", hits[0].Snippet)
+	}
+	// An edit replaces the words.
+	if _, err := s.EditPost(ctx, th.ID, p.N, p.AuthorID, "We require ten years of availability."); err != nil {
+		t.Fatal(err)
+	}
+	if got := threadIDs(find(t, s, "seven", gen)); got != "" {
+		t.Fatalf("edited words still found: %s", got)
+	}
+	if hits := find(t, s, "ten years", gen); len(hits) != 1 || !strings.Contains(hits[0].Snippet, "<mark>ten</mark>") {
+		t.Fatalf("edit: %+v", hits)
+	}
+	// Hidden, held and deleted posts are never found.
+	if err := s.SetHidden(ctx, th.ID, p.N, true, "off topic"); err != nil {
+		t.Fatal(err)
+	}
+	if got := threadIDs(find(t, s, "ten years", gen)); got != "" {
+		t.Fatalf("hidden post found: %s", got)
+	}
+	if err := s.SetHidden(ctx, th.ID, p.N, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := threadIDs(find(t, s, "ten years", gen)); got != th.ID {
+		t.Fatalf("shown again: %s", got)
+	}
+	held, err := s.Reply(ctx, th.ID, store.NewID(), "Waiting refurbished tablets for review.", true, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := threadIDs(find(t, s, "refurbished tablets", gen)); got != "" {
+		t.Fatalf("held post found: %s", got)
+	}
+	if err := s.ApprovePost(ctx, th.ID, held.N); err != nil {
+		t.Fatal(err)
+	}
+	if got := threadIDs(find(t, s, "refurbished tablets", gen)); got != th.ID {
+		t.Fatalf("approved post: %s", got)
+	}
+	if err := s.DeletePost(ctx, th.ID, held.N, author); err != nil {
+		t.Fatal(err)
+	}
+	if got := threadIDs(find(t, s, "refurbished tablets", gen)); got != "" {
+		t.Fatalf("deleted post found: %s", got)
+	}
+	// A held thread leaves the search, all its posts with it.
+	if err := s.HoldThread(ctx, th.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := threadIDs(find(t, s, "ten years", gen)) + threadIDs(find(t, s, "laptops", gen)); got != "" {
+		t.Fatalf("held thread found: %s", got)
+	}
+	if err := s.ApprovePost(ctx, th.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	// A move takes the thread and its posts to the other category.
+	if err := s.MoveThread(ctx, th.ID, grp); err != nil {
+		t.Fatal(err)
+	}
+	if got := threadIDs(find(t, s, "ten years", gen)) + threadIDs(find(t, s, "laptops", gen)); got != "" {
+		t.Fatalf("moved thread found in its old category: %s", got)
+	}
+	if got := threadIDs(find(t, s, "ten years", grp)); got != th.ID {
+		t.Fatalf("moved thread in its new category: %s", got)
+	}
+	// Solved and tag filters follow an accepted answer at once.
+	sq := SearchQuery{CategoryIDs: []string{grp.ID}, Solved: "yes"}
+	if hits, _ := s.Search(ctx, sq); len(hits) != 0 {
+		t.Fatalf("unsolved question listed as solved")
+	}
+	if err := s.Accept(ctx, th.ID, p.N); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ := s.Search(ctx, sq); threadIDs(hits) != th.ID {
+		t.Fatalf("solved: %s", threadIDs(hits))
+	}
+	if hits, _ := s.Search(ctx, SearchQuery{CategoryIDs: []string{grp.ID, gen.ID}, Tag: "repair"}); threadIDs(hits) != th.ID {
+		t.Fatalf("tag: %s", threadIDs(hits))
+	}
+	// A split moves the posts' words to the new thread.
+	nt, err := s.Split(ctx, th.ID, p.N, "Availability of spare parts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits := find(t, s, "ten years", grp); threadIDs(hits) != nt.ID || hits[0].N != 1 {
+		t.Fatalf("split: %+v", hits)
+	}
+}
+
+// The index rebuilt from nothing holds what the writes put in it.
+func TestSearchRebuildEqualsIncremental(t *testing.T) {
+	s, ix, gen, _ := indexed(t)
+	ctx := context.Background()
+	for i, body := range []string{"Battery health of refurbished phones", "Factory lists from suppliers", "Take-back of old screens"} {
+		th, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Question number " + string(rune('A'+i)), Body: body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Reply(ctx, th.ID, store.NewID(), "A reply about "+body, false, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := find(t, s, "battery", gen)
+	if _, err := ix.Rebuild(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	after := find(t, s, "battery", gen)
+	if threadIDs(before) != threadIDs(after) || len(after) != 1 || before[0].Snippet != after[0].Snippet {
+		t.Fatalf("before %+v, after %+v", before, after)
+	}
+	st, err := ix.CatchUp(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Added+st.Updated+st.Removed != 0 {
+		t.Fatalf("a catch-up after a rebuild changed %+v", st)
+	}
+}
+
+// Whatever is typed, the search answers without an error.
+func TestSearchHostileQueries(t *testing.T) {
+	s, _, gen, _ := indexed(t)
+	ctx := context.Background()
+	if _, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Plain thread title", Body: "Plain words."}); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("word ", 1000)
+	for _, q := range []string{`+title:plain -x`, `"unbalanced`, `plain~2 pl*n^3 (a OR b)`, "\xff\xfe plain", long, `$where:1`, `/.*/`} {
+		if _, err := s.Search(ctx, SearchQuery{Query: glossary.ParseQuery(q, "en"), CategoryIDs: []string{gen.ID}}); err != nil {
+			t.Errorf("%.40q: %v", q, err)
+		}
+	}
+}
+
+// Two servers on one database and one bus: a reply and a hide made on one
+// are found, and then not found, on the other at once.
+func TestSearchAcrossServers(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	if err := st.EnsureIndexes(ctx, Indexes()); err != nil {
+		t.Fatal(err)
+	}
+	b := bus.NewLocalBus()
+	var stores []*Store
+	for range 2 {
+		s := NewStore(st.DB)
+		ix, err := search.Open(search.Options{Dir: filepath.Join(t.TempDir(), "search"), Bus: b}, s.SearchIndexKind())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ix.Close() })
+		ix.Wait()
+		s.SetIndex(ix)
+		stores = append(stores, s)
+	}
+	a, other := stores[0], stores[1]
+	gen, err := a.EnsureGeneral(ctx, "General", "Anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, _, err := a.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Take-back schemes", Body: "Who collects old devices?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Reply(ctx, th.ID, store.NewID(), "Our supplier collects them with a certificate of destruction.", false, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits := find(t, other, "certificate destruction", gen); threadIDs(hits) != th.ID || hits[0].N != p.N {
+		t.Fatalf("the other server: %+v", hits)
+	}
+	if err := a.SetHidden(ctx, th.ID, p.N, true, "confidential"); err != nil {
+		t.Fatal(err)
+	}
+	if hits := find(t, other, "certificate", gen); len(hits) != 0 {
+		t.Fatalf("the other server still finds a hidden post: %+v", hits)
+	}
+}

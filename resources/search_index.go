@@ -1,0 +1,462 @@
+package resources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"sort"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/circularfairict/portal/glossary"
+	"github.com/circularfairict/portal/search"
+	"github.com/circularfairict/portal/store"
+)
+
+// ErrNoIndex is returned by Search on a service without a search index.
+var ErrNoIndex = errors.New("resources: no search index")
+
+// Boosts: a title match above a summary match above the text; the words
+// as typed above a glossary concept's other terms, so exact-language
+// matches rank first and cross-language ones just below.
+const (
+	boostTitle   = 3.0
+	boostSummary = 2.0
+	boostBody    = 1.0
+	boostTyped   = 10.0
+	boostConcept = 1.0
+	facetSize    = 100
+)
+
+// visibilityQuery is Viewer's rule as a filter of the index: the same cases
+// as CanSee, so a hit, its snippet and every facet count stay within what
+// the viewer may see.
+func (v Viewer) visibilityQuery() query.Query {
+	if v.All {
+		return nil
+	}
+	or := []query.Query{termQ(fieldVisibility, string(VisibilityPublic))}
+	if v.Approved {
+		or = append(or, termQ(fieldVisibility, string(VisibilityMembers)))
+		if len(v.Groups) > 0 {
+			var gs []query.Query
+			for _, g := range v.Groups {
+				gs = append(gs, termQ(fieldGroup, g))
+			}
+			or = append(or, bleve.NewConjunctionQuery(termQ(fieldVisibility, string(VisibilityGroup)), bleve.NewDisjunctionQuery(gs...)))
+		}
+	}
+	if v.ID != "" {
+		or = append(or, termQ(fieldOwner, v.ID))
+	}
+	return bleve.NewDisjunctionQuery(or...)
+}
+
+func termQ(field, value string) query.Query {
+	q := bleve.NewTermQuery(value)
+	q.SetField(field)
+	return q
+}
+
+// fieldBoosts are the text fields a typed word is looked for in.
+func fieldBoosts(langs []string) map[string]float64 {
+	out := map[string]float64{fieldOrg: boostBody}
+	for _, l := range langs {
+		out[textField("title", l)] = boostTitle
+		out[textField("summary", l)] = boostSummary
+		out[textField("body", l)] = boostBody
+	}
+	return out
+}
+
+// matchQuery looks for text in the fields, each field analysing it with
+// its own language; every word of text must be in one field. bleve scales
+// a disjunction's score by the share of its clauses that match (coord):
+// a word is found in one or two of these fields, never all, so boosts are
+// scaled by the number of clauses to undo that.
+func matchQuery(text string, fields map[string]float64, boost float64, prefix string) query.Query {
+	names := make([]string, 0, len(fields))
+	for f := range fields {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	var or []query.Query
+	n := float64(len(names))
+	if prefix != "" {
+		n *= 2
+	}
+	for _, f := range names {
+		m := bleve.NewMatchQuery(text)
+		m.SetField(f)
+		m.SetOperator(query.MatchQueryOperatorAnd)
+		m.SetBoost(fields[f] * boost * n)
+		or = append(or, m)
+		if prefix != "" {
+			p := bleve.NewPrefixQuery(prefix)
+			p.SetField(f)
+			p.SetBoost(fields[f] * boost * n * 0.5)
+			or = append(or, p)
+		}
+	}
+	return bleve.NewDisjunctionQuery(or...)
+}
+
+func phraseQuery(phrase string, fields map[string]float64) query.Query {
+	var or []query.Query
+	for f, b := range fields {
+		m := bleve.NewMatchPhraseQuery(phrase)
+		m.SetField(f)
+		m.SetBoost(b * boostTyped)
+		or = append(or, m)
+	}
+	return bleve.NewDisjunctionQuery(or...)
+}
+
+// textQuery is the query of the words: every group must match, directly
+// (the typed words, in any language's fields) or through one of its
+// concept's terms (in the fields of that term's language).
+func textQuery(pq parsedQuery, directOnly bool) query.Query {
+	all := fieldBoosts(textLangs)
+	var and []query.Query
+	pos := 0
+	for _, g := range pq.Groups() {
+		words := pq.Words[pos : pos+len(g.Clauses)]
+		pos += len(g.Clauses)
+		// bleve scales the group's disjunction by the share of its
+		// alternatives that match: boosting every alternative by their
+		// number undoes it (compound queries ignore boosts).
+		nAlts := 1.0
+		if g.Concept != nil && !directOnly {
+			nAlts += float64(len(g.Concept.Terms))
+		}
+		var typed []query.Query
+		for i, w := range words {
+			prefix := ""
+			if pq.prefix != "" && pos-len(g.Clauses)+i == len(pq.Words)-1 {
+				prefix = pq.prefix
+			}
+			typed = append(typed, matchQuery(w, all, boostTyped*nAlts, prefix))
+		}
+		var direct query.Query = bleve.NewConjunctionQuery(typed...)
+		if len(typed) == 1 {
+			direct = typed[0]
+		}
+		if nAlts == 1 {
+			and = append(and, direct)
+			continue
+		}
+		alts := []query.Query{direct}
+		for _, t := range g.Concept.Terms {
+			alts = append(alts, matchQuery(t.Text, fieldBoosts([]string{t.Lang}), boostConcept*nAlts, ""))
+		}
+		and = append(and, bleve.NewDisjunctionQuery(alts...))
+	}
+	for _, p := range pq.phrases {
+		and = append(and, phraseQuery(p, all))
+	}
+	if len(and) == 1 {
+		return and[0]
+	}
+	return bleve.NewConjunctionQuery(and...)
+}
+
+// filterQuery is what every hit must satisfy besides the words: the kind,
+// the viewer's visibility, curation and the selected facets but skip.
+func (q Search) filterQuery(skip string) query.Query {
+	and := []query.Query{search.KindQuery(KindLibrary)}
+	if vq := q.Viewer.visibilityQuery(); vq != nil {
+		and = append(and, vq)
+	}
+	if q.GoodPractice {
+		and = append(and, termQ(fieldGood, "true"))
+	}
+	for _, f := range Facets {
+		if f == skip || len(q.Filters[f]) == 0 {
+			continue
+		}
+		var or []query.Query
+		for _, v := range q.Filters[f] {
+			or = append(or, termQ(facetField(f), v))
+		}
+		and = append(and, bleve.NewDisjunctionQuery(or...))
+	}
+	return bleve.NewConjunctionQuery(and...)
+}
+
+func (q Search) request(pq parsedQuery, skip string) *bleve.SearchRequest {
+	b := bleve.NewBooleanQuery()
+	if pq.empty() {
+		b.AddMust(bleve.NewMatchAllQuery())
+	} else {
+		b.AddMust(textQuery(pq, false))
+	}
+	b.AddFilter(q.filterQuery(skip))
+	return bleve.NewSearchRequest(b)
+}
+
+// Search asks the index for a page of the resources the viewer may see,
+// with facet counts that combine (each facet's counts apply the other
+// facets' selections, not its own), then loads that page's resources by
+// _id. The index holds no withdrawn resource.
+func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
+	if s.index == nil {
+		return nil, ErrNoIndex
+	}
+	if q.PerPage <= 0 || q.PerPage > 100 {
+		q.PerPage = 20
+	}
+	if q.Page < 1 {
+		q.Page = 1
+	}
+	if q.Page > 500 {
+		q.Page = 500
+	}
+	q.Filters = CleanFilters(q.Filters)
+	pq := parseQuery(q.Q, q.Lang, q.Literal)
+	if q.Sort != SortNewest && q.Sort != SortDownloads && q.Sort != SortRelevance {
+		q.Sort = SortNewest
+		if !pq.empty() {
+			q.Sort = SortRelevance
+		}
+	}
+	res := &Result{Page: q.Page, PerPage: q.PerPage, Facets: map[string][]FacetCount{}, Query: pq.Query, Sort: q.Sort,
+		Via: map[string][]string{}, Building: s.index.Building()}
+
+	req := q.request(pq, "")
+	req.Size, req.From = q.PerPage, (q.Page-1)*q.PerPage
+	switch q.Sort {
+	case SortRelevance:
+		if pq.empty() {
+			req.SortBy([]string{"-" + fieldCreated, "-_id"})
+		} else {
+			req.SortBy([]string{"-_score", "-" + fieldCreated, "-_id"})
+		}
+	case SortDownloads:
+		req.SortBy([]string{"-" + fieldDownloads, "-" + fieldCreated, "-_id"})
+	default:
+		req.SortBy([]string{"-" + fieldCreated, "-_id"})
+	}
+	var snippetFields []string
+	for _, l := range textLangs {
+		snippetFields = append(snippetFields, textField("body", l), textField("summary", l))
+	}
+	if !pq.empty() {
+		req.IncludeLocations = true
+		req.Fields = snippetFields
+	}
+	for _, f := range Facets {
+		if len(q.Filters[f]) == 0 {
+			req.AddFacet(f, bleve.NewFacetRequest(facetField(f), facetSize))
+		}
+	}
+	out, err := s.index.Search(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("resources: search: %w", err)
+	}
+	facets := out.Facets
+	// A facet with a selection counts over the other selections only.
+	for _, f := range Facets {
+		if len(q.Filters[f]) == 0 {
+			continue
+		}
+		fr := q.request(pq, f)
+		fr.Size = 0
+		fr.AddFacet(f, bleve.NewFacetRequest(facetField(f), facetSize))
+		fo, err := s.index.Search(ctx, fr)
+		if err != nil {
+			return nil, fmt.Errorf("resources: search facets: %w", err)
+		}
+		facets[f] = fo.Facets[f]
+	}
+	for _, f := range Facets {
+		counts := map[string]int{}
+		if fr := facets[f]; fr != nil && fr.Terms != nil {
+			for _, t := range fr.Terms.Terms() {
+				counts[t.Term] = t.Count
+			}
+		}
+		var fc []FacetCount
+		for v, n := range counts {
+			fc = append(fc, FacetCount{Value: v, Count: n, Selected: contains(q.Filters[f], v)})
+		}
+		// Selected values stay listed even when nothing matches them now.
+		for _, v := range q.Filters[f] {
+			if counts[v] == 0 {
+				fc = append(fc, FacetCount{Value: v, Selected: true})
+			}
+		}
+		sort.Slice(fc, func(i, j int) bool {
+			if fc[i].Count != fc[j].Count {
+				return fc[i].Count > fc[j].Count
+			}
+			return fc[i].Value < fc[j].Value
+		})
+		res.Facets[f] = fc
+	}
+	res.Total = int(out.Total)
+	res.Pages = (res.Total + q.PerPage - 1) / q.PerPage
+
+	ids := make([]string, 0, len(out.Hits))
+	for _, h := range out.Hits {
+		_, id := search.SplitDocID(h.ID)
+		ids = append(ids, id)
+	}
+	byID, err := s.byIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range out.Hits {
+		_, id := search.SplitDocID(h.ID)
+		r := byID[id]
+		// The index may lag the database by a moment: what the database
+		// says now decides.
+		if r == nil || r.Withdrawn != nil || !q.Viewer.CanSee(r) {
+			continue
+		}
+		if !pq.empty() {
+			r.Score = h.Score
+			r.Snippet = template.HTML(snippetOf(h, snippetFields))
+		}
+		res.Items = append(res.Items, r)
+	}
+	if !pq.empty() && pq.Expanded() && len(res.Items) > 0 {
+		if err := s.via(ctx, q, pq, res); err != nil {
+			return nil, err
+		}
+	}
+	if res.Total == 0 && !pq.empty() {
+		res.Suggestion = s.suggest(ctx, q, pq)
+	}
+	return res, nil
+}
+
+// via names, for each resource of the page, the concepts it matched only
+// through another term than the one typed: one query per concept group,
+// restricted to the page.
+func (s *Service) via(ctx context.Context, q Search, pq parsedQuery, res *Result) error {
+	ids := make([]string, 0, len(res.Items))
+	for _, r := range res.Items {
+		ids = append(ids, search.DocID(KindLibrary, r.ID))
+	}
+	pos := 0
+	for _, g := range pq.Groups() {
+		n := len(g.Clauses)
+		pos += n
+		if g.Concept == nil || len(g.Concept.Terms) == 0 {
+			continue
+		}
+		one := parsedQuery{Query: glossary.Query{Query: pq.Query.Query}}
+		one.Clauses, one.Words = g.Clauses, pq.Words[pos-n:pos]
+		if pq.prefix != "" && pos == len(pq.Words) {
+			one.prefix = pq.prefix
+		}
+		b := bleve.NewBooleanQuery()
+		b.AddMust(textQuery(one, true))
+		b.AddFilter(bleve.NewDocIDQuery(ids))
+		req := bleve.NewSearchRequestOptions(b, len(ids), 0, false)
+		out, err := s.index.Search(ctx, req)
+		if err != nil {
+			return fmt.Errorf("resources: search via: %w", err)
+		}
+		direct := map[string]bool{}
+		for _, h := range out.Hits {
+			direct[h.ID] = true
+		}
+		for _, r := range res.Items {
+			if !direct[search.DocID(KindLibrary, r.ID)] {
+				res.Via[r.ID] = append(res.Via[r.ID], g.Concept.Concept.ID)
+			}
+		}
+	}
+	return nil
+}
+
+// byIDs loads resources one _id lookup each: the embedded database answers
+// those from an index (an $in would read the whole collection), and a page
+// holds at most a hundred. Four lookups run at a time.
+func (s *Service) byIDs(ctx context.Context, ids []string) (map[string]*Resource, error) {
+	found := make([]*Resource, len(ids))
+	errs := make([]error, len(ids))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var r Resource
+			err := s.col(colResources).FindOne(ctx, bson.M{"_id": id}, options.FindOne().SetProjection(listProjection)).Decode(&r)
+			switch {
+			case store.IsNoDocuments(err):
+			case err != nil:
+				errs[i] = fmt.Errorf("resources: search page: %w", err)
+			default:
+				found[i] = &r
+			}
+		}()
+	}
+	wg.Wait()
+	out := map[string]*Resource{}
+	for i, r := range found {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if r != nil {
+			out[ids[i]] = r
+		}
+	}
+	return out, nil
+}
+
+// snippetOf cuts a passage around the matched words from the first stored
+// field (body before summary) that has them.
+func snippetOf(h *bsearch.DocumentMatch, fields []string) string {
+	for _, f := range fields {
+		terms := h.Locations[f]
+		if len(terms) == 0 {
+			continue
+		}
+		values := storedValues(h.Fields[f])
+		spans := map[int][]search.Span{}
+		for _, locs := range terms {
+			for _, l := range locs {
+				i := 0
+				if len(l.ArrayPositions) > 0 {
+					i = int(l.ArrayPositions[0])
+				}
+				spans[i] = append(spans[i], search.Span{Start: int(l.Start), End: int(l.End)})
+			}
+		}
+		best, n := -1, 0
+		for i, sp := range spans {
+			if i < len(values) && (len(sp) > n || (len(sp) == n && i < best)) {
+				best, n = i, len(sp)
+			}
+		}
+		if best >= 0 {
+			return search.Snippet(values[best], spans[best], 240)
+		}
+	}
+	return ""
+}
+
+func storedValues(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			s, _ := e.(string)
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
+}

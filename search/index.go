@@ -1,0 +1,639 @@
+// Package search is the portal's derived full-text index: one bleve index
+// under the data directory holding every searchable kind of document (the
+// library, discussions, members), told apart by a kind field. The database
+// stays the source of truth: the index is rebuilt from it when missing,
+// outdated or corrupt, caught up at start-up (IDs and stamps compared, so
+// deletions are caught up too), and kept current by a message on the bus
+// for every change, which each server answers by re-reading the document by
+// _id. Feature packages register a Kind and build their own queries; this
+// package knows nothing of them and imports neither Fiber nor the server.
+package search
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/circularfairict/portal/bus"
+)
+
+// MappingVersion changes whenever the mapping or what a kind puts in its
+// documents changes: an index of another version is rebuilt at start-up.
+// Kinds add their own version (Kind.Version) to it.
+const MappingVersion = 1
+
+// Topic is the bus topic of index changes.
+const Topic = "search"
+
+// Common fields every document carries.
+const (
+	FieldKind  = "kind"
+	FieldStamp = "stamp"
+)
+
+// Doc is one document of a kind as the index holds it.
+type Doc struct {
+	// ID is the kind's own ID (the database _id).
+	ID string
+	// Stamp is when the document last changed in a way the index shows;
+	// catch-up re-reads the documents whose stamp differs from the index's.
+	Stamp time.Time
+	// Fields are the bleve document's fields, as the kind's mapping
+	// describes them (kind and stamp are added by the index).
+	Fields map[string]any
+}
+
+// Kind is one kind of searchable document. Its methods read the database;
+// they must be safe for concurrent use.
+type Kind interface {
+	// Name is the kind's value of the kind field and in bus messages.
+	Name() string
+	// Version is the kind's mapping version: bump it when Mapping or Load
+	// change what they index, so existing indexes are rebuilt.
+	Version() int
+	// Mapping describes the kind's fields. Text fields may use the
+	// analysers this package registers (Analyzer).
+	Mapping() *mapping.DocumentMapping
+	// Stamps lists every document of the kind that belongs in the index
+	// with its stamp, for catch-up.
+	Stamps(ctx context.Context) (map[string]time.Time, error)
+	// All calls fn for every document of the kind, for a rebuild.
+	All(ctx context.Context, fn func(*Doc) error) error
+	// Load reads one document by ID; nil (and no error) when it is gone or
+	// no longer belongs in the index.
+	Load(ctx context.Context, id string) (*Doc, error)
+}
+
+// Options configure an Index.
+type Options struct {
+	// Dir is the index directory (PORTAL_SEARCH_DIR, or PORTAL_DATA_DIR/search).
+	Dir string
+	// Bus carries change messages between servers; nil keeps changes local.
+	Bus bus.Bus
+	Log *slog.Logger
+}
+
+// Index is the open index with its kinds.
+type Index struct {
+	opts   Options
+	kinds  map[string]Kind
+	names  []string
+	origin string
+	log    *slog.Logger
+
+	idx bleve.Index
+
+	// applyMu makes each re-read and write of one document a unit, so a
+	// later read is always written later.
+	applyMu sync.Mutex
+
+	building atomic.Bool
+	// catching counts the catch-ups running; touched records the documents
+	// changed meanwhile: they are re-read once it ends, as its own reads
+	// may predate the change.
+	catching  atomic.Int32
+	touchedMu sync.Mutex
+	touched   map[string]message
+
+	unsubscribe func()
+	done        chan struct{}
+	cancel      context.CancelFunc
+}
+
+type message struct {
+	Kind   string `json:"kind"`
+	ID     string `json:"id"`
+	Origin string `json:"origin,omitempty"`
+}
+
+// Internal metadata keys.
+var (
+	keyMapping   = []byte("portal.mapping")
+	keyWatermark = []byte("portal.watermark")
+)
+
+// ErrLocked is returned by Open when another process (a running server)
+// holds the index directory.
+var ErrLocked = errors.New("search: the index directory is in use by another process")
+
+func isLocked(err error) bool {
+	return err != nil && (errors.Is(err, bolterrors.ErrTimeout) || strings.Contains(err.Error(), bolterrors.ErrTimeout.Error()))
+}
+
+// ErrUnknownKind is returned for a kind no one registered.
+var ErrUnknownKind = errors.New("search: unknown kind")
+
+// Open opens the index in opts.Dir, or creates it. An index that does not
+// open (corrupt) is moved aside and a new one created; one of another
+// mapping version is removed and recreated. Call Start to catch up with the
+// database and follow the bus.
+func Open(opts Options, kinds ...Kind) (*Index, error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Dir == "" {
+		return nil, errors.New("search: no index directory")
+	}
+	ix := &Index{opts: opts, kinds: map[string]Kind{}, log: opts.Log, touched: map[string]message{}}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	ix.origin = hex.EncodeToString(b[:])
+	for _, k := range kinds {
+		if ix.kinds[k.Name()] != nil {
+			return nil, fmt.Errorf("search: kind %s registered twice", k.Name())
+		}
+		ix.kinds[k.Name()] = k
+		ix.names = append(ix.names, k.Name())
+	}
+	sort.Strings(ix.names)
+	if err := os.MkdirAll(filepath.Dir(opts.Dir), 0o700); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	version := ix.version()
+	if entries, err := os.ReadDir(opts.Dir); err == nil && len(entries) == 0 {
+		// An empty directory made ready for the index is no broken index.
+		_ = os.Remove(opts.Dir)
+	}
+	idx, err := bleve.OpenUsing(opts.Dir, storeConfig())
+	switch {
+	case isLocked(err):
+		return nil, ErrLocked
+	case err == nil:
+		v, gerr := idx.GetInternal(keyMapping)
+		if gerr == nil && string(v) == version {
+			ix.idx = idx
+			break
+		}
+		_ = idx.Close()
+		ix.log.Info("search index of another version: rebuilding", "dir", opts.Dir, "have", string(v), "want", version)
+		if err := os.RemoveAll(opts.Dir); err != nil {
+			return nil, fmt.Errorf("search: remove outdated index: %w", err)
+		}
+	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist):
+	default:
+		aside := fmt.Sprintf("%s.broken-%s", opts.Dir, time.Now().UTC().Format("20060102T150405.000000000Z"))
+		ix.log.Warn("search index does not open: moved aside, rebuilding", "dir", opts.Dir, "aside", aside, "err", err)
+		if rerr := os.Rename(opts.Dir, aside); rerr != nil {
+			return nil, fmt.Errorf("search: move broken index aside: %w", rerr)
+		}
+	}
+	if ix.idx == nil {
+		m, err := ix.mapping()
+		if err != nil {
+			return nil, err
+		}
+		if ix.idx, err = bleve.NewUsing(opts.Dir, m, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, storeConfig()); err != nil {
+			return nil, fmt.Errorf("search: create index: %w", err)
+		}
+		if err := ix.idx.SetInternal(keyMapping, []byte(version)); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		ix.building.Store(true)
+	}
+	return ix, nil
+}
+
+// storeConfig: a write returns once it is searchable, without waiting for
+// its fsync (unsafe_batch): the index is derived, and a write lost in a
+// crash is caught up from the database at the next start (its stamp
+// differs). Waiting for every fsync made each change cost a disk flush.
+// bolt_timeout: a directory held by another process is refused after two
+// seconds (ErrLocked) rather than waited for forever.
+// The persister naps half a second between flushes so that a burst of
+// changes is written in one go instead of one fsync each (which made each
+// change cost a disk flush competing with the database's own).
+func storeConfig() map[string]any {
+	return map[string]any{"unsafe_batch": true, "bolt_timeout": "2s",
+		"scorchPersisterOptions": map[string]any{"persisterNapTimeMSec": 500, "persisterNapUnderNumFiles": 1000}}
+}
+
+// version names the mapping: the package's and every kind's version.
+func (ix *Index) version() string {
+	v := fmt.Sprintf("%d", MappingVersion)
+	for _, n := range ix.names {
+		v += fmt.Sprintf(" %s:%d", n, ix.kinds[n].Version())
+	}
+	return v
+}
+
+func (ix *Index) mapping() (*mapping.IndexMappingImpl, error) {
+	m := bleve.NewIndexMapping()
+	if err := registerAnalyzers(m); err != nil {
+		return nil, err
+	}
+	m.TypeField = FieldKind
+	m.DefaultAnalyzer = AnalyzerFolded
+	m.DefaultMapping = bleve.NewDocumentDisabledMapping()
+	m.StoreDynamic = false
+	m.IndexDynamic = false
+	m.DocValuesDynamic = false
+	for _, n := range ix.names {
+		dm := ix.kinds[n].Mapping()
+		dm.AddFieldMappingsAt(FieldKind, KeywordField(false))
+		stamp := bleve.NewTextFieldMapping()
+		stamp.Index, stamp.Store, stamp.IncludeInAll, stamp.DocValues = false, true, false, false
+		dm.AddFieldMappingsAt(FieldStamp, stamp)
+		m.AddDocumentMapping(n, dm)
+	}
+	return m, nil
+}
+
+// Start catches up with the database in the background (a rebuild when the
+// index is new) and follows the bus. Searches answer meanwhile; Building
+// reports true until the catch-up ends.
+func (ix *Index) Start(ctx context.Context) error {
+	if ix.opts.Bus != nil {
+		unsub, err := ix.opts.Bus.Subscribe(Topic, ix.receive)
+		if err != nil {
+			return fmt.Errorf("search: subscribe: %w", err)
+		}
+		ix.unsubscribe = unsub
+	}
+	ix.building.Store(true)
+	ctx, ix.cancel = context.WithCancel(ctx)
+	ix.done = make(chan struct{})
+	go func() {
+		defer close(ix.done)
+		defer ix.building.Store(false)
+		st, err := ix.CatchUp(ctx, nil)
+		if err != nil {
+			if ctx.Err() == nil {
+				ix.log.Error("search catch-up failed", "err", err)
+			}
+			return
+		}
+		ix.log.Info("search index caught up", "added", st.Added, "updated", st.Updated, "removed", st.Removed, "unchanged", st.Unchanged, "took", st.Took.Round(time.Millisecond))
+	}()
+	return nil
+}
+
+// Wait returns when the catch-up started by Start has ended.
+func (ix *Index) Wait() {
+	if ix.done != nil {
+		<-ix.done
+	}
+}
+
+// Building reports whether the index is being built or caught up, so
+// results may be incomplete.
+func (ix *Index) Building() bool { return ix.building.Load() }
+
+// Close stops following the bus and closes the index.
+func (ix *Index) Close() error {
+	if ix.unsubscribe != nil {
+		ix.unsubscribe()
+	}
+	if ix.cancel != nil {
+		ix.cancel()
+		<-ix.done
+	}
+	ix.Flush(30 * time.Second)
+	return ix.idx.Close()
+}
+
+// Flush waits, at most timeout, until every write so far is on disk:
+// writes return before their fsync (storeConfig), and closing does not
+// wait for them. Persistence is in order, so waiting for one last batch
+// waits for all before it.
+func (ix *Index) Flush(timeout time.Duration) {
+	done := make(chan struct{})
+	var once sync.Once
+	b := ix.idx.NewBatch()
+	b.SetInternal([]byte("portal.flushed"), []byte(stampString(time.Now())))
+	b.SetPersistedCallback(func(error) { once.Do(func() { close(done) }) })
+	if err := ix.idx.Batch(b); err != nil {
+		ix.log.Warn("search index flush failed", "err", err)
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		ix.log.Warn("search index flush timed out: the next start catches up")
+	}
+}
+
+// Bleve exposes the index for queries (feature packages build their own).
+func (ix *Index) Bleve() bleve.Index { return ix.idx }
+
+// Search runs req; callers restrict it to their kind with KindQuery.
+func (ix *Index) Search(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	res, err := ix.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return res, nil
+}
+
+// KindQuery matches every document of kind.
+func KindQuery(kind string) query.Query {
+	q := bleve.NewTermQuery(kind)
+	q.SetField(FieldKind)
+	return q
+}
+
+// DocID is the index's ID of a kind's document.
+func DocID(kind, id string) string { return kind + "/" + id }
+
+// SplitDocID returns the kind's own ID from an index ID.
+func SplitDocID(docID string) (kind, id string) {
+	for i := 0; i < len(docID); i++ {
+		if docID[i] == '/' {
+			return docID[:i], docID[i+1:]
+		}
+	}
+	return "", docID
+}
+
+// Changed re-reads a document from the database and updates the index at
+// once, then tells the other servers through the bus, which do the same.
+// It is called after every change the index shows; an error is logged, not
+// returned: the database change is done, and catch-up repairs the index.
+func (ix *Index) Changed(ctx context.Context, kind, id string) {
+	if ix == nil {
+		return
+	}
+	if err := ix.apply(ctx, message{Kind: kind, ID: id}); err != nil {
+		ix.log.Error("search: index change", "kind", kind, "id", id, "err", err)
+	}
+	if ix.opts.Bus == nil {
+		return
+	}
+	b, _ := json.Marshal(message{Kind: kind, ID: id, Origin: ix.origin})
+	if err := ix.opts.Bus.Publish(Topic, b); err != nil {
+		ix.log.Error("search: publish change", "kind", kind, "id", id, "err", err)
+	}
+}
+
+// receive answers another server's change message.
+func (ix *Index) receive(b []byte) {
+	var m message
+	if json.Unmarshal(b, &m) != nil || m.Origin == ix.origin {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := ix.apply(ctx, m); err != nil {
+		ix.log.Error("search: index change from bus", "kind", m.Kind, "id", m.ID, "err", err)
+	}
+}
+
+func (ix *Index) apply(ctx context.Context, m message) error {
+	k := ix.kinds[m.Kind]
+	if k == nil {
+		return ErrUnknownKind
+	}
+	if ix.catching.Load() > 0 {
+		ix.touchedMu.Lock()
+		ix.touched[DocID(m.Kind, m.ID)] = m
+		ix.touchedMu.Unlock()
+	}
+	ix.applyMu.Lock()
+	defer ix.applyMu.Unlock()
+	d, err := k.Load(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		return ix.idx.Delete(DocID(m.Kind, m.ID))
+	}
+	return ix.idx.Index(DocID(m.Kind, d.ID), ix.fields(m.Kind, d))
+}
+
+func (ix *Index) fields(kind string, d *Doc) map[string]any {
+	f := make(map[string]any, len(d.Fields)+2)
+	for k, v := range d.Fields {
+		f[k] = v
+	}
+	f[FieldKind] = kind
+	f[FieldStamp] = stampString(d.Stamp)
+	return f
+}
+
+func stampString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// Stats sum up a catch-up or a rebuild.
+type Stats struct {
+	Added, Updated, Removed, Unchanged int
+	Took                               time.Duration
+}
+
+// Progress is told how far a catch-up is: done of total documents.
+type Progress func(done, total int)
+
+// CatchUp brings the index level with the database: documents missing from
+// the index or with another stamp are re-read, those gone from the
+// database removed. A new index is filled in batches through Kind.All.
+// Start runs it at start-up; the server's sweep runs it again from time to
+// time, for changes whose message a server missed or that no server
+// announced (`portal import` next to a running server).
+func (ix *Index) CatchUp(ctx context.Context, progress Progress) (Stats, error) {
+	start := time.Now()
+	ix.catching.Add(1)
+	defer ix.catching.Add(-1)
+	var st Stats
+	have, err := ix.stamps(ctx)
+	if err != nil {
+		return st, err
+	}
+	type pending struct {
+		kind string
+		ids  []string
+	}
+	var work []pending
+	total := 0
+	want := map[string]map[string]time.Time{}
+	for _, n := range ix.names {
+		s, err := ix.kinds[n].Stamps(ctx)
+		if err != nil {
+			return st, fmt.Errorf("search: stamps of %s: %w", n, err)
+		}
+		want[n] = s
+		total += len(s)
+	}
+	done := 0
+	for _, n := range ix.names {
+		var ids []string
+		for id, t := range want[n] {
+			old, ok := have[DocID(n, id)]
+			switch {
+			case !ok:
+				st.Added++
+				ids = append(ids, id)
+			case old != stampString(t):
+				st.Updated++
+				ids = append(ids, id)
+			default:
+				st.Unchanged++
+				done++
+			}
+		}
+		sort.Strings(ids)
+		work = append(work, pending{n, ids})
+	}
+	// Removals first: a search meanwhile never shows what the database
+	// no longer has.
+	for docID := range have {
+		kind, id := SplitDocID(docID)
+		if _, ok := want[kind][id]; !ok {
+			if err := ix.idx.Delete(docID); err != nil {
+				return st, fmt.Errorf("search: %w", err)
+			}
+			st.Removed++
+		}
+	}
+	report := func() {
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	report()
+	for _, p := range work {
+		k := ix.kinds[p.kind]
+		if len(p.ids) == 0 {
+			continue
+		}
+		// Most documents of a kind missing (a new index): read them all in
+		// one pass rather than one by one.
+		if len(p.ids)*2 > len(want[p.kind]) {
+			need := map[string]bool{}
+			for _, id := range p.ids {
+				need[id] = true
+			}
+			batch := ix.idx.NewBatch()
+			err := k.All(ctx, func(d *Doc) error {
+				if !need[d.ID] {
+					return nil
+				}
+				if err := batch.Index(DocID(p.kind, d.ID), ix.fields(p.kind, d)); err != nil {
+					return err
+				}
+				done++
+				if batch.Size() >= 100 {
+					if err := ix.idx.Batch(batch); err != nil {
+						return err
+					}
+					batch.Reset()
+					report()
+				}
+				return ctx.Err()
+			})
+			if err == nil && batch.Size() > 0 {
+				err = ix.idx.Batch(batch)
+			}
+			if err != nil {
+				return st, fmt.Errorf("search: rebuild %s: %w", p.kind, err)
+			}
+			report()
+			continue
+		}
+		for _, id := range p.ids {
+			if err := ctx.Err(); err != nil {
+				return st, err
+			}
+			if err := ix.apply(ctx, message{Kind: p.kind, ID: id}); err != nil {
+				return st, fmt.Errorf("search: catch up %s %s: %w", p.kind, id, err)
+			}
+			done++
+			if done%100 == 0 {
+				report()
+			}
+		}
+		report()
+	}
+	// Changes that arrived meanwhile may have been overwritten by reads
+	// older than them: read those documents again.
+	ix.touchedMu.Lock()
+	again := ix.touched
+	ix.touched = map[string]message{}
+	ix.touchedMu.Unlock()
+	for _, m := range again {
+		if err := ix.apply(ctx, m); err != nil {
+			return st, fmt.Errorf("search: catch up %s %s: %w", m.Kind, m.ID, err)
+		}
+	}
+	if err := ix.idx.SetInternal(keyWatermark, []byte(stampString(start))); err != nil {
+		return st, fmt.Errorf("search: %w", err)
+	}
+	st.Took = time.Since(start)
+	return st, nil
+}
+
+// Watermark is when the last complete catch-up started (zero when none has
+// completed).
+func (ix *Index) Watermark() time.Time {
+	b, err := ix.idx.GetInternal(keyWatermark)
+	if err != nil || len(b) == 0 {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339Nano, string(b))
+	return t
+}
+
+// stamps reads the stamp of every document in the index.
+func (ix *Index) stamps(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	const page = 5000
+	for _, n := range ix.names {
+		// Sorted by ID and paged by the last ID seen, so a long index is
+		// read in bounded pages without deep offsets.
+		after := []string(nil)
+		for {
+			req := bleve.NewSearchRequestOptions(KindQuery(n), page, 0, false)
+			req.Fields = []string{FieldStamp}
+			req.SortBy([]string{"_id"})
+			if after != nil {
+				req.SearchAfter = after
+			}
+			res, err := ix.idx.SearchInContext(ctx, req)
+			if err != nil {
+				return nil, fmt.Errorf("search: read stamps: %w", err)
+			}
+			for _, h := range res.Hits {
+				s, _ := h.Fields[FieldStamp].(string)
+				out[h.ID] = s
+			}
+			if len(res.Hits) < page {
+				break
+			}
+			after = []string{res.Hits[len(res.Hits)-1].ID}
+		}
+	}
+	return out, nil
+}
+
+// Rebuild empties the index and fills it again from the database.
+func (ix *Index) Rebuild(ctx context.Context, progress Progress) (Stats, error) {
+	have, err := ix.stamps(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	batch := ix.idx.NewBatch()
+	for id := range have {
+		batch.Delete(id)
+	}
+	if err := ix.idx.Batch(batch); err != nil {
+		return Stats{}, fmt.Errorf("search: %w", err)
+	}
+	st, err := ix.CatchUp(ctx, progress)
+	st.Removed = 0
+	return st, err
+}
+
+// DocCount is the number of documents in the index.
+func (ix *Index) DocCount() (uint64, error) { return ix.idx.DocCount() }
