@@ -268,7 +268,7 @@ func (s *Server) discussionHits(c *fiber.Ctx, q forum.SearchQuery, cats []catInf
 		rows[i].FirstUnread = h.N // the matching post, for the link
 		rows[i].Via = conceptNames(h.Via, s.lang(c))
 		rows[i].Score = h.Score
-		rows[i].Snippet = snippetOf(h, nil, "")
+		rows[i].Snippet = snippetOf(h.Snippet)
 	}
 	return rows, nil
 }

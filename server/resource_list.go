@@ -148,7 +148,7 @@ func (s *Server) listResources(c *fiber.Ctx) error {
 	for _, r := range res.Items {
 		rc := s.card(p, r, groups)
 		rc.Via = conceptNames(res.Via[r.ID], p.Lang)
-		rc.Snippet = snippetOf(r, res, r.ID)
+		rc.Snippet = snippetOf(r.Snippet)
 		d.Items = append(d.Items, rc)
 	}
 	link := func(key, value string) string {

@@ -4,7 +4,6 @@ import (
 	"html"
 	"html/template"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -171,7 +170,7 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 		for _, r := range res.Items {
 			rc := s.card(p, r, groups)
 			rc.Via = conceptNames(res.Via[r.ID], lang)
-			rc.Snippet = snippetOf(r, res, r.ID)
+			rc.Snippet = snippetOf(r.Snippet)
 			d.Library = append(d.Library, rc)
 		}
 		d.More = "/library?q=" + q
@@ -262,23 +261,12 @@ func (s *Server) apiSearch(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"q": d.Q, "tab": d.Tab, "counts": counts, "items": items})
 }
 
-// snippetOf is the highlighted passage a search gives for a hit: a string
-// field Snippet on the hit, or a map Snippets (by ID) on the result. Read
-// by name so the pages show passages as soon as a search provides them.
-// Only <mark> survives; everything else is escaped again, whatever the
-// search did.
-func snippetOf(hit, result any, id string) template.HTML {
-	text := ""
-	if f := fieldByName(hit, "Snippet"); f.IsValid() && f.Kind() == reflect.String {
-		text = f.String()
-	}
-	if text == "" && result != nil {
-		if f := fieldByName(result, "Snippets"); f.IsValid() && f.Kind() == reflect.Map && f.Type().Key().Kind() == reflect.String {
-			if x := f.MapIndex(reflect.ValueOf(id)); x.IsValid() && x.Kind() == reflect.String {
-				text = x.String()
-			}
-		}
-	}
+// snippetOf makes the passage a search gives for a hit safe to show: only
+// <mark> survives, everything else is escaped again, whatever the search
+// did (search.Snippet already escapes; this keeps the page safe if a kind's
+// snippet ever comes from elsewhere).
+func snippetOf[T ~string](snippet T) template.HTML {
+	text := string(snippet)
 	if text == "" {
 		return ""
 	}
@@ -287,21 +275,4 @@ func snippetOf(hit, result any, id string) template.HTML {
 		return template.HTML(strings.NewReplacer("&lt;mark&gt;", "", "&lt;/mark&gt;", "").Replace(out))
 	}
 	return template.HTML(strings.NewReplacer("&lt;mark&gt;", "<mark>", "&lt;/mark&gt;", "</mark>").Replace(out)) // #nosec G203 -- escaped above, only <mark> restored
-}
-
-func fieldByName(v any, name string) reflect.Value {
-	if v == nil {
-		return reflect.Value{}
-	}
-	rv := reflect.ValueOf(v)
-	for rv.Kind() == reflect.Pointer {
-		if rv.IsNil() {
-			return reflect.Value{}
-		}
-		rv = rv.Elem()
-	}
-	if rv.Kind() != reflect.Struct {
-		return reflect.Value{}
-	}
-	return rv.FieldByName(name)
 }
