@@ -74,6 +74,7 @@ func (s *Store) PrivacySources() []privacy.Source {
 			// hold only member IDs, which after deletion point to no
 			// personal data.
 			Export: func(ctx context.Context, id string) (any, error) { return s.AuditLog(ctx, id, 0, 10000) }},
+		s.signinAttemptSource(),
 	}
 }
 
