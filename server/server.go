@@ -298,6 +298,11 @@ func (s *Server) startSweeper(every time.Duration) {
 			} else if n > 0 {
 				s.log.Info("expired sign-in attempts removed", "count", n)
 			}
+			if n, err := store.SweepWindows(ctx, s.store.DB, time.Now()); err != nil {
+				s.log.Warn("rate limit sweep failed", "err", err)
+			} else if n > 0 {
+				s.log.Debug("ended rate limit windows removed", "hits", n)
+			}
 			if err := s.store.IndexIDLookups(ctx); err != nil {
 				s.log.Warn("embedded database: _id lookup index", "err", err)
 			}
