@@ -174,7 +174,11 @@ func (s *Store) AddCoordinator(ctx context.Context, groupID, memberID string) er
 	if memberID == "" || strings.ContainsAny(memberID, ".$") {
 		return fmt.Errorf("%w: member id %q", ErrInvalid, memberID)
 	}
-	defer docLocks.lock(colGroups, groupID)()
+	unlock, err := s.lock(ctx, colGroups, groupID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": groupID},
 		bson.M{"$addToSet": bson.M{"coordinators": memberID}, "$pull": bson.M{"members": memberID}})
 	if err != nil {
@@ -191,7 +195,11 @@ func (s *Store) AddCoordinator(ctx context.Context, groupID, memberID string) er
 // only applies if the coordinators are still those read, so two removals at
 // once cannot leave none.
 func (s *Store) RemoveCoordinator(ctx context.Context, groupID, memberID string) error {
-	defer docLocks.lock(colGroups, groupID)()
+	unlock, err := s.lock(ctx, colGroups, groupID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for attempt := 0; attempt < 5; attempt++ {
 		g, err := s.Group(ctx, groupID)
 		if err != nil {

@@ -196,7 +196,11 @@ func (s *Store) Decide(ctx context.Context, memberID, reviewerID string, approve
 	}
 	// The status filter decides who wins; the lock makes it hold on the
 	// embedded database too (see doclock.go).
-	defer docLocks.lock(colMembers, memberID)()
+	unlock, err := s.lock(ctx, colMembers, memberID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	res, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID, "status": StatusPending}, bson.M{"$set": bson.M{
 		"status": st, "review": Review{By: reviewerID, At: s.now(), Message: message, Approved: approve}, "updated_at": s.now(),
 	}})

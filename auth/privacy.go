@@ -89,8 +89,12 @@ func (s *Store) findAll(ctx context.Context, col string, filter bson.M, o *optio
 // pseudonymise replaces the member's personal data: the record keeps its ID
 // (contributions point to it) and nothing else that identifies the person.
 func (s *Store) pseudonymise(ctx context.Context, id string) error {
-	defer docLocks.lock(colMembers, id)()
-	_, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{
+	unlock, err := s.lock(ctx, colMembers, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	_, err = s.col(colMembers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{
 		"$set": bson.M{
 			"name": FormerMemberName, "status": StatusDeleted, "role": RoleMember,
 			"identities": bson.A{}, "identity_keys": bson.A{"deleted\x00" + id}, // unique and anonymous

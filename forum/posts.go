@@ -100,12 +100,15 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 	if err != nil {
 		return nil, err
 	}
-	// The history is a read-modify-write of the post: the update applies
-	// only if the body is still the one read, else it reads again, so two
-	// editors on two servers both land in the history (MongoDB applies the
-	// filter atomically). The embedded database applies it read-then-write;
-	// one process owns it, and the lock serialises edits there.
-	defer s.locks.Lock("post/" + PostID(threadID, n))()
+	// The history is a read-modify-write of the post, under the post's
+	// lock (a claimed _id, held across servers), so two editors on two
+	// servers both land in the history; the body filter stays as a second
+	// guard against a writer that takes no lock.
+	unlock, err := s.lock(ctx, "post/"+PostID(threadID, n))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	for tries := 0; ; tries++ {
 		p, err := s.Post(ctx, threadID, n)
 		if err != nil {
@@ -208,7 +211,11 @@ func (s *Store) React(ctx context.Context, threadID string, n int, memberID, key
 	if !slices.Contains(Reactions, key) {
 		return false, invalid("reaction", "forum.error.reaction")
 	}
-	defer s.locks.Lock("post/" + PostID(threadID, n))()
+	unlock, err := s.lock(ctx, "post/"+PostID(threadID, n))
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	p, err := s.Post(ctx, threadID, n)
 	if err != nil {
 		return false, err
@@ -243,7 +250,11 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 	if err != nil {
 		return nil, err
 	}
-	defer s.locks.Lock("thread/" + threadID)()
+	unlock, err := s.lock(ctx, "thread/"+threadID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	old, err := s.Thread(ctx, threadID)
 	if err != nil {
 		return nil, err

@@ -196,3 +196,42 @@ func TestDigestClaimedOnceAcrossServers(t *testing.T) {
 		t.Fatalf("after release: %v, %v", ok, err)
 	}
 }
+
+// Members reacting to one post through two servers at the same moment, while
+// its author edits it, all keep their reaction, and every edit lands in the
+// history: each read-modify-write of the post holds its document's lock
+// (store.Lock, a claimed _id), which the other server waits for.
+func TestReactionsAndEditsAcrossServers(t *testing.T) {
+	a, b, cat := twoServers(t)
+	ctx := context.Background()
+	th, p, err := a.CreateThread(ctx, NewThread{Category: cat, AuthorID: "m0", Title: "Reacted to from two servers", Body: "Version 0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const reactors, edits = 12, 4
+	run(t, reactors+edits, a, b, func(i int, s *Store) error {
+		if i < reactors {
+			on, err := s.React(ctx, th.ID, p.N, fmt.Sprintf("m%d", i), Reactions[i%len(Reactions)])
+			if err == nil && !on {
+				err = fmt.Errorf("m%d: reaction toggled off", i)
+			}
+			return err
+		}
+		_, err := s.EditPost(ctx, th.ID, p.N, "m0", fmt.Sprintf("Version %d", i-reactors+1))
+		return err
+	})
+	got, err := b.Post(ctx, th.ID, p.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ms := range got.Reactions {
+		n += len(ms)
+	}
+	if n != reactors {
+		t.Errorf("%d reactions kept of %d: %v", n, reactors, got.Reactions)
+	}
+	if len(got.History) != edits {
+		t.Errorf("history has %d versions; want %d", len(got.History), edits)
+	}
+}

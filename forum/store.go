@@ -51,16 +51,23 @@ func Indexes() []store.Index {
 
 // Store persists discussions in MongoDB (or the embedded FerretDB).
 type Store struct {
-	db    *mongo.Database
-	now   func() time.Time
-	md    *Renderer
-	locks *store.KeyedMutex
+	db  *mongo.Database
+	now func() time.Time
+	md  *Renderer
 }
 
 // NewStore returns a Store on db.
 func NewStore(db *mongo.Database) *Store {
 	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		md: NewRenderer(), locks: store.NewKeyedMutex()}
+		md: NewRenderer()}
+}
+
+// lock serialises the read-modify-writes of one post (reactions, edits) or
+// one thread (a split, a move) across every server sharing the database:
+// FerretDB writes a whole document from its read, so two at once could
+// undo each other. See store.Lock.
+func (s *Store) lock(ctx context.Context, key string) (unlock func(), err error) {
+	return store.Lock(ctx, s.db, "forum/"+key)
 }
 
 // SetClock replaces the clock, for tests and the demo seed.

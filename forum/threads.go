@@ -368,7 +368,11 @@ func (s *Store) SetClosed(ctx context.Context, id string, v bool) error {
 
 // MoveThread puts a thread (and its posts) in another category.
 func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
-	defer s.locks.Lock("thread/" + id)()
+	unlock, err := s.lock(ctx, "thread/"+id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := s.setThread(ctx, id, bson.M{"category_id": to.ID, "group_id": to.GroupID}); err != nil {
 		return err
 	}
