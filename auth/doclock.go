@@ -16,6 +16,20 @@ import (
 // The lock is a claimed _id (store.Lock); an invariant that needs no lock
 // rests on a claim of its own (invitation uses: claimInvitationUse). See
 // "Correct with several replicas" in docs/architecture.md.
+// Every write of a member or a group document takes its lock, not only the
+// conditional ones: on FerretDB a plain $set rewrites the whole document
+// from its read, so a profile save could put back the status a review had
+// just changed, or a rename the member list a join had just grown.
 func (s *Store) lock(ctx context.Context, col, id string) (unlock func(), err error) {
 	return store.Lock(ctx, s.db, col+"/"+id)
+}
+
+// locked runs f holding the lock of document id of col.
+func (s *Store) locked(ctx context.Context, col, id string, f func() error) error {
+	unlock, err := s.lock(ctx, col, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return f()
 }

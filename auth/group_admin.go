@@ -156,7 +156,12 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, in GroupInput) (*Gro
 	if in.Languages != nil {
 		set["languages"] = in.Languages
 	}
+	unlock, err := s.lock(ctx, colGroups, id)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set})
+	unlock()
 	if err != nil {
 		if store.IsDuplicateKey(err) {
 			return nil, errSlugTaken()
@@ -229,6 +234,11 @@ func (s *Store) SetGroupArchived(ctx context.Context, groupID string, archived b
 	if !archived {
 		upd = bson.M{"$unset": bson.M{"archived": "", "archived_at": ""}}
 	}
+	unlock, err := s.lock(ctx, colGroups, groupID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": groupID}, upd)
 	if err != nil {
 		return fmt.Errorf("auth: archive group: %w", err)

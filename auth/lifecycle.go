@@ -142,6 +142,11 @@ func (s *Store) SaveProfile(ctx context.Context, memberID string, p Profile) err
 		"name": p.Name, "organisation": p.Organisation, "org_type": p.OrgType, "country": p.Country,
 		"languages": p.Languages, "job_title": p.JobTitle, "public_buyer": p.Buyer == "buyer", "updated_at": now,
 	}
+	unlock, err := s.lock(ctx, colMembers, memberID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	m, err := s.Member(ctx, memberID)
 	if err != nil {
 		return err
@@ -236,6 +241,11 @@ type Review struct {
 // AcceptConduct records that the member accepted version of the code of
 // conduct now.
 func (s *Store) AcceptConduct(ctx context.Context, memberID string, version int) error {
+	unlock, err := s.lock(ctx, colMembers, memberID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	now := s.now()
 	res, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID},
 		bson.M{"$set": bson.M{"conduct_accepted_at": now, "conduct_version": version, "updated_at": now}})

@@ -53,11 +53,7 @@ func (s *Store) PrivacySources() []privacy.Source {
 				}
 				return out, nil
 			},
-			Erase: func(ctx context.Context, id string) error {
-				_, err := s.col(colGroups).UpdateMany(ctx, bson.M{"$or": bson.A{bson.M{"members": id}, bson.M{"coordinators": id}}},
-					bson.M{"$pull": bson.M{"members": id, "coordinators": id}, "$unset": bson.M{"joined." + id: ""}})
-				return err
-			}},
+			Erase: s.leaveAllGroups},
 		{Name: "group_requests_and_invitations", Collections: []string{colGroupRequests, colGroupInvitations},
 			Export: func(ctx context.Context, id string) (any, error) {
 				reqs, invs, err := s.MemberGroupData(ctx, id)
@@ -76,6 +72,25 @@ func (s *Store) PrivacySources() []privacy.Source {
 			Export: func(ctx context.Context, id string) (any, error) { return s.AuditLog(ctx, id, 0, 10000) }},
 		s.signinAttemptSource(),
 	}
+}
+
+// leaveAllGroups takes a member out of every group, one group document at
+// a time under its lock (see doclock.go).
+func (s *Store) leaveAllGroups(ctx context.Context, id string) error {
+	gs, err := s.GroupsOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		if err := s.locked(ctx, colGroups, g.ID, func() error {
+			_, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": g.ID},
+				bson.M{"$pull": bson.M{"members": id, "coordinators": id}, "$unset": bson.M{"joined." + id: ""}})
+			return err
+		}); err != nil {
+			return fmt.Errorf("auth: leave groups: %w", err)
+		}
+	}
+	return nil
 }
 
 func (s *Store) findAll(ctx context.Context, col string, filter bson.M, o *options.FindOptions, out any) error {

@@ -163,3 +163,40 @@ func TestJoinRequestDecidedOnceAcrossServers(t *testing.T) {
 		t.Fatalf("approved %v, members %v", approved.Load(), g.Members)
 	}
 }
+
+// A review and the member's own writes (language, code of conduct) on two
+// servers at the same moment: the decision stays. On FerretDB a plain $set
+// rewrites the whole document from its read, so an unlocked language change
+// could put the member back to pending.
+func TestReviewSurvivesMemberWritesAcrossServers(t *testing.T) {
+	db := storetest.New(t).DB
+	a, b := NewStore(db), NewStore(db)
+	ctx := context.Background()
+	for round := 0; round < 3; round++ {
+		m, _, err := a.SignInMember(ctx, Identity{Provider: "oidc", Subject: fmt.Sprintf("applicant%d", round)}, "Applicant", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.Together(7, func(i int) {
+			var err error
+			switch {
+			case i == 0:
+				err = a.Decide(ctx, m.ID, "reviewer", true, "Welcome")
+			case i%2 == 0:
+				err = b.SetLocale(ctx, m.ID, []string{"fr", "nl", "de"}[i%3])
+			default:
+				err = b.AcceptConduct(ctx, m.ID, i)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		})
+		got, err := a.Member(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != StatusApproved || got.Review == nil || got.ConductVersion == 0 || got.Locale == "" {
+			t.Fatalf("round %d: status %s, review %+v, conduct %d, locale %q: a write was undone", round, got.Status, got.Review, got.ConductVersion, got.Locale)
+		}
+	}
+}
