@@ -49,7 +49,11 @@ func (s *Store) Reply(ctx context.Context, threadID, authorID, body string, held
 		p = s.newPost(t, max(p.N, t.LastN)+1, authorID, body, at, held)
 	}
 	// A hint for lists and unread counts; readers settle it (see settle).
-	if _, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": threadID}, bson.M{"$max": bson.M{"last_n": p.N}}); err != nil {
+	// Under the thread's lock, as every write of the thread.
+	if err := s.locked(ctx, "thread/"+threadID, func() error {
+		_, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": threadID}, bson.M{"$max": bson.M{"last_n": p.N}})
+		return err
+	}); err != nil {
 		return nil, fmt.Errorf("forum: reply: %w", err)
 	}
 	if !held {
@@ -196,7 +200,12 @@ func (s *Store) ApprovePost(ctx context.Context, threadID string, n int) error {
 }
 
 func (s *Store) updatePost(ctx context.Context, threadID string, n int, set bson.M) error {
+	unlock, err := s.lock(ctx, "post/"+PostID(threadID, n))
+	if err != nil {
+		return err
+	}
 	res, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": PostID(threadID, n)}, bson.M{"$set": set})
+	unlock()
 	if err != nil {
 		return fmt.Errorf("forum: update post: %w", err)
 	}
@@ -294,10 +303,10 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 	if old.Accepted >= fromN {
 		set["accepted"] = 0
 	}
-	if err := s.setThread(ctx, threadID, set); err != nil {
+	if err := s.setThreadHeld(ctx, threadID, set); err != nil {
 		return nil, err
 	}
-	if err := s.refresh(ctx, threadID); err != nil {
+	if err := s.refreshHeld(ctx, threadID); err != nil {
 		return nil, err
 	}
 	if err := s.refresh(ctx, nt.ID); err != nil {

@@ -235,3 +235,34 @@ func TestReactionsAndEditsAcrossServers(t *testing.T) {
 		t.Errorf("history has %d versions; want %d", len(got.History), edits)
 	}
 }
+
+// Moderators switching a thread while replies arrive through two servers:
+// the switches stay. Each reply moves the thread's last_n hint and counts,
+// and on FerretDB each such write rewrites the whole thread from its read,
+// so an unlocked one put back the flags a moderator had just set.
+func TestModerationSurvivesRepliesAcrossServers(t *testing.T) {
+	a, b, cat := twoServers(t)
+	ctx := context.Background()
+	th, _, err := a.CreateThread(ctx, NewThread{Category: cat, AuthorID: "m0", Title: "Moderated while busy", Body: "Opening"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const replies = 8
+	run(t, replies+2, a, b, func(i int, s *Store) error {
+		switch i {
+		case replies:
+			return s.SetPinned(ctx, th.ID, true)
+		case replies + 1:
+			return s.SetClosed(ctx, th.ID, true)
+		}
+		_, err := s.Reply(ctx, th.ID, fmt.Sprintf("m%d", i), fmt.Sprintf("Reply %d", i), false, th.CreatedAt)
+		return err
+	})
+	got, err := b.Thread(ctx, th.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Pinned || !got.Closed || got.LastN != replies+1 {
+		t.Fatalf("pinned %v, closed %v, last_n %d: a write was undone", got.Pinned, got.Closed, got.LastN)
+	}
+}

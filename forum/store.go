@@ -70,6 +70,16 @@ func (s *Store) lock(ctx context.Context, key string) (unlock func(), err error)
 	return store.Lock(ctx, s.db, "forum/"+key)
 }
 
+// locked runs f holding the lock of key.
+func (s *Store) locked(ctx context.Context, key string, f func() error) error {
+	unlock, err := s.lock(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return f()
+}
+
 // SetClock replaces the clock, for tests and the demo seed.
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
 

@@ -30,18 +30,9 @@ const LockLease = time.Minute
 func Lock(ctx context.Context, db *mongo.Database, key string) (unlock func(), err error) {
 	pause := time.Millisecond
 	for {
-		id, ok, err := ClaimLease(ctx, db, "lock:"+key, time.Now().UTC(), LockLease)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return func() {
-				// The request may be ending: give the lock back anyway;
-				// if that fails, the lease frees it.
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				defer cancel()
-				_ = Release(rctx, db, id)
-			}, nil
+		unlock, ok, err := TryLock(ctx, db, key)
+		if err != nil || ok {
+			return unlock, err
 		}
 		select {
 		case <-ctx.Done():
@@ -50,4 +41,22 @@ func Lock(ctx context.Context, db *mongo.Database, key string) (unlock func(), e
 		}
 		pause = min(pause*2, 50*time.Millisecond)
 	}
+}
+
+// TryLock takes the lock of key if nobody holds it, without waiting; ok
+// reports whether it did. For writes that may be skipped (a hint another
+// reader will write again), and that may run while the caller itself holds
+// the lock.
+func TryLock(ctx context.Context, db *mongo.Database, key string) (unlock func(), ok bool, err error) {
+	id, ok, err := ClaimLease(ctx, db, "lock:"+key, time.Now().UTC(), LockLease)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	return func() {
+		// The request may be ending: give the lock back anyway; if that
+		// fails, the lease frees it.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = Release(rctx, db, id)
+	}, true, nil
 }
