@@ -199,8 +199,9 @@ func (s *Store) Decide(ctx context.Context, memberID, reviewerID string, approve
 	if approve {
 		st = StatusApproved
 	}
-	// The status filter decides who wins; the lock makes it hold on the
-	// embedded database too (see doclock.go).
+	// The status filter decides who wins; the lock (a claimed _id held
+	// across servers) makes it hold on the embedded database too, whose
+	// updates are read-then-write (see doclock.go).
 	unlock, err := s.lock(ctx, colMembers, memberID)
 	if err != nil {
 		return err

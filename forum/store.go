@@ -111,9 +111,8 @@ func (s *Store) findOne(ctx context.Context, col string, filter any, out any) er
 
 // Cross-request invariants rest on claimed _ids (a post's number, a
 // resource's thread) or on values derived from them (Thread.LastN, see
-// settle), which hold with several servers on one database. The store's
-// remaining locks (reactions, post edits, moves, splits) only serialise
-// read-modify-writes on the embedded database, which one process owns;
-// on MongoDB each of those writes is one atomic single-document update or
-// is checked and retried. See "Correct with several replicas" in
-// docs/architecture.md.
+// settle), which hold with several servers on one database. Writes of one
+// thread or post document (reactions, edits, moderation switches, counts,
+// moves, splits) hold the document's lock, itself a claimed _id
+// (store.Lock), because FerretDB rewrites the whole document from its read.
+// See "Correct with several replicas" in docs/architecture.md.
