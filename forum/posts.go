@@ -48,18 +48,19 @@ func (s *Store) Reply(ctx context.Context, threadID, authorID, body string, held
 		}
 		p = s.newPost(t, max(p.N, t.LastN)+1, authorID, body, at, held)
 	}
-	// A hint for lists and unread counts; readers settle it (see settle).
-	// Under the thread's lock, as every write of the thread.
+	// last_n is a hint for lists and unread counts; readers settle it (see
+	// settle). It and the counts are written under the thread's lock, as
+	// every write of the thread, taken once for both.
 	if err := s.locked(ctx, "thread/"+threadID, func() error {
-		_, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": threadID}, bson.M{"$max": bson.M{"last_n": p.N}})
-		return err
-	}); err != nil {
-		return nil, fmt.Errorf("forum: reply: %w", err)
-	}
-	if !held {
-		if err := s.refresh(ctx, threadID); err != nil {
-			return nil, err
+		if _, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": threadID}, bson.M{"$max": bson.M{"last_n": p.N}}); err != nil {
+			return fmt.Errorf("forum: reply: %w", err)
 		}
+		if held {
+			return nil
+		}
+		return s.refreshHeld(ctx, threadID)
+	}); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

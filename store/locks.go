@@ -39,7 +39,7 @@ func Lock(ctx context.Context, db *mongo.Database, key string) (unlock func(), e
 			return nil, fmt.Errorf("store: lock %s: %w", key, ctx.Err())
 		case <-time.After(pause):
 		}
-		pause = min(pause*2, 50*time.Millisecond)
+		pause = min(pause*2, 20*time.Millisecond)
 	}
 }
 
