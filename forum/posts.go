@@ -50,17 +50,25 @@ func (s *Store) Reply(ctx context.Context, threadID, authorID, body string, held
 	}
 	// last_n is a hint for lists and unread counts; readers settle it (see
 	// settle). It and the counts are written under the thread's lock, as
-	// every write of the thread, taken once for both.
-	if err := s.locked(ctx, "thread/"+threadID, func() error {
-		if _, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": threadID}, bson.M{"$max": bson.M{"last_n": p.N}}); err != nil {
-			return fmt.Errorf("forum: reply: %w", err)
+	// every write of the thread, taken once for both. The post is stored
+	// already: if the lock stays taken (a server stopped holding it), the
+	// reply skips these writes rather than wait for the lease, and the
+	// next reader or write of the thread puts them right.
+	unlock, ok, err := store.LockWithin(ctx, s.db, "forum/thread/"+threadID, replyLockWait)
+	if err != nil {
+		return nil, fmt.Errorf("forum: reply: %w", err)
+	}
+	if !ok {
+		return p, nil
+	}
+	defer unlock()
+	if _, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": threadID}, bson.M{"$max": bson.M{"last_n": p.N}}); err != nil {
+		return nil, fmt.Errorf("forum: reply: %w", err)
+	}
+	if !held {
+		if err := s.refreshHeld(ctx, threadID); err != nil {
+			return nil, err
 		}
-		if held {
-			return nil
-		}
-		return s.refreshHeld(ctx, threadID)
-	}); err != nil {
-		return nil, err
 	}
 	return p, nil
 }

@@ -70,6 +70,10 @@ func (s *Store) lock(ctx context.Context, key string) (unlock func(), err error)
 	return store.Lock(ctx, s.db, "forum/"+key)
 }
 
+// replyLockWait bounds how long a reply waits for its thread's lock before
+// it leaves the thread's hints to the next writer.
+const replyLockWait = 3 * time.Second
+
 // locked runs f holding the lock of key.
 func (s *Store) locked(ctx context.Context, key string, f func() error) error {
 	unlock, err := s.lock(ctx, key)

@@ -10,8 +10,9 @@ import (
 
 // LockLease is how long a document lock holds if its holder stops without
 // unlocking (a crash): then the next caller takes it. A holder does a few
-// single-document reads and writes, far less than this.
-const LockLease = time.Minute
+// single-document reads and writes, far less than this; a longer lease
+// would leave a document unwritable that long after a crash.
+const LockLease = 10 * time.Second
 
 // Lock serialises the read-modify-writes of one document (key names it)
 // across every server sharing the database, and returns its unlock.
@@ -28,15 +29,29 @@ const LockLease = time.Minute
 // must take the lock; see "Correct with several replicas" in
 // docs/architecture.md for the documents that have one.
 func Lock(ctx context.Context, db *mongo.Database, key string) (unlock func(), err error) {
+	unlock, _, err = LockWithin(ctx, db, key, -1)
+	return unlock, err
+}
+
+// LockWithin is Lock giving up after wait (a negative wait never gives up
+// before ctx ends); ok reports whether it holds the lock. For writes that
+// may be skipped rather than wait behind a holder that stopped.
+func LockWithin(ctx context.Context, db *mongo.Database, key string, wait time.Duration) (unlock func(), ok bool, err error) {
 	pause := time.Millisecond
+	var timeout <-chan time.Time
+	if wait >= 0 {
+		timeout = time.After(wait)
+	}
 	for {
 		unlock, ok, err := TryLock(ctx, db, key)
 		if err != nil || ok {
-			return unlock, err
+			return unlock, ok, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("store: lock %s: %w", key, ctx.Err())
+			return nil, false, fmt.Errorf("store: lock %s: %w", key, ctx.Err())
+		case <-timeout:
+			return nil, false, nil
 		case <-time.After(pause):
 		}
 		pause = min(pause*2, 20*time.Millisecond)
