@@ -1,26 +1,35 @@
 package auth
 
-import "github.com/circularfairict/portal/store"
+import (
+	"context"
 
-// FerretDB 1.24, the embedded database, applies an update as a read, then
-// a separate write (internal/handler/msg_update.go: Query, then UpdateAll):
-// two updates of one document at the same moment can both match a filter
-// that only one of them should match, and one $addToSet or $inc can undo
-// the other. MongoDB applies each update to a document atomically, so with
-// several servers (which need MongoDB) the update filters hold the limits.
-//
-// docLocks serialises the remaining conditional updates of one document
-// (a member's review and pseudonymisation, a group's member and
-// coordinator lists, join requests, an invitation's displayed use count)
-// inside this process, which is enough
-// on the embedded database because one process owns it. It serialises
-// nothing across processes; an invariant that must hold across servers
-// whatever the backend rests on a claimed _id instead (invitation uses:
-// claimInvitationUse). See "Correct with several replicas" in
-// docs/architecture.md.
-var docLocks = docLocker{store.NewKeyedMutex()}
+	"github.com/circularfairict/portal/store"
+)
 
-type docLocker struct{ m *store.KeyedMutex }
+// lock serialises the read-modify-writes of the document id of collection
+// col (a member's review and pseudonymisation, a group's member and
+// coordinator lists, a join request's decision, an invitation's displayed
+// use count) across every server sharing the database, and returns its
+// unlock. FerretDB, the embedded database, applies even a conditional
+// update read-then-write, so without it two such updates of one document
+// could both match a filter only one should match, or undo each other.
+// The lock is a claimed _id (store.Lock); an invariant that needs no lock
+// rests on a claim of its own (invitation uses: claimInvitationUse). See
+// "Correct with several replicas" in docs/architecture.md.
+// Every write of a member or a group document takes its lock, not only the
+// conditional ones: on FerretDB a plain $set rewrites the whole document
+// from its read, so a profile save could put back the status a review had
+// just changed, or a rename the member list a join had just grown.
+func (s *Store) lock(ctx context.Context, col, id string) (unlock func(), err error) {
+	return store.Lock(ctx, s.db, col+"/"+id)
+}
 
-// lock locks the document id of collection col and returns its unlock.
-func (d docLocker) lock(col, id string) (unlock func()) { return d.m.Lock(col + "\x00" + id) }
+// locked runs f holding the lock of document id of col.
+func (s *Store) locked(ctx context.Context, col, id string, f func() error) error {
+	unlock, err := s.lock(ctx, col, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return f()
+}

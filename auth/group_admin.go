@@ -156,7 +156,12 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, in GroupInput) (*Gro
 	if in.Languages != nil {
 		set["languages"] = in.Languages
 	}
+	unlock, err := s.lock(ctx, colGroups, id)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set})
+	unlock()
 	if err != nil {
 		if store.IsDuplicateKey(err) {
 			return nil, errSlugTaken()
@@ -174,7 +179,11 @@ func (s *Store) AddCoordinator(ctx context.Context, groupID, memberID string) er
 	if memberID == "" || strings.ContainsAny(memberID, ".$") {
 		return fmt.Errorf("%w: member id %q", ErrInvalid, memberID)
 	}
-	defer docLocks.lock(colGroups, groupID)()
+	unlock, err := s.lock(ctx, colGroups, groupID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": groupID},
 		bson.M{"$addToSet": bson.M{"coordinators": memberID}, "$pull": bson.M{"members": memberID}})
 	if err != nil {
@@ -191,7 +200,11 @@ func (s *Store) AddCoordinator(ctx context.Context, groupID, memberID string) er
 // only applies if the coordinators are still those read, so two removals at
 // once cannot leave none.
 func (s *Store) RemoveCoordinator(ctx context.Context, groupID, memberID string) error {
-	defer docLocks.lock(colGroups, groupID)()
+	unlock, err := s.lock(ctx, colGroups, groupID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for attempt := 0; attempt < 5; attempt++ {
 		g, err := s.Group(ctx, groupID)
 		if err != nil {
@@ -221,6 +234,11 @@ func (s *Store) SetGroupArchived(ctx context.Context, groupID string, archived b
 	if !archived {
 		upd = bson.M{"$unset": bson.M{"archived": "", "archived_at": ""}}
 	}
+	unlock, err := s.lock(ctx, colGroups, groupID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": groupID}, upd)
 	if err != nil {
 		return fmt.Errorf("auth: archive group: %w", err)

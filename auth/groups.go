@@ -113,7 +113,11 @@ func (s *Store) JoinGroup(ctx context.Context, groupID, memberID string) (bool, 
 	if memberID == "" || strings.ContainsAny(memberID, ".$") { // it becomes a field name in "joined"
 		return false, fmt.Errorf("%w: member id %q", ErrInvalid, memberID)
 	}
-	defer docLocks.lock(colGroups, groupID)()
+	unlock, err := s.lock(ctx, colGroups, groupID)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	join := func() (*mongo.UpdateResult, error) {
 		return s.col(colGroups).UpdateOne(ctx,
 			bson.M{"_id": groupID, "members": bson.M{"$ne": memberID}, "coordinators": bson.M{"$ne": memberID}},
@@ -157,7 +161,11 @@ func (s *Store) RemoveGroupMember(ctx context.Context, groupID, memberID string)
 }
 
 func (s *Store) removeFromGroup(ctx context.Context, groupID, memberID string) error {
-	defer docLocks.lock(colGroups, groupID)()
+	unlock, err := s.lock(ctx, colGroups, groupID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for attempt := 0; attempt < 5; attempt++ {
 		g, err := s.Group(ctx, groupID)
 		if err != nil {
@@ -271,7 +279,11 @@ func (s *Store) CreateGroupRequest(ctx context.Context, groupID, memberID, messa
 		return nil, false, fmt.Errorf("auth: request join: %w", err)
 	}
 	// A request exists: a decided one is replaced by this new one.
-	defer docLocks.lock(colGroupRequests, r.ID)()
+	unlock, err := s.lock(ctx, colGroupRequests, r.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	defer unlock()
 	res, err := s.col(colGroupRequests).ReplaceOne(ctx, bson.M{"_id": r.ID, "status": bson.M{"$ne": RequestPending}}, r)
 	if err != nil {
 		return nil, false, fmt.Errorf("auth: request join: %w", err)
@@ -324,7 +336,10 @@ func (s *Store) DecideGroupRequest(ctx context.Context, groupID, requestID, deci
 	}
 	now := s.now()
 	set := bson.M{"status": status, "decided_at": now, "decided_by": deciderID, "reply": reply}
-	unlock := docLocks.lock(colGroupRequests, requestID)
+	unlock, err := s.lock(ctx, colGroupRequests, requestID)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.col(colGroupRequests).UpdateOne(ctx,
 		bson.M{"_id": requestID, "group": groupID, "status": RequestPending}, bson.M{"$set": set})
 	unlock()
@@ -525,7 +540,11 @@ func (s *Store) releaseInvitationUse(ctx context.Context, inv *Invitation, slot 
 }
 
 func (s *Store) countInvitationUse(ctx context.Context, id string, by int) error {
-	defer docLocks.lock(colGroupInvitations, id)()
+	unlock, err := s.lock(ctx, colGroupInvitations, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if _, err := s.col(colGroupInvitations).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$inc": bson.M{"uses": by}}); err != nil {
 		return fmt.Errorf("auth: use invitation: %w", err)
 	}

@@ -67,6 +67,11 @@ func (s *Store) LinkIdentity(ctx context.Context, memberID string, id Identity) 
 		return err
 	}
 	id.LinkedAt = s.now()
+	unlock, err := s.lock(ctx, colMembers, memberID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	res, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID}, bson.M{
 		"$push": bson.M{"identities": id, "identity_keys": key},
 		"$set":  bson.M{"updated_at": s.now()},

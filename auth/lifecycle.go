@@ -163,6 +163,11 @@ func (s *Store) SaveProfile(ctx context.Context, memberID string, p Profile) err
 		"name": p.Name, "organisation": p.Organisation, "org_type": p.OrgType, "country": p.Country,
 		"languages": p.Languages, "job_title": p.JobTitle, "public_buyer": p.Buyer == "buyer", "time_zone": p.TimeZone, "updated_at": now,
 	}
+	unlock, err := s.lock(ctx, colMembers, memberID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	m, err := s.Member(ctx, memberID)
 	if err != nil {
 		return err
@@ -216,9 +221,14 @@ func (s *Store) Decide(ctx context.Context, memberID, reviewerID string, approve
 	if approve {
 		st = StatusApproved
 	}
-	// The status filter decides who wins; the lock makes it hold on the
-	// embedded database too (see doclock.go).
-	defer docLocks.lock(colMembers, memberID)()
+	// The status filter decides who wins; the lock (a claimed _id held
+	// across servers) makes it hold on the embedded database too, whose
+	// updates are read-then-write (see doclock.go).
+	unlock, err := s.lock(ctx, colMembers, memberID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	res, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID, "status": StatusPending}, bson.M{"$set": bson.M{
 		"status": st, "review": Review{By: reviewerID, At: s.now(), Message: message, Approved: approve}, "updated_at": s.now(),
 	}})
@@ -255,6 +265,11 @@ type Review struct {
 // AcceptConduct records that the member accepted version of the code of
 // conduct now.
 func (s *Store) AcceptConduct(ctx context.Context, memberID string, version int) error {
+	unlock, err := s.lock(ctx, colMembers, memberID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	now := s.now()
 	res, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID},
 		bson.M{"$set": bson.M{"conduct_accepted_at": now, "conduct_version": version, "updated_at": now}})

@@ -53,11 +53,7 @@ func (s *Store) PrivacySources() []privacy.Source {
 				}
 				return out, nil
 			},
-			Erase: func(ctx context.Context, id string) error {
-				_, err := s.col(colGroups).UpdateMany(ctx, bson.M{"$or": bson.A{bson.M{"members": id}, bson.M{"coordinators": id}}},
-					bson.M{"$pull": bson.M{"members": id, "coordinators": id}, "$unset": bson.M{"joined." + id: ""}})
-				return err
-			}},
+			Erase: s.leaveAllGroups},
 		{Name: "group_requests_and_invitations", Collections: []string{colGroupRequests, colGroupInvitations},
 			Export: func(ctx context.Context, id string) (any, error) {
 				reqs, invs, err := s.MemberGroupData(ctx, id)
@@ -74,7 +70,27 @@ func (s *Store) PrivacySources() []privacy.Source {
 			// hold only member IDs, which after deletion point to no
 			// personal data.
 			Export: func(ctx context.Context, id string) (any, error) { return s.AuditLog(ctx, id, 0, 10000) }},
+		s.signinAttemptSource(),
 	}
+}
+
+// leaveAllGroups takes a member out of every group, one group document at
+// a time under its lock (see doclock.go).
+func (s *Store) leaveAllGroups(ctx context.Context, id string) error {
+	gs, err := s.GroupsOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		if err := s.locked(ctx, colGroups, g.ID, func() error {
+			_, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": g.ID},
+				bson.M{"$pull": bson.M{"members": id, "coordinators": id}, "$unset": bson.M{"joined." + id: ""}})
+			return err
+		}); err != nil {
+			return fmt.Errorf("auth: leave groups: %w", err)
+		}
+	}
+	return nil
 }
 
 func (s *Store) findAll(ctx context.Context, col string, filter bson.M, o *options.FindOptions, out any) error {
@@ -88,8 +104,12 @@ func (s *Store) findAll(ctx context.Context, col string, filter bson.M, o *optio
 // pseudonymise replaces the member's personal data: the record keeps its ID
 // (contributions point to it) and nothing else that identifies the person.
 func (s *Store) pseudonymise(ctx context.Context, id string) error {
-	defer docLocks.lock(colMembers, id)()
-	_, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{
+	unlock, err := s.lock(ctx, colMembers, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	_, err = s.col(colMembers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{
 		"$set": bson.M{
 			"name": FormerMemberName, "status": StatusDeleted, "role": RoleMember,
 			"identities": bson.A{}, "identity_keys": bson.A{"deleted\x00" + id}, // unique and anonymous

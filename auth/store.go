@@ -143,7 +143,10 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 		if m.Email != "" {
 			set["email"] = m.Email
 		}
-		if _, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": existing.ID}, bson.M{"$set": set}); err != nil {
+		if err := s.locked(ctx, colMembers, existing.ID, func() error {
+			_, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": existing.ID}, bson.M{"$set": set})
+			return err
+		}); err != nil {
 			return nil, fmt.Errorf("auth: update member: %w", err)
 		}
 		s.changed(ctx, existing.ID)
@@ -197,6 +200,11 @@ func (s *Store) SetRole(ctx context.Context, memberID string, r Role) error {
 
 // setMember sets one field of a member; an unknown member is ErrNotFound.
 func (s *Store) setMember(ctx context.Context, memberID, field string, value any) error {
+	unlock, err := s.lock(ctx, colMembers, memberID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	res, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID}, bson.M{"$set": bson.M{field: value, "updated_at": s.now()}})
 	if err != nil {
 		return fmt.Errorf("auth: set %s: %w", field, err)

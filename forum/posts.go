@@ -47,12 +47,25 @@ func (s *Store) Reply(ctx context.Context, threadID, authorID, body string, held
 		}
 		p = s.newPost(t, max(p.N, t.LastN)+1, authorID, body, at, held)
 	}
-	// A hint for lists and unread counts; readers settle it (see settle).
+	// last_n is a hint for lists and unread counts; readers settle it (see
+	// settle). It and the counts are written under the thread's lock, as
+	// every write of the thread, taken once for both. The post is stored
+	// already: if the lock stays taken (a server stopped holding it), the
+	// reply skips these writes rather than wait for the lease, and the
+	// next reader or write of the thread puts them right.
+	unlock, ok, err := store.LockWithin(ctx, s.db, "forum/thread/"+threadID, replyLockWait)
+	if err != nil {
+		return nil, fmt.Errorf("forum: reply: %w", err)
+	}
+	if !ok {
+		return p, nil
+	}
+	defer unlock()
 	if _, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": threadID}, bson.M{"$max": bson.M{"last_n": p.N}}); err != nil {
 		return nil, fmt.Errorf("forum: reply: %w", err)
 	}
 	if !held {
-		if err := s.refresh(ctx, threadID); err != nil {
+		if err := s.refreshHeld(ctx, threadID); err != nil {
 			return nil, err
 		}
 	}
@@ -101,12 +114,15 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 	if err != nil {
 		return nil, err
 	}
-	// The history is a read-modify-write of the post: the update applies
-	// only if the body is still the one read, else it reads again, so two
-	// editors on two servers both land in the history (MongoDB applies the
-	// filter atomically). The embedded database applies it read-then-write;
-	// one process owns it, and the lock serialises edits there.
-	defer s.locks.Lock("post/" + PostID(threadID, n))()
+	// The history is a read-modify-write of the post, under the post's
+	// lock (a claimed _id, held across servers), so two editors on two
+	// servers both land in the history; the body filter stays as a second
+	// guard against a writer that takes no lock.
+	unlock, err := s.lock(ctx, "post/"+PostID(threadID, n))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	for tries := 0; ; tries++ {
 		p, err := s.Post(ctx, threadID, n)
 		if err != nil {
@@ -193,7 +209,12 @@ func (s *Store) ApprovePost(ctx context.Context, threadID string, n int) error {
 
 func (s *Store) updatePost(ctx context.Context, threadID string, n int, set bson.M) error {
 	set["updated_at"] = s.now()
+	unlock, err := s.lock(ctx, "post/"+PostID(threadID, n))
+	if err != nil {
+		return err
+	}
 	res, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": PostID(threadID, n)}, bson.M{"$set": set})
+	unlock()
 	if err != nil {
 		return fmt.Errorf("forum: update post: %w", err)
 	}
@@ -212,7 +233,11 @@ func (s *Store) React(ctx context.Context, threadID string, n int, memberID, key
 	if !slices.Contains(Reactions, key) {
 		return false, invalid("reaction", "forum.error.reaction")
 	}
-	defer s.locks.Lock("post/" + PostID(threadID, n))()
+	unlock, err := s.lock(ctx, "post/"+PostID(threadID, n))
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	p, err := s.Post(ctx, threadID, n)
 	if err != nil {
 		return false, err
@@ -251,7 +276,11 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 	if err != nil {
 		return nil, err
 	}
-	defer s.locks.Lock("thread/" + threadID)()
+	unlock, err := s.lock(ctx, "thread/"+threadID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	old, err := s.Thread(ctx, threadID)
 	if err != nil {
 		return nil, err
@@ -291,10 +320,10 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 	if old.Accepted >= fromN {
 		set["accepted"] = 0
 	}
-	if err := s.setThread(ctx, threadID, set); err != nil {
+	if err := s.setThreadHeld(ctx, threadID, set); err != nil {
 		return nil, err
 	}
-	if err := s.refresh(ctx, threadID); err != nil {
+	if err := s.refreshHeld(ctx, threadID); err != nil {
 		return nil, err
 	}
 	if err := s.refresh(ctx, nt.ID); err != nil {

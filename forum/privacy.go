@@ -36,10 +36,20 @@ func (s *Store) PrivacySources() []privacy.Source {
 			Export: export(colPosts, "author_id", bson.M{"html": 0}),
 			// Reactions and mentions name the member by ID only; reactions
 			// are personal choices, so they go.
+			// One post at a time under its lock, as React writes them.
 			Erase: func(ctx context.Context, id string) error {
 				for _, r := range Reactions {
-					if _, err := s.col(colPosts).UpdateMany(ctx, bson.M{"reactions." + r: id}, bson.M{"$pull": bson.M{"reactions." + r: id}}); err != nil {
-						return fmt.Errorf("forum: erase reactions: %w", err)
+					var ps []*Post
+					if err := s.findAll(ctx, colPosts, bson.M{"reactions." + r: id}, options.Find().SetProjection(bson.M{"_id": 1}), &ps); err != nil {
+						return err
+					}
+					for _, p := range ps {
+						if err := s.locked(ctx, "post/"+p.ID, func() error {
+							_, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": p.ID}, bson.M{"$pull": bson.M{"reactions." + r: id}})
+							return err
+						}); err != nil {
+							return fmt.Errorf("forum: erase reactions: %w", err)
+						}
 					}
 				}
 				return nil

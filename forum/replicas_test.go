@@ -196,3 +196,73 @@ func TestDigestClaimedOnceAcrossServers(t *testing.T) {
 		t.Fatalf("after release: %v, %v", ok, err)
 	}
 }
+
+// Members reacting to one post through two servers at the same moment, while
+// its author edits it, all keep their reaction, and every edit lands in the
+// history: each read-modify-write of the post holds its document's lock
+// (store.Lock, a claimed _id), which the other server waits for.
+func TestReactionsAndEditsAcrossServers(t *testing.T) {
+	a, b, cat := twoServers(t)
+	ctx := context.Background()
+	th, p, err := a.CreateThread(ctx, NewThread{Category: cat, AuthorID: "m0", Title: "Reacted to from two servers", Body: "Version 0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const reactors, edits = 12, 4
+	run(t, reactors+edits, a, b, func(i int, s *Store) error {
+		if i < reactors {
+			on, err := s.React(ctx, th.ID, p.N, fmt.Sprintf("m%d", i), Reactions[i%len(Reactions)])
+			if err == nil && !on {
+				err = fmt.Errorf("m%d: reaction toggled off", i)
+			}
+			return err
+		}
+		_, err := s.EditPost(ctx, th.ID, p.N, "m0", fmt.Sprintf("Version %d", i-reactors+1))
+		return err
+	})
+	got, err := b.Post(ctx, th.ID, p.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ms := range got.Reactions {
+		n += len(ms)
+	}
+	if n != reactors {
+		t.Errorf("%d reactions kept of %d: %v", n, reactors, got.Reactions)
+	}
+	if len(got.History) != edits {
+		t.Errorf("history has %d versions; want %d", len(got.History), edits)
+	}
+}
+
+// Moderators switching a thread while replies arrive through two servers:
+// the switches stay. Each reply moves the thread's last_n hint and counts,
+// and on FerretDB each such write rewrites the whole thread from its read,
+// so an unlocked one put back the flags a moderator had just set.
+func TestModerationSurvivesRepliesAcrossServers(t *testing.T) {
+	a, b, cat := twoServers(t)
+	ctx := context.Background()
+	th, _, err := a.CreateThread(ctx, NewThread{Category: cat, AuthorID: "m0", Title: "Moderated while busy", Body: "Opening"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const replies = 8
+	run(t, replies+2, a, b, func(i int, s *Store) error {
+		switch i {
+		case replies:
+			return s.SetPinned(ctx, th.ID, true)
+		case replies + 1:
+			return s.SetClosed(ctx, th.ID, true)
+		}
+		_, err := s.Reply(ctx, th.ID, fmt.Sprintf("m%d", i), fmt.Sprintf("Reply %d", i), false, th.CreatedAt)
+		return err
+	})
+	got, err := b.Thread(ctx, th.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Pinned || !got.Closed || got.LastN != replies+1 {
+		t.Fatalf("pinned %v, closed %v, last_n %d: a write was undone", got.Pinned, got.Closed, got.LastN)
+	}
+}

@@ -50,10 +50,9 @@ func Indexes() []store.Index {
 
 // Store persists discussions in MongoDB (or the embedded FerretDB).
 type Store struct {
-	db    *mongo.Database
-	now   func() time.Time
-	md    *Renderer
-	locks *store.KeyedMutex
+	db  *mongo.Database
+	now func() time.Time
+	md  *Renderer
 	// onChange hears, after each write, the posts whose search document
 	// may differ (see OnChange); nil until the server wires the index.
 	onChange func(ctx context.Context, postIDs []string)
@@ -64,7 +63,29 @@ type Store struct {
 // NewStore returns a Store on db.
 func NewStore(db *mongo.Database) *Store {
 	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
-		md: NewRenderer(), locks: store.NewKeyedMutex()}
+		md: NewRenderer()}
+}
+
+// lock serialises the read-modify-writes of one post (reactions, edits) or
+// one thread (a split, a move) across every server sharing the database:
+// FerretDB writes a whole document from its read, so two at once could
+// undo each other. See store.Lock.
+func (s *Store) lock(ctx context.Context, key string) (unlock func(), err error) {
+	return store.Lock(ctx, s.db, "forum/"+key)
+}
+
+// replyLockWait bounds how long a reply waits for its thread's lock before
+// it leaves the thread's hints to the next writer.
+const replyLockWait = 3 * time.Second
+
+// locked runs f holding the lock of key.
+func (s *Store) locked(ctx context.Context, key string, f func() error) error {
+	unlock, err := s.lock(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return f()
 }
 
 // OnChange registers fn, called after every write with the IDs of the posts
@@ -134,9 +155,8 @@ func (s *Store) findOne(ctx context.Context, col string, filter any, out any) er
 
 // Cross-request invariants rest on claimed _ids (a post's number, a
 // resource's thread) or on values derived from them (Thread.LastN, see
-// settle), which hold with several servers on one database. The store's
-// remaining locks (reactions, post edits, moves, splits) only serialise
-// read-modify-writes on the embedded database, which one process owns;
-// on MongoDB each of those writes is one atomic single-document update or
-// is checked and retried. See "Correct with several replicas" in
-// docs/architecture.md.
+// settle), which hold with several servers on one database. Writes of one
+// thread or post document (reactions, edits, moderation switches, counts,
+// moves, splits) hold the document's lock, itself a claimed _id
+// (store.Lock), because FerretDB rewrites the whole document from its read.
+// See "Correct with several replicas" in docs/architecture.md.

@@ -173,8 +173,17 @@ func (s *Store) settle(ctx context.Context, t *Thread) error {
 		t.LastN = top
 	}
 	if t.LastN > stored {
-		if _, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": t.ID}, bson.M{"$max": bson.M{"last_n": t.LastN}}); err != nil {
+		// Only if the thread is free: the hint may wait for the next
+		// reader, and a split or move holding the lock reads it too.
+		unlock, ok, err := store.TryLock(ctx, s.db, "forum/thread/"+t.ID)
+		if err != nil {
 			return fmt.Errorf("forum: settle thread: %w", err)
+		}
+		if ok {
+			defer unlock()
+			if _, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": t.ID}, bson.M{"$max": bson.M{"last_n": t.LastN}}); err != nil {
+				return fmt.Errorf("forum: settle thread: %w", err)
+			}
 		}
 	}
 	return nil
@@ -332,8 +341,20 @@ func (s *Store) ReplyCounts(ctx context.Context, resourceIDs []string) (map[stri
 	return out, nil
 }
 
-// setThread sets fields of a thread.
+// setThread sets fields of a thread under its lock (see Store.lock: any
+// write rewrites the whole thread on FerretDB, so an unlocked one could put
+// back a field a moderator had just switched).
 func (s *Store) setThread(ctx context.Context, id string, set bson.M) error {
+	unlock, err := s.lock(ctx, "thread/"+id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.setThreadHeld(ctx, id, set)
+}
+
+// setThreadHeld is setThread for a caller that holds the thread's lock.
+func (s *Store) setThreadHeld(ctx context.Context, id string, set bson.M) error {
 	set["updated_at"] = s.now()
 	res, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set})
 	if err != nil {
@@ -373,8 +394,12 @@ func (s *Store) SetClosed(ctx context.Context, id string, v bool) error {
 
 // MoveThread puts a thread (and its posts) in another category.
 func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
-	defer s.locks.Lock("thread/" + id)()
-	if err := s.setThread(ctx, id, bson.M{"category_id": to.ID, "group_id": to.GroupID}); err != nil {
+	unlock, err := s.lock(ctx, "thread/"+id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := s.setThreadHeld(ctx, id, bson.M{"category_id": to.ID, "group_id": to.GroupID}); err != nil {
 		return err
 	}
 	// Two moves at once on two servers may leave the posts where the
@@ -405,6 +430,16 @@ func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
 // posts: idempotent, so an interrupted sequence of writes heals on the
 // next one.
 func (s *Store) refresh(ctx context.Context, threadID string) error {
+	unlock, err := s.lock(ctx, "thread/"+threadID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.refreshHeld(ctx, threadID)
+}
+
+// refreshHeld is refresh for a caller that holds the thread's lock.
+func (s *Store) refreshHeld(ctx context.Context, threadID string) error {
 	visible := bson.M{"thread_id": threadID, "deleted": false, "hidden": false, "held": false}
 	n, err := s.col(colPosts).CountDocuments(ctx, visible)
 	if err != nil {
@@ -418,5 +453,5 @@ func (s *Store) refresh(ctx context.Context, threadID string) error {
 	if len(last) == 1 {
 		set["last_post_at"], set["last_author"] = last[0].CreatedAt, last[0].AuthorID
 	}
-	return s.setThread(ctx, threadID, set)
+	return s.setThreadHeld(ctx, threadID, set)
 }

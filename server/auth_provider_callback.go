@@ -35,8 +35,8 @@ func (s *Server) completeProviderSignin(c *fiber.Ctx) error {
 	if state == "" || len(state) > 256 {
 		return fault.New(fault.Invalid, "signin.error.state")
 	}
-	a, err := s.takeSigninAttempt(ctx, state) // deleted as it is read: single use
-	if errors.Is(err, errNoSigninAttempt) {
+	a, err := s.auth.TakeSigninAttempt(ctx, state) // deleted as it is read: single use
+	if errors.Is(err, auth.ErrNoSigninAttempt) {
 		s.log.Info("sign-in state unknown or already used", "provider", p.Key, "request_id", requestID(c))
 		return fault.New(fault.Invalid, "signin.error.state")
 	}

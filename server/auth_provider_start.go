@@ -1,8 +1,8 @@
 package server
 
 // Sign-in with external providers, part one: the providers enabled by the
-// configuration, the pending sign-in attempts kept in MongoDB, and the start
-// of the flow. The return from the provider is in auth_provider_callback.go.
+// configuration and the start of the flow; the pending sign-in attempts are
+// kept by the auth store (auth/signin.go). The return from the provider is in auth_provider_callback.go.
 //
 // Security notes (see the design brief's known pitfalls):
 //   - The state is generated here, never taken from the caller, bound to the
@@ -31,27 +31,16 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gofiber/fiber/v2"
 	"github.com/markbates/goth/providers/github"
-	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 	"golang.org/x/oauth2"
 
+	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/fault"
-	"github.com/circularfairict/portal/privacy"
-	"github.com/circularfairict/portal/store"
 )
 
-const (
-	// signinAttemptTTL bounds the time between leaving for the provider and
-	// coming back; an eID broker with a second factor can take minutes.
-	signinAttemptTTL = 10 * time.Minute
-	// providerTimeout bounds every call to a provider (discovery, token
-	// exchange, keys, user info) made while a member waits.
-	providerTimeout = 15 * time.Second
-	// colSigninAttempts holds pending sign-ins, keyed by the hash of the state.
-	colSigninAttempts = "signin_attempts"
-)
+// providerTimeout bounds every call to a provider (discovery, token
+// exchange, keys, user info) made while a member waits.
+const providerTimeout = 15 * time.Second
 
 // startProviderSignin sends the browser to the provider's sign-in page.
 // GET /auth/:provider[?next=/path][&link=1 | &setup=secret]. With link=1 a
@@ -97,7 +86,7 @@ func (s *Server) startProviderSignin(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.saveSigninAttempt(c.UserContext(), state, a); err != nil {
+	if err := s.auth.SaveSigninAttempt(c.UserContext(), state, a); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
@@ -114,63 +103,8 @@ func signinNext(next string) string {
 	return next
 }
 
-// ---- pending sign-in attempts ----
-
-// signinAttempt is one sign-in in progress. Its _id is the SHA-256 of the
-// state, so the state itself is never stored and lookups use _id (the only
-// index the embedded database uses). FerretDB has no TTL indexes: ExpiresAt
-// is checked in code and expired attempts are swept by the server.
-type signinAttempt struct {
-	ID          string    `bson:"_id"`
-	SessionHash string    `bson:"session_hash"` // SHA-256 of the pre-login session secret
-	Provider    string    `bson:"provider"`
-	Nonce       string    `bson:"nonce"`
-	Verifier    string    `bson:"verifier"` // PKCE code verifier
-	Next        string    `bson:"next"`
-	MemberID    string    `bson:"member_id,omitempty"`  // set when linking to a signed-in account
-	SetupLink   string    `bson:"setup_link,omitempty"` // set when signing in through a set-up link
-	CreatedAt   time.Time `bson:"created_at"`
-	ExpiresAt   time.Time `bson:"expires_at"`
-}
-
-var errNoSigninAttempt = fmt.Errorf("server: sign-in attempt: %w", store.ErrNotFound)
-
-func (s *Server) signinAttempts() *mongo.Collection { return s.store.DB.Collection(colSigninAttempts) }
-
-func (s *Server) saveSigninAttempt(ctx context.Context, state string, a *signinAttempt) error {
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	a.ID, a.CreatedAt, a.ExpiresAt = digest(state), now, now.Add(signinAttemptTTL)
-	if _, err := s.signinAttempts().InsertOne(ctx, a); err != nil {
-		return fmt.Errorf("server: save sign-in attempt: %w", err)
-	}
-	return nil
-}
-
-// takeSigninAttempt reads and deletes the attempt of a state in one step, so
-// a state works at most once even when two requests race.
-func (s *Server) takeSigninAttempt(ctx context.Context, state string) (*signinAttempt, error) {
-	var a signinAttempt
-	err := s.signinAttempts().FindOneAndDelete(ctx, bson.M{"_id": digest(state)}).Decode(&a)
-	if err != nil {
-		if store.IsNoDocuments(err) {
-			return nil, errNoSigninAttempt
-		}
-		return nil, fmt.Errorf("server: take sign-in attempt: %w", err)
-	}
-	return &a, nil
-}
-
-// sweepSigninAttempts deletes attempts that were never completed.
-func (s *Server) sweepSigninAttempts(ctx context.Context) {
-	res, err := s.signinAttempts().DeleteMany(ctx, bson.M{"expires_at": bson.M{"$lt": time.Now().UTC()}})
-	if err != nil {
-		s.log.Warn("sign-in attempt sweep failed", "err", err)
-		return
-	}
-	if res.DeletedCount > 0 {
-		s.log.Info("expired sign-in attempts removed", "count", res.DeletedCount)
-	}
-}
+// signinAttempt is the pending sign-in the auth store keeps for a state.
+type signinAttempt = auth.SigninAttempt
 
 // digest is the hex SHA-256 of a secret, for storage and lookups.
 func digest(secret string) string {
@@ -405,24 +339,3 @@ func (p *githubProvider) authURL(_ context.Context, a *signinAttempt, state stri
 
 // errProviderAnswer marks an unusable answer from a provider.
 var errProviderAnswer = errors.New("server: unusable answer from the sign-in provider")
-
-// signinAttemptSource declares the only personal data pending sign-ins hold:
-// the member ID of an account being linked to a second provider.
-func (s *Server) signinAttemptSource() privacy.Source {
-	col := func() *mongo.Collection { return s.store.DB.Collection(colSigninAttempts) }
-	return privacy.Source{
-		Name: "signin_attempts", Collections: []string{colSigninAttempts},
-		Export: func(ctx context.Context, id string) (any, error) {
-			cur, err := col().Find(ctx, bson.M{"member_id": id}, options.Find().SetProjection(bson.M{"provider": 1, "created_at": 1, "expires_at": 1, "_id": 0}))
-			if err != nil {
-				return nil, err
-			}
-			out := []bson.M{}
-			return out, cur.All(ctx, &out)
-		},
-		Erase: func(ctx context.Context, id string) error {
-			_, err := col().DeleteMany(ctx, bson.M{"member_id": id})
-			return err
-		},
-	}
-}

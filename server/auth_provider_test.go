@@ -600,7 +600,7 @@ func TestProviderSignInRefusals(t *testing.T) {
 			name: "expired attempt", lang: "fr",
 			run: func(t *testing.T, b *browser) (*http.Response, string) {
 				cb := toCallback(b, "oidc")
-				_, err := p.s.signinAttempts().UpdateMany(ctx, bson.M{}, bson.M{"$set": bson.M{"expires_at": time.Now().Add(-time.Minute)}})
+				_, err := p.s.store.DB.Collection("signin_attempts").UpdateMany(ctx, bson.M{}, bson.M{"$set": bson.M{"expires_at": time.Now().Add(-time.Minute)}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -723,7 +723,7 @@ func TestProviderSignInFlow(t *testing.T) {
 		}
 		// The attempt is stored under the hash of the state, never the state itself.
 		var a signinAttempt
-		if err := p.s.signinAttempts().FindOne(ctx, bson.M{"_id": digest(q.Get("state"))}).Decode(&a); err != nil {
+		if err := p.s.store.DB.Collection("signin_attempts").FindOne(ctx, bson.M{"_id": digest(q.Get("state"))}).Decode(&a); err != nil {
 			t.Fatal(err)
 		}
 		if a.Next != "/members" || a.Provider != "oidc" || a.SessionHash != digest(b.cookie(p.base, "portal_session")) || a.Nonce != q.Get("nonce") {
@@ -774,7 +774,7 @@ func TestProviderSignInFlow(t *testing.T) {
 			res, _ := b.get(p.base + "/auth/oidc?next=" + url.QueryEscape(next))
 			loc, _ := url.Parse(res.Header.Get("Location"))
 			var a signinAttempt
-			if err := p.s.signinAttempts().FindOne(ctx, bson.M{"_id": digest(loc.Query().Get("state"))}).Decode(&a); err != nil {
+			if err := p.s.store.DB.Collection("signin_attempts").FindOne(ctx, bson.M{"_id": digest(loc.Query().Get("state"))}).Decode(&a); err != nil {
 				t.Fatal(err)
 			}
 			if a.Next != want {
@@ -903,11 +903,13 @@ func TestProviderSignInFlow(t *testing.T) {
 	t.Run("sweep removes abandoned attempts", func(t *testing.T) {
 		b := newBrowser(t, "en")
 		b.get(p.base + "/auth/oidc")
-		if _, err := p.s.signinAttempts().UpdateMany(ctx, bson.M{}, bson.M{"$set": bson.M{"expires_at": time.Now().Add(-time.Minute)}}); err != nil {
+		if _, err := p.s.store.DB.Collection("signin_attempts").UpdateMany(ctx, bson.M{}, bson.M{"$set": bson.M{"expires_at": time.Now().Add(-time.Minute)}}); err != nil {
 			t.Fatal(err)
 		}
-		p.s.sweepSigninAttempts(ctx)
-		if n, _ := p.s.signinAttempts().CountDocuments(ctx, bson.M{}); n != 0 {
+		if _, err := p.s.auth.SweepSigninAttempts(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := p.s.store.DB.Collection("signin_attempts").CountDocuments(ctx, bson.M{}); n != 0 {
 			t.Fatalf("%d attempts left after the sweep", n)
 		}
 	})

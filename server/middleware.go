@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/store"
 )
 
 // Keys of per-request values in c.Locals.
@@ -139,16 +139,34 @@ func (s *Server) trusted(ip net.IP) bool {
 	return false
 }
 
-// rateLimit counts requests per client address (see clientIP) and minute.
+// rateLimit counts requests per client address (see clientIP) in fixed
+// one-minute windows, in the database, so every replica spends one budget
+// (store.WindowCounter). If the database cannot count, the request goes on
+// and the failure is logged: the session and the handler need the database
+// too, so an outage is not a way round the limit that lasts.
 func (s *Server) rateLimit() fiber.Handler {
-	return limiter.New(limiter.Config{
-		Max:          s.cfg.RateLimit,
-		Expiration:   time.Minute,
-		KeyGenerator: s.clientIP,
-		LimitReached: func(c *fiber.Ctx) error {
+	counter := store.NewWindowCounter(s.store.DB, time.Minute, s.cfg.RateLimit)
+	limit := strconv.Itoa(s.cfg.RateLimit)
+	return func(c *fiber.Ctx) error {
+		now := time.Now()
+		// The address is stored hashed: the windows live in the database
+		// for minutes, and need no address, only one key per client.
+		n, end, err := counter.Hit(c.UserContext(), "ip:"+digest(s.clientIP(c))[:32], now)
+		if err != nil {
+			s.log.Warn("rate limit: not counted", "err", err)
+			return c.Next()
+		}
+		reset := strconv.Itoa(int(end.Sub(now).Round(time.Second) / time.Second))
+		if n > s.cfg.RateLimit {
+			c.Set(fiber.HeaderRetryAfter, reset)
 			return fault.New(fault.RateLimited, "error.429")
-		},
-	})
+		}
+		err = c.Next()
+		c.Set("X-RateLimit-Limit", limit)
+		c.Set("X-RateLimit-Remaining", strconv.Itoa(s.cfg.RateLimit-n))
+		c.Set("X-RateLimit-Reset", reset)
+		return err
+	}
 }
 
 // session identifies the caller: a bearer token (API clients) or the session

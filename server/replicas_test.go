@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,5 +58,38 @@ func TestJobsOnceAcrossServers(t *testing.T) {
 	}
 	if got[seated.Email] != 1 || got[author.Email] != 1 || len(smtp.Messages()) != 2 {
 		t.Fatalf("mails per address %v; want one reminder to %s and one digest to %s", got, seated.Email, author.Email)
+	}
+}
+
+// Two servers on one database spend one rate-limit budget: twenty sign-in
+// page requests from one client, spread over both at the same moment, get
+// exactly the limit through. Counted per process, each server let the
+// limit through (twelve of twenty).
+func TestRateLimitAcrossServers(t *testing.T) {
+	const limit = 6
+	a, _ := newTestServer(t, opts{rateLimit: limit, proxies: []string{"0.0.0.0"}})
+	b, _ := newTestServer(t, opts{rateLimit: limit, proxies: []string{"0.0.0.0"}, store: a.store, empty: true})
+	for run := 0; ; run++ {
+		minute := time.Now().Truncate(time.Minute)
+		var passed, refused atomic.Int32
+		storetest.Together(20, func(i int) {
+			c := newClient(t, []*Server{a, b}[i%2])
+			c.header.Set("X-Forwarded-For", "198.51.100."+itoa(run+1)) // one client per run
+			switch res, _ := c.get("/signin"); res.StatusCode {
+			case 200:
+				passed.Add(1)
+			case 429:
+				refused.Add(1)
+			default:
+				t.Errorf("status %d", res.StatusCode)
+			}
+		})
+		if !time.Now().Truncate(time.Minute).Equal(minute) && run < 3 {
+			continue // the window turned during the run: the budget was two
+		}
+		if passed.Load() != limit || refused.Load() != 20-limit {
+			t.Fatalf("%d requests passed and %d were refused; want %d and %d", passed.Load(), refused.Load(), limit, 20-limit)
+		}
+		return
 	}
 }

@@ -124,7 +124,6 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	s.privacy.Add(s.outbox.PrivacySource())
 	// Every feature declares what it stores about a member.
 	s.privacy.Add(s.auth.PrivacySources()...)
-	s.privacy.Add(s.signinAttemptSource())
 	s.privacy.Add(s.workshops.PrivacySources()...)
 	s.privacy.Add(live.NewMongoStore(d.Store.DB).PrivacySources()...)
 	s.forum = forum.NewStore(d.Store.DB)
@@ -306,7 +305,16 @@ func (s *Server) startSweeper(every time.Duration) {
 			} else if n > 0 {
 				s.log.Info("expired sessions removed", "count", n)
 			}
-			s.sweepSigninAttempts(ctx)
+			if n, err := s.auth.SweepSigninAttempts(ctx); err != nil {
+				s.log.Warn("sign-in attempt sweep failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("expired sign-in attempts removed", "count", n)
+			}
+			if n, err := store.SweepWindows(ctx, s.store.DB, time.Now()); err != nil {
+				s.log.Warn("rate limit sweep failed", "err", err)
+			} else if n > 0 {
+				s.log.Debug("ended rate limit windows removed", "hits", n)
+			}
 			if err := s.store.IndexIDLookups(ctx); err != nil {
 				s.log.Warn("embedded database: _id lookup index", "err", err)
 			}
