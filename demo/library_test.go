@@ -23,6 +23,11 @@ func TestSeedLibraryIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ix, err := lib.OpenIndex(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ix.Close() })
 	for i := 0; i < 2; i++ {
 		if err := Seed(ctx, a); err != nil {
 			t.Fatal(err)
