@@ -36,7 +36,9 @@ import (
 const (
 	ColRuns    = "backup_runs"
 	runningKey = "backup-running"
-	slotPrefix = "backup-slot:"
+	// SlotClaimPrefix starts the claims of scheduled slots (the server's
+	// sweeper prunes those long past).
+	SlotClaimPrefix = "backup-slot:"
 )
 
 // Run results.
@@ -186,7 +188,7 @@ func (s *Scheduler) Start(ctx context.Context, trigger string, slot time.Time) (
 // slot; it reports whether this call ran it. A slot that finds another
 // backup running is recorded as a failed run that says so.
 func (s *Scheduler) Scheduled(ctx context.Context, slot time.Time) (*Run, bool, error) {
-	ok, err := store.Claim(ctx, s.st.DB, slotPrefix+slot.UTC().Format(time.RFC3339), time.Now().UTC())
+	ok, err := store.Claim(ctx, s.st.DB, SlotClaimPrefix+slot.UTC().Format(time.RFC3339), time.Now().UTC())
 	if err != nil || !ok {
 		return nil, false, err
 	}

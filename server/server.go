@@ -320,6 +320,11 @@ func (s *Server) startSweeper(every time.Duration) {
 			s.sendDigests(ctx)
 			s.sendReminders(ctx)
 			if time.Since(s.prunedAt) > 24*time.Hour {
+				// Slot claims of backups older than a week: their slots are
+				// long past, and the schedule only ever claims the next one.
+				if _, err := store.PruneClaims(ctx, s.store.DB, backup.SlotClaimPrefix, time.Now().UTC().Add(-7*24*time.Hour)); err != nil {
+					s.log.Warn("backup slot claims: prune", "err", err)
+				}
 				if _, err := s.forum.PruneDigestClaims(ctx, time.Now().UTC()); err != nil {
 					s.log.Warn("digest claims: prune", "err", err)
 				} else {
