@@ -402,6 +402,10 @@ func chooseLanguage(tb *tab, lang string) int64 {
 // the flash, the run listed and, while it lasts, the running notice.
 func backUpNow(tb *tab, lang string) int64 {
 	tb.open(withLang("/admin/backups", lang))
+	// The member's language choice, not ?lang=, decides the language of
+	// the page the POST redirects to.
+	chooseLanguage(tb, lang)
+	tb.open(withLang("/admin/backups", lang))
 	return tb.click(`form[action="/admin/backups"] button[type=submit]`)
 }
 
