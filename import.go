@@ -51,7 +51,7 @@ func importCmd(args []string, stdout io.Writer, env config.Env) error {
 		return err
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, cfg, false, newLogger("error", io.Discard))
+	st, err := openCurrent(ctx, cfg, stdout)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ var allowedImports = map[string][]string{
 	"workshops/live": {"store", "fault", "privacy", "bus"},
 	"site":           {"store", "fault", "privacy"},
 	"mail":           {"store", "fault", "privacy"},
-	"backup":         {"store"},
+	"backup":         {"store", "config"},
 
 	// Below the features: shared by them, knowing none of them.
 	"store":             {},

@@ -284,6 +284,30 @@ func openStore(ctx context.Context, cfg *config.Config, server bool, logger *slo
 	return st, nil
 }
 
+// openCurrent opens the database for a tool that writes the portal's data
+// (user add, import) and checks its schema as serve does: a database a
+// newer release upgraded is refused, since this build could misread or
+// damage it; an older one is migrated first (each migration claimed once
+// across processes, so a server running on it is not disturbed).
+func openCurrent(ctx context.Context, cfg *config.Config, stdout io.Writer) (*store.Store, error) {
+	st, err := openStore(ctx, cfg, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	from, err := st.SchemaVersion(ctx)
+	if err == nil {
+		err = st.Upgrade(ctx, nil)
+	}
+	if err != nil {
+		_ = st.Close(context.Background())
+		return nil, err
+	}
+	if from > 0 && from < store.CurrentSchema {
+		fmt.Fprintf(stdout, "database schema upgraded from version %d to %d first\n", from, store.CurrentSchema)
+	}
+	return st, nil
+}
+
 // demoSessionKey keeps a random key in the data directory so demo sessions
 // survive restarts without any configuration.
 func demoSessionKey(dir string) ([]byte, error) {
@@ -342,7 +366,7 @@ func userCmd(args []string, stdout io.Writer, env config.Env) error {
 		return err
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, cfg, false, newLogger("error", io.Discard))
+	st, err := openCurrent(ctx, cfg, stdout)
 	if err != nil {
 		return err
 	}

@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
@@ -230,4 +233,61 @@ func TestResolveVersion(t *testing.T) {
 			t.Errorf("resolveVersion(%q, %+v) = %q, want %q", tc.stamped, tc.info, got, tc.want)
 		}
 	}
+}
+
+// user add and import check the schema as serve does: a database a newer
+// release upgraded is refused with the reason, and one written before
+// schema versions is migrated first.
+func TestToolsCheckTheSchema(t *testing.T) {
+	ctx := context.Background()
+	setSchema := func(t *testing.T, dir string, version int) {
+		t.Helper()
+		st, err := store.Open(ctx, store.Options{DataDir: dir, Owner: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close(ctx)
+		// An older database: data but no schema document.
+		if _, err := st.DB.Collection("members").InsertOne(ctx, bson.M{"_id": "old", "name": "Old member"}); err != nil {
+			t.Fatal(err)
+		}
+		if version > 0 {
+			if _, err := st.DB.Collection("portal_meta").InsertOne(ctx, bson.M{"_id": "schema", "version": version}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "manifest.csv"), []byte("file,title\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tools := map[string][]string{
+		"user add": {"user", "add", "--email", "ada@example.org", "--name", "Ada", "--role", "admin"},
+		"import":   {"import", src, "--owner", "ada@example.org"},
+	}
+	for name, args := range tools {
+		t.Run(name+" refuses a newer database", func(t *testing.T) {
+			dir := tempDir(t)
+			setSchema(t, dir, store.CurrentSchema+1)
+			code, _, stderr := runCLI(t, map[string]string{"PORTAL_DATA_DIR": dir}, args...)
+			if code != 1 || !strings.Contains(stderr, fmt.Sprintf("schema version %d", store.CurrentSchema+1)) {
+				t.Fatalf("%d %s", code, stderr)
+			}
+		})
+	}
+	t.Run("user add migrates an older database", func(t *testing.T) {
+		dir := tempDir(t)
+		setSchema(t, dir, 0)
+		if code, _, stderr := runCLI(t, map[string]string{"PORTAL_DATA_DIR": dir}, tools["user add"]...); code != 0 {
+			t.Fatalf("%d %s", code, stderr)
+		}
+		st, err := store.Open(ctx, store.Options{DataDir: dir, Owner: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close(ctx)
+		if v, err := st.SchemaVersion(ctx); err != nil || v != store.CurrentSchema {
+			t.Fatalf("schema after user add: %d %v", v, err)
+		}
+	})
 }

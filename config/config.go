@@ -73,6 +73,8 @@ type Config struct {
 	Providers Providers
 	// SMTP configures outgoing e-mail (smtp.go).
 	SMTP SMTP
+	// Backup configures scheduled backups (backup.go).
+	Backup Backup
 }
 
 // Env looks a variable up; os.LookupEnv in production, a map in tests.
@@ -166,6 +168,9 @@ func Load(mode Mode, env Env) (*Config, error) {
 		return nil, err
 	}
 	if c.SMTP, err = loadSMTP(env); err != nil {
+		return nil, err
+	}
+	if c.Backup, err = loadBackup(env, c.DataDir); err != nil {
 		return nil, err
 	}
 	return c, c.Validate()

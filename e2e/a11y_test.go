@@ -99,6 +99,7 @@ var a11yPages = []a11yPage{
 	{name: "group-coordinated", path: "/groups/national-buyers", status: 200, as: "coordinator"},
 	{name: "admin-members", path: "/admin/members", status: 200, as: "coordinator"},
 	{name: "admin-audit", path: "/admin/audit", status: 200, as: "coordinator"},
+	{name: "admin-backups", status: 200, as: "coordinator", reach: backUpNow},
 	{name: "profile-pending", path: "/profile", status: 200, as: "newcomer"},
 	{name: "profile-errors", status: 400, as: "newcomer", reach: submitEmptyProfile},
 	{name: "waiting-for-approval", path: "/members", status: 403, as: "newcomer"},
@@ -401,6 +402,17 @@ func chooseLanguage(tb *tab, lang string) int64 {
   s.value = `+jsString(lang)+`;
   s.dispatchEvent(new Event("change", {bubbles: true}));
 })()`))
+}
+
+// backUpNow presses "Back up now" on the backups page, which then shows
+// the flash, the run listed and, while it lasts, the running notice.
+func backUpNow(tb *tab, lang string) int64 {
+	tb.open(withLang("/admin/backups", lang))
+	// The member's language choice, not ?lang=, decides the language of
+	// the page the POST redirects to.
+	chooseLanguage(tb, lang)
+	tb.open(withLang("/admin/backups", lang))
+	return tb.click(`form[action="/admin/backups"] button[type=submit]`)
 }
 
 func withLang(path, lang string) string {

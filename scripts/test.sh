@@ -16,6 +16,10 @@ if [ -f package.json ] && { [ ! -d node_modules/axe-core ] || [ ! -f node_module
   npm ci --no-audit --no-fund --ignore-scripts
 fi
 go vet ./...
+# The backup upload tests run against a real S3-compatible server; build it
+# (once, cached) and make its absence a failure rather than a skip.
+PORTAL_S3_TEST_SERVER=$(./scripts/s3-test-server.sh)
+export PORTAL_S3_TEST_SERVER PORTAL_REQUIRE_S3=1
 # staticcheck comes from the Go module proxy at a fixed version.
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 go test -race -count=1 -timeout 30m "$@" ./...

@@ -18,8 +18,8 @@ type adminLink struct {
 // adminSections lists the admin area's sections the member may use, in the
 // navigation's order: member review (administrators and coordinators),
 // groups (administrators and coordinators), discussion categories (also
-// moderators), the portal's words, the audit log, the mail queue and the
-// system view (administrators).
+// moderators), the portal's words, the audit log, the mail queue, the
+// system view and the backups (administrators).
 func (s *Server) adminSections(c *fiber.Ctx, current string) ([]adminLink, error) {
 	m := currentMember(c)
 	if !m.Approved() {
@@ -42,6 +42,7 @@ func (s *Server) adminSections(c *fiber.Ctx, current string) ([]adminLink, error
 	add(auth.CanAdminister(m), "audit", "/admin/audit")
 	add(auth.CanAdminister(m), "mail", "/admin/mail")
 	add(auth.CanAdminister(m), "system", "/admin/system")
+	add(auth.CanAdminister(m), "backups", "/admin/backups")
 	return out, nil
 }
 

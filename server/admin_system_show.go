@@ -1,13 +1,13 @@
 package server
 
 import (
+	"time"
+
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/circularfairict/portal/backup"
 	"github.com/circularfairict/portal/store"
 )
-
-// operationsDoc is where operators read how to run the portal.
-const operationsDoc = "https://github.com/circularfairict/portal/blob/main/docs/operations.md"
 
 type systemData struct {
 	Version                    string
@@ -19,7 +19,12 @@ type systemData struct {
 	MailQueued, MailFailed     int64
 	Rooms                      int
 	RoomSockets, StreamSockets int
-	OperationsDoc              string
+	// LastBackup is the newest backup run; nil when there is none.
+	LastBackup       *backup.Run
+	LastBackupResult string
+	// Search is the search index's state; shown when HasSearch.
+	Search    string
+	HasSearch bool
 	// Unknown names the figures that could not be read (shown as such).
 	Unknown map[string]bool
 }
@@ -30,7 +35,7 @@ type systemData struct {
 func (s *Server) showSystem(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	d := systemData{Version: s.version, SchemaSupported: store.CurrentSchema, Embedded: s.store.Embedded,
-		MailEnabled: s.outbox.Enabled(), OperationsDoc: operationsDoc, Unknown: map[string]bool{}}
+		MailEnabled: s.outbox.Enabled(), Unknown: map[string]bool{}}
 	var err error
 	if d.Schema, err = s.store.SchemaVersion(ctx); err != nil {
 		d.Unknown["schema"] = true
@@ -45,6 +50,26 @@ func (s *Server) showSystem(c *fiber.Ctx) error {
 	}
 	if d.MailQueued, d.MailFailed, err = s.outbox.Counts(ctx); err != nil {
 		d.Unknown["mail"] = true
+	}
+	if runs, err := s.backups.Runs(ctx, 1); err != nil {
+		s.log.Warn("system page: backups", "err", err, "request_id", requestID(c))
+		d.Unknown["backup"] = true
+	} else if len(runs) == 1 {
+		r, now := runs[0], time.Now()
+		d.LastBackup = &r
+		switch {
+		case r.Running(now):
+			d.LastBackupResult = s.T(c, "admin.backups.running")
+		case r.Interrupted(now):
+			d.LastBackupResult = s.T(c, "admin.backups.interrupted")
+		case r.Result == backup.ResultOK:
+			d.LastBackupResult = s.T(c, "admin.backups.ok")
+		default:
+			d.LastBackupResult = s.T(c, "admin.backups.failed")
+		}
+	}
+	if s.SearchState != nil {
+		d.Search, d.HasSearch = s.SearchState()
 	}
 	d.Rooms = s.live.Stats().Rooms
 	s.conns.mu.Lock()

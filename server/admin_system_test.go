@@ -17,7 +17,7 @@ func TestAdminSystemPage(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("system page: %d", res.StatusCode)
 	}
-	for _, want := range []string{"<code>test</code>", `href="/admin/mail"`, "docs/operations.md"} {
+	for _, want := range []string{"<code>test</code>", `href="/admin/mail"`, `href="/admin/backups"`, "docs/operations.md"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("system page lacks %q", want)
 		}

@@ -22,6 +22,7 @@ var inputlessRoutes = map[string]string{
 	"POST /library/:id/reports/dismiss":    "closes the reports of the resource in the path",
 	"POST /conduct":                        "records that the caller accepts the current code of conduct (next is only ever a local path)",
 	"POST /admin/settings/logo/remove":     "removes the community's logo, whatever the body says",
+	"POST /admin/backups":                  "starts a backup, whatever the body says",
 }
 
 // MongoDB operators, keys starting with $ and dotted keys, sent as JSON and

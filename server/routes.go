@@ -153,6 +153,9 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/admin/categories/:id/archive", Approved, s.archiveCategory),
 		r(fiber.MethodGet, "/admin/mail", Admin, s.listMail),
 		r(fiber.MethodGet, "/admin/system", Admin, s.showSystem),
+		r(fiber.MethodGet, "/admin/backups", Admin, s.listBackups),
+		r(fiber.MethodPost, "/admin/backups", Admin, s.runBackup),
+		r(fiber.MethodGet, "/admin/backups/:id/download", Admin, s.downloadBackup),
 		r(fiber.MethodPost, "/admin/mail/:id/retry", Admin, s.retryMail),
 		r(fiber.MethodPost, "/admin/mail/:id/discard", Admin, s.discardMail),
 

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/backup"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/frontend"
@@ -81,6 +82,12 @@ type Server struct {
 	outbox  *mail.Outbox // every e-mail goes through it
 	privacy *privacy.Registry
 	site    *site.Store // the portal's own words and defaults
+	backups *backup.Scheduler
+
+	// SearchState, when set, says how the search index stands (for
+	// /admin/system): the text and whether there is one to show. The
+	// search package sets it when it is wired in; nil shows no line.
+	SearchState func() (string, bool)
 
 	forum     *forum.Store
 	signer    *forum.Signer // unsubscribe tokens
@@ -102,6 +109,9 @@ type Server struct {
 	root     context.Context
 	stopRoot context.CancelFunc
 	workDone chan struct{}
+	// running counts backups started by an administrator, which run under
+	// root and are waited for at Shutdown.
+	running  sync.WaitGroup
 	stopOnce sync.Once
 }
 
@@ -187,6 +197,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if err = s.openSearch(ctx); err != nil {
 		return nil, err
 	}
+	if s.backups, err = s.newBackups(); err != nil {
+		return nil, err
+	}
 	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
 		return nil, err
 	}
@@ -236,13 +249,18 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 
 // startWork starts the background work that must run whether or not this
 // server listens (mail queued by one replica is sent by any): the outbox
-// worker, under the server's root context.
+// worker and the backup schedule, under the server's root context.
 func (s *Server) startWork() {
 	s.root, s.stopRoot = context.WithCancel(context.Background())
 	s.workDone = make(chan struct{})
 	go func() {
 		defer close(s.workDone)
+		var sched sync.WaitGroup
+		if sc := s.cfg.Backup.Schedule; sc.Enabled() {
+			sched.Go(func() { s.backups.Loop(s.root, sc) })
+		}
 		s.outbox.Run(s.root)
+		sched.Wait()
 	}()
 }
 
@@ -252,6 +270,7 @@ func (s *Server) stopWork() {
 	s.stopOnce.Do(func() {
 		s.stopRoot()
 		<-s.workDone
+		s.running.Wait()
 		if s.search != nil {
 			if err := s.search.Close(); err != nil {
 				s.log.Warn("search index close failed", "err", err)
@@ -322,6 +341,11 @@ func (s *Server) startSweeper(every time.Duration) {
 			s.sendReminders(ctx)
 			s.catchUpSearch()
 			if time.Since(s.prunedAt) > 24*time.Hour {
+				// Slot claims of backups older than a week: their slots are
+				// long past, and the schedule only ever claims the next one.
+				if _, err := store.PruneClaims(ctx, s.store.DB, backup.SlotClaimPrefix, time.Now().UTC().Add(-7*24*time.Hour)); err != nil {
+					s.log.Warn("backup slot claims: prune", "err", err)
+				}
 				if _, err := s.forum.PruneDigestClaims(ctx, time.Now().UTC()); err != nil {
 					s.log.Warn("digest claims: prune", "err", err)
 				} else {

@@ -541,6 +541,8 @@ func TestNothingOfAGroupReachesOutsiders(t *testing.T) {
 			return []string{f.group.Slug, "transparency-cop"}
 		case param == "id" && strings.HasPrefix(path, "/admin/categories/"):
 			return []string{f.cat.ID}
+		case param == "id" && strings.HasPrefix(path, "/admin/backups/"):
+			return []string{"unknown"}
 		case param == "slug" && strings.HasPrefix(path, "/discussions/c/"):
 			return []string{f.cat.Slug, forum.GeneralSlug, "due-diligence"}
 		case param == "token" && strings.HasPrefix(path, "/calendar/"):
