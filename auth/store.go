@@ -48,6 +48,16 @@ func Indexes() []store.Index {
 type Store struct {
 	db  *mongo.Database
 	now func() time.Time
+	// byID reads members named by _id one lookup each (see ReadByID).
+	byID bool
+}
+
+// ReadByID makes MembersByID look each member up by _id instead of one
+// $in query, which the embedded database answers by reading every member
+// (see store.FindByIDs). The server calls it on the embedded database.
+func (s *Store) ReadByID() *Store {
+	s.byID = true
+	return s
 }
 
 // NewStore returns a Store on db.
@@ -88,12 +98,8 @@ func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]*Memb
 	if len(ids) == 0 {
 		return out, nil
 	}
-	cur, err := s.col(colMembers).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	ms, err := store.FindByIDs[*Member](ctx, s.col(colMembers), ids, nil, s.byID)
 	if err != nil {
-		return nil, fmt.Errorf("auth: members: %w", err)
-	}
-	var ms []*Member
-	if err := cur.All(ctx, &ms); err != nil {
 		return nil, fmt.Errorf("auth: members: %w", err)
 	}
 	for _, m := range ms {
@@ -133,6 +139,18 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 	case !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
+	m = newMember(id, m, now)
+	if _, err := s.col(colMembers).InsertOne(ctx, m); err != nil {
+		if store.IsDuplicateKey(err) { // a concurrent first sign-in won
+			return s.MemberByIdentity(ctx, id.Provider, id.Subject)
+		}
+		return nil, fmt.Errorf("auth: create member: %w", err)
+	}
+	return &m, nil
+}
+
+// newMember is the document of a member created with identity id.
+func newMember(id Identity, m Member, now time.Time) Member {
 	if m.ID == "" {
 		m.ID = store.NewID()
 	}
@@ -143,13 +161,41 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 		m.CreatedAt = now
 	}
 	m.UpdatedAt = now
-	if _, err := s.col(colMembers).InsertOne(ctx, m); err != nil {
-		if store.IsDuplicateKey(err) { // a concurrent first sign-in won
-			return s.MemberByIdentity(ctx, id.Provider, id.Subject)
+	return m
+}
+
+// NewMember is a member to create with its identity (ImportMembers).
+type NewMember struct {
+	Identity Identity
+	Member   Member
+}
+
+// ImportMembers creates members whose identities are new, in one ordered
+// insert, each written as UpsertByIdentity writes a new member. It is for
+// seeding and imports of many members at once: UpsertByIdentity looks the
+// identity up first, which on the embedded database reads every member,
+// so creating n members one by one costs n passes over a growing
+// collection. An identity that exists makes the insert fail there with a
+// duplicate key (the unique identity index), returned as an error.
+func (s *Store) ImportMembers(ctx context.Context, ms []NewMember) ([]*Member, error) {
+	now := s.now()
+	docs := make([]any, len(ms))
+	out := make([]*Member, len(ms))
+	for i, nm := range ms {
+		nm.Member.Name = strings.TrimSpace(nm.Member.Name)
+		if nm.Member.Name == "" || nm.Identity.Provider == "" || nm.Identity.Subject == "" {
+			return nil, fmt.Errorf("%w: a member needs a name and an identity", ErrInvalid)
 		}
-		return nil, fmt.Errorf("auth: create member: %w", err)
+		m := newMember(nm.Identity, nm.Member, now)
+		docs[i], out[i] = m, &m
 	}
-	return &m, nil
+	if len(docs) == 0 {
+		return out, nil
+	}
+	if _, err := s.col(colMembers).InsertMany(ctx, docs); err != nil {
+		return nil, fmt.Errorf("auth: import members: %w", err)
+	}
+	return out, nil
 }
 
 // SetLocale stores a member's UI language choice.

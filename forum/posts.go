@@ -82,9 +82,7 @@ func (s *Store) Posts(ctx context.Context, t *Thread, page int) ([]*Post, error)
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var ps []*Post
-	err := s.findAll(ctx, colPosts, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.M{"terms": 0}), &ps)
-	return ps, err
+	return findIDs[*Post](ctx, s, colPosts, ids, bson.M{"terms": 0}) // in the order of ids: by number
 }
 
 // AllPosts returns every post of a thread in order (feeds, API, split).

@@ -137,6 +137,10 @@ func generate(ctx context.Context, dir string, scale float64) error {
 	}
 	defer srv.Shutdown(5 * time.Second)
 	a, f, ws := auth.NewStore(st.DB), forum.NewStore(st.DB), workshops.NewStore(st.DB)
+	if st.Embedded { // as the server reads (see forum.Store.ReadByID)
+		a.ReadByID()
+		f.ReadByID()
+	}
 	// What `portal demo` seeds, so the personas sign in and the demo's
 	// pages exist among the generated ones.
 	for _, seed := range []func() error{
