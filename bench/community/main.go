@@ -115,7 +115,9 @@ func startDBChild(dir string) func() {
 // openPortal opens the store on dir and a server on it, as `portal demo`
 // does; opts adjusts the client (the benchmark's command monitor).
 func openPortal(ctx context.Context, dir string, owner bool) (*store.Store, *config.Config) {
-	st, err := store.Open(ctx, store.Options{DataDir: dir, Owner: owner})
+	// A long operation timeout, so that the code before a fix is measured
+	// rather than failed.
+	st, err := store.Open(ctx, store.Options{DataDir: dir, Owner: owner, Timeout: 5 * time.Minute})
 	check(err)
 	cfg := &config.Config{Mode: config.ModeDemo, Addr: "127.0.0.1:0", BaseURL: "http://127.0.0.1", DataDir: dir,
 		SessionKey: []byte(strings.Repeat("k", 32)), SessionTTL: time.Hour, BodyMaxBytes: 1 << 20,

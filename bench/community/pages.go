@@ -50,7 +50,7 @@ func measure(ctx context.Context, dir string, n int, owner bool) error {
 			commands.Add(1)
 		}
 	}}
-	mc, err := store.Connect(ctx, st.URI, time.Minute, func(o *options.ClientOptions) { o.SetMonitor(mon) })
+	mc, err := store.Connect(ctx, st.URI, 5*time.Minute, func(o *options.ClientOptions) { o.SetMonitor(mon) })
 	if err != nil {
 		return err
 	}
