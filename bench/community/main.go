@@ -64,6 +64,7 @@ func main() {
 	scale := flag.Float64("scale", 1, "size of the community relative to the full one (0.1 for a quick run)")
 	pages := flag.String("pages", "", "measure the pages on this generated data directory")
 	n := flag.Int("n", 20, "requests per page")
+	budget := flag.Duration("budget", time.Minute, "time per page after which it stops with fewer than -n requests (at least two)")
 	separate := flag.Bool("separate-db", false, "run the embedded database in a child process (as with MongoDB in production)")
 	dbChild := flag.String("db-child", "", "internal: serve the embedded database in DIR until stdin closes")
 	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile (server and embedded database) to this file")
@@ -89,7 +90,7 @@ func main() {
 			stop := startDBChild(*pages)
 			defer stop()
 		}
-		check(measure(ctx, *pages, *n, !*separate))
+		check(measure(ctx, *pages, *n, *budget, !*separate))
 	default:
 		flag.Usage()
 		os.Exit(2)
