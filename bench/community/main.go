@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -64,6 +65,7 @@ func main() {
 	scale := flag.Float64("scale", 1, "size of the community relative to the full one (0.1 for a quick run)")
 	pages := flag.String("pages", "", "measure the pages on this generated data directory")
 	n := flag.Int("n", 20, "requests per page")
+	only := flag.String("only", "", "measure only the pages whose name matches this regular expression")
 	budget := flag.Duration("budget", time.Minute, "time per page after which it stops with fewer than -n requests (at least two)")
 	separate := flag.Bool("separate-db", false, "run the embedded database in a child process (as with MongoDB in production)")
 	dbChild := flag.String("db-child", "", "internal: serve the embedded database in DIR until stdin closes")
@@ -90,7 +92,11 @@ func main() {
 			stop := startDBChild(*pages)
 			defer stop()
 		}
-		check(measure(ctx, *pages, *n, *budget, !*separate))
+		var re *regexp.Regexp
+		if *only != "" {
+			re = regexp.MustCompile(*only)
+		}
+		check(measure(ctx, *pages, *n, *budget, re, !*separate))
 	default:
 		flag.Usage()
 		os.Exit(2)

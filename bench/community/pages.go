@@ -29,7 +29,7 @@ import (
 
 // measure serves dir in this process, signs in as the demo buyer and
 // times every page a member uses.
-func measure(ctx context.Context, dir string, n int, budget time.Duration, owner bool) error {
+func measure(ctx context.Context, dir string, n int, budget time.Duration, only *regexp.Regexp, owner bool) error {
 	b, err := os.ReadFile(filepath.Join(dir, targetsFile))
 	if err != nil {
 		return fmt.Errorf("%s: not a generated data directory (run -out first): %w", dir, err)
@@ -100,6 +100,9 @@ func measure(ctx context.Context, dir string, n int, budget time.Duration, owner
 	fmt.Printf("machine: %s/%s, %d CPUs, %s; load average %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), strings.Join(strings.Fields(string(la))[:3], " "))
 	fmt.Printf("%-34s %6s %8s %8s %8s %12s\n", "page", "status", "requests", "p50 ms", "p95 ms", "db commands")
 	for _, p := range pages {
+		if only != nil && !only.MatchString(p.name) {
+			continue
+		}
 		var lat []time.Duration
 		status := 0
 		var cmds int64
