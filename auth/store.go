@@ -54,6 +54,8 @@ type Store struct {
 	onChange func(ctx context.Context, memberIDs []string)
 	// index answers Directory (see SetIndex).
 	index *search.Index
+	// byID reads members named by _id one lookup each (see ReadByID).
+	byID bool
 }
 
 // OnChange registers fn, called after every write of a member record with
@@ -65,6 +67,14 @@ func (s *Store) changed(ctx context.Context, ids ...string) {
 	if s.onChange != nil && len(ids) > 0 {
 		s.onChange(ctx, ids)
 	}
+}
+
+// ReadByID makes MembersByID look each member up by _id instead of one
+// $in query, which the embedded database answers by reading every member
+// (see store.FindByIDs). The server calls it on the embedded database.
+func (s *Store) ReadByID() *Store {
+	s.byID = true
+	return s
 }
 
 // NewStore returns a Store on db.
@@ -105,12 +115,8 @@ func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]*Memb
 	if len(ids) == 0 {
 		return out, nil
 	}
-	cur, err := s.col(colMembers).Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	ms, err := store.FindByIDs[*Member](ctx, s.col(colMembers), ids, nil, s.byID)
 	if err != nil {
-		return nil, fmt.Errorf("auth: members: %w", err)
-	}
-	var ms []*Member
-	if err := cur.All(ctx, &ms); err != nil {
 		return nil, fmt.Errorf("auth: members: %w", err)
 	}
 	for _, m := range ms {
@@ -154,6 +160,19 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 	case !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
+	m = newMember(id, m, now)
+	if _, err := s.col(colMembers).InsertOne(ctx, m); err != nil {
+		if store.IsDuplicateKey(err) { // a concurrent first sign-in won
+			return s.MemberByIdentity(ctx, id.Provider, id.Subject)
+		}
+		return nil, fmt.Errorf("auth: create member: %w", err)
+	}
+	s.changed(ctx, m.ID)
+	return &m, nil
+}
+
+// newMember is the document of a member created with identity id.
+func newMember(id Identity, m Member, now time.Time) Member {
 	if m.ID == "" {
 		m.ID = store.NewID()
 	}
@@ -164,14 +183,46 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 		m.CreatedAt = now
 	}
 	m.UpdatedAt = now
-	if _, err := s.col(colMembers).InsertOne(ctx, m); err != nil {
-		if store.IsDuplicateKey(err) { // a concurrent first sign-in won
-			return s.MemberByIdentity(ctx, id.Provider, id.Subject)
+	return m
+}
+
+// NewMember is a member to create with its identity (ImportMembers).
+type NewMember struct {
+	Identity Identity
+	Member   Member
+}
+
+// ImportMembers creates members whose identities are new, in one ordered
+// insert, each written as UpsertByIdentity writes a new member. It is for
+// seeding and imports of many members at once: UpsertByIdentity looks the
+// identity up first, which on the embedded database reads every member,
+// so creating n members one by one costs n passes over a growing
+// collection. An identity that exists makes the insert fail there with a
+// duplicate key (the unique identity index), returned as an error.
+func (s *Store) ImportMembers(ctx context.Context, ms []NewMember) ([]*Member, error) {
+	now := s.now()
+	docs := make([]any, len(ms))
+	out := make([]*Member, len(ms))
+	for i, nm := range ms {
+		nm.Member.Name = strings.TrimSpace(nm.Member.Name)
+		if nm.Member.Name == "" || nm.Identity.Provider == "" || nm.Identity.Subject == "" {
+			return nil, fmt.Errorf("%w: a member needs a name and an identity", ErrInvalid)
 		}
-		return nil, fmt.Errorf("auth: create member: %w", err)
+		m := newMember(nm.Identity, nm.Member, now)
+		docs[i], out[i] = m, &m
 	}
-	s.changed(ctx, m.ID)
-	return &m, nil
+	if len(docs) == 0 {
+		return out, nil
+	}
+	if _, err := s.col(colMembers).InsertMany(ctx, docs); err != nil {
+		return nil, fmt.Errorf("auth: import members: %w", err)
+	}
+	ids := make([]string, len(out))
+	for i, m := range out {
+		ids[i] = m.ID
+	}
+	s.changed(ctx, ids...)
+	return out, nil
 }
 
 // SetLocale stores a member's UI language choice.

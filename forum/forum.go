@@ -119,7 +119,7 @@ type Edit struct {
 }
 
 // Post is one message. Its ID is "<thread>-<n>", so a page of posts is
-// fetched by _id with one $in (the only index the embedded database uses).
+// fetched by _id (the only index the embedded database uses; see ReadByID).
 type Post struct {
 	ID         string    `bson:"_id" json:"id"`
 	ThreadID   string    `bson:"thread_id" json:"thread_id"`

@@ -45,8 +45,8 @@ func (s *Store) Levels(ctx context.Context, memberID string, targetIDs ...string
 	for i, t := range targetIDs {
 		keys[i] = memberID + ":" + t
 	}
-	var subs []Subscription
-	if err := s.findAll(ctx, colSubs, bson.M{"_id": bson.M{"$in": keys}}, nil, &subs); err != nil {
+	subs, err := findIDs[Subscription](ctx, s, colSubs, keys, nil)
+	if err != nil {
 		return nil, err
 	}
 	for _, sub := range subs {
@@ -125,8 +125,8 @@ func (s *Store) Candidates(ctx context.Context, t *Thread, p *Post) ([]*Notifica
 		for i, n := range p.Quotes {
 			ids[i] = PostID(t.ID, n)
 		}
-		var quoted []Post
-		if err := s.findAll(ctx, colPosts, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetProjection(bson.M{"author_id": 1}), &quoted); err != nil {
+		quoted, err := findIDs[Post](ctx, s, colPosts, ids, bson.M{"author_id": 1})
+		if err != nil {
 			return nil, err
 		}
 		for _, q := range quoted {
@@ -232,11 +232,9 @@ func (s *Store) Prefs(ctx context.Context, memberID string) (*Prefs, error) {
 // PrefsOf returns the preferences of several members in one query.
 func (s *Store) PrefsOf(ctx context.Context, memberIDs []string) (map[string]*Prefs, error) {
 	out := map[string]*Prefs{}
-	var ps []*Prefs
-	if len(memberIDs) > 0 {
-		if err := s.findAll(ctx, colPrefs, bson.M{"_id": bson.M{"$in": memberIDs}}, nil, &ps); err != nil {
-			return nil, err
-		}
+	ps, err := findIDs[*Prefs](ctx, s, colPrefs, memberIDs, nil)
+	if err != nil {
+		return nil, err
 	}
 	for _, p := range ps {
 		out[p.MemberID] = p
@@ -320,8 +318,8 @@ func (s *Store) DigestDefaults(ctx context.Context) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var have []Prefs
-	if err := s.findAll(ctx, colPrefs, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetProjection(bson.M{"_id": 1}), &have); err != nil {
+	have, err := findIDs[Prefs](ctx, s, colPrefs, ids, bson.M{"_id": 1})
+	if err != nil {
 		return nil, err
 	}
 	stored := map[string]bool{}
@@ -418,16 +416,18 @@ func (s *Store) Reads(ctx context.Context, memberID string, threadIDs []string) 
 	if memberID == "" {
 		return out, nil
 	}
-	f := bson.M{"member_id": memberID}
+	var rs []Read
+	var err error
 	if threadIDs != nil {
 		keys := make([]string, len(threadIDs))
 		for i, t := range threadIDs {
 			keys[i] = memberID + ":" + t
 		}
-		f = bson.M{"_id": bson.M{"$in": keys}}
+		rs, err = findIDs[Read](ctx, s, colReads, keys, bson.M{"thread_id": 1, "last_n": 1})
+	} else {
+		err = s.findAll(ctx, colReads, bson.M{"member_id": memberID}, options.Find().SetProjection(bson.M{"thread_id": 1, "last_n": 1}), &rs)
 	}
-	var rs []Read
-	if err := s.findAll(ctx, colReads, f, options.Find().SetProjection(bson.M{"thread_id": 1, "last_n": 1}), &rs); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	for _, r := range rs {
@@ -480,8 +480,8 @@ func (s *Store) PostsByID(ctx context.Context, ids []string) (map[string]*Post, 
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var ps []*Post
-	if err := s.findAll(ctx, colPosts, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetProjection(bson.M{"history": 0}), &ps); err != nil {
+	ps, err := findIDs[*Post](ctx, s, colPosts, ids, bson.M{"history": 0})
+	if err != nil {
 		return nil, err
 	}
 	for _, p := range ps {

@@ -96,9 +96,7 @@ func (s *Store) Posts(ctx context.Context, t *Thread, page int) ([]*Post, error)
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var ps []*Post
-	err := s.findAll(ctx, colPosts, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), &ps)
-	return ps, err
+	return findIDs[*Post](ctx, s, colPosts, ids, nil) // in the order of ids: by number
 }
 
 // AllPosts returns every post of a thread in order (feeds, API, split).
@@ -368,4 +366,45 @@ func ValidateReason(reason string, required bool) (string, error) {
 		return "", invalid("reason", "forum.error.too_long", MaxReason)
 	}
 	return reason, nil
+}
+
+// ImportedReply is one reply of ImportReplies.
+type ImportedReply struct {
+	AuthorID, Body string
+	At             time.Time
+}
+
+// ImportReplies appends replies to a thread in one ordered insert, numbered
+// after its last post, each written as Reply writes it, then brings the
+// thread's hint and counts up to date once. It is for seeding and imports,
+// where a thread gets many replies at once and Reply's per-post refresh
+// would cost one pass over the thread's posts each: posts claim their
+// numbers by _id as in Reply, so a reply of a member racing the import gets
+// a duplicate key here, which is returned (nothing is renumbered).
+func (s *Store) ImportReplies(ctx context.Context, threadID string, replies []ImportedReply) error {
+	if len(replies) == 0 {
+		return nil
+	}
+	t, err := s.Thread(ctx, threadID)
+	if err != nil {
+		return err
+	}
+	docs := make([]any, len(replies))
+	for i, r := range replies {
+		body, err := ValidateBody(r.Body)
+		if err != nil {
+			return err
+		}
+		if r.At.IsZero() {
+			r.At = s.now()
+		}
+		docs[i] = s.newPost(t, t.LastN+1+i, r.AuthorID, body, r.At, false)
+	}
+	if _, err := s.col(colPosts).InsertMany(ctx, docs); err != nil {
+		return fmt.Errorf("forum: import replies: %w", err)
+	}
+	if _, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": threadID}, bson.M{"$max": bson.M{"last_n": t.LastN + len(replies)}}); err != nil {
+		return fmt.Errorf("forum: import replies: %w", err)
+	}
+	return s.refresh(ctx, threadID)
 }

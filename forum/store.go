@@ -58,6 +58,29 @@ type Store struct {
 	onChange func(ctx context.Context, postIDs []string)
 	// index answers Search (see SetIndex).
 	index *search.Index
+	// byID reads documents named by _id one lookup each (see ReadByID).
+	byID bool
+}
+
+// ReadByID makes the store read documents it names by _id (a page of
+// posts, the threads of a list, a member's reads) with one lookup per _id
+// instead of one $in query: the embedded database answers only the former
+// from an index, and the latter by reading every document of the
+// collection (see store.FindByIDs). The server calls it on the embedded
+// database.
+func (s *Store) ReadByID() *Store {
+	s.byID = true
+	return s
+}
+
+// findIDs returns the documents of a collection with the given _ids, in
+// the order of ids, the way the backend indexes (see ReadByID).
+func findIDs[T any](ctx context.Context, s *Store, col string, ids []string, projection any) ([]T, error) {
+	out, err := store.FindByIDs[T](ctx, s.col(col), ids, projection, s.byID)
+	if err != nil {
+		return nil, fmt.Errorf("forum: %s: %w", col, err)
+	}
+	return out, nil
 }
 
 // NewStore returns a Store on db.

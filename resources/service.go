@@ -76,6 +76,17 @@ type Service struct {
 	// index is the search index (SetIndex); nil only in tools that never
 	// search nor change the library.
 	index *search.Index
+	// byID reads resources named by _id one lookup each (see ReadByID).
+	byID bool
+}
+
+// ReadByID makes ResourcesByID look each resource up by _id instead of
+// one $in query, which the embedded database answers by reading every
+// resource (see store.FindByIDs). The server calls it on the embedded
+// database.
+func (s *Service) ReadByID() *Service {
+	s.byID = true
+	return s
 }
 
 // New returns a Service on db.
@@ -324,12 +335,8 @@ func (s *Service) ResourcesByID(ctx context.Context, ids []string) (map[string]*
 	if len(ids) == 0 {
 		return out, nil
 	}
-	cur, err := s.col(colResources).Find(ctx, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetProjection(listProjection))
+	rs, err := store.FindByIDs[*Resource](ctx, s.col(colResources), ids, listProjection, s.byID)
 	if err != nil {
-		return nil, fmt.Errorf("resources: by id: %w", err)
-	}
-	var rs []*Resource
-	if err := cur.All(ctx, &rs); err != nil {
 		return nil, fmt.Errorf("resources: by id: %w", err)
 	}
 	for _, r := range rs {

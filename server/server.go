@@ -137,6 +137,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	s.privacy.Add(s.workshops.PrivacySources()...)
 	s.privacy.Add(live.NewMongoStore(d.Store.DB).PrivacySources()...)
 	s.forum = forum.NewStore(d.Store.DB)
+	if d.Store.Embedded {
+		// Lookups by _id one at a time: the embedded database indexes
+		// nothing else, so a batched $in read whole collections.
+		s.auth.ReadByID()
+		s.forum.ReadByID()
+	}
 	s.privacy.Add(s.forum.PrivacySources()...)
 	s.signer = forum.NewSigner(d.Config.SessionKey)
 	s.cards, s.library = d.Cards, d.Library
@@ -192,6 +198,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 	if s.lib, err = resources.New(d.Store.DB, resources.Options{TempDir: tmp, MaxBytes: int64(s.cfg.UploadMaxBytes), ClamAVSocket: s.cfg.ClamAVSocket}); err != nil {
 		return nil, err
+	}
+	if d.Store.Embedded {
+		s.lib.ReadByID()
 	}
 	s.privacy.Add(s.lib.PrivacySources()...)
 	if err = s.openSearch(ctx); err != nil {

@@ -1,0 +1,432 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/resources"
+	"github.com/circularfairict/portal/resources/samples"
+	"github.com/circularfairict/portal/server"
+	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/workshops"
+	"github.com/circularfairict/portal/workshops/live"
+)
+
+// sizes is the community's size at -scale 1.
+type sizes struct {
+	members, groups, resources, threads, posts, workshops, events int
+}
+
+func scaled(scale float64) sizes {
+	n := func(full int) int { return max(1, int(float64(full)*scale+0.5)) }
+	return sizes{members: n(2000), groups: n(20), resources: n(10000), threads: n(5000), posts: n(50000), workshops: n(500), events: n(200000)}
+}
+
+// LongThreadTitle names the thread that gets the most replies, which the
+// page benchmark opens at its first and last page.
+const longThreadTitle = "Long-running exchange: repairability clauses that worked"
+
+type generator struct {
+	ctx   context.Context
+	st    *store.Store
+	srv   *server.Server
+	a     *auth.Store
+	f     *forum.Store
+	ws    *workshops.Store
+	v     *vocab
+	rng   *rand.Rand
+	start time.Time
+
+	members []*auth.Member
+	groups  []*auth.Group
+	cats    []*forum.Category
+	threads []*forum.Thread
+	buyer   *auth.Member
+	past    []*workshops.Workshop
+}
+
+func (g *generator) step(what string, n int, since time.Time) {
+	fmt.Printf("%-40s %8d in %6.1f s (total %6.1f s)\n", what, n, time.Since(since).Seconds(), time.Since(g.start).Seconds())
+}
+
+// progress prints a line every tenth of a long step.
+func progress(what string, i, n int) {
+	if n >= 1000 && i > 0 && i%(n/10) == 0 {
+		fmt.Printf("  %s: %d/%d\n", what, i, n)
+	}
+}
+
+func (g *generator) run(sz sizes) error {
+	var err error
+	if g.buyer, err = g.a.MemberByIdentity(g.ctx, auth.DemoProvider, "buyer"); err != nil {
+		return err
+	}
+	for _, step := range []struct {
+		what string
+		n    int
+		f    func(n int) error
+	}{
+		{"members", sz.members, g.genMembers},
+		{"groups and categories", sz.groups, g.genGroups},
+		{"resources", sz.resources, g.genResources},
+		{"threads", sz.threads, g.genThreads},
+		{"posts", sz.posts, g.genPosts},
+		{"notifications of the demo buyer", 300, g.genNotifications},
+		{"workshops", sz.workshops, g.genWorkshops},
+		{"live-room events", sz.events, g.genEvents},
+	} {
+		t0 := time.Now()
+		if err := step.f(step.n); err != nil {
+			return fmt.Errorf("%s: %w", step.what, err)
+		}
+		g.step(step.what, step.n, t0)
+	}
+	return nil
+}
+
+func (g *generator) pick(list []*auth.Member) *auth.Member { return list[g.rng.Intn(len(list))] }
+
+// genMembers creates members through auth.ImportMembers, 200 at a time.
+func (g *generator) genMembers(n int) error {
+	now := time.Now().UTC()
+	var batch []auth.NewMember
+	flush := func() error {
+		ms, err := g.a.ImportMembers(g.ctx, batch)
+		if err != nil {
+			return err
+		}
+		g.members, batch = append(g.members, ms...), nil
+		return nil
+	}
+	for i := 0; i < n; i++ {
+		progress("members", i, n)
+		ok := orgKinds[g.rng.Intn(len(orgKinds))]
+		org := ok.en
+		if strings.Contains(org, "%s") {
+			org = fmt.Sprintf(org, cities[g.rng.Intn(len(cities))])
+		}
+		lang := langs[g.rng.Intn(len(langs))]
+		m := auth.Member{Name: firstNames[g.rng.Intn(len(firstNames))] + " " + lastNames[g.rng.Intn(len(lastNames))],
+			Role: auth.RoleMember, Status: auth.StatusApproved, Organisation: org, OrgType: auth.OrgType(ok.kind),
+			Country: countries[g.rng.Intn(len(countries))], Languages: []string{lang, "en"}, JobTitle: jobTitles[g.rng.Intn(len(jobTitles))],
+			PublicBuyer: ok.kind != "ngo" && ok.kind != "supplier", Email: "member" + strconv.Itoa(i) + "@example.org"}
+		if lang == "en" {
+			m.Languages = []string{"en"}
+		}
+		if i%40 == 0 {
+			m.Role = auth.RoleFacilitator
+		}
+		m.CreatedAt = now.Add(-time.Duration(g.rng.Intn(700*24)) * time.Hour)
+		m.ConductAcceptedAt, m.ProfileCompletedAt = m.CreatedAt, m.CreatedAt
+		batch = append(batch, auth.NewMember{Identity: auth.Identity{Provider: "oidc", Subject: "bench-" + strconv.Itoa(i)}, Member: m})
+		if len(batch) == 200 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	// What was written reads back through the sign-in lookup.
+	last := g.members[len(g.members)-1]
+	got, err := g.a.MemberByIdentity(g.ctx, "oidc", "bench-"+strconv.Itoa(n-1))
+	if err != nil || got.ID != last.ID || got.Name != last.Name {
+		return fmt.Errorf("member bench-%d does not read back: %v", n-1, err)
+	}
+	return nil
+}
+
+func (g *generator) genGroups(n int) error {
+	gs, err := g.a.Groups(g.ctx)
+	if err != nil {
+		return err
+	}
+	g.groups = append(g.groups, gs...)
+	for i := 0; i < n; i++ {
+		c := countries[i%len(countries)]
+		lang := langs[i%len(langs)]
+		vis := []auth.Visibility{auth.VisibilityMembers, auth.VisibilityPublic, auth.VisibilityGroup}[i%3]
+		coord := g.members[g.rng.Intn(len(g.members))]
+		grp, err := g.a.CreateGroup(g.ctx, auth.GroupInput{Slug: "buyers-" + strings.ToLower(c) + "-" + strconv.Itoa(i), Name: "ICT buyers " + c + " " + strconv.Itoa(i+1),
+			Description: g.v.sentence(g.rng, lang), Languages: []string{lang, "en"}, Visibility: vis, JoinPolicy: auth.JoinOpen}, coord.ID)
+		if err != nil {
+			return err
+		}
+		g.groups = append(g.groups, grp)
+		// Group sizes vary from a handful to about a fifth of the community.
+		size := 5 + g.rng.Intn(max(1, len(g.members)/5))
+		for j := 0; j < size; j++ {
+			if _, err := g.a.JoinGroup(g.ctx, grp.ID, g.pick(g.members).ID); err != nil {
+				return err
+			}
+		}
+		cat, err := g.f.CreateCategory(g.ctx, forum.Category{Slug: "group-" + grp.Slug, Name: "Discussions of " + grp.Name,
+			Description: g.v.sentence(g.rng, lang), Colour: forum.Colours[i%len(forum.Colours)], GroupID: grp.ID})
+		if err != nil {
+			return err
+		}
+		g.cats = append(g.cats, cat)
+	}
+	// The demo buyer is in a few of them, as an active member would be.
+	for _, grp := range g.groups[len(g.groups)-n:][:min(n, 3)] {
+		if _, err := g.a.JoinGroup(g.ctx, grp.ID, g.buyer.ID); err != nil {
+			return err
+		}
+	}
+	for i, name := range []string{"Repairability and lifetime", "Refurbished devices", "Data centres and cloud", "Market dialogue", "Take-back and recycling", "Social criteria"} {
+		cat, err := g.f.CreateCategory(g.ctx, forum.Category{Slug: forum.Slugify(name), Name: name, Description: g.v.sentence(g.rng, "en"),
+			Colour: forum.Colours[i%len(forum.Colours)], Visibility: "members"})
+		if err != nil {
+			return err
+		}
+		g.cats = append(g.cats, cat)
+	}
+	all, err := g.f.Categories(g.ctx)
+	if err != nil {
+		return err
+	}
+	g.cats = all
+	return nil
+}
+
+// genResources creates resources through the library service (as an
+// upload does: spooled, checked, extracted, stored in GridFS), two at a
+// time for the two cores. Most files are Markdown of three pages' text;
+// one in twenty is a PDF made by samples.
+func (g *generator) genResources(n int) error {
+	lib := g.srv.Library()
+	types := lib.Tax.Terms(resources.VocType)
+	themes := lib.Tax.Terms(resources.VocTheme)
+	products := lib.Tax.Terms(resources.VocProduct)
+	stages := lib.Tax.Terms(resources.VocStage)
+	var mu sync.Mutex
+	next := 0
+	var firstErr error
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		rng := rand.New(rand.NewSource(int64(100 + w)))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				stop := i >= n || firstErr != nil
+				mu.Unlock()
+				if stop {
+					return
+				}
+				progress("resources", i, n)
+				lang := langs[rng.Intn(len(langs))]
+				title := g.v.title(rng, lang) + " (" + strconv.Itoa(i) + ")"
+				paras := g.v.paragraphs(rng, lang, 12)
+				var file []byte
+				name := "resource-" + strconv.Itoa(i)
+				if i%20 == 0 {
+					file, name = samples.PDF(title, paras...), name+".pdf"
+				} else {
+					file, name = []byte("# "+title+"\n\n"+strings.Join(paras, "\n\n")+"\n"), name+".md"
+				}
+				owner := g.members[rng.Intn(len(g.members))]
+				m := resources.Meta{Title: title, Summary: firstRunes(paras[0], 280),
+					Type: types[rng.Intn(len(types))].ID, Themes: []string{themes[rng.Intn(len(themes))].ID},
+					Products: []string{products[rng.Intn(len(products))].ID}, Stages: []string{stages[rng.Intn(len(stages))].ID},
+					Languages: []string{lang}, Licence: "cc_by", Visibility: resources.VisibilityMembers,
+					Country: countries[rng.Intn(len(countries))], Organisation: owner.Organisation, Year: 2019 + rng.Intn(8)}
+				switch r := rng.Intn(20); {
+				case r < 8:
+					m.Visibility = resources.VisibilityPublic
+				case r < 11:
+					m.Visibility, m.GroupID = resources.VisibilityGroup, g.groups[rng.Intn(len(g.groups))].ID
+				}
+				err := func() error {
+					sp, err := lib.Receive(g.ctx, bytes.NewReader(file), name)
+					if err != nil {
+						return err
+					}
+					defer sp.Close()
+					_, _, err = lib.Create(g.ctx, owner.ID, m, sp, "", "bench:"+strconv.Itoa(i))
+					return err
+				}()
+				if err != nil {
+					mu.Lock()
+					firstErr = fmt.Errorf("resource %d: %w", i, err)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+func (g *generator) genThreads(n int) error {
+	now := time.Now().UTC()
+	for i := 0; i < n; i++ {
+		progress("threads", i, n)
+		cat := g.cats[g.rng.Intn(len(g.cats))]
+		lang := langs[g.rng.Intn(len(langs))]
+		title := g.v.title(g.rng, lang) + "?"
+		if i == 0 {
+			title, cat = longThreadTitle, g.catNamed("criteria-and-labels")
+		}
+		kind := forum.KindDiscussion
+		if i%3 == 0 {
+			kind = forum.KindQuestion
+		}
+		t, _, err := g.f.CreateThread(g.ctx, forum.NewThread{Category: cat, AuthorID: g.pick(g.members).ID, Title: title,
+			Body: strings.Join(g.v.paragraphs(g.rng, lang, 1+g.rng.Intn(2)), "\n\n"), Kind: kind, Tags: "bench",
+			At: now.Add(-time.Duration(g.rng.Intn(400*24)) * time.Hour)})
+		if err != nil {
+			return err
+		}
+		g.threads = append(g.threads, t)
+	}
+	return nil
+}
+
+func (g *generator) catNamed(slug string) *forum.Category {
+	for _, c := range g.cats {
+		if c.Slug == slug {
+			return c
+		}
+	}
+	return g.cats[0]
+}
+
+// genPosts spreads n replies over the threads (a tenth of them to the long
+// thread, the rest to a fifth of the threads, as a few threads draw most
+// replies), each thread's replies in one import.
+func (g *generator) genPosts(n int) error {
+	per := map[int]int{0: n / 10}
+	busy := max(1, len(g.threads)/5)
+	for i := n / 10; i < n; i++ {
+		per[g.rng.Intn(busy)]++
+	}
+	done := 0
+	for ti, k := range per {
+		t := g.threads[ti]
+		lang := langs[g.rng.Intn(len(langs))]
+		rs := make([]forum.ImportedReply, k)
+		at := t.CreatedAt
+		for j := range rs {
+			at = at.Add(time.Duration(1+g.rng.Intn(300)) * time.Minute)
+			rs[j] = forum.ImportedReply{AuthorID: g.pick(g.members).ID, Body: strings.Join(g.v.paragraphs(g.rng, lang, 1), ""), At: at}
+		}
+		for from := 0; from < len(rs); from += 500 {
+			if err := g.f.ImportReplies(g.ctx, t.ID, rs[from:min(len(rs), from+500)]); err != nil {
+				return err
+			}
+		}
+		done += k
+		if done*10/n != (done-k)*10/n {
+			fmt.Printf("  posts: %d/%d\n", done, n)
+		}
+	}
+	return nil
+}
+
+// genNotifications gives the demo buyer a notification page to open.
+func (g *generator) genNotifications(n int) error {
+	ns := make([]*forum.Notification, n)
+	for i := range ns {
+		t := g.threads[g.rng.Intn(len(g.threads))]
+		ns[i] = &forum.Notification{MemberID: g.buyer.ID, Kind: "reply", ThreadID: t.ID, Title: t.Title, N: 1, ActorID: g.pick(g.members).ID, Read: i > 20}
+	}
+	return g.f.Notify(g.ctx, ns...)
+}
+
+func (g *generator) genWorkshops(n int) error {
+	now := time.Now().UTC().Truncate(time.Minute)
+	formats := []workshops.Format{workshops.FormatCaseClinic, workshops.FormatMarketDialogue, workshops.FormatWebinar}
+	var facilitators []*auth.Member
+	for _, m := range g.members {
+		if m.Role == auth.RoleFacilitator {
+			facilitators = append(facilitators, m)
+		}
+	}
+	if len(facilitators) == 0 {
+		facilitators = g.members[:1]
+	}
+	for i := 0; i < n; i++ {
+		progress("workshops", i, n)
+		lang := langs[g.rng.Intn(len(langs))]
+		// Four in five are past (the live-room events are theirs), the rest ahead.
+		start := now.Add(time.Duration(-g.rng.Intn(600)*24) * time.Hour)
+		if i%5 == 0 {
+			start = now.Add(time.Duration(1+g.rng.Intn(90)*24) * time.Hour)
+		}
+		w := &workshops.Workshop{ID: fmt.Sprintf("%016x%08x", 0xbe0c, i), Title: g.v.title(g.rng, lang), Description: strings.Join(g.v.paragraphs(g.rng, lang, 1), ""),
+			Format: formats[i%len(formats)], StartsAt: start, EndsAt: start.Add(90 * time.Minute), TimeZone: "Europe/Brussels",
+			Capacity: []int{0, 25, 60}[i%3], Languages: []string{lang}, Facilitators: []string{facilitators[g.rng.Intn(len(facilitators))].ID},
+			Agenda: []workshops.AgendaItem{{Title: g.v.term(g.rng, lang), Minutes: 30}, {Title: g.v.term(g.rng, lang), Minutes: 60}},
+			Polls:  []workshops.Poll{}, Materials: []string{}, CreatedAt: start.Add(-30 * 24 * time.Hour), UpdatedAt: start.Add(-30 * 24 * time.Hour)}
+		if i%4 == 1 {
+			w.GroupID = g.groups[g.rng.Intn(len(g.groups))].ID
+		}
+		if err := g.ws.Put(g.ctx, w); err != nil {
+			return err
+		}
+		if w.Past(now) {
+			g.past = append(g.past, w)
+			continue
+		}
+		for j := 5 + g.rng.Intn(30); j > 0; j-- {
+			if _, err := g.ws.Register(g.ctx, w, g.pick(g.members).ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// genEvents stores the chat of past workshops' rooms through the live
+// engine's own store (AppendMany: one ordered insert per burst), as the
+// room writes them.
+func (g *generator) genEvents(n int) error {
+	if len(g.past) == 0 {
+		return nil
+	}
+	es := live.NewMongoStore(g.st.DB)
+	if g.st.Embedded {
+		es.ReadByID()
+	}
+	per := n / len(g.past)
+	done := 0
+	for wi, w := range g.past {
+		k := per
+		if wi == len(g.past)-1 {
+			k = n - done
+		}
+		lang := w.Languages[0]
+		for from := 0; from < k; from += 500 {
+			batch := make([]*live.Event, 0, 500)
+			for j := from; j < min(k, from+500); j++ {
+				m := g.pick(g.members)
+				data, _ := json.Marshal(map[string]string{"text": g.v.sentence(g.rng, lang)})
+				batch = append(batch, &live.Event{Room: w.ID, Key: m.ID + "/bench-" + strconv.Itoa(j), Type: "chat",
+					Actor: live.Person{ID: m.ID, Name: m.Name, Organisation: m.Organisation, Role: live.RoleParticipant, Country: m.Country}, Data: data, At: w.StartsAt.Add(time.Duration(j) * time.Second)})
+			}
+			_, errs := es.AppendMany(g.ctx, batch)
+			for _, err := range errs {
+				if err != nil {
+					return err
+				}
+			}
+		}
+		done += k
+		progress("live-room events", wi*per, n)
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+// Command community seeds a community-scale data set into a data directory
+// and measures the pages a member uses on it.
+//
+// Generating (-out DIR) runs what `portal demo` seeds (the personas, the
+// demo library, discussions and workshops), then adds, at -scale 1, 2,000
+// members, 20 groups with their categories, 10,000 resources with three
+// pages of clause-like text each in English, French, Dutch or German
+// (written from the glossary's terms), 5,000 threads with 50,000 replies,
+// 500 workshops with registrations and 200,000 live-room chat events. Each
+// goes through the owning package's own write path (the library service
+// for resources, so files are spooled, checked, extracted and stored as an
+// upload is; forum.ImportReplies and the live store's AppendMany where one
+// insert per reply or event would take too long). The directory then
+// serves with `portal demo -data DIR`.
+//
+// Measuring (-pages DIR) starts the portal in this process on that
+// directory, signs in as the demo buyer, requests every page -n times and
+// prints p50 and p95 with the database commands each request issued.
+//
+//	go run ./bench/community -out /tmp/community -scale 0.2
+//	go run ./bench/community -pages /tmp/community -n 20
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/config"
+	"github.com/circularfairict/portal/demo"
+	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/server"
+	"github.com/circularfairict/portal/store"
+	"github.com/circularfairict/portal/workshops"
+)
+
+// targets names what the page benchmark opens; the generator writes it
+// next to the database.
+type targets struct {
+	LongThread string `json:"long_thread"`
+	Resource   string `json:"resource"`
+	Category   string `json:"category"`
+	Group      string `json:"group"`
+	Workshop   string `json:"workshop"`
+	MemberName string `json:"member_name"`
+}
+
+const targetsFile = "bench-community.json"
+
+func main() {
+	out := flag.String("out", "", "generate the community into this (new or empty) data directory")
+	scale := flag.Float64("scale", 1, "size of the community relative to the full one (0.1 for a quick run)")
+	pages := flag.String("pages", "", "measure the pages on this generated data directory")
+	n := flag.Int("n", 20, "requests per page")
+	only := flag.String("only", "", "measure only the pages whose name matches this regular expression")
+	budget := flag.Duration("budget", time.Minute, "time per page after which it stops with fewer than -n requests (at least two)")
+	separate := flag.Bool("separate-db", false, "run the embedded database in a child process (as with MongoDB in production)")
+	dbChild := flag.String("db-child", "", "internal: serve the embedded database in DIR until stdin closes")
+	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile (server and embedded database) to this file")
+	flag.Parse()
+	ctx := context.Background()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	switch {
+	case *dbChild != "":
+		st, err := store.Open(ctx, store.Options{DataDir: *dbChild, Owner: true})
+		check(err)
+		fmt.Println("ready")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		_ = st.Close(ctx)
+	case *out != "":
+		check(generate(ctx, *out, *scale))
+	case *pages != "":
+		if *separate {
+			stop := startDBChild(*pages)
+			defer stop()
+		}
+		var re *regexp.Regexp
+		if *only != "" {
+			re = regexp.MustCompile(*only)
+		}
+		check(measure(ctx, *pages, *n, *budget, re, !*separate))
+	default:
+		flag.Usage()
+		os.Exit(2)
+	}
+}
+
+// startDBChild serves the embedded database of dir from a child process.
+func startDBChild(dir string) func() {
+	child := exec.Command(os.Args[0], "-db-child", dir)
+	stdin, err := child.StdinPipe()
+	check(err)
+	out, err := child.StdoutPipe()
+	check(err)
+	child.Stderr = os.Stderr
+	check(child.Start())
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if strings.TrimSpace(line) != "ready" {
+		panic("database child: " + line)
+	}
+	return func() { stdin.Close(); _ = child.Wait() }
+}
+
+// openPortal opens the store on dir and a server on it, as `portal demo`
+// does; opts adjusts the client (the benchmark's command monitor).
+func openPortal(ctx context.Context, dir string, owner bool) (*store.Store, *config.Config) {
+	// A long operation timeout, so that the code before a fix is measured
+	// rather than failed.
+	st, err := store.Open(ctx, store.Options{DataDir: dir, Owner: owner, Timeout: 5 * time.Minute})
+	check(err)
+	cfg := &config.Config{Mode: config.ModeDemo, Addr: "127.0.0.1:0", BaseURL: "http://127.0.0.1", DataDir: dir,
+		SessionKey: []byte(strings.Repeat("k", 32)), SessionTTL: time.Hour, BodyMaxBytes: 1 << 20,
+		UploadMaxBytes: 16 << 20, RateLimit: 1 << 30, LogLevel: "error", ShutdownGrace: 5 * time.Second}
+	return st, cfg
+}
+
+func generate(ctx context.Context, dir string, scale float64) error {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("%s is not empty: the generator starts from a new data directory", dir)
+	}
+	check(os.MkdirAll(dir, 0o700))
+	start := time.Now()
+	st, cfg := openPortal(ctx, dir, true)
+	defer st.Close(ctx)
+	srv, err := server.New(ctx, server.Deps{Config: cfg, Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	defer srv.Shutdown(5 * time.Second)
+	a, f, ws := auth.NewStore(st.DB), forum.NewStore(st.DB), workshops.NewStore(st.DB)
+	if st.Embedded { // as the server reads (see forum.Store.ReadByID)
+		a.ReadByID()
+		f.ReadByID()
+	}
+	// What `portal demo` seeds, so the personas sign in and the demo's
+	// pages exist among the generated ones.
+	for _, seed := range []func() error{
+		func() error { return demo.Seed(ctx, a) },
+		func() error { return demo.SeedLibrary(ctx, a, srv.Library()) },
+		func() error { return demo.SeedDiscussions(ctx, a, f) },
+		func() error { return demo.SeedWorkshops(ctx, a, ws) },
+		func() error { return demo.SeedOutcomes(ctx, a, ws, srv) },
+	} {
+		if err := seed(); err != nil {
+			return err
+		}
+	}
+	sz := scaled(scale)
+	fmt.Printf("generating at scale %g into %s: %+v\n", scale, dir, sz)
+	g := &generator{ctx: ctx, st: st, srv: srv, a: a, f: f, ws: ws, v: newVocab(), rng: rand.New(rand.NewSource(1)), start: start}
+	if err := g.run(sz); err != nil {
+		return err
+	}
+	// What the page benchmark opens.
+	t := targets{LongThread: g.threads[0].ID, Category: g.catNamed("criteria-and-labels").Slug, Workshop: g.pastOrAny().ID,
+		MemberName: strings.Fields(g.members[len(g.members)/2].Name)[0]}
+	for _, grp := range g.groups {
+		if grp.Slug == "national-buyers" {
+			t.Group = grp.Slug
+		}
+	}
+	ids, err := demo.LibraryIDs(ctx, a)
+	if err != nil {
+		return err
+	}
+	t.Resource = ids["laptop-spec"]
+	b, _ := json.MarshalIndent(t, "", "  ")
+	check(os.WriteFile(filepath.Join(dir, targetsFile), b, 0o600))
+	fmt.Printf("generated in %.1f s; serve it with: portal demo -data %s\n", time.Since(start).Seconds(), dir)
+	return nil
+}
+
+func (g *generator) pastOrAny() *workshops.Workshop {
+	if len(g.past) > 0 {
+		return g.past[len(g.past)/2]
+	}
+	return &workshops.Workshop{ID: demo.LiveWorkshopID}
+}
+
+func check(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
