@@ -68,8 +68,15 @@ func (s *Server) showSystem(c *fiber.Ctx) error {
 			d.LastBackupResult = s.T(c, "admin.backups.failed")
 		}
 	}
-	if s.SearchState != nil {
-		d.Search, d.HasSearch = s.SearchState()
+	if s.search != nil {
+		if n, err := s.search.DocCount(); err != nil {
+			s.log.Warn("system page: search index", "err", err, "request_id", requestID(c))
+			d.Unknown["search"] = true
+		} else if s.search.Building() {
+			d.Search, d.HasSearch = s.T(c, "admin.system.search_building", n), true
+		} else {
+			d.Search, d.HasSearch = s.T(c, "admin.system.search_current", n), true
+		}
 	}
 	d.Rooms = s.live.Stats().Rooms
 	s.conns.mu.Lock()

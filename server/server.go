@@ -84,11 +84,6 @@ type Server struct {
 	site    *site.Store // the portal's own words and defaults
 	backups *backup.Scheduler
 
-	// SearchState, when set, says how the search index stands (for
-	// /admin/system): the text and whether there is one to show. The
-	// search package sets it when it is wired in; nil shows no line.
-	SearchState func() (string, bool)
-
 	forum     *forum.Store
 	signer    *forum.Signer // unsubscribe tokens
 	forumLive *forumLive    // discussion streams, on the rooms' bus
