@@ -5,26 +5,32 @@ import (
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
 // StoredFiles counts the library's stored files and their bytes (every
-// version; a file shared by two resources is stored once).
+// version; a file shared by two resources is stored once). It adds the
+// lengths in Go: the embedded database answers a $group with
+// {$sum: "$length"} with 0 whatever the lengths. One small document per
+// stored file is read, for an administrator's page.
 func (s *Service) StoredFiles(ctx context.Context) (files, bytes int64, err error) {
-	cur, err := s.col(bucketName+".files").Aggregate(ctx, bson.A{
-		bson.M{"$group": bson.M{"_id": nil, "n": bson.M{"$sum": 1}, "b": bson.M{"$sum": "$length"}}},
-	})
+	cur, err := s.col(bucketName+".files").Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"length": 1}))
 	if err != nil {
 		return 0, 0, fmt.Errorf("resources: stored files: %w", err)
 	}
-	var out []struct {
-		N int64 `bson:"n"`
-		B int64 `bson:"b"`
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var f struct {
+			Length int64 `bson:"length"`
+		}
+		if err := cur.Decode(&f); err != nil {
+			return 0, 0, fmt.Errorf("resources: stored files: %w", err)
+		}
+		files++
+		bytes += f.Length
 	}
-	if err := cur.All(ctx, &out); err != nil {
+	if err := cur.Err(); err != nil {
 		return 0, 0, fmt.Errorf("resources: stored files: %w", err)
 	}
-	if len(out) == 0 {
-		return 0, 0, nil
-	}
-	return out[0].N, out[0].B, nil
+	return files, bytes, nil
 }
