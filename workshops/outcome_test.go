@@ -1,6 +1,7 @@
 package workshops
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,9 @@ func TestActionItems(t *testing.T) {
 	groupN := Labels{T: func(key string, args ...any) string { return "Group " + args[0].(string) }}
 	got := ActionItems(o, groupN)
 	want := []ActionItem{{Text: "Open one"}, {Text: "Done one", Done: true}, {Text: "Spaced"}, {Text: "From group two", Group: "Group 2"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("task lines: got %+v, want %+v", got, want)
+	}
 	// Lines that start with an action word, in the four languages.
 	o.Breakouts = append(o.Breakouts, live.BreakoutView{ID: "g3", Name: "Nederlandstaligen", Notes: strings.Join([]string{
 		"Action: ask suppliers for factory lists", "TODO : share the clause", "Action : relancer le fournisseur",
