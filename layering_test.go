@@ -25,6 +25,7 @@ var allowedImports = map[string][]string{
 	"app":                    {"auth", "forum", "resources", "workshops", "workshops/live", "site", "search", "mail", "privacy", "frontend", "bus", "store", "fault", "config", "textindex", "glossary"},
 	"demo":                   {"auth", "forum", "resources", "resources/samples", "workshops", "workshops/live", "site", "store", "fault"},
 	"bench/internal/metrics": {},
+	"bench/internal/dbchild": {"store"},
 	"bench/community":        {"*"},
 	"bench/library":          {"*"},
 	"bench/liveload":         {"*"},

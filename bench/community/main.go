@@ -22,16 +22,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/circularfairict/portal/bench/internal/dbchild"
 	"io"
 	"log/slog"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
@@ -68,7 +67,7 @@ func main() {
 	only := flag.String("only", "", "measure only the pages whose name matches this regular expression")
 	budget := flag.Duration("budget", time.Minute, "time per page after which it stops with fewer than -n requests (at least two)")
 	separate := flag.Bool("separate-db", false, "run the embedded database in a child process (as with MongoDB in production)")
-	dbChild := flag.String("db-child", "", "internal: serve the embedded database in DIR until stdin closes")
+	dbChild := flag.String(dbchild.Flag, "", "internal: serve the embedded database in DIR until stdin closes")
 	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile (server and embedded database) to this file")
 	flag.Parse()
 	ctx := context.Background()
@@ -80,16 +79,13 @@ func main() {
 	}
 	switch {
 	case *dbChild != "":
-		st, err := store.Open(ctx, store.Options{DataDir: *dbChild, Owner: true})
-		check(err)
-		fmt.Println("ready")
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		_ = st.Close(ctx)
+		check(dbchild.Serve(ctx, *dbChild))
 	case *out != "":
 		check(generate(ctx, *out, *scale))
 	case *pages != "":
 		if *separate {
-			stop := startDBChild(*pages)
+			stop, err := dbchild.Start(*pages)
+			check(err)
 			defer stop()
 		}
 		var re *regexp.Regexp
@@ -101,22 +97,6 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-}
-
-// startDBChild serves the embedded database of dir from a child process.
-func startDBChild(dir string) func() {
-	child := exec.Command(os.Args[0], "-db-child", dir)
-	stdin, err := child.StdinPipe()
-	check(err)
-	out, err := child.StdoutPipe()
-	check(err)
-	child.Stderr = os.Stderr
-	check(child.Start())
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	if strings.TrimSpace(line) != "ready" {
-		panic("database child: " + line)
-	}
-	return func() { stdin.Close(); _ = child.Wait() }
 }
 
 // openPortal opens the store on dir and a server on it, as `portal demo`

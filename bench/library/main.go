@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/circularfairict/portal/bench/internal/dbchild"
 	"io"
 	"log/slog"
 	"math/rand"
@@ -28,7 +29,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -56,16 +56,12 @@ func main() {
 	n := flag.Int("resources", 10000, "resources generated for the search benchmark")
 	searches := flag.Int("searches", 20, "searches per query")
 	separate := flag.Bool("separate-db", false, "run the embedded database in a child process, so RSS is the portal's alone (as with MongoDB in production)")
-	dbChild := flag.String("db-child", "", "internal: serve the embedded database in DIR until stdin closes")
+	dbChild := flag.String(dbchild.Flag, "", "internal: serve the embedded database in DIR until stdin closes")
 	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile of the searches (server and embedded database) to this file")
 	flag.Parse()
 	ctx := context.Background()
 	if *dbChild != "" {
-		st, err := store.Open(ctx, store.Options{DataDir: *dbChild, Owner: true})
-		check(err)
-		fmt.Println("ready")
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		_ = st.Close(ctx)
+		check(dbchild.Serve(ctx, *dbChild))
 		return
 	}
 
@@ -73,18 +69,9 @@ func main() {
 	check(err)
 	defer os.RemoveAll(dir)
 	if *separate {
-		child := exec.Command(os.Args[0], "-db-child", dir)
-		stdin, err := child.StdinPipe()
+		stop, err := dbchild.Start(dir)
 		check(err)
-		out, err := child.StdoutPipe()
-		check(err)
-		child.Stderr = os.Stderr
-		check(child.Start())
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		if strings.TrimSpace(line) != "ready" {
-			panic("database child: " + line)
-		}
-		defer func() { stdin.Close(); _ = child.Wait() }()
+		defer stop()
 	}
 	var commands atomic.Int64
 	mon := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
