@@ -70,7 +70,23 @@ func (cl *client) join(t *testing.T, workshop, name string) *roomClient {
 	if err := rc.connect(); err != nil {
 		t.Fatalf("%s joins: %v", name, err)
 	}
-	return rc
+	// The room's stream starts at the member's snapshot: wait for it, so
+	// that what others say next reaches this member as events (on a busy
+	// machine a snapshot could otherwise come after the first messages,
+	// which it then holds as history rather than as events).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rc.mu.Lock()
+		got := rc.lastSeq >= 0
+		rc.mu.Unlock()
+		if got {
+			return rc
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s joins: no snapshot within 30 s", name)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (rc *roomClient) connect() error {
