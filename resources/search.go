@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/blevesearch/bleve/v2/search/query"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
@@ -184,6 +185,13 @@ func contains(list []string, v string) bool {
 // Featured returns up to limit good-practice resources the viewer may see,
 // newest first (the home page and group pages show them).
 func (s *Service) Featured(ctx context.Context, v Viewer, groupID string, limit int) ([]*Resource, error) {
+	if s.index != nil {
+		and := []query.Query{termQ(fieldGood, "true")}
+		if groupID != "" {
+			and = append(and, termQ(fieldGroup, groupID))
+		}
+		return s.newest(ctx, v, limit, and...)
+	}
 	f := bson.M{"$and": bson.A{v.filter(), bson.M{"good_practice": true}, bson.M{"withdrawn": bson.M{"$exists": false}}}}
 	if groupID != "" {
 		f["group_id"] = groupID
@@ -194,6 +202,13 @@ func (s *Service) Featured(ctx context.Context, v Viewer, groupID string, limit 
 // Recent returns the newest resources the viewer may see, optionally of one
 // group (feeds and the home page's activity).
 func (s *Service) Recent(ctx context.Context, v Viewer, groupID string, limit int) ([]*Resource, error) {
+	if s.index != nil {
+		var and []query.Query
+		if groupID != "" {
+			and = append(and, termQ(fieldGroup, groupID))
+		}
+		return s.newest(ctx, v, limit, and...)
+	}
 	f := bson.M{"$and": bson.A{v.filter(), bson.M{"withdrawn": bson.M{"$exists": false}}}}
 	if groupID != "" {
 		f["group_id"] = groupID
@@ -201,6 +216,9 @@ func (s *Service) Recent(ctx context.Context, v Viewer, groupID string, limit in
 	return s.find(ctx, f, limit)
 }
 
+// find answers a list from a database filter: only for a service without
+// a search index (tools), since the embedded database reads the whole
+// collection for any filter but {_id: value}.
 func (s *Service) find(ctx context.Context, f bson.M, limit int) ([]*Resource, error) {
 	cur, err := s.col(colResources).Find(ctx, f, options.Find().SetProjection(listProjection).
 		SetSort(bson.D{{Key: "created_at", Value: -1}}).SetLimit(int64(limit)))
@@ -214,8 +232,9 @@ func (s *Service) find(ctx context.Context, f bson.M, limit int) ([]*Resource, e
 	return rs, nil
 }
 
-// Related returns the resources that r links to or that link to r, in two
-// queries, that the viewer may see.
+// Related returns the resources that r links to or that link to r that the
+// viewer may see: both are read by _id, the resources linking to r found
+// in the search index.
 func (s *Service) Related(ctx context.Context, v Viewer, r *Resource) (out []*Resource, back []*Resource, err error) {
 	var ids []string
 	for _, l := range r.Links {
@@ -233,6 +252,10 @@ func (s *Service) Related(ctx context.Context, v Viewer, r *Resource) (out []*Re
 				out = append(out, x)
 			}
 		}
+	}
+	if s.index != nil {
+		back, err = s.newest(ctx, v, 50, termQ(fieldLinks, r.ID))
+		return out, back, err
 	}
 	back, err = s.find(ctx, bson.M{"$and": bson.A{v.filter(), bson.M{"links.target": r.ID}}}, 50)
 	return out, back, err

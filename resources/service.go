@@ -504,13 +504,16 @@ func (s *Service) AddLink(ctx context.Context, id string, l Link) error {
 			return fault.New(fault.Invalid, "library.error.link_target").OnField("target")
 		}
 	}
-	res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$addToSet": bson.M{"links": l}})
+	// The index holds link targets (Related reads them there): changed_at
+	// lets a catching-up index see the new link.
+	res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$addToSet": bson.M{"links": l}, "$set": bson.M{"changed_at": s.now()}})
 	if err != nil {
 		return fmt.Errorf("resources: link: %w", err)
 	}
 	if res.MatchedCount == 0 {
 		return ErrNotFound
 	}
+	s.changed(ctx, id)
 	return nil
 }
 
