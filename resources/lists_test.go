@@ -8,7 +8,7 @@ import (
 	"github.com/circularfairict/portal/resources"
 )
 
-// The short lists (Recent, Featured, and the resources linking to one in
+// The short lists (Recent, RecentOfGroups, Featured, and the resources linking to one in
 // Related) are asked of the search index: for every kind of viewer they
 // hold exactly what CanSee allows, of the group asked for, newest first,
 // and follow curation, links and withdrawal at once.
@@ -50,12 +50,15 @@ func TestListsFromIndexForEveryViewer(t *testing.T) {
 	}
 	for name, v := range viewers {
 		t.Run(name, func(t *testing.T) {
-			var visible, inA []string
+			var visible, inA, inAB []string
 			for key, r := range docs {
 				if key != "members" && v.CanSee(r) {
 					visible = append(visible, r.ID)
 					if r.GroupID == groupA {
 						inA = append(inA, r.ID)
+					}
+					if r.GroupID != "" {
+						inAB = append(inAB, r.ID)
 					}
 				}
 			}
@@ -63,6 +66,7 @@ func TestListsFromIndexForEveryViewer(t *testing.T) {
 			sort.Strings(all)
 			sort.Strings(visible)
 			sort.Strings(inA)
+			sort.Strings(inAB)
 			check := func(what string, rs []*resources.Resource, err error, want []string) {
 				t.Helper()
 				if err != nil {
@@ -76,6 +80,8 @@ func TestListsFromIndexForEveryViewer(t *testing.T) {
 			check("recent", rs, err, all)
 			rs, err = s.Recent(ctx, v, groupA, 10)
 			check("recent of group A", rs, err, inA)
+			rs, err = s.RecentOfGroups(ctx, v, []string{groupA, groupB}, 10)
+			check("recent of groups A and B", rs, err, inAB)
 			rs, err = s.Featured(ctx, v, "", 10)
 			check("featured", rs, err, visible)
 			rs, err = s.Featured(ctx, v, groupA, 10)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -202,16 +203,30 @@ func (s *Service) Featured(ctx context.Context, v Viewer, groupID string, limit 
 // Recent returns the newest resources the viewer may see, optionally of one
 // group (feeds and the home page's activity).
 func (s *Service) Recent(ctx context.Context, v Viewer, groupID string, limit int) ([]*Resource, error) {
+	if groupID == "" {
+		return s.RecentOfGroups(ctx, v, nil, limit)
+	}
+	return s.RecentOfGroups(ctx, v, []string{groupID}, limit)
+}
+
+// RecentOfGroups returns the newest resources the viewer may see of any of
+// groupIDs (all resources when none is named): one question for a
+// member's groups rather than a list per group.
+func (s *Service) RecentOfGroups(ctx context.Context, v Viewer, groupIDs []string, limit int) ([]*Resource, error) {
 	if s.index != nil {
 		var and []query.Query
-		if groupID != "" {
-			and = append(and, termQ(fieldGroup, groupID))
+		if len(groupIDs) > 0 {
+			var or []query.Query
+			for _, g := range groupIDs {
+				or = append(or, termQ(fieldGroup, g))
+			}
+			and = append(and, bleve.NewDisjunctionQuery(or...))
 		}
 		return s.newest(ctx, v, limit, and...)
 	}
 	f := bson.M{"$and": bson.A{v.filter(), bson.M{"withdrawn": bson.M{"$exists": false}}}}
-	if groupID != "" {
-		f["group_id"] = groupID
+	if len(groupIDs) > 0 {
+		f["group_id"] = bson.M{"$in": groupIDs}
 	}
 	return s.find(ctx, f, limit)
 }
