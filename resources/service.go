@@ -571,13 +571,18 @@ func (s *Service) ToggleBookmark(ctx context.Context, id, member string) (bool, 
 	return true, nil
 }
 
-// Bookmarked reports whether member bookmarked resource id.
+// Bookmarked reports whether member bookmarked resource id. A find by
+// _id, not a count: the embedded database answers a count (an aggregate)
+// by reading every bookmark, and only {_id: value} finds from its index.
 func (s *Service) Bookmarked(ctx context.Context, id, member string) (bool, error) {
-	n, err := s.col(colBookmarks).CountDocuments(ctx, bson.M{"_id": id + ":" + member})
-	if err != nil {
+	err := s.col(colBookmarks).FindOne(ctx, bson.M{"_id": id + ":" + member}, options.FindOne().SetProjection(bson.M{"_id": 1})).Err()
+	switch {
+	case store.IsNoDocuments(err):
+		return false, nil
+	case err != nil:
 		return false, fmt.Errorf("resources: bookmark: %w", err)
 	}
-	return n > 0, nil
+	return true, nil
 }
 
 // Report records a member's report about a resource.
