@@ -27,7 +27,10 @@ const (
 	fieldGood       = "good"
 	fieldCreated    = "created"
 	fieldDownloads  = "downloads"
-	fieldOrg        = "org"
+	// fieldLinks holds the targets of the resource's links: the resources
+	// linking to one are found here, not by a database filter.
+	fieldLinks = "links"
+	fieldOrg   = "org"
 	// fieldWords holds every word folded but not stemmed: the dictionary
 	// "did you mean" draws real words from.
 	fieldWords = "words"
@@ -61,7 +64,8 @@ func (s *Service) changed(ctx context.Context, id string) {
 func (libraryKind) Name() string { return KindLibrary }
 
 // Version 1: title/summary/body per language, visibility and facets.
-func (libraryKind) Version() int { return 1 }
+// Version 2: link targets.
+func (libraryKind) Version() int { return 2 }
 
 func (libraryKind) Mapping() *mapping.DocumentMapping {
 	dm := bleve.NewDocumentStaticMapping()
@@ -78,7 +82,7 @@ func (libraryKind) Mapping() *mapping.DocumentMapping {
 	words := search.TextField("")
 	words.Store, words.IncludeTermVectors = false, false
 	dm.AddFieldMappingsAt(fieldWords, words)
-	for _, f := range []string{fieldVisibility, fieldGroup, fieldOwner, fieldGood} {
+	for _, f := range []string{fieldVisibility, fieldGroup, fieldOwner, fieldGood, fieldLinks} {
 		dm.AddFieldMappingsAt(f, search.KeywordField(false))
 	}
 	for _, f := range Facets {
@@ -226,6 +230,13 @@ func (k libraryKind) doc(ctx context.Context, r *Resource) (*search.Doc, error) 
 	f[fieldGroup] = r.GroupID
 	f[fieldOwner] = r.OwnerID
 	f[fieldGood] = fmt.Sprint(r.GoodPractice)
+	var targets []string
+	for _, l := range r.Links {
+		targets = append(targets, l.Target)
+	}
+	if len(targets) > 0 {
+		f[fieldLinks] = targets
+	}
 	f[fieldCreated] = r.CreatedAt
 	f[fieldDownloads] = float64(r.Downloads)
 	for _, name := range Facets {

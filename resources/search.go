@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
@@ -184,6 +186,13 @@ func contains(list []string, v string) bool {
 // Featured returns up to limit good-practice resources the viewer may see,
 // newest first (the home page and group pages show them).
 func (s *Service) Featured(ctx context.Context, v Viewer, groupID string, limit int) ([]*Resource, error) {
+	if s.index != nil {
+		and := []query.Query{termQ(fieldGood, "true")}
+		if groupID != "" {
+			and = append(and, termQ(fieldGroup, groupID))
+		}
+		return s.newest(ctx, v, limit, and...)
+	}
 	f := bson.M{"$and": bson.A{v.filter(), bson.M{"good_practice": true}, bson.M{"withdrawn": bson.M{"$exists": false}}}}
 	if groupID != "" {
 		f["group_id"] = groupID
@@ -194,13 +203,37 @@ func (s *Service) Featured(ctx context.Context, v Viewer, groupID string, limit 
 // Recent returns the newest resources the viewer may see, optionally of one
 // group (feeds and the home page's activity).
 func (s *Service) Recent(ctx context.Context, v Viewer, groupID string, limit int) ([]*Resource, error) {
+	if groupID == "" {
+		return s.RecentOfGroups(ctx, v, nil, limit)
+	}
+	return s.RecentOfGroups(ctx, v, []string{groupID}, limit)
+}
+
+// RecentOfGroups returns the newest resources the viewer may see of any of
+// groupIDs (all resources when none is named): one question for a
+// member's groups rather than a list per group.
+func (s *Service) RecentOfGroups(ctx context.Context, v Viewer, groupIDs []string, limit int) ([]*Resource, error) {
+	if s.index != nil {
+		var and []query.Query
+		if len(groupIDs) > 0 {
+			var or []query.Query
+			for _, g := range groupIDs {
+				or = append(or, termQ(fieldGroup, g))
+			}
+			and = append(and, bleve.NewDisjunctionQuery(or...))
+		}
+		return s.newest(ctx, v, limit, and...)
+	}
 	f := bson.M{"$and": bson.A{v.filter(), bson.M{"withdrawn": bson.M{"$exists": false}}}}
-	if groupID != "" {
-		f["group_id"] = groupID
+	if len(groupIDs) > 0 {
+		f["group_id"] = bson.M{"$in": groupIDs}
 	}
 	return s.find(ctx, f, limit)
 }
 
+// find answers a list from a database filter: only for a service without
+// a search index (tools), since the embedded database reads the whole
+// collection for any filter but {_id: value}.
 func (s *Service) find(ctx context.Context, f bson.M, limit int) ([]*Resource, error) {
 	cur, err := s.col(colResources).Find(ctx, f, options.Find().SetProjection(listProjection).
 		SetSort(bson.D{{Key: "created_at", Value: -1}}).SetLimit(int64(limit)))
@@ -214,8 +247,9 @@ func (s *Service) find(ctx context.Context, f bson.M, limit int) ([]*Resource, e
 	return rs, nil
 }
 
-// Related returns the resources that r links to or that link to r, in two
-// queries, that the viewer may see.
+// Related returns the resources that r links to or that link to r that the
+// viewer may see: both are read by _id, the resources linking to r found
+// in the search index.
 func (s *Service) Related(ctx context.Context, v Viewer, r *Resource) (out []*Resource, back []*Resource, err error) {
 	var ids []string
 	for _, l := range r.Links {
@@ -233,6 +267,10 @@ func (s *Service) Related(ctx context.Context, v Viewer, r *Resource) (out []*Re
 				out = append(out, x)
 			}
 		}
+	}
+	if s.index != nil {
+		back, err = s.newest(ctx, v, 50, termQ(fieldLinks, r.ID))
+		return out, back, err
 	}
 	back, err = s.find(ctx, bson.M{"$and": bson.A{v.filter(), bson.M{"links.target": r.ID}}}, 50)
 	return out, back, err

@@ -336,6 +336,40 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 	return res, nil
 }
 
+// newest asks the index for the newest resources that match every query
+// of and that the viewer may see (the same visibility filter as Search),
+// then loads them by _id, so a list costs the rows it shows and not the
+// collection. The index holds no withdrawn resource; what the database
+// says now decides, as for Search.
+func (s *Service) newest(ctx context.Context, v Viewer, limit int, and ...query.Query) ([]*Resource, error) {
+	and = append(and, search.KindQuery(KindLibrary))
+	if vq := v.visibilityQuery(); vq != nil {
+		and = append(and, vq)
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(and...), limit, 0, false)
+	req.SortBy([]string{"-" + fieldCreated, "-_id"})
+	out, err := s.index.Search(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("resources: list: %w", err)
+	}
+	ids := make([]string, 0, len(out.Hits))
+	for _, h := range out.Hits {
+		_, id := search.SplitDocID(h.ID)
+		ids = append(ids, id)
+	}
+	byID, err := s.byIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	rs := make([]*Resource, 0, len(ids))
+	for _, id := range ids {
+		if r := byID[id]; r != nil && r.Withdrawn == nil && v.CanSee(r) {
+			rs = append(rs, r)
+		}
+	}
+	return rs, nil
+}
+
 // via names, for each resource of the page, the concepts it matched only
 // through another term than the one typed: one query per concept group,
 // restricted to the page.

@@ -504,13 +504,16 @@ func (s *Service) AddLink(ctx context.Context, id string, l Link) error {
 			return fault.New(fault.Invalid, "library.error.link_target").OnField("target")
 		}
 	}
-	res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$addToSet": bson.M{"links": l}})
+	// The index holds link targets (Related reads them there): changed_at
+	// lets a catching-up index see the new link.
+	res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$addToSet": bson.M{"links": l}, "$set": bson.M{"changed_at": s.now()}})
 	if err != nil {
 		return fmt.Errorf("resources: link: %w", err)
 	}
 	if res.MatchedCount == 0 {
 		return ErrNotFound
 	}
+	s.changed(ctx, id)
 	return nil
 }
 
@@ -568,13 +571,18 @@ func (s *Service) ToggleBookmark(ctx context.Context, id, member string) (bool, 
 	return true, nil
 }
 
-// Bookmarked reports whether member bookmarked resource id.
+// Bookmarked reports whether member bookmarked resource id. A find by
+// _id, not a count: the embedded database answers a count (an aggregate)
+// by reading every bookmark, and only {_id: value} finds from its index.
 func (s *Service) Bookmarked(ctx context.Context, id, member string) (bool, error) {
-	n, err := s.col(colBookmarks).CountDocuments(ctx, bson.M{"_id": id + ":" + member})
-	if err != nil {
+	err := s.col(colBookmarks).FindOne(ctx, bson.M{"_id": id + ":" + member}, options.FindOne().SetProjection(bson.M{"_id": 1})).Err()
+	switch {
+	case store.IsNoDocuments(err):
+		return false, nil
+	case err != nil:
 		return false, fmt.Errorf("resources: bookmark: %w", err)
 	}
-	return n > 0, nil
+	return true, nil
 }
 
 // Report records a member's report about a resource.

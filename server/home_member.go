@@ -1,7 +1,6 @@
 package server
 
 import (
-	"sort"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -93,21 +92,12 @@ func (s *Server) memberHome(c *fiber.Ctx, m *auth.Member, groups []*auth.Group, 
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
+	var mine []string
 	for _, g := range groups {
 		if !g.HasMember(m.ID) {
 			continue
 		}
-		rs, err := s.lib.Recent(ctx, v, g.ID, homeLimit)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rs {
-			if !seen[r.ID] {
-				seen[r.ID] = true
-				h.Resources = append(h.Resources, r)
-			}
-		}
+		mine = append(mine, g.ID)
 		if auth.CanManageGroup(m, g) {
 			reqs, err := s.auth.PendingGroupRequests(ctx, g.ID)
 			if err != nil {
@@ -118,9 +108,12 @@ func (s *Server) memberHome(c *fiber.Ctx, m *auth.Member, groups []*auth.Group, 
 			}
 		}
 	}
-	sortResourcesNewest(h.Resources)
-	if len(h.Resources) > homeLimit {
-		h.Resources = h.Resources[:homeLimit]
+	// One question for all their groups: the newest of the union is what
+	// the lists of each group, merged, would show.
+	if len(mine) > 0 {
+		if h.Resources, err = s.lib.RecentOfGroups(ctx, v, mine, homeLimit); err != nil {
+			return nil, err
+		}
 	}
 	if reviewer {
 		queue, err := s.auth.ReviewQueue(ctx)
@@ -130,8 +123,4 @@ func (s *Server) memberHome(c *fiber.Ctx, m *auth.Member, groups []*auth.Group, 
 		h.Applications = len(queue)
 	}
 	return h, nil
-}
-
-func sortResourcesNewest(rs []*resources.Resource) {
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].CreatedAt.After(rs[j].CreatedAt) })
 }
