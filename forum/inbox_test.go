@@ -76,6 +76,7 @@ func TestNotificationInboxAgreesWithNotifications(t *testing.T) {
 
 	// Erasing a member who caused notifications takes them out of the
 	// other members' inboxes too.
+	check("m2", 12)
 	for _, src := range a.PrivacySources() {
 		if src.Name == "discussion_notifications" {
 			if err := src.Erase(ctx, "x3"); err != nil {
