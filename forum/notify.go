@@ -149,7 +149,8 @@ func (s *Store) Candidates(ctx context.Context, t *Thread, p *Post) ([]*Notifica
 	return out, nil
 }
 
-// Notify stores notifications (ID and time set here).
+// Notify stores notifications (ID and time set here) and names them in
+// their members' inboxes.
 func (s *Store) Notify(ctx context.Context, ns ...*Notification) error {
 	if len(ns) == 0 {
 		return nil
@@ -162,36 +163,77 @@ func (s *Store) Notify(ctx context.Context, ns ...*Notification) error {
 	if _, err := s.col(colNotifications).InsertMany(ctx, docs, options.InsertMany().SetOrdered(true)); err != nil {
 		return fmt.Errorf("forum: notify: %w", err)
 	}
-	return nil
+	return s.addToInboxes(ctx, ns)
 }
 
-// Notifications returns a member's latest notifications.
+// Notifications returns a member's latest notifications, newest first,
+// read by _id from the member's inbox.
 func (s *Store) Notifications(ctx context.Context, memberID string, limit int) ([]*Notification, error) {
-	var ns []*Notification
-	err := s.findAll(ctx, colNotifications, bson.M{"member_id": memberID}, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)), &ns)
-	return ns, err
+	if limit > inboxLatest {
+		var ns []*Notification
+		err := s.findAll(ctx, colNotifications, bson.M{"member_id": memberID}, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)), &ns)
+		return ns, err
+	}
+	in, err := s.loadInbox(ctx, memberID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, limit)
+	for _, e := range in.Latest {
+		if len(ids) == limit {
+			break
+		}
+		ids = append(ids, e.ID)
+	}
+	ns, err := findIDs[*Notification](ctx, s, colNotifications, ids, nil)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(ns, func(a, b *Notification) int {
+		return newestFirst(inboxEntry{ID: a.ID, At: a.CreatedAt}, inboxEntry{ID: b.ID, At: b.CreatedAt})
+	})
+	return ns, nil
 }
 
 // UnreadNotifications counts a member's unread notifications.
 func (s *Store) UnreadNotifications(ctx context.Context, memberID string) (int, error) {
-	n, err := s.col(colNotifications).CountDocuments(ctx, bson.M{"member_id": memberID, "read": false})
+	in, err := s.loadInbox(ctx, memberID)
 	if err != nil {
 		return 0, fmt.Errorf("forum: count notifications: %w", err)
 	}
-	return int(n), nil
+	return len(in.Unread), nil
 }
 
 // MarkNotificationsRead marks a member's notifications read: those of one
-// thread, or all when threadID is empty.
+// thread, or all when threadID is empty. The inbox names the unread ones,
+// so a thread view with nothing to mark costs one read by _id.
 func (s *Store) MarkNotificationsRead(ctx context.Context, memberID, threadID string) error {
-	f := bson.M{"member_id": memberID, "read": false}
-	if threadID != "" {
-		f["thread_id"] = threadID
+	match := func(e inboxEntry) bool { return threadID == "" || e.ThreadID == threadID }
+	in, err := s.loadInbox(ctx, memberID)
+	if err != nil {
+		return err
 	}
-	if _, err := s.col(colNotifications).UpdateMany(ctx, f, bson.M{"$set": bson.M{"read": true}}); err != nil {
-		return fmt.Errorf("forum: notifications read: %w", err)
+	if !slices.ContainsFunc(in.Unread, match) {
+		return nil
 	}
-	return nil
+	return s.locked(ctx, "inbox/"+memberID, func() error {
+		in, err := s.inboxLocked(ctx, memberID)
+		if err != nil {
+			return err
+		}
+		keep := in.Unread[:0]
+		for _, e := range in.Unread {
+			if !match(e) {
+				keep = append(keep, e)
+				continue
+			}
+			if _, err := s.col(colNotifications).UpdateOne(ctx, bson.M{"_id": e.ID}, bson.M{"$set": bson.M{"read": true}}); err != nil {
+				return fmt.Errorf("forum: notifications read: %w", err)
+			}
+		}
+		in.Unread = keep
+		return s.saveInbox(ctx, in)
+	})
 }
 
 // Unmailed returns the notifications of members not yet sent by e-mail.

@@ -3,6 +3,7 @@ package forum
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -56,13 +57,28 @@ func (s *Store) PrivacySources() []privacy.Source {
 			}},
 		{Name: "discussion_subscriptions", Collections: []string{colSubs},
 			Export: export(colSubs, "member_id", bson.M{"_id": 0, "target_id": 1, "level": 1}), Erase: del(colSubs, "member_id")},
-		{Name: "discussion_notifications", Collections: []string{colNotifications},
+		{Name: "discussion_notifications", Collections: []string{colNotifications, colInbox},
 			Export: export(colNotifications, "member_id", nil),
+			// The inboxes name notifications: those of members who had one
+			// from the erased member are dropped, rebuilt when next read.
 			Erase: func(ctx context.Context, id string) error {
+				var others []Notification
+				if err := s.findAll(ctx, colNotifications, bson.M{"actor_id": id}, options.Find().SetProjection(bson.M{"member_id": 1}), &others); err != nil {
+					return err
+				}
 				if err := del(colNotifications, "member_id")(ctx, id); err != nil {
 					return err
 				}
-				return del(colNotifications, "actor_id")(ctx, id)
+				if err := del(colNotifications, "actor_id")(ctx, id); err != nil {
+					return err
+				}
+				members := []string{id}
+				for _, n := range others {
+					if !slices.Contains(members, n.MemberID) {
+						members = append(members, n.MemberID)
+					}
+				}
+				return s.dropInboxes(ctx, members)
 			}},
 		{Name: "discussion_read_state", Collections: []string{colReads},
 			Export: export(colReads, "member_id", bson.M{"_id": 0, "thread_id": 1, "last_n": 1, "at": 1}), Erase: del(colReads, "member_id")},

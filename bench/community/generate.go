@@ -81,6 +81,7 @@ func (g *generator) run(sz sizes) error {
 		{"threads", sz.threads, g.genThreads},
 		{"posts", sz.posts, g.genPosts},
 		{"notifications of the demo buyer", 300, g.genNotifications},
+		{"notifications of the other members", sz.members * memberNotifications, g.genMemberNotifications},
 		{"workshops", sz.workshops, g.genWorkshops},
 		{"live-room events", sz.events, g.genEvents},
 	} {
@@ -345,6 +346,33 @@ func (g *generator) genNotifications(n int) error {
 		ns[i] = &forum.Notification{MemberID: g.buyer.ID, Kind: "reply", ThreadID: t.ID, Title: t.Title, N: 1, ActorID: g.pick(g.members).ID, Read: i > 20}
 	}
 	return g.f.Notify(g.ctx, ns...)
+}
+
+// memberNotifications is how many notifications each generated member has:
+// the bell count and the list must cost what the member's own
+// notifications cost, not everyone's.
+const memberNotifications = 20
+
+// genMemberNotifications gives every generated member notifications, a few
+// of them unread, one Notify per member as the server sends them.
+func (g *generator) genMemberNotifications(n int) error {
+	done := 0
+	for _, m := range g.members {
+		if done >= n {
+			break
+		}
+		ns := make([]*forum.Notification, memberNotifications)
+		for i := range ns {
+			t := g.threads[g.rng.Intn(len(g.threads))]
+			ns[i] = &forum.Notification{MemberID: m.ID, Kind: "reply", ThreadID: t.ID, Title: t.Title, N: 1, ActorID: g.pick(g.members).ID, Read: i > 3}
+		}
+		if err := g.f.Notify(g.ctx, ns...); err != nil {
+			return err
+		}
+		done += len(ns)
+		progress("member notifications", done, n)
+	}
+	return nil
 }
 
 func (g *generator) genWorkshops(n int) error {
