@@ -75,3 +75,24 @@ func TestSearchAcrossLanguages(t *testing.T) {
 		t.Errorf("reconditionné does not find the English refurbished case study for a member: %v", ids(res.Items))
 	}
 }
+
+// The words typed rank above the concept's other terms even when a
+// document in another language has those terms in its title and summary,
+// several times, and the typed word stands only in the body of the
+// document that contains it (the demo's "réparabilité": two English
+// repairability documents came before the French one that has the word).
+func TestTypedWordsRankFirst(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	en := meta("Repairability criteria: repairable laptops and repair", "Repairability, repair information and repairable batteries for repairability scores.", "criteria_set", "en")
+	enID := create(t, s, "owner-en", en, "repair.md", []byte("# Repairability\n\nRepairable devices, repair manuals, repairability index.\n")).ID
+	fr := meta("Lot de smartphones reconditionnés", "Cahier des charges pour des smartphones.", "tender_specification", "fr")
+	frID := create(t, s, "owner-fr", fr, "lot.md", []byte("# Lot\n\nLes données sont effacées. La réparabilité et la disponibilité des pièces sont notées.\n")).ID
+	res, err := s.Search(ctx, resources.Search{Q: "réparabilité", Viewer: resources.Viewer{}, Lang: "fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(res.Items); len(got) != 2 || got[0] != frID || got[1] != enID {
+		t.Fatalf("réparabilité: %v, want the French document (%s) then the English one (%s)", got, frID, enID)
+	}
+}

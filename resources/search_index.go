@@ -23,13 +23,17 @@ import (
 var ErrNoIndex = errors.New("resources: no search index")
 
 // Boosts: a title match above a summary match above the text; the words
-// as typed above a glossary concept's other terms, so exact-language
-// matches rank first and cross-language ones just below.
+// as typed far above a glossary concept's other terms, so exact-language
+// matches rank first and cross-language ones just below. Far, because a
+// document in another language can match several of the concept's terms,
+// in its short title and summary, whose scores add up: at ten times, two
+// English repairability documents outranked the French one containing the
+// typed "réparabilité" in its body (TestTypedWordsRankFirst).
 const (
 	boostTitle   = 3.0
 	boostSummary = 2.0
 	boostBody    = 1.0
-	boostTyped   = 10.0
+	boostTyped   = 1000.0
 	boostConcept = 1.0
 	facetSize    = 100
 )
