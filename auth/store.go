@@ -239,6 +239,34 @@ func (s *Store) SetTimeZone(ctx context.Context, memberID, tz string) error {
 	return s.setMember(ctx, memberID, "time_zone", tz)
 }
 
+// AdoptTimeZone stores tz as the member's zone only while the member has
+// none: the zone a browser reports on a first visit must not overwrite
+// one the member chose. It reports whether tz was stored.
+func (s *Store) AdoptTimeZone(ctx context.Context, memberID, tz string) (bool, error) {
+	if tz == "" || !ValidTimeZone(tz) {
+		return false, fault.New(fault.Invalid, "profile.error.time_zone").OnField("time_zone")
+	}
+	adopted := false
+	err := s.locked(ctx, colMembers, memberID, func() error {
+		m, err := s.Member(ctx, memberID)
+		if err != nil {
+			return err
+		}
+		if m.TimeZone != "" {
+			return nil
+		}
+		if _, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID}, bson.M{"$set": bson.M{"time_zone": tz, "updated_at": s.now()}}); err != nil {
+			return fmt.Errorf("auth: set time_zone: %w", err)
+		}
+		adopted = true
+		return nil
+	})
+	if adopted {
+		s.changed(ctx, memberID)
+	}
+	return adopted, err
+}
+
 // SetStatus moves a member through the lifecycle.
 func (s *Store) SetStatus(ctx context.Context, memberID string, st Status) error {
 	return s.setMember(ctx, memberID, "status", st)

@@ -61,6 +61,7 @@ func accessMatrix(f matrixFixture) map[string]matrixCase {
 		"POST /language":                        {"/language", url.Values{"lang": {"xx"}}, [7]int{400, 400, 400, 400, 400, 400, 400}},
 		"GET /profile":                          {"/profile", nil, [7]int{401, 200, 200, 200, 200, 200, 200}},
 		"POST /profile":                         {"/profile", url.Values{"name": {""}}, [7]int{401, 400, 400, 400, 400, 400, 400}},
+		"POST /profile/time-zone":               {"/profile/time-zone", url.Values{"time_zone": {"Mars/Base"}}, [7]int{401, 400, 400, 400, 400, 400, 400}},
 		"GET /profile/tokens":                   {"/profile/tokens", nil, [7]int{401, 403, 200, 200, 200, 200, 200}},
 		"POST /profile/tokens":                  {"/profile/tokens", url.Values{"name": {""}}, [7]int{401, 403, 400, 400, 400, 400, 400}},
 		"POST /profile/tokens/:id/revoke":       {"/profile/tokens/unknown/revoke", url.Values{}, [7]int{401, 403, 404, 404, 404, 404, 404}},

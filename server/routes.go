@@ -115,6 +115,7 @@ func (s *Server) routeTable() []struct {
 		// their data are theirs whatever the decision.
 		r(fiber.MethodGet, "/profile", SignedIn, s.showProfile),
 		r(fiber.MethodPost, "/profile", SignedIn, s.saveProfile),
+		r(fiber.MethodPost, "/profile/time-zone", SignedIn, s.adoptTimeZone),
 		sessionOnly(r(fiber.MethodGet, "/profile/tokens", Approved, s.listTokens)),
 		sessionOnly(r(fiber.MethodPost, "/profile/tokens", Approved, s.createToken)),
 		sessionOnly(r(fiber.MethodPost, "/profile/tokens/:id/revoke", Approved, s.revokeToken)),

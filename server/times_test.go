@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -165,5 +166,40 @@ func TestMemberTimeZone(t *testing.T) {
 	req = httptest.NewRequest(http.MethodGet, "/workshops/"+w.ID+"/calendar.ics", nil)
 	if res, body := c.do(req); res.StatusCode != http.StatusOK || !strings.Contains(body, "X-WR-TIMEZONE:Europe/Brussels\r\n") {
 		t.Fatalf("calendar: %d %.400s", res.StatusCode, body)
+	}
+}
+
+// A member without a zone: every page asks the browser's zone once
+// (data-adopt-zone, portal.js), and the zone posted is stored; a zone the
+// member has is never replaced; an unknown one is refused; without the
+// CSRF token nothing is stored.
+func TestFirstVisitAdoptsTheBrowsersZone(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	m := newMember(t, s, "Zone Newcomer", auth.StatusApproved, auth.RoleMember)
+	c := newClient(t, s)
+	c.signInAs(m.ID)
+	if _, body := c.get("/discussions"); !strings.Contains(body, "data-adopt-zone") {
+		t.Fatal("a member without a zone is not asked for the browser's")
+	}
+	req := httptest.NewRequest(http.MethodPost, "/profile/time-zone", strings.NewReader("time_zone=Europe/Brussels"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res, _ := c.do(req); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("without the CSRF token: %d", res.StatusCode)
+	}
+	if res, body := c.post("/profile/time-zone", url.Values{"time_zone": {"Mars/Olympus_Mons"}}); res.StatusCode != http.StatusBadRequest || strings.Contains(body, "Mars/Olympus_Mons\n") {
+		t.Fatalf("unknown zone: %d %.300s", res.StatusCode, body)
+	}
+	if res, _ := c.post("/profile/time-zone", url.Values{"time_zone": {"Europe/Brussels"}}); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("adopt: %d", res.StatusCode)
+	}
+	if res, _ := c.post("/profile/time-zone", url.Values{"time_zone": {"America/New_York"}}); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("second report: %d", res.StatusCode)
+	}
+	got, err := s.auth.Member(t.Context(), m.ID)
+	if err != nil || got.TimeZone != "Europe/Brussels" {
+		t.Fatalf("stored zone %q, %v: the first report is kept, a later one never replaces it", got.TimeZone, err)
+	}
+	if _, body := c.get("/discussions"); strings.Contains(body, "data-adopt-zone") {
+		t.Error("a member with a zone is still asked for the browser's")
 	}
 }

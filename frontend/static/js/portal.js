@@ -95,3 +95,18 @@ function browserZone() {
 }
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", browserZone);
 else browserZone();
+
+// A signed-in member without a stored zone: the browser's zone is stored
+// once, so e-mails and calendar files use it (the server never replaces a
+// zone the member chose). Without scripts the portal's default applies.
+function adoptZone() {
+  const body = document.body;
+  if (!body || !body.hasAttribute("data-adopt-zone") || document.querySelector("input[data-browser-zone]")) return;
+  let zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch { return; }
+  if (!zone) return;
+  const form = new URLSearchParams({ _csrf: body.dataset.csrf || "", time_zone: zone });
+  fetch("/profile/time-zone", { method: "POST", body: form, credentials: "same-origin" }).catch(() => {});
+}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", adoptZone);
+else adoptZone();
