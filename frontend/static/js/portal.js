@@ -104,7 +104,7 @@ function adoptZone() {
   if (!body || !body.hasAttribute("data-adopt-zone") || document.querySelector("input[data-browser-zone]")) return;
   let zone = "";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch { return; }
-  if (!zone) return;
+  if (!zone || zone === "Etc/Unknown") return; // a browser that does not know its zone says so
   const form = new URLSearchParams({ _csrf: body.dataset.csrf || "", time_zone: zone });
   fetch("/profile/time-zone", { method: "POST", body: form, credentials: "same-origin" }).catch(() => {});
 }
