@@ -123,7 +123,10 @@ func TestPreviewInPlaceAndMentions(t *testing.T) {
 	if v := evalJS[string](tb, `document.querySelector("#reply textarea").value`); v != "Ask @Lucas Martin " {
 		t.Fatalf("after picking a mention the editor reads %q", v)
 	}
-	tb.run(chromedp.SendKeys(chromedp.CSS("#reply textarea"), "about "+res+" please."))
+	// Typed into the focused editor: SendKeys reads the node while the
+	// mention list re-renders it, which chromedp does without a lock (the
+	// race detector caught it).
+	tb.run(chromedp.Evaluate[chromedp.Void](`document.querySelector("#reply textarea").focus()`), chromedp.KeyEvent("about "+res+" please."))
 	tb.run(chromedp.Evaluate[chromedp.Void](`window.sameDocument = true`))
 	y := evalJS[float64](tb, `scrollY`)
 	if y < 100 {
