@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -94,7 +95,7 @@ func TestDatabaseOfANewerReleaseIsRefused(t *testing.T) {
 	if s != nil || !errors.As(err, &newer) {
 		t.Fatalf("start-up on a newer database: %v", err)
 	}
-	for _, want := range []string{"schema version 2", "supports up to 1", "newer release"} {
+	for _, want := range []string{fmt.Sprintf("schema version %d", store.CurrentSchema+1), fmt.Sprintf("supports up to %d", store.CurrentSchema), "newer release"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("refusal %q does not say %q", err, want)
 		}
