@@ -318,24 +318,11 @@ func reindexCmd(args []string, stdout io.Writer, env config.Env) error {
 		// The running server's open files stay readable until it closes them.
 		_ = os.RemoveAll(old)
 	}
-	size := dirSize(dir)
+	size := search.Size(dir)
 	fmt.Fprintf(stdout, "indexed %d documents (%d read from the database) in %s; index %s at %s\n",
 		n, stats.Added+stats.Updated, stats.Took.Round(time.Millisecond), backup.HumanBytes(size), dir)
 	if swap {
 		fmt.Fprintln(stdout, "note: a running server holds the index; it keeps its open index until it restarts, then uses this one and catches it up")
 	}
 	return nil
-}
-
-func dirSize(dir string) int64 {
-	var n int64
-	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
-			}
-		}
-		return nil
-	})
-	return n
 }

@@ -637,3 +637,18 @@ func (ix *Index) Rebuild(ctx context.Context, progress Progress) (Stats, error) 
 
 // DocCount is the number of documents in the index.
 func (ix *Index) DocCount() (uint64, error) { return ix.idx.DocCount() }
+
+// Size is the bytes the index's files take in dir (for `portal reindex`'s
+// summary and the benchmarks; an unreadable entry counts as nothing).
+func Size(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}

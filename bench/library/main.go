@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/circularfairict/portal/bench/internal/dbchild"
+	"github.com/circularfairict/portal/search"
 	"io"
 	"log/slog"
 	"math/rand"
@@ -164,7 +165,7 @@ func main() {
 	stats, err := ix.Rebuild(ctx, nil)
 	check(err)
 	fmt.Printf("search index rebuilt from the database: %d documents in %.1f s; index %.1f MiB on disk; RSS %.1f MiB\n",
-		stats.Added+stats.Updated, time.Since(start).Seconds(), mb(dirBytes(cfg.SearchIndexDir())), mb(rss()))
+		stats.Added+stats.Updated, time.Since(start).Seconds(), mb(search.Size(cfg.SearchIndexDir())), mb(rss()))
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		check(err)
@@ -197,19 +198,6 @@ func main() {
 		fmt.Printf("search %-45q total %5d  median %6.0f ms  p90 %6.0f ms  db commands per search %d\n",
 			path, total, ms(lat[len(lat)/2]), ms(lat[len(lat)*9/10]), cmds)
 	}
-}
-
-func dirBytes(dir string) int64 {
-	var n int64
-	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
-			}
-		}
-		return nil
-	})
-	return n
 }
 
 // signIn returns a client with the demo buyer's session.
