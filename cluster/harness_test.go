@@ -180,6 +180,20 @@ func (c *cluster) kill(r string)  { c.script("kill", r) }
 func (c *cluster) stop(r string)  { c.script("stop", r) }
 func (c *cluster) start(r string) { c.script("start", r) }
 
+// restartBoth stops both replicas, then starts them together, so that
+// they come up (and run their start-up jobs) at the same moment.
+func (c *cluster) restartBoth() {
+	for _, r := range []string{"a", "b"} {
+		c.stop(r)
+	}
+	var wg sync.WaitGroup
+	for _, r := range []string{"a", "b"} {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.start(r) }()
+	}
+	wg.Wait()
+}
+
 // log is what a process of the cluster wrote (portal-a, portal-b, db, nats,
 // nginx).
 func (c *cluster) log(name string) string {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -79,15 +78,7 @@ func TestRemindersAndDigestsGoOutOnceFromTwoReplicas(t *testing.T) {
 
 	want := len(registered)*workshops + authors
 	for round := range 2 {
-		for _, r := range []string{"a", "b"} {
-			c.stop(r)
-		}
-		var wg sync.WaitGroup
-		for _, r := range []string{"a", "b"} {
-			wg.Add(1)
-			go func() { defer wg.Done(); c.start(r) }()
-		}
-		wg.Wait()
+		c.restartBoth()
 		if round == 0 {
 			smtp.Wait(t, want, 60*time.Second)
 		}

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -69,15 +68,7 @@ func TestReplicasTakeTheMongoDBPath(t *testing.T) {
 	for _, rc := range rcs {
 		rc.close()
 	}
-	for _, r := range []string{"a", "b"} {
-		c.stop(r)
-	}
-	var wg sync.WaitGroup
-	for _, r := range []string{"a", "b"} {
-		wg.Add(1)
-		go func() { defer wg.Done(); c.start(r) }()
-	}
-	wg.Wait()
+	c.restartBoth()
 	if n, err := c.store.DB.Collection("workshop_events").CountDocuments(ctx, bson.M{"room": w}); err != nil || n < int64(len(keys)) {
 		t.Fatalf("%d events stored for %d messages (%v)", n, len(keys), err)
 	}
