@@ -156,11 +156,11 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, in GroupInput) (*Gro
 	if in.Languages != nil {
 		set["languages"] = in.Languages
 	}
-	unlock, err := s.lock(ctx, colGroups, id)
+	lctx, unlock, err := s.lock(ctx, colGroups, id)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set})
+	res, err := s.col(colGroups).UpdateOne(lctx, bson.M{"_id": id}, bson.M{"$set": set})
 	unlock()
 	if err != nil {
 		if store.IsDuplicateKey(err) {
@@ -179,7 +179,7 @@ func (s *Store) AddCoordinator(ctx context.Context, groupID, memberID string) er
 	if memberID == "" || strings.ContainsAny(memberID, ".$") {
 		return fmt.Errorf("%w: member id %q", ErrInvalid, memberID)
 	}
-	unlock, err := s.lock(ctx, colGroups, groupID)
+	ctx, unlock, err := s.lock(ctx, colGroups, groupID)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (s *Store) AddCoordinator(ctx context.Context, groupID, memberID string) er
 // only applies if the coordinators are still those read, so two removals at
 // once cannot leave none.
 func (s *Store) RemoveCoordinator(ctx context.Context, groupID, memberID string) error {
-	unlock, err := s.lock(ctx, colGroups, groupID)
+	ctx, unlock, err := s.lock(ctx, colGroups, groupID)
 	if err != nil {
 		return err
 	}
@@ -234,7 +234,7 @@ func (s *Store) SetGroupArchived(ctx context.Context, groupID string, archived b
 	if !archived {
 		upd = bson.M{"$unset": bson.M{"archived": "", "archived_at": ""}}
 	}
-	unlock, err := s.lock(ctx, colGroups, groupID)
+	ctx, unlock, err := s.lock(ctx, colGroups, groupID)
 	if err != nil {
 		return err
 	}

@@ -113,7 +113,7 @@ func (s *Store) JoinGroup(ctx context.Context, groupID, memberID string) (bool, 
 	if memberID == "" || strings.ContainsAny(memberID, ".$") { // it becomes a field name in "joined"
 		return false, fmt.Errorf("%w: member id %q", ErrInvalid, memberID)
 	}
-	unlock, err := s.lock(ctx, colGroups, groupID)
+	ctx, unlock, err := s.lock(ctx, colGroups, groupID)
 	if err != nil {
 		return false, err
 	}
@@ -161,7 +161,7 @@ func (s *Store) RemoveGroupMember(ctx context.Context, groupID, memberID string)
 }
 
 func (s *Store) removeFromGroup(ctx context.Context, groupID, memberID string) error {
-	unlock, err := s.lock(ctx, colGroups, groupID)
+	ctx, unlock, err := s.lock(ctx, colGroups, groupID)
 	if err != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ func (s *Store) CreateGroupRequest(ctx context.Context, groupID, memberID, messa
 		return nil, false, fmt.Errorf("auth: request join: %w", err)
 	}
 	// A request exists: a decided one is replaced by this new one.
-	unlock, err := s.lock(ctx, colGroupRequests, r.ID)
+	ctx, unlock, err := s.lock(ctx, colGroupRequests, r.ID)
 	if err != nil {
 		return nil, false, err
 	}
@@ -336,11 +336,11 @@ func (s *Store) DecideGroupRequest(ctx context.Context, groupID, requestID, deci
 	}
 	now := s.now()
 	set := bson.M{"status": status, "decided_at": now, "decided_by": deciderID, "reply": reply}
-	unlock, err := s.lock(ctx, colGroupRequests, requestID)
+	lctx, unlock, err := s.lock(ctx, colGroupRequests, requestID)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.col(colGroupRequests).UpdateOne(ctx,
+	res, err := s.col(colGroupRequests).UpdateOne(lctx,
 		bson.M{"_id": requestID, "group": groupID, "status": RequestPending}, bson.M{"$set": set})
 	unlock()
 	if err != nil {
@@ -540,7 +540,7 @@ func (s *Store) releaseInvitationUse(ctx context.Context, inv *Invitation, slot 
 }
 
 func (s *Store) countInvitationUse(ctx context.Context, id string, by int) error {
-	unlock, err := s.lock(ctx, colGroupInvitations, id)
+	ctx, unlock, err := s.lock(ctx, colGroupInvitations, id)
 	if err != nil {
 		return err
 	}

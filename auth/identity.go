@@ -67,7 +67,7 @@ func (s *Store) LinkIdentity(ctx context.Context, memberID string, id Identity) 
 		return err
 	}
 	id.LinkedAt = s.now()
-	unlock, err := s.lock(ctx, colMembers, memberID)
+	ctx, unlock, err := s.lock(ctx, colMembers, memberID)
 	if err != nil {
 		return err
 	}

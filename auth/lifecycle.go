@@ -163,7 +163,7 @@ func (s *Store) SaveProfile(ctx context.Context, memberID string, p Profile) err
 		"name": p.Name, "organisation": p.Organisation, "org_type": p.OrgType, "country": p.Country,
 		"languages": p.Languages, "job_title": p.JobTitle, "public_buyer": p.Buyer == "buyer", "time_zone": p.TimeZone, "updated_at": now,
 	}
-	unlock, err := s.lock(ctx, colMembers, memberID)
+	ctx, unlock, err := s.lock(ctx, colMembers, memberID)
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func (s *Store) Decide(ctx context.Context, memberID, reviewerID string, approve
 	// The status filter decides who wins; the lock (a claimed _id held
 	// across servers) makes it hold on the embedded database too, whose
 	// updates are read-then-write (see doclock.go).
-	unlock, err := s.lock(ctx, colMembers, memberID)
+	ctx, unlock, err := s.lock(ctx, colMembers, memberID)
 	if err != nil {
 		return err
 	}
@@ -265,7 +265,7 @@ type Review struct {
 // AcceptConduct records that the member accepted version of the code of
 // conduct now.
 func (s *Store) AcceptConduct(ctx context.Context, memberID string, version int) error {
-	unlock, err := s.lock(ctx, colMembers, memberID)
+	ctx, unlock, err := s.lock(ctx, colMembers, memberID)
 	if err != nil {
 		return err
 	}

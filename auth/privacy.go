@@ -82,7 +82,7 @@ func (s *Store) leaveAllGroups(ctx context.Context, id string) error {
 		return err
 	}
 	for _, g := range gs {
-		if err := s.locked(ctx, colGroups, g.ID, func() error {
+		if err := s.locked(ctx, colGroups, g.ID, func(ctx context.Context) error {
 			_, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": g.ID},
 				bson.M{"$pull": bson.M{"members": id, "coordinators": id}, "$unset": bson.M{"joined." + id: ""}})
 			return err
@@ -104,7 +104,7 @@ func (s *Store) findAll(ctx context.Context, col string, filter bson.M, o *optio
 // pseudonymise replaces the member's personal data: the record keeps its ID
 // (contributions point to it) and nothing else that identifies the person.
 func (s *Store) pseudonymise(ctx context.Context, id string) error {
-	unlock, err := s.lock(ctx, colMembers, id)
+	ctx, unlock, err := s.lock(ctx, colMembers, id)
 	if err != nil {
 		return err
 	}

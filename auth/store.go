@@ -149,7 +149,7 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 		if m.Email != "" {
 			set["email"] = m.Email
 		}
-		if err := s.locked(ctx, colMembers, existing.ID, func() error {
+		if err := s.locked(ctx, colMembers, existing.ID, func(ctx context.Context) error {
 			_, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": existing.ID}, bson.M{"$set": set})
 			return err
 		}); err != nil {
@@ -247,7 +247,7 @@ func (s *Store) AdoptTimeZone(ctx context.Context, memberID, tz string) (bool, e
 		return false, fault.New(fault.Invalid, "profile.error.time_zone").OnField("time_zone")
 	}
 	adopted := false
-	err := s.locked(ctx, colMembers, memberID, func() error {
+	err := s.locked(ctx, colMembers, memberID, func(ctx context.Context) error {
 		m, err := s.Member(ctx, memberID)
 		if err != nil {
 			return err
@@ -279,7 +279,7 @@ func (s *Store) SetRole(ctx context.Context, memberID string, r Role) error {
 
 // setMember sets one field of a member; an unknown member is ErrNotFound.
 func (s *Store) setMember(ctx context.Context, memberID, field string, value any) error {
-	unlock, err := s.lock(ctx, colMembers, memberID)
+	ctx, unlock, err := s.lock(ctx, colMembers, memberID)
 	if err != nil {
 		return err
 	}

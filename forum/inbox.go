@@ -60,7 +60,7 @@ func (s *Store) loadInbox(ctx context.Context, memberID string) (*inbox, error) 
 		return nil, err
 	}
 	var out *inbox
-	err = s.locked(ctx, "inbox/"+memberID, func() error {
+	err = s.locked(ctx, "inbox/"+memberID, func(ctx context.Context) error {
 		var err error
 		out, err = s.inboxLocked(ctx, memberID)
 		return err
@@ -121,7 +121,7 @@ func (s *Store) addToInboxes(ctx context.Context, ns []*Notification) error {
 		byMember[n.MemberID] = append(byMember[n.MemberID], n)
 	}
 	for _, m := range members {
-		if err := s.locked(ctx, "inbox/"+m, func() error {
+		if err := s.locked(ctx, "inbox/"+m, func(ctx context.Context) error {
 			in, err := s.inboxLocked(ctx, m)
 			if err != nil {
 				return err
@@ -150,7 +150,7 @@ func (s *Store) addToInboxes(ctx context.Context, ns []*Notification) error {
 // notifications when next read (after an erasure removed some of them).
 func (s *Store) dropInboxes(ctx context.Context, memberIDs []string) error {
 	for _, m := range memberIDs {
-		if err := s.locked(ctx, "inbox/"+m, func() error {
+		if err := s.locked(ctx, "inbox/"+m, func(ctx context.Context) error {
 			_, err := s.col(colInbox).DeleteOne(ctx, bson.M{"_id": m})
 			return err
 		}); err != nil {

@@ -216,7 +216,7 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, memberID, threadID st
 	if !slices.ContainsFunc(in.Unread, match) {
 		return nil
 	}
-	return s.locked(ctx, "inbox/"+memberID, func() error {
+	return s.locked(ctx, "inbox/"+memberID, func(ctx context.Context) error {
 		in, err := s.inboxLocked(ctx, memberID)
 		if err != nil {
 			return err

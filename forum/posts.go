@@ -53,7 +53,7 @@ func (s *Store) Reply(ctx context.Context, threadID, authorID, body string, held
 	// already: if the lock stays taken (a server stopped holding it), the
 	// reply skips these writes rather than wait for the lease, and the
 	// next reader or write of the thread puts them right.
-	unlock, ok, err := store.LockWithin(ctx, s.db, "forum/thread/"+threadID, replyLockWait)
+	ctx, unlock, ok, err := store.LockWithin(ctx, s.db, "forum/thread/"+threadID, replyLockWait)
 	if err != nil {
 		return nil, fmt.Errorf("forum: reply: %w", err)
 	}
@@ -116,7 +116,7 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 	// lock (a claimed _id, held across servers), so two editors on two
 	// servers both land in the history; the body filter stays as a second
 	// guard against a writer that takes no lock.
-	unlock, err := s.lock(ctx, "post/"+PostID(threadID, n))
+	ctx, unlock, err := s.lock(ctx, "post/"+PostID(threadID, n))
 	if err != nil {
 		return nil, err
 	}
@@ -207,11 +207,11 @@ func (s *Store) ApprovePost(ctx context.Context, threadID string, n int) error {
 
 func (s *Store) updatePost(ctx context.Context, threadID string, n int, set bson.M) error {
 	set["updated_at"] = s.now()
-	unlock, err := s.lock(ctx, "post/"+PostID(threadID, n))
+	lctx, unlock, err := s.lock(ctx, "post/"+PostID(threadID, n))
 	if err != nil {
 		return err
 	}
-	res, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": PostID(threadID, n)}, bson.M{"$set": set})
+	res, err := s.col(colPosts).UpdateOne(lctx, bson.M{"_id": PostID(threadID, n)}, bson.M{"$set": set})
 	unlock()
 	if err != nil {
 		return fmt.Errorf("forum: update post: %w", err)
@@ -231,7 +231,7 @@ func (s *Store) React(ctx context.Context, threadID string, n int, memberID, key
 	if !slices.Contains(Reactions, key) {
 		return false, invalid("reaction", "forum.error.reaction")
 	}
-	unlock, err := s.lock(ctx, "post/"+PostID(threadID, n))
+	ctx, unlock, err := s.lock(ctx, "post/"+PostID(threadID, n))
 	if err != nil {
 		return false, err
 	}
@@ -274,7 +274,7 @@ func (s *Store) Split(ctx context.Context, threadID string, fromN int, title str
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := s.lock(ctx, "thread/"+threadID)
+	ctx, unlock, err := s.lock(ctx, "thread/"+threadID)
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func (s *Store) PrivacySources() []privacy.Source {
 						return err
 					}
 					for _, p := range ps {
-						if err := s.locked(ctx, "post/"+p.ID, func() error {
+						if err := s.locked(ctx, "post/"+p.ID, func(ctx context.Context) error {
 							_, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": p.ID}, bson.M{"$pull": bson.M{"reactions." + r: id}})
 							return err
 						}); err != nil {

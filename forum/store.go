@@ -92,8 +92,9 @@ func NewStore(db *mongo.Database) *Store {
 // lock serialises the read-modify-writes of one post (reactions, edits) or
 // one thread (a split, a move) across every server sharing the database:
 // FerretDB writes a whole document from its read, so two at once could
-// undo each other. See store.Lock.
-func (s *Store) lock(ctx context.Context, key string) (unlock func(), err error) {
+// undo each other. Guarded writes use the returned context, which ends if
+// the lock is lost. See store.Lock.
+func (s *Store) lock(ctx context.Context, key string) (lctx context.Context, unlock func(), err error) {
 	return store.Lock(ctx, s.db, "forum/"+key)
 }
 
@@ -101,14 +102,14 @@ func (s *Store) lock(ctx context.Context, key string) (unlock func(), err error)
 // it leaves the thread's hints to the next writer.
 const replyLockWait = 3 * time.Second
 
-// locked runs f holding the lock of key.
-func (s *Store) locked(ctx context.Context, key string, f func() error) error {
-	unlock, err := s.lock(ctx, key)
+// locked runs f holding the lock of key, with the lock's context.
+func (s *Store) locked(ctx context.Context, key string, f func(ctx context.Context) error) error {
+	ctx, unlock, err := s.lock(ctx, key)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	return f()
+	return f(ctx)
 }
 
 // OnChange registers fn, called after every write with the IDs of the posts

@@ -175,13 +175,13 @@ func (s *Store) settle(ctx context.Context, t *Thread) error {
 	if t.LastN > stored {
 		// Only if the thread is free: the hint may wait for the next
 		// reader, and a split or move holding the lock reads it too.
-		unlock, ok, err := store.TryLock(ctx, s.db, "forum/thread/"+t.ID)
+		lctx, unlock, ok, err := store.TryLock(ctx, s.db, "forum/thread/"+t.ID)
 		if err != nil {
 			return fmt.Errorf("forum: settle thread: %w", err)
 		}
 		if ok {
 			defer unlock()
-			if _, err := s.col(colThreads).UpdateOne(ctx, bson.M{"_id": t.ID}, bson.M{"$max": bson.M{"last_n": t.LastN}}); err != nil {
+			if _, err := s.col(colThreads).UpdateOne(lctx, bson.M{"_id": t.ID}, bson.M{"$max": bson.M{"last_n": t.LastN}}); err != nil {
 				return fmt.Errorf("forum: settle thread: %w", err)
 			}
 		}
@@ -345,7 +345,7 @@ func (s *Store) ReplyCounts(ctx context.Context, resourceIDs []string) (map[stri
 // write rewrites the whole thread on FerretDB, so an unlocked one could put
 // back a field a moderator had just switched).
 func (s *Store) setThread(ctx context.Context, id string, set bson.M) error {
-	unlock, err := s.lock(ctx, "thread/"+id)
+	ctx, unlock, err := s.lock(ctx, "thread/"+id)
 	if err != nil {
 		return err
 	}
@@ -394,7 +394,7 @@ func (s *Store) SetClosed(ctx context.Context, id string, v bool) error {
 
 // MoveThread puts a thread (and its posts) in another category.
 func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
-	unlock, err := s.lock(ctx, "thread/"+id)
+	ctx, unlock, err := s.lock(ctx, "thread/"+id)
 	if err != nil {
 		return err
 	}
@@ -433,7 +433,7 @@ func (s *Store) MoveThread(ctx context.Context, id string, to *Category) error {
 // every post of every thread, twice per reply, which at 50,000 posts cost
 // each reply seconds.
 func (s *Store) refresh(ctx context.Context, threadID string) error {
-	unlock, err := s.lock(ctx, "thread/"+threadID)
+	ctx, unlock, err := s.lock(ctx, "thread/"+threadID)
 	if err != nil {
 		return err
 	}

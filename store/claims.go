@@ -40,7 +40,15 @@ func Claim(ctx context.Context, db *mongo.Database, id string, at time.Time) (bo
 // claim older than ttl is stale, and the next generation of the key
 // (key#1, key#2, …) can then be claimed, again by exactly one caller. It
 // returns the claimed document's id (for Release) and whether this caller
-// holds the lease. A holder must finish within ttl.
+// holds the lease. A holder must finish within ttl, or Renew its claim
+// before ttl has passed since the last time it wrote.
+//
+// Stale generations are never deleted (Release deletes only a claim its
+// holder still holds): while a later generation might be held, deleting an
+// earlier one would let a new caller claim it beside that holder, because
+// a caller takes the first generation it can insert. So a key keeps one
+// document per holder that stopped or lost its lease, read past by each
+// later claim: bounded by the crashes, not by the uses.
 func ClaimLease(ctx context.Context, db *mongo.Database, key string, now time.Time, ttl time.Duration) (string, bool, error) {
 	col := db.Collection(ColClaims)
 	for gen, tries := 0, 0; gen < 1000 && tries < 2000; gen, tries = gen+1, tries+1 {
@@ -62,6 +70,19 @@ func ClaimLease(ctx context.Context, db *mongo.Database, key string, now time.Ti
 		}
 	}
 	return "", false, fmt.Errorf("store: claim %s: too many stale generations", key)
+}
+
+// Renew moves the time of a claim this caller holds to at, so that its
+// lease runs from there; ok is false if the claim is gone. Only the claim's
+// holder may renew it: the claim document is then written by one caller
+// only, and a renewal (read-then-write on the embedded database) races no
+// other writer.
+func Renew(ctx context.Context, db *mongo.Database, id string, at time.Time) (bool, error) {
+	res, err := db.Collection(ColClaims).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"at": at}})
+	if err != nil {
+		return false, fmt.Errorf("store: renew %s: %w", id, err)
+	}
+	return res.MatchedCount == 1, nil
 }
 
 // Release deletes a claim this caller holds (by its exact id), so that the

@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // IDLookupExprForTest is idLookupExpr, for the external tests.
 const IDLookupExprForTest = idLookupExpr
@@ -12,4 +15,11 @@ func SQLiteDirForTest(s *Store) string { return s.sqliteDir }
 // the real ones.
 func UpgradeForTest(s *Store, ctx context.Context, ms []Migration, current int) error {
 	return s.upgrade(ctx, nil, ms, current)
+}
+
+// SetLockLeaseForTest makes Lock use lease until the returned restore.
+func SetLockLeaseForTest(lease time.Duration) (restore func()) {
+	old := lockLease
+	lockLease = lease
+	return func() { lockLease = old }
 }

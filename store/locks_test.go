@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func TestLockAcrossServers(t *testing.T) {
 	ctx := context.Background()
 	var inside, most atomic.Int32
 	storetest.Together(8, func(i int) {
-		unlock, err := store.Lock(ctx, db, "doc/1")
+		_, unlock, err := store.Lock(ctx, db, "doc/1")
 		if err != nil {
 			t.Error(err)
 			return
@@ -36,15 +37,15 @@ func TestLockAcrossServers(t *testing.T) {
 		t.Fatalf("%d holders at once", most.Load())
 	}
 
-	unlock, err := store.Lock(ctx, db, "doc/2")
+	_, unlock, err := store.Lock(ctx, db, "doc/2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := store.LockWithin(ctx, db, "doc/2", 20*time.Millisecond); ok || err != nil {
+	if _, _, ok, err := store.LockWithin(ctx, db, "doc/2", 20*time.Millisecond); ok || err != nil {
 		t.Fatalf("a held lock was taken again (%v, %v)", ok, err)
 	}
 	unlock()
-	if u, ok, err := store.LockWithin(ctx, db, "doc/2", time.Second); !ok || err != nil {
+	if _, u, ok, err := store.LockWithin(ctx, db, "doc/2", time.Second); !ok || err != nil {
 		t.Fatalf("a released lock could not be taken (%v, %v)", ok, err)
 	} else {
 		u()
@@ -54,12 +55,92 @@ func TestLockAcrossServers(t *testing.T) {
 	if _, err := db.Collection(store.ColClaims).InsertOne(ctx, bson.M{"_id": "lock:doc/3#0", "at": time.Now().UTC().Add(-store.LockLease - time.Second)}); err != nil {
 		t.Fatal(err)
 	}
-	u, ok, err := store.LockWithin(ctx, db, "doc/3", time.Second)
+	_, u, ok, err := store.LockWithin(ctx, db, "doc/3", time.Second)
 	if !ok || err != nil {
 		t.Fatalf("a stale lock was not taken over (%v, %v)", ok, err)
 	}
-	if _, ok, _ := store.LockWithin(ctx, db, "doc/3", 20*time.Millisecond); ok {
+	if _, _, ok, _ := store.LockWithin(ctx, db, "doc/3", 20*time.Millisecond); ok {
 		t.Fatal("the taken-over lock was taken twice")
 	}
 	u()
+}
+
+// A holder working three leases long keeps the lock: its renewals hold it,
+// and a second server asking meanwhile waits. Its context stays alive.
+func TestLockHeldPastLease(t *testing.T) {
+	// Long enough that a renewal lands in time on a loaded machine.
+	const lease = time.Second
+	defer store.SetLockLeaseForTest(lease)()
+	st := storetest.New(t)
+	a, b := st.DB, storetest.Client(t).Database(st.DB.Name()) // two servers' handles
+	ctx := context.Background()
+	lctx, unlock, err := store.Lock(ctx, a, "doc/slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(3 * lease); time.Now().Before(end); {
+		if _, _, ok, err := store.LockWithin(ctx, b, "doc/slow", lease/2); ok || err != nil {
+			t.Fatalf("the lock was taken from a holder still working (%v, %v)", ok, err)
+		}
+	}
+	if err := lctx.Err(); err != nil {
+		t.Fatalf("the holder's context ended while it kept the lock: %v", context.Cause(lctx))
+	}
+	if _, err := a.Collection("docs").InsertOne(lctx, bson.M{"_id": "slow"}); err != nil {
+		t.Fatalf("a guarded write after three leases: %v", err)
+	}
+	unlock()
+	if lctx.Err() == nil {
+		t.Fatal("unlock left the holder's context alive")
+	}
+	_, u, ok, err := store.LockWithin(ctx, b, "doc/slow", time.Second)
+	if !ok || err != nil {
+		t.Fatalf("the lock was not free after unlock (%v, %v)", ok, err)
+	}
+	u()
+}
+
+// A holder whose claim disappears (here deleted under it; in production a
+// lease found stale by another server) learns it at its next renewal: its
+// context ends with ErrLockLost and its writes fail. Its unlock then
+// deletes nothing, so the next holder, which claimed the same _id, keeps
+// the lock.
+func TestLockLost(t *testing.T) {
+	// Long enough that a renewal lands in time on a loaded machine.
+	const lease = time.Second
+	defer store.SetLockLeaseForTest(lease)()
+	st := storetest.New(t)
+	a, b := st.DB, storetest.Client(t).Database(st.DB.Name())
+	ctx := context.Background()
+	lctx, unlock, err := store.Lock(ctx, a, "doc/lost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Collection(store.ColClaims).DeleteOne(ctx, bson.M{"_id": "lock:doc/lost#0"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-lctx.Done():
+	case <-time.After(lease):
+		t.Fatal("the holder did not notice its claim was gone")
+	}
+	if cause := context.Cause(lctx); !errors.Is(cause, store.ErrLockLost) {
+		t.Fatalf("cause %v, want ErrLockLost", cause)
+	}
+	if _, err := a.Collection("docs").InsertOne(lctx, bson.M{"_id": "late"}); err == nil {
+		t.Fatal("a write after the loss went through")
+	}
+	_, ub, ok, err := store.LockWithin(ctx, b, "doc/lost", time.Second)
+	if !ok || err != nil {
+		t.Fatalf("the lost lock could not be taken (%v, %v)", ok, err)
+	}
+	unlock() // the loser's unlock, after the other took the lock
+	unlock() // twice is harmless too
+	if n, err := b.Collection(store.ColClaims).CountDocuments(ctx, bson.M{"_id": "lock:doc/lost#0"}); n != 1 || err != nil {
+		t.Fatalf("the loser's unlock deleted the new holder's claim (%d, %v)", n, err)
+	}
+	if _, _, ok, _ := store.LockWithin(ctx, a, "doc/lost", lease/4); ok {
+		t.Fatal("the loser's unlock freed the new holder's lock")
+	}
+	ub()
 }
