@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -21,7 +22,9 @@ const FormerMemberName = "Former member"
 // PrivacySources declares what this package stores about a member.
 func (s *Store) PrivacySources() []privacy.Source {
 	return []privacy.Source{
-		{Name: "profile", Collections: []string{colMembers}, Order: 100,
+		// The identities are exported with the profile (Member.Identities);
+		// their claims hold nothing more and go with it.
+		{Name: "profile", Collections: []string{colMembers, colIdentities}, Order: 100,
 			Export: func(ctx context.Context, id string) (any, error) { return s.Member(ctx, id) },
 			Erase:  s.pseudonymise},
 		{Name: "sessions", Collections: []string{colSessions},
@@ -103,12 +106,24 @@ func (s *Store) findAll(ctx context.Context, col string, filter bson.M, o *optio
 
 // pseudonymise replaces the member's personal data: the record keeps its ID
 // (contributions point to it) and nothing else that identifies the person.
+// The identity claims go first, while the record still names them, so an
+// erasure that stops half-way is completed by running it again.
 func (s *Store) pseudonymise(ctx context.Context, id string) error {
 	ctx, unlock, err := s.lock(ctx, colMembers, id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	m, err := s.Member(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.dropIdentities(ctx, id, m.IdentityKeys); err != nil {
+		return err
+	}
 	_, err = s.col(colMembers).UpdateOne(ctx, bson.M{"_id": id}, bson.M{
 		"$set": bson.M{
 			"name": FormerMemberName, "status": StatusDeleted, "role": RoleMember,

@@ -96,17 +96,15 @@ func (s *Store) Member(ctx context.Context, id string) (*Member, error) {
 	return &m, nil
 }
 
-// MemberByIdentity returns the member linked to provider and subject.
+// MemberByIdentity returns the member linked to provider and subject: two
+// reads by _id, the identity's claim and then its member, which every
+// backend answers from an index.
 func (s *Store) MemberByIdentity(ctx context.Context, provider, subject string) (*Member, error) {
-	var m Member
-	err := s.col(colMembers).FindOne(ctx, bson.M{"identity_keys": identityKey(provider, subject)}).Decode(&m)
+	owner, err := s.identityOwner(ctx, identityKey(provider, subject))
 	if err != nil {
-		if store.IsNoDocuments(err) {
-			return nil, ErrNotFound
-		}
-		return nil, fmt.Errorf("auth: member by identity: %w", err)
+		return nil, err
 	}
-	return &m, nil
+	return s.Member(ctx, owner)
 }
 
 // MembersByID returns the members with the given ids in one query, keyed by id.
@@ -160,15 +158,8 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 	case !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
-	m = newMember(id, m, now)
-	if _, err := s.col(colMembers).InsertOne(ctx, m); err != nil {
-		if store.IsDuplicateKey(err) { // a concurrent first sign-in won
-			return s.MemberByIdentity(ctx, id.Provider, id.Subject)
-		}
-		return nil, fmt.Errorf("auth: create member: %w", err)
-	}
-	s.changed(ctx, m.ID)
-	return &m, nil
+	created, _, err := s.createMember(ctx, id, m)
+	return created, err
 }
 
 // newMember is the document of a member created with identity id.
@@ -197,8 +188,9 @@ type NewMember struct {
 // seeding and imports of many members at once: UpsertByIdentity looks the
 // identity up first, which on the embedded database reads every member,
 // so creating n members one by one costs n passes over a growing
-// collection. An identity that exists makes the insert fail there with a
-// duplicate key (the unique identity index), returned as an error.
+// collection. The identities are claimed first, in one ordered insert: one
+// that exists makes it fail with a duplicate key, returned as an error,
+// and the claims made before it are given back.
 func (s *Store) ImportMembers(ctx context.Context, ms []NewMember) ([]*Member, error) {
 	now := s.now()
 	docs := make([]any, len(ms))
@@ -214,7 +206,21 @@ func (s *Store) ImportMembers(ctx context.Context, ms []NewMember) ([]*Member, e
 	if len(docs) == 0 {
 		return out, nil
 	}
+	claims := make([]any, len(out))
+	for i, m := range out {
+		claims[i] = identityDoc{Key: m.IdentityKeys[0], MemberID: m.ID, At: now}
+	}
+	if _, err := s.col(colIdentities).InsertMany(ctx, claims); err != nil {
+		// Each release deletes only a claim naming this import's member.
+		for _, m := range out {
+			s.releaseIdentity(ctx, m.IdentityKeys[0], m.ID)
+		}
+		return nil, fmt.Errorf("auth: import members: %w", err)
+	}
 	if _, err := s.col(colMembers).InsertMany(ctx, docs); err != nil {
+		for _, m := range out {
+			s.releaseIdentity(ctx, m.IdentityKeys[0], m.ID)
+		}
 		return nil, fmt.Errorf("auth: import members: %w", err)
 	}
 	ids := make([]string, len(out))

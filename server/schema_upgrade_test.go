@@ -70,6 +70,11 @@ func TestDatabaseOfThePreviousReleaseUpgradesAndServes(t *testing.T) {
 	if err := st.DB.Collection("schema_migrations").FindOne(ctx, bson.M{"_id": "1"}).Decode(&run); err != nil || run.DoneAt.IsZero() {
 		t.Fatalf("baseline migration not recorded as done: %+v %v", run, err)
 	}
+	// Its administrator's identity is found by the sign-in lookup, which
+	// reads the identity claims the upgrade backfilled.
+	if m, err := s.auth.MemberByIdentity(ctx, "cli", "admin@example.org"); err != nil || m.ID != release0Admin {
+		t.Fatalf("sign-in lookup after the upgrade: %+v %v", m, err)
+	}
 	// The old data serves: its administrator reviews members.
 	c := newClient(t, s)
 	c.signInAs(release0Admin)

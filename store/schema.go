@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -15,7 +16,7 @@ import (
 
 // CurrentSchema is the schema version this build reads and writes. A
 // release that changes how data is stored adds a migration and raises it.
-const CurrentSchema = 3
+const CurrentSchema = 4
 
 // The schema version is one document by _id; each migration's run is
 // claimed by inserting its own document by _id, the one write that is
@@ -48,6 +49,10 @@ var migrations = []Migration{
 	{Version: 2, Name: "resources_drop_terms", Run: dropResourceTerms},
 	// The discussions too: threads and posts lose their term arrays.
 	{Version: 3, Name: "forum_drop_terms", Run: dropForumTerms},
+	// Sign-in finds a member through an identity claim read by _id (auth's
+	// auth_identities) instead of a filter on the members' identity_keys,
+	// which the embedded database answers by reading every member.
+	{Version: 4, Name: "auth_identities_backfill", Run: backfillIdentities},
 }
 
 // dropResourceTerms unsets the term arrays and drops their index; both
@@ -210,4 +215,72 @@ func (s *Store) migrate(ctx context.Context, m Migration, log *slog.Logger) erro
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// ColIdentities is auth's collection of identity claims (one document per
+// linked sign-in identity, _id "provider\x00subject", holding member_id),
+// named here for the migration that backfills it.
+const ColIdentities = "auth_identities"
+
+// backfillIdentities gives every member's identities their claim
+// documents, from the identity_keys each member carries (a pseudonymised
+// member's "deleted\x00<id>" is no identity and gets none). Inserting a
+// claim that exists fails harmlessly, so a second run, or a replica of
+// this release that made some claims meanwhile, changes nothing. It reads
+// the members once, projected to what it needs.
+func backfillIdentities(ctx context.Context, db *mongo.Database) error {
+	// Created now, even empty, so that the start-up that follows gives its
+	// table the embedded database's _id lookup index (IndexIDLookups).
+	if err := db.CreateCollection(ctx, ColIdentities); err != nil {
+		var ce mongo.CommandError
+		if !errors.As(err, &ce) || ce.Code != 48 { // 48: NamespaceExists
+			return fmt.Errorf("store: backfill identities: %w", err)
+		}
+	}
+	cur, err := db.Collection("members").Find(ctx, bson.M{},
+		options.Find().SetProjection(bson.M{"identity_keys": 1}))
+	if err != nil {
+		return fmt.Errorf("store: backfill identities: %w", err)
+	}
+	var ms []struct {
+		ID   string   `bson:"_id"`
+		Keys []string `bson:"identity_keys"`
+	}
+	if err := cur.All(ctx, &ms); err != nil {
+		return fmt.Errorf("store: backfill identities: %w", err)
+	}
+	now := time.Now().UTC()
+	var docs []any
+	for _, m := range ms {
+		for _, k := range m.Keys {
+			if strings.HasPrefix(k, "deleted\x00") {
+				continue
+			}
+			docs = append(docs, bson.M{"_id": k, "member_id": m.ID, "at": now})
+		}
+	}
+	for len(docs) > 0 {
+		n := min(len(docs), 1000)
+		_, err := db.Collection(ColIdentities).InsertMany(ctx, docs[:n], options.InsertMany().SetOrdered(false))
+		if err != nil && !onlyDuplicateKeys(err) {
+			return fmt.Errorf("store: backfill identities: %w", err)
+		}
+		docs = docs[n:]
+	}
+	return nil
+}
+
+// onlyDuplicateKeys reports whether every failure of a bulk insert was a
+// taken _id.
+func onlyDuplicateKeys(err error) bool {
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		return false
+	}
+	for _, we := range bwe.WriteErrors {
+		if we.Code != 11000 {
+			return false
+		}
+	}
+	return true
 }

@@ -169,3 +169,53 @@ func TestUpgradeDropsForumTerms(t *testing.T) {
 		}
 	}
 }
+
+// Schema 4 gives each member's identities their claim documents (not the
+// "deleted" key of an erased member), keeps claims made meanwhile, and a
+// second run changes nothing.
+func TestUpgradeBackfillsIdentities(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	if _, err := st.DB.Collection("members").InsertMany(ctx, []any{
+		bson.M{"_id": "m1", "identity_keys": bson.A{"oidc\x00a", "github\x00b"}},
+		bson.M{"_id": "m2", "identity_keys": bson.A{"oidc\x00c"}},
+		bson.M{"_id": "m3", "identity_keys": bson.A{"deleted\x00m3"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A replica of this release already claimed one.
+	if _, err := st.DB.Collection(store.ColIdentities).InsertOne(ctx, bson.M{"_id": "oidc\x00c", "member_id": "m2"}); err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 2; run++ {
+		if err := st.Upgrade(ctx, nil); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 3}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("schema_migrations").DeleteMany(ctx, bson.M{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	empty := storetest.New(t) // a new database gets the collection, for its _id index
+	if err := empty.Upgrade(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if names, err := empty.DB.ListCollectionNames(ctx, bson.M{"name": store.ColIdentities}); err != nil || len(names) != 1 {
+		t.Fatalf("a new database's identity claims collection: %v %v", names, err)
+	}
+	want := map[string]string{"oidc\x00a": "m1", "github\x00b": "m1", "oidc\x00c": "m2"}
+	n, err := st.DB.Collection(store.ColIdentities).CountDocuments(ctx, bson.M{})
+	if err != nil || n != int64(len(want)) {
+		t.Fatalf("%d identity claims (%v), want %d", n, err, len(want))
+	}
+	for key, member := range want {
+		var d struct {
+			Member string `bson:"member_id"`
+		}
+		if err := st.DB.Collection(store.ColIdentities).FindOne(ctx, bson.M{"_id": key}).Decode(&d); err != nil || d.Member != member {
+			t.Fatalf("claim %q: %+v %v, want member %s", key, d, err, member)
+		}
+	}
+}
