@@ -47,8 +47,8 @@ func TestWorkshopReminders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.sendReminders(ctx)
-	s.sendReminders(ctx) // a second sweep sends nothing more
+	s.core.SendReminders(ctx)
+	s.core.SendReminders(ctx) // a second sweep sends nothing more
 	drainMail(t, s)
 	smtp.Wait(t, 1, 10*time.Second)
 	time.Sleep(200 * time.Millisecond) // a second reminder would arrive by now
