@@ -92,7 +92,7 @@ type App struct {
 // connects the bus, opens the library and the search index (its catch-up
 // runs in the background) and makes sure the general discussion category
 // exists. It starts no job: Start and Sweep do.
-func New(ctx context.Context, d Deps) (*App, error) {
+func New(ctx context.Context, d Deps) (_ *App, err error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
@@ -141,13 +141,19 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	for _, l := range [][]store.Index{auth.Indexes(), workshops.Indexes(), live.Indexes(), resources.Indexes(), forum.Indexes(), mail.OutboxIndexes()} {
 		idx = append(idx, l...)
 	}
-	err := d.Store.EnsureIndexes(ctx, idx)
-	if err != nil {
+	if err = d.Store.EnsureIndexes(ctx, idx); err != nil {
 		return nil, err
 	}
 	if err = a.startLive(); err != nil {
 		return nil, err
 	}
+	// From here on a failure closes what was opened (the NATS connection,
+	// the search index and its lock).
+	defer func() {
+		if err != nil {
+			a.Stop()
+		}
+	}()
 	// Uploads are spooled next to the data, not in a possibly small /tmp.
 	tmp := filepath.Join(a.cfg.DataDir, "tmp")
 	if a.cfg.DataDir == "" || os.MkdirAll(tmp, 0o700) != nil {
