@@ -22,7 +22,7 @@ var allowedImports = map[string][]string{
 	// Above the features: wiring, the HTTP adapter, the workflows, tools.
 	"":                       {"*"},
 	"server":                 {"*"},
-	"app":                    {"auth", "forum", "resources", "workshops", "workshops/live", "site", "search", "mail", "privacy", "frontend", "bus", "store", "fault", "config", "textindex", "glossary"},
+	"app":                    {"auth", "backup", "bus", "config", "fault", "forum", "frontend", "mail", "privacy", "resources", "search", "site", "store", "workshops", "workshops/live"},
 	"demo":                   {"auth", "forum", "resources", "resources/samples", "workshops", "workshops/live", "site", "store", "fault"},
 	"bench/internal/metrics": {},
 	"bench/internal/dbchild": {"store"},

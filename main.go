@@ -211,7 +211,7 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 			ln.Close()
 			return err
 		}
-		if err := demo.SeedOutcomes(ctx, auth.NewStore(st.DB), workshops.NewStore(st.DB), srv); err != nil {
+		if err := demo.SeedOutcomes(ctx, auth.NewStore(st.DB), workshops.NewStore(st.DB), srv.Core()); err != nil {
 			ln.Close()
 			return err
 		}

@@ -15,10 +15,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/circularfairict/portal/app"
 	"github.com/circularfairict/portal/backup"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/search"
-	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store"
 )
 
@@ -267,7 +267,7 @@ func reindexCmd(args []string, stdout io.Writer, env config.Env) error {
 		return err
 	}
 	defer st.Close(context.Background())
-	kinds, err := server.SearchKinds(st.DB)
+	kinds, err := app.SearchKinds(st.DB)
 	if err != nil {
 		return err
 	}

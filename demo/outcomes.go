@@ -10,10 +10,11 @@ import (
 	"github.com/circularfairict/portal/workshops/live"
 )
 
-// OutcomePublisher is the server's outcome path (server.SeedOutcome): the
-// demo hands it what the past clinic's room produced, and the server
-// assembles the document with the attendance and consent seeded here,
-// publishes it to the library and links it to the workshop.
+// OutcomePublisher is the application's outcome path (app.App's
+// SeedOutcome): the demo hands it what the past clinic's room produced,
+// and the application assembles the document with the attendance and
+// consent seeded here, publishes it to the library and links it to the
+// workshop.
 type OutcomePublisher interface {
 	SeedOutcome(ctx context.Context, workshopID, facilitatorID string, o live.Outcome, visibility string) (string, error)
 }

@@ -106,7 +106,7 @@ func startPortal(t *testing.T) *portal {
 		_ = srv.Shutdown(time.Second)
 		t.Fatalf("demo workshops: %v", err)
 	}
-	if err := demo.SeedOutcomes(ctx, auth.NewStore(st.DB), workshops.NewStore(st.DB), srv); err != nil {
+	if err := demo.SeedOutcomes(ctx, auth.NewStore(st.DB), workshops.NewStore(st.DB), srv.Core()); err != nil {
 		_ = ln.Close()
 		_ = srv.Shutdown(time.Second)
 		t.Fatalf("demo outcomes: %v", err)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"path/filepath"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,24 +10,6 @@ import (
 
 // backupPageSize bounds the runs the backups page lists.
 const backupPageSize = 100
-
-// newBackups builds the backup scheduler from the configuration: archives
-// go to PORTAL_BACKUP_DIR, else to backups/ in the data directory.
-func (s *Server) newBackups() (*backup.Scheduler, error) {
-	b := s.cfg.Backup
-	dir := b.Dir
-	if dir == "" {
-		dir = filepath.Join(s.cfg.DataDir, "backups")
-	}
-	o := backup.SchedulerOptions{Dir: dir, Keep: b.Keep, Version: s.version, Logger: s.log.With("component", "backup")}
-	if b.S3.Enabled() {
-		var err error
-		if o.S3, err = backup.NewS3(b.S3); err != nil {
-			return nil, err
-		}
-	}
-	return backup.NewScheduler(s.store, o), nil
-}
 
 type backupRow struct {
 	backup.Run

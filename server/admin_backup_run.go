@@ -22,9 +22,8 @@ func (s *Server) runBackup(c *fiber.Ctx) error {
 		return err
 	}
 	s.audit(c, auth.AuditBackupStart, r.ID, nil)
-	// Under the server's root context, not the request's: the backup
-	// outlives the request, and Shutdown waits for it (it stops cleanly,
-	// recorded as interrupted, when the server stops).
-	s.running.Go(func() { s.backups.Execute(s.root, r) })
+	// Not under the request's context: the backup outlives the request;
+	// the application runs it under its root and waits for it at Shutdown.
+	s.core.RunBackup(r)
 	return s.redirectWithFlash(c, "/admin/backups", "flash.backup_started")
 }

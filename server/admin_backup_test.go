@@ -57,7 +57,7 @@ func TestAdminBackups(t *testing.T) {
 	if res, _ := admin.post("/admin/backups", nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("back up now: %d", res.StatusCode)
 	}
-	s.running.Wait()
+	s.core.WaitBackups()
 	runs, err := s.backups.Runs(ctx, 0)
 	if err != nil || len(runs) != 2 || runs[0].Result != backup.ResultOK || runs[0].Trigger != "manual" {
 		t.Fatalf("runs: %+v %v", runs, err)

@@ -35,7 +35,7 @@ func (s *Server) decideMember(c *fiber.Ctx) error {
 	}
 	s.audit(c, action, id, nil)
 	if target, err := s.auth.Member(c.UserContext(), id); err == nil {
-		s.notifyDecision(c, target, decision == "approve", message)
+		s.core.NotifyDecision(reqCtx(c), target, decision == "approve", message)
 	}
 	return s.redirectWithFlash(c, "/admin/members", "flash.member_"+decision+"d")
 }

@@ -1,62 +1,21 @@
 package server
 
 import (
-	"github.com/circularfairict/portal/bus"
-
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/circularfairict/portal/app"
 	"github.com/circularfairict/portal/fault"
 )
 
-// forumLive pushes discussion events to open pages over server-sent events.
-// It rides on the workshop rooms' Bus (in-process, or NATS between
-// servers), so an event published on one server reaches pages open on all
-// of them. Topics are "forum.thread.<id>" (new posts, edits, reactions)
-// and "forum.member.<id>" (the notification bell).
-//
-// Events are tiny and the same for everyone ({"type":"post","n":7}); each
-// is encoded once. Pages fetch the post's HTML from the fragment route, so
-// every viewer gets what their rights allow. A stream whose queue is full
-// is closed (the page reconnects and reloads what it missed), never waited
-// on; the bus handler only does non-blocking sends.
-type forumLive struct {
-	bus  bus.Bus
-	log  *slog.Logger
-	done chan struct{}
-	once sync.Once
-}
-
-func newForumLive(bus bus.Bus, log *slog.Logger) *forumLive {
-	return &forumLive{bus: bus, log: log, done: make(chan struct{})}
-}
-
-// liveEvent is what a page receives.
-type liveEvent struct {
-	Type   string `json:"type"` // post, edit, react, notify
-	Thread string `json:"thread,omitempty"`
-	N      int    `json:"n,omitempty"`
-	Count  int    `json:"count,omitempty"` // unread notifications, for notify
-}
-
-func (l *forumLive) publish(topic string, ev liveEvent) {
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return
-	}
-	if err := l.bus.Publish("forum."+topic, b); err != nil {
-		l.log.Warn("forum: live publish failed", "topic", topic, "err", err)
-	}
-}
-
-func (l *forumLive) close() { l.once.Do(func() { close(l.done) }) }
+// liveEvent is what a discussion page receives (see app.ForumLive, which
+// publishes them on the rooms' bus; the streams below subscribe).
+type liveEvent = app.LiveEvent
 
 // liveQueue bounds the events waiting for one stream.
 const liveQueue = 64
@@ -88,7 +47,7 @@ func (s *Server) streamForumLive(c *fiber.Ctx) error {
 	stop := func() { quitOnce.Do(func() { close(quit) }) }
 	var unsubs []func()
 	for _, topic := range topics {
-		un, err := s.forumLive.bus.Subscribe(topic, func(msg []byte) {
+		un, err := s.forumLive.Bus().Subscribe(topic, func(msg []byte) {
 			select {
 			case queue <- msg:
 			default:
@@ -106,7 +65,7 @@ func (s *Server) streamForumLive(c *fiber.Ctx) error {
 	// A change of rights made here ends the stream at once; one made
 	// elsewhere is found before the next event or ping (allowed).
 	lc := s.conns.add(info, s.streamRights(info), stop)
-	done := s.forumLive.done
+	done := s.forumLive.Done()
 	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("X-Accel-Buffering", "no")

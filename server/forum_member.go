@@ -24,7 +24,7 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if ns, err = s.visibleNotes(ctx, m, ns); err != nil {
+	if ns, err = s.core.VisibleNotes(ctx, m, ns); err != nil {
 		return err
 	}
 	ids := make([]string, 0, len(ns))
@@ -38,7 +38,7 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 	lang := s.lang(c)
 	views := make([]noteView, len(ns))
 	for i, n := range ns {
-		views[i] = noteView{N: n, Line: s.noteLine(lang, n, actors), At: n.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")}
+		views[i] = noteView{N: n, Line: s.core.NoteLine(lang, n, actors), At: n.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")}
 	}
 	return s.render(c, fiber.StatusOK, "forum_notifications", s.newPage(c, s.T(c, "forum.notifications.title"), "discussions", views))
 }
@@ -230,7 +230,7 @@ func (s *Server) discussResource(c *fiber.Ctx) error {
 	}
 	if created {
 		if p, err := s.forum.Post(c.UserContext(), t.ID, 1); err == nil {
-			s.afterPost(c, t, *place, p)
+			s.core.AfterPost(reqCtx(c), t, place.canSee, p)
 		}
 	}
 	return c.Redirect("/threads/"+t.ID, fiber.StatusSeeOther)

@@ -49,12 +49,12 @@ func (s *Server) moderatePost(c *fiber.Ctx) error {
 	s.audit(c, "forum_post_"+action, p.AuthorID, map[string]string{"thread": t.ID, "post": strconv.Itoa(p.N), "reason": reason})
 	if action != "dismiss" {
 		s.notifyModeration(c, ci, t, p.N, p.AuthorID, action, reason)
-		s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
+		s.forumLive.Publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
 	}
 	if action == "approve" { // now it is published: tell the others
 		p.Held = false
 		if t2, err := s.forum.Thread(ctx, t.ID); err == nil {
-			s.afterPost(c, t2, ci, p)
+			s.core.AfterPost(reqCtx(c), t2, ci.canSee, p)
 		}
 	}
 	to := postPath(t.ID, p.N)
@@ -266,4 +266,14 @@ func (s *Server) saveGroupForumSettings(c *fiber.Ctx) error {
 	}
 	s.audit(c, "forum_group_settings", "", map[string]string{"group": g.Slug, "hold_first_posts": strconv.FormatBool(hold)})
 	return s.redirectWithFlash(c, "/discussions/review", "flash.forum.saved")
+}
+
+// notifyModeration tells a post's or thread's author what the moderator
+// making the request did and why.
+func (s *Server) notifyModeration(c *fiber.Ctx, ci catInfo, t *forum.Thread, n int, authorID, action, reason string) {
+	actor := currentMember(c)
+	if actor == nil {
+		return
+	}
+	s.core.NotifyModeration(reqCtx(c), ci.canSee, t, n, authorID, actor.ID, action, reason)
 }

@@ -120,7 +120,7 @@ func (s *Server) startThread(c *fiber.Ctx, m *auth.Member, ci catInfo, title, bo
 		return nil, nil, err
 	}
 	_ = s.forum.MarkRead(c.UserContext(), m.ID, t.ID, 1)
-	s.afterPost(c, t, ci, p)
+	s.core.AfterPost(reqCtx(c), t, ci.canSee, p)
 	return t, p, nil
 }
 
@@ -172,7 +172,7 @@ func (s *Server) reply(c *fiber.Ctx, m *auth.Member, t *forum.Thread, ci catInfo
 		return nil, err
 	}
 	_ = s.forum.MarkRead(c.UserContext(), m.ID, t.ID, p.N)
-	s.afterPost(c, t, ci, p)
+	s.core.AfterPost(reqCtx(c), t, ci.canSee, p)
 	return p, nil
 }
 
@@ -288,7 +288,7 @@ func (s *Server) reactPost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "react", Thread: t.ID, N: p.N})
+	s.forumLive.Publish("thread."+t.ID, liveEvent{Type: "react", Thread: t.ID, N: p.N})
 	if s.wantsJSON(c) {
 		return c.JSON(fiber.Map{"on": on})
 	}
@@ -316,9 +316,9 @@ func (s *Server) acceptPost(c *fiber.Ctx) error {
 		s.audit(c, "forum_answer_accepted", t.AuthorID, map[string]string{"thread": t.ID, "post": strconv.Itoa(p.N)})
 	}
 	if n > 0 && p.AuthorID != m.ID {
-		s.deliver(c, ci, []*forum.Notification{{MemberID: p.AuthorID, Kind: forum.NoteAccepted, ThreadID: t.ID, Title: t.Title, N: p.N, ActorID: m.ID}})
+		s.core.Deliver(reqCtx(c), ci.canSee, []*forum.Notification{{MemberID: p.AuthorID, Kind: forum.NoteAccepted, ThreadID: t.ID, Title: t.Title, N: p.N, ActorID: m.ID}})
 	}
-	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
+	s.forumLive.Publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
 	return s.redirectWithFlash(c, postPath(t.ID, p.N), "flash.forum.saved")
 }
 
@@ -351,5 +351,5 @@ func (s *Server) postChanged(c *fiber.Ctx, ci catInfo, t *forum.Thread, p *forum
 		s.audit(c, "forum_post_"+action+"d", p.AuthorID, detail)
 		s.notifyModeration(c, ci, t, p.N, p.AuthorID, action, reason)
 	}
-	s.forumLive.publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
+	s.forumLive.Publish("thread."+t.ID, liveEvent{Type: "edit", Thread: t.ID, N: p.N})
 }

@@ -143,10 +143,10 @@ func TestForumMailDigestAndUnsubscribe(t *testing.T) {
 
 	// Dora has the default daily digest: nothing before a day has passed.
 	now := time.Now().UTC()
-	if n := s.sendDigestsAt(ctx, now); n != 0 {
+	if n := s.core.SendDigestsAt(ctx, now); n != 0 {
 		t.Fatalf("digest sent too early: %d", n)
 	}
-	if n := s.sendDigestsAt(ctx, now.Add(25*time.Hour)); n != 1 {
+	if n := s.core.SendDigestsAt(ctx, now.Add(25*time.Hour)); n != 1 {
 		t.Fatalf("digests sent: %d, want 1", n)
 	}
 	msgs = smtp.Wait(t, 2, 10*time.Second)
@@ -157,7 +157,7 @@ func TestForumMailDigestAndUnsubscribe(t *testing.T) {
 	if strings.Count(d.Body, "Ria Reply replied in") != 2 || !strings.Contains(d.Body, "/unsubscribe/") {
 		t.Fatalf("digest body:\n%s", d.Body)
 	}
-	if n := s.sendDigestsAt(ctx, now.Add(26*time.Hour)); n != 0 {
+	if n := s.core.SendDigestsAt(ctx, now.Add(26*time.Hour)); n != 0 {
 		t.Fatalf("digest sent twice: %d", n)
 	}
 

@@ -83,7 +83,7 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.stopWork) // the mail worker and the search index; Shutdown stops them too
+	t.Cleanup(s.core.Stop) // the mail worker and the search index; Shutdown stops them too
 	// Tests start from a database their seed wrote before the server: the
 	// index is level with it before the first request.
 	s.search.Wait()

@@ -26,21 +26,7 @@ func (s *Server) viewer(c *fiber.Ctx) (resources.Viewer, []*auth.Group, error) {
 // viewerOf is viewer for a member outside a request (the discussions'
 // library cards).
 func (s *Server) viewerOf(ctx context.Context, m *auth.Member) (resources.Viewer, []*auth.Group, error) {
-	if m == nil {
-		return resources.Viewer{}, nil, nil
-	}
-	v := resources.Viewer{ID: m.ID, Approved: auth.CanUsePortal(m), All: auth.CanSeeAllContent(m)}
-	if !v.Approved {
-		return v, nil, nil
-	}
-	gs, err := s.auth.GroupsOf(ctx, m.ID)
-	if err != nil {
-		return v, nil, err
-	}
-	for _, g := range gs {
-		v.Groups = append(v.Groups, g.ID)
-	}
-	return v, gs, nil
+	return s.core.ViewerOf(ctx, m)
 }
 
 // visibleResource loads a resource the viewer may see. Unknown IDs and

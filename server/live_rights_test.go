@@ -321,7 +321,7 @@ func (sc *rightsStream) works(t *testing.T) {
 // post would.
 func (sc *rightsStream) publish() {
 	sc.n++
-	sc.f.s.forumLive.publish("thread."+sc.f.thread, liveEvent{Type: "post", Thread: sc.f.thread, N: sc.n})
+	sc.f.s.forumLive.Publish("thread."+sc.f.thread, liveEvent{Type: "post", Thread: sc.f.thread, N: sc.n})
 }
 
 func (sc *rightsStream) expect(t *testing.T, sub string) {

@@ -417,7 +417,7 @@ func TestExportAndDeletion(t *testing.T) {
 	if err := s.workshops.RecordAttendance(ctx, ws.ID, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	if d, err := s.assembleOutcome(ctx, "en", ws, facID); err != nil || !strings.Contains(d.Markdown, "Nora Visser") {
+	if d, err := s.core.AssembleOutcome(ctx, "en", ws, facID); err != nil || !strings.Contains(d.Markdown, "Nora Visser") {
 		t.Fatalf("outcome draft does not name the consenting member: %v", err)
 	}
 

@@ -42,12 +42,12 @@ func TestJobsOnceAcrossServers(t *testing.T) {
 	cb.signInAs(replier.ID)
 	replyAs(t, cb, tid, "I do, from the other server.")
 	now := time.Now().UTC()
-	a.sendDigestsAt(ctx, now) // the author's default daily digest starts counting
+	a.core.SendDigestsAt(ctx, now) // the author's default daily digest starts counting
 
 	storetest.Together(4, func(i int) {
 		s := []*Server{a, b}[i%2]
-		s.sendReminders(ctx)
-		s.sendDigestsAt(ctx, now.Add(25*time.Hour))
+		s.core.SendReminders(ctx)
+		s.core.SendDigestsAt(ctx, now.Add(25*time.Hour))
 	})
 	drainMail(t, a) // one outbox for both servers: their workers share it
 	// Every queued message has been sent (the outbox counts a message sent

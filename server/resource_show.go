@@ -182,7 +182,7 @@ func (s *Server) apiShowResource(c *fiber.Ctx) error {
 // outcomeDocument renders a workshop outcome's latest version; Markdown
 // goes through the same sanitising renderer as discussions.
 func (s *Server) outcomeDocument(c *fiber.Ctx, r *resources.Resource) (template.HTML, error) {
-	md, err := s.publishedText(c.UserContext(), r)
+	md, err := s.core.PublishedText(c.UserContext(), r)
 	if err != nil || md == "" {
 		return "", err
 	}
@@ -193,33 +193,11 @@ func (s *Server) outcomeDocument(c *fiber.Ctx, r *resources.Resource) (template.
 // query for the groups, for lookups that cross from one workshop to others
 // (a series, the suggestions of series names, a calendar feed).
 func (s *Server) workshopSeer(ctx context.Context, m *auth.Member) (func(*workshops.Workshop) bool, error) {
-	can, err := s.workshopPolicy(ctx)
+	can, err := s.core.WorkshopPolicy(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return func(w *workshops.Workshop) bool { return can(m, w) }, nil
-}
-
-// workshopPolicy is auth.CanSeeWorkshop for any member and workshop, with
-// the groups read once (jobs that mail many members).
-func (s *Server) workshopPolicy(ctx context.Context) (func(*auth.Member, *workshops.Workshop) bool, error) {
-	groups, err := s.auth.Groups(ctx)
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[string]*auth.Group, len(groups))
-	for _, g := range groups {
-		byID[g.ID] = g
-	}
-	return func(m *auth.Member, w *workshops.Workshop) bool {
-		acc := auth.WorkshopAccess{Facilitators: w.Facilitators}
-		if w.GroupID != "" {
-			if acc.Group = byID[w.GroupID]; acc.Group == nil {
-				return false // its group is gone: shown to nobody
-			}
-		}
-		return auth.CanSeeWorkshop(m, acc)
-	}, nil
 }
 
 // canSeeWorkshop applies the workshop policy outside a workshop route.

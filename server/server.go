@@ -4,33 +4,29 @@
 package server
 
 import (
-	"github.com/circularfairict/portal/bus"
-	"github.com/circularfairict/portal/search"
-
 	"context"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
-	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/circularfairict/portal/app"
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/backup"
+	"github.com/circularfairict/portal/bus"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/frontend"
 	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/privacy"
 	"github.com/circularfairict/portal/resources"
+	"github.com/circularfairict/portal/search"
 	"github.com/circularfairict/portal/site"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/workshops"
@@ -51,17 +47,21 @@ type Deps struct {
 	Library LibrarySearch
 }
 
-// Server is the HTTP side of the portal.
+// Server is the HTTP side of the portal: it parses requests, checks
+// rights, calls the application (core) or a feature package, renders.
 type Server struct {
-	cfg       *config.Config
-	store     *store.Store
+	cfg     *config.Config
+	store   *store.Store
+	log     *slog.Logger
+	version string
+	// core is the portal's workflows and jobs (app/); the fields below
+	// that it owns are copied from it, for the handlers.
+	core *app.App
+
 	auth      *auth.Store
 	lib       *resources.Service
 	workshops *workshops.Store
 	live      *live.Engine
-	nats      *nats.Conn
-	log       *slog.Logger
-	version   string
 
 	app      *fiber.App
 	catalog  *frontend.Catalog
@@ -78,40 +78,26 @@ type Server struct {
 	providers *providerSet // external sign-in providers
 
 	conns   *connections // open sockets per member, closed on deactivation
-	mailer  mail.Sender
 	outbox  *mail.Outbox // every e-mail goes through it
 	privacy *privacy.Registry
 	site    *site.Store // the portal's own words and defaults
 	backups *backup.Scheduler
 
 	forum     *forum.Store
-	signer    *forum.Signer // unsubscribe tokens
-	forumLive *forumLive    // discussion streams, on the rooms' bus
-	bus       bus.Bus       // the rooms' bus: NATS when configured, else in-process
+	signer    *forum.Signer  // unsubscribe tokens
+	forumLive *app.ForumLive // discussion events, on the rooms' bus
+	bus       bus.Bus        // the rooms' bus: NATS when configured, else in-process
 	cards     ResourceCards
 	library   LibrarySearch
 	// search is the derived full-text index (search/), caught up in the
 	// background at start-up and kept current through the bus.
 	search *search.Index
-
-	sweepStop chan struct{}
-	// prunedAt is when this server last pruned old claims (once a day).
-	prunedAt  time.Time
-	sweepDone chan struct{}
-
-	// root ends the server's background work (the mail worker) at
-	// Shutdown; workDone closes when that work has returned.
-	root     context.Context
-	stopRoot context.CancelFunc
-	workDone chan struct{}
-	// running counts backups started by an administrator, which run under
-	// root and are waited for at Shutdown.
-	running  sync.WaitGroup
-	stopOnce sync.Once
 }
 
-// New builds the server: it ensures indexes, parses templates and catalogs
-// once, and registers every route. It does not listen.
+// New builds the server on a new application (app.New: migrations,
+// indexes, bus, library, search index), parses templates and catalogs
+// once, and registers every route. It starts the application's mail
+// worker and backup schedule; it does not listen.
 func New(ctx context.Context, d Deps) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -119,27 +105,14 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
-	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, auth: auth.NewStore(d.Store.DB),
-		conns: newConnections(), privacy: &privacy.Registry{}, workshops: workshops.NewStore(d.Store.DB), site: site.NewStore(d.Store.DB)}
-	s.mailer = d.Mail
-	if s.mailer == nil {
-		s.mailer = s.newMailer()
+	core, err := app.New(ctx, app.Deps{Config: d.Config, Store: d.Store, Logger: d.Logger, Version: d.Version, Mail: d.Mail})
+	if err != nil {
+		return nil, err
 	}
-	s.outbox = s.newOutbox()
-	s.privacy.Add(s.outbox.PrivacySource())
-	// Every feature declares what it stores about a member.
-	s.privacy.Add(s.auth.PrivacySources()...)
-	s.privacy.Add(s.workshops.PrivacySources()...)
-	s.privacy.Add(live.NewMongoStore(d.Store.DB).PrivacySources()...)
-	s.forum = forum.NewStore(d.Store.DB)
-	if d.Store.Embedded {
-		// Lookups by _id one at a time: the embedded database indexes
-		// nothing else, so a batched $in read whole collections.
-		s.auth.ReadByID()
-		s.forum.ReadByID()
-	}
-	s.privacy.Add(s.forum.PrivacySources()...)
-	s.signer = forum.NewSigner(d.Config.SessionKey)
+	s := &Server{cfg: d.Config, store: d.Store, log: d.Logger, version: d.Version, core: core, conns: newConnections(),
+		auth: core.Auth(), workshops: core.Workshops(), site: core.Site(), privacy: core.Privacy(), outbox: core.Outbox(),
+		forum: core.Forum(), signer: core.Signer(), lib: core.Library(), search: core.SearchIndex(), backups: core.Backups(),
+		catalog: core.Catalog(), live: core.Live(), bus: core.Bus(), forumLive: core.ForumLive()}
 	s.cards, s.library = d.Cards, d.Library
 	if s.cards == nil {
 		s.cards = libraryBridge{s}
@@ -147,11 +120,10 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if s.library == nil {
 		s.library = libraryBridge{s}
 	}
-	if len(s.cfg.SessionKey) == 0 {
-		return nil, fmt.Errorf("server: no session key")
-	}
-	if s.cfg.BaseURL == "" {
-		return nil, fmt.Errorf("server: no base URL")
+	// From here on a failure must stop what app.New opened.
+	fail := func(err error) (*Server, error) {
+		core.Stop()
+		return nil, err
 	}
 	s.providers = newProviderSet(s.cfg)
 	for _, p := range s.cfg.TrustedProxies {
@@ -164,57 +136,18 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		}
 		_, n, err := net.ParseCIDR(p)
 		if err != nil {
-			return nil, fmt.Errorf("PORTAL_TRUSTED_PROXIES: %q: %v", p, err)
+			return fail(fmt.Errorf("PORTAL_TRUSTED_PROXIES: %q: %v", p, err))
 		}
 		s.proxies = append(s.proxies, n)
 	}
-	// Before anything reads or writes: an older database is migrated, a
-	// newer one refused (it may hold data this build would misread).
-	if err := d.Store.Upgrade(ctx, d.Logger); err != nil {
-		return nil, err
-	}
-	// One call: each ends with a pass over the embedded database's tables
-	// (store.IndexIDLookups), which start-up needs once.
-	var idx []store.Index
-	for _, l := range [][]store.Index{auth.Indexes(), workshops.Indexes(), live.Indexes(), resources.Indexes(), forum.Indexes(), mail.OutboxIndexes()} {
-		idx = append(idx, l...)
-	}
-	err := d.Store.EnsureIndexes(ctx, idx)
-	if err != nil {
-		return nil, err
-	}
 	if err = s.startLive(); err != nil {
-		return nil, err
-	}
-	// Uploads are spooled next to the data, not in a possibly small /tmp.
-	tmp := filepath.Join(s.cfg.DataDir, "tmp")
-	if s.cfg.DataDir == "" || os.MkdirAll(tmp, 0o700) != nil {
-		tmp = ""
-	}
-	if s.lib, err = resources.New(d.Store.DB, resources.Options{TempDir: tmp, MaxBytes: int64(s.cfg.UploadMaxBytes), ClamAVSocket: s.cfg.ClamAVSocket}); err != nil {
-		return nil, err
-	}
-	if d.Store.Embedded {
-		s.lib.ReadByID()
-	}
-	s.privacy.Add(s.lib.PrivacySources()...)
-	if err = s.openSearch(ctx); err != nil {
-		return nil, err
-	}
-	if s.backups, err = s.newBackups(); err != nil {
-		return nil, err
-	}
-	if s.catalog, err = frontend.LoadCatalog(frontend.Locales()); err != nil {
-		return nil, err
-	}
-	if _, err = s.forum.EnsureGeneral(ctx, s.catalog.T("en", "forum.general.name"), s.catalog.T("en", "forum.general.description")); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if s.assets, err = frontend.LoadAssets(frontend.Static(), "/static"); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if s.pages, err = parsePages(frontend.Templates(), s.assets); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	s.registry = prometheus.NewRegistry()
 	s.metrics = newMetrics(s.registry)
@@ -247,40 +180,23 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	// handler returns.
 	s.app.Server().KeepHijackedConns = true
 	s.routes()
-	s.startWork()
+	// Mail queued by one replica is sent by any: the worker runs whether
+	// or not this server listens.
+	core.Start(context.WithoutCancel(ctx))
 	return s, nil
 }
 
-// startWork starts the background work that must run whether or not this
-// server listens (mail queued by one replica is sent by any): the outbox
-// worker and the backup schedule, under the server's root context.
-func (s *Server) startWork() {
-	s.root, s.stopRoot = context.WithCancel(context.Background())
-	s.workDone = make(chan struct{})
-	go func() {
-		defer close(s.workDone)
-		var sched sync.WaitGroup
-		if sc := s.cfg.Backup.Schedule; sc.Enabled() {
-			sched.Go(func() { s.backups.Loop(s.root, sc) })
-		}
-		s.outbox.Run(s.root)
-		sched.Wait()
-	}()
-}
+// Core exposes the application (the CLI's demo seed publishes outcomes
+// through it).
+func (s *Server) Core() *app.App { return s.core }
 
-// stopWork ends the background work and waits for it: a send in flight
-// finishes and is recorded, so no attempt is left claimed.
-func (s *Server) stopWork() {
-	s.stopOnce.Do(func() {
-		s.stopRoot()
-		<-s.workDone
-		s.running.Wait()
-		if s.search != nil {
-			if err := s.search.Close(); err != nil {
-				s.log.Warn("search index close failed", "err", err)
-			}
-		}
-	})
+// SearchIndex exposes the index (the reindex command and tests).
+func (s *Server) SearchIndex() *search.Index { return s.search }
+
+// reqCtx is the request's context for the application: its logs carry the
+// request ID.
+func reqCtx(c *fiber.Ctx) context.Context {
+	return app.WithRequestID(c.UserContext(), requestID(c))
 }
 
 // Library exposes the library service (the demo seed uses it).
@@ -289,87 +205,22 @@ func (s *Server) Library() *resources.Service { return s.lib }
 // App exposes the Fiber app, for tests (app.Test) and for Listen.
 func (s *Server) App() *fiber.App { return s.app }
 
-// Listen serves on ln until Shutdown. It starts the session sweeper.
+// Listen serves on ln until Shutdown. It starts the application's
+// sweeper (sessions, digests, reminders, search catch-up).
 func (s *Server) Listen(ln net.Listener) error {
-	s.startSweeper(10 * time.Minute) // also sends due discussion digests
+	s.core.Sweep(10 * time.Minute)
 	return s.app.Listener(ln)
 }
 
 // Shutdown stops accepting connections, waits for requests in flight up to
-// the grace period, and stops background work. The caller closes the store.
+// the grace period, and stops the application's work. The caller closes
+// the store.
 func (s *Server) Shutdown(grace time.Duration) error {
 	// Live sockets are hijacked connections the HTTP server no longer
 	// tracks: close them first (code 1001: reconnect, maybe elsewhere).
 	s.live.Close()
-	s.forumLive.close() // discussion streams end first too, or they would hold the shutdown
+	s.forumLive.Close() // discussion streams end first too, or they would hold the shutdown
 	err := s.app.ShutdownWithTimeout(grace)
-	s.stopSweeper() // it may queue digests and reminders
-	s.stopWork()
-	if s.nats != nil {
-		s.nats.Close()
-	}
+	s.core.Stop()
 	return err
-}
-
-// startSweeper deletes expired sessions periodically (FerretDB has no TTL
-// indexes, so expiry is an app-side sweep), indexes the embedded
-// database's collections created since the last pass, and sends digests
-// and reminders.
-func (s *Server) startSweeper(every time.Duration) {
-	s.sweepStop, s.sweepDone = make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(s.sweepDone)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			if n, err := s.auth.SweepSessions(ctx); err != nil {
-				s.log.Warn("session sweep failed", "err", err)
-			} else if n > 0 {
-				s.log.Info("expired sessions removed", "count", n)
-			}
-			if n, err := s.auth.SweepSigninAttempts(ctx); err != nil {
-				s.log.Warn("sign-in attempt sweep failed", "err", err)
-			} else if n > 0 {
-				s.log.Info("expired sign-in attempts removed", "count", n)
-			}
-			if n, err := store.SweepWindows(ctx, s.store.DB, time.Now()); err != nil {
-				s.log.Warn("rate limit sweep failed", "err", err)
-			} else if n > 0 {
-				s.log.Debug("ended rate limit windows removed", "hits", n)
-			}
-			if err := s.store.IndexIDLookups(ctx); err != nil {
-				s.log.Warn("embedded database: _id lookup index", "err", err)
-			}
-			s.sendDigests(ctx)
-			s.sendReminders(ctx)
-			s.catchUpSearch()
-			if time.Since(s.prunedAt) > 24*time.Hour {
-				// Slot claims of backups older than a week: their slots are
-				// long past, and the schedule only ever claims the next one.
-				if _, err := store.PruneClaims(ctx, s.store.DB, backup.SlotClaimPrefix, time.Now().UTC().Add(-7*24*time.Hour)); err != nil {
-					s.log.Warn("backup slot claims: prune", "err", err)
-				}
-				if _, err := s.forum.PruneDigestClaims(ctx, time.Now().UTC()); err != nil {
-					s.log.Warn("digest claims: prune", "err", err)
-				} else {
-					s.prunedAt = time.Now()
-				}
-			}
-			cancel()
-			select {
-			case <-s.sweepStop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-}
-
-func (s *Server) stopSweeper() {
-	if s.sweepStop != nil {
-		close(s.sweepStop)
-		<-s.sweepDone
-		s.sweepStop = nil
-	}
 }

@@ -107,7 +107,7 @@ func seedSideways(t *testing.T, s *Server) sideways {
 		StartsAt: start, EndsAt: start.Add(time.Hour), Polls: []workshops.Poll{{Question: "Qx9 alpha poll", Options: []string{"Yes", "No"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if f.outcome, err = s.SeedOutcome(ctx, f.workshop.ID, f.insider.ID, live.Outcome{Room: f.workshop.ID, Notes: "- [ ] Qx9 alpha action"}, string(resources.VisibilityGroup)); err != nil {
+	if f.outcome, err = s.core.SeedOutcome(ctx, f.workshop.ID, f.insider.ID, live.Outcome{Room: f.workshop.ID, Notes: "- [ ] Qx9 alpha action"}, string(resources.VisibilityGroup)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -128,7 +128,7 @@ func seedSideways(t *testing.T, s *Server) sideways {
 		t.Fatal(err)
 	}
 	f.copWorkshop, f.copGroup = copWorkshop.ID, cop.ID
-	if f.copOutcome, err = s.SeedOutcome(ctx, copWorkshop.ID, f.insider.ID, live.Outcome{Room: copWorkshop.ID, Notes: "- [ ] Qx9 cop action"}, string(resources.VisibilityGroup)); err != nil {
+	if f.copOutcome, err = s.core.SeedOutcome(ctx, copWorkshop.ID, f.insider.ID, live.Outcome{Room: copWorkshop.ID, Notes: "- [ ] Qx9 cop action"}, string(resources.VisibilityGroup)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -463,13 +463,13 @@ func TestWorkshopAPIKeepsFacilitatorFields(t *testing.T) {
 	// The outcome: published, then the draft edited again. Others get the
 	// published document, never the draft or the raw material.
 	fm, _ := s.auth.Member(ctx, facID)
-	if _, err := s.storeOutcome(ctx, "en", w, facID, live.Outcome{Room: w.ID, Notes: "Said by Raw Name.\n- [ ] Open item"}); err != nil {
+	if _, err := s.core.StoreOutcome(ctx, "en", w, facID, live.Outcome{Room: w.ID, Notes: "Said by Raw Name.\n- [ ] Open item"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.workshops.SaveEdit(ctx, w.ID, facID, "# API fields clinic\n\nPublished text.\n\n- [ ] Open item\n", "members"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PublishOutcome(ctx, "en", w, fm); err != nil {
+	if _, err := s.core.PublishOutcome(ctx, "en", w, fm); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.workshops.SaveEdit(ctx, w.ID, facID, "# API fields clinic\n\nUnpublished second thoughts.\n", "members"); err != nil {
@@ -708,10 +708,10 @@ func TestMailNamesOnlyWhatMembersMaySee(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s.sendReminders(ctx)
+	s.core.SendReminders(ctx)
 	now := time.Now().UTC()
-	s.sendDigestsAt(ctx, now)
-	s.sendDigestsAt(ctx, now.Add(25*time.Hour))
+	s.core.SendDigestsAt(ctx, now)
+	s.core.SendDigestsAt(ctx, now.Add(25*time.Hour))
 	drainMail(t, s) // every reminder and digest handed to the mail server
 	reminded := false
 	for _, m := range smtp.Messages() {

@@ -150,7 +150,7 @@ func TestMemberTimeZone(t *testing.T) {
 
 	// Without a zone of their own, the portal's default names the calendar.
 	req := httptest.NewRequest(http.MethodGet, "/workshops/"+w.ID+"/calendar.ics", nil)
-	if res, body := c.do(req); res.StatusCode != http.StatusOK || !strings.Contains(body, "X-WR-TIMEZONE:"+s.memberZone(nil).String()+"\r\n") {
+	if res, body := c.do(req); res.StatusCode != http.StatusOK || !strings.Contains(body, "X-WR-TIMEZONE:"+s.core.MemberZone(nil).String()+"\r\n") {
 		t.Fatalf("calendar without a member zone: %d %.400s", res.StatusCode, body)
 	}
 

@@ -199,11 +199,9 @@ func (s *Server) cancelRegistration(c *fiber.Ctx) (*workshops.Workshop, error) {
 	if err != nil {
 		return nil, err
 	}
-	promoted, err := s.workshops.Cancel(c.UserContext(), w, currentMember(c).ID)
-	if err != nil {
+	if err := s.core.CancelRegistration(reqCtx(c), w, currentMember(c).ID); err != nil {
 		return nil, err
 	}
-	s.notifyPromoted(c, w, promoted)
 	return w, nil
 }
 
@@ -237,7 +235,7 @@ func (s *Server) roomOpen(c *fiber.Ctx, typ string) (int64, error) {
 	// review; the room's events are stored, so the draft includes them. The
 	// room is closed either way: a draft that failed here is assembled when
 	// the review page or the API first asks for it.
-	if _, err := s.assembleOutcome(c.UserContext(), s.lang(c), w, m.ID); err != nil {
+	if _, err := s.core.AssembleOutcome(reqCtx(c), s.lang(c), w, m.ID); err != nil {
 		s.log.Warn("outcome not assembled at close", "err", err, "workshop", w.ID, "request_id", requestID(c))
 	}
 	return seq, nil

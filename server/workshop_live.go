@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/circularfairict/portal/bus"
-
 	"bufio"
 	"context"
 	"fmt"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
-	"github.com/nats-io/nats.go"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/fault"
@@ -21,29 +18,13 @@ import (
 	"github.com/circularfairict/portal/workshops/live"
 )
 
-// startLive creates the room engine, on NATS when PORTAL_NATS_URL is set,
-// and the two websocket upgraders: browsers (cookie) must send an Origin
-// in the allowlist; token clients may send none. Never "*".
+// startLive attaches the open-connection registry to the application's
+// bus and sets up the websocket upgrader: browsers (cookie) must send an
+// Origin in the allowlist; token clients may send none. Never "*". The
+// room engine and the bus are the application's (app.New).
 func (s *Server) startLive() error {
-	var b bus.Bus = bus.NewLocalBus()
-	if s.cfg.NATSURL != "" {
-		nc, err := nats.Connect(s.cfg.NATSURL, nats.Name("portal"), nats.MaxReconnects(-1))
-		if err != nil {
-			return fmt.Errorf("PORTAL_NATS_URL: cannot connect: %v", err)
-		}
-		s.nats = nc
-		b = bus.NewNATSBus(nc, "portal.live")
-	}
-	events := live.NewMongoStore(s.store.DB)
-	if s.store.Embedded {
-		events.ReadByID()
-	}
-	s.live = live.New(live.Options{Store: events, Bus: b, Logger: s.log, Info: s.roomInfo})
-	// Discussion pages' live updates ride on the same bus (see forum_live.go).
-	s.bus = b
-	s.forumLive = newForumLive(b, s.log)
 	// Changes of rights reach every server's open connections the same way.
-	if err := s.conns.attach(b, s.log); err != nil {
+	if err := s.conns.attach(s.bus, s.log); err != nil {
 		return fmt.Errorf("live: rights bus: %w", err)
 	}
 	// The upgrader is fasthttp/websocket's, the library under
@@ -56,23 +37,6 @@ func (s *Server) startLive() error {
 	s.wsUpgrader = websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 1024,
 		WriteBufferPool: wsBufferPool, HandshakeTimeout: 10 * time.Second}
 	return nil
-}
-
-// roomInfo tells the engine about a workshop.
-func (s *Server) roomInfo(ctx context.Context, id string) (live.RoomInfo, error) {
-	w, err := s.workshops.Workshop(ctx, id)
-	if err != nil {
-		return live.RoomInfo{}, err
-	}
-	info := live.RoomInfo{Title: w.Title, StartsAt: w.StartsAt, EndsAt: w.EndsAt, VideoURL: w.VideoURL, EarlyEntry: 15 * time.Minute,
-		WaitingRoom: w.WaitingRoom, WaitingChat: w.WaitingChat}
-	for _, a := range w.Agenda {
-		info.Agenda = append(info.Agenda, live.AgendaItem{Title: a.Title, Minutes: a.Minutes})
-	}
-	for _, p := range w.Polls {
-		info.Polls = append(info.Polls, live.PollDraft{Question: p.Question, Options: p.Options, Multiple: p.Multiple, Anonymous: p.Anonymous})
-	}
-	return info, nil
 }
 
 // liveWorkshop is GET /api/v1/workshops/:id/live: it checks the member's

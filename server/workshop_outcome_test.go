@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/circularfairict/portal/app"
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/demo"
 	"github.com/circularfairict/portal/resources"
@@ -160,7 +161,7 @@ func TestWorkshopOutcomeAssemblePublishAndAPI(t *testing.T) {
 
 	// The other tools' parts, from a hand-built outcome, through the same path.
 	wk, _ := s.workshops.Workshop(ctx, id)
-	hand, err := s.storeOutcome(ctx, "en", wk, personaID(t, s, "facilitator"), handBuiltOutcome(id))
+	hand, err := s.core.StoreOutcome(ctx, "en", wk, personaID(t, s, "facilitator"), handBuiltOutcome(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +177,7 @@ func TestWorkshopOutcomeAssemblePublishAndAPI(t *testing.T) {
 	if n := len(hand.OpenActionItems()); n != 2 {
 		t.Errorf("open action items = %d, want 2", n)
 	}
-	if _, err := s.assembleOutcome(ctx, "en", wk, personaID(t, s, "facilitator")); err != nil {
+	if _, err := s.core.AssembleOutcome(ctx, "en", wk, personaID(t, s, "facilitator")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -193,7 +194,7 @@ func TestWorkshopOutcomeAssemblePublishAndAPI(t *testing.T) {
 		{"unknown workshop read", fac, "GET", "/api/v1/workshops/000000000000000000000000/outcome", nil, "", 404, ""},
 		{"invalid JSON", fac, "POST", "/api/v1/workshops/" + id + "/outcome/publish", []byte(`{"markdown": `), "application/json", 400, "must be JSON"},
 		{"bad visibility", fac, "POST", "/api/v1/workshops/" + id + "/outcome/publish", []byte(`{"visibility": "friends"}`), "application/json", 400, "Choose who may see"},
-		{"too long", fac, "POST", "/api/v1/workshops/" + id + "/outcome/publish", []byte(`{"markdown": "` + strings.Repeat("a", maxOutcomeRunes+1) + `"}`), "application/json", 413, "too long"},
+		{"too long", fac, "POST", "/api/v1/workshops/" + id + "/outcome/publish", []byte(`{"markdown": "` + strings.Repeat("a", app.MaxOutcomeRunes+1) + `"}`), "application/json", 413, "too long"},
 		{"over the body limit", fac, "POST", "/api/v1/workshops/" + id + "/outcome/publish", bytes.Repeat([]byte("a"), 1<<20+1), "application/json", 413, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -329,7 +330,7 @@ func TestWorkshopOutcomeConsentAndReviewPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	named := func() bool {
-		d, err := s.assembleOutcome(ctx, "en", w, facID)
+		d, err := s.core.AssembleOutcome(ctx, "en", w, facID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -413,7 +414,7 @@ func TestWorkshopSeriesShowsOpenActionItems(t *testing.T) {
 	}
 	o := live.Outcome{Room: a.ID, Notes: "- [ ] Draft the joint questionnaire\n- [x] Collect the clauses",
 		Breakouts: []live.BreakoutView{{ID: "g1", Name: "Hospitals", Notes: "* [ ] Ask the monitoring NGO for a contact"}}}
-	if _, err := s.storeOutcome(ctx, "en", a, facID, o); err != nil {
+	if _, err := s.core.StoreOutcome(ctx, "en", a, facID, o); err != nil {
 		t.Fatal(err)
 	}
 	c := newClient(t, s)
@@ -422,7 +423,7 @@ func TestWorkshopSeriesShowsOpenActionItems(t *testing.T) {
 	if _, body := c.get("/workshops/" + b.ID); strings.Contains(body, "Draft the joint questionnaire") {
 		t.Fatal("unpublished action items shown")
 	}
-	if _, err := s.PublishOutcome(ctx, "en", a, fac); err != nil {
+	if _, err := s.core.PublishOutcome(ctx, "en", a, fac); err != nil {
 		t.Fatal(err)
 	}
 	_, body := c.get("/workshops/" + b.ID)
@@ -513,7 +514,7 @@ func TestDemoOutcomeAndRunSheet(t *testing.T) {
 		if err := demo.SeedWorkshops(ctx, s.auth, s.workshops); err != nil {
 			t.Fatal(err)
 		}
-		if err := demo.SeedOutcomes(ctx, s.auth, s.workshops, s); err != nil {
+		if err := demo.SeedOutcomes(ctx, s.auth, s.workshops, s.core); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -571,14 +572,14 @@ func TestOutcomeFirstPublishedByTwoFacilitatorsAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.storeOutcome(ctx, "en", w, facID, handBuiltOutcome(w.ID)); err != nil {
+	if _, err := s.core.StoreOutcome(ctx, "en", w, facID, handBuiltOutcome(w.ID)); err != nil {
 		t.Fatal(err)
 	}
 	ids := make(chan string, 2)
 	errs := make(chan error, 2)
 	for _, m := range []*auth.Member{fac, co} {
 		go func(m *auth.Member) {
-			id, err := s.PublishOutcome(ctx, "en", w, m)
+			id, err := s.core.PublishOutcome(ctx, "en", w, m)
 			ids <- id
 			errs <- err
 		}(m)

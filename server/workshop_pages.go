@@ -370,7 +370,7 @@ func (s *Server) workshopCalendar(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="workshop-`+w.ID+`.ics"`)
-	return c.Send(workshops.ICS(w.Title, s.cfg.BaseURL, s.memberZone(currentMember(c)).String(), []*workshops.Workshop{w}, time.Now()))
+	return c.Send(workshops.ICS(w.Title, s.cfg.BaseURL, s.core.MemberZone(currentMember(c)).String(), []*workshops.Workshop{w}, time.Now()))
 }
 
 // createFeed is POST /workshops/feed: a new private calendar feed URL
@@ -427,7 +427,7 @@ func (s *Server) showFeed(c *fiber.Ctx) error {
 	ws = slices.DeleteFunc(ws, func(w *workshops.Workshop) bool { return !seer(w) })
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "private, max-age=900")
-	return c.Send(workshops.ICS(s.T(c, "feed.name"), s.cfg.BaseURL, s.memberZone(m).String(), ws, time.Now()))
+	return c.Send(workshops.ICS(s.T(c, "feed.name"), s.cfg.BaseURL, s.core.MemberZone(m).String(), ws, time.Now()))
 }
 
 type workshopFormData struct {

@@ -137,7 +137,7 @@ func generate(ctx context.Context, dir string, scale float64) error {
 		func() error { return demo.SeedLibrary(ctx, a, srv.Library()) },
 		func() error { return demo.SeedDiscussions(ctx, a, f) },
 		func() error { return demo.SeedWorkshops(ctx, a, ws) },
-		func() error { return demo.SeedOutcomes(ctx, a, ws, srv) },
+		func() error { return demo.SeedOutcomes(ctx, a, ws, srv.Core()) },
 	} {
 		if err := seed(); err != nil {
 			return err

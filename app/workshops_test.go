@@ -1,7 +1,8 @@
-package server
+package app
 
 import (
 	"context"
+	"mime"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 // members on the waiting list, cancelled ones and later sweeps send nothing.
 func TestWorkshopReminders(t *testing.T) {
 	smtp := mailtest.Start(t)
-	s, _ := newTestServer(t, opts{mail: &mail.SMTP{Host: smtp.Host, Port: smtp.Port, From: "portal@example.org", TLS: mail.TLSNone}})
+	s, _ := newTestApp(t, &mail.SMTP{Host: smtp.Host, Port: smtp.Port, From: "portal@example.org", TLS: mail.TLSNone})
 	ctx := context.Background()
 	facilitator := newMember(t, s, "Rem Facilitator", auth.StatusApproved, auth.RoleFacilitator)
 	soon := time.Now().Add(3 * time.Hour).Truncate(time.Minute)
@@ -47,8 +48,8 @@ func TestWorkshopReminders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.sendReminders(ctx)
-	s.sendReminders(ctx) // a second sweep sends nothing more
+	s.SendReminders(ctx)
+	s.SendReminders(ctx) // a second sweep sends nothing more
 	drainMail(t, s)
 	smtp.Wait(t, 1, 10*time.Second)
 	time.Sleep(200 * time.Millisecond) // a second reminder would arrive by now
@@ -60,5 +61,48 @@ func TestWorkshopReminders(t *testing.T) {
 		!strings.Contains(msgs[0].Body, "/workshops/"+w.ID) || !strings.Contains(msgs[0].Body, soon.In(toronto).Format("2006-01-02 15:04")+" E") ||
 		!strings.Contains(msgs[0].Body, "(America/Toronto)") {
 		t.Fatalf("reminder: %+v", msgs[0])
+	}
+}
+
+// Cancelling a seat moves the first member of the waiting list up and
+// tells them, in their language; a member who may no longer see the
+// workshop is moved up but not told its title.
+func TestCancelRegistrationPromotes(t *testing.T) {
+	smtp := mailtest.Start(t)
+	a, _ := newTestApp(t, &mail.SMTP{Host: smtp.Host, Port: smtp.Port, From: "portal@example.org", TLS: mail.TLSNone})
+	ctx := context.Background()
+	facilitator := newMember(t, a, "Cancel Facilitator", auth.StatusApproved, auth.RoleFacilitator)
+	at := time.Now().Add(72 * time.Hour).Truncate(time.Minute)
+	w, err := a.workshops.Create(ctx, facilitator.ID, workshops.Input{Title: "Clinic with one seat", StartsAt: at, EndsAt: at.Add(time.Hour), Capacity: 1, TimeZone: "Europe/Brussels"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seated := newMember(t, a, "Cancel Seated", auth.StatusApproved, auth.RoleMember)
+	waiting := newMember(t, a, "Cancel Waiting", auth.StatusApproved, auth.RoleMember)
+	if err := a.auth.SetLocale(ctx, waiting.ID, "nl"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*auth.Member{seated, waiting} {
+		if _, err := a.workshops.Register(ctx, w, m.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.CancelRegistration(ctx, w, seated.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, err := a.workshops.Registration(ctx, w.ID, waiting.ID)
+	if err != nil || r.Status != workshops.Registered {
+		t.Fatalf("waiting member after the cancellation: %+v, %v", r, err)
+	}
+	drainMail(t, a)
+	smtp.Wait(t, 1, 10*time.Second)
+	msgs := smtp.Messages()
+	want := a.catalog.T("nl", "mail.workshop_promoted.subject", w.Title)
+	if len(msgs) != 1 {
+		t.Fatalf("%d mails, want 1: %+v", len(msgs), msgs)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(msgs[0].Header.Get("Subject"))
+	if err != nil || msgs[0].To != waiting.Email || subject != want || !strings.Contains(msgs[0].Body, "/workshops/"+w.ID) {
+		t.Fatalf("promotion mail: %+v; want one to %s titled %q", msgs, waiting.Email, want)
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"context"
@@ -13,7 +13,8 @@ import (
 )
 
 // searchKinds lists every kind of document that lives in the search index:
-// the server and `portal reindex` (SearchKinds) open it with the same list.
+// a serving replica and `portal reindex` (SearchKinds) open it with the
+// same list.
 func searchKinds(lib *resources.Service, discussions *forum.Store, members *auth.Store) []search.Kind {
 	return []search.Kind{lib.IndexKind(), discussions.SearchIndexKind(), members.SearchIndexKind()}
 }
@@ -27,45 +28,42 @@ func SearchKinds(db *mongo.Database) ([]search.Kind, error) {
 	return searchKinds(lib, forum.NewStore(db), auth.NewStore(db)), nil
 }
 
-// openSearch opens this server's search index with every kind that lives
+// openSearch opens this replica's search index with every kind that lives
 // in it, hands it to the services that search and change them, and starts
-// the catch-up with the database in the background: the server answers
+// the catch-up with the database in the background: the portal answers
 // meanwhile, and results say the index is being built.
-func (s *Server) openSearch(ctx context.Context) error {
-	ix, err := search.Open(search.Options{Dir: s.cfg.SearchIndexDir(), Bus: s.bus, Log: s.log.With("component", "search")}, searchKinds(s.lib, s.forum, s.auth)...)
+func (a *App) openSearch(ctx context.Context) error {
+	ix, err := search.Open(search.Options{Dir: a.cfg.SearchIndexDir(), Bus: a.bus, Log: a.log.With("component", "search")}, searchKinds(a.lib, a.forum, a.auth)...)
 	if err != nil {
 		return err
 	}
-	s.lib.SetIndex(ix)
-	s.forum.SetIndex(ix)
-	s.auth.SetIndex(ix)
+	a.lib.SetIndex(ix)
+	a.forum.SetIndex(ix)
+	a.auth.SetIndex(ix)
 	if err := ix.Start(context.WithoutCancel(ctx)); err != nil {
 		_ = ix.Close()
 		return err
 	}
-	s.search = ix
+	a.search = ix
 	return nil
 }
 
 // catchUpSearch brings the index level with the database, from the sweep:
-// changes whose bus message this server missed, or that no server announced
-// (`portal import` beside a running server), reach it within one sweep. It
-// leaves the start-up catch-up alone.
-func (s *Server) catchUpSearch() {
-	if s.search == nil || s.search.Building() {
+// changes whose bus message this replica missed, or that no replica
+// announced (`portal import` beside a running portal), reach it within one
+// sweep. It leaves the start-up catch-up alone.
+func (a *App) catchUpSearch() {
+	if a.search == nil || a.search.Building() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.root, 5*time.Minute)
+	ctx, cancel := context.WithTimeout(a.root, 5*time.Minute)
 	defer cancel()
-	st, err := s.search.CatchUp(ctx, nil)
+	st, err := a.search.CatchUp(ctx, nil)
 	if err != nil {
-		s.log.Warn("search index catch-up failed", "err", err)
+		a.log.Warn("search index catch-up failed", "err", err)
 		return
 	}
 	if st.Added+st.Updated+st.Removed > 0 {
-		s.log.Info("search index caught up", "added", st.Added, "updated", st.Updated, "removed", st.Removed)
+		a.log.Info("search index caught up", "added", st.Added, "updated", st.Updated, "removed", st.Removed)
 	}
 }
-
-// SearchIndex exposes the index (the reindex command and tests).
-func (s *Server) SearchIndex() *search.Index { return s.search }
