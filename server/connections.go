@@ -31,14 +31,16 @@ import (
 // database directly, or whose bus message was lost) is found by the
 // connection itself: before a room acts on a frame and before a stream
 // delivers an event, the connection calls allowed, which re-evaluates its
-// rights against the database when its last check is over recheckEvery old
-// (see docs/architecture.md).
+// rights against the database when its last check is over recheckEvery old,
+// and refreshes it in the background, off the frame's path, once it is half
+// that old (see docs/architecture.md).
 type connections struct {
 	mu    sync.Mutex
 	next  int
 	conns map[int]*liveConn
-	// hearEvery, as a field so that tests may shorten it (under mu)
-	hearEvery time.Duration
+	// hearEvery and actEvery (recheckEvery), as fields so that tests may
+	// shorten them (under mu)
+	hearEvery, actEvery time.Duration
 	// the bus to the other servers (nil: this server alone; see attach)
 	bus      bus.Bus
 	log      *slog.Logger
@@ -49,10 +51,22 @@ type connections struct {
 }
 
 // recheckEvery bounds how long a connection trusts its last check before
-// a room acts on one of its frames or a stream delivers an event: any
-// change of rights is enforced there within it on every replica, and a
-// busy socket costs at most one check a second, not one per frame.
-const recheckEvery = time.Second
+// a room acts on one of its frames or a stream delivers an event: a change
+// of rights that bypassed the close calls (made in the database directly,
+// or whose bus message was lost) is enforced there within it on every
+// replica. Once a check is half this old, the next frame or event starts a
+// fresh one in the background and goes on with the current answer, so a
+// socket that sends at least once per recheckEvery never waits for the
+// database, at the cost of one check per frame at most (three seconds
+// rather than one: a member typing into shared notes or voting sends a
+// frame every two or three seconds, and with one second every such frame
+// waited for two lookups; docs/security.md argues the bound).
+const recheckEvery = 3 * time.Second
+
+// factsEvery bounds the reuse of the facts a room's sockets share
+// (sharedFacts), so that a check resting on them is at most this old when
+// made, and its answer lasts nearly the whole recheckEvery.
+const factsEvery = recheckEvery / 6
 
 // hearEvery bounds it before a room socket is sent what others say. A
 // check costs four lookups by _id (2.9 ms on the embedded database on a
@@ -93,14 +107,20 @@ type liveConn struct {
 	check func(ctx context.Context, use bool) (bool, time.Time)
 	timer *time.Timer // closes the connection when its credential expires
 
-	hearEvery time.Duration
-	mu        sync.Mutex // held during a check, so a connection checks once at a time
-	checkedAt time.Time  // of the last check passed; zero: check now
-	ended     bool
+	hearEvery, actEvery time.Duration
+	mu                  sync.Mutex
+	checkedAt           time.Time // of the last check passed; zero: check now
+	ended               bool
+	// gen counts recheck calls: a check that started before one may have
+	// read the state before the change, so its pass does not count.
+	gen uint64
+	// checking is closed when the check under way ends (nil: none), so a
+	// connection checks once at a time, in the background or not.
+	checking chan struct{}
 }
 
 func newConnections() *connections {
-	return &connections{conns: map[int]*liveConn{}, hearEvery: hearEvery}
+	return &connections{conns: map[int]*liveConn{}, hearEvery: hearEvery, actEvery: recheckEvery}
 }
 
 // add registers a connection. closeFn ends it from outside (any goroutine);
@@ -110,7 +130,7 @@ func (cs *connections) add(info connInfo, check func(ctx context.Context, use bo
 	// The rights were checked just now, by the handler that accepted it.
 	lc := &liveConn{cs: cs, info: info, close: closeFn, check: check, checkedAt: time.Now()}
 	cs.mu.Lock()
-	lc.hearEvery = cs.hearEvery
+	lc.hearEvery, lc.actEvery = cs.hearEvery, cs.actEvery
 	cs.next++
 	lc.id = cs.next
 	cs.conns[lc.id] = lc
@@ -137,40 +157,99 @@ func (lc *liveConn) remove() {
 // answer if it is under recheckEvery old, else a fresh check. Once refused,
 // always refused. Called before a stream delivers an event, never from a
 // room's goroutine.
-func (lc *liveConn) allowed() bool { return lc.allowedWithin(recheckEvery, false) }
+func (lc *liveConn) allowed() bool { return lc.allowedWithin(lc.actEvery, false) }
 
 // acting is allowed before a room acts on a frame the member sent, which
 // is a use of their session.
-func (lc *liveConn) acting() bool { return lc.allowedWithin(recheckEvery, true) }
+func (lc *liveConn) acting() bool { return lc.allowedWithin(lc.actEvery, true) }
 
 // deliverable is allowed before a room socket is sent what others do,
 // with the longer reuse of hearEvery.
 func (lc *liveConn) deliverable() bool { return lc.allowedWithin(lc.hearEvery, false) }
 
+// allowedWithin answers from the last check if it is under reuse old, and
+// then starts a fresh one in the background once it is half that old, so
+// that the answer is renewed before it runs out; past reuse it waits for a
+// fresh check (the one under way, if any). No answer is ever used past
+// reuse.
 func (lc *liveConn) allowedWithin(reuse time.Duration, use bool) bool {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
-	now := time.Now()
-	switch {
-	case lc.ended:
-		return false
-	case !lc.info.Credential.ExpiresAt.IsZero() && !now.Before(lc.info.Credential.ExpiresAt):
-		lc.ended = true
-		return false
-	case !lc.checkedAt.IsZero() && now.Sub(lc.checkedAt) < reuse:
-		return true
+	for {
+		now := time.Now()
+		switch {
+		case lc.ended:
+			return false
+		case !lc.info.Credential.ExpiresAt.IsZero() && !now.Before(lc.info.Credential.ExpiresAt):
+			lc.ended = true
+			return false
+		case !lc.checkedAt.IsZero() && now.Sub(lc.checkedAt) < reuse:
+			if now.Sub(lc.checkedAt) >= reuse/2 && lc.checking == nil {
+				done := lc.startCheck()
+				go func() {
+					if !lc.runCheck(done, use) {
+						lc.cs.closeConn(lc) // found in the background: end it now
+					}
+				}()
+			}
+			return true
+		case lc.checking != nil:
+			// A check is under way (perhaps started ahead): its answer
+			// is the fresh one.
+			done := lc.checking
+			lc.mu.Unlock()
+			<-done
+			lc.mu.Lock()
+		default:
+			run := lc.startCheck()
+			lc.mu.Unlock()
+			ok := lc.runCheck(run, use)
+			lc.mu.Lock()
+			// Its own fresh pass is the answer, even if it rests on a
+			// fact older than reuse (a shorter reuse than the facts').
+			if ok && lc.gen == run.gen && !lc.ended {
+				return true
+			}
+		}
 	}
+}
+
+// checkRun is a check under way: when and under which gen it started.
+type checkRun struct {
+	done chan struct{}
+	at   time.Time
+	gen  uint64
+}
+
+// startCheck marks a check under way; mu is held.
+func (lc *liveConn) startCheck() checkRun {
+	lc.checking = make(chan struct{})
+	return checkRun{done: lc.checking, at: time.Now(), gen: lc.gen}
+}
+
+// runCheck runs the check started with startCheck, without mu, records its
+// answer and reports it.
+func (lc *liveConn) runCheck(r checkRun, use bool) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	ok, asOf := lc.check(ctx, use)
+	cancel()
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	lc.checking = nil
+	close(r.done)
 	if !ok {
 		lc.ended = true
 		return false
 	}
+	// A recheck call made meanwhile asks for a check that started after
+	// it; this one may have read the state before the change.
+	if lc.gen != r.gen {
+		return true
+	}
 	// The answer is as old as the oldest fact it rests on, so reusing it
 	// for reuse never stretches how stale a fact may be.
-	lc.checkedAt = now
-	if !asOf.IsZero() && asOf.Before(now) {
+	lc.checkedAt = r.at
+	if !asOf.IsZero() && asOf.Before(r.at) {
 		lc.checkedAt = asOf
 	}
 	return true
@@ -263,11 +342,12 @@ func (cs *connections) recheckLocal(sel connSelector) {
 	for _, lc := range list {
 		lc.mu.Lock()
 		lc.checkedAt = time.Time{}
+		lc.gen++
 		lc.mu.Unlock()
 	}
 	go func() {
 		for _, lc := range list {
-			if !lc.allowedWithin(recheckEvery, false) {
+			if !lc.allowedWithin(lc.actEvery, false) {
 				cs.closeConn(lc)
 			}
 		}

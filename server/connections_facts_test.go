@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/event"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
@@ -155,4 +156,36 @@ func TestRoomRechecksReadTheWorkshopOnce(t *testing.T) {
 	if finds["workshops"] != 1 || finds["api_tokens"] != n || finds["members"] != n {
 		t.Fatalf("%d sockets' re-checks read %v, want the workshop once and each credential and member once", n, finds)
 	}
+}
+
+// A frame that finds its socket's check past half its reuse is acted on
+// (the answer is within the bound) and starts a check ahead; when that
+// check finds the credential deleted directly in the database (no close
+// call, no bus message), the socket ends at once, without another frame.
+func TestCheckAheadEndsASocketWhoseTokenWasDeleted(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	ctx := context.Background()
+	start := time.Now().Add(-10 * time.Minute)
+	w, err := s.workshops.Create(ctx, personaID(t, s, "facilitator"), workshops.Input{Title: "Clinic", StartsAt: start, EndsAt: start.Add(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &liveRightsFixture{s: s, base: listen(t, s), workshop: w.ID}
+	m := newMember(t, s, "Typing Member", auth.StatusApproved, auth.RoleMember)
+	secret, tok, err := s.auth.CreateToken(ctx, m.ID, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.dialRoom(t, http.Header{"Authorization": {"Bearer " + secret}})
+	r.works(t)
+	if _, err := s.store.DB.Collection("api_tokens").DeleteOne(ctx, bson.M{"_id": tok.ID}); err != nil {
+		t.Fatal(err)
+	}
+	conns := s.conns.matching(connSelector{Member: m.ID})
+	if len(conns) != 1 {
+		t.Fatalf("%d connections of the member", len(conns))
+	}
+	setAge(conns[0], recheckEvery*6/10)
+	r.send(t)
+	r.ended(t)
 }

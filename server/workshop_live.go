@@ -231,7 +231,7 @@ func (s *Server) roomRights(info connInfo, facilitator bool) func(ctx context.Co
 		if !ok {
 			return false, time.Time{}
 		}
-		f, err := s.conns.facts.get(ctx, info.Workshop, recheckEvery, s.loadWorkshopFacts)
+		f, err := s.conns.facts.get(ctx, info.Workshop, factsEvery, s.loadWorkshopFacts)
 		if err != nil {
 			return false, time.Time{}
 		}
