@@ -15,7 +15,7 @@ import (
 // searchKinds lists every kind of document that lives in the search index:
 // the server and `portal reindex` (SearchKinds) open it with the same list.
 func searchKinds(lib *resources.Service, discussions *forum.Store, members *auth.Store) []search.Kind {
-	return []search.Kind{lib.IndexKind(), discussions.SearchIndexKind(), members.SearchIndexKind()}
+	return []search.Kind{lib.IndexKind(), discussions.SearchIndexKind(), discussions.ThreadListIndexKind(), members.SearchIndexKind()}
 }
 
 // SearchKinds is searchKinds on db, for `portal reindex`.
