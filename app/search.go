@@ -16,7 +16,7 @@ import (
 // a serving replica and `portal reindex` (SearchKinds) open it with the
 // same list.
 func searchKinds(lib *resources.Service, discussions *forum.Store, members *auth.Store) []search.Kind {
-	return []search.Kind{lib.IndexKind(), discussions.SearchIndexKind(), members.SearchIndexKind()}
+	return []search.Kind{lib.IndexKind(), discussions.SearchIndexKind(), discussions.ThreadListIndexKind(), members.SearchIndexKind()}
 }
 
 // SearchKinds is searchKinds on db, for `portal reindex`.

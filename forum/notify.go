@@ -2,7 +2,6 @@ package forum
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -32,38 +31,56 @@ func (s *Store) SetLevel(ctx context.Context, memberID, targetID, level string) 
 	if err != nil {
 		return fmt.Errorf("forum: subscription: %w", err)
 	}
-	return nil
+	// The member's document copies the subscription as it is once the
+	// lock is held, not the level this call wrote: of two changes at once
+	// on two servers, the later lock holder reads after both writes, so
+	// the copy ends equal to the subscription the notifications read.
+	var readErr error
+	if err := s.updateMemberState(ctx, memberID, func(ms *memberState) bool {
+		var sub Subscription
+		if readErr = s.findOne(ctx, colSubs, bson.M{"_id": id}, &sub); readErr != nil {
+			return false
+		}
+		ms.Levels[targetID] = sub.Level
+		return true
+	}); err != nil {
+		return err
+	}
+	return readErr
 }
 
-// Levels returns a member's stored levels for the targets, in one query.
+// Levels returns a member's stored levels for the targets, from the
+// member's document (one lookup).
 func (s *Store) Levels(ctx context.Context, memberID string, targetIDs ...string) (map[string]string, error) {
 	out := map[string]string{}
 	if memberID == "" {
 		return out, nil
 	}
-	keys := make([]string, len(targetIDs))
-	for i, t := range targetIDs {
-		keys[i] = memberID + ":" + t
-	}
-	subs, err := findIDs[Subscription](ctx, s, colSubs, keys, nil)
+	ms, err := s.memberState(ctx, memberID)
 	if err != nil {
 		return nil, err
 	}
-	for _, sub := range subs {
-		out[sub.TargetID] = sub.Level
+	for _, t := range targetIDs {
+		if l, ok := ms.Levels[t]; ok {
+			out[t] = l
+		}
 	}
 	return out, nil
 }
 
-// MemberLevels returns every level a member set, keyed by target.
+// MemberLevels returns every level a member set, keyed by target, from the
+// member's document (one lookup).
 func (s *Store) MemberLevels(ctx context.Context, memberID string) (map[string]string, error) {
 	out := map[string]string{}
-	var subs []Subscription
-	if err := s.findAll(ctx, colSubs, bson.M{"member_id": memberID}, nil, &subs); err != nil {
+	if memberID == "" {
+		return out, nil
+	}
+	ms, err := s.memberState(ctx, memberID)
+	if err != nil {
 		return nil, err
 	}
-	for _, sub := range subs {
-		out[sub.TargetID] = sub.Level
+	for t, l := range ms.Levels {
+		out[t] = l
 	}
 	return out, nil
 }
@@ -425,55 +442,52 @@ type Read struct {
 	At       time.Time `bson:"at"`
 }
 
-// MarkRead records that a member read a thread up to post n (never back).
-// $max is atomic on MongoDB; the embedded database applies it read-then-
-// write, so a concurrent write of the same read state (the member's other
-// tab, on another server) can put back a lower value. So the outcome is
-// read back and the $max repeated until it holds. Read state is a hint: a
-// value lowered after that shows a post as unread until the next view.
+// MarkRead records that a member read a thread up to post n (never back),
+// in the member's document under its lock (see memberState): the lock is
+// a claim, so two tabs on two servers marking at once take turns and the
+// later one keeps the higher number. A view that moves nothing writes
+// nothing and takes no lock.
 func (s *Store) MarkRead(ctx context.Context, memberID, threadID string, n int) error {
-	id := memberID + ":" + threadID
-	for tries := 0; tries < 3; tries++ {
-		_, err := s.col(colReads).UpdateOne(ctx, bson.M{"_id": id},
-			bson.M{"$max": bson.M{"last_n": n}, "$set": bson.M{"member_id": memberID, "thread_id": threadID, "at": s.now()}},
-			options.Update().SetUpsert(true))
-		if err != nil && !store.IsDuplicateKey(err) { // two first upserts: one inserts, the other retries
-			return fmt.Errorf("forum: mark read: %w", err)
-		}
-		var r Read
-		if err := s.findOne(ctx, colReads, bson.M{"_id": id}, &r); err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if r.LastN >= n {
-			return nil
-		}
+	if memberID == "" {
+		return nil
 	}
-	return nil
+	ms, err := s.memberState(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	if ms.Reads[threadID].N >= n {
+		return nil
+	}
+	return s.updateMemberState(ctx, memberID, func(ms *memberState) bool {
+		if ms.Reads[threadID].N >= n {
+			return false
+		}
+		ms.Reads[threadID] = readMark{N: n, At: s.now()}
+		return true
+	})
 }
 
 // Reads returns how far a member read each thread (all threads when ids
-// is nil), keyed by thread.
+// is nil), keyed by thread, from the member's document (one lookup).
 func (s *Store) Reads(ctx context.Context, memberID string, threadIDs []string) (map[string]int, error) {
 	out := map[string]int{}
 	if memberID == "" {
 		return out, nil
 	}
-	var rs []Read
-	var err error
-	if threadIDs != nil {
-		keys := make([]string, len(threadIDs))
-		for i, t := range threadIDs {
-			keys[i] = memberID + ":" + t
-		}
-		rs, err = findIDs[Read](ctx, s, colReads, keys, bson.M{"thread_id": 1, "last_n": 1})
-	} else {
-		err = s.findAll(ctx, colReads, bson.M{"member_id": memberID}, options.Find().SetProjection(bson.M{"thread_id": 1, "last_n": 1}), &rs)
-	}
+	ms, err := s.memberState(ctx, memberID)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range rs {
-		out[r.ThreadID] = r.LastN
+	if threadIDs == nil {
+		for t, r := range ms.Reads {
+			out[t] = r.N
+		}
+		return out, nil
+	}
+	for _, t := range threadIDs {
+		if r, ok := ms.Reads[t]; ok {
+			out[t] = r.N
+		}
 	}
 	return out, nil
 }

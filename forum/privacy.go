@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -56,7 +57,15 @@ func (s *Store) PrivacySources() []privacy.Source {
 				return nil
 			}},
 		{Name: "discussion_subscriptions", Collections: []string{colSubs},
-			Export: export(colSubs, "member_id", bson.M{"_id": 0, "target_id": 1, "level": 1}), Erase: del(colSubs, "member_id")},
+			Export: export(colSubs, "member_id", bson.M{"_id": 0, "target_id": 1, "level": 1}),
+			// The member's document copies the levels: it goes too, so
+			// that no rebuild brings back what was erased.
+			Erase: func(ctx context.Context, id string) error {
+				if err := del(colSubs, "member_id")(ctx, id); err != nil {
+					return err
+				}
+				return s.dropMemberState(ctx, id)
+			}},
 		{Name: "discussion_notifications", Collections: []string{colNotifications, colInbox},
 			Export: export(colNotifications, "member_id", nil),
 			// The inboxes name notifications: those of members who had one
@@ -80,8 +89,27 @@ func (s *Store) PrivacySources() []privacy.Source {
 				}
 				return s.dropInboxes(ctx, members)
 			}},
-		{Name: "discussion_read_state", Collections: []string{colReads},
-			Export: export(colReads, "member_id", bson.M{"_id": 0, "thread_id": 1, "last_n": 1, "at": 1}), Erase: del(colReads, "member_id")},
+		// Read state lives in the member's document (built once from
+		// forum_reads, which older servers wrote).
+		{Name: "discussion_read_state", Collections: []string{colReads, colMemberState},
+			Export: func(ctx context.Context, id string) (any, error) {
+				ms, err := s.memberState(ctx, id)
+				if err != nil {
+					return nil, err
+				}
+				out := []bson.M{}
+				for t, r := range ms.Reads {
+					out = append(out, bson.M{"thread_id": t, "last_n": r.N, "at": r.At})
+				}
+				slices.SortFunc(out, func(a, b bson.M) int { return strings.Compare(a["thread_id"].(string), b["thread_id"].(string)) })
+				return out, nil
+			},
+			Erase: func(ctx context.Context, id string) error {
+				if err := del(colReads, "member_id")(ctx, id); err != nil {
+					return err
+				}
+				return s.dropMemberState(ctx, id)
+			}},
 		{Name: "discussion_preferences", Collections: []string{colPrefs},
 			Export: export(colPrefs, "_id", nil), Erase: del(colPrefs, "_id")},
 		{Name: "discussion_flags", Collections: []string{colFlags},

@@ -37,15 +37,20 @@ const (
 
 func langField(f, lang string) string { return f + "_" + lang }
 
-// SetIndex makes the store search through ix and tell it about every
-// write; the server calls it once, after opening the index with
-// SearchIndexKind among its kinds.
+// SetIndex makes the store search and list threads through ix and tell it
+// about every write; the server calls it once, after opening the index
+// with SearchIndexKind and ThreadListIndexKind among its kinds.
 func (s *Store) SetIndex(ix *search.Index) {
 	s.index = ix
 	s.onChange = func(ctx context.Context, ids []string) {
 		for _, id := range ids {
 			// The write is done: the index follows even if the request ends.
 			ix.Changed(context.WithoutCancel(ctx), SearchKind, id)
+		}
+	}
+	if ix.Has(ThreadListKind) {
+		s.onHead = func(ctx context.Context, threadID string) {
+			ix.Changed(context.WithoutCancel(ctx), ThreadListKind, threadID)
 		}
 	}
 }

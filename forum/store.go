@@ -56,6 +56,9 @@ type Store struct {
 	// onChange hears, after each write, the posts whose search document
 	// may differ (see OnChange); nil until the server wires the index.
 	onChange func(ctx context.Context, postIDs []string)
+	// onHead hears the threads whose head in the index (ThreadListKind)
+	// may differ; every change of posts names their thread too.
+	onHead func(ctx context.Context, threadID string)
 	// index answers Search (see SetIndex).
 	index *search.Index
 	// byID reads documents named by _id one lookup each (see ReadByID).
@@ -129,6 +132,15 @@ func (s *Store) changed(ctx context.Context, threadID string, ns ...int) {
 		ids[i] = PostID(threadID, n)
 	}
 	s.onChange(ctx, ids)
+	s.changedHead(ctx, threadID)
+}
+
+// changedHead tells the index about a thread's head: a write that changes
+// only what lists show (pinned, last_n) and no post's document.
+func (s *Store) changedHead(ctx context.Context, threadID string) {
+	if s.onHead != nil {
+		s.onHead(ctx, threadID)
+	}
 }
 
 // changedThread tells the index about every post of a thread; their IDs

@@ -184,6 +184,7 @@ func (s *Store) settle(ctx context.Context, t *Thread) error {
 			if _, err := s.col(colThreads).UpdateOne(lctx, bson.M{"_id": t.ID}, bson.M{"$max": bson.M{"last_n": t.LastN}}); err != nil {
 				return fmt.Errorf("forum: settle thread: %w", err)
 			}
+			s.changedHead(ctx, t.ID) // unread counts read last_n from the head
 		}
 	}
 	return nil
@@ -214,10 +215,20 @@ type ThreadQuery struct {
 	Skip, Limit int
 }
 
-// Threads lists threads, pinned first, then by latest activity.
+// Threads lists threads, pinned first, then by latest activity (then
+// _id), or by latest activity only with Since. With a search index that is
+// level with the database the list comes from its thread heads (see
+// ThreadListKind); the database filter is kept for a store without one
+// and while the index is being built.
 func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*Thread, error) {
 	if len(q.CategoryIDs) == 0 {
 		return nil, nil
+	}
+	if q.Limit <= 0 {
+		q.Limit = ThreadsPage
+	}
+	if s.listFromIndex() {
+		return s.threadsFromIndex(ctx, q)
 	}
 	f := bson.M{"category_id": bson.M{"$in": q.CategoryIDs}}
 	if !q.Moderator {
@@ -225,9 +236,6 @@ func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*Thread, error) {
 	}
 	if !q.Since.IsZero() {
 		f["last_post_at"] = bson.M{"$gt": q.Since}
-	}
-	if q.Limit <= 0 {
-		q.Limit = ThreadsPage
 	}
 	sort := bson.D{{Key: "pinned", Value: -1}, {Key: "last_post_at", Value: -1}, {Key: "_id", Value: -1}}
 	if !q.Since.IsZero() {
@@ -247,11 +255,15 @@ type ThreadHead struct {
 }
 
 // ThreadHeads returns the heads of every thread in the categories, for
-// unread counts per category, in one query.
+// unread counts per category, in one query (of the index when lists use
+// it, see Threads).
 func (s *Store) ThreadHeads(ctx context.Context, categoryIDs []string) ([]ThreadHead, error) {
 	var hs []ThreadHead
 	if len(categoryIDs) == 0 {
 		return hs, nil
+	}
+	if s.listFromIndex() {
+		return s.headsFromIndex(ctx, categoryIDs)
 	}
 	err := s.findAll(ctx, colThreads, bson.M{"category_id": bson.M{"$in": categoryIDs}, "held": false},
 		options.Find().SetProjection(bson.M{"category_id": 1, "last_n": 1, "held": 1}), &hs)
@@ -368,7 +380,11 @@ func (s *Store) setThreadHeld(ctx context.Context, id string, set bson.M) error 
 
 // SetPinned, SetLocked and SetClosed are moderation switches.
 func (s *Store) SetPinned(ctx context.Context, id string, v bool) error {
-	return s.setThread(ctx, id, bson.M{"pinned": v})
+	if err := s.setThread(ctx, id, bson.M{"pinned": v}); err != nil {
+		return err
+	}
+	s.changedHead(ctx, id) // pinned threads lead the lists
+	return nil
 }
 
 // HoldThread takes a thread out of lists, search and its page for all but

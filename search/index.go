@@ -104,6 +104,10 @@ type Index struct {
 	applyMu sync.Mutex
 
 	building atomic.Bool
+	// filled is set once a catch-up has completed on this index (now or
+	// in an earlier run: the watermark): every document is in it, if
+	// perhaps behind the database until the running catch-up ends.
+	filled atomic.Bool
 	// catching counts the catch-ups running; touched records the documents
 	// changed meanwhile: they are re-read once it ends, as its own reads
 	// may predate the change.
@@ -206,6 +210,7 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 		}
 		ix.building.Store(true)
 	}
+	ix.filled.Store(!ix.Watermark().IsZero())
 	return ix, nil
 }
 
@@ -294,6 +299,12 @@ func (ix *Index) Wait() {
 // results may be incomplete.
 func (ix *Index) Building() bool { return ix.building.Load() }
 
+// Filled reports whether the index has been filled from the database once
+// (a new, outdated or broken index is not until its first catch-up ends).
+// Lists that would miss documents of an unfilled index, not merely show
+// them a little behind, ask it rather than Building.
+func (ix *Index) Filled() bool { return ix.filled.Load() }
+
 // Close stops following the bus and closes the index.
 func (ix *Index) Close() error {
 	if ix.unsubscribe != nil {
@@ -327,6 +338,10 @@ func (ix *Index) Flush(timeout time.Duration) {
 		ix.log.Warn("search index flush timed out: the next start catches up")
 	}
 }
+
+// Has reports whether kind is one of the index's kinds (a store told of
+// an index opened without its kind keeps its database path).
+func (ix *Index) Has(kind string) bool { return ix != nil && ix.kinds[kind] != nil }
 
 // Bleve exposes the index for queries (feature packages build their own).
 func (ix *Index) Bleve() bleve.Index { return ix.idx }
@@ -570,6 +585,7 @@ func (ix *Index) CatchUp(ctx context.Context, progress Progress) (Stats, error) 
 	if err := ix.idx.SetInternal(keyWatermark, []byte(stampString(start))); err != nil {
 		return st, fmt.Errorf("search: %w", err)
 	}
+	ix.filled.Store(true)
 	st.Took = time.Since(start)
 	return st, nil
 }
