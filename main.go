@@ -81,7 +81,7 @@ Usage:
   portal restore ARCHIVE [--force]  restore an archive into an empty database (the portal stopped)
   portal migrate --to URI      copy the embedded database to MongoDB (the portal stopped; resumable)
   portal db serve --listen 127.0.0.1:PORT  serve the embedded database to other processes on loopback
-  portal reindex               rebuild the search index from the database, while the portal runs
+  portal reindex [--cpuprofile FILE]  rebuild the search index from the database, while the portal runs
   portal healthcheck           exit 0 when the local server answers /healthz (for containers)
   portal version
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -250,6 +251,7 @@ func reindexCmd(args []string, stdout io.Writer, env config.Env) error {
 	fs := flag.NewFlagSet("reindex", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dataDir := fs.String("data", "", "data directory (PORTAL_DATA_DIR)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the rebuild to this file")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("reindex: %v", err)
 	}
@@ -292,6 +294,21 @@ func reindexCmd(args []string, stdout io.Writer, env config.Env) error {
 			}
 			fmt.Fprintf(w, "\r[%s%s] %d/%d documents", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total)
 		}
+	}
+	if *cpuProfile != "" {
+		// For finding what a slow rebuild spends its time on, on the
+		// operator's own data (go tool pprof).
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			_ = ix.Close()
+			return fmt.Errorf("reindex: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = ix.Close()
+			return fmt.Errorf("reindex: %v", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	stats, err := ix.Rebuild(ctx, progress)
 	if progress != nil {

@@ -205,9 +205,13 @@ func (k libraryKind) doc(ctx context.Context, r *Resource) (*search.Doc, error) 
 		}
 		seen[v.BlobID] = true
 		var b blob
-		err := k.s.col(colBlobs).FindOne(ctx, bson.M{"_id": v.BlobID}, options.FindOne().SetProjection(bson.M{"text": 1})).Decode(&b)
-		if err != nil && !store.IsNoDocuments(err) {
-			return nil, fmt.Errorf("resources: index text: %w", err)
+		if t, ok := k.s.inHand.Load(v.BlobID); ok {
+			b.Text = t.(string)
+		} else {
+			err := k.s.col(colBlobs).FindOne(ctx, bson.M{"_id": v.BlobID}, options.FindOne().SetProjection(bson.M{"text": 1})).Decode(&b)
+			if err != nil && !store.IsNoDocuments(err) {
+				return nil, fmt.Errorf("resources: index text: %w", err)
+			}
 		}
 		text := clip(b.Text, maxIndexedText)
 		for _, l := range langs {

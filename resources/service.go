@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -78,6 +79,11 @@ type Service struct {
 	index *search.Index
 	// byID reads resources named by _id one lookup each (see ReadByID).
 	byID bool
+	// inHand holds the extracted text of blobs this server is storing,
+	// by blob ID, while the request that stores them indexes the
+	// resource: the index takes it from here instead of reading back
+	// from the database the text it was just given.
+	inHand sync.Map
 }
 
 // ReadByID makes ResourcesByID look each resource up by _id instead of
@@ -185,6 +191,18 @@ func (s *Service) putBlob(ctx context.Context, sp *Spooled) (created bool, err e
 	return true, nil
 }
 
+// holdText keeps sp's text for the index while its resource is indexed.
+// Only a blob this request created: one stored before may hold the text
+// an older extractor made, and the index shows what the database holds.
+// It returns what lets go of it.
+func (s *Service) holdText(created bool, sp *Spooled) (release func()) {
+	if !created {
+		return func() {}
+	}
+	s.inHand.Store(sp.SHA256, sp.Text)
+	return func() { s.inHand.Delete(sp.SHA256) }
+}
+
 // dropBlob removes a blob this request created, when what was to reference it failed.
 func (s *Service) dropBlob(ctx context.Context, sha string) {
 	ctx = context.WithoutCancel(ctx)
@@ -244,6 +262,7 @@ func (s *Service) create(ctx context.Context, id, owner string, meta Meta, sp *S
 	}
 	res.Preview = clip(sp.Text, 4000)
 	res.ChangedAt = now
+	defer s.holdText(newBlob, sp)()
 	if _, err := s.col(colResources).InsertOne(ctx, res); err != nil {
 		if store.IsDuplicateKey(err) && keyed {
 			if prev, perr := s.resource(ctx, id); perr == nil {
@@ -272,6 +291,7 @@ func (s *Service) AddVersion(ctx context.Context, id, uploader string, sp *Spool
 	if err != nil {
 		return nil, err
 	}
+	defer s.holdText(newBlob, sp)()
 	for attempt := 0; attempt < 3; attempt++ {
 		r, err := s.resource(ctx, id)
 		if err != nil {

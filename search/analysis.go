@@ -27,9 +27,23 @@ type foldFilter struct{}
 
 func (foldFilter) Filter(ts analysis.TokenStream) analysis.TokenStream {
 	for _, t := range ts {
+		// The lower-case filter ran before this one: an ASCII term is
+		// already folded, and rewriting it would allocate per token.
+		if asciiLower(t.Term) {
+			continue
+		}
 		t.Term = []byte(textindex.Fold(string(t.Term)))
 	}
 	return ts
+}
+
+func asciiLower(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 func init() {

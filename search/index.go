@@ -530,31 +530,13 @@ func (ix *Index) CatchUp(ctx context.Context, progress Progress) (Stats, error) 
 			for _, id := range p.ids {
 				need[id] = true
 			}
-			batch := ix.idx.NewBatch()
-			err := k.All(ctx, func(d *Doc) error {
-				if !need[d.ID] {
-					return nil
-				}
-				if err := batch.Index(DocID(p.kind, d.ID), ix.fields(p.kind, d)); err != nil {
-					return err
-				}
-				done++
-				if batch.Size() >= 100 {
-					if err := ix.idx.Batch(batch); err != nil {
-						return err
-					}
-					batch.Reset()
-					report()
-				}
-				return ctx.Err()
+			err := ix.fill(ctx, p.kind, k, need, func(n int) {
+				done += n
+				report()
 			})
-			if err == nil && batch.Size() > 0 {
-				err = ix.idx.Batch(batch)
-			}
 			if err != nil {
 				return st, fmt.Errorf("search: rebuild %s: %w", p.kind, err)
 			}
-			report()
 			continue
 		}
 		for _, id := range p.ids {
@@ -588,6 +570,90 @@ func (ix *Index) CatchUp(ctx context.Context, progress Progress) (Stats, error) 
 	ix.filled.Store(true)
 	st.Took = time.Since(start)
 	return st, nil
+}
+
+// Bounds of one batch of a bulk fill: each batch becomes a segment that
+// the index merges later, so larger batches mean fewer merges; the byte
+// bound keeps a batch of long texts (files of 256 KiB each) from holding
+// too much in memory at once.
+const (
+	fillBatchDocs  = 1000
+	fillBatchBytes = 32 << 20
+)
+
+// fill indexes every document of kind that need names, reading them with
+// Kind.All: reading the database and analysing into the index overlap (one
+// goroutine reads while the index analyses the previous batch, which
+// bleve spreads over the cores), as either alone leaves a core idle.
+// indexed is told how many documents each batch held once it is in.
+func (ix *Index) fill(ctx context.Context, kind string, k Kind, need map[string]bool, indexed func(n int)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type batch struct {
+		b *bleve.Batch
+		n int
+	}
+	// Two batches in flight: one being read, one being indexed.
+	batches := make(chan batch, 1)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		b, n, size := ix.idx.NewBatch(), 0, 0
+		send := func() bool {
+			select {
+			case batches <- batch{b, n}:
+				b, n, size = ix.idx.NewBatch(), 0, 0
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		err := k.All(ctx, func(d *Doc) error {
+			if !need[d.ID] {
+				return nil
+			}
+			if err := b.Index(DocID(kind, d.ID), ix.fields(kind, d)); err != nil {
+				return err
+			}
+			n++
+			size += fieldBytes(d.Fields)
+			if n >= fillBatchDocs || size >= fillBatchBytes {
+				send()
+			}
+			return ctx.Err()
+		})
+		if err == nil && n > 0 && !send() {
+			err = ctx.Err()
+		}
+		readErr <- err
+	}()
+	for bt := range batches {
+		if err := ix.idx.Batch(bt.b); err != nil {
+			cancel()
+			for range batches {
+			}
+			<-readErr
+			return err
+		}
+		indexed(bt.n)
+	}
+	return <-readErr
+}
+
+// fieldBytes is about what a document's text takes in a batch.
+func fieldBytes(f map[string]any) int {
+	n := 0
+	for _, v := range f {
+		switch x := v.(type) {
+		case string:
+			n += len(x)
+		case []string:
+			for _, s := range x {
+				n += len(s)
+			}
+		}
+	}
+	return n
 }
 
 // Watermark is when the last complete catch-up started (zero when none has

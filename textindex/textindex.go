@@ -9,7 +9,9 @@ package textindex
 import (
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	snowball "github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/dutch"
@@ -35,13 +37,37 @@ const MaxTokenLen = 40
 // German ß becomes ss and the ligatures œ/æ are spelled out, so either
 // spelling of a word finds the other.
 func Fold(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	// Most words are ASCII, which decomposition leaves as they are: the
+	// search index folds every token, and building the transformer chain
+	// allocates its buffers (about 8 KiB) each time, which made indexing
+	// 256 KiB of text allocate half a gigabyte.
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	t := foldChains.Get().(transform.Transformer)
+	t.Reset()
 	out, _, err := transform.String(t, s)
+	foldChains.Put(t)
 	if err != nil {
 		out = s
 	}
 	out = strings.ToLower(out)
 	return foldReplacer.Replace(out)
+}
+
+// foldChains reuses Fold's transformer chains (and their buffers); a
+// chain holds state during one transformation, so each caller takes its own.
+var foldChains = sync.Pool{New: func() any {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 var foldReplacer = strings.NewReplacer("ß", "ss", "œ", "oe", "æ", "ae", "ø", "o", "ł", "l", "đ", "d", "ı", "i")
