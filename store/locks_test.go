@@ -144,3 +144,42 @@ func TestLockLost(t *testing.T) {
 	}
 	ub()
 }
+
+// A holder whose renewals do not land (the database stalls) loses the lock
+// when its lease ends, not later: its context ends then, while the
+// renewal still hangs, and another server takes the lock after the lease.
+// The loser's unlock leaves the stale claim alone.
+func TestLockLostWhenRenewalsStall(t *testing.T) {
+	const lease = time.Second
+	defer store.SetLockLeaseForTest(lease)()
+	st := storetest.New(t)
+	a, b := st.DB, storetest.Client(t).Database(st.DB.Name())
+	ctx := context.Background()
+	restore := store.StallLockRenewalsForTest()
+	start := time.Now()
+	lctx, unlock, err := store.Lock(ctx, a, "doc/stalled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-lctx.Done():
+	case <-time.After(2 * lease):
+		t.Fatal("the holder kept a lock it could not renew")
+	}
+	if held := time.Since(start); held > lease {
+		t.Fatalf("the holder gave the lock up %v after taking it, later than the lease (%v)", held, lease)
+	}
+	if cause := context.Cause(lctx); !errors.Is(cause, store.ErrLockLost) {
+		t.Fatalf("cause %v, want ErrLockLost", cause)
+	}
+	unlock() // waits for the stalled renewal to give up
+	restore()
+	if n, err := b.Collection(store.ColClaims).CountDocuments(ctx, bson.M{"_id": "lock:doc/stalled#0"}); n != 1 || err != nil {
+		t.Fatalf("the loser's unlock deleted its claim (%d, %v): a caller could claim it beside the next holder", n, err)
+	}
+	_, ub, ok, err := store.LockWithin(ctx, b, "doc/stalled", 2*lease)
+	if !ok || err != nil {
+		t.Fatalf("the lock was not taken over after the lease (%v, %v)", ok, err)
+	}
+	ub()
+}
