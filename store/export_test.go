@@ -30,7 +30,7 @@ func SetLockLeaseForTest(lease time.Duration) (restore func()) {
 // as on a database that has stopped answering, until the returned restore.
 func StallLockRenewalsForTest() (restore func()) {
 	old := renewLock
-	renewLock = func(ctx context.Context, _ *mongo.Database, _ string, _ time.Time) (bool, error) {
+	renewLock = func(ctx context.Context, _ *mongo.Database, _ string, _, _ time.Time) (bool, error) {
 		<-ctx.Done()
 		return false, ctx.Err()
 	}

@@ -87,7 +87,7 @@ func LockWithin(ctx context.Context, db *mongo.Database, key string, wait time.D
 // that may run while the caller itself holds the lock.
 func TryLock(ctx context.Context, db *mongo.Database, key string) (lctx context.Context, unlock func(), ok bool, err error) {
 	lease := lockLease
-	at := time.Now().UTC()
+	at := time.Now().UTC().Truncate(time.Millisecond) // as stored, for Renew's match
 	id, ok, err := ClaimLease(ctx, db, "lock:"+key, at, lease)
 	if err != nil || !ok {
 		return nil, nil, false, err
@@ -141,7 +141,7 @@ func (h *lockHolder) keep(at time.Time) {
 			return
 		case <-tick.C:
 		}
-		now := time.Now().UTC()
+		now := time.Now().UTC().Truncate(time.Millisecond)
 		if !now.Before(h.end) { // a pause (GC, a stalled machine) outlived the lease
 			h.cancel(ErrLockLost)
 			return
@@ -149,13 +149,13 @@ func (h *lockHolder) keep(at time.Time) {
 		// A renewal that lands after end is too late: a caller may have
 		// found the claim stale meanwhile and claimed the next generation.
 		rctx, cancel := context.WithDeadline(context.WithoutCancel(h.ctx), h.end)
-		ok, err := renewLock(rctx, h.db, h.id, now)
+		ok, err := renewLock(rctx, h.db, h.id, at, now)
 		cancel()
 		if err != nil || !ok || !expire.Stop() {
 			h.cancel(ErrLockLost)
 			return
 		}
-		h.end = now.Add(h.lease - lockMargin(h.lease))
+		at, h.end = now, now.Add(h.lease-lockMargin(h.lease))
 		expire.Reset(time.Until(h.end))
 	}
 }
