@@ -83,6 +83,20 @@ func (s *Store) identityOwner(ctx context.Context, key string) (string, error) {
 // claimed ID: the member's _id is then the claim, so whichever of the two
 // inserts it first wins and the other reads it.
 func (s *Store) createMember(ctx context.Context, id Identity, m Member) (*Member, bool, error) {
+	for range 3 {
+		got, created, err := s.createMemberOnce(ctx, id, m)
+		if !errors.Is(err, errIdentityMoved) {
+			return got, created, err
+		}
+	}
+	return nil, false, fmt.Errorf("auth: create member: identity %s keeps changing", id.Provider)
+}
+
+// errIdentityMoved: the member an identity seemed to belong to gave it up
+// (erased) while it was being claimed; the creation starts again.
+var errIdentityMoved = errors.New("auth: identity moved")
+
+func (s *Store) createMemberOnce(ctx context.Context, id Identity, m Member) (*Member, bool, error) {
 	key := identityKey(id.Provider, id.Subject)
 	m = newMember(id, m, s.now())
 	owner, err := s.claimIdentity(ctx, key, m.ID)
@@ -115,9 +129,32 @@ func (s *Store) createMember(ctx context.Context, id Identity, m Member) (*Membe
 		}
 		var legacy Member
 		if err := s.col(colMembers).FindOne(ctx, bson.M{"identity_keys": key}).Decode(&legacy); err != nil {
+			if store.IsNoDocuments(err) { // erased meanwhile: start again
+				return nil, false, errIdentityMoved
+			}
 			return nil, false, fmt.Errorf("auth: create member: %w", err)
 		}
-		if _, err := s.claimIdentity(ctx, key, legacy.ID); err != nil {
+		// Under the member's lock, so an erasure under way (which drops
+		// the claims, then the keys) is not undone by a claim made here.
+		err := s.locked(ctx, colMembers, legacy.ID, func(ctx context.Context) error {
+			m, err := s.Member(ctx, legacy.ID)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(m.IdentityKeys, key) {
+				return errIdentityMoved
+			}
+			legacy = *m
+			owner, err := s.claimIdentity(ctx, key, legacy.ID)
+			if err == nil && owner != legacy.ID { // an orphan claim and an older member at once
+				return ErrIdentityTaken
+			}
+			return err
+		})
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return nil, false, errIdentityMoved
+			}
 			return nil, false, err
 		}
 		return &legacy, false, nil
@@ -171,6 +208,9 @@ func (s *Store) LinkIdentity(ctx context.Context, memberID string, id Identity) 
 	}
 	defer unlock()
 	m, err := s.Member(ctx, memberID)
+	if err == nil && m.Status == StatusDeleted { // erased meanwhile: its claims are gone
+		err = ErrNotFound
+	}
 	if err != nil {
 		s.releaseIdentity(ctx, key, memberID)
 		return err

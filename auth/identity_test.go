@@ -151,3 +151,32 @@ func TestErasureDropsIdentityClaims(t *testing.T) {
 		t.Fatalf("signing up again: %+v created=%v %v", again, created, err)
 	}
 }
+
+// A member an older release made during a rolling upgrade carries the
+// identity in identity_keys but has no claim: its sign-in finds it (the
+// insert of a new member collides with its key) and claims the identity
+// for it, so the next sign-in reads the claim.
+func TestSignInClaimsForAnOlderReleasesMember(t *testing.T) {
+	st := storetest.New(t)
+	db := st.DB
+	s := NewStore(db)
+	ctx := context.Background()
+	if err := st.EnsureIndexes(ctx, Indexes()); err != nil { // the unique identity_keys index
+		t.Fatal(err)
+	}
+	key := identityKey("oidc", "old")
+	if _, err := db.Collection(colMembers).InsertOne(ctx, bson.M{"_id": "old-member", "name": "Old", "status": StatusApproved,
+		"identities": bson.A{bson.M{"provider": "oidc", "subject": "old"}}, "identity_keys": bson.A{key}}); err != nil {
+		t.Fatal(err)
+	}
+	m, created, err := s.SignInMember(ctx, Identity{Provider: "oidc", Subject: "old"}, "Old", "")
+	if err != nil || created || m.ID != "old-member" {
+		t.Fatalf("sign-in: %+v created=%v %v; want the older member", m, created, err)
+	}
+	if owner, err := s.identityOwner(ctx, key); err != nil || owner != "old-member" {
+		t.Fatalf("claim after the sign-in: %q %v", owner, err)
+	}
+	if n, _ := db.Collection(colMembers).CountDocuments(ctx, bson.M{}); n != 1 {
+		t.Fatalf("%d members, want 1", n)
+	}
+}

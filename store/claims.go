@@ -72,13 +72,15 @@ func ClaimLease(ctx context.Context, db *mongo.Database, key string, now time.Ti
 	return "", false, fmt.Errorf("store: claim %s: too many stale generations", key)
 }
 
-// Renew moves the time of a claim this caller holds to at, so that its
-// lease runs from there; ok is false if the claim is gone. Only the claim's
-// holder may renew it: the claim document is then written by one caller
-// only, and a renewal (read-then-write on the embedded database) races no
-// other writer.
-func Renew(ctx context.Context, db *mongo.Database, id string, at time.Time) (bool, error) {
-	res, err := db.Collection(ColClaims).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": bson.M{"at": at}})
+// Renew moves the time of a claim this caller holds from prev (the time it
+// last wrote there) to at, so that its lease runs from there; ok is false
+// if the claim is gone or is no longer the one written at prev (deleted
+// and claimed again by another caller). Only the claim's holder may renew
+// it: the claim document is then written by one caller only, and a renewal
+// (read-then-write on the embedded database) races no other writer. Times
+// are stored to the millisecond: pass prev as it was stored.
+func Renew(ctx context.Context, db *mongo.Database, id string, prev, at time.Time) (bool, error) {
+	res, err := db.Collection(ColClaims).UpdateOne(ctx, bson.M{"_id": id, "at": prev}, bson.M{"$set": bson.M{"at": at}})
 	if err != nil {
 		return false, fmt.Errorf("store: renew %s: %w", id, err)
 	}

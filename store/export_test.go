@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"go.mongodb.org/mongo-driver/mongo"
 )
 
 // IDLookupExprForTest is idLookupExpr, for the external tests.
@@ -22,4 +24,15 @@ func SetLockLeaseForTest(lease time.Duration) (restore func()) {
 	old := lockLease
 	lockLease = lease
 	return func() { lockLease = old }
+}
+
+// StallLockRenewalsForTest makes lock renewals hang until their deadline,
+// as on a database that has stopped answering, until the returned restore.
+func StallLockRenewalsForTest() (restore func()) {
+	old := renewLock
+	renewLock = func(ctx context.Context, _ *mongo.Database, _ string, _, _ time.Time) (bool, error) {
+		<-ctx.Done()
+		return false, ctx.Err()
+	}
+	return func() { renewLock = old }
 }

@@ -16,6 +16,10 @@ import (
 // document unwritable that long after a crash.
 const LockLease = 10 * time.Second
 
+// renewLock is how a holder renews its claim: Renew, replaced in tests by
+// a renewal that stalls like a database under load.
+var renewLock = Renew
+
 // lockLease is the lease Lock uses: LockLease, shorter in tests so that a
 // holder can outlive several leases in a second.
 var lockLease = LockLease
@@ -83,7 +87,7 @@ func LockWithin(ctx context.Context, db *mongo.Database, key string, wait time.D
 // that may run while the caller itself holds the lock.
 func TryLock(ctx context.Context, db *mongo.Database, key string) (lctx context.Context, unlock func(), ok bool, err error) {
 	lease := lockLease
-	at := time.Now().UTC()
+	at := time.Now().UTC().Truncate(time.Millisecond) // as stored, for Renew's match
 	id, ok, err := ClaimLease(ctx, db, "lock:"+key, at, lease)
 	if err != nil || !ok {
 		return nil, nil, false, err
@@ -123,26 +127,21 @@ func lockMargin(lease time.Duration) time.Duration { return lease / 10 }
 func (h *lockHolder) keep(at time.Time) {
 	defer close(h.done)
 	h.end = at.Add(h.lease - lockMargin(h.lease))
+	// The lease runs out at end whether or not a renewal is under way: the
+	// timer, not the renewal's answer, decides.
+	expire := time.AfterFunc(time.Until(h.end), func() { h.cancel(ErrLockLost) })
+	defer expire.Stop()
 	tick := time.NewTicker(h.lease / 3)
 	defer tick.Stop()
 	for {
-		// The lease runs out at end whether or not a renewal is under
-		// way: the timer, not the renewal's answer, decides.
-		expire := time.NewTimer(time.Until(h.end))
 		select {
 		case <-h.stop:
-			expire.Stop()
 			return
-		case <-h.ctx.Done(): // the caller's context ended
-			expire.Stop()
-			return
-		case <-expire.C:
-			h.cancel(ErrLockLost)
+		case <-h.ctx.Done(): // lost, or the caller's context ended
 			return
 		case <-tick.C:
-			expire.Stop()
 		}
-		now := time.Now().UTC()
+		now := time.Now().UTC().Truncate(time.Millisecond)
 		if !now.Before(h.end) { // a pause (GC, a stalled machine) outlived the lease
 			h.cancel(ErrLockLost)
 			return
@@ -150,13 +149,14 @@ func (h *lockHolder) keep(at time.Time) {
 		// A renewal that lands after end is too late: a caller may have
 		// found the claim stale meanwhile and claimed the next generation.
 		rctx, cancel := context.WithDeadline(context.WithoutCancel(h.ctx), h.end)
-		ok, err := Renew(rctx, h.db, h.id, now)
+		ok, err := renewLock(rctx, h.db, h.id, at, now)
 		cancel()
-		if err != nil || !ok || !time.Now().Before(h.end) {
+		if err != nil || !ok || !expire.Stop() {
 			h.cancel(ErrLockLost)
 			return
 		}
-		h.end = now.Add(h.lease - lockMargin(h.lease))
+		at, h.end = now, now.Add(h.lease-lockMargin(h.lease))
+		expire.Reset(time.Until(h.end))
 	}
 }
 

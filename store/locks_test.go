@@ -69,7 +69,7 @@ func TestLockAcrossServers(t *testing.T) {
 // and a second server asking meanwhile waits. Its context stays alive.
 func TestLockHeldPastLease(t *testing.T) {
 	// Long enough that a renewal lands in time on a loaded machine.
-	const lease = time.Second
+	const lease = 2 * time.Second
 	defer store.SetLockLeaseForTest(lease)()
 	st := storetest.New(t)
 	a, b := st.DB, storetest.Client(t).Database(st.DB.Name()) // two servers' handles
@@ -80,7 +80,7 @@ func TestLockHeldPastLease(t *testing.T) {
 	}
 	for end := time.Now().Add(3 * lease); time.Now().Before(end); {
 		if _, _, ok, err := store.LockWithin(ctx, b, "doc/slow", lease/2); ok || err != nil {
-			t.Fatalf("the lock was taken from a holder still working (%v, %v)", ok, err)
+			t.Fatalf("the lock was taken from a holder still working (%v, %v; holder: %v)", ok, err, context.Cause(lctx))
 		}
 	}
 	if err := lctx.Err(); err != nil {
@@ -100,11 +100,10 @@ func TestLockHeldPastLease(t *testing.T) {
 	u()
 }
 
-// A holder whose claim disappears (here deleted under it; in production a
-// lease found stale by another server) learns it at its next renewal: its
-// context ends with ErrLockLost and its writes fail. Its unlock then
-// deletes nothing, so the next holder, which claimed the same _id, keeps
-// the lock.
+// A holder whose claim disappears (here deleted under it, and claimed again
+// by another server) learns it at its next renewal: its context ends with
+// ErrLockLost and its writes fail. Its unlock then deletes nothing, so the
+// next holder, which claimed the same _id, keeps the lock.
 func TestLockLost(t *testing.T) {
 	// Long enough that a renewal lands in time on a loaded machine.
 	const lease = time.Second
@@ -119,6 +118,12 @@ func TestLockLost(t *testing.T) {
 	if _, err := b.Collection(store.ColClaims).DeleteOne(ctx, bson.M{"_id": "lock:doc/lost#0"}); err != nil {
 		t.Fatal(err)
 	}
+	// Another server claims the same _id before the holder's next renewal:
+	// the renewal must not take that claim for its own.
+	_, ub, ok, err := store.LockWithin(ctx, b, "doc/lost", 0)
+	if !ok || err != nil {
+		t.Fatalf("the deleted lock could not be taken (%v, %v)", ok, err)
+	}
 	select {
 	case <-lctx.Done():
 	case <-time.After(lease):
@@ -130,10 +135,6 @@ func TestLockLost(t *testing.T) {
 	if _, err := a.Collection("docs").InsertOne(lctx, bson.M{"_id": "late"}); err == nil {
 		t.Fatal("a write after the loss went through")
 	}
-	_, ub, ok, err := store.LockWithin(ctx, b, "doc/lost", time.Second)
-	if !ok || err != nil {
-		t.Fatalf("the lost lock could not be taken (%v, %v)", ok, err)
-	}
 	unlock() // the loser's unlock, after the other took the lock
 	unlock() // twice is harmless too
 	if n, err := b.Collection(store.ColClaims).CountDocuments(ctx, bson.M{"_id": "lock:doc/lost#0"}); n != 1 || err != nil {
@@ -141,6 +142,45 @@ func TestLockLost(t *testing.T) {
 	}
 	if _, _, ok, _ := store.LockWithin(ctx, a, "doc/lost", lease/4); ok {
 		t.Fatal("the loser's unlock freed the new holder's lock")
+	}
+	ub()
+}
+
+// A holder whose renewals do not land (the database stalls) loses the lock
+// when its lease ends, not later: its context ends then, while the
+// renewal still hangs, and another server takes the lock after the lease.
+// The loser's unlock leaves the stale claim alone.
+func TestLockLostWhenRenewalsStall(t *testing.T) {
+	const lease = time.Second
+	defer store.SetLockLeaseForTest(lease)()
+	st := storetest.New(t)
+	a, b := st.DB, storetest.Client(t).Database(st.DB.Name())
+	ctx := context.Background()
+	restore := store.StallLockRenewalsForTest()
+	start := time.Now()
+	lctx, unlock, err := store.Lock(ctx, a, "doc/stalled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-lctx.Done():
+	case <-time.After(2 * lease):
+		t.Fatal("the holder kept a lock it could not renew")
+	}
+	if held := time.Since(start); held > lease {
+		t.Fatalf("the holder gave the lock up %v after taking it, later than the lease (%v)", held, lease)
+	}
+	if cause := context.Cause(lctx); !errors.Is(cause, store.ErrLockLost) {
+		t.Fatalf("cause %v, want ErrLockLost", cause)
+	}
+	unlock() // waits for the stalled renewal to give up
+	restore()
+	if n, err := b.Collection(store.ColClaims).CountDocuments(ctx, bson.M{"_id": "lock:doc/stalled#0"}); n != 1 || err != nil {
+		t.Fatalf("the loser's unlock deleted its claim (%d, %v): a caller could claim it beside the next holder", n, err)
+	}
+	_, ub, ok, err := store.LockWithin(ctx, b, "doc/stalled", 2*lease)
+	if !ok || err != nil {
+		t.Fatalf("the lock was not taken over after the lease (%v, %v)", ok, err)
 	}
 	ub()
 }
