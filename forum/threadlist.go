@@ -174,6 +174,9 @@ func (s *Store) threadsFromIndex(ctx context.Context, q ThreadQuery) ([]*Thread,
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Limit, q.Skip, false)
 	req.SortBy(sortBy)
 	req.Score = "none"
+	if q.Keep != nil {
+		req.Fields = []string{hCategory, hLastN}
+	}
 	res, err := s.index.Search(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("forum: thread list: %w", err)
@@ -181,6 +184,9 @@ func (s *Store) threadsFromIndex(ctx context.Context, q ThreadQuery) ([]*Thread,
 	ids := make([]string, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		_, id := search.SplitDocID(h.ID)
+		if q.Keep != nil && !q.Keep(headOf(id, h.Fields)) {
+			continue
+		}
 		ids = append(ids, id)
 	}
 	byID, err := s.ThreadsByID(ctx, ids)
@@ -221,10 +227,15 @@ func (s *Store) headsFromIndex(ctx context.Context, categoryIDs []string) ([]Thr
 		out = make([]ThreadHead, 0, len(res.Hits))
 		for _, h := range res.Hits {
 			_, id := search.SplitDocID(h.ID)
-			cat, _ := h.Fields[hCategory].(string)
-			n, _ := h.Fields[hLastN].(float64)
-			out = append(out, ThreadHead{ID: id, CategoryID: cat, LastN: int(n)})
+			out = append(out, headOf(id, h.Fields))
 		}
 		return out, nil
 	}
+}
+
+// headOf reads a head from a hit's stored fields.
+func headOf(id string, fields map[string]any) ThreadHead {
+	cat, _ := fields[hCategory].(string)
+	n, _ := fields[hLastN].(float64)
+	return ThreadHead{ID: id, CategoryID: cat, LastN: int(n)}
 }

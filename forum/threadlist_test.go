@@ -141,6 +141,28 @@ func TestThreadListsFromIndex(t *testing.T) {
 			}
 		}
 		all := []string{gen.ID, grp.ID, other.ID}
+		// Keep sees the heads in list order; what it drops is not returned.
+		keep := func() func(ThreadHead) bool {
+			kept := 0
+			return func(h ThreadHead) bool {
+				if kept == 2 || h.LastN < 2 {
+					return false
+				}
+				kept++
+				return true
+			}
+		}
+		wantKept, err := plain.Threads(ctx, ThreadQuery{CategoryIDs: all, Keep: keep()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotKept, err := s.Threads(ctx, ThreadQuery{CategoryIDs: all, Keep: keep()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if listIDs(gotKept) != listIDs(wantKept) {
+			t.Errorf("%s: kept\n got %s\nwant %s", step, listIDs(gotKept), listIDs(wantKept))
+		}
 		want, err := plain.ThreadHeads(ctx, all)
 		if err != nil {
 			t.Fatal(err)

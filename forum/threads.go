@@ -213,6 +213,11 @@ type ThreadQuery struct {
 	Moderator   bool     // sees every held thread
 	Since       time.Time
 	Skip, Limit int
+	// Keep, when set, is asked about each thread of the page in list order
+	// and only the threads it keeps are returned: with the index, from the
+	// heads, so the others are never read (the member home keeps only the
+	// unread of the latest threads).
+	Keep func(ThreadHead) bool
 }
 
 // Threads lists threads, pinned first, then by latest activity (then
@@ -242,8 +247,19 @@ func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*Thread, error) {
 		sort = bson.D{{Key: "last_post_at", Value: -1}, {Key: "_id", Value: -1}}
 	}
 	var ts []*Thread
-	err := s.findAll(ctx, colThreads, f, options.Find().SetSort(sort).SetSkip(int64(q.Skip)).SetLimit(int64(q.Limit)), &ts)
-	return ts, err
+	if err := s.findAll(ctx, colThreads, f, options.Find().SetSort(sort).SetSkip(int64(q.Skip)).SetLimit(int64(q.Limit)), &ts); err != nil {
+		return nil, err
+	}
+	if q.Keep == nil {
+		return ts, nil
+	}
+	kept := ts[:0]
+	for _, t := range ts {
+		if q.Keep(ThreadHead{ID: t.ID, CategoryID: t.CategoryID, LastN: t.LastN, Held: t.Held}) {
+			kept = append(kept, t)
+		}
+	}
+	return kept, nil
 }
 
 // ThreadHead is what unread counts need of a thread.

@@ -78,7 +78,17 @@ func (s *Server) memberHome(c *fiber.Ctx, m *auth.Member, groups []*auth.Group, 
 	if err != nil {
 		return nil, err
 	}
-	threads, err := s.forum.Threads(ctx, forum.ThreadQuery{CategoryIDs: ids, ViewerID: m.ID, Limit: 50})
+	// Only the unread of the 50 latest are read: the heads say which.
+	kept := 0
+	threads, err := s.forum.Threads(ctx, forum.ThreadQuery{CategoryIDs: ids, ViewerID: m.ID, Limit: 50,
+		Keep: func(h forum.ThreadHead) bool {
+			read, seen := reads[h.ID]
+			if kept == homeLimit || !seen || h.LastN <= read || forum.Effective(lv[h.ID], lv[h.CategoryID]) == forum.Mute {
+				return false
+			}
+			kept++
+			return true
+		}})
 	if err != nil {
 		return nil, err
 	}
