@@ -41,7 +41,7 @@ func (s *Store) memberState(ctx context.Context, memberID string) (*memberState,
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return ms, err
 	}
-	err = s.locked(ctx, "member/"+memberID, func() error {
+	err = s.locked(ctx, "member/"+memberID, func(ctx context.Context) error {
 		ms, err = s.memberStateLocked(ctx, memberID)
 		return err
 	})
@@ -98,7 +98,7 @@ func (s *Store) saveMemberState(ctx context.Context, ms *memberState) error {
 // updateMemberState applies f to a member's document under its lock and
 // writes it when f reports a change.
 func (s *Store) updateMemberState(ctx context.Context, memberID string, f func(*memberState) bool) error {
-	return s.locked(ctx, "member/"+memberID, func() error {
+	return s.locked(ctx, "member/"+memberID, func(ctx context.Context) error {
 		ms, err := s.memberStateLocked(ctx, memberID)
 		if err != nil {
 			return err
@@ -112,7 +112,7 @@ func (s *Store) updateMemberState(ctx context.Context, memberID string, f func(*
 
 // dropMemberState deletes a member's document (erasure), under its lock.
 func (s *Store) dropMemberState(ctx context.Context, memberID string) error {
-	return s.locked(ctx, "member/"+memberID, func() error {
+	return s.locked(ctx, "member/"+memberID, func(ctx context.Context) error {
 		if _, err := s.col(colMemberState).DeleteOne(ctx, bson.M{"_id": memberID}); err != nil {
 			return fmt.Errorf("forum: drop member state: %w", err)
 		}
