@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/auth/authtest"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/mail"
 	"github.com/circularfairict/portal/store/storetest"
@@ -53,27 +54,7 @@ func newTestApp(t *testing.T, sender mail.Sender) (*App, *syncWriter) {
 // newMember signs a member in through the test provider and gives them a
 // status and a role.
 func newMember(t *testing.T, a *App, name string, st auth.Status, role auth.Role) *auth.Member {
-	t.Helper()
-	ctx := context.Background()
-	m, _, err := a.auth.SignInMember(ctx, auth.Identity{Provider: "test", Subject: name}, name, strings.ToLower(strings.ReplaceAll(name, " ", "."))+"@example.org")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st != auth.StatusPending {
-		if err := a.auth.SetStatus(ctx, m.ID, st); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if role != auth.RoleMember {
-		if err := a.auth.SetRole(ctx, m.ID, role); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err = a.auth.Member(ctx, m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return authtest.NewMember(t, a.auth, name, st, role)
 }
 
 // drainMail waits until the outbox has handed every queued message to the

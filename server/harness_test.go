@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/circularfairict/portal/auth"
+	"github.com/circularfairict/portal/auth/authtest"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/demo"
 	"github.com/circularfairict/portal/mail"
@@ -215,27 +216,7 @@ func (c *client) signInAs(memberID string) {
 
 // newMember creates a member with a status and role, for tests.
 func newMember(t *testing.T, s *Server, name string, st auth.Status, role auth.Role) *auth.Member {
-	t.Helper()
-	ctx := context.Background()
-	m, _, err := s.auth.SignInMember(ctx, auth.Identity{Provider: "test", Subject: name}, name, strings.ToLower(strings.ReplaceAll(name, " ", "."))+"@example.org")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st != auth.StatusPending {
-		if err := s.auth.SetStatus(ctx, m.ID, st); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if role != auth.RoleMember {
-		if err := s.auth.SetRole(ctx, m.ID, role); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err = s.auth.Member(ctx, m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return authtest.NewMember(t, s.auth, name, st, role)
 }
 
 // listen serves s on a loopback port for tests that need a real connection
