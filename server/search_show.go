@@ -95,7 +95,7 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.lib.Search(ctx, resources.Search{Q: d.Q, Viewer: v, Lang: lang, PerPage: searchLibraryPerPage, Filters: map[string][]string{}})
+	res, err := s.lib.Search(ctx, resources.Search{Q: d.Q, Viewer: v, Lang: lang, PerPage: searchLibraryPerPage, Filters: map[string][]string{}, Brief: true})
 	if err != nil {
 		return nil, err
 	}
@@ -107,11 +107,19 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 		return nil, err
 	}
 	cats, ids := visibleCategories(all, m)
-	threads, err := s.discussionHits(c, forum.SearchQuery{Query: query, CategoryIDs: ids}, cats)
-	if err != nil {
+	fq := forum.SearchQuery{Query: query, CategoryIDs: ids}
+	// Another tab only shows the count, which the index gives without
+	// reading the threads and posts (about a hundred reads by _id).
+	var threads []threadRow
+	discussionsRead := false
+	if d.Tab == areaDiscussions {
+		if threads, err = s.discussionHits(c, fq, cats); err != nil {
+			return nil, err
+		}
+		counts[areaDiscussions], discussionsRead = len(threads), true
+	} else if counts[areaDiscussions], err = s.forum.Count(ctx, fq); err != nil {
 		return nil, err
 	}
-	counts[areaDiscussions] = len(threads)
 
 	var people []*auth.Member
 	if auth.CanListMembers(m) {
@@ -149,6 +157,12 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 				break
 			}
 		}
+	}
+	if d.Tab == areaDiscussions && !discussionsRead {
+		if threads, err = s.discussionHits(c, fq, cats); err != nil {
+			return nil, err
+		}
+		counts[areaDiscussions] = len(threads)
 	}
 	for _, a := range areas {
 		u := url.Values{"q": {d.Q}, "tab": {a}}
