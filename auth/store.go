@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -333,6 +334,13 @@ func (s *Store) PutGroup(ctx context.Context, g Group) (string, error) {
 
 // Groups returns all groups sorted by name.
 func (s *Store) Groups(ctx context.Context) ([]*Group, error) {
+	if gs, ok, err := memoGroups(ctx, s.readGroups); ok {
+		return gs, err
+	}
+	return s.readGroups(ctx)
+}
+
+func (s *Store) readGroups(ctx context.Context) ([]*Group, error) {
 	cur, err := s.col(colGroups).Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("auth: groups: %w", err)
@@ -346,6 +354,19 @@ func (s *Store) Groups(ctx context.Context) ([]*Group, error) {
 
 // GroupsOf returns the groups memberID belongs to or coordinates.
 func (s *Store) GroupsOf(ctx context.Context, memberID string) ([]*Group, error) {
+	if all, ok, err := memoGroups(ctx, s.readGroups); ok {
+		if err != nil {
+			return nil, err
+		}
+		// The filter below, over the memo (both sorted by name).
+		var gs []*Group
+		for _, g := range all {
+			if slices.Contains(g.Members, memberID) || slices.Contains(g.Coordinators, memberID) {
+				gs = append(gs, g)
+			}
+		}
+		return gs, nil
+	}
 	cur, err := s.col(colGroups).Find(ctx, bson.M{"$or": bson.A{bson.M{"members": memberID}, bson.M{"coordinators": memberID}}},
 		options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
 	if err != nil {

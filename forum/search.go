@@ -41,6 +41,13 @@ type Hit struct {
 	Snippet string
 }
 
+// best is the best-ranked post of a thread found.
+type best struct {
+	hit    *blevesearch.DocumentMatch
+	thread string
+	n      int
+}
+
 // ErrNoIndex is returned by Search before the server gave the store its
 // search index.
 var ErrNoIndex = errors.New("forum: no search index")
@@ -66,19 +73,36 @@ const (
 // found through a concept's other terms; recency breaks ties), each with
 // a snippet from its best-matching post.
 func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
+	must, order, err := s.rank(ctx, &q)
+	if err != nil || len(order) == 0 {
+		return nil, err
+	}
+	return s.hits(ctx, q, must, order)
+}
+
+// Count is how many threads Search would find, from the index alone: the
+// threads and posts are not read, so a thread held or a post hidden a
+// moment ago, which the index has not heard of yet, may still be counted
+// (Search leaves it out). For pages that show the number, not the hits.
+func (s *Store) Count(ctx context.Context, q SearchQuery) (int, error) {
+	_, order, err := s.rank(ctx, &q)
+	return len(order), err
+}
+
+// rank asks the index for the best post of each thread matching q, in rank
+// order, at most q.Limit threads; must is the query it asked.
+func (s *Store) rank(ctx context.Context, q *SearchQuery) ([]query.Query, []best, error) {
 	if s.index == nil {
-		return nil, ErrNoIndex
+		return nil, nil, ErrNoIndex
 	}
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
 	if len(q.CategoryIDs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	allowed := map[string]bool{}
 	cats := make([]query.Query, 0, len(q.CategoryIDs))
 	for _, id := range q.CategoryIDs {
-		allowed[id] = true
 		cats = append(cats, term(fCategory, id))
 	}
 	must := []query.Query{search.KindQuery(SearchKind), bleve.NewDisjunctionQuery(cats...)}
@@ -101,22 +125,16 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 		must = append(must, term(fOpening, "yes")) // one document per thread
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Limit*searchWindow, 0, false)
-	req.Fields = []string{fThread, fN, fText}
-	req.IncludeLocations = words
+	req.Fields = []string{fThread, fN}
 	req.SortBy([]string{"-_score", "-" + fLast, "_id"})
 	if !words {
 		req.SortBy([]string{"-" + fLast, "_id"})
 	}
 	res, err := s.index.Search(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("forum: search: %w", err)
+		return nil, nil, fmt.Errorf("forum: search: %w", err)
 	}
 	// The best post of each thread, in rank order.
-	type best struct {
-		hit    *blevesearch.DocumentMatch
-		thread string
-		n      int
-	}
 	var order []best
 	seen := map[string]bool{}
 	for _, h := range res.Hits {
@@ -131,9 +149,17 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 			break
 		}
 	}
-	if len(order) == 0 {
-		return nil, nil
+	return must, order, nil
+}
+
+// hits reads the ranked threads and posts from the database and keeps what
+// may be shown, with the snippets and concepts of each.
+func (s *Store) hits(ctx context.Context, q SearchQuery, must []query.Query, order []best) ([]Hit, error) {
+	allowed := map[string]bool{}
+	for _, id := range q.CategoryIDs {
+		allowed[id] = true
 	}
+	words := !q.Query.Empty()
 	// The database decides what is shown: threads and posts are read by
 	// _id, and a thread held or moved, or a post held, hidden, deleted or
 	// edited since the index last heard of it, is left out rather than
@@ -151,6 +177,12 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
+	var located map[string]*blevesearch.DocumentMatch
+	if words {
+		if located, err = s.locate(ctx, must, order); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]Hit, 0, len(order))
 	for _, b := range order {
 		t, p := threads[b.thread], posts[PostID(b.thread, b.n)]
@@ -160,9 +192,13 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 		h := Hit{Thread: t, N: b.n}
 		if words {
 			h.Score = b.hit.Score
-			h.Via = s.via(q.Query, b.hit.Locations)
-			if text, _ := b.hit.Fields[fText].(string); text == PlainText(p.HTML) {
-				h.Snippet = search.Snippet(text, textSpans(b.hit.Locations), snippetWidth)
+			l := located[b.hit.ID]
+			if l == nil {
+				l = &blevesearch.DocumentMatch{}
+			}
+			h.Via = s.via(q.Query, l.Locations)
+			if text, _ := l.Fields[fText].(string); text == PlainText(p.HTML) {
+				h.Snippet = search.Snippet(text, textSpans(l.Locations), snippetWidth)
 			}
 		}
 		out = append(out, h)
@@ -174,6 +210,32 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 		return false // the index's order: score, then recency
 	})
 	return out, nil
+}
+
+// locate asks the index again, for the chosen posts only, where the query
+// matched and for their text. Locations in the ranking query made the index
+// decode the positions of every candidate post (Limit*searchWindow of them,
+// and every posting a broad word has) to keep those of at most Limit; the
+// same query restricted to the chosen posts' IDs gives them the same
+// locations.
+func (s *Store) locate(ctx context.Context, must []query.Query, order []best) (map[string]*blevesearch.DocumentMatch, error) {
+	ids := make([]string, len(order))
+	for i, b := range order {
+		ids[i] = b.hit.ID
+	}
+	and := append(append([]query.Query{}, must...), bleve.NewDocIDQuery(ids))
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(and...), len(ids), 0, false)
+	req.Fields = []string{fText}
+	req.IncludeLocations = true
+	res, err := s.index.Search(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("forum: search snippets: %w", err)
+	}
+	byID := make(map[string]*blevesearch.DocumentMatch, len(res.Hits))
+	for _, h := range res.Hits {
+		byID[h.ID] = h
+	}
+	return byID, nil
 }
 
 func term(field, value string) query.Query {

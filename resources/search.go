@@ -115,6 +115,10 @@ type Search struct {
 	// concepts' terms in other languages.
 	Lang    string
 	Literal bool
+	// Brief leaves out the facet counts and the spelling suggestion, for
+	// pages that show neither (the combined search, the discussions'
+	// library cards): counting facets walks every match, not one page.
+	Brief bool
 }
 
 // FacetCount is one value of a facet with the number of resources it would

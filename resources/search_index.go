@@ -250,12 +250,8 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 	for _, l := range textLangs {
 		snippetFields = append(snippetFields, textField("body", l), textField("summary", l))
 	}
-	if !pq.empty() {
-		req.IncludeLocations = true
-		req.Fields = snippetFields
-	}
 	for _, f := range Facets {
-		if len(q.Filters[f]) == 0 {
+		if len(q.Filters[f]) == 0 && !q.Brief {
 			req.AddFacet(f, bleve.NewFacetRequest(facetField(f), facetSize))
 		}
 	}
@@ -266,7 +262,7 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 	facets := out.Facets
 	// A facet with a selection counts over the other selections only.
 	for _, f := range Facets {
-		if len(q.Filters[f]) == 0 {
+		if len(q.Filters[f]) == 0 || q.Brief {
 			continue
 		}
 		fr := q.request(pq, f)
@@ -315,6 +311,12 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var located map[string]*bsearch.DocumentMatch
+	if !pq.empty() && len(out.Hits) > 0 {
+		if located, err = s.locate(ctx, q, pq, out.Hits, snippetFields); err != nil {
+			return nil, err
+		}
+	}
 	for _, h := range out.Hits {
 		_, id := search.SplitDocID(h.ID)
 		r := byID[id]
@@ -325,7 +327,9 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 		}
 		if !pq.empty() {
 			r.Score = h.Score
-			r.Snippet = template.HTML(snippetOf(h, snippetFields))
+			if l := located[h.ID]; l != nil {
+				r.Snippet = template.HTML(snippetOf(l, snippetFields))
+			}
 		}
 		res.Items = append(res.Items, r)
 	}
@@ -334,10 +338,38 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 			return nil, err
 		}
 	}
-	if res.Total == 0 && !pq.empty() {
+	if res.Total == 0 && !pq.empty() && !q.Brief {
 		res.Suggestion = s.suggest(ctx, q, pq)
 	}
 	return res, nil
+}
+
+// locate asks the index again for where the query matched in the page's
+// hits only, with the stored text the snippets are cut from. Asking for
+// locations in the ranking query itself made the index decode the
+// positions of every posting of every candidate (a broad word matches most
+// of the library) to keep those of one page; restricted to the page's
+// document IDs, the same query yields the same locations for them.
+func (s *Service) locate(ctx context.Context, q Search, pq parsedQuery, hits bsearch.DocumentMatchCollection, fields []string) (map[string]*bsearch.DocumentMatch, error) {
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	// A conjunction led by the few IDs skips to them; as a filter they
+	// would only be checked after the words had matched everywhere.
+	and := bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), textQuery(pq, false), q.filterQuery(""))
+	req := bleve.NewSearchRequestOptions(and, len(ids), 0, false)
+	req.IncludeLocations = true
+	req.Fields = fields
+	out, err := s.index.Search(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("resources: search snippets: %w", err)
+	}
+	byID := make(map[string]*bsearch.DocumentMatch, len(out.Hits))
+	for _, h := range out.Hits {
+		byID[h.ID] = h
+	}
+	return byID, nil
 }
 
 // newest asks the index for the newest resources that match every query

@@ -63,6 +63,7 @@ type searchPageData struct {
 // results of the active tab. A tab that is not offered falls back to the
 // first area with results, so a link never lands on an empty tab by chance.
 func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
+	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // the viewer, cards and layout read the groups once
 	d := &searchPageData{Q: strings.TrimSpace(c.Query("q")), Tab: c.Query("tab")}
 	if len(d.Q) > 200 {
 		return nil, fault.New(fault.Invalid, "search.error.query").OnField("q")
@@ -95,7 +96,7 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.lib.Search(ctx, resources.Search{Q: d.Q, Viewer: v, Lang: lang, PerPage: searchLibraryPerPage, Filters: map[string][]string{}})
+	res, err := s.lib.Search(ctx, resources.Search{Q: d.Q, Viewer: v, Lang: lang, PerPage: searchLibraryPerPage, Filters: map[string][]string{}, Brief: true})
 	if err != nil {
 		return nil, err
 	}
@@ -107,11 +108,19 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 		return nil, err
 	}
 	cats, ids := visibleCategories(all, m)
-	threads, err := s.discussionHits(c, forum.SearchQuery{Query: query, CategoryIDs: ids}, cats)
-	if err != nil {
+	fq := forum.SearchQuery{Query: query, CategoryIDs: ids}
+	// Another tab only shows the count, which the index gives without
+	// reading the threads and posts (about a hundred reads by _id).
+	var threads []threadRow
+	discussionsRead := false
+	if d.Tab == areaDiscussions {
+		if threads, err = s.discussionHits(c, fq, cats); err != nil {
+			return nil, err
+		}
+		counts[areaDiscussions], discussionsRead = len(threads), true
+	} else if counts[areaDiscussions], err = s.forum.Count(ctx, fq); err != nil {
 		return nil, err
 	}
-	counts[areaDiscussions] = len(threads)
 
 	var people []*auth.Member
 	if auth.CanListMembers(m) {
@@ -149,6 +158,12 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 				break
 			}
 		}
+	}
+	if d.Tab == areaDiscussions && !discussionsRead {
+		if threads, err = s.discussionHits(c, fq, cats); err != nil {
+			return nil, err
+		}
+		counts[areaDiscussions] = len(threads)
 	}
 	for _, a := range areas {
 		u := url.Values{"q": {d.Q}, "tab": {a}}

@@ -69,6 +69,7 @@ func main() {
 	separate := flag.Bool("separate-db", false, "run the embedded database in a child process (as with MongoDB in production)")
 	dbChild := flag.String(dbchild.Flag, "", "internal: serve the embedded database in DIR until stdin closes")
 	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile (server and embedded database) to this file")
+	showCommands := flag.Bool("commands", false, "print the database commands of each page's last request (name, collection, filter)")
 	flag.Parse()
 	ctx := context.Background()
 	if *cpuProfile != "" {
@@ -92,7 +93,7 @@ func main() {
 		if *only != "" {
 			re = regexp.MustCompile(*only)
 		}
-		check(measure(ctx, *pages, *n, *budget, re, !*separate))
+		check(measure(ctx, *pages, *n, *budget, re, !*separate, *showCommands))
 	default:
 		flag.Usage()
 		os.Exit(2)

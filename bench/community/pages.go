@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +31,7 @@ import (
 
 // measure serves dir in this process, signs in as the demo buyer and
 // times every page a member uses.
-func measure(ctx context.Context, dir string, n int, budget time.Duration, only *regexp.Regexp, owner bool) error {
+func measure(ctx context.Context, dir string, n int, budget time.Duration, only *regexp.Regexp, owner bool, showCommands bool) error {
 	b, err := os.ReadFile(filepath.Join(dir, targetsFile))
 	if err != nil {
 		return fmt.Errorf("%s: not a generated data directory (run -out first): %w", dir, err)
@@ -44,11 +45,18 @@ func measure(ctx context.Context, dir string, n int, budget time.Duration, only 
 	// The server's client counts the commands it sends (not the driver's
 	// handshakes and heartbeats).
 	var commands atomic.Int64
+	var logMu sync.Mutex
+	var logged []string
 	mon := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
 		switch e.CommandName {
 		case "hello", "isMaster", "ismaster", "ping", "endSessions", "buildInfo", "saslStart", "saslContinue":
 		default:
 			commands.Add(1)
+			if showCommands {
+				logMu.Lock()
+				logged = append(logged, describeCommand(e))
+				logMu.Unlock()
+			}
 		}
 	}}
 	mc, err := store.Connect(ctx, st.URI, 5*time.Minute, func(o *options.ClientOptions) { o.SetMonitor(mon) })
@@ -137,6 +145,9 @@ func measure(ctx context.Context, dir string, n int, budget time.Duration, only 
 		// seconds a request).
 		for i := 0; i < n+1 && (i < 3 || time.Since(began) < budget); i++ {
 			commands.Store(0)
+			logMu.Lock()
+			logged = logged[:0]
+			logMu.Unlock()
 			start := time.Now()
 			res, err := c.Get(base + p.path)
 			if err != nil {
@@ -159,11 +170,36 @@ func measure(ctx context.Context, dir string, n int, budget time.Duration, only 
 			slow = append(slow, p.name)
 		}
 		fmt.Printf("%-36s %6d %8d %8.0f %8.0f %12d\n", p.name, status, len(lat), ms(p50), ms(p95), cmds)
+		if showCommands {
+			logMu.Lock()
+			for _, l := range logged {
+				fmt.Println("    " + l)
+			}
+			logMu.Unlock()
+		}
 	}
 	summarise(byArea, measured, slow)
 	fmt.Printf("search index on disk: %.1f MiB (%s)\n", float64(search.Size(cfg.SearchIndexDir()))/(1<<20), cfg.SearchIndexDir())
 	fmt.Printf("resident memory (VmRSS) of this process after the run: %s (server, embedded database unless -separate-db, and the client)\n", vmRSS())
 	return nil
+}
+
+// describeCommand names a command by its verb, collection and filter, which
+// is what tells an _id lookup from a pass over a collection on the embedded
+// database.
+func describeCommand(e *event.CommandStartedEvent) string {
+	coll, _ := e.Command.Lookup(e.CommandName).StringValueOK()
+	out := e.CommandName + " " + coll
+	for _, k := range []string{"filter", "pipeline", "updates", "q"} {
+		if v, err := e.Command.LookupErr(k); err == nil {
+			s := v.String()
+			if len(s) > 160 {
+				s = s[:160] + "…"
+			}
+			out += " " + k + "=" + s
+		}
+	}
+	return out
 }
 
 var csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
