@@ -6,12 +6,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/auth/authtest"
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/mail"
+	"github.com/circularfairict/portal/mail/mailtest"
 	"github.com/circularfairict/portal/store/storetest"
 )
 
@@ -59,20 +59,4 @@ func newMember(t *testing.T, a *App, name string, st auth.Status, role auth.Role
 
 // drainMail waits until the outbox has handed every queued message to the
 // mail server.
-func drainMail(t *testing.T, a *App) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		queued, _, err := a.outbox.Counts(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if queued == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mail outbox: %d messages still queued", queued)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+func drainMail(t *testing.T, a *App) { mailtest.Drain(t, a.outbox) }

@@ -19,6 +19,7 @@ import (
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/demo"
 	"github.com/circularfairict/portal/mail"
+	"github.com/circularfairict/portal/mail/mailtest"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/store/storetest"
 )
@@ -93,23 +94,7 @@ func newTestServer(t *testing.T, o opts) (*Server, *strings.Builder) {
 
 // drainMail waits until the outbox has handed every queued message to the
 // mail server.
-func drainMail(t *testing.T, s *Server) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		queued, _, err := s.outbox.Counts(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if queued == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mail outbox: %d messages still queued", queued)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+func drainMail(t *testing.T, s *Server) { mailtest.Drain(t, s.outbox) }
 
 // useTestHost addresses a request made with httptest.NewRequest, whose Host
 // is example.com, to the server's base URL as a browser would: the demo

@@ -4,6 +4,7 @@ package mailtest
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"mime/quotedprintable"
 	"net"
@@ -156,4 +157,29 @@ func (s *Server) Messages() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Received(nil), s.msgs...)
+}
+
+// Counter is what Drain needs of an outbox (mail.Outbox has it).
+type Counter interface {
+	Counts(ctx context.Context) (queued, failed int64, err error)
+}
+
+// Drain waits until the outbox has handed every queued message to the mail
+// server, for tests that then look at what it received.
+func Drain(t testing.TB, o Counter) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		queued, _, err := o.Counts(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if queued == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mail outbox: %d messages still queued", queued)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
