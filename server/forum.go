@@ -22,15 +22,14 @@ type ResourceCard struct {
 }
 
 // ResourceCards is the seam to the library: it returns cards for the
-// resources the viewer may see (others are left out), in one query. The
-// library fills it when it lands (branch library); until then no cards
-// are shown and links stay plain links.
+// resources the viewer may see (others are left out), in one query.
+// libraryBridge fills it unless Deps gives another (tests do).
 type ResourceCards interface {
 	Cards(ctx context.Context, viewer *auth.Member, ids []string) (map[string]ResourceCard, error)
 }
 
 // LibrarySearch is the seam to the library's search, for the combined
-// search page; nil until the library lands.
+// search page; libraryBridge unless Deps gives another.
 type LibrarySearch interface {
 	SearchLibrary(ctx context.Context, viewer *auth.Member, query string, limit int) ([]ResourceCard, error)
 }
