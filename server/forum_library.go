@@ -24,7 +24,7 @@ func discussionCard(r *resources.Resource) ResourceCard {
 // Cards returns cards for the resources among ids that viewer may see, with
 // one query for the resources and one for the viewer's groups.
 func (b libraryBridge) Cards(ctx context.Context, viewer *auth.Member, ids []string) (map[string]ResourceCard, error) {
-	v, _, err := b.s.viewerOf(ctx, viewer)
+	v, _, err := b.s.core.ViewerOf(ctx, viewer)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func (b libraryBridge) Cards(ctx context.Context, viewer *auth.Member, ids []str
 
 // SearchLibrary runs the library's search for the combined search page.
 func (b libraryBridge) SearchLibrary(ctx context.Context, viewer *auth.Member, query string, limit int) ([]ResourceCard, error) {
-	v, _, err := b.s.viewerOf(ctx, viewer)
+	v, _, err := b.s.core.ViewerOf(ctx, viewer)
 	if err != nil {
 		return nil, err
 	}

@@ -20,13 +20,7 @@ import (
 // viewer describes the current member for the library's visibility rules,
 // from the auth policy functions: one query for the member's groups.
 func (s *Server) viewer(c *fiber.Ctx) (resources.Viewer, []*auth.Group, error) {
-	return s.viewerOf(c.UserContext(), currentMember(c))
-}
-
-// viewerOf is viewer for a member outside a request (the discussions'
-// library cards).
-func (s *Server) viewerOf(ctx context.Context, m *auth.Member) (resources.Viewer, []*auth.Group, error) {
-	return s.core.ViewerOf(ctx, m)
+	return s.core.ViewerOf(c.UserContext(), currentMember(c))
 }
 
 // visibleResource loads a resource the viewer may see. Unknown IDs and
@@ -60,7 +54,7 @@ func (s *Server) canSeeResource(ctx context.Context, m *auth.Member, id string) 
 	if err != nil {
 		return false, err
 	}
-	v, _, err := s.viewerOf(ctx, m)
+	v, _, err := s.core.ViewerOf(ctx, m)
 	return err == nil && v.CanSee(r), err
 }
 

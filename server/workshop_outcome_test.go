@@ -268,7 +268,7 @@ func TestWorkshopOutcomeAssemblePublishAndAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, _, err := s.viewerOf(ctx, m)
+		v, _, err := s.core.ViewerOf(ctx, m)
 		if err != nil {
 			t.Fatal(err)
 		}
