@@ -520,3 +520,33 @@ func TestBreakoutReplayAndRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestBreakoutCountsWhoIsConnectedNow: a round is formed from the tabs
+// connected when it starts, not from the list last sent to clients (which
+// is refreshed once a tick): a member who has just (re)connected is in a
+// group, and one who has just left is not.
+func TestBreakoutCountsWhoIsConnectedNow(t *testing.T) {
+	e := newEnv(t, nil, Options{Tick: time.Hour})
+	f := e.enter("fac")
+	gone := e.enter("u002")
+	gone.ws.Close()
+	// The engine counted the join before the welcome it sent.
+	e.enter("u001")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f.sendJSON(map[string]any{"type": "breakout.start", "mode": "attribute", "attribute": "country", "key": "k"})
+		of, _ := groupsOf(f.expect("breakout.start", nil)["breakouts"])
+		if _, ok := of["m-u002"]; !ok || time.Now().After(deadline) {
+			if _, ok := of["m-u001"]; !ok {
+				t.Fatalf("the member who just joined is in no group: %v", of)
+			}
+			if _, ok := of["m-u002"]; ok {
+				t.Fatalf("the member who left is in a group: %v", of)
+			}
+			break
+		}
+		// The leave is still on its way to the room: try again.
+		f.sendJSON(map[string]any{"type": "breakout.end", "key": "e"})
+		f.expect("breakout.end", nil)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -225,8 +224,18 @@ func (r *room) load() error {
 	}
 	r.st = newState(info)
 	r.st.chatPage = o.ChatPage
-	// A copy: a random split shuffles what it is given.
-	r.st.present = func() []Person { return slices.Clone(r.list()) }
+	// Fresh and a copy: a breakout computed from the list last shown
+	// would miss a member who reconnected within the tick; a random split
+	// shuffles what it is given.
+	r.st.present = func() []Person {
+		now := r.presentNow()
+		out := make([]Person, 0, len(now))
+		for _, p := range now {
+			out = append(out, p)
+		}
+		sort.Slice(out, func(i, j int) bool { return personLess(out[i], out[j]) })
+		return out
+	}
 	evs, err := o.Store.Since(ctx, r.id, 0)
 	if err != nil {
 		return err
@@ -860,13 +869,10 @@ func (r *room) publishPresence() {
 	r.e.publish(r.id, busMsg{Kind: "presence", People: people})
 }
 
-// flushPresence tells clients who joined and left since the last tick, in
-// one frame: the whole list is never resent. Once the room is large, only
-// followers get the changes; everyone else gets the count, at most every
-// Options.CountEvery.
-func (r *room) flushPresence() {
-	o := &r.e.o
-	r.dirty = false
+// presentNow is who is in the room at this moment, on this server and on
+// the others: the tabs connected now, not the list last told to clients,
+// which lags by up to a tick (a member who reloads is briefly absent from it).
+func (r *room) presentNow() map[string]Person {
 	now := map[string]Person{}
 	for id, tabs := range r.byMember {
 		for c := range tabs {
@@ -881,6 +887,17 @@ func (r *room) flushPresence() {
 			}
 		}
 	}
+	return now
+}
+
+// flushPresence tells clients who joined and left since the last tick, in
+// one frame: the whole list is never resent. Once the room is large, only
+// followers get the changes; everyone else gets the count, at most every
+// Options.CountEvery.
+func (r *room) flushPresence() {
+	o := &r.e.o
+	r.dirty = false
+	now := r.presentNow()
 	var joined []Person
 	var left []string
 	for id, p := range now {
