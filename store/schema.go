@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,7 @@ import (
 
 // CurrentSchema is the schema version this build reads and writes. A
 // release that changes how data is stored adds a migration and raises it.
-const CurrentSchema = 4
+const CurrentSchema = 5
 
 // The schema version is one document by _id; each migration's run is
 // claimed by inserting its own document by _id, the one write that is
@@ -53,6 +54,10 @@ var migrations = []Migration{
 	// auth_identities) instead of a filter on the members' identity_keys,
 	// which the embedded database answers by reading every member.
 	{Version: 4, Name: "auth_identities_backfill", Run: backfillIdentities},
+	// A member's groups are read from their list in auth's member_groups
+	// by _id instead of a filter on the groups' members, which the embedded
+	// database answers by reading every group.
+	{Version: 5, Name: "auth_member_groups_backfill", Run: backfillMemberGroups},
 }
 
 // dropResourceTerms unsets the term arrays and drops their index; both
@@ -283,4 +288,52 @@ func onlyDuplicateKeys(err error) bool {
 		}
 	}
 	return true
+}
+
+// ColMemberGroups is auth's collection of each member's list of groups
+// (one document per member, _id the member's ID); named here so the
+// migration that builds it needs no import of auth.
+const ColMemberGroups = "member_groups"
+
+// backfillMemberGroups writes each member's list of groups from the groups'
+// members and coordinators. A list written meanwhile by a replica of this
+// release is merged with, never replaced by, what the groups say, and the
+// groups decide what a list is worth (auth's GroupsOf keeps only the
+// groups that hold the member), so running it again changes nothing.
+func backfillMemberGroups(ctx context.Context, db *mongo.Database) error {
+	if err := db.CreateCollection(ctx, ColMemberGroups); err != nil {
+		var ce mongo.CommandError
+		if !errors.As(err, &ce) || ce.Code != 48 { // 48: NamespaceExists
+			return fmt.Errorf("store: backfill member groups: %w", err)
+		}
+	}
+	cur, err := db.Collection("groups").Find(ctx, bson.M{},
+		options.Find().SetProjection(bson.M{"members": 1, "coordinators": 1}))
+	if err != nil {
+		return fmt.Errorf("store: backfill member groups: %w", err)
+	}
+	var gs []struct {
+		ID           string   `bson:"_id"`
+		Members      []string `bson:"members"`
+		Coordinators []string `bson:"coordinators"`
+	}
+	if err := cur.All(ctx, &gs); err != nil {
+		return fmt.Errorf("store: backfill member groups: %w", err)
+	}
+	lists := map[string][]string{}
+	for _, g := range gs {
+		for _, m := range append(append([]string{}, g.Coordinators...), g.Members...) {
+			if !slices.Contains(lists[m], g.ID) {
+				lists[m] = append(lists[m], g.ID)
+			}
+		}
+	}
+	col := db.Collection(ColMemberGroups)
+	for m, ids := range lists {
+		if _, err := col.UpdateOne(ctx, bson.M{"_id": m}, bson.M{"$addToSet": bson.M{"groups": bson.M{"$each": ids}}},
+			options.Update().SetUpsert(true)); err != nil {
+			return fmt.Errorf("store: backfill member groups: %w", err)
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -216,6 +217,52 @@ func TestUpgradeBackfillsIdentities(t *testing.T) {
 		}
 		if err := st.DB.Collection(store.ColIdentities).FindOne(ctx, bson.M{"_id": key}).Decode(&d); err != nil || d.Member != member {
 			t.Fatalf("claim %q: %+v %v, want member %s", key, d, err, member)
+		}
+	}
+}
+
+// Schema 5 lists each member's groups (coordinators too, each group once),
+// keeps what a replica of this release listed meanwhile, and a second run
+// changes nothing.
+func TestUpgradeBackfillsMemberGroups(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	if _, err := st.DB.Collection("groups").InsertMany(ctx, []any{
+		bson.M{"_id": "g1", "members": bson.A{"m1", "m2"}, "coordinators": bson.A{"c1"}},
+		bson.M{"_id": "g2", "members": bson.A{"m1"}, "coordinators": bson.A{"m1"}},
+		bson.M{"_id": "g3", "members": nil, "coordinators": bson.A{"c1"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection(store.ColMemberGroups).InsertOne(ctx, bson.M{"_id": "m3", "groups": bson.A{"g4"}}); err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 2; run++ {
+		if err := st.Upgrade(ctx, nil); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 4}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("schema_migrations").DeleteMany(ctx, bson.M{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string][]string{"m1": {"g1", "g2"}, "m2": {"g1"}, "c1": {"g1", "g3"}, "m3": {"g4"}}
+	n, err := st.DB.Collection(store.ColMemberGroups).CountDocuments(ctx, bson.M{})
+	if err != nil || n != int64(len(want)) {
+		t.Fatalf("%d member lists (%v), want %d", n, err, len(want))
+	}
+	for member, groups := range want {
+		var d struct {
+			Groups []string `bson:"groups"`
+		}
+		if err := st.DB.Collection(store.ColMemberGroups).FindOne(ctx, bson.M{"_id": member}).Decode(&d); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(d.Groups)
+		if !slices.Equal(d.Groups, groups) {
+			t.Fatalf("%s's groups %v, want %v", member, d.Groups, groups)
 		}
 	}
 }
