@@ -17,7 +17,7 @@ import (
 
 // CurrentSchema is the schema version this build reads and writes. A
 // release that changes how data is stored adds a migration and raises it.
-const CurrentSchema = 5
+const CurrentSchema = 6
 
 // The schema version is one document by _id; each migration's run is
 // claimed by inserting its own document by _id, the one write that is
@@ -58,6 +58,11 @@ var migrations = []Migration{
 	// by _id instead of a filter on the groups' members, which the embedded
 	// database answers by reading every group.
 	{Version: 5, Name: "auth_member_groups_backfill", Run: backfillMemberGroups},
+	// A workshop's registrations and a member's are read from lists in
+	// workshop_lists by _id instead of a filter on workshop_id or
+	// member_id, which the embedded database answers by reading every
+	// registration.
+	{Version: 6, Name: "workshops_registration_lists_backfill", Run: backfillRegistrationLists},
 }
 
 // dropResourceTerms unsets the term arrays and drops their index; both
@@ -333,6 +338,54 @@ func backfillMemberGroups(ctx context.Context, db *mongo.Database) error {
 		if _, err := col.UpdateOne(ctx, bson.M{"_id": m}, bson.M{"$addToSet": bson.M{"groups": bson.M{"$each": ids}}},
 			options.Update().SetUpsert(true)); err != nil {
 			return fmt.Errorf("store: backfill member groups: %w", err)
+		}
+	}
+	return nil
+}
+
+// ColWorkshopLists is workshops' collection of registration lists ("w:"
+// and the workshop's ID: its members; "m:" and a member's ID: their
+// workshops), named here for the migration that builds it.
+const ColWorkshopLists = "workshop_lists"
+
+// backfillRegistrationLists lists every registration on its workshop's and
+// its member's list, adding to what is there, so a second run or a
+// replica of this release that listed some meanwhile loses nothing.
+func backfillRegistrationLists(ctx context.Context, db *mongo.Database) error {
+	if err := db.CreateCollection(ctx, ColWorkshopLists); err != nil {
+		var ce mongo.CommandError
+		if !errors.As(err, &ce) || ce.Code != 48 { // 48: NamespaceExists
+			return fmt.Errorf("store: backfill registration lists: %w", err)
+		}
+	}
+	cur, err := db.Collection("workshop_registrations").Find(ctx, bson.M{},
+		options.Find().SetProjection(bson.M{"workshop_id": 1, "member_id": 1}))
+	if err != nil {
+		return fmt.Errorf("store: backfill registration lists: %w", err)
+	}
+	var rs []struct {
+		Workshop string `bson:"workshop_id"`
+		Member   string `bson:"member_id"`
+	}
+	if err := cur.All(ctx, &rs); err != nil {
+		return fmt.Errorf("store: backfill registration lists: %w", err)
+	}
+	lists := map[string][]string{}
+	for _, r := range rs {
+		if r.Workshop == "" || r.Member == "" {
+			continue
+		}
+		for id, v := range map[string]string{"w:" + r.Workshop: r.Member, "m:" + r.Member: r.Workshop} {
+			if !slices.Contains(lists[id], v) {
+				lists[id] = append(lists[id], v)
+			}
+		}
+	}
+	col := db.Collection(ColWorkshopLists)
+	for id, vs := range lists {
+		if _, err := col.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$addToSet": bson.M{"ids": bson.M{"$each": vs}}},
+			options.Update().SetUpsert(true)); err != nil {
+			return fmt.Errorf("store: backfill registration lists: %w", err)
 		}
 	}
 	return nil

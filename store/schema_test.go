@@ -266,3 +266,47 @@ func TestUpgradeBackfillsMemberGroups(t *testing.T) {
 		}
 	}
 }
+
+// Schema 6 lists each registration on its workshop's and its member's
+// list, adding to what a replica of this release listed meanwhile.
+func TestUpgradeBackfillsRegistrationLists(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	if _, err := st.DB.Collection("workshop_registrations").InsertMany(ctx, []any{
+		bson.M{"_id": "w1/m1", "workshop_id": "w1", "member_id": "m1", "status": "registered"},
+		bson.M{"_id": "w1/m2", "workshop_id": "w1", "member_id": "m2", "status": "cancelled"},
+		bson.M{"_id": "w2/m1", "workshop_id": "w2", "member_id": "m1", "status": "waitlisted"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection(store.ColWorkshopLists).InsertOne(ctx, bson.M{"_id": "w1:", "ids": bson.A{"x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection(store.ColWorkshopLists).InsertOne(ctx, bson.M{"_id": "w:w2", "ids": bson.A{"m3"}}); err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 2; run++ {
+		if err := st.Upgrade(ctx, nil); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 5}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("schema_migrations").DeleteMany(ctx, bson.M{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string][]string{"w:w1": {"m1", "m2"}, "w:w2": {"m1", "m3"}, "m:m1": {"w1", "w2"}, "m:m2": {"w1"}}
+	for id, ids := range want {
+		var d struct {
+			IDs []string `bson:"ids"`
+		}
+		if err := st.DB.Collection(store.ColWorkshopLists).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		slices.Sort(d.IDs)
+		if !slices.Equal(d.IDs, ids) {
+			t.Fatalf("list %s: %v, want %v", id, d.IDs, ids)
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package workshops
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/circularfairict/portal/store/storetest"
+)
+
+func workshopsOf(t *testing.T, s *Store, memberID string) []string {
+	t.Helper()
+	rs, err := s.MemberRegistrations(context.Background(), memberID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range rs {
+		ids = append(ids, r.WorkshopID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func membersOf(t *testing.T, s *Store, workshopID string) []string {
+	t.Helper()
+	rs, err := s.Registrations(context.Background(), workshopID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range rs {
+		ids = append(ids, r.MemberID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// A member's registrations and a workshop's follow registering, cancelling,
+// registering again, the seed's PutRegistration and erasure, read through
+// the lists by _id.
+func TestRegistrationListsFollowRegistrations(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(storetest.New(t).DB).ReadByID()
+	w1, err := s.Create(ctx, "fac", input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2, err := s.Create(ctx, "fac", input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []*Workshop{w1, w2} {
+		if _, err := s.Register(ctx, w, "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Register(ctx, w1, "b"); err != nil {
+		t.Fatal(err)
+	}
+	want := func(step string, got, want []string) {
+		t.Helper()
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: %v, want %v", step, got, want)
+		}
+	}
+	want("a registered", workshopsOf(t, s, "a"), sorted(w1.ID, w2.ID))
+	want("w1's registrations", membersOf(t, s, w1.ID), []string{"a", "b"})
+	if _, err := s.Cancel(ctx, w2, "a"); err != nil {
+		t.Fatal(err)
+	}
+	want("a cancelled w2", workshopsOf(t, s, "a"), []string{w1.ID})
+	if rs, _ := s.Registrations(ctx, w2.ID); len(rs) != 1 || rs[0].Status != Cancelled {
+		t.Fatalf("w2 keeps the cancelled registration: %+v", rs)
+	}
+	if _, err := s.Register(ctx, w2, "a"); err != nil {
+		t.Fatal(err)
+	}
+	want("a registered again", workshopsOf(t, s, "a"), sorted(w1.ID, w2.ID))
+	if err := s.PutRegistration(ctx, Registration{WorkshopID: w2.ID, MemberID: "c", Status: Registered}); err != nil {
+		t.Fatal(err)
+	}
+	want("seeded", workshopsOf(t, s, "c"), []string{w2.ID})
+	if n, err := s.DeleteMemberRegistrations(ctx, "a"); err != nil || n != 2 {
+		t.Fatalf("erasure deleted %d: %v", n, err)
+	}
+	want("a erased", workshopsOf(t, s, "a"), nil)
+	want("w1 after the erasure", membersOf(t, s, w1.ID), []string{"b"})
+	if n, err := s.col(colLists).CountDocuments(ctx, bson.M{"_id": memberListID("a")}); err != nil || n != 0 {
+		t.Fatalf("the erased member's list stays: %d %v", n, err)
+	}
+	// A name listed without its registration (a server stopped between
+	// the writes) is skipped.
+	if err := s.listRegistration(ctx, w1.ID, "ghost"); err != nil {
+		t.Fatal(err)
+	}
+	want("ghost", membersOf(t, s, w1.ID), []string{"b"})
+	want("ghost's", workshopsOf(t, s, "ghost"), nil)
+}
+
+// Members registering for several workshops through two servers at the
+// same moment: every registration is on both lists, and the seats are
+// given as the registrations say.
+func TestRegistrationListsAcrossServers(t *testing.T) {
+	db := storetest.New(t).DB
+	a, b := NewStore(db), NewStore(db)
+	ctx := context.Background()
+	var ws []*Workshop
+	for range 3 {
+		w, err := a.Create(ctx, "fac", input())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, w)
+	}
+	storetest.Together(18, func(i int) {
+		s := []*Store{a, b}[i%2]
+		if _, err := s.Register(ctx, ws[i%3], fmt.Sprintf("m%d", i/3)); err != nil {
+			t.Error(err)
+		}
+	})
+	for i := range 6 {
+		m := fmt.Sprintf("m%d", i)
+		if got := workshopsOf(t, b, m); !slices.Equal(got, sorted(ws[0].ID, ws[1].ID, ws[2].ID)) {
+			t.Fatalf("%s's registrations: %v", m, got)
+		}
+	}
+	for _, w := range ws {
+		if got := membersOf(t, a, w.ID); len(got) != 6 {
+			t.Fatalf("workshop %s's registrations: %v", w.ID, got)
+		}
+	}
+}
+
+func sorted(ids ...string) []string {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	return ids
+}
