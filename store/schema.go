@@ -61,8 +61,9 @@ var migrations = []Migration{
 	// A workshop's registrations and a member's are read from lists in
 	// workshop_lists by _id instead of a filter on workshop_id or
 	// member_id, which the embedded database answers by reading every
-	// registration.
-	{Version: 6, Name: "workshops_registration_lists_backfill", Run: backfillRegistrationLists},
+	// registration; the workshop lists pick from its schedule document
+	// instead of a filter on ends_at, which reads every workshop.
+	{Version: 6, Name: "workshops_lists_backfill", Run: backfillWorkshopLists},
 }
 
 // dropResourceTerms unsets the term arrays and drops their index; both
@@ -348,10 +349,11 @@ func backfillMemberGroups(ctx context.Context, db *mongo.Database) error {
 // workshops), named here for the migration that builds it.
 const ColWorkshopLists = "workshop_lists"
 
-// backfillRegistrationLists lists every registration on its workshop's and
-// its member's list, adding to what is there, so a second run or a
-// replica of this release that listed some meanwhile loses nothing.
-func backfillRegistrationLists(ctx context.Context, db *mongo.Database) error {
+// backfillWorkshopLists lists every registration on its workshop's and
+// its member's list, and enters every workshop's times and group in the
+// schedule, adding to what is there, so a second run or a replica of this
+// release that listed some meanwhile loses nothing.
+func backfillWorkshopLists(ctx context.Context, db *mongo.Database) error {
 	if err := db.CreateCollection(ctx, ColWorkshopLists); err != nil {
 		var ce mongo.CommandError
 		if !errors.As(err, &ce) || ce.Code != 48 { // 48: NamespaceExists
@@ -387,6 +389,57 @@ func backfillRegistrationLists(ctx context.Context, db *mongo.Database) error {
 			options.Update().SetUpsert(true)); err != nil {
 			return fmt.Errorf("store: backfill registration lists: %w", err)
 		}
+	}
+	return backfillSchedule(ctx, db)
+}
+
+// backfillSchedule enters the workshops the schedule lacks (workshops'
+// own, in its package: _id "schedule", entries of id, group, starts, ends).
+func backfillSchedule(ctx context.Context, db *mongo.Database) error {
+	type entry struct {
+		ID       string    `bson:"id"`
+		GroupID  string    `bson:"group,omitempty"`
+		StartsAt time.Time `bson:"starts"`
+		EndsAt   time.Time `bson:"ends"`
+	}
+	var doc struct {
+		Entries []entry `bson:"entries"`
+	}
+	col := db.Collection(ColWorkshopLists)
+	if err := col.FindOne(ctx, bson.M{"_id": "schedule"}).Decode(&doc); err != nil && !IsNoDocuments(err) {
+		return fmt.Errorf("store: backfill schedule: %w", err)
+	}
+	cur, err := db.Collection("workshops").Find(ctx, bson.M{},
+		options.Find().SetProjection(bson.M{"group_id": 1, "starts_at": 1, "ends_at": 1}))
+	if err != nil {
+		return fmt.Errorf("store: backfill schedule: %w", err)
+	}
+	var ws []struct {
+		ID       string    `bson:"_id"`
+		GroupID  string    `bson:"group_id"`
+		StartsAt time.Time `bson:"starts_at"`
+		EndsAt   time.Time `bson:"ends_at"`
+	}
+	if err := cur.All(ctx, &ws); err != nil {
+		return fmt.Errorf("store: backfill schedule: %w", err)
+	}
+	have := map[string]bool{}
+	for _, e := range doc.Entries {
+		have[e.ID] = true
+	}
+	added := false
+	for _, w := range ws {
+		if !have[w.ID] {
+			doc.Entries = append(doc.Entries, entry{ID: w.ID, GroupID: w.GroupID, StartsAt: w.StartsAt.UTC(), EndsAt: w.EndsAt.UTC()})
+			added = true
+		}
+	}
+	if !added {
+		return nil
+	}
+	if _, err := col.UpdateOne(ctx, bson.M{"_id": "schedule"}, bson.M{"$set": bson.M{"entries": doc.Entries}},
+		options.Update().SetUpsert(true)); err != nil {
+		return fmt.Errorf("store: backfill schedule: %w", err)
 	}
 	return nil
 }

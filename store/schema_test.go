@@ -285,6 +285,18 @@ func TestUpgradeBackfillsRegistrationLists(t *testing.T) {
 	if _, err := st.DB.Collection(store.ColWorkshopLists).InsertOne(ctx, bson.M{"_id": "w:w2", "ids": bson.A{"m3"}}); err != nil {
 		t.Fatal(err)
 	}
+	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	if _, err := st.DB.Collection("workshops").InsertMany(ctx, []any{
+		bson.M{"_id": "w1", "group_id": "g", "starts_at": t0, "ends_at": t0.Add(time.Hour), "title": "One"},
+		bson.M{"_id": "w2", "starts_at": t0, "ends_at": t0.Add(time.Hour), "title": "Two"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A replica of this release entered w2 with newer times.
+	if _, err := st.DB.Collection(store.ColWorkshopLists).InsertOne(ctx, bson.M{"_id": "schedule", "entries": bson.A{
+		bson.M{"id": "w2", "starts": t0.Add(24 * time.Hour), "ends": t0.Add(25 * time.Hour)}}}); err != nil {
+		t.Fatal(err)
+	}
 	for run := 0; run < 2; run++ {
 		if err := st.Upgrade(ctx, nil); err != nil {
 			t.Fatalf("run %d: %v", run, err)
@@ -308,5 +320,19 @@ func TestUpgradeBackfillsRegistrationLists(t *testing.T) {
 		if !slices.Equal(d.IDs, ids) {
 			t.Fatalf("list %s: %v, want %v", id, d.IDs, ids)
 		}
+	}
+	var sched struct {
+		Entries []struct {
+			ID     string    `bson:"id"`
+			Group  string    `bson:"group"`
+			Starts time.Time `bson:"starts"`
+		} `bson:"entries"`
+	}
+	if err := st.DB.Collection(store.ColWorkshopLists).FindOne(ctx, bson.M{"_id": "schedule"}).Decode(&sched); err != nil {
+		t.Fatal(err)
+	}
+	if len(sched.Entries) != 2 || sched.Entries[0].ID != "w2" || !sched.Entries[0].Starts.Equal(t0.Add(24*time.Hour)) ||
+		sched.Entries[1].ID != "w1" || sched.Entries[1].Group != "g" || !sched.Entries[1].Starts.Equal(t0) {
+		t.Fatalf("schedule %+v", sched.Entries)
 	}
 }

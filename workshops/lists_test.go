@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 
@@ -139,4 +141,71 @@ func sorted(ids ...string) []string {
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	return ids
+}
+
+// The lists of upcoming and past workshops, of a group's, and the running
+// ones come from the schedule, and a stale entry shows nothing the filter
+// refuses.
+func TestScheduleLists(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(storetest.New(t).DB).ReadByID()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	at := func(id, group string, start time.Duration, length time.Duration) *Workshop {
+		w := &Workshop{ID: id, Title: id, GroupID: group, StartsAt: now.Add(start), EndsAt: now.Add(start + length)}
+		if err := s.Put(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	at("past1", "", -48*time.Hour, time.Hour)
+	at("past2", "g", -24*time.Hour, time.Hour)
+	at("running", "", -time.Hour, 2*time.Hour)
+	at("soon", "g", time.Hour, time.Hour)
+	at("later", "", 48*time.Hour, time.Hour)
+	created, err := s.Create(ctx, "fac", input()) // tomorrow
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(f Filter) string {
+		t.Helper()
+		ws, err := s.List(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, w := range ws {
+			out = append(out, w.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tc := range []struct {
+		f    Filter
+		want string
+	}{
+		{Filter{}, "running,soon," + created.ID + ",later"},
+		{Filter{Past: true}, "past2,past1"},
+		{Filter{GroupID: "g"}, "soon"},
+		{Filter{Past: true, GroupID: "g"}, "past2"},
+		{Filter{Limit: 2}, "running,soon"},
+	} {
+		if got := ids(tc.f); got != tc.want {
+			t.Errorf("%+v: %s, want %s", tc.f, got, tc.want)
+		}
+	}
+	rs, err := s.Running(ctx)
+	if err != nil || len(rs) != 1 || rs[0].ID != "running" {
+		t.Fatalf("running: %v %v", rs, err)
+	}
+	// Moved to the past behind the schedule's back: the list checks.
+	if _, err := s.col(colWorkshops).UpdateOne(ctx, bson.M{"_id": "later"}, bson.M{"$set": bson.M{"ends_at": now.Add(-time.Minute)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(Filter{}); got != "running,soon,"+created.ID {
+		t.Errorf("after a stale entry: %s", got)
+	}
+	// Put corrects the entry.
+	at("later", "", -3*time.Hour, time.Hour)
+	if got := ids(Filter{Past: true}); got != "later,past2,past1" {
+		t.Errorf("past after a move: %s", got)
+	}
 }

@@ -46,14 +46,15 @@ func Indexes() []store.Index {
 type Store struct {
 	db  *mongo.Database
 	now func() time.Time
-	// byID reads registrations named by _id one lookup each (ReadByID).
+	// byID reads workshops and registrations named by _id one lookup each
+	// (ReadByID).
 	byID bool
 }
 
-// ReadByID makes the registration lists read each registration by _id
-// instead of one $in query, which the embedded database answers by
-// reading every registration (see store.FindByIDs). The application calls
-// it on the embedded database.
+// ReadByID makes ByIDs and the registration lists read each document by
+// _id instead of one $in query, which the embedded database answers by
+// reading the whole collection (see store.FindByIDs). The application
+// calls it on the embedded database.
 func (s *Store) ReadByID() *Store {
 	s.byID = true
 	return s
@@ -89,6 +90,9 @@ func (s *Store) Create(ctx context.Context, creator string, in Input) (*Workshop
 			w.Facilitators = append(w.Facilitators, f)
 		}
 	}
+	if err := s.enter(ctx, w); err != nil {
+		return nil, err
+	}
 	if _, err := s.col(colWorkshops).InsertOne(ctx, w); err != nil {
 		return nil, fmt.Errorf("workshops: create: %w", err)
 	}
@@ -100,7 +104,7 @@ func (s *Store) Put(ctx context.Context, w *Workshop) error {
 	if _, err := s.col(colWorkshops).ReplaceOne(ctx, bson.M{"_id": w.ID}, w, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("workshops: put: %w", err)
 	}
-	return nil
+	return s.enter(ctx, w)
 }
 
 // PutRegistration stores a registration as given, past workshops too (the
@@ -142,47 +146,19 @@ type Filter struct {
 	Limit   int
 }
 
-// List returns workshops by filter.
-func (s *Store) List(ctx context.Context, f Filter) ([]*Workshop, error) {
-	now := s.now()
-	q := bson.M{}
-	sortDir := 1
-	if f.Past {
-		q["ends_at"] = bson.M{"$lte": now}
-		sortDir = -1
-	} else {
-		q["ends_at"] = bson.M{"$gt": now}
-	}
-	if f.GroupID != "" {
-		q["group_id"] = f.GroupID
-	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 200
-	}
-	cur, err := s.col(colWorkshops).Find(ctx, q, options.Find().SetSort(bson.D{{Key: "starts_at", Value: sortDir}}).SetLimit(int64(f.Limit)))
-	if err != nil {
-		return nil, fmt.Errorf("workshops: list: %w", err)
-	}
-	var ws []*Workshop
-	if err := cur.All(ctx, &ws); err != nil {
-		return nil, fmt.Errorf("workshops: list: %w", err)
-	}
-	return ws, nil
-}
-
-// ByIDs returns workshops by ID in one query.
+// ByIDs returns workshops by ID, soonest first: one $in query, or one
+// lookup per _id on the embedded database (ReadByID).
 func (s *Store) ByIDs(ctx context.Context, ids []string) ([]*Workshop, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	cur, err := s.col(colWorkshops).Find(ctx, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetSort(bson.D{{Key: "starts_at", Value: 1}}))
+	ws, err := store.FindByIDs[*Workshop](ctx, s.col(colWorkshops), ids, nil, s.byID)
 	if err != nil {
 		return nil, fmt.Errorf("workshops: by ids: %w", err)
 	}
-	var ws []*Workshop
-	if err := cur.All(ctx, &ws); err != nil {
-		return nil, fmt.Errorf("workshops: by ids: %w", err)
-	}
+	sort.Slice(ws, func(i, j int) bool {
+		if !ws[i].StartsAt.Equal(ws[j].StartsAt) {
+			return ws[i].StartsAt.Before(ws[j].StartsAt)
+		}
+		return ws[i].ID < ws[j].ID
+	})
 	return ws, nil
 }
 
