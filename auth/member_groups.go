@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -127,4 +128,60 @@ func (s *Store) listGroupMembers(ctx context.Context, g *Group, old *Group) erro
 		}
 	}
 	return nil
+}
+
+// RepairMemberGroups brings the members' lists of groups in line with the
+// groups, once a day from the sweeper: a replica of the release before
+// schema 5 (during a rolling upgrade) changes groups without the lists,
+// and a server that stopped between a group write and a list write leaves
+// a group too many. It reads the groups and the lists once each and, for
+// each difference, decides under the group's lock from the group as it is
+// then; it returns how many entries it changed.
+func (s *Store) RepairMemberGroups(ctx context.Context) (int, error) {
+	groups, err := s.readGroups(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var lists []memberGroupsDoc
+	cur, err := s.col(colMemberGroups).Find(ctx, bson.M{})
+	if err == nil {
+		err = cur.All(ctx, &lists)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("auth: repair member groups: %w", err)
+	}
+	type pair struct{ member, group string }
+	listed := map[pair]bool{}
+	for _, l := range lists {
+		for _, g := range l.Groups {
+			listed[pair{l.ID, g}] = true
+		}
+	}
+	var check []pair
+	for _, g := range groups {
+		for _, m := range g.MemberIDs() {
+			if !listed[pair{m, g.ID}] {
+				check = append(check, pair{m, g.ID})
+			}
+			delete(listed, pair{m, g.ID})
+		}
+	}
+	for p := range listed { // listed, but not in the group as read
+		check = append(check, p)
+	}
+	n := 0
+	for _, p := range check {
+		err := s.locked(ctx, colGroups, p.group, func(ctx context.Context) error {
+			g, err := s.Group(ctx, p.group)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			return s.setMemberGroup(ctx, p.member, p.group, err == nil && g.HasMember(p.member))
+		})
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -231,3 +231,33 @@ func TestMemberGroupsAcrossServers(t *testing.T) {
 		}
 	}
 }
+
+// The daily repair lists what a replica of the release before the lists
+// changed, and unlists what a stopped server left, from the groups.
+func TestRepairMemberGroups(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(storetest.New(t).DB)
+	id, err := s.PutGroup(ctx, Group{Slug: "a", Name: "Alpha", Coordinators: []string{"c1"}, Members: []string{"m1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An older release's join: the group only.
+	if _, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$addToSet": bson.M{"members": "old"}}); err != nil {
+		t.Fatal(err)
+	}
+	// A stop between the writes of a leave: the list only.
+	if err := s.setMemberGroup(ctx, "gone", id, true); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RepairMemberGroups(ctx); err != nil || n != 2 {
+		t.Fatalf("repair: %d %v, want 2 entries", n, err)
+	}
+	for m, want := range map[string][]string{"old": {id}, "gone": nil, "m1": {id}, "c1": {id}} {
+		if got := listedGroups(t, s, m); !slices.Equal(got, want) {
+			t.Fatalf("%s's list after the repair: %v, want %v", m, got, want)
+		}
+	}
+	if n, err := s.RepairMemberGroups(ctx); err != nil || n != 0 {
+		t.Fatalf("second repair: %d %v", n, err)
+	}
+}

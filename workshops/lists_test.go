@@ -209,3 +209,47 @@ func TestScheduleLists(t *testing.T) {
 		t.Errorf("past after a move: %s", got)
 	}
 }
+
+// The daily repair lists registrations and enters workshops that a replica
+// of the release before the lists stored, and corrects moved times.
+func TestRepairLists(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(storetest.New(t).DB)
+	w, err := s.Create(ctx, "fac", input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Register(ctx, w, "new"); err != nil {
+		t.Fatal(err)
+	}
+	// An older release's registration, workshop and edit: no lists.
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if _, err := s.col(colRegistrations).InsertOne(ctx, Registration{ID: regID(w.ID, "old"), WorkshopID: w.ID, MemberID: "old",
+		Status: Registered, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.col(colWorkshops).InsertOne(ctx, &Workshop{ID: "older", Title: "Older", StartsAt: now.Add(time.Hour), EndsAt: now.Add(2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.col(colWorkshops).UpdateOne(ctx, bson.M{"_id": w.ID}, bson.M{"$set": bson.M{"starts_at": now.Add(-time.Hour), "ends_at": now.Add(-time.Minute)}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RepairLists(ctx); err != nil || n != 3 {
+		t.Fatalf("repair: %d %v, want 3 entries", n, err)
+	}
+	if got := membersOf(t, s, w.ID); !slices.Equal(got, []string{"new", "old"}) {
+		t.Fatalf("registrations after the repair: %v", got)
+	}
+	if got := workshopsOf(t, s, "old"); !slices.Equal(got, []string{w.ID}) {
+		t.Fatalf("old's registrations after the repair: %v", got)
+	}
+	for past, want := range map[bool]string{false: "older", true: w.ID} {
+		ws, err := s.List(ctx, Filter{Past: past})
+		if err != nil || len(ws) != 1 || ws[0].ID != want {
+			t.Fatalf("past=%v after the repair: %v %v, want %s", past, ws, err, want)
+		}
+	}
+	if n, err := s.RepairLists(ctx); err != nil || n != 0 {
+		t.Fatalf("second repair: %d %v", n, err)
+	}
+}

@@ -2,6 +2,7 @@ package workshops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -52,13 +53,21 @@ func (s *Store) schedule(ctx context.Context) ([]scheduleEntry, error) {
 	return d.Entries, nil
 }
 
-// enter puts w's times and group in the schedule.
+// enter puts w's times and group in the schedule: those stored, read under
+// the schedule's lock, so that of two writes of one workshop the later
+// entry is the stored one's whichever write came last; w's own before its
+// first insert.
 func (s *Store) enter(ctx context.Context, w *Workshop) error {
 	lctx, unlock, err := store.Lock(ctx, s.db, colLists+"/"+scheduleID)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if stored, err := s.Workshop(lctx, w.ID); err == nil {
+		w = stored
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
 	es, err := s.schedule(lctx)
 	if err != nil {
 		return err
@@ -148,4 +157,74 @@ func (s *Store) Running(ctx context.Context) ([]*Workshop, error) {
 		return nil, err
 	}
 	return slices.DeleteFunc(ws, func(w *Workshop) bool { return now.Before(w.StartsAt) || !now.Before(w.EndsAt) }), nil
+}
+
+// RepairLists brings the registration lists and the schedule in line with
+// the registrations and workshops, once a day from the sweeper: a replica
+// of the release before schema 6 (during a rolling upgrade) registers and
+// creates workshops without listing them. It adds what is missing and
+// corrects entries whose times differ; an entry too many is harmless
+// (readers check) and stays. It reads the registrations, the lists and
+// the workshops once each, and returns how many entries it wrote.
+func (s *Store) RepairLists(ctx context.Context) (int, error) {
+	var lists []listDoc
+	cur, err := s.col(colLists).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"ids": 1}))
+	if err == nil {
+		err = cur.All(ctx, &lists)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("workshops: repair lists: %w", err)
+	}
+	listed := map[string]bool{}
+	for _, l := range lists {
+		for _, id := range l.IDs {
+			listed[l.ID+"\x00"+id] = true
+		}
+	}
+	var regs []*Registration
+	cur, err = s.col(colRegistrations).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"workshop_id": 1, "member_id": 1}))
+	if err == nil {
+		err = cur.All(ctx, &regs)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("workshops: repair lists: %w", err)
+	}
+	n := 0
+	for _, r := range regs {
+		if r.WorkshopID == "" || r.MemberID == "" ||
+			listed[workshopListID(r.WorkshopID)+"\x00"+r.MemberID] && listed[memberListID(r.MemberID)+"\x00"+r.WorkshopID] {
+			continue
+		}
+		if err := s.listRegistration(ctx, r.WorkshopID, r.MemberID); err != nil {
+			return n, err
+		}
+		n++
+	}
+	es, err := s.schedule(ctx)
+	if err != nil {
+		return n, err
+	}
+	entered := map[string]scheduleEntry{}
+	for _, e := range es {
+		entered[e.ID] = e
+	}
+	var ws []*Workshop
+	cur, err = s.col(colWorkshops).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"group_id": 1, "starts_at": 1, "ends_at": 1}))
+	if err == nil {
+		err = cur.All(ctx, &ws)
+	}
+	if err != nil {
+		return n, fmt.Errorf("workshops: repair lists: %w", err)
+	}
+	for _, w := range ws {
+		e, ok := entered[w.ID]
+		if ok && e.GroupID == w.GroupID && e.StartsAt.Equal(w.StartsAt) && e.EndsAt.Equal(w.EndsAt) {
+			continue
+		}
+		if err := s.enter(ctx, w); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
