@@ -121,6 +121,7 @@ func New(ctx context.Context, d Deps) (_ *App, err error) {
 		// nothing else, so a batched $in read whole collections.
 		a.auth.ReadByID()
 		a.forum.ReadByID()
+		a.workshops.ReadByID()
 	}
 	a.privacy.Add(a.forum.PrivacySources()...)
 	if len(a.cfg.SessionKey) == 0 {

@@ -12,7 +12,8 @@ import (
 // windows periodically (FerretDB has no TTL indexes, so expiry is an
 // app-side sweep), indexes the embedded database's collections created
 // since the last pass, sends digests and reminders, catches the search
-// index up and prunes old claims once a day. It returns when ctx ends,
+// index up, and once a day prunes old claims and repairs the lists that
+// pages read by _id (a member's groups, registrations, the schedule). It returns when ctx ends,
 // after the pass in flight: each pass has its own deadline, so that
 // stopping never cuts a digest between its claim and its mail.
 func (a *App) sweepLoop(ctx context.Context, every time.Duration) {
@@ -58,6 +59,18 @@ func (a *App) sweepPass() {
 		// long past, and the schedule only ever claims the next one.
 		if _, err := store.PruneClaims(ctx, a.store.DB, backup.SlotClaimPrefix, time.Now().UTC().Add(-7*24*time.Hour)); err != nil {
 			a.log.Warn("backup slot claims: prune", "err", err)
+		}
+		// Lists read by _id that a replica of an older release, or a
+		// server stopped between two writes, left behind their truth.
+		if n, err := a.auth.RepairMemberGroups(ctx); err != nil {
+			a.log.Warn("member groups: repair", "err", err)
+		} else if n > 0 {
+			a.log.Info("member groups: repaired", "entries", n)
+		}
+		if n, err := a.workshops.RepairLists(ctx); err != nil {
+			a.log.Warn("workshop lists: repair", "err", err)
+		} else if n > 0 {
+			a.log.Info("workshop lists: repaired", "entries", n)
 		}
 		if _, err := a.forum.PruneDigestClaims(ctx, time.Now().UTC()); err != nil {
 			a.log.Warn("digest claims: prune", "err", err)

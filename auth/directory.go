@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -222,4 +223,41 @@ func memberDoc(m *Member) *search.Doc {
 		f[fLanguage] = m.Languages
 	}
 	return &search.Doc{ID: m.ID, Stamp: m.UpdatedAt, Fields: f}
+}
+
+// NewestMembers returns up to limit approved members, newest first, for the
+// home page's activity. The index answers which: member IDs are ObjectIDs,
+// which begin with their creation time, so the highest IDs of the
+// directory are its newest members; a filter on status with a sort on
+// created_at reads every member on the embedded database. Members are
+// then read by _id and ordered by their recorded creation time (an import
+// may have recorded an earlier one than its ID says). Without an index it
+// asks the database.
+func (s *Store) NewestMembers(ctx context.Context, limit int) ([]*Member, error) {
+	if s.index == nil {
+		return s.RecentMembers(ctx, limit)
+	}
+	req := bleve.NewSearchRequestOptions(search.KindQuery(SearchKind), limit, 0, false)
+	req.SortBy([]string{"-_id"})
+	res, err := s.index.Search(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("auth: newest members: %w", err)
+	}
+	ids := make([]string, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		_, id := search.SplitDocID(h.ID)
+		ids = append(ids, id)
+	}
+	byID, err := s.MembersByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Member, 0, len(ids))
+	for _, id := range ids {
+		if m := byID[id]; m != nil && m.Status == StatusApproved {
+			out = append(out, m)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	return out, nil
 }

@@ -76,6 +76,13 @@ func TestDirectoryThroughIndex(t *testing.T) {
 			t.Errorf("%+v: got %q, want %q", tc.f, got, tc.want)
 		}
 	}
+	// The newest approved members, from the index's highest IDs.
+	for limit, want := range map[int]string{1: "Jonas Berg", 5: "Jonas Berg,Claire Dubois"} {
+		ms, err := s.NewestMembers(ctx, limit)
+		if err != nil || names(ms) != want {
+			t.Errorf("newest %d: %q %v, want %q", limit, names(ms), err, want)
+		}
+	}
 	if got := dir(DirectoryFilter{GroupID: "g"}, jonas.ID); got != "Jonas Berg" {
 		t.Errorf("group: %q", got)
 	}

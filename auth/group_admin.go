@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -130,7 +131,12 @@ func (s *Store) CreateGroup(ctx context.Context, in GroupInput, coordinatorID st
 	g := &Group{ID: store.NewID(), Slug: in.Slug, Name: in.Name, Description: in.Description, Names: in.Names,
 		Descriptions: in.Descriptions, Languages: in.Languages, Visibility: in.Visibility, JoinPolicy: in.JoinPolicy,
 		Coordinators: []string{coordinatorID}, Members: []string{}, CreatedAt: s.now()}
+	// Listed first, as a join is: a group too many in a list is harmless.
+	if err := s.setMemberGroup(ctx, coordinatorID, g.ID, true); err != nil {
+		return nil, err
+	}
 	if _, err := s.col(colGroups).InsertOne(ctx, g); err != nil {
+		_ = s.setMemberGroup(ctx, coordinatorID, g.ID, false)
 		if store.IsDuplicateKey(err) {
 			return nil, errSlugTaken()
 		}
@@ -184,8 +190,21 @@ func (s *Store) AddCoordinator(ctx context.Context, groupID, memberID string) er
 		return err
 	}
 	defer unlock()
-	res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": groupID},
-		bson.M{"$addToSet": bson.M{"coordinators": memberID}, "$pull": bson.M{"members": memberID}})
+	g, err := s.Group(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	if err := s.setMemberGroup(ctx, memberID, groupID, true); err != nil {
+		return err
+	}
+	upd := bson.M{"$addToSet": bson.M{"coordinators": memberID}}
+	if g.Coordinators == nil { // $addToSet refuses a list stored as null
+		upd = bson.M{"$set": bson.M{"coordinators": bson.A{memberID}}}
+	}
+	if slices.Contains(g.Members, memberID) {
+		upd["$pull"] = bson.M{"members": memberID}
+	}
+	res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": groupID}, upd)
 	if err != nil {
 		return fmt.Errorf("auth: add coordinator: %w", err)
 	}
@@ -196,36 +215,38 @@ func (s *Store) AddCoordinator(ctx context.Context, groupID, memberID string) er
 }
 
 // RemoveCoordinator makes a coordinator an ordinary member of the group. The
-// last coordinator stays: a group always has someone to run it. The update
-// only applies if the coordinators are still those read, so two removals at
-// once cannot leave none.
+// last coordinator stays: a group always has someone to run it. Every
+// writer of the coordinators holds the group's lock, so the count read
+// under it is the one the write changes and two removals at once cannot
+// leave none; both name the group by _id alone.
 func (s *Store) RemoveCoordinator(ctx context.Context, groupID, memberID string) error {
 	ctx, unlock, err := s.lock(ctx, colGroups, groupID)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	for attempt := 0; attempt < 5; attempt++ {
-		g, err := s.Group(ctx, groupID)
-		if err != nil {
-			return err
-		}
-		if !g.IsCoordinator(memberID) {
-			return ErrNotFound
-		}
-		if len(uniq(g.Coordinators)) < 2 {
-			return ErrLastCoordinator
-		}
-		res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": groupID, "coordinators": g.Coordinators},
-			bson.M{"$pull": bson.M{"coordinators": memberID}, "$addToSet": bson.M{"members": memberID}})
-		if err != nil {
-			return fmt.Errorf("auth: remove coordinator: %w", err)
-		}
-		if res.MatchedCount == 1 {
-			return nil
-		}
+	g, err := s.Group(ctx, groupID)
+	if err != nil {
+		return err
 	}
-	return fault.New(fault.Conflict, "error.409")
+	if !g.IsCoordinator(memberID) {
+		return ErrNotFound
+	}
+	if len(uniq(g.Coordinators)) < 2 {
+		return ErrLastCoordinator
+	}
+	upd := bson.M{"$pull": bson.M{"coordinators": memberID}, "$addToSet": bson.M{"members": memberID}}
+	if g.Members == nil { // $addToSet refuses a list stored as null
+		upd = bson.M{"$pull": bson.M{"coordinators": memberID}, "$set": bson.M{"members": bson.A{memberID}}}
+	}
+	res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": groupID}, upd)
+	if err != nil {
+		return fmt.Errorf("auth: remove coordinator: %w", err)
+	}
+	if res.MatchedCount != 1 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // SetGroupArchived archives or restores a group. Nothing it owns is touched.

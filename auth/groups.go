@@ -3,13 +3,13 @@ package auth
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/fault"
@@ -109,6 +109,13 @@ func (s *Store) findGroup(ctx context.Context, filter bson.M) (*Group, error) {
 // JoinGroup adds memberID to the group and records the join date. It
 // reports false when the member already belonged to the group (nothing
 // changes then, not even the join date). Policy is the caller's business.
+//
+// Every read and write names the group by _id alone, the one filter the
+// embedded database answers from an index (a filter on members as well
+// read every group, and made joining the slowest step of seeding a large
+// community). The group's lock is what keeps two writers of the group
+// apart, so the read under it decides; see "Correct with several
+// replicas" in docs/architecture.md.
 func (s *Store) JoinGroup(ctx context.Context, groupID, memberID string) (bool, error) {
 	if memberID == "" || strings.ContainsAny(memberID, ".$") { // it becomes a field name in "joined"
 		return false, fmt.Errorf("%w: member id %q", ErrInvalid, memberID)
@@ -118,34 +125,61 @@ func (s *Store) JoinGroup(ctx context.Context, groupID, memberID string) (bool, 
 		return false, err
 	}
 	defer unlock()
-	join := func() (*mongo.UpdateResult, error) {
-		return s.col(colGroups).UpdateOne(ctx,
-			bson.M{"_id": groupID, "members": bson.M{"$ne": memberID}, "coordinators": bson.M{"$ne": memberID}},
-			bson.M{"$addToSet": bson.M{"members": memberID}, "$set": bson.M{"joined." + memberID: s.now()}})
-	}
-	res, err := join()
+	g, err := s.Group(ctx, groupID)
 	if err != nil {
-		// A group stored without members has null, not [], and $addToSet
-		// refuses null: make it an empty list and try once more.
-		if _, nerr := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": groupID, "members": nil},
-			bson.M{"$set": bson.M{"members": bson.A{}}}); nerr == nil {
-			res, err = join()
-		}
+		return false, err
 	}
+	if g.HasMember(memberID) {
+		return false, nil
+	}
+	// Listed with the member first: a server that stops before the group
+	// write leaves a group too many in the list, which GroupsOf checks
+	// against the group, never one too few.
+	if err := s.setMemberGroup(ctx, memberID, groupID, true); err != nil {
+		return false, err
+	}
+	upd := bson.M{"$addToSet": bson.M{"members": memberID}, "$set": bson.M{"joined." + memberID: s.now()}}
+	if g.Members == nil {
+		// A group stored without members has null, not [], and $addToSet
+		// refuses null.
+		upd = bson.M{"$set": bson.M{"members": bson.A{memberID}, "joined." + memberID: s.now()}}
+	}
+	res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": groupID}, upd)
 	if err != nil {
 		return false, fmt.Errorf("auth: join group: %w", err)
 	}
-	if res.MatchedCount == 1 {
-		// A request still waiting is moot now (an invitation was quicker).
-		if _, err := s.col(colGroupRequests).DeleteOne(ctx, bson.M{"_id": groupRequestID(groupID, memberID), "status": RequestPending}); err != nil {
-			return true, fmt.Errorf("auth: join group: %w", err)
+	if res.MatchedCount != 1 {
+		return false, ErrNotFound
+	}
+	// A request still waiting is moot now (an invitation was quicker).
+	if err := s.dropPendingRequest(ctx, groupRequestID(groupID, memberID)); err != nil {
+		return true, fmt.Errorf("auth: join group: %w", err)
+	}
+	return true, nil
+}
+
+// dropPendingRequest deletes a join request if it is still pending. Most
+// joins have none, and finding that out is one lookup by _id; the
+// decision's lock keeps a coordinator's reply from being deleted with it.
+func (s *Store) dropPendingRequest(ctx context.Context, id string) error {
+	pending := func(ctx context.Context) (bool, error) {
+		var r GroupRequest
+		err := s.col(colGroupRequests).FindOne(ctx, bson.M{"_id": id}).Decode(&r)
+		if store.IsNoDocuments(err) {
+			return false, nil
 		}
-		return true, nil
+		return err == nil && r.Pending(), err
 	}
-	if _, err := s.Group(ctx, groupID); err != nil {
-		return false, err
+	if ok, err := pending(ctx); err != nil || !ok {
+		return err
 	}
-	return false, nil
+	return s.locked(ctx, colGroupRequests, id, func(ctx context.Context) error {
+		if ok, err := pending(ctx); err != nil || !ok {
+			return err
+		}
+		_, err := s.col(colGroupRequests).DeleteOne(ctx, bson.M{"_id": id})
+		return err
+	})
 }
 
 // LeaveGroup takes memberID out of the group. The last coordinator cannot
@@ -160,52 +194,51 @@ func (s *Store) RemoveGroupMember(ctx context.Context, groupID, memberID string)
 	return s.removeFromGroup(ctx, groupID, memberID)
 }
 
+// removeFromGroup reads and writes the group by _id under its lock: every
+// writer of the coordinators holds it, so the count read here is the one
+// the write changes, and two coordinators leaving at once leave one.
 func (s *Store) removeFromGroup(ctx context.Context, groupID, memberID string) error {
 	ctx, unlock, err := s.lock(ctx, colGroups, groupID)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	for attempt := 0; attempt < 5; attempt++ {
-		g, err := s.Group(ctx, groupID)
-		if err != nil {
-			return err
-		}
-		if !g.HasMember(memberID) {
-			return ErrNotFound
-		}
-		filter := bson.M{"_id": groupID}
-		if g.IsCoordinator(memberID) {
-			if len(uniq(g.Coordinators)) < 2 {
-				return ErrLastCoordinator
-			}
-			// Only if nobody changed the coordinators since we looked:
-			// two coordinators leaving at once must not leave none.
-			filter["coordinators"] = g.Coordinators
-		}
-		// Pull only from the lists that hold the member: $pull refuses a
-		// list stored as null.
-		pull := bson.M{}
-		for field, ids := range map[string][]string{"members": g.Members, "coordinators": g.Coordinators} {
-			for _, id := range ids {
-				if id == memberID {
-					pull[field] = memberID
-				}
-			}
-		}
-		res, err := s.col(colGroups).UpdateOne(ctx, filter, bson.M{"$pull": pull, "$unset": bson.M{"joined." + memberID: ""}})
-		if err != nil {
-			return fmt.Errorf("auth: leave group: %w", err)
-		}
-		if res.MatchedCount == 1 {
-			// The request that once let the member in has served its purpose.
-			if _, err := s.col(colGroupRequests).DeleteOne(ctx, bson.M{"_id": groupRequestID(groupID, memberID)}); err != nil {
-				return fmt.Errorf("auth: leave group: %w", err)
-			}
-			return nil
-		}
+	g, err := s.Group(ctx, groupID)
+	if err != nil {
+		return err
 	}
-	return fault.New(fault.Conflict, "error.409")
+	if !g.HasMember(memberID) {
+		return ErrNotFound
+	}
+	if g.IsCoordinator(memberID) && len(uniq(g.Coordinators)) < 2 {
+		return ErrLastCoordinator
+	}
+	// Pull only from the lists that hold the member: $pull refuses a
+	// list stored as null.
+	pull := bson.M{}
+	if slices.Contains(g.Members, memberID) {
+		pull["members"] = memberID
+	}
+	if slices.Contains(g.Coordinators, memberID) {
+		pull["coordinators"] = memberID
+	}
+	res, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": groupID}, bson.M{"$pull": pull, "$unset": bson.M{"joined." + memberID: ""}})
+	if err != nil {
+		return fmt.Errorf("auth: leave group: %w", err)
+	}
+	if res.MatchedCount != 1 {
+		return ErrNotFound
+	}
+	// After the group write: a stop in between leaves a group too many in
+	// the member's list, never one too few.
+	if err := s.setMemberGroup(ctx, memberID, groupID, false); err != nil {
+		return err
+	}
+	// The request that once let the member in has served its purpose.
+	if _, err := s.col(colGroupRequests).DeleteOne(ctx, bson.M{"_id": groupRequestID(groupID, memberID)}); err != nil {
+		return fmt.Errorf("auth: leave group: %w", err)
+	}
+	return nil
 }
 
 func uniq(ids []string) []string {

@@ -39,7 +39,7 @@ func (s *Store) PrivacySources() []privacy.Source {
 				_, err := s.col(colTokens).DeleteMany(ctx, bson.M{"member_id": id})
 				return err
 			}},
-		{Name: "groups", Collections: []string{colGroups},
+		{Name: "groups", Collections: []string{colGroups, colMemberGroups},
 			Export: func(ctx context.Context, id string) (any, error) {
 				gs, err := s.GroupsOf(ctx, id)
 				if err != nil {
@@ -78,22 +78,33 @@ func (s *Store) PrivacySources() []privacy.Source {
 }
 
 // leaveAllGroups takes a member out of every group, one group document at
-// a time under its lock (see doclock.go).
+// a time under its lock (see doclock.go), then drops the member's list of
+// groups. Erasure must not miss a group the list lost, so it reads every
+// group rather than trust the list.
 func (s *Store) leaveAllGroups(ctx context.Context, id string) error {
-	gs, err := s.GroupsOf(ctx, id)
+	all, err := s.readGroups(ctx)
 	if err != nil {
 		return err
 	}
-	for _, g := range gs {
+	for _, g := range all {
+		if !g.HasMember(id) {
+			continue
+		}
 		if err := s.locked(ctx, colGroups, g.ID, func(ctx context.Context) error {
 			_, err := s.col(colGroups).UpdateOne(ctx, bson.M{"_id": g.ID},
 				bson.M{"$pull": bson.M{"members": id, "coordinators": id}, "$unset": bson.M{"joined." + id: ""}})
-			return err
+			if err != nil {
+				return err
+			}
+			return s.setMemberGroup(ctx, id, g.ID, false)
 		}); err != nil {
 			return fmt.Errorf("auth: leave groups: %w", err)
 		}
 	}
-	return nil
+	return s.locked(ctx, colMemberGroups, id, func(ctx context.Context) error {
+		_, err := s.col(colMemberGroups).DeleteOne(ctx, bson.M{"_id": id})
+		return err
+	})
 }
 
 func (s *Store) findAll(ctx context.Context, col string, filter bson.M, o *options.FindOptions, out any) error {

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -329,6 +328,13 @@ func (s *Store) PutGroup(ctx context.Context, g Group) (string, error) {
 	if _, err := s.col(colGroups).ReplaceOne(ctx, bson.M{"_id": g.ID}, g, options.Replace().SetUpsert(true)); err != nil {
 		return "", fmt.Errorf("auth: put group: %w", err)
 	}
+	var was *Group
+	if old.ID != "" {
+		was = &old
+	}
+	if err := s.listGroupMembers(ctx, &g, was); err != nil {
+		return "", fmt.Errorf("auth: put group: %w", err)
+	}
 	return g.ID, nil
 }
 
@@ -348,33 +354,6 @@ func (s *Store) readGroups(ctx context.Context) ([]*Group, error) {
 	var gs []*Group
 	if err := cur.All(ctx, &gs); err != nil {
 		return nil, fmt.Errorf("auth: groups: %w", err)
-	}
-	return gs, nil
-}
-
-// GroupsOf returns the groups memberID belongs to or coordinates.
-func (s *Store) GroupsOf(ctx context.Context, memberID string) ([]*Group, error) {
-	if all, ok, err := memoGroups(ctx, s.readGroups); ok {
-		if err != nil {
-			return nil, err
-		}
-		// The filter below, over the memo (both sorted by name).
-		var gs []*Group
-		for _, g := range all {
-			if slices.Contains(g.Members, memberID) || slices.Contains(g.Coordinators, memberID) {
-				gs = append(gs, g)
-			}
-		}
-		return gs, nil
-	}
-	cur, err := s.col(colGroups).Find(ctx, bson.M{"$or": bson.A{bson.M{"members": memberID}, bson.M{"coordinators": memberID}}},
-		options.Find().SetSort(bson.D{{Key: "name", Value: 1}}))
-	if err != nil {
-		return nil, fmt.Errorf("auth: groups of member: %w", err)
-	}
-	var gs []*Group
-	if err := cur.All(ctx, &gs); err != nil {
-		return nil, fmt.Errorf("auth: groups of member: %w", err)
 	}
 	return gs, nil
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -38,8 +40,9 @@ func (s *Server) memberHome(c *fiber.Ctx, m *auth.Member, groups []*auth.Group, 
 	for _, g := range groups {
 		byID[g.ID] = g
 	}
-	// Workshops: running now (visible to the member), and their next ones.
-	ws, err := s.workshops.List(ctx, workshops.Filter{})
+	// Workshops: running now (visible to the member), and their next ones:
+	// those running and those they registered for, each read by _id.
+	running, err := s.workshops.Running(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -48,9 +51,22 @@ func (s *Server) memberHome(c *fiber.Ctx, m *auth.Member, groups []*auth.Group, 
 		return nil, err
 	}
 	registered := map[string]bool{}
+	var regIDs []string
 	for _, r := range regs {
 		registered[r.WorkshopID] = true
+		regIDs = append(regIDs, r.WorkshopID)
 	}
+	theirs, err := s.workshops.ByIDs(ctx, regIDs)
+	if err != nil {
+		return nil, err
+	}
+	ws := running
+	for _, w := range theirs {
+		if !slices.ContainsFunc(running, func(r *workshops.Workshop) bool { return r.ID == w.ID }) {
+			ws = append(ws, w)
+		}
+	}
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].StartsAt.Before(ws[j].StartsAt) })
 	now := time.Now()
 	for _, w := range ws {
 		acc := auth.WorkshopAccess{Group: byID[w.GroupID], Facilitators: w.Facilitators}

@@ -29,6 +29,7 @@ type homeData struct {
 }
 
 func (s *Server) showHome(c *fiber.Ctx) error {
+	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // it reads every group: the viewer's and the layout's come from that read
 	ctx := c.UserContext()
 	viewer := currentMember(c)
 	groups, err := s.auth.Groups(ctx)
@@ -41,7 +42,7 @@ func (s *Server) showHome(c *fiber.Ctx) error {
 			visible = append(visible, g)
 		}
 	}
-	members, err := s.auth.RecentMembers(ctx, 8)
+	members, err := s.auth.NewestMembers(ctx, 8)
 	if err != nil {
 		return err
 	}

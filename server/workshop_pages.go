@@ -37,6 +37,7 @@ type workshopsData struct {
 // listWorkshops is GET /workshops: upcoming (default) or past (?when=past),
 // optionally of one group (?group=slug), only those the member may see.
 func (s *Server) listWorkshops(c *fiber.Ctx) error {
+	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // it reads every group: the viewer's and the layout's come from that read
 	ctx := c.UserContext()
 	m := currentMember(c)
 	d := workshopsData{Past: c.Query("when") == "past", CanCreate: auth.CanCreateWorkshop(m, nil)}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,7 @@ import (
 
 // CurrentSchema is the schema version this build reads and writes. A
 // release that changes how data is stored adds a migration and raises it.
-const CurrentSchema = 4
+const CurrentSchema = 6
 
 // The schema version is one document by _id; each migration's run is
 // claimed by inserting its own document by _id, the one write that is
@@ -53,6 +54,16 @@ var migrations = []Migration{
 	// auth_identities) instead of a filter on the members' identity_keys,
 	// which the embedded database answers by reading every member.
 	{Version: 4, Name: "auth_identities_backfill", Run: backfillIdentities},
+	// A member's groups are read from their list in auth's member_groups
+	// by _id instead of a filter on the groups' members, which the embedded
+	// database answers by reading every group.
+	{Version: 5, Name: "auth_member_groups_backfill", Run: backfillMemberGroups},
+	// A workshop's registrations and a member's are read from lists in
+	// workshop_lists by _id instead of a filter on workshop_id or
+	// member_id, which the embedded database answers by reading every
+	// registration; the workshop lists pick from its schedule document
+	// instead of a filter on ends_at, which reads every workshop.
+	{Version: 6, Name: "workshops_lists_backfill", Run: backfillWorkshopLists},
 }
 
 // dropResourceTerms unsets the term arrays and drops their index; both
@@ -283,4 +294,152 @@ func onlyDuplicateKeys(err error) bool {
 		}
 	}
 	return true
+}
+
+// ColMemberGroups is auth's collection of each member's list of groups
+// (one document per member, _id the member's ID); named here so the
+// migration that builds it needs no import of auth.
+const ColMemberGroups = "member_groups"
+
+// backfillMemberGroups writes each member's list of groups from the groups'
+// members and coordinators. A list written meanwhile by a replica of this
+// release is merged with, never replaced by, what the groups say, and the
+// groups decide what a list is worth (auth's GroupsOf keeps only the
+// groups that hold the member), so running it again changes nothing.
+func backfillMemberGroups(ctx context.Context, db *mongo.Database) error {
+	if err := db.CreateCollection(ctx, ColMemberGroups); err != nil {
+		var ce mongo.CommandError
+		if !errors.As(err, &ce) || ce.Code != 48 { // 48: NamespaceExists
+			return fmt.Errorf("store: backfill member groups: %w", err)
+		}
+	}
+	cur, err := db.Collection("groups").Find(ctx, bson.M{},
+		options.Find().SetProjection(bson.M{"members": 1, "coordinators": 1}))
+	if err != nil {
+		return fmt.Errorf("store: backfill member groups: %w", err)
+	}
+	var gs []struct {
+		ID           string   `bson:"_id"`
+		Members      []string `bson:"members"`
+		Coordinators []string `bson:"coordinators"`
+	}
+	if err := cur.All(ctx, &gs); err != nil {
+		return fmt.Errorf("store: backfill member groups: %w", err)
+	}
+	lists := map[string][]string{}
+	for _, g := range gs {
+		for _, m := range append(append([]string{}, g.Coordinators...), g.Members...) {
+			if !slices.Contains(lists[m], g.ID) {
+				lists[m] = append(lists[m], g.ID)
+			}
+		}
+	}
+	col := db.Collection(ColMemberGroups)
+	for m, ids := range lists {
+		if _, err := col.UpdateOne(ctx, bson.M{"_id": m}, bson.M{"$addToSet": bson.M{"groups": bson.M{"$each": ids}}},
+			options.Update().SetUpsert(true)); err != nil {
+			return fmt.Errorf("store: backfill member groups: %w", err)
+		}
+	}
+	return nil
+}
+
+// ColWorkshopLists is workshops' collection of registration lists ("w:"
+// and the workshop's ID: its members; "m:" and a member's ID: their
+// workshops), named here for the migration that builds it.
+const ColWorkshopLists = "workshop_lists"
+
+// backfillWorkshopLists lists every registration on its workshop's and
+// its member's list, and enters every workshop's times and group in the
+// schedule, adding to what is there, so a second run or a replica of this
+// release that listed some meanwhile loses nothing.
+func backfillWorkshopLists(ctx context.Context, db *mongo.Database) error {
+	if err := db.CreateCollection(ctx, ColWorkshopLists); err != nil {
+		var ce mongo.CommandError
+		if !errors.As(err, &ce) || ce.Code != 48 { // 48: NamespaceExists
+			return fmt.Errorf("store: backfill registration lists: %w", err)
+		}
+	}
+	cur, err := db.Collection("workshop_registrations").Find(ctx, bson.M{},
+		options.Find().SetProjection(bson.M{"workshop_id": 1, "member_id": 1}))
+	if err != nil {
+		return fmt.Errorf("store: backfill registration lists: %w", err)
+	}
+	var rs []struct {
+		Workshop string `bson:"workshop_id"`
+		Member   string `bson:"member_id"`
+	}
+	if err := cur.All(ctx, &rs); err != nil {
+		return fmt.Errorf("store: backfill registration lists: %w", err)
+	}
+	lists := map[string][]string{}
+	for _, r := range rs {
+		if r.Workshop == "" || r.Member == "" {
+			continue
+		}
+		for id, v := range map[string]string{"w:" + r.Workshop: r.Member, "m:" + r.Member: r.Workshop} {
+			if !slices.Contains(lists[id], v) {
+				lists[id] = append(lists[id], v)
+			}
+		}
+	}
+	col := db.Collection(ColWorkshopLists)
+	for id, vs := range lists {
+		if _, err := col.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$addToSet": bson.M{"ids": bson.M{"$each": vs}}},
+			options.Update().SetUpsert(true)); err != nil {
+			return fmt.Errorf("store: backfill registration lists: %w", err)
+		}
+	}
+	return backfillSchedule(ctx, db)
+}
+
+// backfillSchedule enters the workshops the schedule lacks (workshops'
+// own, in its package: _id "schedule", entries of id, group, starts, ends).
+func backfillSchedule(ctx context.Context, db *mongo.Database) error {
+	type entry struct {
+		ID       string    `bson:"id"`
+		GroupID  string    `bson:"group,omitempty"`
+		StartsAt time.Time `bson:"starts"`
+		EndsAt   time.Time `bson:"ends"`
+	}
+	var doc struct {
+		Entries []entry `bson:"entries"`
+	}
+	col := db.Collection(ColWorkshopLists)
+	if err := col.FindOne(ctx, bson.M{"_id": "schedule"}).Decode(&doc); err != nil && !IsNoDocuments(err) {
+		return fmt.Errorf("store: backfill schedule: %w", err)
+	}
+	cur, err := db.Collection("workshops").Find(ctx, bson.M{},
+		options.Find().SetProjection(bson.M{"group_id": 1, "starts_at": 1, "ends_at": 1}))
+	if err != nil {
+		return fmt.Errorf("store: backfill schedule: %w", err)
+	}
+	var ws []struct {
+		ID       string    `bson:"_id"`
+		GroupID  string    `bson:"group_id"`
+		StartsAt time.Time `bson:"starts_at"`
+		EndsAt   time.Time `bson:"ends_at"`
+	}
+	if err := cur.All(ctx, &ws); err != nil {
+		return fmt.Errorf("store: backfill schedule: %w", err)
+	}
+	have := map[string]bool{}
+	for _, e := range doc.Entries {
+		have[e.ID] = true
+	}
+	added := false
+	for _, w := range ws {
+		if !have[w.ID] {
+			doc.Entries = append(doc.Entries, entry{ID: w.ID, GroupID: w.GroupID, StartsAt: w.StartsAt.UTC(), EndsAt: w.EndsAt.UTC()})
+			added = true
+		}
+	}
+	if !added {
+		return nil
+	}
+	if _, err := col.UpdateOne(ctx, bson.M{"_id": "schedule"}, bson.M{"$set": bson.M{"entries": doc.Entries}},
+		options.Update().SetUpsert(true)); err != nil {
+		return fmt.Errorf("store: backfill schedule: %w", err)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -217,5 +218,121 @@ func TestUpgradeBackfillsIdentities(t *testing.T) {
 		if err := st.DB.Collection(store.ColIdentities).FindOne(ctx, bson.M{"_id": key}).Decode(&d); err != nil || d.Member != member {
 			t.Fatalf("claim %q: %+v %v, want member %s", key, d, err, member)
 		}
+	}
+}
+
+// Schema 5 lists each member's groups (coordinators too, each group once),
+// keeps what a replica of this release listed meanwhile, and a second run
+// changes nothing.
+func TestUpgradeBackfillsMemberGroups(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	if _, err := st.DB.Collection("groups").InsertMany(ctx, []any{
+		bson.M{"_id": "g1", "members": bson.A{"m1", "m2"}, "coordinators": bson.A{"c1"}},
+		bson.M{"_id": "g2", "members": bson.A{"m1"}, "coordinators": bson.A{"m1"}},
+		bson.M{"_id": "g3", "members": nil, "coordinators": bson.A{"c1"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection(store.ColMemberGroups).InsertOne(ctx, bson.M{"_id": "m3", "groups": bson.A{"g4"}}); err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 2; run++ {
+		if err := st.Upgrade(ctx, nil); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 4}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("schema_migrations").DeleteMany(ctx, bson.M{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string][]string{"m1": {"g1", "g2"}, "m2": {"g1"}, "c1": {"g1", "g3"}, "m3": {"g4"}}
+	n, err := st.DB.Collection(store.ColMemberGroups).CountDocuments(ctx, bson.M{})
+	if err != nil || n != int64(len(want)) {
+		t.Fatalf("%d member lists (%v), want %d", n, err, len(want))
+	}
+	for member, groups := range want {
+		var d struct {
+			Groups []string `bson:"groups"`
+		}
+		if err := st.DB.Collection(store.ColMemberGroups).FindOne(ctx, bson.M{"_id": member}).Decode(&d); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(d.Groups)
+		if !slices.Equal(d.Groups, groups) {
+			t.Fatalf("%s's groups %v, want %v", member, d.Groups, groups)
+		}
+	}
+}
+
+// Schema 6 lists each registration on its workshop's and its member's
+// list, adding to what a replica of this release listed meanwhile.
+func TestUpgradeBackfillsRegistrationLists(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	if _, err := st.DB.Collection("workshop_registrations").InsertMany(ctx, []any{
+		bson.M{"_id": "w1/m1", "workshop_id": "w1", "member_id": "m1", "status": "registered"},
+		bson.M{"_id": "w1/m2", "workshop_id": "w1", "member_id": "m2", "status": "cancelled"},
+		bson.M{"_id": "w2/m1", "workshop_id": "w2", "member_id": "m1", "status": "waitlisted"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection(store.ColWorkshopLists).InsertOne(ctx, bson.M{"_id": "w1:", "ids": bson.A{"x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection(store.ColWorkshopLists).InsertOne(ctx, bson.M{"_id": "w:w2", "ids": bson.A{"m3"}}); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	if _, err := st.DB.Collection("workshops").InsertMany(ctx, []any{
+		bson.M{"_id": "w1", "group_id": "g", "starts_at": t0, "ends_at": t0.Add(time.Hour), "title": "One"},
+		bson.M{"_id": "w2", "starts_at": t0, "ends_at": t0.Add(time.Hour), "title": "Two"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A replica of this release entered w2 with newer times.
+	if _, err := st.DB.Collection(store.ColWorkshopLists).InsertOne(ctx, bson.M{"_id": "schedule", "entries": bson.A{
+		bson.M{"id": "w2", "starts": t0.Add(24 * time.Hour), "ends": t0.Add(25 * time.Hour)}}}); err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 2; run++ {
+		if err := st.Upgrade(ctx, nil); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 5}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("schema_migrations").DeleteMany(ctx, bson.M{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string][]string{"w:w1": {"m1", "m2"}, "w:w2": {"m1", "m3"}, "m:m1": {"w1", "w2"}, "m:m2": {"w1"}}
+	for id, ids := range want {
+		var d struct {
+			IDs []string `bson:"ids"`
+		}
+		if err := st.DB.Collection(store.ColWorkshopLists).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		slices.Sort(d.IDs)
+		if !slices.Equal(d.IDs, ids) {
+			t.Fatalf("list %s: %v, want %v", id, d.IDs, ids)
+		}
+	}
+	var sched struct {
+		Entries []struct {
+			ID     string    `bson:"id"`
+			Group  string    `bson:"group"`
+			Starts time.Time `bson:"starts"`
+		} `bson:"entries"`
+	}
+	if err := st.DB.Collection(store.ColWorkshopLists).FindOne(ctx, bson.M{"_id": "schedule"}).Decode(&sched); err != nil {
+		t.Fatal(err)
+	}
+	if len(sched.Entries) != 2 || sched.Entries[0].ID != "w2" || !sched.Entries[0].Starts.Equal(t0.Add(24*time.Hour)) ||
+		sched.Entries[1].ID != "w1" || sched.Entries[1].Group != "g" || !sched.Entries[1].Starts.Equal(t0) {
+		t.Fatalf("schedule %+v", sched.Entries)
 	}
 }

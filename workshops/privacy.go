@@ -16,7 +16,7 @@ import (
 // registrations, the calendar feed, and the workshops they facilitate.
 func (s *Store) PrivacySources() []privacy.Source {
 	return []privacy.Source{
-		{Name: "workshop_registrations", Collections: []string{colRegistrations, colFeeds, colAttendance}, Order: 50,
+		{Name: "workshop_registrations", Collections: []string{colRegistrations, colLists, colFeeds, colAttendance}, Order: 50,
 			Export: func(ctx context.Context, id string) (any, error) {
 				cur, err := s.col(colRegistrations).Find(ctx, bson.M{"member_id": id})
 				if err != nil {

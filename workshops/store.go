@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -45,6 +46,18 @@ func Indexes() []store.Index {
 type Store struct {
 	db  *mongo.Database
 	now func() time.Time
+	// byID reads workshops and registrations named by _id one lookup each
+	// (ReadByID).
+	byID bool
+}
+
+// ReadByID makes ByIDs and the registration lists read each document by
+// _id instead of one $in query, which the embedded database answers by
+// reading the whole collection (see store.FindByIDs). The application
+// calls it on the embedded database.
+func (s *Store) ReadByID() *Store {
+	s.byID = true
+	return s
 }
 
 // NewStore returns a Store on db.
@@ -77,6 +90,9 @@ func (s *Store) Create(ctx context.Context, creator string, in Input) (*Workshop
 			w.Facilitators = append(w.Facilitators, f)
 		}
 	}
+	if err := s.enter(ctx, w); err != nil {
+		return nil, err
+	}
 	if _, err := s.col(colWorkshops).InsertOne(ctx, w); err != nil {
 		return nil, fmt.Errorf("workshops: create: %w", err)
 	}
@@ -88,13 +104,16 @@ func (s *Store) Put(ctx context.Context, w *Workshop) error {
 	if _, err := s.col(colWorkshops).ReplaceOne(ctx, bson.M{"_id": w.ID}, w, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("workshops: put: %w", err)
 	}
-	return nil
+	return s.enter(ctx, w)
 }
 
 // PutRegistration stores a registration as given, past workshops too (the
 // demo seed uses it for its past workshop's attendees).
 func (s *Store) PutRegistration(ctx context.Context, r Registration) error {
 	r.ID = regID(r.WorkshopID, r.MemberID)
+	if err := s.listRegistration(ctx, r.WorkshopID, r.MemberID); err != nil {
+		return err
+	}
 	if _, err := s.col(colRegistrations).ReplaceOne(ctx, bson.M{"_id": r.ID}, r, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("workshops: put registration: %w", err)
 	}
@@ -127,47 +146,19 @@ type Filter struct {
 	Limit   int
 }
 
-// List returns workshops by filter.
-func (s *Store) List(ctx context.Context, f Filter) ([]*Workshop, error) {
-	now := s.now()
-	q := bson.M{}
-	sortDir := 1
-	if f.Past {
-		q["ends_at"] = bson.M{"$lte": now}
-		sortDir = -1
-	} else {
-		q["ends_at"] = bson.M{"$gt": now}
-	}
-	if f.GroupID != "" {
-		q["group_id"] = f.GroupID
-	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 200
-	}
-	cur, err := s.col(colWorkshops).Find(ctx, q, options.Find().SetSort(bson.D{{Key: "starts_at", Value: sortDir}}).SetLimit(int64(f.Limit)))
-	if err != nil {
-		return nil, fmt.Errorf("workshops: list: %w", err)
-	}
-	var ws []*Workshop
-	if err := cur.All(ctx, &ws); err != nil {
-		return nil, fmt.Errorf("workshops: list: %w", err)
-	}
-	return ws, nil
-}
-
-// ByIDs returns workshops by ID in one query.
+// ByIDs returns workshops by ID, soonest first: one $in query, or one
+// lookup per _id on the embedded database (ReadByID).
 func (s *Store) ByIDs(ctx context.Context, ids []string) ([]*Workshop, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	cur, err := s.col(colWorkshops).Find(ctx, bson.M{"_id": bson.M{"$in": ids}}, options.Find().SetSort(bson.D{{Key: "starts_at", Value: 1}}))
+	ws, err := store.FindByIDs[*Workshop](ctx, s.col(colWorkshops), ids, nil, s.byID)
 	if err != nil {
 		return nil, fmt.Errorf("workshops: by ids: %w", err)
 	}
-	var ws []*Workshop
-	if err := cur.All(ctx, &ws); err != nil {
-		return nil, fmt.Errorf("workshops: by ids: %w", err)
-	}
+	sort.Slice(ws, func(i, j int) bool {
+		if !ws[i].StartsAt.Equal(ws[j].StartsAt) {
+			return ws[i].StartsAt.Before(ws[j].StartsAt)
+		}
+		return ws[i].ID < ws[j].ID
+	})
 	return ws, nil
 }
 
@@ -182,6 +173,9 @@ func (s *Store) Register(ctx context.Context, w *Workshop, memberID string) (*Re
 	}
 	now := s.now()
 	r := Registration{ID: regID(w.ID, memberID), WorkshopID: w.ID, MemberID: memberID, Status: Registered, CreatedAt: now, UpdatedAt: now}
+	if err := s.listRegistration(ctx, w.ID, memberID); err != nil {
+		return nil, err
+	}
 	_, err := s.col(colRegistrations).InsertOne(ctx, r)
 	if store.IsDuplicateKey(err) {
 		// Registering again after cancelling rejoins at the end of the list.
@@ -256,15 +250,20 @@ func (s *Store) Registration(ctx context.Context, workshopID, memberID string) (
 	return &r, nil
 }
 
-// Registrations returns a workshop's registrations in list order.
+// Registrations returns a workshop's registrations in list order: the
+// workshop's list by _id, then each registration it names by _id.
 func (s *Store) Registrations(ctx context.Context, workshopID string) ([]*Registration, error) {
-	cur, err := s.col(colRegistrations).Find(ctx, bson.M{"workshop_id": workshopID})
-	if err != nil {
-		return nil, fmt.Errorf("workshops: registrations: %w", err)
+	members, err := s.listed(ctx, workshopListID(workshopID))
+	if err != nil || len(members) == 0 {
+		return nil, err
 	}
-	var rs []*Registration
-	if err := cur.All(ctx, &rs); err != nil {
-		return nil, fmt.Errorf("workshops: registrations: %w", err)
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = regID(workshopID, m)
+	}
+	rs, err := s.registrationsByID(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	sort.Slice(rs, func(i, j int) bool {
 		if !rs[i].CreatedAt.Equal(rs[j].CreatedAt) {
@@ -275,31 +274,56 @@ func (s *Store) Registrations(ctx context.Context, workshopID string) ([]*Regist
 	return rs, nil
 }
 
-// MemberRegistrations returns a member's active registrations.
+// MemberRegistrations returns a member's active registrations: the
+// member's list by _id, then each registration it names by _id.
 func (s *Store) MemberRegistrations(ctx context.Context, memberID string) ([]*Registration, error) {
-	cur, err := s.col(colRegistrations).Find(ctx, bson.M{"member_id": memberID, "status": bson.M{"$ne": Cancelled}})
+	workshops, err := s.listed(ctx, memberListID(memberID))
+	if err != nil || len(workshops) == 0 {
+		return nil, err
+	}
+	ids := make([]string, len(workshops))
+	for i, w := range workshops {
+		ids[i] = regID(w, memberID)
+	}
+	rs, err := s.registrationsByID(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("workshops: member registrations: %w", err)
+		return nil, err
 	}
-	var rs []*Registration
-	if err := cur.All(ctx, &rs); err != nil {
-		return nil, fmt.Errorf("workshops: member registrations: %w", err)
-	}
-	return rs, nil
+	return slices.DeleteFunc(rs, func(r *Registration) bool { return r.Status == Cancelled }), nil
 }
 
 // DeleteMemberRegistrations removes all of a member's registrations
-// (privacy erasure) and settles the workshops they held seats in.
+// (privacy erasure) and settles the workshops they held seats in. Erasure
+// must not miss one a list lost, so it finds them by member_id.
 func (s *Store) DeleteMemberRegistrations(ctx context.Context, memberID string) (int64, error) {
-	regs, err := s.MemberRegistrations(ctx, memberID)
+	var regs []*Registration
+	cur, err := s.col(colRegistrations).Find(ctx, bson.M{"member_id": memberID})
+	if err == nil {
+		err = cur.All(ctx, &regs)
+	}
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("workshops: delete registrations: %w", err)
 	}
 	res, err := s.col(colRegistrations).DeleteMany(ctx, bson.M{"member_id": memberID})
 	if err != nil {
 		return 0, fmt.Errorf("workshops: delete registrations: %w", err)
 	}
+	listed, err := s.listed(ctx, memberListID(memberID))
+	if err != nil {
+		return 0, err
+	}
 	for _, r := range regs {
+		if !slices.Contains(listed, r.WorkshopID) {
+			listed = append(listed, r.WorkshopID)
+		}
+	}
+	if err := s.unlistMember(ctx, memberID, listed); err != nil {
+		return 0, err
+	}
+	for _, r := range regs {
+		if r.Status == Cancelled {
+			continue
+		}
 		if w, err := s.Workshop(ctx, r.WorkshopID); err == nil {
 			_, _ = s.Settle(ctx, w)
 		}
