@@ -124,8 +124,10 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery) ([]query.Query, []best
 	} else {
 		must = append(must, term(fOpening, "yes")) // one document per thread
 	}
+	// No stored field is asked for: a post's thread and number are in its
+	// ID, and loading the stored document of every post of the window
+	// (the text included) to read them cost more than ranking them.
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Limit*searchWindow, 0, false)
-	req.Fields = []string{fThread, fN}
 	req.SortBy([]string{"-_score", "-" + fLast, "_id"})
 	if !words {
 		req.SortBy([]string{"-" + fLast, "_id"})
@@ -138,13 +140,13 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery) ([]query.Query, []best
 	var order []best
 	seen := map[string]bool{}
 	for _, h := range res.Hits {
-		tid, _ := h.Fields[fThread].(string)
-		n, _ := h.Fields[fN].(float64)
-		if tid == "" || seen[tid] {
+		_, pid := search.SplitDocID(h.ID)
+		tid, n, ok := SplitPostID(pid)
+		if !ok || seen[tid] {
 			continue
 		}
 		seen[tid] = true
-		order = append(order, best{h, tid, int(n)})
+		order = append(order, best{h, tid, n})
 		if len(order) == q.Limit {
 			break
 		}
@@ -302,15 +304,20 @@ func wordQuery(w string, last bool, boost float64) query.Query {
 	return bleve.NewDisjunctionQuery(alts...)
 }
 
-// termQuery matches a concept's term as a phrase in its own language.
+// termQuery matches a concept's term in its own language: all its words
+// in the title or in the text, as the library matches them. Not as a
+// phrase: a phrase reads the positions of every candidate post of every
+// term of the concept (up to glossary.MaxTerms), most of the discussions'
+// query cost for a broad concept.
 func termQuery(t glossary.Term) query.Query {
 	var alts []query.Query
 	for _, f := range []string{langField(fTitle, t.Lang), langField(fText, t.Lang)} {
 		if !isLang(t.Lang) {
 			f = fText
 		}
-		m := bleve.NewMatchPhraseQuery(t.Text)
+		m := bleve.NewMatchQuery(t.Text)
 		m.SetField(f)
+		m.SetOperator(query.MatchQueryOperatorAnd)
 		m.SetBoost(boostConcept)
 		alts = append(alts, m)
 	}

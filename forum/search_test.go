@@ -280,3 +280,17 @@ func TestSearchAcrossServers(t *testing.T) {
 		t.Fatalf("the other server still finds a hidden post: %+v", hits)
 	}
 }
+
+func TestSplitPostID(t *testing.T) {
+	for _, id := range []string{PostID("64b0c0ffee0000000000abcd", 1), PostID("a-b", 123456), PostID("t", 1234567)} {
+		tid, n, ok := SplitPostID(id)
+		if !ok || PostID(tid, n) != id {
+			t.Errorf("SplitPostID(%q) = %q, %d, %v", id, tid, n, ok)
+		}
+	}
+	for _, id := range []string{"", "abc", "-000001", "t-1", "t-000000", "t-x00001", "t-+00001"} {
+		if tid, n, ok := SplitPostID(id); ok {
+			t.Errorf("SplitPostID(%q) = %q, %d, true; want not ok", id, tid, n)
+		}
+	}
+}
