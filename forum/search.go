@@ -279,11 +279,27 @@ func (s *Store) wordsQuery(gq glossary.Query) query.Query {
 	return bleve.NewConjunctionQuery(groups...)
 }
 
+// matchFields are the fields a typed word is looked up in: the stemmed
+// ones. The folded copies are left out of it: a post's text is the same in
+// every field, and a word found folded is found stemmed (the same token,
+// stemmed alike), unless it were a stop word in all four languages; each
+// field more is one more term reader per word, and one more copy of every
+// matching post to merge (ten clauses and more also switch bleve to its
+// slower heap disjunction). The folded fields serve the prefix and the
+// snippets.
+var matchFields = func() []string {
+	var out []string
+	for _, l := range search.Languages {
+		out = append(out, langField(fTitle, l), langField(fText, l))
+	}
+	return out
+}()
+
 // wordQuery matches one typed word in any field; the last word also
 // matches as the start of a longer word (the search field is typed into).
 func wordQuery(w string, last bool, boost float64) query.Query {
 	var alts []query.Query
-	for _, f := range textFields {
+	for _, f := range matchFields {
 		m := bleve.NewMatchQuery(w)
 		m.SetField(f)
 		b := boost
