@@ -258,6 +258,16 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 		Via: map[string][]string{}, Building: s.index.Building()}
 
 	req := q.request(pq, "")
+	if q.CountOnly {
+		req.Size = 0
+		out, err := s.index.Search(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("resources: search count: %w", err)
+		}
+		res.Total = int(out.Total)
+		res.Pages = (res.Total + q.PerPage - 1) / q.PerPage
+		return res, nil
+	}
 	req.Size, req.From = q.PerPage, (q.Page-1)*q.PerPage
 	switch q.Sort {
 	case SortRelevance:

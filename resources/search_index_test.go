@@ -89,6 +89,10 @@ func TestIndexVisibilityForEveryViewer(t *testing.T) {
 				if !reflect.DeepEqual(got, want) || res.Total != len(want) {
 					t.Fatalf("%q: got %v (total %d), want %v", q, got, res.Total, want)
 				}
+				// The count alone, as the combined page's other tabs ask it.
+				if c, err := s.Search(ctx, resources.Search{Q: q, Viewer: v, PerPage: 50, CountOnly: true}); err != nil || c.Total != len(want) || len(c.Items) != 0 {
+					t.Fatalf("%q count only: %+v, %v; want total %d, no items", q, c, err, len(want))
+				}
 				if !reflect.DeepEqual(counts(res.Facets["type"]), wantTypes) {
 					t.Errorf("%q: type counts %v, want %v", q, counts(res.Facets["type"]), wantTypes)
 				}
