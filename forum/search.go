@@ -73,7 +73,7 @@ const (
 // found through a concept's other terms; recency breaks ties), each with
 // a snippet from its best-matching post.
 func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
-	must, order, err := s.rank(ctx, &q)
+	must, order, err := s.rank(ctx, &q, true)
 	if err != nil || len(order) == 0 {
 		return nil, err
 	}
@@ -84,14 +84,21 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 // threads and posts are not read, so a thread held or a post hidden a
 // moment ago, which the index has not heard of yet, may still be counted
 // (Search leaves it out). For pages that show the number, not the hits.
+// It counts the same threads as Search when at most Limit × 10 posts
+// match; beyond, the threads of that many of the matching posts, not
+// necessarily the best-ranked ones (the count is capped at Limit either
+// way), since counting without scores lets the index merge the words'
+// postings without ranking them.
 func (s *Store) Count(ctx context.Context, q SearchQuery) (int, error) {
-	_, order, err := s.rank(ctx, &q)
+	_, order, err := s.rank(ctx, &q, false)
 	return len(order), err
 }
 
 // rank asks the index for the best post of each thread matching q, in rank
-// order, at most q.Limit threads; must is the query it asked.
-func (s *Store) rank(ctx context.Context, q *SearchQuery) ([]query.Query, []best, error) {
+// order, at most q.Limit threads; must is the query it asked. Unscored, it
+// asks for the posts in the index's order, without relevance or recency
+// (for Count).
+func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) ([]query.Query, []best, error) {
 	if s.index == nil {
 		return nil, nil, ErrNoIndex
 	}
@@ -128,8 +135,12 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery) ([]query.Query, []best
 	// ID, and loading the stored document of every post of the window
 	// (the text included) to read them cost more than ranking them.
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Limit*searchWindow, 0, false)
-	req.SortBy([]string{"-_score", "-" + fLast, "_id"})
-	if !words {
+	switch {
+	case !scored:
+		req.Score = "none"
+	case words:
+		req.SortBy([]string{"-_score", "-" + fLast, "_id"})
+	default:
 		req.SortBy([]string{"-" + fLast, "_id"})
 	}
 	res, err := s.index.Search(ctx, req)
