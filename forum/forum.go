@@ -10,6 +10,8 @@ package forum
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/circularfairict/portal/fault"
@@ -149,6 +151,20 @@ type Post struct {
 
 // PostID is the ID of post n of a thread.
 func PostID(threadID string, n int) string { return fmt.Sprintf("%s-%06d", threadID, n) }
+
+// SplitPostID returns the thread and number a post's ID names (PostID);
+// ok is false for anything else.
+func SplitPostID(id string) (threadID string, n int, ok bool) {
+	i := strings.LastIndexByte(id, '-')
+	if i <= 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(id[i+1:])
+	if err != nil || n < 1 || PostID(id[:i], n) != id {
+		return "", 0, false
+	}
+	return id[:i], n, true
+}
 
 // Visible reports whether the post's content shows to everyone.
 func (p *Post) Visible() bool { return !p.Deleted && !p.Hidden && !p.Held }

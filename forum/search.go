@@ -73,7 +73,7 @@ const (
 // found through a concept's other terms; recency breaks ties), each with
 // a snippet from its best-matching post.
 func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
-	must, order, err := s.rank(ctx, &q)
+	must, order, err := s.rank(ctx, &q, true)
 	if err != nil || len(order) == 0 {
 		return nil, err
 	}
@@ -84,14 +84,21 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 // threads and posts are not read, so a thread held or a post hidden a
 // moment ago, which the index has not heard of yet, may still be counted
 // (Search leaves it out). For pages that show the number, not the hits.
+// It counts the same threads as Search when at most Limit × 10 posts
+// match; beyond, the threads of that many of the matching posts, not
+// necessarily the best-ranked ones (the count is capped at Limit either
+// way), since counting without scores lets the index merge the words'
+// postings without ranking them.
 func (s *Store) Count(ctx context.Context, q SearchQuery) (int, error) {
-	_, order, err := s.rank(ctx, &q)
+	_, order, err := s.rank(ctx, &q, false)
 	return len(order), err
 }
 
 // rank asks the index for the best post of each thread matching q, in rank
-// order, at most q.Limit threads; must is the query it asked.
-func (s *Store) rank(ctx context.Context, q *SearchQuery) ([]query.Query, []best, error) {
+// order, at most q.Limit threads; must is the query it asked. Unscored, it
+// asks for the posts in the index's order, without relevance or recency
+// (for Count).
+func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) ([]query.Query, []best, error) {
 	if s.index == nil {
 		return nil, nil, ErrNoIndex
 	}
@@ -124,10 +131,16 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery) ([]query.Query, []best
 	} else {
 		must = append(must, term(fOpening, "yes")) // one document per thread
 	}
+	// No stored field is asked for: a post's thread and number are in its
+	// ID, and loading the stored document of every post of the window
+	// (the text included) to read them cost more than ranking them.
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Limit*searchWindow, 0, false)
-	req.Fields = []string{fThread, fN}
-	req.SortBy([]string{"-_score", "-" + fLast, "_id"})
-	if !words {
+	switch {
+	case !scored:
+		req.Score = "none"
+	case words:
+		req.SortBy([]string{"-_score", "-" + fLast, "_id"})
+	default:
 		req.SortBy([]string{"-" + fLast, "_id"})
 	}
 	res, err := s.index.Search(ctx, req)
@@ -138,13 +151,13 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery) ([]query.Query, []best
 	var order []best
 	seen := map[string]bool{}
 	for _, h := range res.Hits {
-		tid, _ := h.Fields[fThread].(string)
-		n, _ := h.Fields[fN].(float64)
-		if tid == "" || seen[tid] {
+		_, pid := search.SplitDocID(h.ID)
+		tid, n, ok := SplitPostID(pid)
+		if !ok || seen[tid] {
 			continue
 		}
 		seen[tid] = true
-		order = append(order, best{h, tid, int(n)})
+		order = append(order, best{h, tid, n})
 		if len(order) == q.Limit {
 			break
 		}
@@ -277,11 +290,27 @@ func (s *Store) wordsQuery(gq glossary.Query) query.Query {
 	return bleve.NewConjunctionQuery(groups...)
 }
 
+// matchFields are the fields a typed word is looked up in: the stemmed
+// ones. The folded copies are left out of it: a post's text is the same in
+// every field, and a word found folded is found stemmed (the same token,
+// stemmed alike), unless it were a stop word in all four languages; each
+// field more is one more term reader per word, and one more copy of every
+// matching post to merge (ten clauses and more also switch bleve to its
+// slower heap disjunction). The folded fields serve the prefix and the
+// snippets.
+var matchFields = func() []string {
+	var out []string
+	for _, l := range search.Languages {
+		out = append(out, langField(fTitle, l), langField(fText, l))
+	}
+	return out
+}()
+
 // wordQuery matches one typed word in any field; the last word also
 // matches as the start of a longer word (the search field is typed into).
 func wordQuery(w string, last bool, boost float64) query.Query {
 	var alts []query.Query
-	for _, f := range textFields {
+	for _, f := range matchFields {
 		m := bleve.NewMatchQuery(w)
 		m.SetField(f)
 		b := boost
@@ -302,15 +331,20 @@ func wordQuery(w string, last bool, boost float64) query.Query {
 	return bleve.NewDisjunctionQuery(alts...)
 }
 
-// termQuery matches a concept's term as a phrase in its own language.
+// termQuery matches a concept's term in its own language: all its words
+// in the title or in the text, as the library matches them. Not as a
+// phrase: a phrase reads the positions of every candidate post of every
+// term of the concept (up to glossary.MaxTerms), most of the discussions'
+// query cost for a broad concept.
 func termQuery(t glossary.Term) query.Query {
 	var alts []query.Query
 	for _, f := range []string{langField(fTitle, t.Lang), langField(fText, t.Lang)} {
 		if !isLang(t.Lang) {
 			f = fText
 		}
-		m := bleve.NewMatchPhraseQuery(t.Text)
+		m := bleve.NewMatchQuery(t.Text)
 		m.SetField(f)
+		m.SetOperator(query.MatchQueryOperatorAnd)
 		m.SetBoost(boostConcept)
 		alts = append(alts, m)
 	}

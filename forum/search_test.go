@@ -280,3 +280,60 @@ func TestSearchAcrossServers(t *testing.T) {
 		t.Fatalf("the other server still finds a hidden post: %+v", hits)
 	}
 }
+
+func TestSplitPostID(t *testing.T) {
+	for _, id := range []string{PostID("64b0c0ffee0000000000abcd", 1), PostID("a-b", 123456), PostID("t", 1234567)} {
+		tid, n, ok := SplitPostID(id)
+		if !ok || PostID(tid, n) != id {
+			t.Errorf("SplitPostID(%q) = %q, %d, %v", id, tid, n, ok)
+		}
+	}
+	for _, id := range []string{"", "abc", "-000001", "t-1", "t-000000", "t-x00001", "t-+00001"} {
+		if tid, n, ok := SplitPostID(id); ok {
+			t.Errorf("SplitPostID(%q) = %q, %d, true; want not ok", id, tid, n)
+		}
+	}
+}
+
+// Count, unscored, finds the threads Search finds, in every category set
+// and for words, concepts and prefixes, and is capped at Limit as Search.
+func TestSearchCountMatchesSearch(t *testing.T) {
+	s, _, gen, grp := indexed(t)
+	ctx := context.Background()
+	bodies := []string{"Battery health of refurbished phones", "Factory lists from suppliers", "Take-back of old screens",
+		"Réparabilité des écrans", "Due diligence on smelters", "Refurbished laptops with a new battery"}
+	for i, body := range bodies {
+		cat := gen
+		if i%2 == 1 {
+			cat = grp
+		}
+		th, _, err := s.CreateThread(ctx, NewThread{Category: cat, AuthorID: store.NewID(), Title: "Question " + string(rune('A'+i)), Body: body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; j < 3; j++ {
+			if _, err := s.Reply(ctx, th.ID, store.NewID(), "Also: "+body, false, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, q := range []string{"battery", "refurbished battery", "repairability", "suppl", "due diligence", "question", "nothing here"} {
+		for _, cats := range [][]*Category{{gen}, {grp}, {gen, grp}} {
+			sq := SearchQuery{Query: glossary.ParseQuery(q, "en")}
+			for _, c := range cats {
+				sq.CategoryIDs = append(sq.CategoryIDs, c.ID)
+			}
+			for _, limit := range []int{0, 2} {
+				sq.Limit = limit
+				hits, err := s.Search(ctx, sq)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, err := s.Count(ctx, sq)
+				if err != nil || n != len(hits) {
+					t.Errorf("%q in %d categories, limit %d: count %d, %v; search found %d", q, len(cats), limit, n, err, len(hits))
+				}
+			}
+		}
+	}
+}

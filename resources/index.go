@@ -19,7 +19,7 @@ import (
 const KindLibrary = "library"
 
 // Index field names of the library kind. Text fields are suffixed with
-// their language (title_fr); facet fields prefixed f_.
+// their language (head_fr, body_fr); facet fields prefixed f_.
 const (
 	fieldVisibility = "vis"
 	fieldGroup      = "group"
@@ -32,7 +32,8 @@ const (
 	fieldLinks = "links"
 	fieldOrg   = "org"
 	// fieldWords holds every word folded but not stemmed: the dictionary
-	// "did you mean" draws real words from.
+	// "did you mean" draws real words from, and the one field a word still
+	// being typed is looked up in as a prefix.
 	fieldWords = "words"
 )
 
@@ -65,7 +66,19 @@ func (libraryKind) Name() string { return KindLibrary }
 
 // Version 1: title/summary/body per language, visibility and facets.
 // Version 2: link targets.
-func (libraryKind) Version() int { return 2 }
+// Version 3: title and summary in one head field per language (fewer
+// fields for each query word to be looked up in).
+func (libraryKind) Version() int { return 3 }
+
+// Text fields per language: the head (title and summary, with those of the
+// translations in that language) and the body (the files' text). A word is
+// looked up in every field of every language, so each field more is one
+// more term reader per word and per concept term: title and summary share
+// one field, the head, which is short and weighs more.
+const (
+	baseHead = "head"
+	baseBody = "body"
+)
 
 func (libraryKind) Mapping() *mapping.DocumentMapping {
 	dm := bleve.NewDocumentStaticMapping()
@@ -74,7 +87,7 @@ func (libraryKind) Mapping() *mapping.DocumentMapping {
 		if l == "xx" {
 			lang = ""
 		}
-		for _, base := range []string{"title", "summary", "body"} {
+		for _, base := range []string{baseHead, baseBody} {
 			dm.AddFieldMappingsAt(textField(base, l), search.TextField(lang))
 		}
 	}
@@ -184,15 +197,20 @@ func (k libraryKind) doc(ctx context.Context, r *Resource) (*search.Doc, error) 
 		prev, _ := f[field].([]string)
 		f[field] = append(prev, v)
 	}
+	// The head holds titles at even and summaries at odd positions, empty
+	// ones included, so a snippet can be cut from a summary, never from a
+	// title (which the result shows anyway).
+	head := func(l, title, summary string) {
+		prev, _ := f[textField(baseHead, l)].([]string)
+		f[textField(baseHead, l)] = append(prev, title, summary)
+	}
 	langs := indexLangs(r.Languages)
 	for _, l := range langs {
-		add(textField("title", l), r.Title)
-		add(textField("summary", l), r.Summary)
+		head(l, r.Title, r.Summary)
 	}
 	for _, t := range r.Translations {
 		for _, l := range indexLangs([]string{t.Lang}) {
-			add(textField("title", l), t.Title)
-			add(textField("summary", l), t.Summary)
+			head(l, t.Title, t.Summary)
 		}
 	}
 	// Every version's text: an older version's wording still finds the
@@ -215,14 +233,14 @@ func (k libraryKind) doc(ctx context.Context, r *Resource) (*search.Doc, error) 
 		}
 		text := clip(b.Text, maxIndexedText)
 		for _, l := range langs {
-			add(textField("body", l), text)
+			add(textField(baseBody, l), text)
 		}
 	}
 	add(fieldOrg, r.Organisation)
 	// The dictionary needs each word once, not every occurrence: titles,
 	// summaries and the start of each text are plenty for suggestions,
 	// and a second analysis of whole files would double indexing work.
-	for _, k := range []string{"title", "summary", "body"} {
+	for _, k := range []string{baseHead, baseBody} {
 		for _, v := range asStrings(f[textField(k, langs[0])]) {
 			f[fieldWords] = append(asStrings(f[fieldWords]), clip(v, maxDictionaryText))
 		}

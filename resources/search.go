@@ -119,6 +119,11 @@ type Search struct {
 	// pages that show neither (the combined search, the discussions'
 	// library cards): counting facets walks every match, not one page.
 	Brief bool
+	// CountOnly fills Total (and Query) alone, from the index: no rows are
+	// read, no snippets cut, for pages that show the number only (the
+	// combined search's other tabs), as a page's rows are read by _id one
+	// by one and cost more than the query.
+	CountOnly bool
 }
 
 // FacetCount is one value of a facet with the number of resources it would

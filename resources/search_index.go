@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -22,17 +23,17 @@ import (
 // ErrNoIndex is returned by Search on a service without a search index.
 var ErrNoIndex = errors.New("resources: no search index")
 
-// Boosts: a title match above a summary match above the text; the words
-// as typed far above a glossary concept's other terms, so exact-language
-// matches rank first and cross-language ones just below. Far, because a
-// document in another language can match several of the concept's terms,
-// in its short title and summary, whose scores add up: at ten times, two
-// English repairability documents outranked the French one containing the
-// typed "réparabilité" in its body (TestTypedWordsRankFirst).
+// Boosts: a match in the head (title and summary) above one in the text;
+// the words as typed far above a glossary concept's other terms, so
+// exact-language matches rank first and cross-language ones just below.
+// Far, because a document in another language can match several of the
+// concept's terms, in its short title and summary, whose scores add up: at
+// ten times, two English repairability documents outranked the French one
+// containing the typed "réparabilité" in its body (TestTypedWordsRankFirst).
 const (
-	boostTitle   = 3.0
-	boostSummary = 2.0
+	boostHead    = 3.0
 	boostBody    = 1.0
+	boostPrefix  = 0.5
 	boostTyped   = 1000.0
 	boostConcept = 1.0
 	facetSize    = 100
@@ -68,13 +69,33 @@ func termQ(field, value string) query.Query {
 	return q
 }
 
-// fieldBoosts are the text fields a typed word is looked for in.
-func fieldBoosts(langs []string) map[string]float64 {
-	out := map[string]float64{fieldOrg: boostBody}
+// fieldBoosts are the text fields a word is looked for in: the head and
+// body of each language, and the organisation for the words typed (a
+// concept's terms are not names).
+func fieldBoosts(langs []string, org bool) map[string]float64 {
+	out := map[string]float64{}
+	if org {
+		out[fieldOrg] = boostBody
+	}
 	for _, l := range langs {
-		out[textField("title", l)] = boostTitle
-		out[textField("summary", l)] = boostSummary
-		out[textField("body", l)] = boostBody
+		out[textField(baseHead, l)] = boostHead
+		out[textField(baseBody, l)] = boostBody
+	}
+	return out
+}
+
+// prefixFields are where the start of a word still being typed is looked
+// up: for ranking, the one folded dictionary field (a prefix expands to
+// every term it begins in each field, so one field instead of ten keeps
+// that expansion small); for snippets, restricted to the page's hits, the
+// stored text fields, so the words it began are highlighted.
+func prefixFields(locating bool) []string {
+	if !locating {
+		return []string{fieldWords}
+	}
+	var out []string
+	for _, l := range textLangs {
+		out = append(out, textField(baseHead, l), textField(baseBody, l))
 	}
 	return out
 }
@@ -84,7 +105,7 @@ func fieldBoosts(langs []string) map[string]float64 {
 // a disjunction's score by the share of its clauses that match (coord):
 // a word is found in one or two of these fields, never all, so boosts are
 // scaled by the number of clauses to undo that.
-func matchQuery(text string, fields map[string]float64, boost float64, prefix string) query.Query {
+func matchQuery(text string, fields map[string]float64, boost float64, prefix string, pfields []string) query.Query {
 	names := make([]string, 0, len(fields))
 	for f := range fields {
 		names = append(names, f)
@@ -93,7 +114,7 @@ func matchQuery(text string, fields map[string]float64, boost float64, prefix st
 	var or []query.Query
 	n := float64(len(names))
 	if prefix != "" {
-		n *= 2
+		n += float64(len(pfields))
 	}
 	for _, f := range names {
 		m := bleve.NewMatchQuery(text)
@@ -101,10 +122,12 @@ func matchQuery(text string, fields map[string]float64, boost float64, prefix st
 		m.SetOperator(query.MatchQueryOperatorAnd)
 		m.SetBoost(fields[f] * boost * n)
 		or = append(or, m)
-		if prefix != "" {
+	}
+	if prefix != "" {
+		for _, f := range pfields {
 			p := bleve.NewPrefixQuery(prefix)
 			p.SetField(f)
-			p.SetBoost(fields[f] * boost * n * 0.5)
+			p.SetBoost(boostPrefix * boost * n)
 			or = append(or, p)
 		}
 	}
@@ -125,8 +148,10 @@ func phraseQuery(phrase string, fields map[string]float64) query.Query {
 // textQuery is the query of the words: every group must match, directly
 // (the typed words, in any language's fields) or through one of its
 // concept's terms (in the fields of that term's language).
-func textQuery(pq parsedQuery, directOnly bool) query.Query {
-	all := fieldBoosts(textLangs)
+// locating asks for the snippets' query (prefixes in the stored fields).
+func textQuery(pq parsedQuery, directOnly, locating bool) query.Query {
+	all := fieldBoosts(textLangs, true)
+	pfields := prefixFields(locating)
 	var and []query.Query
 	pos := 0
 	for _, g := range pq.Groups() {
@@ -145,7 +170,7 @@ func textQuery(pq parsedQuery, directOnly bool) query.Query {
 			if pq.prefix != "" && pos-len(g.Clauses)+i == len(pq.Words)-1 {
 				prefix = pq.prefix
 			}
-			typed = append(typed, matchQuery(w, all, boostTyped*nAlts, prefix))
+			typed = append(typed, matchQuery(w, all, boostTyped*nAlts, prefix, pfields))
 		}
 		var direct query.Query = bleve.NewConjunctionQuery(typed...)
 		if len(typed) == 1 {
@@ -157,7 +182,7 @@ func textQuery(pq parsedQuery, directOnly bool) query.Query {
 		}
 		alts := []query.Query{direct}
 		for _, t := range g.Concept.Terms {
-			alts = append(alts, matchQuery(t.Text, fieldBoosts([]string{t.Lang}), boostConcept*nAlts, ""))
+			alts = append(alts, matchQuery(t.Text, fieldBoosts(indexLangs([]string{t.Lang}), false), boostConcept*nAlts, "", nil))
 		}
 		and = append(and, bleve.NewDisjunctionQuery(alts...))
 	}
@@ -198,7 +223,7 @@ func (q Search) request(pq parsedQuery, skip string) *bleve.SearchRequest {
 	if pq.empty() {
 		b.AddMust(bleve.NewMatchAllQuery())
 	} else {
-		b.AddMust(textQuery(pq, false))
+		b.AddMust(textQuery(pq, false, false))
 	}
 	b.AddFilter(q.filterQuery(skip))
 	return bleve.NewSearchRequest(b)
@@ -233,6 +258,16 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 		Via: map[string][]string{}, Building: s.index.Building()}
 
 	req := q.request(pq, "")
+	if q.CountOnly {
+		req.Size = 0
+		out, err := s.index.Search(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("resources: search count: %w", err)
+		}
+		res.Total = int(out.Total)
+		res.Pages = (res.Total + q.PerPage - 1) / q.PerPage
+		return res, nil
+	}
 	req.Size, req.From = q.PerPage, (q.Page-1)*q.PerPage
 	switch q.Sort {
 	case SortRelevance:
@@ -248,7 +283,10 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 	}
 	var snippetFields []string
 	for _, l := range textLangs {
-		snippetFields = append(snippetFields, textField("body", l), textField("summary", l))
+		snippetFields = append(snippetFields, textField(baseBody, l))
+	}
+	for _, l := range textLangs {
+		snippetFields = append(snippetFields, textField(baseHead, l))
 	}
 	for _, f := range Facets {
 		if len(q.Filters[f]) == 0 && !q.Brief {
@@ -357,7 +395,7 @@ func (s *Service) locate(ctx context.Context, q Search, pq parsedQuery, hits bse
 	}
 	// A conjunction led by the few IDs skips to them; as a filter they
 	// would only be checked after the words had matched everywhere.
-	and := bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), textQuery(pq, false), q.filterQuery(""))
+	and := bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), textQuery(pq, false, true), q.filterQuery(""))
 	req := bleve.NewSearchRequestOptions(and, len(ids), 0, false)
 	req.IncludeLocations = true
 	req.Fields = fields
@@ -427,7 +465,7 @@ func (s *Service) via(ctx context.Context, q Search, pq parsedQuery, res *Result
 			one.prefix = pq.prefix
 		}
 		b := bleve.NewBooleanQuery()
-		b.AddMust(textQuery(one, true))
+		b.AddMust(textQuery(one, true, false))
 		b.AddFilter(bleve.NewDocIDQuery(ids))
 		req := bleve.NewSearchRequestOptions(b, len(ids), 0, false)
 		out, err := s.index.Search(ctx, req)
@@ -485,7 +523,7 @@ func (s *Service) byIDs(ctx context.Context, ids []string) (map[string]*Resource
 }
 
 // snippetOf cuts a passage around the matched words from the first stored
-// field (body before summary) that has them.
+// field (bodies before heads, of which only summaries) that has them.
 func snippetOf(h *bsearch.DocumentMatch, fields []string) string {
 	for _, f := range fields {
 		terms := h.Locations[f]
@@ -503,8 +541,12 @@ func snippetOf(h *bsearch.DocumentMatch, fields []string) string {
 				spans[i] = append(spans[i], search.Span{Start: int(l.Start), End: int(l.End)})
 			}
 		}
+		head := strings.HasPrefix(f, baseHead+"_")
 		best, n := -1, 0
 		for i, sp := range spans {
+			if head && i%2 == 0 {
+				continue // a title: the result shows it already
+			}
 			if i < len(values) && (len(sp) > n || (len(sp) == n && i < best)) {
 				best, n = i, len(sp)
 			}

@@ -89,6 +89,10 @@ func TestIndexVisibilityForEveryViewer(t *testing.T) {
 				if !reflect.DeepEqual(got, want) || res.Total != len(want) {
 					t.Fatalf("%q: got %v (total %d), want %v", q, got, res.Total, want)
 				}
+				// The count alone, as the combined page's other tabs ask it.
+				if c, err := s.Search(ctx, resources.Search{Q: q, Viewer: v, PerPage: 50, CountOnly: true}); err != nil || c.Total != len(want) || len(c.Items) != 0 {
+					t.Fatalf("%q count only: %+v, %v; want total %d, no items", q, c, err, len(want))
+				}
 				if !reflect.DeepEqual(counts(res.Facets["type"]), wantTypes) {
 					t.Errorf("%q: type counts %v, want %v", q, counts(res.Facets["type"]), wantTypes)
 				}
@@ -96,7 +100,8 @@ func TestIndexVisibilityForEveryViewer(t *testing.T) {
 					t.Errorf("%q: group counts %v, want %v", q, counts(res.Facets["group"]), wantGroups)
 				}
 				for _, r := range res.Items {
-					if q == "zorblax" && !strings.Contains(string(r.Snippet), "<mark>zorblax</mark>") {
+					// The prefix too: the words it begins are highlighted.
+					if (q == "zorblax" || q == "zorbl") && !strings.Contains(string(r.Snippet), "<mark>zorblax</mark>") {
 						t.Errorf("%s: snippet %q", r.Title, r.Snippet)
 					}
 					if strings.Contains(string(r.Snippet), "<script") {
@@ -407,5 +412,26 @@ func TestIndexCatchUpFindsUnannouncedChanges(t *testing.T) {
 	}
 	if stats, err = ix.CatchUp(ctx, nil); err != nil || stats.Removed != 1 || find() {
 		t.Fatalf("withdrawn without announcement, after a catch-up: %+v %v", stats, err)
+	}
+}
+
+// A match in the summary gives a snippet from it; one in the title only
+// gives none (the result shows the title), though both share a field.
+func TestSnippetFromSummaryNotTitle(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	create(t, s, "owner", meta("Quokka charter", "How the wombat clause reads in practice.", "guidance", "en"), "q.txt", []byte("Nothing of note here.\n"))
+	for q, want := range map[string]string{"wombat": "<mark>wombat</mark>", "quokka": ""} {
+		res, err := s.Search(ctx, resources.Search{Q: q + " ", Viewer: resources.Viewer{All: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Items) != 1 {
+			t.Fatalf("%q: %d items", q, len(res.Items))
+		}
+		got := string(res.Items[0].Snippet)
+		if want == "" && got != "" || want != "" && !strings.Contains(got, want) {
+			t.Errorf("%q: snippet %q, want %q", q, got, want)
+		}
 	}
 }

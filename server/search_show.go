@@ -96,12 +96,17 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.lib.Search(ctx, resources.Search{Q: d.Q, Viewer: v, Lang: lang, PerPage: searchLibraryPerPage, Filters: map[string][]string{}, Brief: true})
+	// Another tab than the library's shows its count only, which the index
+	// gives without reading the page's twenty resources by _id. A tab not
+	// offered may become the library's (the first area with results), so
+	// then the rows are read.
+	lq := resources.Search{Q: d.Q, Viewer: v, Lang: lang, PerPage: searchLibraryPerPage, Filters: map[string][]string{}, Brief: true}
+	lq.CountOnly = offered && d.Tab != areaLibrary
+	res, err := s.lib.Search(ctx, lq)
 	if err != nil {
 		return nil, err
 	}
 	counts[areaLibrary] = res.Total
-	d.libraryItems, d.libraryVia = res.Items, res.Via
 
 	all, err := s.categories(c)
 	if err != nil {
@@ -159,6 +164,7 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 			}
 		}
 	}
+	d.libraryItems, d.libraryVia = res.Items, res.Via
 	if d.Tab == areaDiscussions && !discussionsRead {
 		if threads, err = s.discussionHits(c, fq, cats); err != nil {
 			return nil, err
