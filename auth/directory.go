@@ -77,22 +77,7 @@ func (s *Store) Directory(ctx context.Context, f DirectoryFilter, groupMembers [
 	if err != nil {
 		return nil, fmt.Errorf("auth: directory: %w", err)
 	}
-	ids := make([]string, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		_, id := search.SplitDocID(h.ID)
-		ids = append(ids, id)
-	}
-	byID, err := s.MembersByID(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Member, 0, len(ids))
-	for _, id := range ids {
-		if m := byID[id]; m != nil && m.Status == StatusApproved {
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return s.approvedHits(ctx, res)
 }
 
 // directoryQuery builds the index query. Filter values are only compared
@@ -243,6 +228,18 @@ func (s *Store) NewestMembers(ctx context.Context, limit int) ([]*Member, error)
 	if err != nil {
 		return nil, fmt.Errorf("auth: newest members: %w", err)
 	}
+	out, err := s.approvedHits(ctx, res)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	return out, nil
+}
+
+// approvedHits reads the members an index search found, by _id, in the
+// search's order, keeping the approved ones: the database decides what is
+// shown, the index only which rows to read.
+func (s *Store) approvedHits(ctx context.Context, res *bleve.SearchResult) ([]*Member, error) {
 	ids := make([]string, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		_, id := search.SplitDocID(h.ID)
@@ -258,6 +255,5 @@ func (s *Store) NewestMembers(ctx context.Context, limit int) ([]*Member, error)
 			out = append(out, m)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
 	return out, nil
 }

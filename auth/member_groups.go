@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/store"
 )
@@ -29,50 +27,22 @@ import (
 // once, from undoing each other. Locks are taken group first, then member.
 const colMemberGroups = store.ColMemberGroups
 
-type memberGroupsDoc struct {
-	ID     string   `bson:"_id"`
-	Groups []string `bson:"groups"`
-}
-
 // memberGroupIDs returns the group IDs listed for a member: one lookup.
 func (s *Store) memberGroupIDs(ctx context.Context, memberID string) ([]string, error) {
-	var d memberGroupsDoc
-	if err := s.col(colMemberGroups).FindOne(ctx, bson.M{"_id": memberID}).Decode(&d); err != nil {
-		if store.IsNoDocuments(err) {
-			return nil, nil
-		}
+	ids, err := store.ListedIDs(ctx, s.col(colMemberGroups), memberID)
+	if err != nil {
 		return nil, fmt.Errorf("auth: member groups: %w", err)
 	}
-	return d.Groups, nil
+	return ids, nil
 }
 
 // setMemberGroup lists (in) or unlists the group for the member. The
 // caller holds the group's lock.
 func (s *Store) setMemberGroup(ctx context.Context, memberID, groupID string, in bool) error {
-	return s.locked(ctx, colMemberGroups, memberID, func(ctx context.Context) error {
-		ids, err := s.memberGroupIDs(ctx, memberID)
-		if err != nil {
-			return err
-		}
-		if slices.Contains(ids, groupID) == in {
-			return nil
-		}
-		if in {
-			ids = append(ids, groupID)
-		} else {
-			ids = slices.DeleteFunc(ids, func(id string) bool { return id == groupID })
-		}
-		if len(ids) == 0 {
-			_, err = s.col(colMemberGroups).DeleteOne(ctx, bson.M{"_id": memberID})
-		} else {
-			_, err = s.col(colMemberGroups).ReplaceOne(ctx, bson.M{"_id": memberID},
-				memberGroupsDoc{ID: memberID, Groups: ids}, options.Replace().SetUpsert(true))
-		}
-		if err != nil {
-			return fmt.Errorf("auth: member groups: %w", err)
-		}
-		return nil
-	})
+	if err := store.SetListed(ctx, s.col(colMemberGroups), memberID, groupID, in); err != nil {
+		return fmt.Errorf("auth: member groups: %w", err)
+	}
+	return nil
 }
 
 // GroupsOf returns the groups memberID belongs to or coordinates, sorted by
@@ -142,7 +112,7 @@ func (s *Store) RepairMemberGroups(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var lists []memberGroupsDoc
+	var lists []store.IDList
 	cur, err := s.col(colMemberGroups).Find(ctx, bson.M{})
 	if err == nil {
 		err = cur.All(ctx, &lists)
@@ -153,7 +123,7 @@ func (s *Store) RepairMemberGroups(ctx context.Context) (int, error) {
 	type pair struct{ member, group string }
 	listed := map[pair]bool{}
 	for _, l := range lists {
-		for _, g := range l.Groups {
+		for _, g := range l.IDs {
 			listed[pair{l.ID, g}] = true
 		}
 	}

@@ -336,7 +336,7 @@ func backfillMemberGroups(ctx context.Context, db *mongo.Database) error {
 	}
 	col := db.Collection(ColMemberGroups)
 	for m, ids := range lists {
-		if _, err := col.UpdateOne(ctx, bson.M{"_id": m}, bson.M{"$addToSet": bson.M{"groups": bson.M{"$each": ids}}},
+		if _, err := col.UpdateOne(ctx, bson.M{"_id": m}, bson.M{"$addToSet": bson.M{"ids": bson.M{"$each": ids}}},
 			options.Update().SetUpsert(true)); err != nil {
 			return fmt.Errorf("store: backfill member groups: %w", err)
 		}

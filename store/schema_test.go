@@ -234,7 +234,7 @@ func TestUpgradeBackfillsMemberGroups(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DB.Collection(store.ColMemberGroups).InsertOne(ctx, bson.M{"_id": "m3", "groups": bson.A{"g4"}}); err != nil {
+	if _, err := st.DB.Collection(store.ColMemberGroups).InsertOne(ctx, bson.M{"_id": "m3", "ids": bson.A{"g4"}}); err != nil {
 		t.Fatal(err)
 	}
 	for run := 0; run < 2; run++ {
@@ -255,7 +255,7 @@ func TestUpgradeBackfillsMemberGroups(t *testing.T) {
 	}
 	for member, groups := range want {
 		var d struct {
-			Groups []string `bson:"groups"`
+			Groups []string `bson:"ids"`
 		}
 		if err := st.DB.Collection(store.ColMemberGroups).FindOne(ctx, bson.M{"_id": member}).Decode(&d); err != nil {
 			t.Fatal(err)

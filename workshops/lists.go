@@ -3,10 +3,6 @@ package workshops
 import (
 	"context"
 	"fmt"
-	"slices"
-
-	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/store"
 )
@@ -28,81 +24,35 @@ import (
 // undo each other's entry.
 const colLists = store.ColWorkshopLists
 
-type listDoc struct {
-	ID  string   `bson:"_id"`
-	IDs []string `bson:"ids"`
-}
-
 func workshopListID(workshopID string) string { return "w:" + workshopID }
 func memberListID(memberID string) string     { return "m:" + memberID }
 
 // listed returns the IDs of list id: one lookup.
 func (s *Store) listed(ctx context.Context, id string) ([]string, error) {
-	var d listDoc
-	if err := s.col(colLists).FindOne(ctx, bson.M{"_id": id}).Decode(&d); err != nil {
-		if store.IsNoDocuments(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("workshops: list %s: %w", id, err)
-	}
-	return d.IDs, nil
-}
-
-// editList changes list id under its lock; f returns the new IDs and
-// whether they changed. An empty list is deleted.
-func (s *Store) editList(ctx context.Context, id string, f func([]string) ([]string, bool)) error {
-	lctx, unlock, err := store.Lock(ctx, s.db, colLists+"/"+id)
+	ids, err := store.ListedIDs(ctx, s.col(colLists), id)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("workshops: %w", err)
 	}
-	defer unlock()
-	ids, err := s.listed(lctx, id)
-	if err != nil {
-		return err
-	}
-	ids, changed := f(ids)
-	if !changed {
-		return nil
-	}
-	if len(ids) == 0 {
-		_, err = s.col(colLists).DeleteOne(lctx, bson.M{"_id": id})
-	} else {
-		_, err = s.col(colLists).ReplaceOne(lctx, bson.M{"_id": id}, listDoc{ID: id, IDs: ids}, options.Replace().SetUpsert(true))
-	}
-	if err != nil {
-		return fmt.Errorf("workshops: list %s: %w", id, err)
-	}
-	return nil
+	return ids, nil
 }
 
 // listRegistration lists a registration on both sides before it is stored.
 func (s *Store) listRegistration(ctx context.Context, workshopID, memberID string) error {
-	add := func(v string) func([]string) ([]string, bool) {
-		return func(ids []string) ([]string, bool) {
-			if slices.Contains(ids, v) {
-				return ids, false
-			}
-			return append(ids, v), true
-		}
-	}
-	if err := s.editList(ctx, workshopListID(workshopID), add(memberID)); err != nil {
+	if err := store.SetListed(ctx, s.col(colLists), workshopListID(workshopID), memberID, true); err != nil {
 		return err
 	}
-	return s.editList(ctx, memberListID(memberID), add(workshopID))
+	return store.SetListed(ctx, s.col(colLists), memberListID(memberID), workshopID, true)
 }
 
 // unlistMember drops a member's list and takes them off the workshops'
 // lists (erasure), after their registrations are gone.
 func (s *Store) unlistMember(ctx context.Context, memberID string, workshopIDs []string) error {
 	for _, w := range workshopIDs {
-		if err := s.editList(ctx, workshopListID(w), func(ids []string) ([]string, bool) {
-			out := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == memberID })
-			return out, len(out) != len(ids)
-		}); err != nil {
+		if err := store.SetListed(ctx, s.col(colLists), workshopListID(w), memberID, false); err != nil {
 			return err
 		}
 	}
-	return s.editList(ctx, memberListID(memberID), func(ids []string) ([]string, bool) { return nil, len(ids) > 0 })
+	return store.EditIDList(ctx, s.col(colLists), memberListID(memberID), func(ids []string) ([]string, bool) { return nil, len(ids) > 0 })
 }
 
 // registrationsByID reads the registrations with the given _ids.

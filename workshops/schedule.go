@@ -167,7 +167,7 @@ func (s *Store) Running(ctx context.Context) ([]*Workshop, error) {
 // (readers check) and stays. It reads the registrations, the lists and
 // the workshops once each, and returns how many entries it wrote.
 func (s *Store) RepairLists(ctx context.Context) (int, error) {
-	var lists []listDoc
+	var lists []store.IDList
 	cur, err := s.col(colLists).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"ids": 1}))
 	if err == nil {
 		err = cur.All(ctx, &lists)
