@@ -134,7 +134,8 @@ type liveConn struct {
 	// checking is closed when the check under way ends (nil: none), so a
 	// connection checks once at a time, in the background or not.
 	checking chan struct{}
-	// usedAt is when the member last acted (a frame, or the handshake);
+	// usedAt is when the member last sent a frame (zero: none yet; the
+	// handshake tells nothing of how often they will);
 	// renew is the check ahead scheduled for a steady sender (nil: none),
 	// and removed stops it once the connection is gone.
 	usedAt  time.Time
@@ -157,8 +158,7 @@ func newConnections() *connections {
 // The returned connection's remove unregisters it when it ends by itself.
 func (cs *connections) add(info connInfo, check func(ctx context.Context, use bool) (bool, time.Time), closeFn func()) *liveConn {
 	// The rights were checked just now, by the handler that accepted it.
-	now := time.Now()
-	lc := &liveConn{cs: cs, info: info, close: closeFn, check: check, checkedAt: now, usedAt: now}
+	lc := &liveConn{cs: cs, info: info, close: closeFn, check: check, checkedAt: time.Now()}
 	cs.mu.Lock()
 	lc.hearEvery, lc.actEvery = cs.hearEvery, cs.actEvery
 	cs.next++
@@ -221,7 +221,7 @@ func (lc *liveConn) allowedWithin(reuse time.Duration, use bool) bool {
 			lc.ended = true
 			return false
 		case !lc.checkedAt.IsZero() && now.Sub(lc.checkedAt) < reuse:
-			steady := use && now.Sub(lc.usedAt) < reuse
+			steady := use && !lc.usedAt.IsZero() && now.Sub(lc.usedAt) < reuse
 			if use {
 				lc.usedAt = now
 			}
