@@ -32,8 +32,8 @@ import (
 // connection itself: before a room acts on a frame and before a stream
 // delivers an event, the connection calls allowed, which re-evaluates its
 // rights against the database when its last check is over recheckEvery old,
-// and refreshes it in the background, off the frame's path, once it is half
-// that old (see docs/architecture.md).
+// and refreshes it in the background, off the frame's path, before that
+// (see allowedWithin and docs/architecture.md).
 type connections struct {
 	mu    sync.Mutex
 	next  int
@@ -48,16 +48,33 @@ type connections struct {
 	// facts are what every socket of a room re-checks alike (its
 	// workshop and group), read once for all of them.
 	facts sharedFacts
+	// ahead holds a slot for each check ahead under way (aheadChecks):
+	// they have half the bound to spare, and run one after another rather
+	// than all at once beside the room's own work (see aheadChecks).
+	ahead chan struct{}
 }
+
+// aheadChecks bounds the checks ahead that run at once on this server.
+// A check is two lookups by _id, which on the embedded database cost about
+// as much CPU as storing an event. When many sockets of a room fall due
+// together, running their checks side by side took both cores from the
+// durable inserts and the broadcasts, for answers that still had half the
+// bound to spare. Taking turns, they keep up with several hundred checks a
+// second. A check waiting for its turn only matters if the answer runs out
+// meanwhile: a frame then waits for that check, as it would have waited
+// for its own. A frame past the bound with no check under way checks at
+// once, without a turn.
+const aheadChecks = 1
 
 // recheckEvery bounds how long a connection trusts its last check before
 // a room acts on one of its frames or a stream delivers an event: a change
 // of rights that bypassed the close calls (made in the database directly,
 // or whose bus message was lost) is enforced there within it on every
 // replica. Once a check is half this old, the next frame or event starts a
-// fresh one in the background and goes on with the current answer, so a
-// socket that sends at least once per recheckEvery never waits for the
-// database, at the cost of one check per frame at most (three seconds
+// fresh one in the background (or, for a steady sender, schedules it just
+// before the bound: scheduleRenewal) and goes on with the current answer,
+// so a socket that sends at least once per recheckEvery never waits for
+// the database, at the cost of one check per frame at most (three seconds
 // rather than one: a member typing into shared notes or voting sends a
 // frame every two or three seconds, and with one second every such frame
 // waited for two lookups; docs/security.md argues the bound).
@@ -117,10 +134,23 @@ type liveConn struct {
 	// checking is closed when the check under way ends (nil: none), so a
 	// connection checks once at a time, in the background or not.
 	checking chan struct{}
+	// usedAt is when the member last sent a frame (zero: none yet; the
+	// handshake tells nothing of how often they will);
+	// renew is the check ahead scheduled for a steady sender (nil: none),
+	// and removed stops it once the connection is gone.
+	usedAt  time.Time
+	renew   *time.Timer
+	removed bool
 }
 
+// renewLead is how long before the bound runs out a steady sender's check
+// ahead starts (scheduleRenewal): time enough for two lookups, and a wait
+// for its turn (aheadChecks), on a loaded machine; 0.5 s of three.
+func renewLead(reuse time.Duration) time.Duration { return reuse / 6 }
+
 func newConnections() *connections {
-	return &connections{conns: map[int]*liveConn{}, hearEvery: hearEvery, actEvery: recheckEvery}
+	return &connections{conns: map[int]*liveConn{}, hearEvery: hearEvery, actEvery: recheckEvery,
+		ahead: make(chan struct{}, aheadChecks)}
 }
 
 // add registers a connection. closeFn ends it from outside (any goroutine);
@@ -148,6 +178,13 @@ func (lc *liveConn) remove() {
 	if lc.timer != nil {
 		lc.timer.Stop()
 	}
+	lc.mu.Lock()
+	lc.removed = true
+	if lc.renew != nil {
+		lc.renew.Stop()
+		lc.renew = nil
+	}
+	lc.mu.Unlock()
 	lc.cs.mu.Lock()
 	delete(lc.cs.conns, lc.id)
 	lc.cs.mu.Unlock()
@@ -168,10 +205,10 @@ func (lc *liveConn) acting() bool { return lc.allowedWithin(lc.actEvery, true) }
 func (lc *liveConn) deliverable() bool { return lc.allowedWithin(lc.hearEvery, false) }
 
 // allowedWithin answers from the last check if it is under reuse old, and
-// then starts a fresh one in the background once it is half that old, so
-// that the answer is renewed before it runs out; past reuse it waits for a
-// fresh check (the one under way, if any). No answer is ever used past
-// reuse.
+// renews it in the background before it runs out: a steady sender's frame
+// schedules the check for renewLead before then, any other call starts it
+// once the answer is half reuse old. Past reuse it waits for a fresh check
+// (the one under way, if any). No answer is ever used past reuse.
 func (lc *liveConn) allowedWithin(reuse time.Duration, use bool) bool {
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
@@ -184,13 +221,17 @@ func (lc *liveConn) allowedWithin(reuse time.Duration, use bool) bool {
 			lc.ended = true
 			return false
 		case !lc.checkedAt.IsZero() && now.Sub(lc.checkedAt) < reuse:
-			if now.Sub(lc.checkedAt) >= reuse/2 && lc.checking == nil {
-				done := lc.startCheck()
-				go func() {
-					if !lc.runCheck(done, use) {
-						lc.cs.closeConn(lc) // found in the background: end it now
-					}
-				}()
+			steady := use && !lc.usedAt.IsZero() && now.Sub(lc.usedAt) < reuse
+			if use {
+				lc.usedAt = now
+			}
+			switch {
+			case lc.checking != nil || lc.renew != nil:
+				// a renewal is already on its way
+			case steady:
+				lc.scheduleRenewal(reuse)
+			case now.Sub(lc.checkedAt) >= reuse/2:
+				lc.checkAhead(use)
 			}
 			return true
 		case lc.checking != nil:
@@ -201,6 +242,9 @@ func (lc *liveConn) allowedWithin(reuse time.Duration, use bool) bool {
 			<-done
 			lc.mu.Lock()
 		default:
+			if use {
+				lc.usedAt = now
+			}
 			run := lc.startCheck()
 			lc.mu.Unlock()
 			ok := lc.runCheck(run, use)
@@ -212,6 +256,51 @@ func (lc *liveConn) allowedWithin(reuse time.Duration, use bool) bool {
 			}
 		}
 	}
+}
+
+// checkAhead starts a check in the background, to renew an answer still
+// within its bound; mu is held.
+func (lc *liveConn) checkAhead(use bool) {
+	done := lc.startCheck()
+	go func() {
+		// The answer counts from startCheck, before the wait for a turn:
+		// never younger than it is.
+		lc.cs.ahead <- struct{}{}
+		ok := lc.runCheck(done, use)
+		<-lc.cs.ahead
+		if !ok {
+			lc.cs.closeConn(lc) // found in the background: end it now
+		}
+	}()
+}
+
+// scheduleRenewal renews a steady sender's answer renewLead before it runs
+// out, rather than on the first frame past half the bound: a member who
+// sends every two seconds then costs a check every 2.5 s instead of one
+// per frame, and one faster still no more, while no frame of theirs waits.
+// A sender who stops costs at most this one check more. mu is held.
+func (lc *liveConn) scheduleRenewal(reuse time.Duration) {
+	var fire func()
+	arm := func() {
+		d := time.Until(lc.checkedAt.Add(reuse - renewLead(reuse)))
+		if lc.checkedAt.IsZero() {
+			d = 0
+		}
+		lc.renew = time.AfterFunc(max(d, 0), fire)
+	}
+	fire = func() {
+		lc.mu.Lock()
+		defer lc.mu.Unlock()
+		lc.renew = nil
+		switch {
+		case lc.removed || lc.ended || lc.checking != nil:
+		case !lc.checkedAt.IsZero() && time.Until(lc.checkedAt.Add(reuse-renewLead(reuse))) > 0:
+			arm() // renewed meanwhile (a recheck call): keep to the new answer
+		default:
+			lc.checkAhead(true)
+		}
+	}
+	arm()
 }
 
 // checkRun is a check under way: when and under which gen it started.

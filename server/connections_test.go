@@ -194,3 +194,84 @@ func TestRecheckCallOutranksACheckUnderWay(t *testing.T) {
 		t.Fatal("the recheck did not end the connection")
 	}
 }
+
+// Checks ahead take turns on the server, so that many sockets falling due
+// together do not run their lookups side by side with the room's work; a
+// frame past the bound that has no check under way does not queue behind
+// them.
+func TestChecksAheadTakeTurns(t *testing.T) {
+	cs := newConnections()
+	g := newGatedCheck()
+	var conns []*liveConn
+	for _, m := range []string{"m1", "m2", "m3"} {
+		lc := cs.add(connInfo{Member: m, Kind: connRoom, Workshop: "w1"}, g.check, func() {})
+		defer lc.remove()
+		setAge(lc, recheckEvery*6/10)
+		conns = append(conns, lc)
+	}
+	for _, lc := range conns {
+		if !lc.acting() {
+			t.Fatal("a frame within the bound was refused")
+		}
+	}
+	g.waitStarted(t, 1)
+	time.Sleep(20 * time.Millisecond)
+	if n := g.started.Load(); n != 1 {
+		t.Fatalf("%d checks ahead ran at once, want one", n)
+	}
+	// A frame past the bound checks at once, beside the check ahead.
+	late := cs.add(connInfo{Member: "m4", Kind: connRoom, Workshop: "w1"}, g.check, func() {})
+	defer late.remove()
+	setAge(late, recheckEvery+time.Millisecond)
+	lateOK := make(chan bool, 1)
+	go func() { lateOK <- late.acting() }()
+	g.waitStarted(t, 2)
+	for range 4 { // the late frame's check and the three ahead, in any order
+		g.answers <- true
+	}
+	if !<-lateOK {
+		t.Fatal("the late frame was refused")
+	}
+	g.waitStarted(t, 4)
+	for _, lc := range conns {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			lc.mu.Lock()
+			running := lc.checking != nil
+			lc.mu.Unlock()
+			if !running {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("a check ahead never got its turn")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// A member who sends steadily has the answer renewed shortly before it
+// runs out, not on each frame past half the bound: fewer checks, and none
+// on a frame's path.
+func TestSteadySenderRenewedBeforeTheBound(t *testing.T) {
+	cs := newConnections()
+	cs.actEvery = 600 * time.Millisecond
+	var checks atomic.Int32
+	lc := cs.add(connInfo{Member: "m1", Kind: connRoom, Workshop: "w1"}, func(context.Context, bool) (bool, time.Time) {
+		checks.Add(1)
+		return true, time.Time{}
+	}, func() {})
+	defer lc.remove()
+	// Frames every 100 ms for 3 s: renewing on the first frame past half
+	// the bound would check every 300 ms (10 checks), ahead of the bound
+	// every 500 ms (6).
+	for range 30 {
+		if !lc.acting() {
+			t.Fatal("a steady sender was refused")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := checks.Load(); n < 3 || n > 8 {
+		t.Fatalf("%d checks in 3 s for a steady sender, want about 6", n)
+	}
+}

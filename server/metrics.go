@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/circularfairict/portal/workshops/live"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -32,6 +34,22 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = adaptor.HTTPHandler(promhttp.HandlerFor(withoutBuildInfo(reg), promhttp.HandlerOpts{}))
 	return m
+}
+
+// registerLiveMetrics exposes the live rooms' group commit: with
+// portal_live_event_writes_total and portal_live_events_stored_total the
+// mean number of commands per database write over any interval.
+func registerLiveMetrics(reg *prometheus.Registry, e *live.Engine) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "portal_live_event_writes_total", Help: "Database writes that stored live room commands.",
+		}, func() float64 { return float64(e.Stats().EventWrites) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "portal_live_events_stored_total", Help: "Live room commands carried by those writes.",
+		}, func() float64 { return float64(e.Stats().EventsStored) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "portal_live_event_batch_largest", Help: "Most live room commands stored in one write since start.",
+		}, func() float64 { return float64(e.Stats().LargestBatch) }))
 }
 
 // withoutBuildInfo leaves out go_info, whose label is the Go release the

@@ -151,6 +151,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 	s.registry = prometheus.NewRegistry()
 	s.metrics = newMetrics(s.registry)
+	registerLiveMetrics(s.registry, s.live)
 
 	s.app = fiber.New(fiber.Config{
 		// Handlers keep strings from the request (form values, params) in

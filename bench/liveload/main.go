@@ -207,11 +207,16 @@ func run(o options) error {
 			t.profile = func(d time.Duration) func() { return startProfile(pprofAddr, o.cpuProfile, d) }
 		}
 		if o.breakouts > 0 {
+			w0, n0, _ := groupCommit(p.base)
 			r, err := runBreakouts(ctx, o, d, t, ps.facilitator, true)
 			if err != nil {
 				return fmt.Errorf("portal: %w; the portal's log ends:\n%s", err, tail(tmp+"/portal.log", 3000))
 			}
 			fmt.Println(r)
+			if w1, n1, largest := groupCommit(p.base); w1 > w0 {
+				fmt.Printf("portal group commit: %d commands stored in %d writes (mean %.2f per write, largest %d)\n",
+					n1-n0, w1-w0, float64(n1-n0)/float64(w1-w0), largest)
+			}
 			boPortal = r
 		} else if r, err := measure(ctx, o, d, t, senders, func(int) string { return ps.facilitator }, true); err != nil {
 			return fmt.Errorf("portal: %w; the portal's log ends:\n%s", err, tail(tmp+"/portal.log", 3000))

@@ -257,3 +257,10 @@ func goMem(base string) (heap, stack, goroutines int64) {
 	g := metrics.Gauges(base, "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_goroutines")
 	return int64(g["go_memstats_heap_inuse_bytes"]), int64(g["go_memstats_stack_inuse_bytes"]), int64(g["go_goroutines"])
 }
+
+// groupCommit reads how the portal's live rooms have stored commands so
+// far: database writes, commands in them, and the most in one write.
+func groupCommit(base string) (writes, stored, largest int64) {
+	g := metrics.Gauges(base, "portal_live_event_writes_total", "portal_live_events_stored_total", "portal_live_event_batch_largest")
+	return int64(g["portal_live_event_writes_total"]), int64(g["portal_live_events_stored_total"]), int64(g["portal_live_event_batch_largest"])
+}

@@ -143,10 +143,13 @@ func (o *Options) defaults() {
 type Engine struct {
 	o       Options
 	dropped atomic.Int64 // clients disconnected for being too slow
-	mu      sync.Mutex
-	rooms   map[string]*room
-	closed  bool
-	wg      sync.WaitGroup
+	// writes, stored and largest describe the group commit (persister):
+	// database writes of events, events in them, most in one write.
+	writes, stored, largest atomic.Int64
+	mu                      sync.Mutex
+	rooms                   map[string]*room
+	closed                  bool
+	wg                      sync.WaitGroup
 }
 
 // New returns an engine; rooms start on first use.
@@ -309,15 +312,33 @@ func (e *Engine) Status(ctx context.Context, roomID string) (Status, error) {
 type Stats struct {
 	Rooms, Clients int
 	Dropped        int64 // clients dropped for being slow: queue full or write deadline passed
+	// EventWrites counts the database writes that stored commands and
+	// EventsStored the commands they carried (refused ones too), so their
+	// ratio is the mean batch of the group commit; LargestBatch is the
+	// most commands one write carried.
+	EventWrites, EventsStored, LargestBatch int64
 }
 
 // Stats counts rooms and clients.
 func (e *Engine) Stats() Stats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s := Stats{Rooms: len(e.rooms), Dropped: e.dropped.Load()}
+	s := Stats{Rooms: len(e.rooms), Dropped: e.dropped.Load(),
+		EventWrites: e.writes.Load(), EventsStored: e.stored.Load(), LargestBatch: e.largest.Load()}
 	for _, r := range e.rooms {
 		s.Clients += r.refs
 	}
 	return s
+}
+
+// countWrite records one write of n commands for Stats.
+func (e *Engine) countWrite(n int) {
+	e.writes.Add(1)
+	e.stored.Add(int64(n))
+	for {
+		l := e.largest.Load()
+		if int64(n) <= l || e.largest.CompareAndSwap(l, int64(n)) {
+			return
+		}
+	}
 }

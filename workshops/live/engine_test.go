@@ -125,6 +125,11 @@ func TestChatOrderAndVerbatimText(t *testing.T) {
 			t.Fatalf("from = %v", from)
 		}
 	}
+	// The group commit's counters: every command stored once, in at
+	// most as many writes, none larger than maxBatch.
+	if st := e.eng.Stats(); st.EventsStored != n || st.EventWrites < 1 || st.EventWrites > n || st.LargestBatch < 1 || st.LargestBatch > maxBatch {
+		t.Fatalf("stats after %d chats: %+v", n, st)
+	}
 }
 
 func TestRenderLite(t *testing.T) {

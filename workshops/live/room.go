@@ -686,6 +686,7 @@ func (r *room) persister(done chan struct{}) {
 			stored, errs = []*Event{ev}, []error{err}
 		}
 		cancel()
+		r.e.countWrite(len(evs))
 		for i, j := range jobs {
 			r.stored(j, stored[i], errs[i])
 		}

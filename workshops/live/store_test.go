@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -263,5 +264,91 @@ func BenchmarkRoomStart(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// failingStore holds the first write until released, so that the commands
+// sent meanwhile queue up and are stored together; while fail is set,
+// every write fails.
+type failingStore struct {
+	*MongoStore
+	hold    chan struct{}
+	held    sync.Once
+	fail    atomic.Bool
+	batches chan int // sizes of the batches refused
+}
+
+func (s *failingStore) Append(ctx context.Context, ev *Event) (*Event, error) {
+	s.held.Do(func() { <-s.hold })
+	if s.fail.Load() {
+		s.batches <- 1
+		return nil, errors.New("disk full")
+	}
+	return s.MongoStore.Append(ctx, ev)
+}
+
+func (s *failingStore) AppendMany(ctx context.Context, evs []*Event) ([]*Event, []error) {
+	if s.fail.Load() {
+		s.batches <- len(evs)
+		errs := make([]error, len(evs))
+		for i := range errs {
+			errs[i] = errors.New("disk full")
+		}
+		return make([]*Event, len(evs)), errs
+	}
+	return s.MongoStore.AppendMany(ctx, evs)
+}
+
+// A write that fails fails every command of its batch: each sender is told
+// (unavailable, with its key), none of them is broadcast, and no seq is
+// used up, so the next command follows the last stored one.
+func TestFailedWriteFailsItsWholeBatch(t *testing.T) {
+	st := storetest.New(t)
+	fs := &failingStore{MongoStore: NewMongoStore(st.DB), hold: make(chan struct{}), batches: make(chan int, 16)}
+	if st.Embedded {
+		fs.ReadByID()
+	}
+	e := newEnv(t, st, Options{Store: fs, RatePerSec: 1000, RateBurst: 1000})
+	a := e.dial("anna", "r1", nil)
+	a.welcome()
+	j := e.dial("jonas", "r1", nil)
+	j.welcome()
+	a.sendJSON(map[string]any{"type": "chat", "key": "k0", "text": "stored"})
+	time.Sleep(100 * time.Millisecond) // the first write is held
+	const n = 5
+	for i := 1; i <= n; i++ {
+		a.sendJSON(map[string]any{"type": "chat", "key": fmt.Sprint("k", i), "text": fmt.Sprint("lost ", i)})
+	}
+	time.Sleep(200 * time.Millisecond) // queued behind the held write
+	fs.fail.Store(true)
+	// The held write was taken before fail was set; it fails too, alone.
+	close(fs.hold)
+	refused := map[string]bool{}
+	for len(refused) < n+1 {
+		m := a.expect("error", nil)
+		if m["code"] != string(ErrUnavailable) {
+			t.Fatalf("refusal %v", m)
+		}
+		refused[str(m["ref"])] = true
+	}
+	sizes := 0
+	largest := 0
+	for sizes < n+1 {
+		b := <-fs.batches
+		sizes += b
+		largest = max(largest, b)
+	}
+	if largest < 2 {
+		t.Fatalf("the queued commands were not stored together (largest batch %d)", largest)
+	}
+	fs.fail.Store(false)
+	a.sendJSON(map[string]any{"type": "chat", "key": "after", "text": "after"})
+	m := j.expect("chat", nil)
+	if str(m["text"]) != "after" {
+		t.Fatalf("jonas got %q first: a refused command was broadcast", m["text"])
+	}
+	ack := a.expect("ack", func(m map[string]any) bool { return m["key"] == "after" })
+	if num(ack["seq"]) != num(m["seq"]) || num(m["seq"]) != 1 {
+		t.Fatalf("the command after the failure got seq %v (ack %v), want 1: no seq used up", m["seq"], ack["seq"])
 	}
 }
