@@ -105,7 +105,6 @@ func (g *generator) run(sz sizes) error {
 	}
 	if err := g.steps(
 		stepFunc{"members", sz.members, g.genMembers},
-		stepFunc{"inboxes of the members", sz.members, g.genInboxes},
 		stepFunc{"groups and categories", sz.groups, g.genGroups},
 	); err != nil {
 		return err
@@ -115,6 +114,7 @@ func (g *generator) run(sz sizes) error {
 		func() error { return lib.steps(stepFunc{"resources", sz.resources, lib.genResources}) },
 		func() error {
 			return disc.steps(
+				stepFunc{"inboxes of the members", sz.members, disc.genInboxes},
 				stepFunc{"threads", sz.threads, disc.genThreads},
 				stepFunc{"posts", sz.posts, disc.genPosts},
 				stepFunc{"notifications of the demo buyer", 300, disc.genNotifications},

@@ -10,7 +10,10 @@
 // goes through the owning package's own write path (the library service
 // for resources, so files are spooled, checked, extracted and stored as an
 // upload is; forum.ImportReplies and the live store's AppendMany where one
-// insert per reply or event would take too long). The directory then
+// insert per reply or event would take too long; auth.PutGroup for a
+// group's members, see join). After the members and groups, the library,
+// the discussions and the workshops are written in three lanes at once,
+// and the search index is filled once at the end. The directory then
 // serves with `portal demo -data DIR`.
 //
 // Measuring (-pages DIR) starts the portal in this process on that
