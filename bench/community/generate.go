@@ -536,13 +536,40 @@ func (g *generator) genWorkshops(n int) error {
 			g.past = append(g.past, w)
 			continue
 		}
-		for j := 5 + g.rng.Intn(30); j > 0; j-- {
-			if _, err := g.ws.Register(g.ctx, w, g.pick(g.members).ID); err != nil {
-				return err
-			}
+		ids := make([]string, 5+g.rng.Intn(30))
+		for j := range ids {
+			ids[j] = g.pick(g.members).ID
+		}
+		if err := g.register(w, ids); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// register registers members for w as workshops.Store.Register would, one
+// after the other (a member named twice keeps the first
+// registration; those past the capacity wait), but settles the seats once:
+// Register settles after each registration, and Settle reads every
+// registration of every workshop on the embedded database (a filter on
+// workshop_id), so at full scale the step took 406 s for 2,000
+// registrations. Settle gives the same statuses once as after each step,
+// as it orders by registration time.
+func (g *generator) register(w *workshops.Workshop, memberIDs []string) error {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	seen := map[string]bool{}
+	for _, id := range memberIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		at := now.Add(time.Duration(len(seen)) * time.Millisecond)
+		if err := g.ws.PutRegistration(g.ctx, workshops.Registration{WorkshopID: w.ID, MemberID: id, Status: workshops.Registered, CreatedAt: at, UpdatedAt: at}); err != nil {
+			return err
+		}
+	}
+	_, err := g.ws.Settle(g.ctx, w)
+	return err
 }
 
 // genEvents stores the chat of past workshops' rooms through the live
