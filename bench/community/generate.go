@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,26 +67,15 @@ func progress(what string, i, n int) {
 	}
 }
 
-func (g *generator) run(sz sizes) error {
-	var err error
-	if g.buyer, err = g.a.MemberByIdentity(g.ctx, auth.DemoProvider, "buyer"); err != nil {
-		return err
-	}
-	for _, step := range []struct {
-		what string
-		n    int
-		f    func(n int) error
-	}{
-		{"members", sz.members, g.genMembers},
-		{"groups and categories", sz.groups, g.genGroups},
-		{"resources", sz.resources, g.genResources},
-		{"threads", sz.threads, g.genThreads},
-		{"posts", sz.posts, g.genPosts},
-		{"notifications of the demo buyer", 300, g.genNotifications},
-		{"notifications of the other members", sz.members * memberNotifications, g.genMemberNotifications},
-		{"workshops", sz.workshops, g.genWorkshops},
-		{"live-room events", sz.events, g.genEvents},
-	} {
+// stepFunc is one step of the generator: what it makes and how many.
+type stepFunc struct {
+	what string
+	n    int
+	f    func(n int) error
+}
+
+func (g *generator) steps(steps ...stepFunc) error {
+	for _, step := range steps {
 		t0 := time.Now()
 		if err := step.f(step.n); err != nil {
 			return fmt.Errorf("%s: %w", step.what, err)
@@ -92,6 +83,97 @@ func (g *generator) run(sz sizes) error {
 		g.step(step.what, step.n, t0)
 	}
 	return nil
+}
+
+// fork returns a copy of g with its own random source, for a lane that
+// runs beside others: the lanes share nothing but the database and what
+// the steps before them made.
+func (g *generator) fork(seed int64) *generator {
+	l := *g
+	l.rng = rand.New(rand.NewSource(seed))
+	return &l
+}
+
+// run makes the members and groups, then three lanes at once, as each
+// writes collections the others neither read nor write: the library, the
+// discussions with their notifications, the workshops with their rooms.
+// One lane alone leaves a core idle while the embedded database writes.
+func (g *generator) run(sz sizes) error {
+	var err error
+	if g.buyer, err = g.a.MemberByIdentity(g.ctx, auth.DemoProvider, "buyer"); err != nil {
+		return err
+	}
+	if err := g.steps(
+		stepFunc{"members", sz.members, g.genMembers},
+		stepFunc{"groups and categories", sz.groups, g.genGroups},
+	); err != nil {
+		return err
+	}
+	lib, disc, wsl := g.fork(2), g.fork(3), g.fork(4)
+	lanes := []func() error{
+		func() error { return lib.steps(stepFunc{"resources", sz.resources, lib.genResources}) },
+		func() error {
+			return disc.steps(
+				stepFunc{"inboxes of the members", sz.members, disc.genInboxes},
+				stepFunc{"threads", sz.threads, disc.genThreads},
+				stepFunc{"posts", sz.posts, disc.genPosts},
+				stepFunc{"notifications of the demo buyer", 300, disc.genNotifications},
+				stepFunc{"notifications of the other members", sz.members * memberNotifications, disc.genMemberNotifications},
+			)
+		},
+		func() error {
+			return wsl.steps(
+				stepFunc{"workshops", sz.workshops, wsl.genWorkshops},
+				stepFunc{"live-room events", sz.events, wsl.genEvents},
+			)
+		},
+	}
+	errs := make([]error, len(lanes))
+	var wg sync.WaitGroup
+	for i, lane := range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = lane()
+		}()
+	}
+	wg.Wait()
+	g.threads, g.past = disc.threads, wsl.past
+	return errors.Join(errs...)
+}
+
+// parallel calls f(0) to f(n-1) on two goroutines (the machine's cores)
+// and returns the first error; after one, the rest are not started.
+func parallel(n int, f func(i int) error) error {
+	var mu sync.Mutex
+	next := 0
+	var firstErr error
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				stop := i >= n || firstErr != nil
+				mu.Unlock()
+				if stop {
+					return
+				}
+				if err := f(i); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
 }
 
 func (g *generator) pick(list []*auth.Member) *auth.Member { return list[g.rng.Intn(len(list))] }
@@ -166,10 +248,16 @@ func (g *generator) genGroups(n int) error {
 		g.groups = append(g.groups, grp)
 		// Group sizes vary from a handful to about a fifth of the community.
 		size := 5 + g.rng.Intn(max(1, len(g.members)/5))
+		joining := make([]string, 0, size+1)
 		for j := 0; j < size; j++ {
-			if _, err := g.a.JoinGroup(g.ctx, grp.ID, g.pick(g.members).ID); err != nil {
-				return err
-			}
+			joining = append(joining, g.pick(g.members).ID)
+		}
+		// The demo buyer is in a few of them, as an active member would be.
+		if i < 3 {
+			joining = append(joining, g.buyer.ID)
+		}
+		if err := g.join(grp, joining); err != nil {
+			return err
 		}
 		cat, err := g.f.CreateCategory(g.ctx, forum.Category{Slug: "group-" + grp.Slug, Name: "Discussions of " + grp.Name,
 			Description: g.v.sentence(g.rng, lang), Colour: forum.Colours[i%len(forum.Colours)], GroupID: grp.ID})
@@ -177,12 +265,6 @@ func (g *generator) genGroups(n int) error {
 			return err
 		}
 		g.cats = append(g.cats, cat)
-	}
-	// The demo buyer is in a few of them, as an active member would be.
-	for _, grp := range g.groups[len(g.groups)-n:][:min(n, 3)] {
-		if _, err := g.a.JoinGroup(g.ctx, grp.ID, g.buyer.ID); err != nil {
-			return err
-		}
 	}
 	for i, name := range []string{"Repairability and lifetime", "Refurbished devices", "Data centres and cloud", "Market dialogue", "Take-back and recycling", "Social criteria"} {
 		cat, err := g.f.CreateCategory(g.ctx, forum.Category{Slug: forum.Slugify(name), Name: name, Description: g.v.sentence(g.rng, "en"),
@@ -198,6 +280,53 @@ func (g *generator) genGroups(n int) error {
 	}
 	g.cats = all
 	return nil
+}
+
+// join adds members to a new group as auth.Store.JoinGroup would, one
+// after the other (a member already in it or coordinating it is skipped,
+// each gets a join date), but in one write through auth.Store.PutGroup,
+// the seed's and imports' path: JoinGroup's filter is not a bare _id, so
+// on the embedded database each join read and rewrote every group, and at
+// full scale (4,000 joins of groups of up to 400) the step took 31
+// minutes.
+func (g *generator) join(grp *auth.Group, memberIDs []string) error {
+	now := time.Now().UTC()
+	if grp.Joined == nil {
+		grp.Joined = map[string]time.Time{}
+	}
+	for _, id := range memberIDs {
+		if slices.Contains(grp.Members, id) || slices.Contains(grp.Coordinators, id) {
+			continue
+		}
+		grp.Members = append(grp.Members, id)
+		grp.Joined[id] = now
+	}
+	_, err := g.a.PutGroup(g.ctx, *grp)
+	return err
+}
+
+// genInboxes has every member open a page once (the bell reads their
+// inbox, building it from their notifications) before the notifications
+// steps. Building an inbox is the one read by member_id, which the
+// embedded database answers by reading every notification: done here,
+// while there are few, rather than at each member's first notification,
+// when there are up to 40,000.
+func (g *generator) genInboxes(int) error {
+	build := func(i int) error {
+		_, err := g.f.UnreadNotifications(g.ctx, g.members[i].ID)
+		return err
+	}
+	// The first inbox creates the collection. The embedded database's _id
+	// lookup index is added to it at once (the serving portal's sweep does
+	// so within a pass): without it each inbox read and write, here and in
+	// every Notify, scans all the inboxes (0.5 s a member at full scale).
+	if err := build(0); err != nil {
+		return err
+	}
+	if err := g.st.IndexIDLookups(g.ctx); err != nil {
+		return err
+	}
+	return parallel(len(g.members)-1, func(i int) error { return build(i + 1) })
 }
 
 // genResources creates resources through the library service (as an
@@ -308,14 +437,16 @@ func (g *generator) catNamed(slug string) *forum.Category {
 
 // genPosts spreads n replies over the threads (a tenth of them to the long
 // thread, the rest to a fifth of the threads, as a few threads draw most
-// replies), each thread's replies in one import.
+// replies), each thread's replies in imports of 500, two threads at a time.
 func (g *generator) genPosts(n int) error {
-	per := map[int]int{0: n / 10}
-	busy := max(1, len(g.threads)/5)
+	per := make([]int, max(1, len(g.threads)/5))
+	per[0] = n / 10
 	for i := n / 10; i < n; i++ {
-		per[g.rng.Intn(busy)]++
+		per[g.rng.Intn(len(per))]++
 	}
-	done := 0
+	// Written first, with the lane's random source, so the text does not
+	// depend on which goroutine imports which thread.
+	replies := make([][]forum.ImportedReply, len(per))
 	for ti, k := range per {
 		t := g.threads[ti]
 		lang := langs[g.rng.Intn(len(langs))]
@@ -325,17 +456,25 @@ func (g *generator) genPosts(n int) error {
 			at = at.Add(time.Duration(1+g.rng.Intn(300)) * time.Minute)
 			rs[j] = forum.ImportedReply{AuthorID: g.pick(g.members).ID, Body: strings.Join(g.v.paragraphs(g.rng, lang, 1), ""), At: at}
 		}
+		replies[ti] = rs
+	}
+	var mu sync.Mutex
+	done := 0
+	return parallel(len(replies), func(ti int) error {
+		rs := replies[ti]
 		for from := 0; from < len(rs); from += 500 {
-			if err := g.f.ImportReplies(g.ctx, t.ID, rs[from:min(len(rs), from+500)]); err != nil {
+			if err := g.f.ImportReplies(g.ctx, g.threads[ti].ID, rs[from:min(len(rs), from+500)]); err != nil {
 				return err
 			}
 		}
-		done += k
-		if done*10/n != (done-k)*10/n {
+		mu.Lock()
+		defer mu.Unlock()
+		done += len(rs)
+		if done*10/n != (done-len(rs))*10/n {
 			fmt.Printf("  posts: %d/%d\n", done, n)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // genNotifications gives the demo buyer a notification page to open.
@@ -354,25 +493,23 @@ func (g *generator) genNotifications(n int) error {
 const memberNotifications = 20
 
 // genMemberNotifications gives every generated member notifications, a few
-// of them unread, one Notify per member as the server sends them.
+// of them unread, one Notify per member as the server sends them, two
+// members at a time (each Notify holds only its member's inbox lock).
 func (g *generator) genMemberNotifications(n int) error {
-	done := 0
-	for _, m := range g.members {
-		if done >= n {
-			break
-		}
+	var all [][]*forum.Notification
+	for done := 0; done < n && len(all) < len(g.members); done += memberNotifications {
+		m := g.members[len(all)]
 		ns := make([]*forum.Notification, memberNotifications)
 		for i := range ns {
 			t := g.threads[g.rng.Intn(len(g.threads))]
 			ns[i] = &forum.Notification{MemberID: m.ID, Kind: "reply", ThreadID: t.ID, Title: t.Title, N: 1, ActorID: g.pick(g.members).ID, Read: i > 3}
 		}
-		if err := g.f.Notify(g.ctx, ns...); err != nil {
-			return err
-		}
-		done += len(ns)
-		progress("member notifications", done, n)
+		all = append(all, ns)
 	}
-	return nil
+	return parallel(len(all), func(i int) error {
+		progress("member notifications", i*memberNotifications, n)
+		return g.f.Notify(g.ctx, all[i]...)
+	})
 }
 
 func (g *generator) genWorkshops(n int) error {
@@ -410,13 +547,40 @@ func (g *generator) genWorkshops(n int) error {
 			g.past = append(g.past, w)
 			continue
 		}
-		for j := 5 + g.rng.Intn(30); j > 0; j-- {
-			if _, err := g.ws.Register(g.ctx, w, g.pick(g.members).ID); err != nil {
-				return err
-			}
+		ids := make([]string, 5+g.rng.Intn(30))
+		for j := range ids {
+			ids[j] = g.pick(g.members).ID
+		}
+		if err := g.register(w, ids); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// register registers members for w as workshops.Store.Register would, one
+// after the other (a member named twice keeps the first
+// registration; those past the capacity wait), but settles the seats once:
+// Register settles after each registration, and Settle reads every
+// registration of every workshop on the embedded database (a filter on
+// workshop_id), so at full scale the step took 406 s for 2,000
+// registrations. Settle gives the same statuses once as after each step,
+// as it orders by registration time.
+func (g *generator) register(w *workshops.Workshop, memberIDs []string) error {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	seen := map[string]bool{}
+	for _, id := range memberIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		at := now.Add(time.Duration(len(seen)) * time.Millisecond)
+		if err := g.ws.PutRegistration(g.ctx, workshops.Registration{WorkshopID: w.ID, MemberID: id, Status: workshops.Registered, CreatedAt: at, UpdatedAt: at}); err != nil {
+			return err
+		}
+	}
+	_, err := g.ws.Settle(g.ctx, w)
+	return err
 }
 
 // genEvents stores the chat of past workshops' rooms through the live
