@@ -72,6 +72,11 @@ func (a *App) sweepPass() {
 		} else if n > 0 {
 			a.log.Info("workshop lists: repaired", "entries", n)
 		}
+		if n, err := a.lib.RepairMarkLists(ctx); err != nil {
+			a.log.Warn("resource mark lists: repair", "err", err)
+		} else if n > 0 {
+			a.log.Info("resource mark lists: repaired", "entries", n)
+		}
 		if _, err := a.forum.PruneDigestClaims(ctx, time.Now().UTC()); err != nil {
 			a.log.Warn("digest claims: prune", "err", err)
 		} else {

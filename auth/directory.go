@@ -28,8 +28,18 @@ type DirectoryFilter struct {
 	GroupID  string
 }
 
-// DirectoryLimit bounds one directory page.
+// DirectoryLimit bounds the members Directory returns (the site search's
+// people).
 const DirectoryLimit = 500
+
+// DirectoryPageSize is the members of one page of the member directory
+// (DirectoryPage): each is read by _id, so a page of all 500 cost 500
+// lookups at full scale.
+const DirectoryPageSize = 50
+
+// MaxDirectoryPage bounds the page number asked for: deep pages cost the
+// index more, and the filters narrow a directory better than paging.
+const MaxDirectoryPage = 1000
 
 // maxDirectoryWords bounds the words of a directory search.
 const maxDirectoryWords = 5
@@ -55,29 +65,43 @@ const (
 )
 
 // Directory returns approved members matching f, sorted by name, from the
-// search index; the members themselves are read from the database by _id,
-// and one who is no longer approved there is left out even if the index
-// has not heard yet. With a group filter the group's member list (already
-// loaded) narrows by ID.
+// search index, at most DirectoryLimit; the members themselves are read
+// from the database by _id, and one who is no longer approved there is
+// left out even if the index has not heard yet. With a group filter the
+// group's member list (already loaded) narrows by ID.
 func (s *Store) Directory(ctx context.Context, f DirectoryFilter, groupMembers []string) ([]*Member, error) {
+	ms, _, err := s.directory(ctx, f, groupMembers, DirectoryLimit, 0)
+	return ms, err
+}
+
+// DirectoryPage is Directory by pages of DirectoryPageSize, page counted
+// from 1 (below 1 is the first, above MaxDirectoryPage the last allowed);
+// it also returns how many members the index matches in all.
+func (s *Store) DirectoryPage(ctx context.Context, f DirectoryFilter, groupMembers []string, page int) ([]*Member, int, error) {
+	page = min(max(page, 1), MaxDirectoryPage)
+	return s.directory(ctx, f, groupMembers, DirectoryPageSize, (page-1)*DirectoryPageSize)
+}
+
+func (s *Store) directory(ctx context.Context, f DirectoryFilter, groupMembers []string, size, from int) ([]*Member, int, error) {
 	if s.index == nil {
-		return nil, ErrNoIndex
+		return nil, 0, ErrNoIndex
 	}
 	if f.GroupID != "" && len(groupMembers) == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	// Typed punctuation only (".*") has no word to find: nothing matches,
 	// rather than everyone.
 	if strings.TrimSpace(f.Q) != "" && len(textindex.Tokens(strings.ToValidUTF8(f.Q, ""))) == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
-	req := bleve.NewSearchRequestOptions(directoryQuery(f, groupMembers), DirectoryLimit, 0, false)
+	req := bleve.NewSearchRequestOptions(directoryQuery(f, groupMembers), size, from, false)
 	req.SortBy([]string{fSort, "_id"})
 	res, err := s.index.Search(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("auth: directory: %w", err)
+		return nil, 0, fmt.Errorf("auth: directory: %w", err)
 	}
-	return s.approvedHits(ctx, res)
+	ms, err := s.approvedHits(ctx, res)
+	return ms, int(res.Total), err
 }
 
 // directoryQuery builds the index query. Filter values are only compared

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -115,5 +116,59 @@ func TestDirectoryThroughIndex(t *testing.T) {
 	}
 	if got := dir(DirectoryFilter{}); got != "Jonas Berg" {
 		t.Errorf("after a rebuild: %q", got)
+	}
+}
+
+// The directory comes by pages of DirectoryPageSize in name order, with
+// the count of every match; a filter pages within its matches, and a page
+// number out of range is brought within it.
+func TestDirectoryPages(t *testing.T) {
+	db := storetest.New(t).DB
+	s := NewStore(db)
+	ctx := context.Background()
+	ix, err := search.Open(search.Options{Dir: filepath.Join(t.TempDir(), "search")}, s.SearchIndexKind())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	if _, err := ix.CatchUp(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.SetIndex(ix)
+	const n = DirectoryPageSize + 12
+	for i := range n {
+		name, country := fmt.Sprintf("Member %02d", i), "FR"
+		if i%2 == 1 {
+			country = "SE"
+		}
+		m, err := s.UpsertByIdentity(ctx, Identity{Provider: "test", Subject: name}, Member{Name: name, Role: RoleMember, Status: StatusApproved})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveProfile(ctx, m.ID, Profile{Name: name, Organisation: "Org", OrgType: string(OrgMinistry), Country: country,
+			Languages: []string{"fr"}, Buyer: "buyer", Conduct: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		f           DirectoryFilter
+		page        int
+		first, last string
+		size, total int
+	}{
+		{DirectoryFilter{}, 1, "Member 00", "Member 49", DirectoryPageSize, n},
+		{DirectoryFilter{}, 2, "Member 50", "Member 61", 12, n},
+		{DirectoryFilter{}, 0, "Member 00", "Member 49", DirectoryPageSize, n},
+		{DirectoryFilter{}, 3, "", "", 0, n},
+		{DirectoryFilter{Country: "SE"}, 1, "Member 01", "Member 61", n / 2, n / 2},
+		{DirectoryFilter{Q: "member"}, 2, "Member 50", "Member 61", 12, n},
+	} {
+		ms, total, err := s.DirectoryPage(ctx, tc.f, nil, tc.page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) != tc.size || total != tc.total || (len(ms) > 0 && (ms[0].Name != tc.first || ms[len(ms)-1].Name != tc.last)) {
+			t.Errorf("%+v page %d: %d members (%s), %d in all; want %d from %q to %q, %d in all", tc.f, tc.page, len(ms), names(ms), total, tc.size, tc.first, tc.last, tc.total)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package forum
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -20,6 +21,13 @@ func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 // have: nothing held in one process (a lock, a cache) is shared.
 func twoServers(t *testing.T) (*Store, *Store, *Category) {
 	t.Helper()
+	_, a, b, cat := twoServersOn(t)
+	return a, b, cat
+}
+
+// twoServersOn is twoServers with their database.
+func twoServersOn(t *testing.T) (*store.Store, *Store, *Store, *Category) {
+	t.Helper()
 	st := storetest.New(t)
 	ctx := context.Background()
 	if err := st.EnsureIndexes(ctx, Indexes()); err != nil {
@@ -35,7 +43,7 @@ func twoServers(t *testing.T) (*Store, *Store, *Category) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a, b, cat
+	return st, a, b, cat
 }
 
 // run calls f(i, store) from n goroutines, alternating the two stores,
@@ -93,18 +101,40 @@ func TestResourceThreadOnceAcrossServers(t *testing.T) {
 	}
 }
 
-// A thread older than the derived _id keeps being the resource's thread.
+// A thread older than the derived _id keeps being the resource's thread
+// once schema 7 recorded it (the oldest of two), found by _id lookups
+// only, with its replies counted; a resource without one has none.
 func TestResourceThreadLegacy(t *testing.T) {
-	a, b, cat := twoServers(t)
+	st, a, b, cat := twoServersOn(t)
 	ctx := context.Background()
-	resource := store.NewID()
+	resource, bare := store.NewID(), store.NewID()
 	old, _, err := a.CreateThread(ctx, NewThread{Category: cat, AuthorID: "m1", Title: "Discussion of a resource", Body: "Older", ResourceID: resource})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.CreateThread(ctx, NewThread{Category: cat, AuthorID: "m3", Title: "Discussion of a resource", Body: "Second",
+		ResourceID: resource, At: old.CreatedAt.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Reply(ctx, old.ID, "m2", "A reply", false, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Upgrade(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	th, created, err := b.EnsureResourceThread(ctx, NewThread{Category: cat, AuthorID: "m2", Title: "Discussion of a resource", Body: "Newer", ResourceID: resource})
 	if err != nil || created || th.ID != old.ID {
 		t.Fatalf("EnsureResourceThread = %v, %v, %v; want the existing thread %s", th, created, err, old.ID)
+	}
+	if th.LastN != 2 {
+		t.Fatalf("LastN = %d; want 2", th.LastN)
+	}
+	counts, err := a.ReplyCounts(ctx, []string{resource, bare})
+	if err != nil || len(counts) != 1 || counts[resource] != 1 {
+		t.Fatalf("ReplyCounts = %v, %v; want %s: 1 only", counts, err, resource)
+	}
+	if _, err := b.ThreadForResource(ctx, bare); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("ThreadForResource of a resource without a thread: %v; want ErrNotFound", err)
 	}
 }
 

@@ -24,6 +24,9 @@ const (
 	colPrefs         = "forum_prefs"
 	colFlags         = "forum_flags"
 	colGroupSettings = "forum_group_settings"
+	// colResourceThreads names, under a resource's ID, the thread about it
+	// started before such threads took the resource's ID (schema 7).
+	colResourceThreads = store.ColResourceThreads
 )
 
 // Indexes lists what this package needs; the server ensures them at start-up.

@@ -288,27 +288,45 @@ func (s *Store) ThreadHeads(ctx context.Context, categoryIDs []string) ([]Thread
 
 // ThreadForResource returns the thread discussing a library resource.
 // Since EnsureResourceThread claims it, its _id is the resource's; a
-// thread started before that has its own _id, and if those older servers
-// left two for one resource, the oldest is the one (the other stays an
-// ordinary thread).
+// thread started before that has its own _id, which schema 7 recorded
+// under the resource's in colResourceThreads (the oldest, if older servers
+// left two; the other stays an ordinary thread). Both are _id lookups: a
+// filter on resource_id would read every thread, and most resources have
+// no thread at all.
 func (s *Store) ThreadForResource(ctx context.Context, resourceID string) (*Thread, error) {
-	if t, err := s.Thread(ctx, resourceID); err == nil && t.ResourceID == resourceID {
-		return t, nil
+	var t Thread
+	if err := s.resourceThread(ctx, resourceID, &t); err != nil {
+		return nil, err
+	}
+	if err := s.settle(ctx, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// resourceThread reads the thread of a resource into t, unsettled (see
+// ThreadForResource).
+func (s *Store) resourceThread(ctx context.Context, resourceID string, t *Thread) error {
+	err := s.findOne(ctx, colThreads, bson.M{"_id": resourceID}, t)
+	if err == nil && t.ResourceID == resourceID {
+		return nil
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
+		return err
 	}
-	var ts []*Thread
-	if err := s.findAll(ctx, colThreads, bson.M{"resource_id": resourceID},
-		options.Find().SetSort(bson.D{{Key: "created_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(1), &ts); err != nil {
-		return nil, err
+	var alias struct {
+		ThreadID string `bson:"thread_id"`
 	}
-	if len(ts) == 0 {
-		return nil, ErrNotFound
+	if err := s.findOne(ctx, colResourceThreads, bson.M{"_id": resourceID}, &alias); err != nil {
+		return err
 	}
-	if err := s.settle(ctx, ts[0]); err != nil {
-		return nil, err
+	*t = Thread{}
+	if err := s.findOne(ctx, colThreads, bson.M{"_id": alias.ThreadID}, t); err != nil {
+		return err
 	}
-	return ts[0], nil
+	if t.ResourceID != resourceID {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // EnsureResourceThread returns the thread of a resource, creating it with
@@ -353,18 +371,19 @@ func (s *Store) EnsureResourceThread(ctx context.Context, nt NewThread) (*Thread
 }
 
 // ReplyCounts returns the number of visible replies of each resource's
-// thread, for the library's resource pages.
+// thread, for the library's resource pages: one or two _id lookups each
+// (see ThreadForResource).
 func (s *Store) ReplyCounts(ctx context.Context, resourceIDs []string) (map[string]int, error) {
 	out := map[string]int{}
-	if len(resourceIDs) == 0 {
-		return out, nil
-	}
-	var ts []Thread
-	if err := s.findAll(ctx, colThreads, bson.M{"resource_id": bson.M{"$in": resourceIDs}}, options.Find().SetProjection(bson.M{"resource_id": 1, "replies": 1}), &ts); err != nil {
-		return nil, err
-	}
-	for _, t := range ts {
-		out[t.ResourceID] = t.Replies
+	for _, id := range resourceIDs {
+		var t Thread
+		switch err := s.resourceThread(ctx, id, &t); {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			out[id] = t.Replies
+		}
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/privacy"
+	"github.com/circularfairict/portal/store"
 )
 
 // PrivacySources declares what the library stores about a member.
@@ -75,6 +76,11 @@ func (s *Service) PrivacySources() []privacy.Source {
 						if _, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": m.ResourceID}, bson.M{"$inc": bson.M{"used_count": -1}}); err != nil {
 							return fmt.Errorf("resources: erase mark: %w", err)
 						}
+					}
+					// Off the list after the mark: a list naming a member
+					// without a mark is harmless, a mark off it invisible.
+					if err := store.SetListed(ctx, s.col(colMarkLists), m.ResourceID, id, false); err != nil {
+						return fmt.Errorf("resources: erase mark: %w", err)
 					}
 				}
 				return nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,9 @@ const (
 	colResources = "resources"
 	colBlobs     = "resource_blobs"
 	colMarks     = "resource_marks"
+	// colMarkLists lists, under a resource's ID, the members who marked it
+	// (store.IDList), so its page reads its marks by _id.
+	colMarkLists = store.ColMarkLists
 	colBookmarks = "resource_bookmarks"
 	colReports   = "resource_reports"
 	bucketName   = "library"
@@ -551,6 +555,11 @@ func (s *Service) MarkUsed(ctx context.Context, id, member, where string, year i
 		return fault.New(fault.Invalid, "library.error.year").OnField("year")
 	}
 	m := Mark{ID: id + ":" + member, ResourceID: id, MemberID: member, Where: where, Year: year, CreatedAt: s.now()}
+	// Listed before it exists: a reader skips a listed member without a
+	// mark, but would never see a mark left off its list by a crash.
+	if err := store.SetListed(ctx, s.col(colMarkLists), id, member, true); err != nil {
+		return fmt.Errorf("resources: mark: %w", err)
+	}
 	if _, err := s.col(colMarks).InsertOne(ctx, m); err != nil {
 		if store.IsDuplicateKey(err) {
 			_, err = s.col(colMarks).UpdateOne(ctx, bson.M{"_id": m.ID}, bson.M{"$set": bson.M{"where": where, "year": year}})
@@ -561,18 +570,31 @@ func (s *Service) MarkUsed(ctx context.Context, id, member, where string, year i
 	return s.inc(ctx, id, "used_count")
 }
 
-// Marks lists the "used in a tender" marks of a resource, newest first.
+// Marks lists the "used in a tender" marks of a resource, newest first,
+// at most maxMarks: read by _id from the resource's list (a filter on
+// resource_id would read every mark).
 func (s *Service) Marks(ctx context.Context, id string) ([]Mark, error) {
-	cur, err := s.col(colMarks).Find(ctx, bson.M{"resource_id": id}, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}}).SetLimit(100))
+	members, err := store.ListedIDs(ctx, s.col(colMarkLists), id)
 	if err != nil {
 		return nil, fmt.Errorf("resources: marks: %w", err)
 	}
-	var ms []Mark
-	if err := cur.All(ctx, &ms); err != nil {
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = id + ":" + m
+	}
+	ms, err := store.FindByIDs[Mark](ctx, s.col(colMarks), ids, nil, s.byID)
+	if err != nil {
 		return nil, fmt.Errorf("resources: marks: %w", err)
+	}
+	slices.SortStableFunc(ms, func(a, b Mark) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	if len(ms) > maxMarks {
+		ms = ms[:maxMarks]
 	}
 	return ms, nil
 }
+
+// maxMarks caps the marks a resource page shows.
+const maxMarks = 100
 
 // ToggleBookmark adds or removes a bookmark and reports whether it is now set.
 func (s *Service) ToggleBookmark(ctx context.Context, id, member string) (bool, error) {
@@ -666,3 +688,44 @@ func (s *Service) ResolveReports(ctx context.Context, id, by string) error {
 
 // Year is the current year, for forms that ask when.
 func (s *Service) Year() int { return s.now().Year() }
+
+// RepairMarkLists lists the marks their resource's list lacks, once a day
+// from the sweeper: a replica of the release before schema 8 (during a
+// rolling upgrade) marks without listing. A member listed without a mark
+// is harmless (Marks skips it) and stays. It reads the lists and the marks
+// once each and returns how many entries it wrote.
+func (s *Service) RepairMarkLists(ctx context.Context) (int, error) {
+	var lists []store.IDList
+	cur, err := s.col(colMarkLists).Find(ctx, bson.M{})
+	if err == nil {
+		err = cur.All(ctx, &lists)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("resources: repair mark lists: %w", err)
+	}
+	listed := map[string]bool{}
+	for _, l := range lists {
+		for _, m := range l.IDs {
+			listed[l.ID+":"+m] = true
+		}
+	}
+	var ms []Mark
+	cur, err = s.col(colMarks).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"resource_id": 1, "member_id": 1}))
+	if err == nil {
+		err = cur.All(ctx, &ms)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("resources: repair mark lists: %w", err)
+	}
+	n := 0
+	for _, m := range ms {
+		if m.ResourceID == "" || m.MemberID == "" || listed[m.ResourceID+":"+m.MemberID] {
+			continue
+		}
+		if err := store.SetListed(ctx, s.col(colMarkLists), m.ResourceID, m.MemberID, true); err != nil {
+			return n, fmt.Errorf("resources: repair mark lists: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -381,6 +382,54 @@ func TestDirectory(t *testing.T) {
 	}
 	if res, _ := c.get("/members/nonexistent"); res.StatusCode != 404 {
 		t.Fatalf("unknown member: %d", res.StatusCode)
+	}
+}
+
+// The directory shows DirectoryPageSize members a page, with links to the
+// neighbouring pages that keep the search and filters, and counts all of
+// them; a page number that is not one shows the first page, never an error.
+func TestDirectoryPages(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	ctx := context.Background()
+	const n = auth.DirectoryPageSize + 5
+	for i := range n {
+		name := fmt.Sprintf("Zed Paged %02d", i)
+		m, err := s.auth.UpsertByIdentity(ctx, auth.Identity{Provider: "test", Subject: name}, auth.Member{Name: name, Role: auth.RoleMember, Status: auth.StatusApproved})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.auth.SaveProfile(ctx, m.ID, auth.Profile{Name: name, Organisation: "Paged office", OrgType: string(auth.OrgMinistry), Country: "LU",
+			Languages: []string{"fr"}, Buyer: "buyer", Conduct: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := newClient(t, s)
+	c.signIn("buyer")
+	shown := func(body string) int { return strings.Count(body, ">Zed Paged ") }
+	res, body := c.get("/members?country=LU")
+	if res.StatusCode != 200 || shown(body) != auth.DirectoryPageSize || !strings.Contains(body, "Members found: 55") ||
+		!strings.Contains(body, "Page 1 of 2") || !strings.Contains(body, `rel="next" href="/members?country=LU&amp;page=2"`) ||
+		strings.Contains(body, `rel="prev"`) || !strings.Contains(body, ">Zed Paged 00<") || strings.Contains(body, ">Zed Paged 50<") {
+		t.Fatalf("first page: status %d, %d members shown:\n%s", res.StatusCode, shown(body), body)
+	}
+	res, body = c.get("/members?country=LU&page=2")
+	if res.StatusCode != 200 || shown(body) != 5 || !strings.Contains(body, "Page 2 of 2") ||
+		!strings.Contains(body, `rel="prev" href="/members?country=LU"`) || strings.Contains(body, `rel="next"`) || !strings.Contains(body, ">Zed Paged 54<") {
+		t.Fatalf("second page: status %d, %d members shown", res.StatusCode, shown(body))
+	}
+	// The words searched stay on the links.
+	if _, body = c.get("/members?q=paged&country=LU"); !strings.Contains(body, `href="/members?country=LU&amp;page=2&amp;q=paged"`) {
+		t.Fatal("the next page's link lost the search")
+	}
+	for _, q := range []string{"page=abc", "page=-3", "page=0", "page=99999999999999999999"} {
+		if res, body := c.get("/members?country=LU&" + q); res.StatusCode != 200 || shown(body) != auth.DirectoryPageSize {
+			t.Fatalf("%s: status %d, %d members shown; want the first page", q, res.StatusCode, shown(body))
+		}
+	}
+	// Past the last page: nothing listed, a way back, still counted.
+	if res, body := c.get("/members?country=LU&page=7"); res.StatusCode != 200 || shown(body) != 0 ||
+		!strings.Contains(body, `rel="prev" href="/members?country=LU&amp;page=2"`) || !strings.Contains(body, "Members found: 55") {
+		t.Fatalf("past the end: status %d, %d shown", res.StatusCode, shown(body))
 	}
 }
 

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,6 +19,10 @@ type membersData struct {
 	Languages []Option
 	Groups    []Option
 	Filtered  bool
+	// Total counts every member found; Page of Pages is the one shown,
+	// Prev and Next link its neighbours with the same search and filters.
+	Total, Page, Pages int
+	Prev, Next         string
 }
 
 // listMembers is the member directory: search by words, filter by country,
@@ -70,8 +76,36 @@ func (s *Server) listMembers(c *fiber.Ctx) error {
 	}
 	d.Filter = f
 	d.Filtered = f.Q != "" || f.Country != "" || f.OrgType != "" || f.Language != "" || f.GroupID != ""
-	if d.Members, err = s.auth.Directory(ctx, f, groupMembers); err != nil {
+	// Pages, not one list of up to 500: each member shown is one lookup.
+	page, err := strconv.Atoi(c.Query("page"))
+	if err != nil {
+		page = 1 // not a number, or out of range (Atoi then gives the bound)
+	}
+	d.Page = min(max(page, 1), auth.MaxDirectoryPage)
+	if d.Members, d.Total, err = s.auth.DirectoryPage(ctx, f, groupMembers, d.Page); err != nil {
 		return err
+	}
+	d.Pages = min(max((d.Total+auth.DirectoryPageSize-1)/auth.DirectoryPageSize, 1), auth.MaxDirectoryPage)
+	link := func(n int) string {
+		u := url.Values{}
+		for k, v := range map[string]string{"q": f.Q, "country": f.Country, "org_type": f.OrgType, "language": f.Language, "group": d.Group} {
+			if v != "" {
+				u.Set(k, v)
+			}
+		}
+		if n > 1 {
+			u.Set("page", strconv.Itoa(n))
+		}
+		if len(u) == 0 {
+			return "/members"
+		}
+		return "/members?" + u.Encode()
+	}
+	if d.Page > 1 {
+		d.Prev = link(min(d.Page-1, d.Pages))
+	}
+	if d.Page < d.Pages {
+		d.Next = link(d.Page + 1)
 	}
 	d.Countries = countryOptions(lang, f.Country)
 	d.Languages = languageOptions(lang, []string{f.Language})

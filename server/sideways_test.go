@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/forum"
@@ -313,6 +314,17 @@ func TestResourceDiscussionStaysWithItsResource(t *testing.T) {
 	oldRes := sidewaysResource(t, s, f.insider.ID, "Qx9 alpha legacy resource", resources.VisibilityGroup, f.group.ID)
 	legacy, _, err := s.forum.CreateThread(ctx, forum.NewThread{Category: general, AuthorID: f.insider.ID, Title: "Qx9 alpha legacy discussion", Body: "Made before the fix.", ResourceID: oldRes})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Schema 7 records it under the resource's ID, as on a database of
+	// the release that made it.
+	if _, err := s.store.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 6}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.store.DB.Collection("schema_migrations").DeleteMany(ctx, bson.M{"_id": bson.M{"$in": bson.A{"7", "8"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.Upgrade(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	if res, _ := out.get("/threads/" + legacy.ID); res.StatusCode != http.StatusNotFound {

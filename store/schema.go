@@ -17,7 +17,7 @@ import (
 
 // CurrentSchema is the schema version this build reads and writes. A
 // release that changes how data is stored adds a migration and raises it.
-const CurrentSchema = 6
+const CurrentSchema = 8
 
 // The schema version is one document by _id; each migration's run is
 // claimed by inserting its own document by _id, the one write that is
@@ -64,6 +64,15 @@ var migrations = []Migration{
 	// registration; the workshop lists pick from its schedule document
 	// instead of a filter on ends_at, which reads every workshop.
 	{Version: 6, Name: "workshops_lists_backfill", Run: backfillWorkshopLists},
+	// A resource's discussion is read by _id: threads started before it
+	// took the resource's ID are recorded under it in resource_threads,
+	// instead of a filter on the threads' resource_id, which the embedded
+	// database answers by reading every thread (for every resource page).
+	{Version: 7, Name: "forum_resource_threads_backfill", Run: backfillResourceThreads},
+	// A resource's "used in a tender" marks are read from its list in
+	// resource_mark_lists by _id instead of a filter on resource_id, which
+	// reads every mark.
+	{Version: 8, Name: "resources_mark_lists_backfill", Run: backfillMarkLists},
 }
 
 // dropResourceTerms unsets the term arrays and drops their index; both
@@ -440,6 +449,115 @@ func backfillSchedule(ctx context.Context, db *mongo.Database) error {
 	if _, err := col.UpdateOne(ctx, bson.M{"_id": "schedule"}, bson.M{"$set": bson.M{"entries": doc.Entries}},
 		options.Update().SetUpsert(true)); err != nil {
 		return fmt.Errorf("store: backfill schedule: %w", err)
+	}
+	return nil
+}
+
+// createCollection makes col exist, so that the embedded database's _id
+// lookup index is there from the start (see IndexIDLookups).
+func createCollection(ctx context.Context, db *mongo.Database, col string) error {
+	if err := db.CreateCollection(ctx, col); err != nil {
+		var ce mongo.CommandError
+		if !errors.As(err, &ce) || ce.Code != 48 { // 48: NamespaceExists
+			return err
+		}
+	}
+	return nil
+}
+
+// ColResourceThreads is forum's collection naming, under a resource's ID
+// (_id), the thread about it (thread_id) when that thread's _id is not the
+// resource's: one started before EnsureResourceThread claimed the
+// resource's ID. Only this migration writes it; no server of this release
+// starts such a thread.
+const ColResourceThreads = "resource_threads"
+
+// backfillResourceThreads records the thread of each resource whose thread
+// has an _id of its own: the oldest (by created_at, then _id), as the
+// filter it replaces chose, and none where a thread already has the
+// resource's ID, which readers find first. It writes the same on a second
+// run.
+func backfillResourceThreads(ctx context.Context, db *mongo.Database) error {
+	if err := createCollection(ctx, db, ColResourceThreads); err != nil {
+		return fmt.Errorf("store: backfill resource threads: %w", err)
+	}
+	cur, err := db.Collection("forum_threads").Find(ctx, bson.M{"resource_id": bson.M{"$exists": true, "$ne": ""}},
+		options.Find().SetProjection(bson.M{"resource_id": 1, "created_at": 1}))
+	if err != nil {
+		return fmt.Errorf("store: backfill resource threads: %w", err)
+	}
+	var ts []struct {
+		ID         string    `bson:"_id"`
+		ResourceID string    `bson:"resource_id"`
+		CreatedAt  time.Time `bson:"created_at"`
+	}
+	if err := cur.All(ctx, &ts); err != nil {
+		return fmt.Errorf("store: backfill resource threads: %w", err)
+	}
+	type pick struct {
+		id string
+		at time.Time
+	}
+	own := map[string]bool{}
+	oldest := map[string]pick{}
+	for _, t := range ts {
+		if t.ID == t.ResourceID {
+			own[t.ResourceID] = true
+			continue
+		}
+		p, ok := oldest[t.ResourceID]
+		if !ok || t.CreatedAt.Before(p.at) || (t.CreatedAt.Equal(p.at) && t.ID < p.id) {
+			oldest[t.ResourceID] = pick{t.ID, t.CreatedAt}
+		}
+	}
+	col := db.Collection(ColResourceThreads)
+	for r, p := range oldest {
+		if own[r] {
+			continue
+		}
+		if _, err := col.UpdateOne(ctx, bson.M{"_id": r}, bson.M{"$set": bson.M{"thread_id": p.id}},
+			options.Update().SetUpsert(true)); err != nil {
+			return fmt.Errorf("store: backfill resource threads: %w", err)
+		}
+	}
+	return nil
+}
+
+// ColMarkLists is resources' collection of each resource's list of the
+// members who marked it used in a tender (an IDList, _id the resource's
+// ID; a mark's _id is the resource's and the member's, joined by ":").
+const ColMarkLists = "resource_mark_lists"
+
+// backfillMarkLists lists every mark on its resource's list, adding to
+// what a replica of this release listed meanwhile.
+func backfillMarkLists(ctx context.Context, db *mongo.Database) error {
+	if err := createCollection(ctx, db, ColMarkLists); err != nil {
+		return fmt.Errorf("store: backfill mark lists: %w", err)
+	}
+	cur, err := db.Collection("resource_marks").Find(ctx, bson.M{},
+		options.Find().SetProjection(bson.M{"resource_id": 1, "member_id": 1}))
+	if err != nil {
+		return fmt.Errorf("store: backfill mark lists: %w", err)
+	}
+	var ms []struct {
+		Resource string `bson:"resource_id"`
+		Member   string `bson:"member_id"`
+	}
+	if err := cur.All(ctx, &ms); err != nil {
+		return fmt.Errorf("store: backfill mark lists: %w", err)
+	}
+	lists := map[string][]string{}
+	for _, m := range ms {
+		if m.Resource != "" && m.Member != "" && !slices.Contains(lists[m.Resource], m.Member) {
+			lists[m.Resource] = append(lists[m.Resource], m.Member)
+		}
+	}
+	col := db.Collection(ColMarkLists)
+	for id, vs := range lists {
+		if _, err := col.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$addToSet": bson.M{"ids": bson.M{"$each": vs}}},
+			options.Update().SetUpsert(true)); err != nil {
+			return fmt.Errorf("store: backfill mark lists: %w", err)
+		}
 	}
 	return nil
 }

@@ -336,3 +336,92 @@ func TestUpgradeBackfillsRegistrationLists(t *testing.T) {
 		t.Fatalf("schedule %+v", sched.Entries)
 	}
 }
+
+// Schema 7 records, for each resource whose discussion has an _id of its
+// own, the oldest such thread; none where a thread has the resource's ID;
+// a second run writes the same.
+func TestUpgradeBackfillsResourceThreads(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	t0 := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	if _, err := st.DB.Collection("forum_threads").InsertMany(ctx, []any{
+		bson.M{"_id": "t2", "resource_id": "r1", "created_at": t0.Add(time.Hour)},
+		bson.M{"_id": "t1", "resource_id": "r1", "created_at": t0},
+		bson.M{"_id": "t3", "resource_id": "r2", "created_at": t0},
+		bson.M{"_id": "r2", "resource_id": "r2", "created_at": t0.Add(time.Hour)},
+		bson.M{"_id": "r3", "resource_id": "r3", "created_at": t0},
+		bson.M{"_id": "t5", "resource_id": "r4", "created_at": t0},
+		bson.M{"_id": "t4", "resource_id": "r4", "created_at": t0},
+		bson.M{"_id": "t6", "created_at": t0},
+		bson.M{"_id": "t7", "resource_id": "", "created_at": t0},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 2; run++ {
+		if err := st.Upgrade(ctx, nil); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 6}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("schema_migrations").DeleteMany(ctx, bson.M{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cur, err := st.DB.Collection(store.ColResourceThreads).Find(ctx, bson.M{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []struct {
+		ID       string `bson:"_id"`
+		ThreadID string `bson:"thread_id"`
+	}
+	if err := cur.All(ctx, &got); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, d := range got {
+		m[d.ID] = d.ThreadID
+	}
+	if len(m) != 2 || m["r1"] != "t1" || m["r4"] != "t4" {
+		t.Fatalf("resource threads %v; want r1: t1 and r4: t4 only", m)
+	}
+}
+
+// Schema 8 lists each mark's member on its resource's list, adding to
+// what a replica of this release listed meanwhile.
+func TestUpgradeBackfillsMarkLists(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	if _, err := st.DB.Collection("resource_marks").InsertMany(ctx, []any{
+		bson.M{"_id": "r1:m1", "resource_id": "r1", "member_id": "m1"},
+		bson.M{"_id": "r1:m2", "resource_id": "r1", "member_id": "m2"},
+		bson.M{"_id": "r2:m1", "resource_id": "r2", "member_id": "m1"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection(store.ColMarkLists).InsertOne(ctx, bson.M{"_id": "r2", "ids": bson.A{"m3"}}); err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 2; run++ {
+		if err := st.Upgrade(ctx, nil); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 7}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("schema_migrations").DeleteMany(ctx, bson.M{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, want := range map[string][]string{"r1": {"m1", "m2"}, "r2": {"m1", "m3"}} {
+		got, err := store.ListedIDs(ctx, st.DB.Collection(store.ColMarkLists), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("marks of %s: %v, want %v", id, got, want)
+		}
+	}
+}
