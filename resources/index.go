@@ -123,8 +123,12 @@ func (r stampOnly) stamp() time.Time {
 // Stamps lists the resources that belong in the index: withdrawn ones are
 // never searched, so they are left out (and removed by catch-up).
 func (k libraryKind) Stamps(ctx context.Context) (map[string]time.Time, error) {
+	// Batches of 500: the embedded database decodes each whole resource to
+	// apply the filter and projection, so a batch of 5,000 could outlast
+	// the per-operation timeout on a busy machine at 10,000 resources, and
+	// the start-up catch-up failed.
 	cur, err := k.s.col(colResources).Find(ctx, bson.M{"withdrawn": bson.M{"$exists": false}},
-		options.Find().SetProjection(bson.M{"_id": 1, "updated_at": 1, "changed_at": 1}).SetBatchSize(5000))
+		options.Find().SetProjection(bson.M{"_id": 1, "updated_at": 1, "changed_at": 1}).SetBatchSize(500))
 	if err != nil {
 		return nil, fmt.Errorf("resources: stamps: %w", err)
 	}
