@@ -22,7 +22,9 @@ PORTAL_S3_TEST_SERVER=$(./scripts/s3-test-server.sh)
 export PORTAL_S3_TEST_SERVER PORTAL_REQUIRE_S3=1
 # staticcheck comes from the Go module proxy at a fixed version.
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-go test -race -count=1 -timeout 30m "$@" ./...
+# The server package alone takes 20-28 minutes on two loaded cores with the
+# race detector; 45 minutes keeps a slow run from failing as a hang would.
+go test -race -count=1 -timeout 45m "$@" ./...
 # The search relevance set measures ranking, not concurrency: it is built
 # without the race detector (relevance/relevance_test.go says why).
 go test -count=1 -timeout 10m "$@" ./relevance/
