@@ -142,9 +142,10 @@ func (g *generator) run(sz sizes) error {
 	return errors.Join(errs...)
 }
 
-// parallel calls f(0) to f(n-1) on two goroutines (the machine's cores)
+// parallel calls f(w, 0) to f(w, n-1) on two goroutines (the machine's
+// cores), w being the goroutine's number (0 or 1, for state of its own),
 // and returns the first error; after one, the rest are not started.
-func parallel(n int, f func(i int) error) error {
+func parallel(n int, f func(w, i int) error) error {
 	var mu sync.Mutex
 	next := 0
 	var firstErr error
@@ -162,7 +163,7 @@ func parallel(n int, f func(i int) error) error {
 				if stop {
 					return
 				}
-				if err := f(i); err != nil {
+				if err := f(w, i); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -326,7 +327,7 @@ func (g *generator) genInboxes(int) error {
 	if err := g.st.IndexIDLookups(g.ctx); err != nil {
 		return err
 	}
-	return parallel(len(g.members)-1, func(i int) error { return build(i + 1) })
+	return parallel(len(g.members)-1, func(_, i int) error { return build(i + 1) })
 }
 
 // genResources creates resources through the library service (as an
@@ -339,66 +340,42 @@ func (g *generator) genResources(n int) error {
 	themes := lib.Tax.Terms(resources.VocTheme)
 	products := lib.Tax.Terms(resources.VocProduct)
 	stages := lib.Tax.Terms(resources.VocStage)
-	var mu sync.Mutex
-	next := 0
-	var firstErr error
-	var wg sync.WaitGroup
-	for w := 0; w < 2; w++ {
-		rng := rand.New(rand.NewSource(int64(100 + w)))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				stop := i >= n || firstErr != nil
-				mu.Unlock()
-				if stop {
-					return
-				}
-				progress("resources", i, n)
-				lang := langs[rng.Intn(len(langs))]
-				title := g.v.title(rng, lang) + " (" + strconv.Itoa(i) + ")"
-				paras := g.v.paragraphs(rng, lang, 12)
-				var file []byte
-				name := "resource-" + strconv.Itoa(i)
-				if i%20 == 0 {
-					file, name = samples.PDF(title, paras...), name+".pdf"
-				} else {
-					file, name = []byte("# "+title+"\n\n"+strings.Join(paras, "\n\n")+"\n"), name+".md"
-				}
-				owner := g.members[rng.Intn(len(g.members))]
-				m := resources.Meta{Title: title, Summary: firstRunes(paras[0], 280),
-					Type: types[rng.Intn(len(types))].ID, Themes: []string{themes[rng.Intn(len(themes))].ID},
-					Products: []string{products[rng.Intn(len(products))].ID}, Stages: []string{stages[rng.Intn(len(stages))].ID},
-					Languages: []string{lang}, Licence: "cc_by", Visibility: resources.VisibilityMembers,
-					Country: countries[rng.Intn(len(countries))], Organisation: owner.Organisation, Year: 2019 + rng.Intn(8)}
-				switch r := rng.Intn(20); {
-				case r < 8:
-					m.Visibility = resources.VisibilityPublic
-				case r < 11:
-					m.Visibility, m.GroupID = resources.VisibilityGroup, g.groups[rng.Intn(len(g.groups))].ID
-				}
-				err := func() error {
-					sp, err := lib.Receive(g.ctx, bytes.NewReader(file), name)
-					if err != nil {
-						return err
-					}
-					defer sp.Close()
-					_, _, err = lib.Create(g.ctx, owner.ID, m, sp, "", "bench:"+strconv.Itoa(i))
-					return err
-				}()
-				if err != nil {
-					mu.Lock()
-					firstErr = fmt.Errorf("resource %d: %w", i, err)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return firstErr
+	rngs := []*rand.Rand{rand.New(rand.NewSource(100)), rand.New(rand.NewSource(101))}
+	return parallel(n, func(w, i int) error {
+		rng := rngs[w]
+		progress("resources", i, n)
+		lang := langs[rng.Intn(len(langs))]
+		title := g.v.title(rng, lang) + " (" + strconv.Itoa(i) + ")"
+		paras := g.v.paragraphs(rng, lang, 12)
+		var file []byte
+		name := "resource-" + strconv.Itoa(i)
+		if i%20 == 0 {
+			file, name = samples.PDF(title, paras...), name+".pdf"
+		} else {
+			file, name = []byte("# "+title+"\n\n"+strings.Join(paras, "\n\n")+"\n"), name+".md"
+		}
+		owner := g.members[rng.Intn(len(g.members))]
+		m := resources.Meta{Title: title, Summary: firstRunes(paras[0], 280),
+			Type: types[rng.Intn(len(types))].ID, Themes: []string{themes[rng.Intn(len(themes))].ID},
+			Products: []string{products[rng.Intn(len(products))].ID}, Stages: []string{stages[rng.Intn(len(stages))].ID},
+			Languages: []string{lang}, Licence: "cc_by", Visibility: resources.VisibilityMembers,
+			Country: countries[rng.Intn(len(countries))], Organisation: owner.Organisation, Year: 2019 + rng.Intn(8)}
+		switch r := rng.Intn(20); {
+		case r < 8:
+			m.Visibility = resources.VisibilityPublic
+		case r < 11:
+			m.Visibility, m.GroupID = resources.VisibilityGroup, g.groups[rng.Intn(len(g.groups))].ID
+		}
+		sp, err := lib.Receive(g.ctx, bytes.NewReader(file), name)
+		if err != nil {
+			return fmt.Errorf("resource %d: %w", i, err)
+		}
+		defer sp.Close()
+		if _, _, err = lib.Create(g.ctx, owner.ID, m, sp, "", "bench:"+strconv.Itoa(i)); err != nil {
+			return fmt.Errorf("resource %d: %w", i, err)
+		}
+		return nil
+	})
 }
 
 func (g *generator) genThreads(n int) error {
@@ -460,7 +437,7 @@ func (g *generator) genPosts(n int) error {
 	}
 	var mu sync.Mutex
 	done := 0
-	return parallel(len(replies), func(ti int) error {
+	return parallel(len(replies), func(_, ti int) error {
 		rs := replies[ti]
 		for from := 0; from < len(rs); from += 500 {
 			if err := g.f.ImportReplies(g.ctx, g.threads[ti].ID, rs[from:min(len(rs), from+500)]); err != nil {
@@ -506,7 +483,7 @@ func (g *generator) genMemberNotifications(n int) error {
 		}
 		all = append(all, ns)
 	}
-	return parallel(len(all), func(i int) error {
+	return parallel(len(all), func(_, i int) error {
 		progress("member notifications", i*memberNotifications, n)
 		return g.f.Notify(g.ctx, all[i]...)
 	})
