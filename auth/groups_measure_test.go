@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -48,19 +47,7 @@ func TestMeasureGroupJoins(t *testing.T) {
 	if err := st.IndexIDLookups(ctx); err != nil {
 		t.Fatal(err)
 	}
-	const runs = 21
-	measure := func(f func(i int) error) (time.Duration, time.Duration) {
-		var ds []time.Duration
-		for r := range runs {
-			start := time.Now()
-			if err := f(r); err != nil {
-				t.Fatal(err)
-			}
-			ds = append(ds, time.Since(start))
-		}
-		slices.Sort(ds)
-		return ds[runs/2], ds[runs-2]
-	}
+	measure := func(f func(i int) error) (time.Duration, time.Duration) { return measureRuns(t, f) }
 	oldJoin, oldJoinP := measure(func(i int) error {
 		m := "old" + strconv.Itoa(i)
 		_, err := db.Collection(colGroups).UpdateOne(ctx,
