@@ -24,18 +24,8 @@ func names(ms []*Member) string {
 // a member who leaves (erasure, deactivation) or was never approved is
 // never found; every change reaches the index at once.
 func TestDirectoryThroughIndex(t *testing.T) {
-	db := storetest.New(t).DB
-	s := NewStore(db)
+	s, ix := directoryStore(t)
 	ctx := context.Background()
-	ix, err := search.Open(search.Options{Dir: filepath.Join(t.TempDir(), "search")}, s.SearchIndexKind())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	if _, err := ix.CatchUp(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	s.SetIndex(ix)
 	add := func(subject, name, org, country string, st Status) *Member {
 		m, err := s.UpsertByIdentity(ctx, Identity{Provider: "test", Subject: subject}, Member{Name: name, Role: RoleMember, Status: st})
 		if err != nil {
@@ -123,18 +113,8 @@ func TestDirectoryThroughIndex(t *testing.T) {
 // the count of every match; a filter pages within its matches, and a page
 // number out of range is brought within it.
 func TestDirectoryPages(t *testing.T) {
-	db := storetest.New(t).DB
-	s := NewStore(db)
+	s, _ := directoryStore(t)
 	ctx := context.Background()
-	ix, err := search.Open(search.Options{Dir: filepath.Join(t.TempDir(), "search")}, s.SearchIndexKind())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	if _, err := ix.CatchUp(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	s.SetIndex(ix)
 	const n = DirectoryPageSize + 12
 	for i := range n {
 		name, country := fmt.Sprintf("Member %02d", i), "FR"
@@ -171,4 +151,21 @@ func TestDirectoryPages(t *testing.T) {
 			t.Errorf("%+v page %d: %d members (%s), %d in all; want %d from %q to %q, %d in all", tc.f, tc.page, len(ms), names(ms), total, tc.size, tc.first, tc.last, tc.total)
 		}
 	}
+}
+
+// directoryStore is a store on a fresh database whose directory answers
+// from a search index of its own, caught up.
+func directoryStore(t *testing.T) (*Store, *search.Index) {
+	t.Helper()
+	s := NewStore(storetest.New(t).DB)
+	ix, err := search.Open(search.Options{Dir: filepath.Join(t.TempDir(), "search")}, s.SearchIndexKind())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	if _, err := ix.CatchUp(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.SetIndex(ix)
+	return s, ix
 }
