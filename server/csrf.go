@@ -18,6 +18,12 @@ import (
 // regenerated at sign-in, so a token from before sign-in stops working.
 func (s *Server) csrfToken(c *fiber.Ctx) string {
 	sid, _ := c.Locals(localSession).(string)
+	return s.csrfTokenFor(sid)
+}
+
+// csrfTokenFor is the form token of the session with this secret ("" for
+// none).
+func (s *Server) csrfTokenFor(sid string) string {
 	if sid == "" {
 		return ""
 	}
