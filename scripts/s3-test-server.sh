@@ -9,9 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../tools/seaweedfs"
 out="${PORTAL_S3_TEST_SERVER:-${XDG_CACHE_HOME:-$HOME/.cache}/portal-test-bin/weed}"
 stamp="$out.stamp"
+mkdir -p "$(dirname "$out")"
+# .ci/run starts this build in the background while it installs packages;
+# the test script's own call then waits here for it instead of building twice.
+exec 9>"$out.lock"
+flock 9
 want=$(sha256sum go.mod go.sum | sha256sum | cut -d' ' -f1)
 if [ ! -x "$out" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  mkdir -p "$(dirname "$out")"
   echo "building the S3 test server (SeaweedFS) into $out" >&2
   start=$(date +%s)
   go build -o "$out.tmp" github.com/seaweedfs/seaweedfs/weed
