@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -17,7 +18,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"go.mongodb.org/mongo-driver/bson"
 	_ "modernc.org/sqlite" // the durable floor's store: the driver the embedded database uses
+
+	"github.com/circularfairict/portal/store"
 )
 
 // The floor: the plainest broadcast server gorilla/websocket allows, to
@@ -46,10 +50,10 @@ type floorHub struct {
 	groups  map[string]map[*floorConn]bool
 	seq     int64
 	dropped atomic.Int64
-	// store, when set, makes this the durable floor: each message is
-	// inserted (one statement, one commit, synced) before it is broadcast,
-	// as the portal stores a durable event before it sends it.
-	store *sql.Stmt
+	// save, when set, makes this a durable floor: each message is stored
+	// (one insert, one commit) before it is broadcast, as the portal stores
+	// a durable event before it sends it.
+	save func(seq int64, typ, group, text string) error
 }
 
 func newFloorHub() *floorHub {
@@ -60,7 +64,7 @@ func newFloorHub() *floorHub {
 // openFloorStore opens (creating) the durable floor's SQLite file in WAL
 // mode with synchronous=FULL, so that a committed insert has reached the
 // disk, and prepares the one insert the hub runs per message.
-func openFloorStore(path string) (*sql.DB, *sql.Stmt, error) {
+func openFloorStore(path string) (*sql.DB, func(int64, string, string, string) error, error) {
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)")
 	if err != nil {
 		return nil, nil, err
@@ -75,7 +79,27 @@ func openFloorStore(path string) (*sql.DB, *sql.Stmt, error) {
 		db.Close()
 		return nil, nil, err
 	}
-	return db, st, nil
+	return db, func(seq int64, typ, group, text string) error {
+		_, err := st.Exec(seq, typ, group, text, time.Now().UnixNano())
+		return err
+	}, nil
+}
+
+// openDatabaseFloor opens an embedded database of the portal's kind in dir
+// (the store package, as the portal opens it) for the database floor: one
+// insert per message through the driver, the path each durable room event
+// takes when nothing else is queued behind it.
+func openDatabaseFloor(dir string) (*store.Store, func(int64, string, string, string) error, error) {
+	st, err := store.Open(context.Background(), store.Options{DataDir: dir, Owner: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	events := st.DB.Collection("floor_events")
+	return st, func(seq int64, typ, group, text string) error {
+		_, err := events.InsertOne(context.Background(), bson.D{{Key: "_id", Value: fmt.Sprintf("floor/%d", seq)},
+			{Key: "type", Value: typ}, {Key: "group", Value: group}, {Key: "text", Value: text}, {Key: "at", Value: time.Now().UTC()}})
+		return err
+	}, nil
 }
 
 func (h *floorHub) run() {
@@ -100,8 +124,8 @@ func (h *floorHub) run() {
 				continue
 			}
 			h.seq++
-			if h.store != nil {
-				if _, err := h.store.Exec(h.seq, m.typ, m.group, m.text, time.Now().UnixNano()); err != nil {
+			if h.save != nil {
+				if err := h.save(h.seq, m.typ, m.group, m.text); err != nil {
 					// A message that is not stored is not sent, as in the portal.
 					fmt.Fprintln(os.Stderr, "floor: store:", err)
 					h.seq--
@@ -177,16 +201,26 @@ func (h *floorHub) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // serveFloor runs the floor server in this process until stdin closes; it
 // prints its address first. /mem answers runtime memory after a GC. With
-// a dbPath it is the durable floor.
-func serveFloor(addr, dbPath string) error {
+// a dbPath it is the durable floor, with a dbDir the database floor.
+func serveFloor(addr, dbPath, dbDir string) error {
 	h := newFloorHub()
-	if dbPath != "" {
-		db, st, err := openFloorStore(dbPath)
+	switch {
+	case dbPath != "":
+		db, save, err := openFloorStore(dbPath)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		h.store = st
+		h.save = save
+	case dbDir != "":
+		st, save, err := openDatabaseFloor(dbDir)
+		if err != nil {
+			return err
+		}
+		h.save = save
+		// Stopped by stdin closing (os.Exit below): close the database
+		// first, so that the tool can count what it stored.
+		stdinClosed = func() { _ = st.Close(context.Background()) }
 	}
 	go h.run()
 	mux := http.NewServeMux()
@@ -202,14 +236,24 @@ func serveFloor(addr, dbPath string) error {
 		return err
 	}
 	fmt.Println("listening", ln.Addr().String())
-	go func() { _, _ = io.Copy(io.Discard, os.Stdin); os.Exit(0) }()
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		if stdinClosed != nil {
+			stdinClosed()
+		}
+		os.Exit(0)
+	}()
 	return (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
 }
 
+// stdinClosed runs before a floor server exits.
+var stdinClosed func()
+
 // startFloor runs the floor server as a child process of this tool, so
 // that it has its own memory and scheduler like the portal; with a dbPath
-// it is the durable floor, storing into that SQLite file.
-func startFloor(dbPath string) (*child, error) {
+// it is the durable floor, storing into that SQLite file, with a dbDir the
+// database floor, storing into an embedded database there.
+func startFloor(dbPath, dbDir string) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -217,6 +261,9 @@ func startFloor(dbPath string) (*child, error) {
 	args := []string{"-serve-floor", "127.0.0.1:0"}
 	if dbPath != "" {
 		args = append(args, "-floor-db", dbPath)
+	}
+	if dbDir != "" {
+		args = append(args, "-floor-embedded", dbDir)
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Stderr = os.Stderr
@@ -238,4 +285,19 @@ func startFloor(dbPath string) (*child, error) {
 	}
 	addr := strings.TrimSpace(strings.TrimPrefix(line, "listening "))
 	return &child{cmd: cmd, stop: func() { _ = stdin.Close() }, base: "http://" + addr}, nil
+}
+
+// countStoredEmbedded counts the database floor's stored messages after it
+// stopped.
+func countStoredEmbedded(dir string) int64 {
+	st, err := store.Open(context.Background(), store.Options{DataDir: dir})
+	if err != nil {
+		return -1
+	}
+	defer st.Close(context.Background())
+	n, err := st.DB.Collection("floor_events").CountDocuments(context.Background(), bson.D{})
+	if err != nil {
+		return -1
+	}
+	return n
 }

@@ -23,12 +23,12 @@ func TestFloorBroadcastsToFiveClients(t *testing.T) {
 // client has all of them, all of them are in the file.
 func TestDurableFloorStoresBeforeBroadcast(t *testing.T) {
 	path := t.TempDir() + "/floor.db"
-	db, st, err := openFloorStore(path)
+	db, save, err := openFloorStore(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := newFloorHub()
-	h.store = st
+	h.save = save
 	floorBroadcast(t, h)
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM events WHERE type = 'chat'`).Scan(&n); err != nil {
@@ -40,6 +40,25 @@ func TestDurableFloorStoresBeforeBroadcast(t *testing.T) {
 	}
 	if got := countStored(path); got != 3 {
 		t.Fatalf("countStored = %d", got)
+	}
+}
+
+// The database floor stores every message in an embedded database of the
+// portal's kind before broadcasting it.
+func TestDatabaseFloorStoresBeforeBroadcast(t *testing.T) {
+	dir := t.TempDir()
+	st, save, err := openDatabaseFloor(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newFloorHub()
+	h.save = save
+	floorBroadcast(t, h)
+	if err := st.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := countStoredEmbedded(dir); got != 3 {
+		t.Fatalf("countStoredEmbedded = %d, want 3", got)
 	}
 }
 

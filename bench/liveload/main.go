@@ -24,7 +24,10 @@
 // durable floor: the same server storing each message in a local SQLite
 // file (one synced insert per message, in its own process) before it
 // broadcasts it, the floor for traffic that must not be lost; the target
-// is p99(portal) ≤ 1.5x p99(durable floor) with 0 lost updates.
+// is p99(portal) ≤ 1.5x p99(durable floor) with 0 lost updates. A third,
+// the database floor, stores each message through an embedded database of
+// the portal's kind instead (driver, FerretDB, SQLite): what that storage
+// path costs before any of the portal's own work (-no-db-floor skips it).
 //
 //	go run ./bench/liveload -participants 1000 -rate 20 -duration 30s
 //	go run ./bench/liveload -participants 10000 -idle
@@ -60,6 +63,7 @@ type options struct {
 	portalBin    string
 	skipFloor    bool
 	skipDurable  bool
+	skipDBFloor  bool
 	skipPortal   bool
 	settleLimit  time.Duration
 	idleWait     time.Duration
@@ -72,6 +76,7 @@ func main() {
 	var o options
 	serve := flag.String("serve-floor", "", "internal: run the floor server on this address")
 	floorDB := flag.String("floor-db", "", "internal: with -serve-floor, store each message in this SQLite file before broadcasting it")
+	floorEmbedded := flag.String("floor-embedded", "", "internal: with -serve-floor, store each message in an embedded database in this directory before broadcasting it")
 	flag.IntVar(&o.participants, "participants", 1000, "clients connected to the room (receivers)")
 	flag.Float64Var(&o.rate, "rate", 20, "chat messages per second from the sender")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long the sender sends")
@@ -80,6 +85,7 @@ func main() {
 	flag.StringVar(&o.portalBin, "portal-bin", "", "portal binary (default: go build the repository's)")
 	flag.BoolVar(&o.skipFloor, "no-floor", false, "measure the portal only")
 	flag.BoolVar(&o.skipDurable, "no-durable-floor", false, "breakout scenario: skip the durable floor (each message stored in SQLite before it is broadcast)")
+	flag.BoolVar(&o.skipDBFloor, "no-db-floor", false, "breakout scenario: skip the database floor (each message stored through the embedded database before it is broadcast)")
 	flag.BoolVar(&o.skipPortal, "no-portal", false, "measure the floor only")
 	flag.DurationVar(&o.idleWait, "idle-wait", 130*time.Second, "with -idle: wait this long after connecting before measuring memory")
 	flag.DurationVar(&o.settleLimit, "settle", 3*time.Minute, "longest wait for the joining flood to settle")
@@ -89,7 +95,7 @@ func main() {
 	flag.IntVar(&handshakes, "handshakes", 64, "connections opened at once (fewer spare a busy embedded database)")
 	flag.Parse()
 	if *serve != "" {
-		if err := serveFloor(*serve, *floorDB); err != nil {
+		if err := serveFloor(*serve, *floorDB, *floorEmbedded); err != nil {
 			fmt.Fprintln(os.Stderr, "floor:", err)
 			os.Exit(1)
 		}
@@ -131,7 +137,7 @@ func run(o options) error {
 	d := &dialer{sources: o.sources}
 	ctx := context.Background()
 	var portalRes, floorRes *result
-	var boPortal, boFloor, boDurable *boResult
+	var boPortal, boFloor, boDurable, boDatabase *boResult
 
 	// The floor runs first, in its own process, and is stopped before the
 	// portal starts: at 5,000 participants a floor measured right after the
@@ -140,7 +146,7 @@ func run(o options) error {
 	if !o.skipFloor {
 		var err error
 		if o.breakouts > 0 {
-			if boFloor, err = runFloor(ctx, o, d, senders, "", nil); err != nil {
+			if boFloor, err = runFloor(ctx, o, d, senders, "", "", nil); err != nil {
 				return err
 			}
 		} else if floorRes, err = runChatFloor(ctx, o, d, senders); err != nil {
@@ -158,7 +164,22 @@ func run(o options) error {
 		}
 		defer os.RemoveAll(tmp)
 		stored := func() int64 { return countStored(tmp + "/floor.db") }
-		if boDurable, err = runFloor(ctx, o, d, senders, tmp+"/floor.db", stored); err != nil {
+		if boDurable, err = runFloor(ctx, o, d, senders, tmp+"/floor.db", "", stored); err != nil {
+			return err
+		}
+	}
+	// The database floor is the same server storing each message through
+	// an embedded database of the portal's kind (driver, wire protocol,
+	// FerretDB, SQLite): what the portal's storage alone costs, without
+	// any of its rooms, rights or rendering.
+	if !o.skipFloor && !o.skipDBFloor && o.breakouts > 0 {
+		tmp, err := os.MkdirTemp("", "liveload-dbfloor")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		stored := func() int64 { return countStoredEmbedded(tmp) }
+		if boDatabase, err = runFloor(ctx, o, d, senders, "", tmp, stored); err != nil {
 			return err
 		}
 	}
@@ -230,6 +251,12 @@ func run(o options) error {
 	if boPortal != nil && boDurable != nil && boDurable.p99 > 0 {
 		fmt.Printf("breakouts: ratio p99(portal)/p99(durable floor) = %.2f; lost updates %d (targets: ≤ 1.5, 0)\n", float64(boPortal.p99)/float64(boDurable.p99), boPortal.lost)
 	}
+	if boDatabase != nil && boDurable != nil && boDurable.p99 > 0 {
+		fmt.Printf("breakouts: ratio p99(database floor)/p99(durable floor) = %.2f (the storage path alone, no portal)\n", float64(boDatabase.p99)/float64(boDurable.p99))
+	}
+	if boPortal != nil && boDatabase != nil && boDatabase.p99 > 0 {
+		fmt.Printf("breakouts: ratio p99(portal)/p99(database floor) = %.2f\n", float64(boPortal.p99)/float64(boDatabase.p99))
+	}
 	if !o.idle && portalRes != nil && floorRes != nil && floorRes.P99 > 0 {
 		fmt.Printf("ratio p99(portal)/p99(floor) = %.2f  (p50 %.2f, p95 %.2f)\n",
 			float64(portalRes.P99)/float64(floorRes.P99), float64(portalRes.P50)/float64(max(1, floorRes.P50)), float64(portalRes.P95)/float64(max(1, floorRes.P95)))
@@ -238,14 +265,18 @@ func run(o options) error {
 }
 
 // runFloor runs the breakout scenario against a floor server in its own
-// process (durable when dbPath is set), stops it, and collects this
-// process's garbage so that the next phase does not pay for it.
-func runFloor(ctx context.Context, o options, d *dialer, senders int, dbPath string, stored func() int64) (*boResult, error) {
+// process (durable when dbPath is set, the database floor when dbDir is),
+// stops it, and collects this process's garbage so that the next phase
+// does not pay for it.
+func runFloor(ctx context.Context, o options, d *dialer, senders int, dbPath, dbDir string, stored func() int64) (*boResult, error) {
 	name := "floor"
 	if dbPath != "" {
 		name = "durable"
 	}
-	f, err := startFloor(dbPath)
+	if dbDir != "" {
+		name = "db"
+	}
+	f, err := startFloor(dbPath, dbDir)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +298,7 @@ func runFloor(ctx context.Context, o options, d *dialer, senders int, dbPath str
 
 // runChatFloor is the chat scenario's floor phase.
 func runChatFloor(ctx context.Context, o options, d *dialer, senders int) (*result, error) {
-	f, err := startFloor("")
+	f, err := startFloor("", "")
 	if err != nil {
 		return nil, err
 	}
