@@ -126,24 +126,39 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) ([]query.
 		must = append(must, term(fSolved, q.Solved))
 	}
 	words := !q.Query.Empty()
+	var asked query.Query
 	if words {
-		must = append(must, s.wordsQuery(q.Query))
+		// The words are scored; the rest is a filter, which the index
+		// answers unscored (a category's term, scored, made a post of a
+		// small category rank higher, and the categories' disjunction
+		// merged every post of every category one by one, where unscored
+		// it is one union of their postings).
+		b := bleve.NewBooleanQuery()
+		wq := s.wordsQuery(q.Query)
+		b.AddMust(wq)
+		b.AddFilter(bleve.NewConjunctionQuery(must...))
+		asked = b
+		must = append(must, wq)
 	} else {
 		must = append(must, term(fOpening, "yes")) // one document per thread
+		asked = bleve.NewConjunctionQuery(must...)
 	}
 	// No stored field is asked for: a post's thread and number are in its
 	// ID, and loading the stored document of every post of the window
 	// (the text included) to read them cost more than ranking them.
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Limit*searchWindow, 0, false)
+	req := bleve.NewSearchRequestOptions(asked, q.Limit*searchWindow, 0, false)
+	var res *bleve.SearchResult
+	var err error
 	switch {
 	case !scored:
 		req.Score = "none"
+		res, err = s.index.Search(ctx, req)
 	case words:
-		req.SortBy([]string{"-_score", "-" + fLast, "_id"})
+		res, err = s.index.SearchByScore(ctx, req, []string{"-" + fLast, "_id"})
 	default:
 		req.SortBy([]string{"-" + fLast, "_id"})
+		res, err = s.index.Search(ctx, req)
 	}
-	res, err := s.index.Search(ctx, req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("forum: search: %w", err)
 	}
@@ -281,13 +296,51 @@ func (s *Store) wordsQuery(gq glossary.Query) query.Query {
 		}
 		alts := []query.Query{bleve.NewConjunctionQuery(typed...)}
 		if g.Concept != nil {
-			for _, t := range g.Concept.Terms {
+			for _, t := range s.neededTerms(gq.Words[i-len(g.Clauses):i], g.Concept.Terms) {
 				alts = append(alts, termQuery(t))
 			}
 		}
 		groups = append(groups, bleve.NewDisjunctionQuery(alts...))
 	}
 	return bleve.NewConjunctionQuery(groups...)
+}
+
+// neededTerms keeps of a concept's other terms those that can add a match
+// to the typed words and to each other, as the index analyses them: most
+// of a concept's ways of writing it (repair, repairs, repairable) are one
+// stem, each a pass over the same postings. A term of a language whose
+// stems include every typed word's is matched by the typed words already.
+func (s *Store) neededTerms(words []string, terms []glossary.Term) []glossary.Term {
+	covered := map[string][]string{}
+	for _, l := range search.Languages {
+		var all []string
+		for _, w := range words {
+			toks := s.index.Tokens(search.Analyzer(l), w)
+			if len(toks) == 0 {
+				all = nil
+				break
+			}
+			all = append(all, toks...)
+		}
+		if len(all) > 0 {
+			covered[l] = all
+		}
+	}
+	alts := make([]search.Alternative, len(terms))
+	for i, t := range terms {
+		key := ""
+		if isLang(t.Lang) {
+			key = t.Lang
+		}
+		alts[i] = search.Alternative{Key: key, Tokens: s.index.Tokens(search.Analyzer(key), t.Text)}
+	}
+	var out []glossary.Term
+	for i, keep := range search.Needed(alts, covered) {
+		if keep {
+			out = append(out, terms[i])
+		}
+	}
+	return out
 }
 
 // matchFields are the fields a typed word is looked up in: the stemmed
