@@ -291,18 +291,18 @@ func (s *Store) wordsQuery(gq glossary.Query) query.Query {
 	for _, g := range gq.Groups() {
 		var typed []query.Query
 		for range g.Clauses {
-			typed = append(typed, wordQuery(gq.Words[i], i == last, 1))
+			typed = append(typed, s.wordQuery(gq.Words[i], i == last, 1))
 			i++
 		}
-		alts := []query.Query{bleve.NewConjunctionQuery(typed...)}
+		alts := []query.Query{search.And(typed...)}
 		if g.Concept != nil {
 			for _, t := range s.neededTerms(gq.Words[i-len(g.Clauses):i], g.Concept.Terms) {
-				alts = append(alts, termQuery(t))
+				alts = append(alts, s.termQuery(t))
 			}
 		}
-		groups = append(groups, bleve.NewDisjunctionQuery(alts...))
+		groups = append(groups, search.Or(alts...))
 	}
-	return bleve.NewConjunctionQuery(groups...)
+	return search.And(groups...)
 }
 
 // neededTerms keeps of a concept's other terms those that can add a match
@@ -361,17 +361,15 @@ var matchFields = func() []string {
 
 // wordQuery matches one typed word in any field; the last word also
 // matches as the start of a longer word (the search field is typed into).
-func wordQuery(w string, last bool, boost float64) query.Query {
+func (s *Store) wordQuery(w string, last bool, boost float64) query.Query {
 	var alts []query.Query
 	for _, f := range matchFields {
-		m := bleve.NewMatchQuery(w)
-		m.SetField(f)
 		b := boost
 		if f == fTitle || len(f) > len(fTitle) && f[:len(fTitle)+1] == fTitle+"_" {
 			b *= boostTitle
 		}
-		m.SetBoost(b)
-		alts = append(alts, m)
+		// Every match field is a language's (title_en, text_en, ...).
+		alts = append(alts, s.index.Match(f, search.Analyzer(f[len(f)-2:]), w, b, false))
 	}
 	if last && len([]rune(w)) >= 3 {
 		for _, f := range []string{fTitle, fText} {
@@ -389,17 +387,14 @@ func wordQuery(w string, last bool, boost float64) query.Query {
 // phrase: a phrase reads the positions of every candidate post of every
 // term of the concept (up to glossary.MaxTerms), most of the discussions'
 // query cost for a broad concept.
-func termQuery(t glossary.Term) query.Query {
+func (s *Store) termQuery(t glossary.Term) query.Query {
 	var alts []query.Query
 	for _, f := range []string{langField(fTitle, t.Lang), langField(fText, t.Lang)} {
+		lang := t.Lang
 		if !isLang(t.Lang) {
-			f = fText
+			f, lang = fText, ""
 		}
-		m := bleve.NewMatchQuery(t.Text)
-		m.SetField(f)
-		m.SetOperator(query.MatchQueryOperatorAnd)
-		m.SetBoost(boostConcept)
-		alts = append(alts, m)
+		alts = append(alts, s.index.Match(f, search.Analyzer(lang), t.Text, boostConcept, true))
 	}
 	return bleve.NewDisjunctionQuery(alts...)
 }

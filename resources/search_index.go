@@ -108,7 +108,7 @@ func prefixFields(locating bool) []string {
 // a disjunction's score by the share of its clauses that match (coord):
 // a word is found in one or two of these fields, never all, so boosts are
 // scaled by the number of clauses to undo that.
-func matchQuery(text string, fields map[string]float64, boost float64, prefix string, pfields []string) query.Query {
+func (pq parsedQuery) matchQuery(text string, fields map[string]float64, boost float64, prefix string, pfields []string) query.Query {
 	names := make([]string, 0, len(fields))
 	for f := range fields {
 		names = append(names, f)
@@ -120,6 +120,10 @@ func matchQuery(text string, fields map[string]float64, boost float64, prefix st
 		n += float64(len(pfields))
 	}
 	for _, f := range names {
+		if pq.ix != nil {
+			or = append(or, pq.ix.Match(f, fieldAnalyzer(f), text, fields[f]*boost*n, true))
+			continue
+		}
 		m := bleve.NewMatchQuery(text)
 		m.SetField(f)
 		m.SetOperator(query.MatchQueryOperatorAnd)
@@ -135,6 +139,14 @@ func matchQuery(text string, fields map[string]float64, boost float64, prefix st
 		}
 	}
 	return bleve.NewDisjunctionQuery(or...)
+}
+
+// fieldAnalyzer names the analyser of a text field of the library kind.
+func fieldAnalyzer(f string) string {
+	if i := strings.LastIndexByte(f, '_'); i >= 0 && f != fieldOrg {
+		return search.Analyzer(langOf(f[i+1:]))
+	}
+	return search.Analyzer("")
 }
 
 func phraseQuery(phrase string, fields map[string]float64) query.Query {
@@ -175,7 +187,7 @@ func textQuery(pq parsedQuery, directOnly, locating bool) query.Query {
 			if pq.prefix != "" && pos-len(g.Clauses)+i == len(pq.Words)-1 {
 				prefix = pq.prefix
 			}
-			typed = append(typed, matchQuery(w, all, boostTyped*nAlts, prefix, pfields))
+			typed = append(typed, pq.matchQuery(w, all, boostTyped*nAlts, prefix, pfields))
 		}
 		var direct query.Query = bleve.NewConjunctionQuery(typed...)
 		if len(typed) == 1 {
@@ -187,7 +199,7 @@ func textQuery(pq parsedQuery, directOnly, locating bool) query.Query {
 		}
 		alts := []query.Query{direct}
 		for _, t := range terms {
-			alts = append(alts, matchQuery(t.Text, fieldBoosts(indexLangs([]string{t.Lang}), false), boostConcept*nAlts, "", nil))
+			alts = append(alts, pq.matchQuery(t.Text, fieldBoosts(indexLangs([]string{t.Lang}), false), boostConcept*nAlts, "", nil))
 		}
 		and = append(and, bleve.NewDisjunctionQuery(alts...))
 	}
@@ -489,7 +501,7 @@ func (s *Service) via(ctx context.Context, q Search, pq parsedQuery, res *Result
 		if g.Concept == nil || len(g.Concept.Terms) == 0 {
 			continue
 		}
-		one := parsedQuery{Query: glossary.Query{Query: pq.Query.Query}}
+		one := parsedQuery{Query: glossary.Query{Query: pq.Query.Query}, ix: pq.ix}
 		one.Clauses, one.Words = g.Clauses, pq.Words[pos-n:pos]
 		if pq.prefix != "" && pos == len(pq.Words) {
 			one.prefix = pq.prefix

@@ -29,6 +29,8 @@ type parsedQuery struct {
 	// terms, when set, keeps of a concept's other terms those that add
 	// matches to the typed words and to each other (Service.parse).
 	terms func(words []string, terms []glossary.Term) []glossary.Term
+	// ix, when set, analyses the words as the index does (search.Match).
+	ix *search.Index
 }
 
 // conceptTerms are the concept's terms the query looks for besides the
@@ -48,6 +50,7 @@ func (pq parsedQuery) conceptTerms(words []string, terms []glossary.Term) []glos
 // concepts shown).
 func (s *Service) parse(q, lang string, literal bool) parsedQuery {
 	pq := parseQuery(q, lang, literal)
+	pq.ix = s.index
 	if s.index == nil || !pq.Expanded() {
 		return pq
 	}

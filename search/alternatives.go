@@ -3,6 +3,9 @@ package search
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
 )
 
 // tokenCache keeps the analyses of query texts by analyser: mostly the
@@ -91,4 +94,44 @@ func subset(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// Match is a match query of text in field, whose analyser is analyzer,
+// requiring every token (and) or any: a term query when the text is one
+// token, as it mostly is. bleve makes a match query of one token a
+// conjunction (or disjunction) of one clause around its term, and each
+// level costs a call and a document match per posting it passes on; the
+// score is the same (one clause: nothing to add up, all of it matched).
+func (ix *Index) Match(field, analyzer, text string, boost float64, and bool) query.Query {
+	if toks := ix.Tokens(analyzer, text); len(toks) == 1 {
+		t := bleve.NewTermQuery(toks[0])
+		t.SetField(field)
+		t.SetBoost(boost)
+		return t
+	}
+	m := bleve.NewMatchQuery(text)
+	m.SetField(field)
+	m.SetBoost(boost)
+	if and {
+		m.SetOperator(query.MatchQueryOperatorAnd)
+	}
+	return m
+}
+
+// Or is a disjunction of qs, or its one query; And the same for a
+// conjunction: a compound query of one clause scores as that clause, with
+// one more level to pass every match through.
+func Or(qs ...query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// And: see Or.
+func And(qs ...query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return bleve.NewConjunctionQuery(qs...)
 }
