@@ -126,24 +126,39 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) ([]query.
 		must = append(must, term(fSolved, q.Solved))
 	}
 	words := !q.Query.Empty()
+	var asked query.Query
 	if words {
-		must = append(must, s.wordsQuery(q.Query))
+		// The words are scored; the rest is a filter, which the index
+		// answers unscored (a category's term, scored, made a post of a
+		// small category rank higher, and the categories' disjunction
+		// merged every post of every category one by one, where unscored
+		// it is one union of their postings).
+		b := bleve.NewBooleanQuery()
+		wq := s.wordsQuery(q.Query)
+		b.AddMust(wq)
+		b.AddFilter(bleve.NewConjunctionQuery(must...))
+		asked = b
+		must = append(must, wq)
 	} else {
 		must = append(must, term(fOpening, "yes")) // one document per thread
+		asked = bleve.NewConjunctionQuery(must...)
 	}
 	// No stored field is asked for: a post's thread and number are in its
 	// ID, and loading the stored document of every post of the window
 	// (the text included) to read them cost more than ranking them.
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), q.Limit*searchWindow, 0, false)
+	req := bleve.NewSearchRequestOptions(asked, q.Limit*searchWindow, 0, false)
+	var res *bleve.SearchResult
+	var err error
 	switch {
 	case !scored:
 		req.Score = "none"
+		res, err = s.index.Search(ctx, req)
 	case words:
-		req.SortBy([]string{"-_score", "-" + fLast, "_id"})
+		res, err = s.index.SearchByScore(ctx, req, []string{"-" + fLast, "_id"})
 	default:
 		req.SortBy([]string{"-" + fLast, "_id"})
+		res, err = s.index.Search(ctx, req)
 	}
-	res, err := s.index.Search(ctx, req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("forum: search: %w", err)
 	}
@@ -276,18 +291,56 @@ func (s *Store) wordsQuery(gq glossary.Query) query.Query {
 	for _, g := range gq.Groups() {
 		var typed []query.Query
 		for range g.Clauses {
-			typed = append(typed, wordQuery(gq.Words[i], i == last, 1))
+			typed = append(typed, s.wordQuery(gq.Words[i], i == last, 1))
 			i++
 		}
-		alts := []query.Query{bleve.NewConjunctionQuery(typed...)}
+		alts := []query.Query{search.And(typed...)}
 		if g.Concept != nil {
-			for _, t := range g.Concept.Terms {
-				alts = append(alts, termQuery(t))
+			for _, t := range s.neededTerms(gq.Words[i-len(g.Clauses):i], g.Concept.Terms) {
+				alts = append(alts, s.termQuery(t))
 			}
 		}
-		groups = append(groups, bleve.NewDisjunctionQuery(alts...))
+		groups = append(groups, search.Or(alts...))
 	}
-	return bleve.NewConjunctionQuery(groups...)
+	return search.And(groups...)
+}
+
+// neededTerms keeps of a concept's other terms those that can add a match
+// to the typed words and to each other, as the index analyses them: most
+// of a concept's ways of writing it (repair, repairs, repairable) are one
+// stem, each a pass over the same postings. A term of a language whose
+// stems include every typed word's is matched by the typed words already.
+func (s *Store) neededTerms(words []string, terms []glossary.Term) []glossary.Term {
+	covered := map[string][]string{}
+	for _, l := range search.Languages {
+		var all []string
+		for _, w := range words {
+			toks := s.index.Tokens(search.Analyzer(l), w)
+			if len(toks) == 0 {
+				all = nil
+				break
+			}
+			all = append(all, toks...)
+		}
+		if len(all) > 0 {
+			covered[l] = all
+		}
+	}
+	alts := make([]search.Alternative, len(terms))
+	for i, t := range terms {
+		key := ""
+		if isLang(t.Lang) {
+			key = t.Lang
+		}
+		alts[i] = search.Alternative{Key: key, Tokens: s.index.Tokens(search.Analyzer(key), t.Text)}
+	}
+	var out []glossary.Term
+	for i, keep := range search.Needed(alts, covered) {
+		if keep {
+			out = append(out, terms[i])
+		}
+	}
+	return out
 }
 
 // matchFields are the fields a typed word is looked up in: the stemmed
@@ -308,17 +361,15 @@ var matchFields = func() []string {
 
 // wordQuery matches one typed word in any field; the last word also
 // matches as the start of a longer word (the search field is typed into).
-func wordQuery(w string, last bool, boost float64) query.Query {
+func (s *Store) wordQuery(w string, last bool, boost float64) query.Query {
 	var alts []query.Query
 	for _, f := range matchFields {
-		m := bleve.NewMatchQuery(w)
-		m.SetField(f)
 		b := boost
 		if f == fTitle || len(f) > len(fTitle) && f[:len(fTitle)+1] == fTitle+"_" {
 			b *= boostTitle
 		}
-		m.SetBoost(b)
-		alts = append(alts, m)
+		// Every match field is a language's (title_en, text_en, ...).
+		alts = append(alts, s.index.Match(f, search.Analyzer(f[len(f)-2:]), w, b, false))
 	}
 	if last && len([]rune(w)) >= 3 {
 		for _, f := range []string{fTitle, fText} {
@@ -336,17 +387,14 @@ func wordQuery(w string, last bool, boost float64) query.Query {
 // phrase: a phrase reads the positions of every candidate post of every
 // term of the concept (up to glossary.MaxTerms), most of the discussions'
 // query cost for a broad concept.
-func termQuery(t glossary.Term) query.Query {
+func (s *Store) termQuery(t glossary.Term) query.Query {
 	var alts []query.Query
 	for _, f := range []string{langField(fTitle, t.Lang), langField(fText, t.Lang)} {
+		lang := t.Lang
 		if !isLang(t.Lang) {
-			f = fText
+			f, lang = fText, ""
 		}
-		m := bleve.NewMatchQuery(t.Text)
-		m.SetField(f)
-		m.SetOperator(query.MatchQueryOperatorAnd)
-		m.SetBoost(boostConcept)
-		alts = append(alts, m)
+		alts = append(alts, s.index.Match(f, search.Analyzer(lang), t.Text, boostConcept, true))
 	}
 	return bleve.NewDisjunctionQuery(alts...)
 }

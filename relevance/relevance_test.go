@@ -146,6 +146,8 @@ func TestLibraryRelevance(t *testing.T) {
 	for _, o := range after.Outcomes {
 		if len(o.Missing) > 0 {
 			t.Logf("%s %q misses %s; got %s", o.Query.Lang, o.Query.Q, strings.Join(o.Missing, ", "), strings.Join(o.Got, ", "))
+		} else if o.RR < 1 {
+			t.Logf("%s %q ranks a wanted resource first at 1/%.0f; got %s", o.Query.Lang, o.Query.Q, 1/o.RR, strings.Join(o.Got, ", "))
 		}
 	}
 	if after.RecallK < minRecall {

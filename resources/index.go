@@ -45,6 +45,18 @@ func textField(base, lang string) string { return base + "_" + lang }
 
 func facetField(f string) string { return "f_" + f }
 
+// fieldFacets holds every facet value as facet + facetSep + value, the one
+// field with doc values the facet counts read: a field's doc values are
+// looked up per hit, so eight facet fields cost eight lookups for each
+// resource found (library kind version 4). The f_ fields serve the
+// selections, as terms.
+const (
+	fieldFacets = "facets"
+	facetSep    = ":"
+)
+
+func facetValue(f, v string) string { return f + facetSep + v }
+
 // libraryKind puts the library in the search index.
 type libraryKind struct{ s *Service }
 
@@ -68,7 +80,8 @@ func (libraryKind) Name() string { return KindLibrary }
 // Version 2: link targets.
 // Version 3: title and summary in one head field per language (fewer
 // fields for each query word to be looked up in).
-func (libraryKind) Version() int { return 3 }
+// Version 4: the facet values in one field with doc values (facets).
+func (libraryKind) Version() int { return 4 }
 
 // Text fields per language: the head (title and summary, with those of the
 // translations in that language) and the body (the files' text). A word is
@@ -99,8 +112,9 @@ func (libraryKind) Mapping() *mapping.DocumentMapping {
 		dm.AddFieldMappingsAt(f, search.KeywordField(false))
 	}
 	for _, f := range Facets {
-		dm.AddFieldMappingsAt(facetField(f), search.KeywordField(true))
+		dm.AddFieldMappingsAt(facetField(f), search.KeywordField(false))
 	}
+	dm.AddFieldMappingsAt(fieldFacets, search.KeywordField(true))
 	dm.AddFieldMappingsAt(fieldCreated, search.DateField())
 	dm.AddFieldMappingsAt(fieldDownloads, search.NumberField())
 	return dm
@@ -265,10 +279,17 @@ func (k libraryKind) doc(ctx context.Context, r *Resource) (*search.Doc, error) 
 	}
 	f[fieldCreated] = r.CreatedAt
 	f[fieldDownloads] = float64(r.Downloads)
+	var all []string
 	for _, name := range Facets {
 		if vs := facetValues(r, name); len(vs) > 0 {
 			f[facetField(name)] = vs
+			for _, v := range vs {
+				all = append(all, facetValue(name, v))
+			}
 		}
+	}
+	if len(all) > 0 {
+		f[fieldFacets] = all
 	}
 	return &search.Doc{ID: r.ID, Stamp: stampOnly{UpdatedAt: r.UpdatedAt, ChangedAt: r.ChangedAt}.stamp(), Fields: f}, nil
 }

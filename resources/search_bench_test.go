@@ -90,16 +90,14 @@ func BenchmarkLibrarySearch(b *testing.B) {
 		// The index's share: the ranking query (with the facets unless
 		// brief) and the snippets' query over its hits, no database read.
 		b.Run(bq.name+"/index", func(b *testing.B) {
-			pq := parseQuery(q.Q, q.Lang, q.Literal)
+			pq := s.parse(q.Q, q.Lang, q.Literal)
 			defer cpuPerOp(b)()
 			for i := 0; i < b.N; i++ {
 				req := q.request(pq, "")
 				req.Size = 20
 				req.SortBy([]string{"-_score", "-" + fieldCreated, "-_id"})
 				if !q.Brief {
-					for _, f := range Facets {
-						req.AddFacet(f, bleve.NewFacetRequest(facetField(f), facetSize))
-					}
+					req.AddFacet(fieldFacets, bleve.NewFacetRequest(fieldFacets, facetAllSize))
 				}
 				out, err := s.index.Search(ctx, req)
 				if err != nil {

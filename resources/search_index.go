@@ -37,6 +37,9 @@ const (
 	boostTyped   = 1000.0
 	boostConcept = 1.0
 	facetSize    = 100
+	// facetAllSize is more values than the facets have together: the one
+	// facet field's counts are split by facet and cut at facetSize each.
+	facetAllSize = 1 << 16
 )
 
 // visibilityQuery is Viewer's rule as a filter of the index: the same cases
@@ -105,7 +108,7 @@ func prefixFields(locating bool) []string {
 // a disjunction's score by the share of its clauses that match (coord):
 // a word is found in one or two of these fields, never all, so boosts are
 // scaled by the number of clauses to undo that.
-func matchQuery(text string, fields map[string]float64, boost float64, prefix string, pfields []string) query.Query {
+func (pq parsedQuery) matchQuery(text string, fields map[string]float64, boost float64, prefix string, pfields []string) query.Query {
 	names := make([]string, 0, len(fields))
 	for f := range fields {
 		names = append(names, f)
@@ -117,6 +120,10 @@ func matchQuery(text string, fields map[string]float64, boost float64, prefix st
 		n += float64(len(pfields))
 	}
 	for _, f := range names {
+		if pq.ix != nil {
+			or = append(or, pq.ix.Match(f, fieldAnalyzer(f), text, fields[f]*boost*n, true))
+			continue
+		}
 		m := bleve.NewMatchQuery(text)
 		m.SetField(f)
 		m.SetOperator(query.MatchQueryOperatorAnd)
@@ -132,6 +139,14 @@ func matchQuery(text string, fields map[string]float64, boost float64, prefix st
 		}
 	}
 	return bleve.NewDisjunctionQuery(or...)
+}
+
+// fieldAnalyzer names the analyser of a text field of the library kind.
+func fieldAnalyzer(f string) string {
+	if i := strings.LastIndexByte(f, '_'); i >= 0 && f != fieldOrg {
+		return search.Analyzer(langOf(f[i+1:]))
+	}
+	return search.Analyzer("")
 }
 
 func phraseQuery(phrase string, fields map[string]float64) query.Query {
@@ -161,8 +176,10 @@ func textQuery(pq parsedQuery, directOnly, locating bool) query.Query {
 		// alternatives that match: boosting every alternative by their
 		// number undoes it (compound queries ignore boosts).
 		nAlts := 1.0
+		var terms []glossary.Term
 		if g.Concept != nil && !directOnly {
-			nAlts += float64(len(g.Concept.Terms))
+			terms = pq.conceptTerms(words, g.Concept.Terms)
+			nAlts += float64(len(terms))
 		}
 		var typed []query.Query
 		for i, w := range words {
@@ -170,7 +187,7 @@ func textQuery(pq parsedQuery, directOnly, locating bool) query.Query {
 			if pq.prefix != "" && pos-len(g.Clauses)+i == len(pq.Words)-1 {
 				prefix = pq.prefix
 			}
-			typed = append(typed, matchQuery(w, all, boostTyped*nAlts, prefix, pfields))
+			typed = append(typed, pq.matchQuery(w, all, boostTyped*nAlts, prefix, pfields))
 		}
 		var direct query.Query = bleve.NewConjunctionQuery(typed...)
 		if len(typed) == 1 {
@@ -181,8 +198,8 @@ func textQuery(pq parsedQuery, directOnly, locating bool) query.Query {
 			continue
 		}
 		alts := []query.Query{direct}
-		for _, t := range g.Concept.Terms {
-			alts = append(alts, matchQuery(t.Text, fieldBoosts(indexLangs([]string{t.Lang}), false), boostConcept*nAlts, "", nil))
+		for _, t := range terms {
+			alts = append(alts, pq.matchQuery(t.Text, fieldBoosts(indexLangs([]string{t.Lang}), false), boostConcept*nAlts, "", nil))
 		}
 		and = append(and, bleve.NewDisjunctionQuery(alts...))
 	}
@@ -247,7 +264,7 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 		q.Page = 500
 	}
 	q.Filters = CleanFilters(q.Filters)
-	pq := parseQuery(q.Q, q.Lang, q.Literal)
+	pq := s.parse(q.Q, q.Lang, q.Literal)
 	if q.Sort != SortNewest && q.Sort != SortDownloads && q.Sort != SortRelevance {
 		q.Sort = SortNewest
 		if !pq.empty() {
@@ -269,12 +286,11 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 		return res, nil
 	}
 	req.Size, req.From = q.PerPage, (q.Page-1)*q.PerPage
+	byScore := q.Sort == SortRelevance && !pq.empty()
 	switch q.Sort {
 	case SortRelevance:
 		if pq.empty() {
 			req.SortBy([]string{"-" + fieldCreated, "-_id"})
-		} else {
-			req.SortBy([]string{"-_score", "-" + fieldCreated, "-_id"})
 		}
 	case SortDownloads:
 		req.SortBy([]string{"-" + fieldDownloads, "-" + fieldCreated, "-_id"})
@@ -288,16 +304,20 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 	for _, l := range textLangs {
 		snippetFields = append(snippetFields, textField(baseHead, l))
 	}
-	for _, f := range Facets {
-		if len(q.Filters[f]) == 0 && !q.Brief {
-			req.AddFacet(f, bleve.NewFacetRequest(facetField(f), facetSize))
-		}
+	if !q.Brief && len(q.Filters) < len(Facets) {
+		req.AddFacet(fieldFacets, bleve.NewFacetRequest(fieldFacets, facetAllSize))
 	}
-	out, err := s.index.Search(ctx, req)
+	var out *bleve.SearchResult
+	var err error
+	if byScore {
+		out, err = s.index.SearchByScore(ctx, req, []string{"-" + fieldCreated, "-_id"})
+	} else {
+		out, err = s.index.Search(ctx, req)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("resources: search: %w", err)
 	}
-	facets := out.Facets
+	facets := facetCounts(out.Facets[fieldFacets])
 	// A facet with a selection counts over the other selections only.
 	for _, f := range Facets {
 		if len(q.Filters[f]) == 0 || q.Brief {
@@ -305,20 +325,15 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 		}
 		fr := q.request(pq, f)
 		fr.Size = 0
-		fr.AddFacet(f, bleve.NewFacetRequest(facetField(f), facetSize))
+		fr.AddFacet(fieldFacets, bleve.NewFacetRequest(fieldFacets, facetAllSize))
 		fo, err := s.index.Search(ctx, fr)
 		if err != nil {
 			return nil, fmt.Errorf("resources: search facets: %w", err)
 		}
-		facets[f] = fo.Facets[f]
+		facets[f] = facetCounts(fo.Facets[fieldFacets])[f]
 	}
 	for _, f := range Facets {
-		counts := map[string]int{}
-		if fr := facets[f]; fr != nil && fr.Terms != nil {
-			for _, t := range fr.Terms.Terms() {
-				counts[t.Term] = t.Count
-			}
-		}
+		counts := facets[f]
 		var fc []FacetCount
 		for v, n := range counts {
 			fc = append(fc, FacetCount{Value: v, Count: n, Selected: contains(q.Filters[f], v)})
@@ -335,7 +350,14 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 			}
 			return fc[i].Value < fc[j].Value
 		})
-		res.Facets[f] = fc
+		// At most facetSize values of a facet, and the selected ones.
+		kept := fc[:0]
+		for i, c := range fc {
+			if i < facetSize || c.Selected {
+				kept = append(kept, c)
+			}
+		}
+		res.Facets[f] = kept
 	}
 	res.Total = int(out.Total)
 	res.Pages = (res.Total + q.PerPage - 1) / q.PerPage
@@ -380,6 +402,26 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 		res.Suggestion = s.suggest(ctx, q, pq)
 	}
 	return res, nil
+}
+
+// facetCounts splits the counts of the one facet field (facetValue) by
+// facet: facet -> value -> count.
+func facetCounts(fr *bsearch.FacetResult) map[string]map[string]int {
+	out := map[string]map[string]int{}
+	if fr == nil || fr.Terms == nil {
+		return out
+	}
+	for _, t := range fr.Terms.Terms() {
+		f, v, ok := strings.Cut(t.Term, facetSep)
+		if !ok {
+			continue
+		}
+		if out[f] == nil {
+			out[f] = map[string]int{}
+		}
+		out[f][v] = t.Count
+	}
+	return out
 }
 
 // locate asks the index again for where the query matched in the page's
@@ -459,15 +501,16 @@ func (s *Service) via(ctx context.Context, q Search, pq parsedQuery, res *Result
 		if g.Concept == nil || len(g.Concept.Terms) == 0 {
 			continue
 		}
-		one := parsedQuery{Query: glossary.Query{Query: pq.Query.Query}}
+		one := parsedQuery{Query: glossary.Query{Query: pq.Query.Query}, ix: pq.ix}
 		one.Clauses, one.Words = g.Clauses, pq.Words[pos-n:pos]
 		if pq.prefix != "" && pos == len(pq.Words) {
 			one.prefix = pq.prefix
 		}
-		b := bleve.NewBooleanQuery()
-		b.AddMust(textQuery(one, true, false))
-		b.AddFilter(bleve.NewDocIDQuery(ids))
-		req := bleve.NewSearchRequestOptions(b, len(ids), 0, false)
+		// Led by the page's IDs, as in locate: a filter would be
+		// checked only after the words had matched in the whole library.
+		and := bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), textQuery(one, true, false))
+		req := bleve.NewSearchRequestOptions(and, len(ids), 0, false)
+		req.Score = "none"
 		out, err := s.index.Search(ctx, req)
 		if err != nil {
 			return fmt.Errorf("resources: search via: %w", err)

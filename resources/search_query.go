@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/circularfairict/portal/glossary"
+	"github.com/circularfairict/portal/search"
 	"github.com/circularfairict/portal/textindex"
 )
 
@@ -25,6 +26,75 @@ type parsedQuery struct {
 	glossary.Query
 	phrases []string
 	prefix  string
+	// terms, when set, keeps of a concept's other terms those that add
+	// matches to the typed words and to each other (Service.parse).
+	terms func(words []string, terms []glossary.Term) []glossary.Term
+	// ix, when set, analyses the words as the index does (search.Match).
+	ix *search.Index
+}
+
+// conceptTerms are the concept's terms the query looks for besides the
+// typed words of its group.
+func (pq parsedQuery) conceptTerms(words []string, terms []glossary.Term) []glossary.Term {
+	if pq.terms == nil {
+		return terms
+	}
+	return pq.terms(words, terms)
+}
+
+// parse is parseQuery with the concepts' terms reduced to those that can
+// add a match, as the index analyses them: a concept lists every way of
+// writing it (repair, repairs, repairable, ease of repair), most of which
+// are one stem in the index, and each term looked up is one more pass over
+// the same postings. The result's Query keeps every term (it names the
+// concepts shown).
+func (s *Service) parse(q, lang string, literal bool) parsedQuery {
+	pq := parseQuery(q, lang, literal)
+	pq.ix = s.index
+	if s.index == nil || !pq.Expanded() {
+		return pq
+	}
+	ix := s.index
+	pq.terms = func(words []string, terms []glossary.Term) []glossary.Term {
+		// What the typed words match in each language's fields: a term
+		// of that language containing all of them adds nothing.
+		covered := map[string][]string{}
+		for _, l := range textLangs {
+			var all []string
+			for _, w := range words {
+				toks := ix.Tokens(search.Analyzer(langOf(l)), w)
+				if len(toks) == 0 {
+					all = nil
+					break
+				}
+				all = append(all, toks...)
+			}
+			if len(all) > 0 {
+				covered[l] = all
+			}
+		}
+		alts := make([]search.Alternative, len(terms))
+		for i, t := range terms {
+			l := indexLangs([]string{t.Lang})[0]
+			alts[i] = search.Alternative{Key: l, Tokens: ix.Tokens(search.Analyzer(langOf(l)), t.Text)}
+		}
+		var out []glossary.Term
+		for i, keep := range search.Needed(alts, covered) {
+			if keep {
+				out = append(out, terms[i])
+			}
+		}
+		return out
+	}
+	return pq
+}
+
+// langOf is the analyser's language of a text field suffix ("" for xx).
+func langOf(suffix string) string {
+	if suffix == "xx" {
+		return ""
+	}
+	return suffix
 }
 
 func (pq parsedQuery) empty() bool { return pq.Query.Empty() && len(pq.phrases) == 0 }
@@ -98,7 +168,7 @@ func (s *Service) suggest(ctx context.Context, q Search, pq parsedQuery) string 
 	alt := strings.Join(out, " ")
 	try := q
 	try.Q, try.Page, try.PerPage = alt, 1, 1
-	pq2 := parseQuery(alt, q.Lang, q.Literal)
+	pq2 := s.parse(alt, q.Lang, q.Literal)
 	req := try.request(pq2, "")
 	req.Size = 0
 	res, err := s.index.Search(ctx, req)

@@ -99,6 +99,8 @@ type Index struct {
 
 	idx bleve.Index
 
+	tokens tokenCache
+
 	// applyMu makes each re-read and write of one document a unit, so a
 	// later read is always written later.
 	applyMu sync.Mutex
@@ -211,6 +213,20 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 		ix.building.Store(true)
 	}
 	ix.filled.Store(!ix.Watermark().IsZero())
+	return ix, nil
+}
+
+// OpenExisting opens the index in dir as it is, without checking its
+// mapping version, without kinds and without a catch-up: for benchmarks on
+// a copy of a real deployment's index (never on one a server uses).
+func OpenExisting(dir string) (*Index, error) {
+	idx, err := bleve.OpenUsing(dir, storeConfig())
+	if err != nil {
+		return nil, fmt.Errorf("search: open %s: %w", dir, err)
+	}
+	ix := &Index{opts: Options{Dir: dir, Log: slog.Default()}, kinds: map[string]Kind{}, log: slog.Default(),
+		touched: map[string]message{}, idx: idx}
+	ix.filled.Store(true)
 	return ix, nil
 }
 

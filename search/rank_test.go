@@ -1,0 +1,126 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
+)
+
+// rankKind's documents have a text and a number to sort ties by.
+type rankKind struct{ docs map[string]map[string]any }
+
+func (rankKind) Name() string { return "rank" }
+func (rankKind) Version() int { return 1 }
+func (rankKind) Mapping() *mapping.DocumentMapping {
+	dm := bleve.NewDocumentStaticMapping()
+	dm.AddFieldMappingsAt("text", TextField("en"))
+	dm.AddFieldMappingsAt("n", NumberField())
+	return dm
+}
+func (k rankKind) Stamps(context.Context) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	for id := range k.docs {
+		out[id] = time.Unix(1, 0)
+	}
+	return out, nil
+}
+func (k rankKind) All(ctx context.Context, fn func(*Doc) error) error {
+	for id := range k.docs {
+		d, _ := k.Load(ctx, id)
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+func (k rankKind) Load(_ context.Context, id string) (*Doc, error) {
+	f, ok := k.docs[id]
+	if !ok {
+		return nil, nil
+	}
+	return &Doc{ID: id, Stamp: time.Unix(1, 0), Fields: f}, nil
+}
+
+// SearchByScore gives every page the index gives sorted in full: ties
+// within the page, across its start and its end, and runs of equal scores
+// longer than the margin it asks for.
+func TestSearchByScoreEqualsFullSort(t *testing.T) {
+	ctx := context.Background()
+	docs := map[string]map[string]any{}
+	texts := []string{"battery", "battery battery", "battery spare parts", "spare battery and a long text about repair"}
+	for i := 0; i < 120; i++ {
+		// Texts repeat (equal scores); a run of 60 equal ones is longer
+		// than the margin.
+		text := texts[i%len(texts)]
+		if i >= 60 {
+			text = "battery pack"
+		}
+		docs[fmt.Sprintf("d%03d", i)] = map[string]any{"text": text, "n": float64((i * 37) % 120)}
+	}
+	ix, err := Open(Options{Dir: filepath.Join(t.TempDir(), "ix")}, rankKind{docs: docs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if _, err := ix.CatchUp(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	then := []string{"-n", "-_id"}
+	for _, q := range []string{"battery", "spare", "repair", "nothing"} {
+		for _, page := range [][2]int{{0, 1}, {0, 5}, {0, 20}, {3, 7}, {20, 20}, {40, 30}, {100, 20}, {200, 10}, {0, 0}} {
+			mq := bleve.NewMatchQuery(q)
+			mq.SetField("text")
+			full := bleve.NewSearchRequestOptions(mq, page[1], page[0], false)
+			full.SortBy(append([]string{"-_score"}, then...))
+			want, err := ix.Search(ctx, full)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := bleve.NewSearchRequestOptions(mq, page[1], page[0], false)
+			got, err := ix.SearchByScore(ctx, req, then)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Total != want.Total || !reflect.DeepEqual(ids(got), ids(want)) {
+				t.Errorf("%q from %d size %d: got %d %v, want %d %v", q, page[0], page[1], got.Total, ids(got), want.Total, ids(want))
+			}
+		}
+	}
+}
+
+func ids(r *bleve.SearchResult) []string {
+	out := []string{}
+	for _, h := range r.Hits {
+		out = append(out, h.ID)
+	}
+	return out
+}
+
+// Needed leaves out the alternatives that add no match: empty, equal to an
+// earlier one, or including all the covered tokens; a longer one including
+// a shorter one stays (it ranks a document with both higher).
+func TestNeeded(t *testing.T) {
+	alts := []Alternative{
+		{"en", []string{"repair"}},         // kept
+		{"en", []string{"repair"}},         // same as the first
+		{"en", []string{"eas", "repair"}},  // longer: kept
+		{"en", nil},                        // matches nothing
+		{"fr", []string{"repar"}},          // the typed word's stem
+		{"fr", []string{"indic", "repar"}}, // includes the typed word's
+		{"fr", []string{"facil"}},          // kept
+		{"nl", []string{"reparatie"}},      // kept
+		{"nl", []string{"reparatie"}},      // same
+		{"de", []string{"reparatur"}},      // de not covered: kept
+	}
+	covered := map[string][]string{"fr": {"repar"}, "en": {"reparabilit"}}
+	want := []bool{true, false, true, false, false, false, true, true, false, true}
+	if got := Needed(alts, covered); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
