@@ -82,6 +82,14 @@ func (s *Store) DirectoryPage(ctx context.Context, f DirectoryFilter, groupMembe
 	return s.directory(ctx, f, groupMembers, DirectoryPageSize, (page-1)*DirectoryPageSize)
 }
 
+// DirectoryCount is how many members DirectoryPage finds in all, from the
+// index alone: no member is read (the site search's count of people on
+// its other tabs).
+func (s *Store) DirectoryCount(ctx context.Context, f DirectoryFilter, groupMembers []string) (int, error) {
+	_, n, err := s.directory(ctx, f, groupMembers, 0, 0)
+	return n, err
+}
+
 func (s *Store) directory(ctx context.Context, f DirectoryFilter, groupMembers []string, size, from int) ([]*Member, int, error) {
 	if s.index == nil {
 		return nil, 0, ErrNoIndex
