@@ -119,10 +119,10 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 	var threads []threadRow
 	discussionsRead := false
 	if d.Tab == areaDiscussions {
-		if threads, err = s.discussionHits(c, fq, cats); err != nil {
+		if threads, counts[areaDiscussions], err = s.discussionHits(c, fq, cats, 1); err != nil {
 			return nil, err
 		}
-		counts[areaDiscussions], discussionsRead = len(threads), true
+		discussionsRead = true
 	} else if counts[areaDiscussions], err = s.forum.Count(ctx, fq); err != nil {
 		return nil, err
 	}
@@ -175,10 +175,9 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 	}
 	d.libraryItems, d.libraryVia = res.Items, res.Via
 	if d.Tab == areaDiscussions && !discussionsRead {
-		if threads, err = s.discussionHits(c, fq, cats); err != nil {
+		if threads, counts[areaDiscussions], err = s.discussionHits(c, fq, cats, 1); err != nil {
 			return nil, err
 		}
-		counts[areaDiscussions] = len(threads)
 	}
 	for _, a := range areas {
 		u := url.Values{"q": {d.Q}, "tab": {a}}
