@@ -28,8 +28,9 @@ type DirectoryFilter struct {
 	GroupID  string
 }
 
-// DirectoryLimit bounds the members Directory returns (the site search's
-// people).
+// DirectoryLimit bounds the members Directory returns. No page lists that
+// many any more: the site search counts people with DirectoryCount and
+// shows DirectoryPage's first page.
 const DirectoryLimit = 500
 
 // DirectoryPageSize is the members of one page of the member directory
