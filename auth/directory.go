@@ -28,8 +28,9 @@ type DirectoryFilter struct {
 	GroupID  string
 }
 
-// DirectoryLimit bounds the members Directory returns (the site search's
-// people).
+// DirectoryLimit bounds the members Directory returns. No page lists that
+// many any more: the site search counts people with DirectoryCount and
+// shows DirectoryPage's first page.
 const DirectoryLimit = 500
 
 // DirectoryPageSize is the members of one page of the member directory
@@ -80,6 +81,14 @@ func (s *Store) Directory(ctx context.Context, f DirectoryFilter, groupMembers [
 func (s *Store) DirectoryPage(ctx context.Context, f DirectoryFilter, groupMembers []string, page int) ([]*Member, int, error) {
 	page = min(max(page, 1), MaxDirectoryPage)
 	return s.directory(ctx, f, groupMembers, DirectoryPageSize, (page-1)*DirectoryPageSize)
+}
+
+// DirectoryCount is how many members DirectoryPage finds in all, from the
+// index alone: no member is read (the site search's count of people on
+// its other tabs).
+func (s *Store) DirectoryCount(ctx context.Context, f DirectoryFilter, groupMembers []string) (int, error) {
+	_, n, err := s.directory(ctx, f, groupMembers, 0, 0)
+	return n, err
 }
 
 func (s *Store) directory(ctx context.Context, f DirectoryFilter, groupMembers []string, size, from int) ([]*Member, int, error) {

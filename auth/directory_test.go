@@ -150,6 +150,10 @@ func TestDirectoryPages(t *testing.T) {
 		if len(ms) != tc.size || total != tc.total || (len(ms) > 0 && (ms[0].Name != tc.first || ms[len(ms)-1].Name != tc.last)) {
 			t.Errorf("%+v page %d: %d members (%s), %d in all; want %d from %q to %q, %d in all", tc.f, tc.page, len(ms), names(ms), total, tc.size, tc.first, tc.last, tc.total)
 		}
+		// The count alone, from the index, is the pages' total.
+		if n, err := s.DirectoryCount(ctx, tc.f, nil); err != nil || n != tc.total {
+			t.Errorf("%+v: count %d (%v), want %d", tc.f, n, err, tc.total)
+		}
 	}
 }
 

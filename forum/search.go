@@ -77,7 +77,22 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 	if err != nil || len(order) == 0 {
 		return nil, err
 	}
-	return s.hits(ctx, q, must, order)
+	return s.hits(ctx, q, must, order, 0, len(order))
+}
+
+// SearchPage is Search by pages of size, page counted from 1 and kept
+// within the pages there are; it also returns how many threads the index
+// ranked in all (at most q.Limit), which the database has not checked: only
+// the shown page's threads and posts are read (each by _id), so a thread
+// held a moment ago may be counted and left off its page.
+func (s *Store) SearchPage(ctx context.Context, q SearchQuery, page, size int) ([]Hit, int, error) {
+	must, order, err := s.rank(ctx, &q, true)
+	if err != nil || len(order) == 0 {
+		return nil, 0, err
+	}
+	from := min(max(page, 1)-1, (len(order)-1)/size) * size
+	hits, err := s.hits(ctx, q, must, order, from, size)
+	return hits, len(order), err
 }
 
 // Count is how many threads Search would find, from the index alone: the
@@ -180,14 +195,38 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) ([]query.
 	return must, order, nil
 }
 
-// hits reads the ranked threads and posts from the database and keeps what
-// may be shown, with the snippets and concepts of each.
-func (s *Store) hits(ctx context.Context, q SearchQuery, must []query.Query, order []best) ([]Hit, error) {
+// hits reads the ranked threads and posts of one page (size from from)
+// from the database and keeps what may be shown, with the snippets and
+// concepts of each. The order is the index's with the threads found
+// through another term than the one typed after the others, decided over
+// every ranked thread before the page is cut, so pages follow one order.
+func (s *Store) hits(ctx context.Context, q SearchQuery, must []query.Query, order []best, from, size int) ([]Hit, error) {
 	allowed := map[string]bool{}
 	for _, id := range q.CategoryIDs {
 		allowed[id] = true
 	}
 	words := !q.Query.Empty()
+	var located map[string]*blevesearch.DocumentMatch
+	via := map[string][]string{}
+	if words {
+		var err error
+		if located, err = s.locate(ctx, must, order); err != nil {
+			return nil, err
+		}
+		for _, b := range order {
+			l := located[b.hit.ID]
+			if l == nil {
+				l = &blevesearch.DocumentMatch{}
+			}
+			via[b.hit.ID] = s.via(q.Query, l.Locations)
+		}
+		order = append([]best{}, order...)
+		sort.SliceStable(order, func(i, j int) bool {
+			vi, vj := via[order[i].hit.ID] == nil, via[order[j].hit.ID] == nil
+			return vi && !vj // the index's order otherwise: score, then recency
+		})
+	}
+	order = order[min(from, len(order)):min(from+size, len(order))]
 	// The database decides what is shown: threads and posts are read by
 	// _id, and a thread held or moved, or a post held, hidden, deleted or
 	// edited since the index last heard of it, is left out rather than
@@ -205,12 +244,6 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, must []query.Query, ord
 	if err != nil {
 		return nil, err
 	}
-	var located map[string]*blevesearch.DocumentMatch
-	if words {
-		if located, err = s.locate(ctx, must, order); err != nil {
-			return nil, err
-		}
-	}
 	out := make([]Hit, 0, len(order))
 	for _, b := range order {
 		t, p := threads[b.thread], posts[PostID(b.thread, b.n)]
@@ -220,23 +253,17 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, must []query.Query, ord
 		h := Hit{Thread: t, N: b.n}
 		if words {
 			h.Score = b.hit.Score
+			h.Via = via[b.hit.ID]
 			l := located[b.hit.ID]
 			if l == nil {
 				l = &blevesearch.DocumentMatch{}
 			}
-			h.Via = s.via(q.Query, l.Locations)
 			if text, _ := l.Fields[fText].(string); text == PlainText(p.HTML) {
 				h.Snippet = search.Snippet(text, textSpans(l.Locations), snippetWidth)
 			}
 		}
 		out = append(out, h)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if (out[i].Via == nil) != (out[j].Via == nil) {
-			return out[i].Via == nil
-		}
-		return false // the index's order: score, then recency
-	})
 	return out, nil
 }
 

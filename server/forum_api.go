@@ -2,6 +2,8 @@ package server
 
 import (
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -247,14 +249,20 @@ type searchData struct {
 	// Ranked says the hits are in order of relevance (words were typed);
 	// Building that the index is still being built, so some may be missing.
 	Ranked, Building bool
+	// Total counts the threads found; Page of Pages is the one shown, Prev
+	// and Next link its neighbours with the same search.
+	Total, Page, Pages int
+	Prev, Next         string
 }
 
 // discussionHits runs a discussion search and makes the rows that the
 // discussions search and the combined search both show ("discussion-hit").
-func (s *Server) discussionHits(c *fiber.Ctx, q forum.SearchQuery, cats []catInfo) ([]threadRow, error) {
-	hits, err := s.forum.Search(c.UserContext(), q)
+// It shows one page of discussionsPerPage; total is how many the index
+// ranked (forum.Store.SearchPage).
+func (s *Server) discussionHits(c *fiber.Ctx, q forum.SearchQuery, cats []catInfo, page int) ([]threadRow, int, error) {
+	hits, total, err := s.forum.SearchPage(c.UserContext(), q, page, discussionsPerPage)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ts := make([]*forum.Thread, len(hits))
 	matched := map[string]forum.Hit{}
@@ -270,8 +278,13 @@ func (s *Server) discussionHits(c *fiber.Ctx, q forum.SearchQuery, cats []catInf
 		rows[i].Score = h.Score
 		rows[i].Snippet = snippetOf(h.Snippet)
 	}
-	return rows, nil
+	return rows, total, nil
 }
+
+// discussionsPerPage is the hits of one page of a discussion search (of
+// the 50 best threads): each costs two reads by _id, its thread and its
+// post, 100 for the 50 on one page at full scale.
+const discussionsPerPage = 20
 
 // searchDiscussions searches threads and posts (and, once the library is
 // wired in, library items on the same page) with the library's analysis.
@@ -320,8 +333,32 @@ func (s *Server) searchDiscussions(c *fiber.Ctx) error {
 	}
 	if !q.Query.Empty() || q.Tag != "" || q.AuthorID != "" || d.Solved != "" {
 		d.Searched = true
-		if d.Hits, err = s.discussionHits(c, q, cats); err != nil {
+		page, err := strconv.Atoi(c.Query("page"))
+		if err != nil {
+			page = 1 // not a number, or out of range (Atoi then gives the bound)
+		}
+		if d.Hits, d.Total, err = s.discussionHits(c, q, cats, page); err != nil {
 			return err
+		}
+		d.Pages = max((d.Total+discussionsPerPage-1)/discussionsPerPage, 1)
+		d.Page = min(max(page, 1), d.Pages)
+		link := func(n int) string {
+			u := url.Values{}
+			for k, v := range map[string]string{"q": d.Q, "category": d.Category, "group": d.Group, "author": d.Author, "tag": d.Tag, "solved": d.Solved} {
+				if v != "" {
+					u.Set(k, v)
+				}
+			}
+			if n > 1 {
+				u.Set("page", strconv.Itoa(n))
+			}
+			return "/discussions/search?" + u.Encode()
+		}
+		if d.Page > 1 {
+			d.Prev = link(d.Page - 1)
+		}
+		if d.Page < d.Pages {
+			d.Next = link(d.Page + 1)
 		}
 		d.Ranked = !q.Query.Empty()
 		d.Building = s.search != nil && s.search.Building()
@@ -333,7 +370,7 @@ func (s *Server) searchDiscussions(c *fiber.Ctx) error {
 		}
 	}
 	if s.wantsJSON(c) {
-		return c.JSON(fiber.Map{"threads": d.Hits, "library": d.Library, "building": d.Building})
+		return c.JSON(fiber.Map{"threads": d.Hits, "total": d.Total, "page": d.Page, "library": d.Library, "building": d.Building})
 	}
 	return s.render(c, fiber.StatusOK, "forum_search", s.newPage(c, s.T(c, "forum.search.title"), "discussions", d))
 }

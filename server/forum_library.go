@@ -202,31 +202,32 @@ func canOpenResourceThread(m *auth.Member, t *forum.Thread, ci *catInfo) bool {
 // canDiscuss decides whether the resource page offers "Discuss" to m,
 // without changing anything (a GET): the existing thread if m may open it
 // where it is or where pressing the button will move it, or else a place
-// where m may start one.
-func (s *Server) canDiscuss(c *fiber.Ctx, m *auth.Member, r *resources.Resource) (bool, error) {
+// where m may start one. It also gives the discussion's reply count (0
+// without one), which the page would otherwise read the thread again for.
+func (s *Server) canDiscuss(c *fiber.Ctx, m *auth.Member, r *resources.Resource) (bool, int, error) {
 	t, err := s.forum.ThreadForResource(c.UserContext(), r.ID)
 	if err == nil {
 		cat, err := s.forum.Category(c.UserContext(), t.CategoryID)
 		if err != nil {
-			return false, notFoundOK(err)
+			return false, t.Replies, notFoundOK(err)
 		}
 		ci, err := s.category(c, cat)
 		if err != nil {
-			return false, notFoundOK(err)
+			return false, t.Replies, notFoundOK(err)
 		}
 		if fitsResource(ci, r) {
-			return canOpenResourceThread(m, t, &ci), nil
+			return canOpenResourceThread(m, t, &ci), t.Replies, nil
 		}
 		// Placed before this rule or before an edit: pressing the button
 		// moves it where it fits, when placeResourceThread would.
 		place, err := s.resourcePlace(c, r)
-		return err == nil && place != nil && categoryAudience(*place).within(categoryAudience(ci)) && place.canSee(m), err
+		return err == nil && place != nil && categoryAudience(*place).within(categoryAudience(ci)) && place.canSee(m), t.Replies, err
 	}
 	if !errors.Is(err, forum.ErrNotFound) {
-		return false, err
+		return false, 0, err
 	}
 	place, err := s.resourcePlace(c, r)
-	return err == nil && place != nil && auth.CanPost(m, place.Group, place.Cat.Visibility), err
+	return err == nil && place != nil && auth.CanPost(m, place.Group, place.Cat.Visibility), 0, err
 }
 
 // notFoundOK turns "not found" into no error: the answer is then "no".

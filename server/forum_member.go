@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,9 +21,24 @@ type noteView struct {
 func (s *Server) listNotifications(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	m := currentMember(c)
-	ns, err := s.forum.Notifications(ctx, m.ID, 100)
+	page, err := strconv.Atoi(c.Query("page"))
+	if err != nil {
+		page = 1 // not a number, or out of range (Atoi then gives the bound)
+	}
+	ns, total, err := s.forum.NotificationsPage(ctx, m.ID, page, notificationsPerPage)
 	if err != nil {
 		return err
+	}
+	d := notificationsData{Pages: max((total+notificationsPerPage-1)/notificationsPerPage, 1)}
+	d.Page = min(max(page, 1), d.Pages)
+	if d.Page > 1 {
+		d.Prev = "/discussions/notifications?page=" + strconv.Itoa(d.Page-1)
+		if d.Page == 2 {
+			d.Prev = "/discussions/notifications"
+		}
+	}
+	if d.Page < d.Pages {
+		d.Next = "/discussions/notifications?page=" + strconv.Itoa(d.Page+1)
 	}
 	if ns, err = s.core.VisibleNotes(ctx, m, ns); err != nil {
 		return err
@@ -36,11 +52,23 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 		return err
 	}
 	lang := s.lang(c)
-	views := make([]noteView, len(ns))
+	d.Items = make([]noteView, len(ns))
 	for i, n := range ns {
-		views[i] = noteView{N: n, Line: s.core.NoteLine(lang, n, actors), At: n.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")}
+		d.Items[i] = noteView{N: n, Line: s.core.NoteLine(lang, n, actors), At: n.CreatedAt.UTC().Format("2006-01-02 15:04 UTC")}
 	}
-	return s.render(c, fiber.StatusOK, "forum_notifications", s.newPage(c, s.T(c, "forum.notifications.title"), "discussions", views))
+	return s.render(c, fiber.StatusOK, "forum_notifications", s.newPage(c, s.T(c, "forum.notifications.title"), "discussions", d))
+}
+
+// notificationsPerPage is the notifications of one page of the inbox's
+// 100 latest: each shown costs up to three lookups by _id (it, its thread,
+// its actor), about 300 for the 100 on one page at full scale.
+const notificationsPerPage = 25
+
+type notificationsData struct {
+	Items []noteView
+	// Page of Pages is the one shown; Prev and Next link its neighbours.
+	Page, Pages int
+	Prev, Next  string
 }
 
 // readNotifications marks every notification read.

@@ -36,7 +36,7 @@ type resourceShowData struct {
 	CurrentYear  int
 	Discussion   string // forum thread link, when the forum exists
 	CanDiscuss   bool   // the "Discuss" button opens or creates the thread
-	Replies      int    // replies in the resource's thread
+	Replies      int    // replies in the resource's thread (read with CanDiscuss, shown beside it)
 	VersionLinks map[int]string
 	// Document is a workshop outcome's Markdown, rendered and sanitised,
 	// so its page is the printable document.
@@ -92,15 +92,12 @@ func (s *Server) showResource(c *fiber.Ctx) error {
 	}
 	if d.CanDiscuss {
 		// Offered only where the discussion lives no wider than the
-		// resource, to members who may open or start it there.
-		if d.CanDiscuss, err = s.canDiscuss(c, m, r); err != nil {
+		// resource, to members who may open or start it there. The
+		// check reads the discussion and gives its reply count, which
+		// the page shows only beside the offer.
+		if d.CanDiscuss, d.Replies, err = s.canDiscuss(c, m, r); err != nil {
 			return err
 		}
-	}
-	if counts, err := s.forum.ReplyCounts(ctx, []string{r.ID}); err != nil {
-		return err
-	} else {
-		d.Replies = counts[r.ID]
 	}
 	if r.Ambition != "" {
 		d.Ambition = s.lib.Tax.Label(resources.VocAmbition, r.Ambition, p.Lang)

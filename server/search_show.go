@@ -119,25 +119,32 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 	var threads []threadRow
 	discussionsRead := false
 	if d.Tab == areaDiscussions {
-		if threads, err = s.discussionHits(c, fq, cats); err != nil {
+		if threads, counts[areaDiscussions], err = s.discussionHits(c, fq, cats, 1); err != nil {
 			return nil, err
 		}
-		counts[areaDiscussions], discussionsRead = len(threads), true
+		discussionsRead = true
 	} else if counts[areaDiscussions], err = s.forum.Count(ctx, fq); err != nil {
 		return nil, err
 	}
 
+	// The people tab shows the directory's first page (the directory pages
+	// the rest); another tab only the count, which the index gives without
+	// reading members by _id. A tab not offered may become the people's.
 	var people []*auth.Member
 	if auth.CanListMembers(m) {
-		if people, err = s.auth.Directory(ctx, auth.DirectoryFilter{Q: d.Q}, nil); err != nil {
+		pf := auth.DirectoryFilter{Q: d.Q}
+		if d.Tab == areaPeople || !offered {
+			if people, counts[areaPeople], err = s.auth.DirectoryPage(ctx, pf, nil, 1); err != nil {
+				return nil, err
+			}
+		} else if counts[areaPeople], err = s.auth.DirectoryCount(ctx, pf, nil); err != nil {
 			return nil, err
 		}
-		counts[areaPeople] = len(people)
 	}
 
 	words := strings.Fields(textindex.Fold(d.Q))
-	match := func(w *workshops.Workshop) bool {
-		text := textindex.Fold(w.Title + " " + w.Description)
+	match := func(text string) bool {
+		text = textindex.Fold(text)
 		for _, x := range words {
 			if !strings.Contains(text, x) {
 				return false
@@ -145,9 +152,11 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 		}
 		return true
 	}
+	// Upcoming and past are picked from one read of the schedule and texts.
+	c.SetUserContext(workshops.WithListsMemo(c.UserContext()))
 	var found []workshopItem
 	for _, past := range []bool{false, true} {
-		items, err := s.visibleWorkshops(c, workshops.Filter{Past: past}, match)
+		items, err := s.visibleWorkshops(c, workshops.Filter{Past: past, Match: match})
 		if err != nil {
 			return nil, err
 		}
@@ -166,10 +175,9 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 	}
 	d.libraryItems, d.libraryVia = res.Items, res.Via
 	if d.Tab == areaDiscussions && !discussionsRead {
-		if threads, err = s.discussionHits(c, fq, cats); err != nil {
+		if threads, counts[areaDiscussions], err = s.discussionHits(c, fq, cats, 1); err != nil {
 			return nil, err
 		}
-		counts[areaDiscussions] = len(threads)
 	}
 	for _, a := range areas {
 		u := url.Values{"q": {d.Q}, "tab": {a}}

@@ -103,6 +103,12 @@ func TestCombinedSearchMatchesEachAreasPage(t *testing.T) {
 	if _, body := in.get("/members?q=Sideways"); !strings.Contains(body, f.outsider.ID) || !strings.Contains(body, f.insider.ID) {
 		t.Fatal("the directory does not find both members: the seed is wrong")
 	}
+	// Another tab counts the same people from the index alone.
+	for _, tab := range []string{"library", "discussions", "workshops"} {
+		if a := in.searchJSON("/api/v1/search?q=Sideways&tab=" + tab); a.Tab != tab || a.Counts["people"] != 2 {
+			t.Fatalf("people counted on the %s tab: %+v", tab, a)
+		}
+	}
 	// A visitor asking for the people tab gets an area they may use.
 	if a := anon.searchJSON("/api/v1/search?q=Sideways&tab=people"); a.Tab == "people" || len(a.Items) != 0 && a.Tab == "people" {
 		t.Fatalf("visitor got the people tab: %+v", a)

@@ -50,7 +50,7 @@ func (s *Server) listWorkshops(c *fiber.Ctx) error {
 		d.Group, f.GroupID = g, g.ID
 	}
 	var err error
-	if d.Items, err = s.visibleWorkshops(c, f, nil); err != nil {
+	if d.Items, err = s.visibleWorkshops(c, f); err != nil {
 		return err
 	}
 	if m != nil {
@@ -63,9 +63,9 @@ func (s *Server) listWorkshops(c *fiber.Ctx) error {
 
 // visibleWorkshops lists the workshops of a filter that the caller may see,
 // with the published outcome linked only for those who may read it: the
-// workshops page and the combined search show the same. A nil match keeps
-// every workshop.
-func (s *Server) visibleWorkshops(c *fiber.Ctx, f workshops.Filter, match func(*workshops.Workshop) bool) ([]workshopItem, error) {
+// workshops page and the combined search show the same (the search narrows
+// f by its words, f.Match).
+func (s *Server) visibleWorkshops(c *fiber.Ctx, f workshops.Filter) ([]workshopItem, error) {
 	ctx, m := c.UserContext(), currentMember(c)
 	ws, err := s.workshops.List(ctx, f)
 	if err != nil {
@@ -83,7 +83,7 @@ func (s *Server) visibleWorkshops(c *fiber.Ctx, f workshops.Filter, match func(*
 	var items []workshopItem
 	for _, w := range ws {
 		acc := auth.WorkshopAccess{Group: byID[w.GroupID], Facilitators: w.Facilitators}
-		if w.GroupID != "" && acc.Group == nil || !auth.CanSeeWorkshop(m, acc) || match != nil && !match(w) {
+		if w.GroupID != "" && acc.Group == nil || !auth.CanSeeWorkshop(m, acc) {
 			continue
 		}
 		items = append(items, workshopItem{W: w, Group: acc.Group, Live: !now.Before(w.StartsAt) && now.Before(w.EndsAt),

@@ -17,7 +17,7 @@ import (
 
 // CurrentSchema is the schema version this build reads and writes. A
 // release that changes how data is stored adds a migration and raises it.
-const CurrentSchema = 8
+const CurrentSchema = 9
 
 // The schema version is one document by _id; each migration's run is
 // claimed by inserting its own document by _id, the one write that is
@@ -73,6 +73,10 @@ var migrations = []Migration{
 	// resource_mark_lists by _id instead of a filter on resource_id, which
 	// reads every mark.
 	{Version: 8, Name: "resources_mark_lists_backfill", Run: backfillMarkLists},
+	// A search over the workshops tests the words against one document of
+	// their titles and descriptions in workshop_lists and reads only the
+	// matching workshops by _id, instead of reading every listed workshop.
+	{Version: 9, Name: "workshops_texts_backfill", Run: backfillWorkshopTexts},
 }
 
 // dropResourceTerms unsets the term arrays and drops their index; both
@@ -449,6 +453,67 @@ func backfillSchedule(ctx context.Context, db *mongo.Database) error {
 	if _, err := col.UpdateOne(ctx, bson.M{"_id": "schedule"}, bson.M{"$set": bson.M{"entries": doc.Entries}},
 		options.Update().SetUpsert(true)); err != nil {
 		return fmt.Errorf("store: backfill schedule: %w", err)
+	}
+	return nil
+}
+
+// backfillWorkshopTexts writes the texts of the workshops the document
+// lacks (workshops' own, in its package: _id "texts", entries of id and
+// text, each word of the title and description once, joined by spaces).
+func backfillWorkshopTexts(ctx context.Context, db *mongo.Database) error {
+	type entry struct {
+		ID   string `bson:"id"`
+		Text string `bson:"text"`
+	}
+	var doc struct {
+		Entries []entry `bson:"entries"`
+	}
+	col := db.Collection(ColWorkshopLists)
+	if err := col.FindOne(ctx, bson.M{"_id": "texts"}).Decode(&doc); err != nil && !IsNoDocuments(err) {
+		return fmt.Errorf("store: backfill workshop texts: %w", err)
+	}
+	cur, err := db.Collection("workshops").Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"title": 1, "description": 1}))
+	if err != nil {
+		return fmt.Errorf("store: backfill workshop texts: %w", err)
+	}
+	var ws []struct {
+		ID          string `bson:"_id"`
+		Title       string `bson:"title"`
+		Description string `bson:"description"`
+	}
+	if err := cur.All(ctx, &ws); err != nil {
+		return fmt.Errorf("store: backfill workshop texts: %w", err)
+	}
+	have := map[string]bool{}
+	for _, e := range doc.Entries {
+		have[e.ID] = true
+	}
+	added := false
+	for _, w := range ws {
+		if !have[w.ID] {
+			// Each word (run without white space) once, as workshops'
+			// searchText writes it.
+			seen := map[string]bool{}
+			var words []string
+			for _, f := range strings.Fields(w.Title + " " + w.Description) {
+				if !seen[f] {
+					seen[f] = true
+					words = append(words, f)
+				}
+			}
+			doc.Entries = append(doc.Entries, entry{ID: w.ID, Text: strings.Join(words, " ")})
+			added = true
+		}
+	}
+	if !added {
+		return nil
+	}
+	if err := createCollection(ctx, db, ColWorkshopLists); err != nil {
+		return fmt.Errorf("store: backfill workshop texts: %w", err)
+	}
+	if _, err := col.UpdateOne(ctx, bson.M{"_id": "texts"}, bson.M{"$set": bson.M{"entries": doc.Entries}},
+		options.Update().SetUpsert(true)); err != nil {
+		return fmt.Errorf("store: backfill workshop texts: %w", err)
 	}
 	return nil
 }

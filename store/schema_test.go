@@ -288,7 +288,7 @@ func TestUpgradeBackfillsRegistrationLists(t *testing.T) {
 	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	if _, err := st.DB.Collection("workshops").InsertMany(ctx, []any{
 		bson.M{"_id": "w1", "group_id": "g", "starts_at": t0, "ends_at": t0.Add(time.Hour), "title": "One"},
-		bson.M{"_id": "w2", "starts_at": t0, "ends_at": t0.Add(time.Hour), "title": "Two"},
+		bson.M{"_id": "w2", "starts_at": t0, "ends_at": t0.Add(time.Hour), "title": "Two", "description": "Two  words\ntwo"},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -334,6 +334,24 @@ func TestUpgradeBackfillsRegistrationLists(t *testing.T) {
 	if len(sched.Entries) != 2 || sched.Entries[0].ID != "w2" || !sched.Entries[0].Starts.Equal(t0.Add(24*time.Hour)) ||
 		sched.Entries[1].ID != "w1" || sched.Entries[1].Group != "g" || !sched.Entries[1].Starts.Equal(t0) {
 		t.Fatalf("schedule %+v", sched.Entries)
+	}
+	// Schema 9 (run twice above) writes each workshop's title and
+	// description once, each word once.
+	var texts struct {
+		Entries []struct {
+			ID   string `bson:"id"`
+			Text string `bson:"text"`
+		} `bson:"entries"`
+	}
+	if err := st.DB.Collection(store.ColWorkshopLists).FindOne(ctx, bson.M{"_id": "texts"}).Decode(&texts); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range texts.Entries {
+		got[e.ID] = e.Text
+	}
+	if len(texts.Entries) != 2 || got["w1"] != "One" || got["w2"] != "Two words two" {
+		t.Fatalf("texts %+v", texts.Entries)
 	}
 }
 

@@ -234,8 +234,13 @@ func TestRepairLists(t *testing.T) {
 	if _, err := s.col(colWorkshops).UpdateOne(ctx, bson.M{"_id": w.ID}, bson.M{"$set": bson.M{"starts_at": now.Add(-time.Hour), "ends_at": now.Add(-time.Minute)}}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.RepairLists(ctx); err != nil || n != 3 {
-		t.Fatalf("repair: %d %v, want 3 entries", n, err)
+	// The registration, the older workshop's schedule entry and text, the
+	// moved one's times.
+	if n, err := s.RepairLists(ctx); err != nil || n != 4 {
+		t.Fatalf("repair: %d %v, want 4 entries", n, err)
+	}
+	if ws, err := s.List(ctx, Filter{Match: func(t string) bool { return strings.Contains(t, "Older") }}); err != nil || len(ws) != 1 {
+		t.Fatalf("the older workshop by its text after the repair: %v %v", ws, err)
 	}
 	if got := membersOf(t, s, w.ID); !slices.Equal(got, []string{"new", "old"}) {
 		t.Fatalf("registrations after the repair: %v", got)
@@ -251,5 +256,61 @@ func TestRepairLists(t *testing.T) {
 	}
 	if n, err := s.RepairLists(ctx); err != nil || n != 0 {
 		t.Fatalf("second repair: %d %v", n, err)
+	}
+}
+
+// A search's words are tested on the texts document, and only the accepted
+// workshops are read; the workshop read is tested again, and one without
+// an entry (written by an older release) is read and tested itself. The
+// limit applies before the words, as when the server tested each listed
+// workshop.
+func TestListMatchesTexts(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(storetest.New(t).DB).ReadByID()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	for i, title := range []string{"Repair cafe", "Battery take-back", "Repair clinic", "Spare parts"} {
+		w := &Workshop{ID: fmt.Sprintf("w%d", i), Title: title, Description: "about " + strings.ToLower(title),
+			StartsAt: now.Add(time.Duration(i+1) * time.Hour), EndsAt: now.Add(time.Duration(i+2) * time.Hour)}
+		if err := s.Put(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repair := func(text string) bool { return strings.Contains(strings.ToLower(text), "repair") }
+	ids := func(f Filter) string {
+		t.Helper()
+		ws, err := s.List(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, w := range ws {
+			out = append(out, w.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	if got := ids(Filter{Match: repair}); got != "w0,w2" {
+		t.Fatalf("repair: %s", got)
+	}
+	if got := ids(Filter{Match: repair, Limit: 2}); got != "w0" {
+		t.Fatalf("repair among the first two: %s", got)
+	}
+	texts, err := s.texts(ctx)
+	if err != nil || len(texts) != 4 || texts["w1"] != "Battery take-back about battery" {
+		t.Fatalf("texts: %v %v", texts, err)
+	}
+	// A stale entry (the workshop written behind the document's back)
+	// shows nothing the words refuse.
+	if _, err := s.col(colWorkshops).UpdateOne(ctx, bson.M{"_id": "w2"}, bson.M{"$set": bson.M{"title": "Clinic", "description": ""}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(Filter{Match: repair}); got != "w0" {
+		t.Fatalf("after a stale entry: %s", got)
+	}
+	// Without the document, every listed workshop is read and tested.
+	if _, err := s.col(colLists).DeleteOne(ctx, bson.M{"_id": textsID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(Filter{Match: func(t string) bool { return strings.Contains(t, "Spare") }}); got != "w3" {
+		t.Fatalf("without texts: %s", got)
 	}
 }

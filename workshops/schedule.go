@@ -104,7 +104,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]*Workshop, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 200
 	}
-	es, err := s.schedule(ctx)
+	es, err := s.listedSchedule(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -123,15 +123,27 @@ func (s *Store) List(ctx context.Context, f Filter) ([]*Workshop, error) {
 	if len(picked) > f.Limit {
 		picked = picked[:f.Limit]
 	}
-	ids := make([]string, len(picked))
-	for i, e := range picked {
-		ids[i] = e.ID
+	var texts map[string]string
+	if f.Match != nil {
+		if texts, err = s.listedTexts(ctx); err != nil {
+			return nil, err
+		}
+	}
+	ids := make([]string, 0, len(picked))
+	for _, e := range picked {
+		// Without an entry the workshop is read and tested below.
+		if t, ok := texts[e.ID]; ok && !f.Match(t) {
+			continue
+		}
+		ids = append(ids, e.ID)
 	}
 	ws, err := s.ByIDs(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	ws = slices.DeleteFunc(ws, func(w *Workshop) bool { return !f.matches(w.GroupID, w.EndsAt, now) })
+	ws = slices.DeleteFunc(ws, func(w *Workshop) bool {
+		return !f.matches(w.GroupID, w.EndsAt, now) || f.Match != nil && !f.Match(w.Text())
+	})
 	if f.Past {
 		slices.Reverse(ws)
 	}
@@ -163,9 +175,10 @@ func (s *Store) Running(ctx context.Context) ([]*Workshop, error) {
 // the registrations and workshops, once a day from the sweeper: a replica
 // of the release before schema 6 (during a rolling upgrade) registers and
 // creates workshops without listing them. It adds what is missing and
-// corrects entries whose times differ; an entry too many is harmless
-// (readers check) and stays. It reads the registrations, the lists and
-// the workshops once each, and returns how many entries it wrote.
+// corrects entries whose times (or the texts, whose words) differ; an
+// entry too many is harmless (readers check) and stays. It reads the
+// registrations, the lists and the workshops once each, and returns how
+// many entries it wrote.
 func (s *Store) RepairLists(ctx context.Context) (int, error) {
 	var lists []store.IDList
 	cur, err := s.col(colLists).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"ids": 1}))
@@ -208,8 +221,12 @@ func (s *Store) RepairLists(ctx context.Context) (int, error) {
 	for _, e := range es {
 		entered[e.ID] = e
 	}
+	texts, err := s.texts(ctx)
+	if err != nil {
+		return n, err
+	}
 	var ws []*Workshop
-	cur, err = s.col(colWorkshops).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"group_id": 1, "starts_at": 1, "ends_at": 1}))
+	cur, err = s.col(colWorkshops).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"group_id": 1, "starts_at": 1, "ends_at": 1, "title": 1, "description": 1}))
 	if err == nil {
 		err = cur.All(ctx, &ws)
 	}
@@ -217,6 +234,12 @@ func (s *Store) RepairLists(ctx context.Context) (int, error) {
 		return n, fmt.Errorf("workshops: repair lists: %w", err)
 	}
 	for _, w := range ws {
+		if t, ok := texts[w.ID]; !ok || t != searchText(w) {
+			if err := s.enterText(ctx, w); err != nil {
+				return n, err
+			}
+			n++
+		}
 		e, ok := entered[w.ID]
 		if ok && e.GroupID == w.GroupID && e.StartsAt.Equal(w.StartsAt) && e.EndsAt.Equal(w.EndsAt) {
 			continue

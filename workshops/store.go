@@ -93,6 +93,9 @@ func (s *Store) Create(ctx context.Context, creator string, in Input) (*Workshop
 	if err := s.enter(ctx, w); err != nil {
 		return nil, err
 	}
+	if err := s.enterText(ctx, w); err != nil {
+		return nil, err
+	}
 	if _, err := s.col(colWorkshops).InsertOne(ctx, w); err != nil {
 		return nil, fmt.Errorf("workshops: create: %w", err)
 	}
@@ -104,7 +107,10 @@ func (s *Store) Put(ctx context.Context, w *Workshop) error {
 	if _, err := s.col(colWorkshops).ReplaceOne(ctx, bson.M{"_id": w.ID}, w, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("workshops: put: %w", err)
 	}
-	return s.enter(ctx, w)
+	if err := s.enter(ctx, w); err != nil {
+		return err
+	}
+	return s.enterText(ctx, w)
 }
 
 // PutRegistration stores a registration as given, past workshops too (the
@@ -144,6 +150,10 @@ type Filter struct {
 	Past    bool   // ended before now, newest first; else upcoming and running, soonest first
 	GroupID string // only this group's
 	Limit   int
+	// Match, when set, keeps the workshops whose Text it accepts among
+	// the Limit picked; their texts come from one document, so only the
+	// accepted workshops are read.
+	Match func(text string) bool
 }
 
 // ByIDs returns workshops by ID, soonest first: one $in query, or one
