@@ -8,6 +8,8 @@ import (
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/gridfs"
+	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/store"
 )
@@ -16,12 +18,30 @@ import (
 // file, then its blob document), without a resource, and returns the
 // version that names it, for tests and benchmarks of downloads.
 func (s *Service) StoreFileForTest(ctx context.Context, data []byte) (Version, error) {
-	h := sha256.Sum256(data)
-	sha := hex.EncodeToString(h[:])
 	key := store.NewID()
 	if _, err := s.writeFile(ctx, key, bytes.NewReader(data)); err != nil {
 		return Version{}, err
 	}
+	return s.addBlobForTest(ctx, key, data)
+}
+
+// StoreLegacyFileForTest stores data as releases before schema 9 did:
+// through the driver's upload stream, whose chunks have ObjectID _ids.
+func (s *Service) StoreLegacyFileForTest(ctx context.Context, data []byte) (Version, error) {
+	b, err := gridfs.NewBucket(s.db, options.GridFSBucket().SetName(bucketName))
+	if err != nil {
+		return Version{}, err
+	}
+	key := store.NewID()
+	if err := b.UploadFromStreamWithID(key, key, bytes.NewReader(data), options.GridFSUpload().SetChunkSizeBytes(chunkSize)); err != nil {
+		return Version{}, err
+	}
+	return s.addBlobForTest(ctx, key, data)
+}
+
+func (s *Service) addBlobForTest(ctx context.Context, key string, data []byte) (Version, error) {
+	h := sha256.Sum256(data)
+	sha := hex.EncodeToString(h[:])
 	bl := blob{ID: sha, FileID: key, Size: int64(len(data)), Kind: KindText, CreatedAt: s.now()}
 	if _, err := s.col(colBlobs).InsertOne(ctx, bl); err != nil {
 		return Version{}, fmt.Errorf("blob: %w", err)

@@ -369,13 +369,8 @@ func (s *Service) ResourcesByID(ctx context.Context, ids []string) (map[string]*
 	return out, nil
 }
 
-// File is an open stored file for download.
-type File struct {
-	*gridfs.DownloadStream
-	Size int64
-}
-
-// OpenVersion opens the bytes of a version for reading.
+// OpenVersion opens the bytes of a version for reading: its blob, then
+// its file (see openFile), each by _id.
 func (s *Service) OpenVersion(ctx context.Context, v Version) (*File, error) {
 	var b blob
 	if err := s.col(colBlobs).FindOne(ctx, bson.M{"_id": v.BlobID}, options.FindOne().SetProjection(bson.M{"text": 0})).Decode(&b); err != nil {
@@ -384,32 +379,7 @@ func (s *Service) OpenVersion(ctx context.Context, v Version) (*File, error) {
 		}
 		return nil, fmt.Errorf("resources: open: %w", err)
 	}
-	// The first query sorts the file's chunks; on the embedded database it
-	// scans the chunks collection, which can outlast the client's short
-	// per-operation timeout for large libraries. Give the open a deadline
-	// of its own, on a bucket of its own (the deadline is bucket state).
-	bucket, err := gridfs.NewBucket(s.db, options.GridFSBucket().SetName(bucketName))
-	if err != nil {
-		return nil, fmt.Errorf("resources: bucket: %w", err)
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	if d, ok := ctx.Deadline(); ok {
-		deadline = d
-	}
-	_ = bucket.SetReadDeadline(deadline)
-	ds, err := bucket.OpenDownloadStream(b.FileID)
-	if err == nil {
-		// Reading on: each batch gets the client's per-operation timeout,
-		// however long the client takes to receive the whole file.
-		_ = ds.SetReadDeadline(time.Time{})
-	}
-	if err != nil {
-		if errors.Is(err, gridfs.ErrFileNotFound) {
-			return nil, ErrNotFound
-		}
-		return nil, fmt.Errorf("resources: open: %w", err)
-	}
-	return &File{DownloadStream: ds, Size: ds.GetFile().Length}, nil
+	return s.openFile(ctx, b.FileID)
 }
 
 // CountDownload and CountView add one to a resource's counters.
