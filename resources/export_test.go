@@ -55,3 +55,6 @@ func (s *Service) FileIDForTest(ctx context.Context, v Version) (string, error) 
 	err := s.col(colBlobs).FindOne(ctx, bson.M{"_id": v.BlobID}).Decode(&b)
 	return b.FileID, err
 }
+
+// DeleteFileForTest is deleteFile.
+func (s *Service) DeleteFileForTest(ctx context.Context, key string) error { return s.deleteFile(ctx, key) }

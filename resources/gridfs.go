@@ -259,3 +259,36 @@ func (s *Service) openLegacy(ctx context.Context, key string) (*File, error) {
 	_ = ds.SetReadDeadline(time.Time{})
 	return &File{Size: ds.GetFile().Length, legacy: ds}, nil
 }
+
+// deleteFile removes file key: its files document first (the file stops
+// existing), then its chunks by _id. The driver's delete filters the
+// chunks on files_id, which reads every chunk on the embedded database;
+// it remains for a file of the old layout (chunk 0 not found by _id).
+func (s *Service) deleteFile(ctx context.Context, key string) error {
+	files, chunks := s.db.Collection(bucketName+".files"), s.db.Collection(bucketName+".chunks")
+	raw, err := files.FindOneAndDelete(ctx, bson.M{"_id": key}).Raw()
+	if store.IsNoDocuments(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("resources: delete file: %w", err)
+	}
+	size, _ := raw.Lookup("length").AsInt64OK()
+	chunkSize, _ := raw.Lookup("chunkSize").AsInt64OK()
+	if size <= 0 || chunkSize <= 0 {
+		return nil
+	}
+	for n := int64(0); n*chunkSize < size; n++ {
+		res, err := chunks.DeleteOne(ctx, bson.M{"_id": store.ChunkID(key, n)})
+		if err != nil {
+			return fmt.Errorf("resources: delete file: %w", err)
+		}
+		if n == 0 && res.DeletedCount == 0 {
+			if _, err := chunks.DeleteMany(ctx, bson.M{"files_id": key}); err != nil {
+				return fmt.Errorf("resources: delete file: %w", err)
+			}
+			return nil
+		}
+	}
+	return nil
+}

@@ -196,3 +196,34 @@ func TestLegacyFileIsServed(t *testing.T) {
 		}
 	}
 }
+
+// Deleting a file removes its files document and every chunk, in either
+// layout.
+func TestDeleteFile(t *testing.T) {
+	s, st := newService(t)
+	ctx := context.Background()
+	data := randomBytes(2*chunk+1, 21)
+	v1, err := s.StoreFileForTest(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := s.StoreLegacyFileForTest(ctx, append([]byte("legacy"), data...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []resources.Version{v1, v2} {
+		key, _ := s.FileIDForTest(ctx, v)
+		if err := s.DeleteFileForTest(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.DB.Collection("library.chunks").CountDocuments(ctx, bson.M{"files_id": key}); err != nil || n != 0 {
+			t.Fatalf("%d chunks of %s left (%v)", n, key, err)
+		}
+		if err := st.DB.Collection("library.files").FindOne(ctx, bson.M{"_id": key}).Err(); !store.IsNoDocuments(err) {
+			t.Fatalf("files document of %s: %v", key, err)
+		}
+		if _, err := s.OpenVersion(ctx, v); !errors.Is(err, resources.ErrNotFound) {
+			t.Fatalf("open after delete: %v", err)
+		}
+	}
+}
