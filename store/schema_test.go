@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -570,4 +572,54 @@ func TestUpgradeRestoresLegacyChunks(t *testing.T) {
 			t.Fatalf("run %d: a file no blob needs was touched", run)
 		}
 	}
+}
+
+// TestMeasureChunkMigration times schema 9 on a library of legacy files
+// (100 KiB each, one blob each), when PORTAL_MEASURE_CHUNK_MIGRATION_FILES
+// gives their number:
+//
+//	PORTAL_MEASURE_CHUNK_MIGRATION_FILES=500 go test -count=1 -run TestMeasureChunkMigration -v ./store/
+func TestMeasureChunkMigration(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("PORTAL_MEASURE_CHUNK_MIGRATION_FILES"))
+	if n <= 0 {
+		t.Skip("set PORTAL_MEASURE_CHUNK_MIGRATION_FILES")
+	}
+	ctx := context.Background()
+	st := storetest.New(t)
+	if err := st.Upgrade(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := gridfs.NewBucket(st.DB, options.GridFSBucket().SetName("library"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("line of a tender annex\n"), 100<<10/23)
+	for i := 0; i < n; i++ {
+		key := store.NewID()
+		if err := bucket.UploadFromStreamWithID(key, key, bytes.NewReader(data), options.GridFSUpload().SetChunkSizeBytes(255<<10)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("resource_blobs").InsertOne(ctx, bson.M{"_id": "b" + key, "file_id": key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.IndexIDLookups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 8}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection("schema_migrations").DeleteOne(ctx, bson.M{"_id": "9"}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := st.Upgrade(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	left, err := st.DB.Collection("resource_blobs").CountDocuments(ctx, bson.M{"file_id": bson.M{"$not": bson.M{"$regex": "-s9$"}}})
+	if err != nil || left != 0 {
+		t.Fatalf("%d blobs not switched (%v)", left, err)
+	}
+	t.Logf("schema 9 re-stored %d files of %d KiB in %v", n, len(data)>>10, took.Round(time.Millisecond))
 }
