@@ -57,4 +57,6 @@ func (s *Service) FileIDForTest(ctx context.Context, v Version) (string, error) 
 }
 
 // DeleteFileForTest is deleteFile.
-func (s *Service) DeleteFileForTest(ctx context.Context, key string) error { return s.deleteFile(ctx, key) }
+func (s *Service) DeleteFileForTest(ctx context.Context, key string) error {
+	return s.deleteFile(ctx, key)
+}
