@@ -435,7 +435,7 @@ func TestUpgradeBackfillsMarkLists(t *testing.T) {
 // copy and switch, or between switch and deletion, leaves each blob on a
 // whole file, and the next run completes the work; a third changes
 // nothing. Files no blob references, and files already in the new layout,
-// are left alone.
+// are left alone; a blob whose old file lacks a chunk stays on it.
 func TestUpgradeRestoresLegacyChunks(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.New(t)
@@ -465,6 +465,10 @@ func TestUpgradeRestoresLegacyChunks(t *testing.T) {
 	legacy("cccc", 10, "blob-c")        // one short chunk
 	legacy("empty", 0, "blob-e")        // no chunks at all
 	legacy("orphan", chunk+1, "")       // no blob: an upload still under way
+	legacy("dddd", 2*chunk, "blob-d")   // damaged: chunk 1 lost
+	if _, err := st.DB.Collection("library.chunks").DeleteOne(ctx, bson.M{"files_id": "dddd", "n": 1}); err != nil {
+		t.Fatal(err)
+	}
 	newLayout := []byte("stored by this release")
 	if _, err := st.DB.Collection("library.chunks").InsertOne(ctx, bson.M{"_id": store.ChunkID("nnnn", 0), "files_id": "nnnn", "n": 0, "data": newLayout}); err != nil {
 		t.Fatal(err)
@@ -564,6 +568,9 @@ func TestUpgradeRestoresLegacyChunks(t *testing.T) {
 			if n, err := st.DB.Collection("library.chunks").CountDocuments(ctx, bson.M{"files_id": key}); err != nil || n != 0 {
 				t.Fatalf("run %d: %d old chunks of %s left (%v)", run, n, key, err)
 			}
+		}
+		if fileOf("blob-d") != "dddd" {
+			t.Fatalf("run %d: the damaged file's blob was switched to %s", run, fileOf("blob-d"))
 		}
 		if fileOf("blob-e") != "empty" || fileOf("blob-n") != "nnnn" || !bytes.Equal(readNew("nnnn"), newLayout) {
 			t.Fatalf("run %d: the empty file or the new-layout file was touched", run)
