@@ -15,7 +15,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/gridfs"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/fault"
@@ -73,11 +72,10 @@ type Options struct {
 // Service is the library's API for the server, the import command and the
 // demo seed.
 type Service struct {
-	db     *mongo.Database
-	bucket *gridfs.Bucket
-	opts   Options
-	Tax    *Taxonomy
-	now    func() time.Time
+	db   *mongo.Database
+	opts Options
+	Tax  *Taxonomy
+	now  func() time.Time
 	// index is the search index (SetIndex); nil only in tools that never
 	// search nor change the library.
 	index *search.Index
@@ -101,10 +99,6 @@ func (s *Service) ReadByID() *Service {
 
 // New returns a Service on db.
 func New(db *mongo.Database, o Options) (*Service, error) {
-	b, err := gridfs.NewBucket(db, options.GridFSBucket().SetName(bucketName))
-	if err != nil {
-		return nil, fmt.Errorf("resources: bucket: %w", err)
-	}
 	tax, err := LoadTaxonomy()
 	if err != nil {
 		return nil, err
@@ -112,7 +106,7 @@ func New(db *mongo.Database, o Options) (*Service, error) {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 100 << 20
 	}
-	return &Service{db: db, bucket: b, opts: o, Tax: tax, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}, nil
+	return &Service{db: db, opts: o, Tax: tax, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}, nil
 }
 
 // MaxBytes is the upload limit.
@@ -186,7 +180,7 @@ func (s *Service) putBlob(ctx context.Context, sp *Spooled) (created bool, err e
 	}
 	bl := blob{ID: sp.SHA256, FileID: key, Size: sp.Size, Kind: sp.Kind, Text: sp.Text, CreatedAt: s.now()}
 	if _, err := s.col(colBlobs).InsertOne(ctx, bl); err != nil {
-		_ = s.bucket.DeleteContext(context.WithoutCancel(ctx), key)
+		_ = s.deleteFile(context.WithoutCancel(ctx), key)
 		if store.IsDuplicateKey(err) { // the same bytes arrived concurrently
 			return false, nil
 		}
@@ -212,7 +206,7 @@ func (s *Service) dropBlob(ctx context.Context, sha string) {
 	ctx = context.WithoutCancel(ctx)
 	var b blob
 	if err := s.col(colBlobs).FindOneAndDelete(ctx, bson.M{"_id": sha}).Decode(&b); err == nil {
-		_ = s.bucket.DeleteContext(ctx, b.FileID)
+		_ = s.deleteFile(ctx, b.FileID)
 	}
 }
 
@@ -369,13 +363,8 @@ func (s *Service) ResourcesByID(ctx context.Context, ids []string) (map[string]*
 	return out, nil
 }
 
-// File is an open stored file for download.
-type File struct {
-	*gridfs.DownloadStream
-	Size int64
-}
-
-// OpenVersion opens the bytes of a version for reading.
+// OpenVersion opens the bytes of a version for reading: its blob, then
+// its file (see openFile), each by _id.
 func (s *Service) OpenVersion(ctx context.Context, v Version) (*File, error) {
 	var b blob
 	if err := s.col(colBlobs).FindOne(ctx, bson.M{"_id": v.BlobID}, options.FindOne().SetProjection(bson.M{"text": 0})).Decode(&b); err != nil {
@@ -384,32 +373,7 @@ func (s *Service) OpenVersion(ctx context.Context, v Version) (*File, error) {
 		}
 		return nil, fmt.Errorf("resources: open: %w", err)
 	}
-	// The first query sorts the file's chunks; on the embedded database it
-	// scans the chunks collection, which can outlast the client's short
-	// per-operation timeout for large libraries. Give the open a deadline
-	// of its own, on a bucket of its own (the deadline is bucket state).
-	bucket, err := gridfs.NewBucket(s.db, options.GridFSBucket().SetName(bucketName))
-	if err != nil {
-		return nil, fmt.Errorf("resources: bucket: %w", err)
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	if d, ok := ctx.Deadline(); ok {
-		deadline = d
-	}
-	_ = bucket.SetReadDeadline(deadline)
-	ds, err := bucket.OpenDownloadStream(b.FileID)
-	if err == nil {
-		// Reading on: each batch gets the client's per-operation timeout,
-		// however long the client takes to receive the whole file.
-		_ = ds.SetReadDeadline(time.Time{})
-	}
-	if err != nil {
-		if errors.Is(err, gridfs.ErrFileNotFound) {
-			return nil, ErrNotFound
-		}
-		return nil, fmt.Errorf("resources: open: %w", err)
-	}
-	return &File{DownloadStream: ds, Size: ds.GetFile().Length}, nil
+	return s.openFile(ctx, b.FileID)
 }
 
 // CountDownload and CountView add one to a resource's counters.

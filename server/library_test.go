@@ -392,6 +392,38 @@ func TestLargeRoundTrip(t *testing.T) {
 	}
 }
 
+// Ranges of a file of several chunks (255 KiB each, read one by one by
+// _id) come back exactly, whether they start or end at a chunk boundary,
+// inside a chunk, or span chunks.
+func TestRangesAcrossChunks(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	c := newClient(t, s)
+	c.signIn("buyer")
+	line := []byte("supplier,factory,country,audit,finding,follow-up\n")
+	data := bytes.Repeat(line, 3*(255<<10)/len(line)+2)
+	for i := 0; i < len(data); i += len(line) {
+		copy(data[i:], fmt.Sprintf("%08d", i)) // no two lines alike
+	}
+	res, body := c.upload("/api/v1/resources", metaFields("Audit findings"), "audit.csv", data)
+	if res.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", res.StatusCode, body)
+	}
+	r := decodeResource(t, body)
+	const k = 255 << 10
+	size := len(data)
+	for _, rg := range [][2]int{{0, k - 1}, {k, k}, {k - 1, k}, {k - 3, 2*k + 3}, {2 * k, size - 1}, {k + 100, k + 200}, {size - 1, size - 1}} {
+		req := httptest.NewRequest("GET", r.FileURL, nil)
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", rg[0], rg[1]))
+		res, got := c.do(req)
+		if res.StatusCode != 206 || got != string(data[rg[0]:rg[1]+1]) {
+			t.Fatalf("range %d-%d: status %d, %d bytes, want %d", rg[0], rg[1], res.StatusCode, len(got), rg[1]-rg[0]+1)
+		}
+	}
+	if res, got := c.get(r.FileURL); res.StatusCode != 200 || got != string(data) {
+		t.Fatalf("whole file: status %d, %d bytes of %d", res.StatusCode, len(got), size)
+	}
+}
+
 // Visibility is checked on the page, the API and the direct file link, for
 // a visitor, a member of another group and a member of the group.
 func TestResourceVisibility(t *testing.T) {

@@ -36,3 +36,10 @@ func StallLockRenewalsForTest() (restore func()) {
 	}
 	return func() { renewLock = old }
 }
+
+// SetAfterChunkCopyForTest makes schema 10 call f between its copies and
+// the switch of the blobs to them; it returns what undoes it.
+func SetAfterChunkCopyForTest(f func() error) (restore func()) {
+	afterChunkCopy = f
+	return func() { afterChunkCopy = nil }
+}

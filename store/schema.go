@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
 // CurrentSchema is the schema version this build reads and writes. A
 // release that changes how data is stored adds a migration and raises it.
-const CurrentSchema = 9
+const CurrentSchema = 10
 
 // The schema version is one document by _id; each migration's run is
 // claimed by inserting its own document by _id, the one write that is
@@ -77,6 +78,11 @@ var migrations = []Migration{
 	// their titles and descriptions in workshop_lists and reads only the
 	// matching workshops by _id, instead of reading every listed workshop.
 	{Version: 9, Name: "workshops_texts_backfill", Run: backfillWorkshopTexts},
+	// A download reads each chunk of its file by _id (ChunkID) instead of
+	// the driver's filter on files_id, which the embedded database answers
+	// by reading every chunk of every file: the library's files stored
+	// with ObjectID chunk _ids are stored again under the new layout.
+	{Version: 10, Name: "resources_chunk_ids", Run: restoreLegacyChunks},
 }
 
 // dropResourceTerms unsets the term arrays and drops their index; both
@@ -625,4 +631,203 @@ func backfillMarkLists(ctx context.Context, db *mongo.Database) error {
 		}
 	}
 	return nil
+}
+
+// The library's GridFS bucket and its blobs (resources' names), for the
+// migration that re-stores files under the chunk _ids of ChunkID.
+const (
+	colLibraryFiles  = "library.files"
+	colLibraryChunks = "library.chunks"
+	colBlobs         = "resource_blobs"
+	// restoredSuffix makes the key of a re-stored file from its old key:
+	// derived, so that a second run finds the copy a first one began,
+	// and never a key the portal generates (NewID is hexadecimal).
+	restoredSuffix = "-s10"
+)
+
+// afterChunkCopy, when set (tests), runs after the copies are written and
+// before any blob is switched to them: an error stops the migration there.
+var afterChunkCopy func() error
+
+// legacyFile is a library file whose chunks have other _ids than ChunkID's.
+type legacyFile struct {
+	length, chunkSize int64
+	uploadDate        any
+	blobs             []string
+	// oldChunks are the _ids of its chunks; sizes, by n, the length of
+	// each chunk copied (or found copied) under the new key.
+	oldChunks []any
+	sizes     map[int64]int
+}
+
+// restoreLegacyChunks re-stores every file a blob references whose chunk 0
+// is not found by its ChunkID: the chunks are copied under a new key
+// (the old one and restoredSuffix), then its files document, then each
+// blob's file_id is switched (the commit point, one document each), then
+// the old chunks and files document are deleted. Every write is an insert
+// of a derived _id (a second one fails harmlessly) or a delete, so a stop
+// anywhere leaves each blob on a whole file, old or new, and a second run
+// completes what the first began: a blob already on a copy whose old
+// files document still exists gets the old file deleted. A copy that lacks
+// a chunk (the old file was damaged) is not switched to. Files no blob
+// references are left alone: a replica of the previous release writes the
+// chunks of an upload before its blob.
+func restoreLegacyChunks(ctx context.Context, db *mongo.Database) error {
+	if err := createCollection(ctx, db, colLibraryChunks); err != nil {
+		return fmt.Errorf("store: chunk ids: %w", err)
+	}
+	files, chunks := db.Collection(colLibraryFiles), db.Collection(colLibraryChunks)
+	cur, err := db.Collection(colBlobs).Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"file_id": 1}))
+	if err != nil {
+		return fmt.Errorf("store: chunk ids: %w", err)
+	}
+	var blobs []struct {
+		ID     string `bson:"_id"`
+		FileID string `bson:"file_id"`
+	}
+	if err := cur.All(ctx, &blobs); err != nil {
+		return fmt.Errorf("store: chunk ids: %w", err)
+	}
+	refs := map[string][]string{}
+	for _, b := range blobs {
+		if b.FileID != "" {
+			refs[b.FileID] = append(refs[b.FileID], b.ID)
+		}
+	}
+	legacy := map[string]*legacyFile{}
+	// cleanup holds old files whose blobs were switched by a run that
+	// stopped before deleting them.
+	cleanup := map[string]*legacyFile{}
+	for key, ids := range refs {
+		if old, ok := strings.CutSuffix(key, restoredSuffix); ok && len(refs[old]) == 0 {
+			if err := files.FindOne(ctx, bson.M{"_id": old}).Err(); err == nil {
+				cleanup[old] = &legacyFile{}
+			} else if !IsNoDocuments(err) {
+				return fmt.Errorf("store: chunk ids: %w", err)
+			}
+		}
+		var f struct {
+			Length     int64 `bson:"length"`
+			ChunkSize  int64 `bson:"chunkSize"`
+			UploadDate any   `bson:"uploadDate"`
+		}
+		if err := files.FindOne(ctx, bson.M{"_id": key}).Decode(&f); err != nil {
+			if IsNoDocuments(err) {
+				continue // nothing to read either way
+			}
+			return fmt.Errorf("store: chunk ids: %w", err)
+		}
+		if f.Length <= 0 || f.ChunkSize <= 0 {
+			continue // no chunks to find
+		}
+		err := chunks.FindOne(ctx, bson.M{"_id": ChunkID(key, 0)}, options.FindOne().SetProjection(bson.M{"_id": 1})).Err()
+		if err == nil {
+			continue // the new layout already
+		}
+		if !IsNoDocuments(err) {
+			return fmt.Errorf("store: chunk ids: %w", err)
+		}
+		legacy[key] = &legacyFile{length: f.Length, chunkSize: f.ChunkSize, uploadDate: f.UploadDate, blobs: ids, sizes: map[int64]int{}}
+	}
+	if len(legacy) == 0 && len(cleanup) == 0 {
+		return nil
+	}
+	// One pass over the chunks, a few at a time (each up to 255 KiB): the
+	// embedded database would read them all for each file's filter.
+	cur, err = chunks.Find(ctx, bson.M{}, options.Find().SetBatchSize(8))
+	if err != nil {
+		return fmt.Errorf("store: chunk ids: %w", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		doc := cur.Current
+		key, ok := doc.Lookup("files_id").StringValueOK()
+		if !ok {
+			continue
+		}
+		n, nok := doc.Lookup("n").AsInt64OK()
+		// Copied: the cursor's buffer may be reused for the next batch.
+		id := doc.Lookup("_id")
+		id.Value = slices.Clone(id.Value)
+		if f := cleanup[key]; f != nil {
+			f.oldChunks = append(f.oldChunks, id)
+			continue
+		}
+		f := legacy[key]
+		if f == nil {
+			continue
+		}
+		f.oldChunks = append(f.oldChunks, id)
+		if !nok || n < 0 || n*f.chunkSize >= f.length {
+			continue // not part of the file
+		}
+		_, data, ok := doc.Lookup("data").BinaryOK()
+		if !ok {
+			continue
+		}
+		newKey := key + restoredSuffix
+		copyDoc := bson.D{{Key: "_id", Value: ChunkID(newKey, n)}, {Key: "files_id", Value: newKey}, {Key: "n", Value: int32(n)},
+			{Key: "data", Value: primitive.Binary{Data: data}}}
+		if _, err := chunks.InsertOne(ctx, copyDoc); err != nil && !IsDuplicateKey(err) {
+			return fmt.Errorf("store: chunk ids: copy chunk %d of %s: %w", n, key, err)
+		}
+		f.sizes[n] = len(data)
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("store: chunk ids: %w", err)
+	}
+	for key, f := range legacy {
+		if !f.complete() {
+			slog.Warn("stored file damaged: left in its old layout", "file", key, "length", f.length, "chunks_found", len(f.sizes))
+			continue
+		}
+		newKey := key + restoredSuffix
+		doc := bson.D{{Key: "_id", Value: newKey}, {Key: "length", Value: f.length}, {Key: "chunkSize", Value: int32(f.chunkSize)},
+			{Key: "uploadDate", Value: f.uploadDate}, {Key: "filename", Value: newKey}}
+		if _, err := files.InsertOne(ctx, doc); err != nil && !IsDuplicateKey(err) {
+			return fmt.Errorf("store: chunk ids: files document of %s: %w", newKey, err)
+		}
+	}
+	if afterChunkCopy != nil {
+		if err := afterChunkCopy(); err != nil {
+			return err
+		}
+	}
+	for key, f := range legacy {
+		if !f.complete() {
+			continue
+		}
+		for _, b := range f.blobs {
+			if _, err := db.Collection(colBlobs).UpdateOne(ctx, bson.M{"_id": b, "file_id": key},
+				bson.M{"$set": bson.M{"file_id": key + restoredSuffix}}); err != nil {
+				return fmt.Errorf("store: chunk ids: switch blob %s: %w", b, err)
+			}
+		}
+		cleanup[key] = f
+	}
+	// The chunks first, the files document last: while it exists, a run
+	// after a stop here knows the old file is still to be deleted.
+	for key, f := range cleanup {
+		for _, id := range f.oldChunks {
+			if _, err := chunks.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
+				return fmt.Errorf("store: chunk ids: delete old chunks of %s: %w", key, err)
+			}
+		}
+		if _, err := files.DeleteOne(ctx, bson.M{"_id": key}); err != nil {
+			return fmt.Errorf("store: chunk ids: delete old file %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// complete reports whether every chunk of the file was copied, each of
+// the length the files document implies.
+func (f *legacyFile) complete() bool {
+	count := (f.length + f.chunkSize - 1) / f.chunkSize
+	for n := int64(0); n < count; n++ {
+		if int64(f.sizes[n]) != min(f.chunkSize, f.length-n*f.chunkSize) {
+			return false
+		}
+	}
+	return true
 }

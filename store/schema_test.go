@@ -1,9 +1,12 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +15,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/gridfs"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/store"
@@ -442,4 +446,205 @@ func TestUpgradeBackfillsMarkLists(t *testing.T) {
 			t.Fatalf("marks of %s: %v, want %v", id, got, want)
 		}
 	}
+}
+
+// Schema 10 stores again, under chunk _ids derived from the file, every
+// file a blob references whose chunks have ObjectID _ids: a stop between
+// copy and switch, or between switch and deletion, leaves each blob on a
+// whole file, and the next run completes the work; a third changes
+// nothing. Files no blob references, and files already in the new layout,
+// are left alone; a blob whose old file lacks a chunk stays on it.
+func TestUpgradeRestoresLegacyChunks(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	bucket, err := gridfs.NewBucket(st.DB, options.GridFSBucket().SetName("library"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const chunk = 255 << 10
+	data := map[string][]byte{}
+	legacy := func(key string, size int, blob string) {
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(i*7 + len(key))
+		}
+		data[key] = b
+		if err := bucket.UploadFromStreamWithID(key, key, bytes.NewReader(b), options.GridFSUpload().SetChunkSizeBytes(chunk)); err != nil {
+			t.Fatal(err)
+		}
+		if blob != "" {
+			if _, err := st.DB.Collection("resource_blobs").InsertOne(ctx, bson.M{"_id": blob, "file_id": key, "size": size}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	legacy("aaaa", 2*chunk+5, "blob-a") // converted in one go after the stop
+	legacy("bbbb", chunk, "blob-b")     // switched by hand during the stop
+	legacy("cccc", 10, "blob-c")        // one short chunk
+	legacy("empty", 0, "blob-e")        // no chunks at all
+	legacy("orphan", chunk+1, "")       // no blob: an upload still under way
+	legacy("dddd", 2*chunk, "blob-d")   // damaged: chunk 1 lost
+	if _, err := st.DB.Collection("library.chunks").DeleteOne(ctx, bson.M{"files_id": "dddd", "n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	newLayout := []byte("stored by this release")
+	if _, err := st.DB.Collection("library.chunks").InsertOne(ctx, bson.M{"_id": store.ChunkID("nnnn", 0), "files_id": "nnnn", "n": 0, "data": newLayout}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection("library.files").InsertOne(ctx, bson.M{"_id": "nnnn", "length": int64(len(newLayout)), "chunkSize": int32(chunk), "filename": "nnnn"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection("resource_blobs").InsertOne(ctx, bson.M{"_id": "blob-n", "file_id": "nnnn"}); err != nil {
+		t.Fatal(err)
+	}
+	data["nnnn"] = newLayout
+
+	fileOf := func(blob string) string {
+		var b struct {
+			FileID string `bson:"file_id"`
+		}
+		if err := st.DB.Collection("resource_blobs").FindOne(ctx, bson.M{"_id": blob}).Decode(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.FileID
+	}
+	// readNew reads a file chunk by chunk by _id, as downloads do.
+	readNew := func(key string) []byte {
+		var f struct {
+			Length    int64 `bson:"length"`
+			ChunkSize int64 `bson:"chunkSize"`
+		}
+		if err := st.DB.Collection("library.files").FindOne(ctx, bson.M{"_id": key}).Decode(&f); err != nil {
+			t.Fatalf("files document of %s: %v", key, err)
+		}
+		var out []byte
+		for n := int64(0); n*f.ChunkSize < f.Length; n++ {
+			var c struct {
+				Data []byte `bson:"data"`
+			}
+			if err := st.DB.Collection("library.chunks").FindOne(ctx, bson.M{"_id": store.ChunkID(key, n)}).Decode(&c); err != nil {
+				t.Fatalf("chunk %d of %s by _id: %v", n, key, err)
+			}
+			out = append(out, c.Data...)
+		}
+		return out
+	}
+	readOld := func(key string) []byte {
+		var buf bytes.Buffer
+		if _, err := bucket.DownloadToStream(key, &buf); err != nil {
+			t.Fatalf("old file %s: %v", key, err)
+		}
+		return buf.Bytes()
+	}
+	again := func() {
+		t.Helper()
+		if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 9}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("schema_migrations").DeleteMany(ctx, bson.M{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Stopped between the copies and the switch: every blob still on its
+	// old file, which reads as before.
+	stop := errors.New("stopped")
+	undo := store.SetAfterChunkCopyForTest(func() error { return stop })
+	if err := st.Upgrade(ctx, nil); !errors.Is(err, stop) {
+		t.Fatalf("upgrade with a stop: %v", err)
+	}
+	undo()
+	for blob, key := range map[string]string{"blob-a": "aaaa", "blob-b": "bbbb", "blob-c": "cccc"} {
+		if got := fileOf(blob); got != key {
+			t.Fatalf("%s on %s after the stop, want %s", blob, got, key)
+		}
+		if !bytes.Equal(readOld(key), data[key]) {
+			t.Fatalf("%s reads differently after the stop", key)
+		}
+	}
+	// Then stopped after switching blob-b, before deleting its old file.
+	if _, err := st.DB.Collection("resource_blobs").UpdateOne(ctx, bson.M{"_id": "blob-b"}, bson.M{"$set": bson.M{"file_id": "bbbb-s10"}}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readNew("bbbb-s10"), data["bbbb"]) {
+		t.Fatal("the copy of bbbb differs")
+	}
+
+	for run := 0; run < 2; run++ {
+		again()
+		if err := st.Upgrade(ctx, nil); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		for blob, key := range map[string]string{"blob-a": "aaaa", "blob-b": "bbbb", "blob-c": "cccc"} {
+			got := fileOf(blob)
+			if got != key+"-s10" || !bytes.Equal(readNew(got), data[key]) {
+				t.Fatalf("run %d: %s on %s, want a whole copy of %s", run, blob, got, key)
+			}
+			if err := st.DB.Collection("library.files").FindOne(ctx, bson.M{"_id": key}).Err(); !store.IsNoDocuments(err) {
+				t.Fatalf("run %d: old file %s still there (%v)", run, key, err)
+			}
+			if n, err := st.DB.Collection("library.chunks").CountDocuments(ctx, bson.M{"files_id": key}); err != nil || n != 0 {
+				t.Fatalf("run %d: %d old chunks of %s left (%v)", run, n, key, err)
+			}
+		}
+		if fileOf("blob-d") != "dddd" {
+			t.Fatalf("run %d: the damaged file's blob was switched to %s", run, fileOf("blob-d"))
+		}
+		if fileOf("blob-e") != "empty" || fileOf("blob-n") != "nnnn" || !bytes.Equal(readNew("nnnn"), newLayout) {
+			t.Fatalf("run %d: the empty file or the new-layout file was touched", run)
+		}
+		if !bytes.Equal(readOld("orphan"), data["orphan"]) || !bytes.Equal(readOld("empty"), nil) {
+			t.Fatalf("run %d: a file no blob needs was touched", run)
+		}
+	}
+}
+
+// TestMeasureChunkMigration times schema 10 on a library of legacy files
+// (100 KiB each, one blob each), when PORTAL_MEASURE_CHUNK_MIGRATION_FILES
+// gives their number:
+//
+//	PORTAL_MEASURE_CHUNK_MIGRATION_FILES=500 go test -count=1 -run TestMeasureChunkMigration -v ./store/
+func TestMeasureChunkMigration(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("PORTAL_MEASURE_CHUNK_MIGRATION_FILES"))
+	if n <= 0 {
+		t.Skip("set PORTAL_MEASURE_CHUNK_MIGRATION_FILES")
+	}
+	ctx := context.Background()
+	st := storetest.New(t)
+	if err := st.Upgrade(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := gridfs.NewBucket(st.DB, options.GridFSBucket().SetName("library"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("line of a tender annex\n"), 100<<10/23)
+	for i := 0; i < n; i++ {
+		key := store.NewID()
+		if err := bucket.UploadFromStreamWithID(key, key, bytes.NewReader(data), options.GridFSUpload().SetChunkSizeBytes(255<<10)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("resource_blobs").InsertOne(ctx, bson.M{"_id": "b" + key, "file_id": key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.IndexIDLookups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 9}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection("schema_migrations").DeleteOne(ctx, bson.M{"_id": "10"}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := st.Upgrade(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	left, err := st.DB.Collection("resource_blobs").CountDocuments(ctx, bson.M{"file_id": bson.M{"$not": bson.M{"$regex": "-s10$"}}})
+	if err != nil || left != 0 {
+		t.Fatalf("%d blobs not switched (%v)", left, err)
+	}
+	t.Logf("schema 10 re-stored %d files of %d KiB in %v", n, len(data)>>10, took.Round(time.Millisecond))
 }
