@@ -338,21 +338,7 @@ func (s *Store) wordsQuery(gq glossary.Query) query.Query {
 // stem, each a pass over the same postings. A term of a language whose
 // stems include every typed word's is matched by the typed words already.
 func (s *Store) neededTerms(words []string, terms []glossary.Term) []glossary.Term {
-	covered := map[string][]string{}
-	for _, l := range search.Languages {
-		var all []string
-		for _, w := range words {
-			toks := s.index.Tokens(search.Analyzer(l), w)
-			if len(toks) == 0 {
-				all = nil
-				break
-			}
-			all = append(all, toks...)
-		}
-		if len(all) > 0 {
-			covered[l] = all
-		}
-	}
+	covered := s.index.Covered(words, search.Languages, search.Analyzer)
 	alts := make([]search.Alternative, len(terms))
 	for i, t := range terms {
 		key := ""

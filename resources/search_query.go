@@ -58,21 +58,7 @@ func (s *Service) parse(q, lang string, literal bool) parsedQuery {
 	pq.terms = func(words []string, terms []glossary.Term) []glossary.Term {
 		// What the typed words match in each language's fields: a term
 		// of that language containing all of them adds nothing.
-		covered := map[string][]string{}
-		for _, l := range textLangs {
-			var all []string
-			for _, w := range words {
-				toks := ix.Tokens(search.Analyzer(langOf(l)), w)
-				if len(toks) == 0 {
-					all = nil
-					break
-				}
-				all = append(all, toks...)
-			}
-			if len(all) > 0 {
-				covered[l] = all
-			}
-		}
+		covered := ix.Covered(words, textLangs, func(l string) string { return search.Analyzer(langOf(l)) })
 		alts := make([]search.Alternative, len(terms))
 		for i, t := range terms {
 			l := indexLangs([]string{t.Lang})[0]

@@ -41,6 +41,29 @@ func (ix *Index) Tokens(analyzer, text string) []string {
 	return out
 }
 
+// Covered is, for each key, the tokens of all the typed words under
+// analyzer(key): what the words' own clause already matches in that key's
+// fields, as Needed takes it. A key under which some word has no token (a
+// stop word there) is left out.
+func (ix *Index) Covered(words, keys []string, analyzer func(key string) string) map[string][]string {
+	covered := map[string][]string{}
+	for _, k := range keys {
+		var all []string
+		for _, w := range words {
+			toks := ix.Tokens(analyzer(k), w)
+			if len(toks) == 0 {
+				all = nil
+				break
+			}
+			all = append(all, toks...)
+		}
+		if len(all) > 0 {
+			covered[k] = all
+		}
+	}
+	return covered
+}
+
 // Alternative is one way for a document to match a disjunction: every
 // token in one field of a set of fields analysed alike (Key, e.g. the
 // language: the head and body fields of one language).
