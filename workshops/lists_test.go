@@ -41,6 +41,21 @@ func membersOf(t *testing.T, s *Store, workshopID string) []string {
 	return ids
 }
 
+// listed is the IDs of the workshops List gives for f, in its order,
+// joined by commas.
+func listed(t *testing.T, s *Store, f Filter) string {
+	t.Helper()
+	ws, err := s.List(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, w := range ws {
+		out = append(out, w.ID)
+	}
+	return strings.Join(out, ",")
+}
+
 // A member's registrations and a workshop's follow registering, cancelling,
 // registering again, the seed's PutRegistration and erasure, read through
 // the lists by _id.
@@ -166,18 +181,7 @@ func TestScheduleLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := func(f Filter) string {
-		t.Helper()
-		ws, err := s.List(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, w := range ws {
-			out = append(out, w.ID)
-		}
-		return strings.Join(out, ",")
-	}
+	ids := func(f Filter) string { t.Helper(); return listed(t, s, f) }
 	for _, tc := range []struct {
 		f    Filter
 		want string
@@ -276,18 +280,7 @@ func TestListMatchesTexts(t *testing.T) {
 		}
 	}
 	repair := func(text string) bool { return strings.Contains(strings.ToLower(text), "repair") }
-	ids := func(f Filter) string {
-		t.Helper()
-		ws, err := s.List(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, w := range ws {
-			out = append(out, w.ID)
-		}
-		return strings.Join(out, ",")
-	}
+	ids := func(f Filter) string { t.Helper(); return listed(t, s, f) }
 	if got := ids(Filter{Match: repair}); got != "w0,w2" {
 		t.Fatalf("repair: %s", got)
 	}
