@@ -53,6 +53,7 @@ var allowedImports = map[string][]string{
 	"store/storetest":   {"store"},
 	"bus":               {},
 	"search":            {"store", "fault", "privacy", "bus", "textindex", "glossary"},
+	"search/searchtest": {"search"},
 	"bus/natstest":      {},
 	"mail/mailtest":     {},
 	"privacy":           {},

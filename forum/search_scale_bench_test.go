@@ -4,7 +4,6 @@ package forum
 
 import (
 	"context"
-	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/circularfairict/portal/glossary"
 	"github.com/circularfairict/portal/search"
+	"github.com/circularfairict/portal/search/searchtest"
 )
 
 // BenchmarkDiscussionsIndexAtScale runs the index's share of the community
@@ -24,21 +24,12 @@ import (
 //	cp -a DATA/search /tmp/copy && PORTAL_BENCH_INDEX=/tmp/copy \
 //	  go test -run '^$' -bench DiscussionsIndexAtScale -benchtime 20x ./forum/
 func BenchmarkDiscussionsIndexAtScale(b *testing.B) {
-	dir := os.Getenv("PORTAL_BENCH_INDEX")
-	if dir == "" {
-		b.Skip("PORTAL_BENCH_INDEX names no copy of an index")
-	}
-	ix, err := search.OpenExisting(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = ix.Close() })
-	s := &Store{index: ix}
+	s := &Store{index: searchtest.BenchCopy(b)}
 	ctx := context.Background()
 	// Every category the index knows of, as a reader of all sees them.
 	req := bleve.NewSearchRequestOptions(search.KindQuery(SearchKind), 0, 0, false)
 	req.AddFacet("c", bleve.NewFacetRequest(fCategory, 1000))
-	res, err := ix.Search(ctx, req)
+	res, err := s.index.Search(ctx, req)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,12 +4,12 @@ package resources
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2"
 
 	"github.com/circularfairict/portal/search"
+	"github.com/circularfairict/portal/search/searchtest"
 )
 
 // BenchmarkLibraryIndexAtScale runs the index's share of the community
@@ -24,16 +24,7 @@ import (
 // Skipped without PORTAL_BENCH_INDEX. The copy's mapping must be this
 // code's (a copy made by an older version answers, but on old fields).
 func BenchmarkLibraryIndexAtScale(b *testing.B) {
-	dir := os.Getenv("PORTAL_BENCH_INDEX")
-	if dir == "" {
-		b.Skip("PORTAL_BENCH_INDEX names no copy of an index")
-	}
-	ix, err := search.OpenExisting(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = ix.Close() })
-	s := &Service{index: ix}
+	s := &Service{index: searchtest.BenchCopy(b)}
 	ctx := context.Background()
 	viewer := Viewer{ID: "reader", Approved: true}
 	for _, bq := range benchQueries {
