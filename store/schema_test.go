@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/event"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/gridfs"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -647,4 +648,92 @@ func TestMeasureChunkMigration(t *testing.T) {
 		t.Fatalf("%d blobs not switched (%v)", left, err)
 	}
 	t.Logf("schema 10 re-stored %d files of %d KiB in %v", n, len(data)>>10, took.Round(time.Millisecond))
+}
+
+// TestChunkMigrationLooksUpByID: schema 10 reads the blobs and the chunks
+// once each, and every other find, update and delete it sends names one
+// _id and nothing else, the only filter the embedded database answers
+// from an index: with any other, each file's step reads a whole
+// collection, and a library of 10,000 files took a start-up more than a
+// quarter of an hour.
+func TestChunkMigrationLooksUpByID(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	if err := st.Upgrade(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := gridfs.NewBucket(st.DB, options.GridFSBucket().SetName("library"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"aaaa", "bbbb", "cccc"} {
+		if err := bucket.UploadFromStreamWithID(key, key, bytes.NewReader(bytes.Repeat([]byte(key), 100)), options.GridFSUpload().SetChunkSizeBytes(128)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.Collection("resource_blobs").InsertOne(ctx, bson.M{"_id": "blob-" + key, "file_id": key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.DB.Collection("portal_meta").UpdateOne(ctx, bson.M{"_id": "schema"}, bson.M{"$set": bson.M{"version": 9}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Collection("schema_migrations").DeleteOne(ctx, bson.M{"_id": "10"}); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	var wide []string // commands on the migration's collections not by _id alone
+	passes := map[string]int{}
+	mon := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		col, _ := e.Command.Lookup(e.CommandName).StringValueOK()
+		if col != "resource_blobs" && col != "library.files" && col != "library.chunks" {
+			return
+		}
+		var filters []bson.Raw
+		switch e.CommandName {
+		case "find":
+			filters = append(filters, e.Command.Lookup("filter").Document())
+		case "update", "delete":
+			arr, _ := e.Command.Lookup(e.CommandName + "s").Array().Values()
+			for _, v := range arr {
+				filters = append(filters, v.Document().Lookup("q").Document())
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, f := range filters {
+			elems, _ := f.Elements()
+			switch {
+			case len(elems) == 0 && e.CommandName == "find":
+				passes[col]++
+			case len(elems) == 1 && elems[0].Key() == "_id":
+			default:
+				wide = append(wide, e.CommandName+" "+col+" "+f.String())
+			}
+		}
+	}}
+	mc, err := store.Connect(ctx, st.URI, time.Minute, func(o *options.ClientOptions) { o.SetMonitor(mon) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Disconnect(ctx)
+	if err := st.WithClient(mc, st.DB.Name()).Upgrade(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(wide) > 0 {
+		t.Fatalf("filters other than one _id:\n%s", strings.Join(wide, "\n"))
+	}
+	if passes["resource_blobs"] != 1 || passes["library.chunks"] != 1 || passes["library.files"] != 0 {
+		t.Fatalf("whole-collection passes %v, want one over the blobs and one over the chunks", passes)
+	}
+	for _, key := range []string{"aaaa", "bbbb", "cccc"} {
+		var b struct {
+			FileID string `bson:"file_id"`
+		}
+		if err := st.DB.Collection("resource_blobs").FindOne(ctx, bson.M{"_id": "blob-" + key}).Decode(&b); err != nil || b.FileID != key+"-s10" {
+			t.Fatalf("blob of %s on %q (%v)", key, b.FileID, err)
+		}
+	}
 }
