@@ -373,8 +373,8 @@ func (s *Store) DecideGroupRequest(ctx context.Context, groupID, requestID, deci
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.col(colGroupRequests).UpdateOne(lctx,
-		bson.M{"_id": requestID, "group": groupID, "status": RequestPending}, bson.M{"$set": set})
+	res, err := store.UpdateByIDIf(lctx, s.col(colGroupRequests), requestID,
+		bson.M{"group": groupID, "status": RequestPending}, bson.M{"$set": set}, s.byID)
 	unlock()
 	if err != nil {
 		return nil, fmt.Errorf("auth: decide join request: %w", err)

@@ -60,7 +60,7 @@ func (s *Store) claimIdentity(ctx context.Context, key, memberID string) (owner 
 // could not complete.
 func (s *Store) releaseIdentity(ctx context.Context, key, memberID string) {
 	ctx = context.WithoutCancel(ctx)
-	_, _ = s.col(colIdentities).DeleteOne(ctx, bson.M{"_id": key, "member_id": memberID})
+	_, _ = store.DeleteByIDIf(ctx, s.col(colIdentities), key, bson.M{"member_id": memberID}, s.byID)
 }
 
 // identityOwner returns the ID of the member the identity key belongs to.
@@ -236,7 +236,7 @@ func (s *Store) LinkIdentity(ctx context.Context, memberID string, id Identity) 
 // again as new members.
 func (s *Store) dropIdentities(ctx context.Context, memberID string, keys []string) error {
 	for _, k := range keys {
-		if _, err := s.col(colIdentities).DeleteOne(ctx, bson.M{"_id": k, "member_id": memberID}); err != nil {
+		if _, err := store.DeleteByIDIf(ctx, s.col(colIdentities), k, bson.M{"member_id": memberID}, s.byID); err != nil {
 			return fmt.Errorf("auth: drop identity: %w", err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/circularfairict/portal/fault"
+	"github.com/circularfairict/portal/store"
 )
 
 // OrgTypes lists the organisation types offered in forms, in display order.
@@ -229,9 +230,9 @@ func (s *Store) Decide(ctx context.Context, memberID, reviewerID string, approve
 		return err
 	}
 	defer unlock()
-	res, err := s.col(colMembers).UpdateOne(ctx, bson.M{"_id": memberID, "status": StatusPending}, bson.M{"$set": bson.M{
+	res, err := store.UpdateByIDIf(ctx, s.col(colMembers), memberID, bson.M{"status": StatusPending}, bson.M{"$set": bson.M{
 		"status": st, "review": Review{By: reviewerID, At: s.now(), Message: message, Approved: approve}, "updated_at": s.now(),
-	}})
+	}}, s.byID)
 	if err != nil {
 		return fmt.Errorf("auth: decide: %w", err)
 	}

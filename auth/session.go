@@ -108,7 +108,7 @@ func (s *Store) Sessions(ctx context.Context, memberID string) ([]Session, error
 // EndSession ends one of a member's sessions by its stored identifier;
 // ErrNotFound when the member has no such session.
 func (s *Store) EndSession(ctx context.Context, memberID, id string) error {
-	res, err := s.col(colSessions).DeleteOne(ctx, bson.M{"_id": id, "member_id": memberID})
+	res, err := store.DeleteByIDIf(ctx, s.col(colSessions), id, bson.M{"member_id": memberID}, s.byID)
 	if err != nil {
 		return fmt.Errorf("auth: end session: %w", err)
 	}

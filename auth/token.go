@@ -149,7 +149,7 @@ func (s *Store) Tokens(ctx context.Context, memberID string) ([]*APIToken, error
 
 // RevokeToken deletes one of a member's tokens.
 func (s *Store) RevokeToken(ctx context.Context, memberID, tokenID string) error {
-	res, err := s.col(colTokens).DeleteOne(ctx, bson.M{"_id": tokenID, "member_id": memberID})
+	res, err := store.DeleteByIDIf(ctx, s.col(colTokens), tokenID, bson.M{"member_id": memberID}, s.byID)
 	if err != nil {
 		return fmt.Errorf("auth: revoke token: %w", err)
 	}

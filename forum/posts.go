@@ -140,10 +140,10 @@ func (s *Store) EditPost(ctx context.Context, threadID string, n int, editorID, 
 			history = history[len(history)-maxHistory:]
 		}
 		now := s.now()
-		res, err := s.col(colPosts).UpdateOne(ctx, bson.M{"_id": p.ID, "body": p.Body}, bson.M{"$set": bson.M{
+		res, err := store.UpdateByIDIf(ctx, s.col(colPosts), p.ID, bson.M{"body": p.Body}, bson.M{"$set": bson.M{
 			"body": body, "html": s.md.HTML(body), "edited_at": now, "history": history, "updated_at": now,
 			"mentions": nonNil(Mentions(body)), "quotes": nonNilInts(Quotes(body, threadID)), "resources": nonNil(ResourceLinks(body)),
-		}})
+		}}, s.byID)
 		if err != nil {
 			return nil, fmt.Errorf("forum: edit post: %w", err)
 		}

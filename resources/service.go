@@ -304,10 +304,10 @@ func (s *Service) AddVersion(ctx context.Context, id, uploader string, sp *Spool
 		r.Latest = v.N
 		r.Preview = clip(sp.Text, 4000)
 		// The filter on latest makes concurrent uploads take turns.
-		res, err := s.col(colResources).UpdateOne(ctx, bson.M{"_id": id, "latest": v.N - 1}, bson.M{
+		res, err := store.UpdateByIDIf(ctx, s.col(colResources), id, bson.M{"latest": v.N - 1}, bson.M{
 			"$push": bson.M{"versions": v},
 			"$set":  bson.M{"latest": v.N, "updated_at": now, "changed_at": now, "preview": r.Preview},
-		})
+		}, s.byID)
 		if err != nil {
 			if newBlob {
 				s.dropBlob(ctx, sp.SHA256)

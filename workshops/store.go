@@ -189,8 +189,8 @@ func (s *Store) Register(ctx context.Context, w *Workshop, memberID string) (*Re
 	_, err := s.col(colRegistrations).InsertOne(ctx, r)
 	if store.IsDuplicateKey(err) {
 		// Registering again after cancelling rejoins at the end of the list.
-		_, err = s.col(colRegistrations).UpdateOne(ctx, bson.M{"_id": r.ID, "status": Cancelled},
-			bson.M{"$set": bson.M{"status": Registered, "created_at": now, "updated_at": now}})
+		_, err = store.UpdateByIDIf(ctx, s.col(colRegistrations), r.ID, bson.M{"status": Cancelled},
+			bson.M{"$set": bson.M{"status": Registered, "created_at": now, "updated_at": now}}, s.byID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("workshops: register: %w", err)
@@ -237,8 +237,8 @@ func (s *Store) Settle(ctx context.Context, w *Workshop) ([]string, error) {
 		if r.Status == want {
 			continue
 		}
-		if _, err := s.col(colRegistrations).UpdateOne(ctx, bson.M{"_id": r.ID, "status": r.Status},
-			bson.M{"$set": bson.M{"status": want, "updated_at": s.now()}}); err != nil {
+		if _, err := store.UpdateByIDIf(ctx, s.col(colRegistrations), r.ID, bson.M{"status": r.Status},
+			bson.M{"$set": bson.M{"status": want, "updated_at": s.now()}}, s.byID); err != nil {
 			return nil, fmt.Errorf("workshops: settle: %w", err)
 		}
 		if want == Registered {
