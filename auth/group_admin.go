@@ -142,6 +142,9 @@ func (s *Store) CreateGroup(ctx context.Context, in GroupInput, coordinatorID st
 		}
 		return nil, fmt.Errorf("auth: create group: %w", err)
 	}
+	if err := s.groupsChanged(ctx); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -177,6 +180,9 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, in GroupInput) (*Gro
 	if res.MatchedCount == 0 {
 		return nil, ErrNotFound
 	}
+	if err := s.groupsChanged(ctx); err != nil {
+		return nil, err
+	}
 	return s.Group(ctx, id)
 }
 
@@ -211,7 +217,7 @@ func (s *Store) AddCoordinator(ctx context.Context, groupID, memberID string) er
 	if res.MatchedCount == 0 {
 		return ErrNotFound
 	}
-	return nil
+	return s.groupsChanged(ctx)
 }
 
 // RemoveCoordinator makes a coordinator an ordinary member of the group. The
@@ -246,7 +252,7 @@ func (s *Store) RemoveCoordinator(ctx context.Context, groupID, memberID string)
 	if res.MatchedCount != 1 {
 		return ErrNotFound
 	}
-	return nil
+	return s.groupsChanged(ctx)
 }
 
 // SetGroupArchived archives or restores a group. Nothing it owns is touched.
@@ -267,5 +273,5 @@ func (s *Store) SetGroupArchived(ctx context.Context, groupID string, archived b
 	if res.MatchedCount == 0 {
 		return ErrNotFound
 	}
-	return nil
+	return s.groupsChanged(ctx)
 }

@@ -151,6 +151,9 @@ func (s *Store) JoinGroup(ctx context.Context, groupID, memberID string) (bool, 
 	if res.MatchedCount != 1 {
 		return false, ErrNotFound
 	}
+	if err := s.groupsChanged(ctx); err != nil {
+		return true, err
+	}
 	// A request still waiting is moot now (an invitation was quicker).
 	if err := s.dropPendingRequest(ctx, groupRequestID(groupID, memberID)); err != nil {
 		return true, fmt.Errorf("auth: join group: %w", err)
@@ -228,6 +231,9 @@ func (s *Store) removeFromGroup(ctx context.Context, groupID, memberID string) e
 	}
 	if res.MatchedCount != 1 {
 		return ErrNotFound
+	}
+	if err := s.groupsChanged(ctx); err != nil {
+		return err
 	}
 	// After the group write: a stop in between leaves a group too many in
 	// the member's list, never one too few.

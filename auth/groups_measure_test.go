@@ -3,13 +3,16 @@ package auth
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 
+	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/store/storetest"
 )
 
@@ -75,4 +78,70 @@ func TestMeasureGroupJoins(t *testing.T) {
 	t.Logf("20 groups of %d members: join, filtered update only (before): median %v, p95 %v; JoinGroup (locks, _id reads and writes, the member's list): median %v, p95 %v",
 		n, oldJoin, oldJoinP, newJoin, newJoinP)
 	t.Logf("a member's groups: $or filter (before): median %v, p95 %v; GroupsOf by _id: median %v, p95 %v", oldOf, oldOfP, newOf, newOfP)
+}
+
+// TestMeasureGroupsRead times reading every group as the pages do, on 23
+// groups carrying about 4,100 memberships with their join dates, as the
+// community generator makes them (PORTAL_MEASURE_GROUPS=1; skipped
+// otherwise): the read of the collection, Groups answering from its
+// stamped copy (the stamp's lookup and a deep copy), and the copy alone.
+// Figures are in docs/benchmarks.md.
+func TestMeasureGroupsRead(t *testing.T) {
+	if os.Getenv("PORTAL_MEASURE_GROUPS") == "" {
+		t.Skip()
+	}
+	st := storetest.New(t)
+	s := NewStore(st.DB).ReadByID()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var members []string
+	for range 2000 {
+		members = append(members, store.NewID())
+	}
+	total := 0
+	for g := range 23 {
+		size := 5 + rng.IntN(400)
+		if g >= 20 { // the demo's groups
+			size = 3
+		}
+		in := map[string]bool{}
+		var ids []string
+		joined := map[string]time.Time{}
+		for range size {
+			id := members[rng.IntN(len(members))]
+			if !in[id] {
+				in[id] = true
+				ids = append(ids, id)
+				joined[id] = time.Now().UTC()
+			}
+		}
+		total += len(ids)
+		if _, err := s.PutGroup(ctx, Group{Slug: fmt.Sprintf("g%d", g), Name: fmt.Sprintf("ICT buyers %d", g),
+			Description: strings.Repeat("A sentence about buying ICT. ", 5), Languages: []string{"fr", "en"},
+			Visibility: VisibilityMembers, JoinPolicy: JoinOpen, Coordinators: []string{members[g]}, Members: ids, Joined: joined}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.IndexIDLookups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.readGroups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := st.DB.Collection(colGroups).Find(ctx, bson.M{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := 0
+	for raw.Next(ctx) {
+		size += len(raw.Current)
+	}
+	read, readP := measureRuns(t, func(int) error { _, err := s.readGroups(ctx); return err })
+	cached, cachedP := measureRuns(t, func(int) error { _, err := s.Groups(ctx); return err })
+	stamp, stampP := measureRuns(t, func(int) error { _, err := store.ReadStamp(ctx, st.DB, store.StampGroups); return err })
+	clone, cloneP := measureRuns(t, func(int) error { cloneGroups(all); return nil })
+	t.Logf("%d groups, %d memberships, %d KB of BSON", len(all), total, size/1024)
+	t.Logf("read of the collection: median %v, p95 %v; Groups from the stamped copy: median %v, p95 %v (the stamp's lookup %v / %v, the deep copy %v / %v)",
+		read, readP, cached, cachedP, stamp, stampP, clone, cloneP)
 }

@@ -96,6 +96,9 @@ func (s *Store) leaveAllGroups(ctx context.Context, id string) error {
 			if err != nil {
 				return err
 			}
+			if err := s.groupsChanged(ctx); err != nil {
+				return err
+			}
 			return s.setMemberGroup(ctx, id, g.ID, false)
 		}); err != nil {
 			return fmt.Errorf("auth: leave groups: %w", err)

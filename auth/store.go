@@ -56,6 +56,9 @@ type Store struct {
 	index *search.Index
 	// byID reads members named by _id one lookup each (see ReadByID).
 	byID bool
+	// groups is this server's copy of the groups collection, checked
+	// against its stamp on every read (see Groups).
+	groups *store.StampCache[[]*Group]
 }
 
 // OnChange registers fn, called after every write of a member record with
@@ -79,7 +82,9 @@ func (s *Store) ReadByID() *Store {
 
 // NewStore returns a Store on db.
 func NewStore(db *mongo.Database) *Store {
-	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	s := &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	s.groups = store.NewStampCache(db, store.StampGroups, s.readGroups, cloneGroups)
+	return s
 }
 
 func (s *Store) col(name string) *mongo.Collection { return s.db.Collection(name) }
@@ -328,6 +333,9 @@ func (s *Store) PutGroup(ctx context.Context, g Group) (string, error) {
 	if _, err := s.col(colGroups).ReplaceOne(ctx, bson.M{"_id": g.ID}, g, options.Replace().SetUpsert(true)); err != nil {
 		return "", fmt.Errorf("auth: put group: %w", err)
 	}
+	if err := s.groupsChanged(ctx); err != nil {
+		return "", err
+	}
 	var was *Group
 	if old.ID != "" {
 		was = &old
@@ -338,12 +346,26 @@ func (s *Store) PutGroup(ctx context.Context, g Group) (string, error) {
 	return g.ID, nil
 }
 
-// Groups returns all groups sorted by name.
+// Groups returns all groups sorted by name. Nearly every page asks, and on
+// the embedded database reading them is a pass over the collection with
+// every member list (734 KB at community scale), so the answer comes from
+// this server's copy, read again when the groups' stamp has moved (one
+// lookup by _id) or the copy is store.StampMaxAge old; see "Stamped
+// copies" in docs/architecture.md. The groups are the caller's own.
 func (s *Store) Groups(ctx context.Context) ([]*Group, error) {
-	if gs, ok, err := memoGroups(ctx, s.readGroups); ok {
+	if gs, ok, err := memoGroups(ctx, s.groups.Get); ok {
 		return gs, err
 	}
-	return s.readGroups(ctx)
+	return s.groups.Get(ctx)
+}
+
+// groupsChanged moves the groups' stamp: every write of a group calls it
+// right after the write, so every server's next read sees the write.
+func (s *Store) groupsChanged(ctx context.Context) error {
+	if err := store.Touch(ctx, s.db, store.StampGroups); err != nil {
+		return fmt.Errorf("auth: groups changed: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) readGroups(ctx context.Context) ([]*Group, error) {

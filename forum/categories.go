@@ -101,6 +101,9 @@ func (s *Store) CreateCategory(ctx context.Context, c Category) (*Category, erro
 		}
 		return nil, fmt.Errorf("forum: create category: %w", err)
 	}
+	if err := s.categoriesChanged(ctx); err != nil {
+		return nil, err
+	}
 	return &c, nil
 }
 
@@ -135,11 +138,40 @@ func (s *Store) CategoryBySlug(ctx context.Context, slug string) (*Category, err
 }
 
 // Categories returns every category: portal-wide first, then by group,
-// each list in the order its coordinators set.
+// each list in the order its coordinators set. Every discussions page and
+// the home page ask, so the answer comes from this server's copy, read
+// again when the categories' stamp has moved or the copy is
+// store.StampMaxAge old, as auth.Store.Groups does (see "Stamped copies"
+// in docs/architecture.md). The categories are the caller's own.
 func (s *Store) Categories(ctx context.Context) ([]*Category, error) {
+	return s.cats.Get(ctx)
+}
+
+func (s *Store) readCategories(ctx context.Context) ([]*Category, error) {
 	var cs []*Category
 	err := s.findAll(ctx, colCategories, bson.M{}, options.Find().SetSort(bson.D{{Key: "group_id", Value: 1}, {Key: "position", Value: 1}, {Key: "_id", Value: 1}}), &cs)
 	return cs, err
+}
+
+func cloneCategories(cs []*Category) []*Category {
+	if cs == nil {
+		return nil
+	}
+	out := make([]*Category, len(cs))
+	for i, c := range cs {
+		cp := *c
+		out[i] = &cp
+	}
+	return out
+}
+
+// categoriesChanged moves the categories' stamp; every write of a
+// category calls it right after the write.
+func (s *Store) categoriesChanged(ctx context.Context) error {
+	if err := store.Touch(ctx, s.db, store.StampForumCategories); err != nil {
+		return fmt.Errorf("forum: categories changed: %w", err)
+	}
+	return nil
 }
 
 // MoveCategory swaps a category with its neighbour in its group's order;
@@ -173,10 +205,11 @@ func (s *Store) MoveCategory(ctx context.Context, id string, up bool) error {
 			continue
 		}
 		if _, err := s.col(colCategories).UpdateOne(ctx, bson.M{"_id": x.ID}, bson.M{"$set": bson.M{"position": k + 1}}); err != nil {
+			_ = s.categoriesChanged(ctx) // what was renumbered before the failure
 			return fmt.Errorf("forum: move category: %w", err)
 		}
 	}
-	return nil
+	return s.categoriesChanged(ctx)
 }
 
 // UpdateCategory changes a category's name, description, colour and (for a
@@ -193,7 +226,7 @@ func (s *Store) UpdateCategory(ctx context.Context, c Category) error {
 	if res.MatchedCount == 0 {
 		return ErrNotFound
 	}
-	return nil
+	return s.categoriesChanged(ctx)
 }
 
 // SetCategoryArchived archives or restores a category; its threads stay.
@@ -205,7 +238,7 @@ func (s *Store) SetCategoryArchived(ctx context.Context, id string, archived boo
 	if res.MatchedCount == 0 {
 		return ErrNotFound
 	}
-	return nil
+	return s.categoriesChanged(ctx)
 }
 
 // GroupSettings are a group's discussion settings.

@@ -66,6 +66,9 @@ type Store struct {
 	index *search.Index
 	// byID reads documents named by _id one lookup each (see ReadByID).
 	byID bool
+	// cats is this server's copy of the categories, checked against their
+	// stamp on every read (see Categories).
+	cats *store.StampCache[[]*Category]
 }
 
 // ReadByID makes the store read documents it names by _id (a page of
@@ -91,8 +94,10 @@ func findIDs[T any](ctx context.Context, s *Store, col string, ids []string, pro
 
 // NewStore returns a Store on db.
 func NewStore(db *mongo.Database) *Store {
-	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
+	s := &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		md: NewRenderer()}
+	s.cats = store.NewStampCache(db, store.StampForumCategories, s.readCategories, cloneCategories)
+	return s
 }
 
 // lock serialises the read-modify-writes of one post (reactions, edits) or
