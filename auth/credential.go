@@ -68,20 +68,70 @@ func (s *Store) TokenCredential(ctx context.Context, secret string) (Credential,
 // does not keep a session from idling out. The caller still checks the
 // member's status and object rights.
 func (s *Store) CredentialMember(ctx context.Context, c Credential, use bool) (*Member, error) {
+	h, err := s.CredentialHolder(ctx, c, use)
+	if err != nil {
+		return nil, err
+	}
+	return s.Member(ctx, h.Member)
+}
+
+// Holder is what a valid credential's own document says of its member:
+// who they are, and the stamp of the last change of their standing made
+// through this store (see RightsStamp).
+type Holder struct {
+	Member string
+	// Rights is the credential's copy of the member's rights stamp: it
+	// changes whenever the member's status or role is changed through the
+	// store (empty until the first such change since the credential was
+	// made).
+	Rights string
+}
+
+// CredentialHolder is CredentialMember without reading the member: one
+// lookup by _id, the credential's own, with the same validity rules and
+// the same record of use. A live connection re-checks its credential with
+// it and reads the member again only when the holder's rights stamp says
+// the member's standing changed (or its copy of the member is old).
+func (s *Store) CredentialHolder(ctx context.Context, c Credential, use bool) (Holder, error) {
 	switch {
 	case c.Session != "":
-		return s.sessionMember(ctx, c.Session, use)
+		sess, err := s.liveSession(ctx, c.Session, use)
+		if err != nil {
+			return Holder{}, err
+		}
+		return Holder{Member: sess.MemberID, Rights: sess.Rights}, nil
 	case c.Token != "":
 		t, err := s.tokenByID(ctx, c.Token)
 		if err != nil {
-			return nil, err
+			return Holder{}, err
 		}
 		if t.ExpiresAt != nil && s.now().After(*t.ExpiresAt) {
-			return nil, ErrNotFound
+			return Holder{}, ErrNotFound
 		}
-		return s.Member(ctx, t.MemberID)
+		return Holder{Member: t.MemberID, Rights: t.Rights}, nil
 	}
-	return nil, ErrNotFound
+	return Holder{}, ErrNotFound
+}
+
+// rightsChanged gives every session and API token of a member a new rights
+// stamp, after a change of the member's status or role has been written:
+// a live connection that finds its credential's stamp changed reads the
+// member again at its next check (docs/security.md, "Live room rights
+// re-checks: the member read only when its standing changed"). The member
+// is written first, the stamp after: a check that reads the stamp before it
+// changes may reuse the member as it was, which is the state before the
+// change, and the next check (within the bound) meets the new stamp. One
+// write per collection, by member_id (on the embedded database a pass over
+// the collection): standing changes are rare administrative acts.
+func (s *Store) rightsChanged(ctx context.Context, memberID string) error {
+	set := bson.M{"$set": bson.M{"rights": randomToken(9)}}
+	if _, err := s.col(colSessions).UpdateMany(ctx, bson.M{"member_id": memberID}, set); err != nil {
+		return fmt.Errorf("auth: rights stamp on sessions: %w", err)
+	}
+	if _, err := s.col(colTokens).UpdateMany(ctx, bson.M{"member_id": memberID}, set); err != nil {
+		return fmt.Errorf("auth: rights stamp on tokens: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) tokenByID(ctx context.Context, id string) (*APIToken, error) {

@@ -243,7 +243,7 @@ func (s *Store) Decide(ctx context.Context, memberID, reviewerID string, approve
 		return fault.New(fault.Conflict, "review.error.decided")
 	}
 	s.changed(ctx, memberID)
-	return nil
+	return s.rightsChanged(ctx, memberID)
 }
 
 // Deactivate blocks a member and ends all their sessions. Their API tokens

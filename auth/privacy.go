@@ -153,5 +153,5 @@ func (s *Store) pseudonymise(ctx context.Context, id string) error {
 		return fmt.Errorf("auth: pseudonymise: %w", err)
 	}
 	s.changed(ctx, id)
-	return nil
+	return s.rightsChanged(ctx, id)
 }

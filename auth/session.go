@@ -30,6 +30,9 @@ type Session struct {
 	// Agent is a short description of the browser ("Firefox on Linux"),
 	// shown to the member in their list of sessions; never the raw header.
 	Agent string `bson:"agent,omitempty"`
+	// Rights is the member's rights stamp as of the last change of their
+	// standing (rightsChanged); empty before any.
+	Rights string `bson:"rights,omitempty"`
 }
 
 // seenEvery bounds how often use of a session is written down: a page
@@ -63,10 +66,20 @@ func (s *Store) SessionMember(ctx context.Context, secret string) (*Member, erro
 	return s.sessionMember(ctx, hashSecret(secret), true)
 }
 
-// sessionMember is SessionMember by the session's stored identifier: open
-// live connections re-check their session by it (see CredentialMember);
-// use says whether to record a use.
+// sessionMember is SessionMember by the session's stored identifier; use
+// says whether to record a use.
 func (s *Store) sessionMember(ctx context.Context, id string, use bool) (*Member, error) {
+	sess, err := s.liveSession(ctx, id, use)
+	if err != nil {
+		return nil, err
+	}
+	return s.Member(ctx, sess.MemberID)
+}
+
+// liveSession is the session stored under id if it has neither expired nor
+// idled out (else ErrNotFound); open live connections re-check their
+// session by it (see CredentialHolder). use says whether to record a use.
+func (s *Store) liveSession(ctx context.Context, id string, use bool) (*Session, error) {
 	var sess Session
 	if err := s.col(colSessions).FindOne(ctx, bson.M{"_id": id}).Decode(&sess); err != nil {
 		if store.IsNoDocuments(err) {
@@ -85,7 +98,7 @@ func (s *Store) sessionMember(ctx context.Context, id string, use bool) (*Member
 			return nil, fmt.Errorf("auth: session seen: %w", err)
 		}
 	}
-	return s.Member(ctx, sess.MemberID)
+	return &sess, nil
 }
 
 // Sessions lists a member's live sessions, most recently used first.

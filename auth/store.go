@@ -159,6 +159,11 @@ func (s *Store) UpsertByIdentity(ctx context.Context, id Identity, m Member) (*M
 			return nil, fmt.Errorf("auth: update member: %w", err)
 		}
 		s.changed(ctx, existing.ID)
+		if existing.Role != m.Role || existing.Status != m.Status {
+			if err := s.rightsChanged(ctx, existing.ID); err != nil {
+				return nil, err
+			}
+		}
 		return s.Member(ctx, existing.ID)
 	case !errors.Is(err, ErrNotFound):
 		return nil, err
@@ -303,6 +308,9 @@ func (s *Store) setMember(ctx context.Context, memberID, field string, value any
 		return ErrNotFound
 	}
 	s.changed(ctx, memberID)
+	if field == "status" || field == "role" {
+		return s.rightsChanged(ctx, memberID)
+	}
 	return nil
 }
 

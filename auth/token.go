@@ -50,6 +50,9 @@ type APIToken struct {
 	CreatedAt time.Time  `bson:"created_at" json:"created_at"`
 	ExpiresAt *time.Time `bson:"expires_at,omitempty" json:"expires_at,omitempty"`
 	LastUsed  *time.Time `bson:"last_used,omitempty" json:"last_used,omitempty"`
+	// Rights is the member's rights stamp as of the last change of their
+	// standing (rightsChanged); empty before any.
+	Rights string `bson:"rights,omitempty" json:"-"`
 }
 
 // EffectiveScope is the scope a token acts with. Tokens made before scopes

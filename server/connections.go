@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -48,6 +49,13 @@ type connections struct {
 	// facts are what every socket of a room re-checks alike (its
 	// workshop and group), read once for all of them.
 	facts sharedFacts
+	// standing counts the end and recheck calls (this server's and those
+	// heard on the bus): a connection's copy of its member read before the
+	// latest is not reused (credentialMember).
+	standing atomic.Uint64
+	// memberEvery (the const), as a field so that tests may shorten it
+	// (under mu)
+	memberEvery time.Duration
 	// ahead holds a slot for each check ahead under way (aheadChecks):
 	// they have half the bound to spare, and run one after another rather
 	// than all at once beside the room's own work (see aheadChecks).
@@ -150,7 +158,7 @@ func renewLead(reuse time.Duration) time.Duration { return reuse / 6 }
 
 func newConnections() *connections {
 	return &connections{conns: map[int]*liveConn{}, hearEvery: hearEvery, actEvery: recheckEvery,
-		ahead: make(chan struct{}, aheadChecks)}
+		memberEvery: memberEvery, ahead: make(chan struct{}, aheadChecks)}
 }
 
 // add registers a connection. closeFn ends it from outside (any goroutine);
@@ -404,6 +412,7 @@ func (cs *connections) end(sel connSelector) int {
 }
 
 func (cs *connections) endLocal(sel connSelector) int {
+	cs.standing.Add(1)
 	cs.facts.forget()
 	list := cs.matching(sel)
 	for _, lc := range list {
@@ -423,6 +432,7 @@ func (cs *connections) recheck(sel connSelector) {
 }
 
 func (cs *connections) recheckLocal(sel connSelector) {
+	cs.standing.Add(1)
 	cs.facts.forget()
 	list := cs.matching(sel)
 	if len(list) == 0 {
@@ -552,12 +562,65 @@ func (s *Server) requestCredential(c *fiber.Ctx) (auth.Credential, error) {
 	return cred, err
 }
 
+// memberEvery bounds how long a connection reuses its copy of its member
+// (status, role) while its credential's rights stamp stays the same. Every
+// change of a member's standing made through the auth store, on any server,
+// changes the stamp of all their credentials (auth.Store.rightsChanged),
+// and every end or recheck call of the registry makes the next check read
+// the member again; so this bound only concerns a member document edited in
+// the database by hand, and is the listeners' own bound (hearEvery).
+const memberEvery = hearEvery
+
+// memberMemo is one connection's copy of its member, kept between its
+// checks (which run one at a time, but not always on one goroutine).
+type memberMemo struct {
+	every  time.Duration // memberEvery, as the registry had it
+	mu     sync.Mutex
+	m      *auth.Member
+	rights string    // the credential's rights stamp when m was read
+	at     time.Time // when m was read
+	gen    uint64    // the registry's standing generation then
+}
+
+// newMemberMemo is an empty copy for a new connection.
+func (cs *connections) newMemberMemo() *memberMemo {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return &memberMemo{every: cs.memberEvery}
+}
+
 // credentialMember is the member behind a connection's credential if the
 // credential is still valid and the member may still use the portal (the
 // coarse right both live routes need, see access.go).
-func (s *Server) credentialMember(ctx context.Context, info connInfo, use bool) (*auth.Member, bool) {
-	m, err := s.auth.CredentialMember(ctx, info.Credential, use)
-	if err != nil || m.ID != info.Member || !m.CanSignIn() || !auth.CanUsePortal(m) {
+//
+// The credential is read on every check; the member only when the
+// credential's rights stamp differs from the one seen with the copy in
+// memo, when an end or recheck call came since, or when the copy is
+// memberEvery old: a check then costs one lookup by _id rather than two.
+func (s *Server) credentialMember(ctx context.Context, info connInfo, use bool, memo *memberMemo) (*auth.Member, bool) {
+	h, err := s.auth.CredentialHolder(ctx, info.Credential, use)
+	if err != nil || h.Member != info.Member {
+		return nil, false
+	}
+	gen := s.conns.standing.Load()
+	memo.mu.Lock()
+	m := memo.m
+	if m != nil && (memo.rights != h.Rights || memo.gen != gen || time.Since(memo.at) >= memo.every) {
+		m = nil
+	}
+	memo.mu.Unlock()
+	if m == nil {
+		// The generation is taken before the read: a call made during it
+		// leaves the copy older than the registry's, to be read again.
+		at := time.Now()
+		if m, err = s.auth.Member(ctx, h.Member); err != nil {
+			return nil, false
+		}
+		memo.mu.Lock()
+		memo.m, memo.rights, memo.at, memo.gen = m, h.Rights, at, gen
+		memo.mu.Unlock()
+	}
+	if m.ID != info.Member || !m.CanSignIn() || !auth.CanUsePortal(m) {
 		return nil, false
 	}
 	return m, true

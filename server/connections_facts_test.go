@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -103,23 +104,7 @@ func TestSharedFactsReadOnceAndForgotten(t *testing.T) {
 // looked up once (it was five times), while each socket still reads its
 // own credential and member (counted with the driver's command monitor).
 func TestRoomRechecksReadTheWorkshopOnce(t *testing.T) {
-	var counting atomic.Bool
-	var mu sync.Mutex
-	finds := map[string]int{}
-	monitor := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-		if counting.Load() && e.CommandName == "find" {
-			mu.Lock()
-			finds[e.Command.Lookup("find").StringValue()]++
-			mu.Unlock()
-		}
-	}}
-	base := storetest.New(t)
-	mc, err := store.Connect(context.Background(), base.URI, 10*time.Second, func(o *options.ClientOptions) { o.SetMonitor(monitor) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
-	s, _ := newTestServer(t, opts{store: base.WithClient(mc, base.DB.Name())})
+	s, count := findCountingServer(t)
 	ctx := context.Background()
 	start := time.Now().Add(-10 * time.Minute)
 	w, err := s.workshops.Create(ctx, personaID(t, s, "facilitator"), workshops.Input{Title: "Busy clinic", StartsAt: start, EndsAt: start.Add(2 * time.Hour)})
@@ -146,16 +131,113 @@ func TestRoomRechecksReadTheWorkshopOnce(t *testing.T) {
 		lc.mu.Unlock()
 	}
 	s.conns.facts.forget()
-	counting.Store(true)
-	for _, r := range rooms {
-		r.works(t)
-	}
-	counting.Store(false)
-	mu.Lock()
-	defer mu.Unlock()
+	finds := count(func() {
+		for _, r := range rooms {
+			r.works(t)
+		}
+	})
 	if finds["workshops"] != 1 || finds["api_tokens"] != n || finds["members"] != n {
 		t.Fatalf("%d sockets' re-checks read %v, want the workshop once and each credential and member once", n, finds)
 	}
+}
+
+// findCountingServer is a test server whose database client counts the
+// find commands, by collection, that the function given to count makes.
+func findCountingServer(t *testing.T) (*Server, func(func()) map[string]int) {
+	var counting atomic.Bool
+	var mu sync.Mutex
+	finds := map[string]int{}
+	monitor := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		if counting.Load() && e.CommandName == "find" {
+			mu.Lock()
+			finds[e.Command.Lookup("find").StringValue()]++
+			mu.Unlock()
+		}
+	}}
+	base := storetest.New(t)
+	mc, err := store.Connect(context.Background(), base.URI, 10*time.Second, func(o *options.ClientOptions) { o.SetMonitor(monitor) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
+	s, _ := newTestServer(t, opts{store: base.WithClient(mc, base.DB.Name())})
+	return s, func(f func()) map[string]int {
+		mu.Lock()
+		clear(finds)
+		mu.Unlock()
+		counting.Store(true)
+		f()
+		counting.Store(false)
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(finds)
+	}
+}
+
+// A socket's re-check reads its credential every time and its member only
+// when the member's standing may have changed: the credential's rights
+// stamp changed (a status or role change through the store, on any
+// server, even with no close call or bus message), an end or recheck call
+// came, or the copy is memberEvery old (the bound for a member document
+// edited in the database by hand).
+func TestRechecksReadTheMemberOnlyWhenItsStandingChanged(t *testing.T) {
+	s, count := findCountingServer(t)
+	const every = 3 * time.Second
+	s.conns.mu.Lock()
+	s.conns.memberEvery = every
+	s.conns.mu.Unlock()
+	ctx := context.Background()
+	start := time.Now().Add(-10 * time.Minute)
+	w, err := s.workshops.Create(ctx, personaID(t, s, "facilitator"), workshops.Input{Title: "Steady clinic", StartsAt: start, EndsAt: start.Add(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &liveRightsFixture{s: s, base: listen(t, s), workshop: w.ID}
+	m := newMember(t, s, "Steady Member", auth.StatusApproved, auth.RoleMember)
+	token, _, err := s.auth.CreateToken(ctx, m.ID, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.dialRoom(t, http.Header{"Authorization": {"Bearer " + token}})
+	r.works(t)
+	lc := s.conns.matching(connSelector{Member: m.ID})[0]
+	// checked is one frame whose check is due, and the finds it made.
+	checked := func() map[string]int {
+		lc.mu.Lock()
+		lc.checkedAt = time.Time{}
+		lc.mu.Unlock()
+		return count(func() { r.works(t) })
+	}
+	want := func(what string, got map[string]int, members int) {
+		t.Helper()
+		if got["api_tokens"] != 1 || got["members"] != members {
+			t.Fatalf("%s: the check read %v, want the token once and the member %d times", what, got, members)
+		}
+	}
+	want("first check", checked(), 1)
+	want("nothing changed", checked(), 0)
+	want("nothing changed, again", checked(), 0)
+	// A role change through the store, with no close call: the stamp.
+	if err := s.auth.SetRole(ctx, m.ID, auth.RoleFacilitator); err != nil {
+		t.Fatal(err)
+	}
+	want("role changed", checked(), 1)
+	want("after the role change", checked(), 0)
+	// Any end or recheck call, even for someone else.
+	s.conns.recheckLocal(connSelector{Member: "someone-else"})
+	want("after a recheck call", checked(), 1)
+	// A member document edited by hand changes no stamp: the copy is
+	// trusted until it is memberEvery old, then the member is read again
+	// and the change met.
+	if _, err := s.store.DB.Collection("members").UpdateOne(ctx, bson.M{"_id": m.ID}, bson.M{"$set": bson.M{"status": auth.StatusDeactivated}}); err != nil {
+		t.Fatal(err)
+	}
+	want("edited by hand, within memberEvery", checked(), 0)
+	time.Sleep(every)
+	lc.mu.Lock()
+	lc.checkedAt = time.Time{}
+	lc.mu.Unlock()
+	r.refusesNext(t)
 }
 
 // A frame that finds its socket's check past half its reuse is acted on

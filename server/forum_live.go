@@ -113,8 +113,9 @@ func (s *Server) streamForumLive(c *fiber.Ctx) error {
 // was accepted on: its credential, its member's standing and, when it
 // follows a thread, the right to see that thread (held threads included).
 func (s *Server) streamRights(info connInfo) func(ctx context.Context, use bool) (bool, time.Time) {
+	memo := s.conns.newMemberMemo()
 	return func(ctx context.Context, use bool) (bool, time.Time) {
-		m, ok := s.credentialMember(ctx, info, use)
+		m, ok := s.credentialMember(ctx, info, use, memo)
 		if !ok {
 			return false, time.Time{}
 		}

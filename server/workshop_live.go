@@ -226,8 +226,9 @@ func (s *Server) workshopAccess(ctx context.Context, m *auth.Member, id string) 
 // facts (credential, standing) per socket, so a room of 200 active members
 // costs two lookups per member and check, not four.
 func (s *Server) roomRights(info connInfo, facilitator bool) func(ctx context.Context, use bool) (bool, time.Time) {
+	memo := s.conns.newMemberMemo()
 	return func(ctx context.Context, use bool) (bool, time.Time) {
-		m, ok := s.credentialMember(ctx, info, use)
+		m, ok := s.credentialMember(ctx, info, use, memo)
 		if !ok {
 			return false, time.Time{}
 		}

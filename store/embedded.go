@@ -91,6 +91,7 @@ func startEmbedded(ctx context.Context, dataDir string, owner bool, listen strin
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	logger = slog.New(lazy(logger.Handler()))
 	e := &embedded{lock: lock, dir: abs}
 	sock := filepath.Join(abs, socketFile)
 	_ = os.Remove(sock) // left by a process that was killed

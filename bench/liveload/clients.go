@@ -23,18 +23,19 @@ type target struct {
 	url   string                // ws:// URL of the room
 	token func(i int) string    // bearer token of receiver i ("" for none)
 	mem   func() (int64, int64) // RSS and Go heap+stack in use, bytes
-	// profile, when set, records the server's CPU for d in the
+	// profile, when set, records the server's profiles for d in the
 	// background; wait for the returned function before the server stops.
 	profile func(d time.Duration) (wait func())
 }
 
-// startProfile records d of the portal's CPU profile from its profiler
-// address (PORTAL_PPROF_ADDR) into file.
-func startProfile(addr, file string, d time.Duration) func() {
+// startProfile records d of one of the portal's profiles (kind: profile
+// for CPU; allocs for what it allocated meanwhile, as a delta) from its
+// profiler address (PORTAL_PPROF_ADDR) into file.
+func startProfile(addr, kind, what, file string, d time.Duration) func() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, int(d.Seconds()))))
+		res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", addr, kind, max(1, int(d.Seconds()))))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "liveload: profile:", err)
 			return
@@ -51,7 +52,7 @@ func startProfile(addr, file string, d time.Duration) func() {
 			fmt.Fprintln(os.Stderr, "liveload: profile:", err)
 			return
 		}
-		fmt.Printf("portal CPU profile of %s written to %s (go tool pprof %s)\n", d, file, file)
+		fmt.Printf("portal %s profile of %s written to %s (go tool pprof %s)\n", what, d, file, file)
 	}()
 	return func() { <-done }
 }

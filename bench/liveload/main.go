@@ -34,7 +34,9 @@
 //	go run ./bench/liveload -participants 500 -breakouts 50 -note-rate 100 -duration 30s
 //
 // -cpuprofile FILE records the portal's CPU profile while the load runs
-// (the portal serves its profiler on a loopback port for this).
+// (the portal serves its profiler on a loopback port for this); -memprofile
+// FILE records what the portal allocated over the same window (a delta of
+// its allocation profile: go tool pprof -sample_index=alloc_space).
 package main
 
 import (
@@ -70,6 +72,7 @@ type options struct {
 	breakouts    int
 	noteRate     float64
 	cpuProfile   string
+	memProfile   string
 }
 
 func main() {
@@ -92,6 +95,7 @@ func main() {
 	flag.IntVar(&o.breakouts, "breakouts", 0, "run the breakout scenario with this many groups: notes inserts and votes instead of chat")
 	flag.Float64Var(&o.noteRate, "note-rate", 100, "breakout scenario: notes inserts per second, all participants together")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the portal's CPU profile while the load runs to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write what the portal allocated while the load runs (an allocation profile) to this file")
 	flag.IntVar(&handshakes, "handshakes", 64, "connections opened at once (fewer spare a busy embedded database)")
 	flag.Parse()
 	if *serve != "" {
@@ -198,7 +202,7 @@ func run(o options) error {
 		}
 		dataDir := tmp + "/data"
 		pprofAddr := ""
-		if o.cpuProfile != "" {
+		if o.cpuProfile != "" || o.memProfile != "" {
 			if pprofAddr, err = freeAddr(); err != nil {
 				return err
 			}
@@ -224,8 +228,21 @@ func run(o options) error {
 				h, s, _ := goMem(p.base)
 				return p.rss(), h + s
 			}}
-		if o.cpuProfile != "" {
-			t.profile = func(d time.Duration) func() { return startProfile(pprofAddr, o.cpuProfile, d) }
+		if o.cpuProfile != "" || o.memProfile != "" {
+			t.profile = func(d time.Duration) func() {
+				var waits []func()
+				if o.cpuProfile != "" {
+					waits = append(waits, startProfile(pprofAddr, "profile", "CPU", o.cpuProfile, d))
+				}
+				if o.memProfile != "" {
+					waits = append(waits, startProfile(pprofAddr, "allocs", "allocation", o.memProfile, d))
+				}
+				return func() {
+					for _, w := range waits {
+						w()
+					}
+				}
+			}
 		}
 		if o.breakouts > 0 {
 			w0, n0, _ := groupCommit(p.base)

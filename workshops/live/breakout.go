@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -121,8 +122,21 @@ func (b *breakoutState) audience(p Person) string {
 // receives reports whether a participant gets a frame for audience scope.
 // After a round ends the assignment stays, so group events still reach the
 // group's members in a replay.
+//
+// It runs for every client and every group frame, so it compares scope
+// with round + "/" + group in place rather than building that string.
 func (b *breakoutState) receives(member, scope string) bool {
-	return scope == "" || (b.round > 0 && scope == b.scope(b.of[member]))
+	if scope == "" {
+		return true
+	}
+	if b.round <= 0 {
+		return false
+	}
+	var buf [20]byte
+	round := strconv.AppendInt(buf[:0], b.round, 10)
+	g := b.of[member]
+	n := len(round)
+	return len(scope) == n+1+len(g) && scope[:n] == string(round) && scope[n] == '/' && scope[n+1:] == g
 }
 
 // saw reports whether a participant was part of audience scope (round/group):

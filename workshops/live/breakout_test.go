@@ -550,3 +550,19 @@ func TestBreakoutCountsWhoIsConnectedNow(t *testing.T) {
 		f.expect("breakout.end", nil)
 	}
 }
+
+// receives, which compares in place, answers as building the member's
+// scope and comparing would.
+func TestBreakoutReceivesMatchesTheScope(t *testing.T) {
+	for _, round := range []int64{0, 1, 9, 10, 123} {
+		b := &breakoutState{round: round, of: map[string]string{"ann": "g1", "bob": "g12", "cy": ""}}
+		for _, member := range []string{"ann", "bob", "cy", "dee"} {
+			for _, scope := range []string{"", "1/g1", "9/g1", "10/g12", "123/g1", "123/", "1/", "9/", "10/g1", "1/g12", "12/g1", "/g1", "1g1", "123/g12"} {
+				want := scope == "" || (round > 0 && scope == b.scope(b.of[member]))
+				if got := b.receives(member, scope); got != want {
+					t.Errorf("round %d, %s, scope %q: %v, want %v", round, member, scope, got, want)
+				}
+			}
+		}
+	}
+}

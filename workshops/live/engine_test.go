@@ -470,3 +470,30 @@ func TestRoomSurvivesRestart(t *testing.T) {
 		t.Fatalf("poll after restart: %v", p)
 	}
 }
+
+// The replay ring keeps exactly the last ReplayWindow events' frames, in
+// order, however many pass, and its backing array stays bounded (the
+// frames are shifted to the front once per window, not copied per event).
+func TestReplayRingKeepsTheLastWindow(t *testing.T) {
+	const window = 5
+	r := &room{e: &Engine{o: Options{ReplayWindow: window}}, ringFrom: 1}
+	for seq := int64(1); seq <= 23; seq++ {
+		r.keep(frames{seq: seq, all: []byte("x")})
+		live := r.ring[r.ringHead:]
+		first := max(1, seq-window+1)
+		if int64(len(live)) != seq-first+1 || live[0].seq != first || live[len(live)-1].seq != seq {
+			t.Fatalf("after seq %d the ring holds %d frames from %d", seq, len(live), live[0].seq)
+		}
+		if r.ringFrom != first {
+			t.Fatalf("after seq %d ringFrom = %d, want %d", seq, r.ringFrom, first)
+		}
+		if len(r.ring) > 2*window || cap(r.ring) > 4*window {
+			t.Fatalf("after seq %d the ring's array holds %d frames (room for %d)", seq, len(r.ring), cap(r.ring))
+		}
+		for _, f := range r.ring[:r.ringHead] {
+			if f.all != nil {
+				t.Fatalf("a dropped frame is still referenced before the head")
+			}
+		}
+	}
+}
