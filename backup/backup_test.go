@@ -470,8 +470,14 @@ func TestRestoreRefuses(t *testing.T) {
 		if _, _, err := backup.Restore(ctx, dst, archive, backup.RestoreOptions{Version: "v1.4.0"}); !errors.Is(err, backup.ErrNotEmpty) {
 			t.Fatalf("restore over data: %v", err)
 		}
+		before, _ := store.ReadStamp(ctx, dst.DB, store.StampGroups)
 		if _, _, err := backup.Restore(ctx, dst, archive, backup.RestoreOptions{Version: "v1.4.0", Force: true}); err != nil {
 			t.Fatalf("restore --force: %v", err)
+		}
+		// Servers running on it see fresh stamps, so they read the groups
+		// and categories again.
+		if after, _ := store.ReadStamp(ctx, dst.DB, store.StampGroups); after == "" || after == before {
+			t.Fatalf("groups' stamp %q before a forced restore, %q after", before, after)
 		}
 	})
 	t.Run("no overwrite", func(t *testing.T) {

@@ -223,6 +223,14 @@ func Restore(ctx context.Context, st *store.Store, path string, opts RestoreOpti
 	if err := st.IndexIDLookups(ctx); err != nil {
 		return m, "", err
 	}
+	if len(existing) > 0 {
+		// Servers may be running on this database and keep copies of the
+		// stamped collections, read while the restore replaced them:
+		// fresh stamps make them read again (store.StampCache).
+		if err := store.TouchAll(ctx, st.DB); err != nil {
+			return m, "", fmt.Errorf("restore: %w", err)
+		}
+	}
 	return m, note, nil
 }
 
