@@ -611,14 +611,7 @@ func TestMeasureChunkMigration(t *testing.T) {
 		t.Skip("set PORTAL_MEASURE_CHUNK_MIGRATION_FILES")
 	}
 	ctx := context.Background()
-	st := storetest.New(t)
-	if err := st.Upgrade(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	bucket, err := gridfs.NewBucket(st.DB, options.GridFSBucket().SetName("library"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, bucket := upgradedWithLibrary(t)
 	data := bytes.Repeat([]byte("line of a tender annex\n"), 100<<10/23)
 	for i := 0; i < n; i++ {
 		key := store.NewID()
@@ -658,14 +651,7 @@ func TestMeasureChunkMigration(t *testing.T) {
 // quarter of an hour.
 func TestChunkMigrationLooksUpByID(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.New(t)
-	if err := st.Upgrade(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	bucket, err := gridfs.NewBucket(st.DB, options.GridFSBucket().SetName("library"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, bucket := upgradedWithLibrary(t)
 	for _, key := range []string{"aaaa", "bbbb", "cccc"} {
 		if err := bucket.UploadFromStreamWithID(key, key, bytes.NewReader(bytes.Repeat([]byte(key), 100)), options.GridFSUpload().SetChunkSizeBytes(128)); err != nil {
 			t.Fatal(err)
@@ -736,4 +722,19 @@ func TestChunkMigrationLooksUpByID(t *testing.T) {
 			t.Fatalf("blob of %s on %q (%v)", key, b.FileID, err)
 		}
 	}
+}
+
+// upgradedWithLibrary returns a store at the current schema and its
+// library's GridFS bucket, for tests that store files of the old layout.
+func upgradedWithLibrary(t *testing.T) (*store.Store, *gridfs.Bucket) {
+	t.Helper()
+	st := storetest.New(t)
+	if err := st.Upgrade(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := gridfs.NewBucket(st.DB, options.GridFSBucket().SetName("library"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, bucket
 }
