@@ -798,7 +798,19 @@ func restoreLegacyChunks(ctx context.Context, db *mongo.Database) error {
 			continue
 		}
 		for _, b := range f.blobs {
-			if err := switchBlob(ctx, db.Collection(colBlobs), b, key, key+restoredSuffix); err != nil {
+			// By _id alone (UpdateByIDIf's check, then its write), on
+			// every backend: a filter on _id and file_id together is one
+			// the embedded database answers by reading every blob, once per
+			// file, which at 10,000 files kept a server's start-up in this
+			// migration for more than a quarter of an hour. Not being one
+			// conditional update is safe here: a blob's _id is its
+			// content's SHA-256 and its file_id is written only when it is
+			// inserted and by this migration, so a blob deleted and
+			// inserted again between the check and the write has the same
+			// bytes as the copy it is pointed at (at worst its new upload's
+			// file is left unreferenced).
+			if _, err := UpdateByIDIf(ctx, db.Collection(colBlobs), b, bson.M{"file_id": key},
+				bson.M{"$set": bson.M{"file_id": key + restoredSuffix}}, true); err != nil {
 				return fmt.Errorf("store: chunk ids: switch blob %s: %w", b, err)
 			}
 		}
@@ -817,31 +829,6 @@ func restoreLegacyChunks(ctx context.Context, db *mongo.Database) error {
 		}
 	}
 	return nil
-}
-
-// switchBlob points blob at file to when it still points at from. The
-// check is a read and the write an update, each by _id alone: a filter on
-// _id and file_id together is one the embedded database answers by reading
-// every blob, once per file, which at 10,000 files kept a server's start-up
-// in this migration for more than a quarter of an hour. Not being one
-// conditional update is safe here: a blob's _id is its content's SHA-256
-// and its file_id is written only when it is inserted and by this
-// migration, so a blob deleted and inserted again between the read and the
-// write has the same bytes as the copy it is pointed at (at worst its new
-// upload's file is left unreferenced).
-func switchBlob(ctx context.Context, blobs *mongo.Collection, blob, from, to string) error {
-	var b struct {
-		FileID string `bson:"file_id"`
-	}
-	err := blobs.FindOne(ctx, bson.M{"_id": blob}, options.FindOne().SetProjection(bson.M{"file_id": 1})).Decode(&b)
-	if IsNoDocuments(err) || (err == nil && b.FileID != from) {
-		return nil // deleted, or switched already
-	}
-	if err != nil {
-		return err
-	}
-	_, err = blobs.UpdateOne(ctx, bson.M{"_id": blob}, bson.M{"$set": bson.M{"file_id": to}})
-	return err
 }
 
 // complete reports whether every chunk of the file was copied, each of
