@@ -370,7 +370,7 @@ func (s *Store) Groups(ctx context.Context) ([]*Group, error) {
 // groupsChanged moves the groups' stamp: every write of a group calls it
 // right after the write, so every server's next read sees the write.
 func (s *Store) groupsChanged(ctx context.Context) error {
-	if err := store.Touch(ctx, s.db, store.StampGroups); err != nil {
+	if err := s.groups.Touch(ctx); err != nil {
 		return fmt.Errorf("auth: groups changed: %w", err)
 	}
 	return nil

@@ -168,7 +168,7 @@ func cloneCategories(cs []*Category) []*Category {
 // categoriesChanged moves the categories' stamp; every write of a
 // category calls it right after the write.
 func (s *Store) categoriesChanged(ctx context.Context) error {
-	if err := store.Touch(ctx, s.db, store.StampForumCategories); err != nil {
+	if err := s.cats.Touch(ctx); err != nil {
 		return fmt.Errorf("forum: categories changed: %w", err)
 	}
 	return nil

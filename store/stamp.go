@@ -129,6 +129,10 @@ func NewStampCache[T any](db *mongo.Database, key string, read func(context.Cont
 	return &StampCache[T]{db: db, key: key, read: read, clone: clone, Now: time.Now}
 }
 
+// Touch moves the stamp of the cache's collection (Touch): the writers of
+// the collection call it after each write, naming no key of their own.
+func (c *StampCache[T]) Touch(ctx context.Context) error { return Touch(ctx, c.db, c.key) }
+
 // Get returns a copy of the collection as read at or after the latest
 // stamp (see StampCache).
 func (c *StampCache[T]) Get(ctx context.Context) (T, error) {
