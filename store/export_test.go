@@ -43,3 +43,14 @@ func SetAfterChunkCopyForTest(f func() error) (restore func()) {
 	afterChunkCopy = f
 	return func() { afterChunkCopy = nil }
 }
+
+// StampWaitersForTest is how many Gets wait beside the one that started
+// c's read under way (0 when none is).
+func StampWaitersForTest[T any](c *StampCache[T]) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.flight == nil {
+		return 0
+	}
+	return c.flight.waiters
+}

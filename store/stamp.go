@@ -120,6 +120,25 @@ type StampCache[T any] struct {
 	stamp string
 	at    time.Time // when the stamp of the copy was about to be read
 	val   T
+	// flight is the read under way, if any. Every Get that finds the same
+	// stamp waits for it rather than reading the collection beside it: a
+	// group write moves the stamp, and each request in progress on the
+	// server would otherwise read every group at once (0.1 s each at
+	// community scale).
+	flight *stampFlight[T]
+}
+
+// stampFlight is one read of the collection that every Get under its stamp
+// shares. Sharing it is as fresh as reading: it began after its stamp was
+// read, so it sees every write whose stamp came before, which is all a Get
+// that read the same stamp needs.
+type stampFlight[T any] struct {
+	stamp   string
+	at      time.Time
+	done    chan struct{}
+	waiters int // Gets waiting beside the one that started it (tests)
+	val     T
+	err     error
 }
 
 // NewStampCache returns a cache of key's collection in db, read by read.
@@ -148,17 +167,42 @@ func (c *StampCache[T]) Get(ctx context.Context) (T, error) {
 		c.mu.Unlock()
 		return v, nil
 	}
-	c.mu.Unlock()
-	v, err := c.read(ctx)
-	if err != nil {
-		return zero, err
+	f := c.flight
+	if f != nil && f.stamp == stamp && !at.Before(f.at) {
+		f.waiters++
+	} else {
+		f = &stampFlight[T]{stamp: stamp, at: at, done: make(chan struct{})}
+		c.flight = f
+		// The read outlives the request that started it, since others
+		// may wait for it; it has its own bound.
+		go c.fly(context.WithoutCancel(ctx), f)
 	}
+	c.mu.Unlock()
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+	if f.err != nil {
+		return zero, f.err
+	}
+	return c.clone(f.val), nil
+}
+
+func (c *StampCache[T]) fly(ctx context.Context, f *stampFlight[T]) {
+	ctx, cancel := context.WithTimeout(ctx, StampMaxAge)
+	defer cancel()
+	v, err := c.read(ctx)
 	c.mu.Lock()
+	f.val, f.err = v, err
+	if c.flight == f {
+		c.flight = nil
+	}
 	// Of two reads at once, the one that started later stays: its stamp
 	// is the newer (or the same).
-	if !c.ok || !at.Before(c.at) {
-		c.ok, c.stamp, c.at, c.val = true, stamp, at, v
+	if err == nil && (!c.ok || !f.at.Before(c.at)) {
+		c.ok, c.stamp, c.at, c.val = true, f.stamp, f.at, v
 	}
 	c.mu.Unlock()
-	return c.clone(v), nil
+	close(f.done)
 }

@@ -101,3 +101,67 @@ func TestStampCache(t *testing.T) {
 		t.Fatalf("stamps %q then %q", s1, s2)
 	}
 }
+
+// Gets that find the same new stamp share one read of the collection, and
+// one whose request ends does not end it for the others.
+func TestStampCacheSharesOneRead(t *testing.T) {
+	db := storetest.New(t).DB
+	ctx := context.Background()
+	var reads atomic.Int32
+	started := make(chan struct{}, 10)
+	gate := make(chan struct{})
+	c := store.NewStampCache(db, "shared", func(ctx context.Context) (int, error) {
+		n := reads.Add(1)
+		started <- struct{}{}
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+		return int(n), nil
+	}, func(v int) int { return v })
+	if err := store.Touch(ctx, db, "shared"); err != nil {
+		t.Fatal(err)
+	}
+	leaderCtx, cancelLeader := context.WithCancel(ctx)
+	leader := make(chan error, 1)
+	go func() {
+		_, err := c.Get(leaderCtx)
+		leader <- err
+	}()
+	<-started
+	type got struct {
+		v   int
+		err error
+	}
+	others := make(chan got, 3)
+	for range 3 {
+		go func() {
+			v, err := c.Get(ctx)
+			others <- got{v, err}
+		}()
+	}
+	for deadline := time.Now().Add(20 * time.Second); store.StampWaitersForTest(c) < 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d Gets wait beside the first", store.StampWaitersForTest(c))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancelLeader()
+	if err := <-leader; err == nil {
+		t.Fatal("the cancelled Get returned no error")
+	}
+	close(gate)
+	for range 3 {
+		if g := <-others; g.err != nil || g.v != 1 {
+			t.Fatalf("a waiting Get: %v, %v", g.v, g.err)
+		}
+	}
+	if n := reads.Load(); n != 1 {
+		t.Fatalf("%d reads of the collection, want 1", n)
+	}
+	// The shared read is now the copy.
+	if v, err := c.Get(ctx); err != nil || v != 1 || reads.Load() != 1 {
+		t.Fatalf("after: %v, %v, %d reads", v, err, reads.Load())
+	}
+}
