@@ -190,7 +190,9 @@ func TestGroupsCacheHandsOutCopies(t *testing.T) {
 		Descriptions: map[string]string{"fr": "D"}, Archived: true, ArchivedAt: &at}); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []context.Context{ctx, WithGroupsMemo(ctx)} {
+	// The memo holds the cache's own value (StampCache.Shared): a change
+	// made under it must not reach the plain read after it either.
+	for _, c := range []context.Context{ctx, WithGroupsMemo(ctx), ctx} {
 		g := groupsNamed(t, c, s, "g")
 		g.Name = "x"
 		g.Members[0], g.Coordinators[0], g.Languages[0] = "x", "x", "x"

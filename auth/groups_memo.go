@@ -32,7 +32,8 @@ func WithGroupsMemo(ctx context.Context) context.Context {
 }
 
 // memoGroups returns the memo's groups, reading them with read on first
-// use; ok is false without a memo. Each call gets its own deep copies, so
+// use (a shared value it never changes: store.StampCache.Shared); ok is
+// false without a memo. Each call gets its own deep copies, so
 // a caller that changes a group it was given changes nothing another sees.
 func memoGroups(ctx context.Context, read func(context.Context) ([]*Group, error)) ([]*Group, bool, error) {
 	m, ok := ctx.Value(groupsMemoKey{}).(*groupsMemo)

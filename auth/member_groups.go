@@ -48,7 +48,7 @@ func (s *Store) setMemberGroup(ctx context.Context, memberID, groupID string, in
 // GroupsOf returns the groups memberID belongs to or coordinates, sorted by
 // name: the member's list by _id, then each group it names by _id.
 func (s *Store) GroupsOf(ctx context.Context, memberID string) ([]*Group, error) {
-	if all, ok, err := memoGroups(ctx, s.groups.Get); ok {
+	if all, ok, err := memoGroups(ctx, s.groups.Shared); ok {
 		if err != nil {
 			return nil, err
 		}

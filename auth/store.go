@@ -361,7 +361,7 @@ func (s *Store) PutGroup(ctx context.Context, g Group) (string, error) {
 // lookup by _id) or the copy is store.StampMaxAge old; see "Stamped
 // copies" in docs/architecture.md. The groups are the caller's own.
 func (s *Store) Groups(ctx context.Context) ([]*Group, error) {
-	if gs, ok, err := memoGroups(ctx, s.groups.Get); ok {
+	if gs, ok, err := memoGroups(ctx, s.groups.Shared); ok {
 		return gs, err
 	}
 	return s.groups.Get(ctx)

@@ -155,6 +155,18 @@ func (c *StampCache[T]) Touch(ctx context.Context) error { return Touch(ctx, c.d
 // Get returns a copy of the collection as read at or after the latest
 // stamp (see StampCache).
 func (c *StampCache[T]) Get(ctx context.Context) (T, error) {
+	v, err := c.Shared(ctx)
+	if err != nil {
+		return v, err
+	}
+	return c.clone(v), nil
+}
+
+// Shared is Get without the copy: the value is the cache's own and may be
+// handed to other callers, so it must not be changed. For a holder that
+// makes its own copies anyway (a request's memo), so the collection is not
+// copied twice.
+func (c *StampCache[T]) Shared(ctx context.Context) (T, error) {
 	var zero T
 	at := c.Now()
 	stamp, err := ReadStamp(ctx, c.db, c.key)
@@ -163,7 +175,7 @@ func (c *StampCache[T]) Get(ctx context.Context) (T, error) {
 	}
 	c.mu.Lock()
 	if c.ok && c.stamp == stamp && at.Sub(c.at) < StampMaxAge && !at.Before(c.at) {
-		v := c.clone(c.val)
+		v := c.val
 		c.mu.Unlock()
 		return v, nil
 	}
@@ -186,7 +198,7 @@ func (c *StampCache[T]) Get(ctx context.Context) (T, error) {
 	if f.err != nil {
 		return zero, f.err
 	}
-	return c.clone(f.val), nil
+	return f.val, nil
 }
 
 func (c *StampCache[T]) fly(ctx context.Context, f *stampFlight[T]) {
