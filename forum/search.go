@@ -149,11 +149,14 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) ([]query.
 		// merged every post of every category one by one, where unscored
 		// it is one union of their postings).
 		b := bleve.NewBooleanQuery()
-		wq := s.wordsQuery(q.Query)
-		b.AddMust(wq)
+		b.AddMust(s.wordsQuery(q.Query, false))
 		b.AddFilter(bleve.NewConjunctionQuery(must...))
 		asked = b
-		must = append(must, wq)
+		// The snippets' query (locate) also looks for the last word's
+		// prefix in the text, so the words it begins there are marked: it
+		// runs over the page's posts only, which the ranking's narrower
+		// query found.
+		must = append(must, s.wordsQuery(q.Query, true))
 	} else {
 		must = append(must, term(fOpening, "yes")) // one document per thread
 		asked = bleve.NewConjunctionQuery(must...)
@@ -236,13 +239,22 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, must []query.Query, ord
 	for i, b := range order {
 		tids[i], pids[i] = b.thread, PostID(b.thread, b.n)
 	}
-	threads, err := s.ThreadsByID(ctx, tids)
+	// Both reads at once: each is a few lookups by _id at a time, round
+	// trips through the database rather than CPU of this process.
+	var threads map[string]*Thread
+	var terr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		threads, terr = s.ThreadsByID(ctx, tids)
+	}()
+	posts, err := s.PostsByID(ctx, pids)
+	<-done
 	if err != nil {
 		return nil, err
 	}
-	posts, err := s.PostsByID(ctx, pids)
-	if err != nil {
-		return nil, err
+	if terr != nil {
+		return nil, terr
 	}
 	out := make([]Hit, 0, len(order))
 	for _, b := range order {
@@ -311,14 +323,15 @@ var textFields = func() []string {
 
 // wordsQuery requires every group of the query: the words typed in any
 // field and language, or one of the concept's terms in its own language.
-func (s *Store) wordsQuery(gq glossary.Query) query.Query {
+// locating: see wordQuery.
+func (s *Store) wordsQuery(gq glossary.Query, locating bool) query.Query {
 	var groups []query.Query
 	last := len(gq.Words) - 1
 	i := 0 // groups hold the query's words in order
 	for _, g := range gq.Groups() {
 		var typed []query.Query
 		for range g.Clauses {
-			typed = append(typed, s.wordQuery(gq.Words[i], i == last, 1))
+			typed = append(typed, s.wordQuery(gq.Words[i], i == last, locating, 1))
 			i++
 		}
 		alts := []query.Query{search.And(typed...)}
@@ -373,8 +386,15 @@ var matchFields = func() []string {
 }()
 
 // wordQuery matches one typed word in any field; the last word also
-// matches as the start of a longer word (the search field is typed into).
-func (s *Store) wordQuery(w string, last bool, boost float64) query.Query {
+// matches as the start of a longer word (the search field is typed into),
+// in the folded titles when ranking, and in the folded text as well when
+// locating the page's snippets. In the text, a prefix expands to every
+// word of every post it begins, each one more posting list merged and
+// scored over the whole forum: in the full-scale benchmark the text's
+// prefix (16,319 posts for "remedia") added no post to what the rest of
+// the query matched (44,047 with or without it), but a quarter of the
+// ranking's CPU (docs/benchmarks.md, "Search pages: where the time goes").
+func (s *Store) wordQuery(w string, last, locating bool, boost float64) query.Query {
 	var alts []query.Query
 	for _, f := range matchFields {
 		b := boost
@@ -385,7 +405,11 @@ func (s *Store) wordQuery(w string, last bool, boost float64) query.Query {
 		alts = append(alts, s.index.Match(f, search.Analyzer(f[len(f)-2:]), w, b, false))
 	}
 	if last && len([]rune(w)) >= 3 {
-		for _, f := range []string{fTitle, fText} {
+		fields := []string{fTitle}
+		if locating {
+			fields = append(fields, fText)
+		}
+		for _, f := range fields {
 			p := bleve.NewPrefixQuery(w)
 			p.SetField(f)
 			p.SetBoost(boost / 2)
