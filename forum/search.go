@@ -149,14 +149,11 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) ([]query.
 		// merged every post of every category one by one, where unscored
 		// it is one union of their postings).
 		b := bleve.NewBooleanQuery()
-		b.AddMust(s.wordsQuery(q.Query, false))
+		wq := s.wordsQuery(q.Query)
+		b.AddMust(wq)
 		b.AddFilter(bleve.NewConjunctionQuery(must...))
 		asked = b
-		// The snippets' query (locate) also looks for the last word's
-		// prefix in the text, so the words it begins there are marked: it
-		// runs over the page's posts only, which the ranking's narrower
-		// query found.
-		must = append(must, s.wordsQuery(q.Query, true))
+		must = append(must, wq)
 	} else {
 		must = append(must, term(fOpening, "yes")) // one document per thread
 		asked = bleve.NewConjunctionQuery(must...)
@@ -323,15 +320,14 @@ var textFields = func() []string {
 
 // wordsQuery requires every group of the query: the words typed in any
 // field and language, or one of the concept's terms in its own language.
-// locating: see wordQuery.
-func (s *Store) wordsQuery(gq glossary.Query, locating bool) query.Query {
+func (s *Store) wordsQuery(gq glossary.Query) query.Query {
 	var groups []query.Query
 	last := len(gq.Words) - 1
 	i := 0 // groups hold the query's words in order
 	for _, g := range gq.Groups() {
 		var typed []query.Query
 		for range g.Clauses {
-			typed = append(typed, s.wordQuery(gq.Words[i], i == last, locating, 1))
+			typed = append(typed, s.wordQuery(gq.Words[i], i == last, 1))
 			i++
 		}
 		alts := []query.Query{search.And(typed...)}
@@ -386,15 +382,8 @@ var matchFields = func() []string {
 }()
 
 // wordQuery matches one typed word in any field; the last word also
-// matches as the start of a longer word (the search field is typed into),
-// in the folded titles when ranking, and in the folded text as well when
-// locating the page's snippets. In the text, a prefix expands to every
-// word of every post it begins, each one more posting list merged and
-// scored over the whole forum: in the full-scale benchmark the text's
-// prefix (16,319 posts for "remedia") added no post to what the rest of
-// the query matched (44,047 with or without it), but a quarter of the
-// ranking's CPU (docs/benchmarks.md, "Search pages: where the time goes").
-func (s *Store) wordQuery(w string, last, locating bool, boost float64) query.Query {
+// matches as the start of a longer word (the search field is typed into).
+func (s *Store) wordQuery(w string, last bool, boost float64) query.Query {
 	var alts []query.Query
 	for _, f := range matchFields {
 		b := boost
@@ -405,11 +394,7 @@ func (s *Store) wordQuery(w string, last, locating bool, boost float64) query.Qu
 		alts = append(alts, s.index.Match(f, search.Analyzer(f[len(f)-2:]), w, b, false))
 	}
 	if last && len([]rune(w)) >= 3 {
-		fields := []string{fTitle}
-		if locating {
-			fields = append(fields, fText)
-		}
-		for _, f := range fields {
+		for _, f := range []string{fTitle, fText} {
 			p := bleve.NewPrefixQuery(w)
 			p.SetField(f)
 			p.SetBoost(boost / 2)
