@@ -236,13 +236,22 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, must []query.Query, ord
 	for i, b := range order {
 		tids[i], pids[i] = b.thread, PostID(b.thread, b.n)
 	}
-	threads, err := s.ThreadsByID(ctx, tids)
+	// Both reads at once: each is a few lookups by _id at a time, round
+	// trips through the database rather than CPU of this process.
+	var threads map[string]*Thread
+	var terr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		threads, terr = s.ThreadsByID(ctx, tids)
+	}()
+	posts, err := s.PostsByID(ctx, pids)
+	<-done
 	if err != nil {
 		return nil, err
 	}
-	posts, err := s.PostsByID(ctx, pids)
-	if err != nil {
-		return nil, err
+	if terr != nil {
+		return nil, terr
 	}
 	out := make([]Hit, 0, len(order))
 	for _, b := range order {

@@ -367,15 +367,36 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 		_, id := search.SplitDocID(h.ID)
 		ids = append(ids, id)
 	}
+	// The page's rows are read by _id while the index finds the snippets
+	// and the concepts of every hit of the page: the reads are round trips
+	// through the database, the index's queries this process's CPU, and
+	// neither needs the other. A hit that the database then leaves out
+	// had its snippet and concepts looked up for nothing, which costs
+	// less than waiting for the rows first.
+	var located map[string]*bsearch.DocumentMatch
+	hitVia := &Result{Via: map[string][]string{}}
+	var lerr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if pq.empty() || len(out.Hits) == 0 {
+			return
+		}
+		if located, lerr = s.locate(ctx, q, pq, out.Hits, snippetFields); lerr != nil || !pq.Expanded() {
+			return
+		}
+		for _, id := range ids {
+			hitVia.Items = append(hitVia.Items, &Resource{ID: id})
+		}
+		lerr = s.via(ctx, q, pq, hitVia)
+	}()
 	byID, err := s.byIDs(ctx, ids)
+	<-done
 	if err != nil {
 		return nil, err
 	}
-	var located map[string]*bsearch.DocumentMatch
-	if !pq.empty() && len(out.Hits) > 0 {
-		if located, err = s.locate(ctx, q, pq, out.Hits, snippetFields); err != nil {
-			return nil, err
-		}
+	if lerr != nil {
+		return nil, lerr
 	}
 	for _, h := range out.Hits {
 		_, id := search.SplitDocID(h.ID)
@@ -391,12 +412,10 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 				r.Snippet = template.HTML(snippetOf(l, snippetFields))
 			}
 		}
-		res.Items = append(res.Items, r)
-	}
-	if !pq.empty() && pq.Expanded() && len(res.Items) > 0 {
-		if err := s.via(ctx, q, pq, res); err != nil {
-			return nil, err
+		if v := hitVia.Via[r.ID]; v != nil {
+			res.Via[r.ID] = v
 		}
+		res.Items = append(res.Items, r)
 	}
 	if res.Total == 0 && !pq.empty() && !q.Brief {
 		res.Suggestion = s.suggest(ctx, q, pq)

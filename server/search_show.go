@@ -102,11 +102,22 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 	// then the rows are read.
 	lq := resources.Search{Q: d.Q, Viewer: v, Lang: lang, PerPage: searchLibraryPerPage, Filters: map[string][]string{}, Brief: true}
 	lq.CountOnly = offered && d.Tab != areaLibrary
-	res, err := s.lib.Search(ctx, lq)
-	if err != nil {
-		return nil, err
+	// The library's search runs beside the other areas' (no area needs
+	// another's answer until the tab is chosen): its index queries and
+	// reads by _id overlap theirs instead of adding to them. Only the
+	// service is called from the goroutine, never the Fiber context.
+	var res *resources.Result
+	var lerr error
+	libDone := make(chan struct{})
+	go func() {
+		defer close(libDone)
+		res, lerr = s.lib.Search(ctx, lq)
+	}()
+	libWait := func() error {
+		<-libDone
+		return lerr
 	}
-	counts[areaLibrary] = res.Total
+	defer func() { _ = libWait() }() // an early return leaves no search running
 
 	all, err := s.categories(c)
 	if err != nil {
@@ -163,6 +174,11 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 		found = append(found, items...)
 	}
 	counts[areaWorkshops] = len(found)
+
+	if err := libWait(); err != nil {
+		return nil, err
+	}
+	counts[areaLibrary] = res.Total
 
 	if !offered {
 		d.Tab = areaLibrary

@@ -460,7 +460,7 @@ func backfillSchedule(ctx context.Context, db *mongo.Database) error {
 		options.Update().SetUpsert(true)); err != nil {
 		return fmt.Errorf("store: backfill schedule: %w", err)
 	}
-	return nil
+	return Touch(ctx, db, StampWorkshopSchedule)
 }
 
 // backfillWorkshopTexts writes the texts of the workshops the document
@@ -521,7 +521,7 @@ func backfillWorkshopTexts(ctx context.Context, db *mongo.Database) error {
 		options.Update().SetUpsert(true)); err != nil {
 		return fmt.Errorf("store: backfill workshop texts: %w", err)
 	}
-	return nil
+	return Touch(ctx, db, StampWorkshopTexts)
 }
 
 // createCollection makes col exist, so that the embedded database's _id

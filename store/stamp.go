@@ -22,10 +22,15 @@ import (
 const (
 	StampGroups          = "groups"
 	StampForumCategories = "forum_categories"
+	// The workshops' schedule and texts: one document each, not a
+	// collection, but read on every combined search and workshops list
+	// and some hundreds of kilobytes at community scale.
+	StampWorkshopSchedule = "workshop_schedule"
+	StampWorkshopTexts    = "workshop_texts"
 )
 
 // stampKeys are given fresh stamps after a restore (TouchAll).
-var stampKeys = []string{StampGroups, StampForumCategories}
+var stampKeys = []string{StampGroups, StampForumCategories, StampWorkshopSchedule, StampWorkshopTexts}
 
 // StampMaxAge bounds how long a copy is served without being read again,
 // whatever its stamp says. Within the protocol a copy is never stale (see

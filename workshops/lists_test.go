@@ -287,7 +287,7 @@ func TestListMatchesTexts(t *testing.T) {
 	if got := ids(Filter{Match: repair, Limit: 2}); got != "w0" {
 		t.Fatalf("repair among the first two: %s", got)
 	}
-	texts, err := s.texts(ctx)
+	texts, err := s.readTexts(ctx)
 	if err != nil || len(texts) != 4 || texts["w1"] != "Battery take-back about battery" {
 		t.Fatalf("texts: %v %v", texts, err)
 	}
@@ -305,5 +305,47 @@ func TestListMatchesTexts(t *testing.T) {
 	}
 	if got := ids(Filter{Match: func(t string) bool { return strings.Contains(t, "Spare") }}); got != "w3" {
 		t.Fatalf("without texts: %s", got)
+	}
+}
+
+// Each server keeps copies of the schedule and the texts (store.StampCache):
+// a workshop written through another server sharing the database is listed,
+// and matched by its new words, at once, since every writer moves the
+// stamps after its write; a second read with nothing written reads the
+// stamps only.
+func TestListsCopiesFollowOtherServers(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.New(t).DB
+	a, b := NewStore(db).ReadByID(), NewStore(db).ReadByID()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	put := func(id, title string, h int) {
+		t.Helper()
+		w := &Workshop{ID: id, Title: title, StartsAt: now.Add(time.Duration(h) * time.Hour), EndsAt: now.Add(time.Duration(h+1) * time.Hour)}
+		if err := a.Put(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	words := func(x string) func(string) bool { return func(t string) bool { return strings.Contains(t, x) } }
+	put("w1", "Repair cafe", 1)
+	if got := listed(t, b, Filter{Match: words("Repair")}); got != "w1" {
+		t.Fatalf("first read: %s", got)
+	}
+	put("w2", "Repair clinic", 2)
+	if got := listed(t, b, Filter{Match: words("Repair")}); got != "w1,w2" {
+		t.Fatalf("after another server's new workshop: %s", got)
+	}
+	put("w1", "Battery take-back", 3)
+	if got := listed(t, b, Filter{Match: words("Repair")}); got != "w2" {
+		t.Fatalf("after another server's new title: %s", got)
+	}
+	if got := listed(t, b, Filter{}); got != "w2,w1" {
+		t.Fatalf("after another server's new times: %s", got)
+	}
+	// A copy of the texts that missed a change would hide a workshop
+	// whose new words match (an old text that matches is read and tested
+	// again, an old text that does not is never read).
+	put("w1", "Spare parts", 3)
+	if got := listed(t, b, Filter{Match: words("Spare")}); got != "w1" {
+		t.Fatalf("after another server's new matching title: %s", got)
 	}
 }

@@ -86,7 +86,7 @@ func (s *Store) enter(ctx context.Context, w *Workshop) error {
 		options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("workshops: schedule: %w", err)
 	}
-	return nil
+	return s.sched.Touch(ctx)
 }
 
 // matches reports whether a workshop with these times and group is in f at now.
@@ -154,7 +154,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]*Workshop, error) {
 // from the schedule: the home page's "now" without reading every workshop.
 func (s *Store) Running(ctx context.Context) ([]*Workshop, error) {
 	now := s.now()
-	es, err := s.schedule(ctx)
+	es, err := s.sched.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func (s *Store) RepairLists(ctx context.Context) (int, error) {
 	for _, e := range es {
 		entered[e.ID] = e
 	}
-	texts, err := s.texts(ctx)
+	texts, err := s.readTexts(ctx)
 	if err != nil {
 		return n, err
 	}

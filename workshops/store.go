@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -49,6 +50,12 @@ type Store struct {
 	// byID reads workshops and registrations named by _id one lookup each
 	// (ReadByID).
 	byID bool
+	// This server's copies of the schedule and the texts, checked against
+	// their stamps on every read (store.StampCache): the readers that only
+	// list (List, Running) use them; the writers read the documents
+	// themselves under their locks and move the stamps after writing.
+	sched *store.StampCache[[]scheduleEntry]
+	texts *store.StampCache[map[string]string]
 }
 
 // ReadByID makes ByIDs and the registration lists read each document by
@@ -62,7 +69,10 @@ func (s *Store) ReadByID() *Store {
 
 // NewStore returns a Store on db.
 func NewStore(db *mongo.Database) *Store {
-	return &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	s := &Store{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	s.sched = store.NewStampCache(db, store.StampWorkshopSchedule, s.schedule, slices.Clone[[]scheduleEntry])
+	s.texts = store.NewStampCache(db, store.StampWorkshopTexts, s.readTexts, maps.Clone[map[string]string])
+	return s
 }
 
 func (s *Store) col(n string) *mongo.Collection { return s.db.Collection(n) }

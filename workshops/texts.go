@@ -77,12 +77,12 @@ func WithListsMemo(ctx context.Context) context.Context {
 func (s *Store) listedSchedule(ctx context.Context) ([]scheduleEntry, error) {
 	m, _ := ctx.Value(memoKey{}).(*listsMemo)
 	if m == nil {
-		return s.schedule(ctx)
+		return s.sched.Get(ctx)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.schedule == nil {
-		es, err := s.schedule(ctx)
+		es, err := s.sched.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -94,12 +94,12 @@ func (s *Store) listedSchedule(ctx context.Context) ([]scheduleEntry, error) {
 func (s *Store) listedTexts(ctx context.Context) (map[string]string, error) {
 	m, _ := ctx.Value(memoKey{}).(*listsMemo)
 	if m == nil {
-		return s.texts(ctx)
+		return s.texts.Get(ctx)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.texts == nil {
-		ts, err := s.texts(ctx)
+		ts, err := s.texts.Get(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -108,7 +108,8 @@ func (s *Store) listedTexts(ctx context.Context) (map[string]string, error) {
 	return m.texts, nil
 }
 
-func (s *Store) texts(ctx context.Context) (map[string]string, error) {
+// readTexts reads the texts document (the copy's reader, and the repair's).
+func (s *Store) readTexts(ctx context.Context) (map[string]string, error) {
 	var d textsDoc
 	if err := s.col(colLists).FindOne(ctx, bson.M{"_id": textsID}).Decode(&d); err != nil {
 		if store.IsNoDocuments(err) {
@@ -148,5 +149,5 @@ func (s *Store) enterText(ctx context.Context, w *Workshop) error {
 		options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("workshops: texts: %w", err)
 	}
-	return nil
+	return s.texts.Touch(ctx)
 }
