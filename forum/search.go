@@ -57,8 +57,12 @@ var ErrNoIndex = errors.New("forum: no search index")
 const (
 	boostTitle   = 3
 	boostConcept = 0.4
-	// searchWindow is how many posts are ranked to find Limit threads.
-	searchWindow = 10
+	// searchWindow is how many posts per thread are ranked to find Limit
+	// threads; searchFirstWindow is asked first, as most searches find
+	// Limit threads among its posts and a smaller window is a smaller
+	// heap of hits for the index to keep (and a shorter tie check).
+	searchWindow      = 10
+	searchFirstWindow = 3
 	// snippetWidth is about how many bytes of a post a snippet shows.
 	snippetWidth = 220
 )
@@ -73,11 +77,11 @@ const (
 // found through a concept's other terms; recency breaks ties), each with
 // a snippet from its best-matching post.
 func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
-	must, order, err := s.rank(ctx, &q, true)
+	wq, order, err := s.rank(ctx, &q, true)
 	if err != nil || len(order) == 0 {
 		return nil, err
 	}
-	return s.hits(ctx, q, must, order, 0, len(order))
+	return s.hits(ctx, q, wq, order, 0, len(order))
 }
 
 // SearchPage is Search by pages of size, page counted from 1 and kept
@@ -86,12 +90,12 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 // the shown page's threads and posts are read (each by _id), so a thread
 // held a moment ago may be counted and left off its page.
 func (s *Store) SearchPage(ctx context.Context, q SearchQuery, page, size int) ([]Hit, int, error) {
-	must, order, err := s.rank(ctx, &q, true)
+	wq, order, err := s.rank(ctx, &q, true)
 	if err != nil || len(order) == 0 {
 		return nil, 0, err
 	}
 	from := min(max(page, 1)-1, (len(order)-1)/size) * size
-	hits, err := s.hits(ctx, q, must, order, from, size)
+	hits, err := s.hits(ctx, q, wq, order, from, size)
 	return hits, len(order), err
 }
 
@@ -110,10 +114,10 @@ func (s *Store) Count(ctx context.Context, q SearchQuery) (int, error) {
 }
 
 // rank asks the index for the best post of each thread matching q, in rank
-// order, at most q.Limit threads; must is the query it asked. Unscored, it
-// asks for the posts in the index's order, without relevance or recency
-// (for Count).
-func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) ([]query.Query, []best, error) {
+// order, at most q.Limit threads, and the words' query it asked (nil
+// without words). Unscored, it asks for the posts in the index's order,
+// without relevance or recency (for Count).
+func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) (query.Query, []best, error) {
 	if s.index == nil {
 		return nil, nil, ErrNoIndex
 	}
@@ -123,11 +127,11 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) ([]query.
 	if len(q.CategoryIDs) == 0 {
 		return nil, nil, nil
 	}
-	cats := make([]query.Query, 0, len(q.CategoryIDs))
-	for _, id := range q.CategoryIDs {
-		cats = append(cats, term(fCategory, id))
+	must := []query.Query{search.KindQuery(SearchKind)}
+	notCats, err := s.categoryClause(q.CategoryIDs, &must)
+	if err != nil {
+		return nil, nil, err
 	}
-	must := []query.Query{search.KindQuery(SearchKind), bleve.NewDisjunctionQuery(cats...)}
 	if q.GroupID != "" {
 		must = append(must, term(fGroup, q.GroupID))
 	}
@@ -141,46 +145,75 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) ([]query.
 		must = append(must, term(fSolved, q.Solved))
 	}
 	words := !q.Query.Empty()
-	var asked query.Query
+	var asked, wq query.Query
+	// With words, the rest is a filter, which the index answers unscored:
+	// a category's term, scored, made a post of a small category rank
+	// higher, and a disjunction of the categories, scored, merged every
+	// post of every category one by one, where unscored it is one union of
+	// their postings.
 	if words {
-		// The words are scored; the rest is a filter, which the index
-		// answers unscored (a category's term, scored, made a post of a
-		// small category rank higher, and the categories' disjunction
-		// merged every post of every category one by one, where unscored
-		// it is one union of their postings).
 		b := bleve.NewBooleanQuery()
-		wq := s.wordsQuery(q.Query)
+		wq = s.wordsQuery(q.Query)
 		b.AddMust(wq)
-		b.AddFilter(bleve.NewConjunctionQuery(must...))
+		b.AddFilter(withoutCats(bleve.NewConjunctionQuery(must...), notCats))
 		asked = b
-		must = append(must, wq)
 	} else {
 		must = append(must, term(fOpening, "yes")) // one document per thread
-		asked = bleve.NewConjunctionQuery(must...)
+		asked = withoutCats(bleve.NewConjunctionQuery(must...), notCats)
 	}
 	// No stored field is asked for: a post's thread and number are in its
 	// ID, and loading the stored document of every post of the window
 	// (the text included) to read them cost more than ranking them.
-	req := bleve.NewSearchRequestOptions(asked, q.Limit*searchWindow, 0, false)
-	var res *bleve.SearchResult
-	var err error
+	var order []best
+	for _, window := range searchWindows(words, scored) {
+		req := bleve.NewSearchRequestOptions(asked, q.Limit*window, 0, false)
+		var res *bleve.SearchResult
+		switch {
+		case !scored:
+			req.Score = "none"
+			res, err = s.index.Search(ctx, req)
+		case words:
+			res, err = s.index.SearchByScore(ctx, req, []string{"-" + fLast, "_id"})
+		default:
+			req.SortBy([]string{"-" + fLast, "_id"})
+			res, err = s.index.Search(ctx, req)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("forum: search: %w", err)
+		}
+		order = bestPosts(res.Hits, q.Limit)
+		// The window's hits are the first of the whole ranking (score,
+		// then recency and ID, one order), so its threads are those a
+		// wider window gives, unless it held fewer than Limit threads
+		// and more posts matched.
+		if len(order) == q.Limit || len(res.Hits) < req.Size {
+			break
+		}
+	}
+	return wq, order, nil
+}
+
+// searchWindows are the windows rank tries, in posts per thread asked for,
+// each only when the one before held fewer threads than asked with more
+// posts matching. Without words, one post per thread matches (the
+// opening's); counting keeps the wide window, whose cost is not the
+// ranking's.
+func searchWindows(words, scored bool) []int {
 	switch {
-	case !scored:
-		req.Score = "none"
-		res, err = s.index.Search(ctx, req)
-	case words:
-		res, err = s.index.SearchByScore(ctx, req, []string{"-" + fLast, "_id"})
-	default:
-		req.SortBy([]string{"-" + fLast, "_id"})
-		res, err = s.index.Search(ctx, req)
+	case !words && scored:
+		return []int{1, searchWindow}
+	case words && scored:
+		return []int{searchFirstWindow, searchWindow}
 	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("forum: search: %w", err)
-	}
-	// The best post of each thread, in rank order.
+	return []int{searchWindow}
+}
+
+// bestPosts keeps the best-ranked post of each thread of hits, in their
+// order, at most limit.
+func bestPosts(hits blevesearch.DocumentMatchCollection, limit int) []best {
 	var order []best
 	seen := map[string]bool{}
-	for _, h := range res.Hits {
+	for _, h := range hits {
 		_, pid := search.SplitDocID(h.ID)
 		tid, n, ok := SplitPostID(pid)
 		if !ok || seen[tid] {
@@ -188,11 +221,70 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) ([]query.
 		}
 		seen[tid] = true
 		order = append(order, best{h, tid, n})
-		if len(order) == q.Limit {
+		if len(order) == limit {
 			break
 		}
 	}
-	return must, order, nil
+	return order
+}
+
+// withoutCats is q without the posts of the categories not (nil: q).
+func withoutCats(q, not query.Query) query.Query {
+	if not == nil {
+		return q
+	}
+	b := bleve.NewBooleanQuery()
+	b.AddMust(q)
+	b.AddMustNot(not)
+	return b
+}
+
+// categoryClause narrows must to the categories allowed, or returns the
+// categories to leave out, whichever names fewer: a reader of every
+// category needs no clause at all, and one of nearly all of them is
+// answered by leaving out the few others, where the disjunction of the
+// allowed categories made the index merge the postings of nearly every
+// post. The categories left out are those the index holds posts of (its
+// dictionary of the field, read now) that are not allowed, so a category
+// the caller's list has not heard of yet is left out too.
+func (s *Store) categoryClause(allowed []string, must *[]query.Query) (query.Query, error) {
+	in := make(map[string]bool, len(allowed))
+	for _, id := range allowed {
+		in[id] = true
+	}
+	d, err := s.index.Bleve().FieldDict(fCategory)
+	if err != nil {
+		return nil, fmt.Errorf("forum: categories of the index: %w", err)
+	}
+	var out []query.Query
+	for {
+		e, err := d.Next()
+		if err != nil {
+			_ = d.Close()
+			return nil, fmt.Errorf("forum: categories of the index: %w", err)
+		}
+		if e == nil {
+			break
+		}
+		if !in[e.Term] {
+			out = append(out, term(fCategory, e.Term))
+		}
+	}
+	if err := d.Close(); err != nil {
+		return nil, fmt.Errorf("forum: categories of the index: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	if len(out) <= len(allowed) {
+		return bleve.NewDisjunctionQuery(out...), nil
+	}
+	cats := make([]query.Query, 0, len(allowed))
+	for _, id := range allowed {
+		cats = append(cats, term(fCategory, id))
+	}
+	*must = append(*must, bleve.NewDisjunctionQuery(cats...))
+	return nil, nil
 }
 
 // hits reads the ranked threads and posts of one page (size from from)
@@ -200,7 +292,7 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) ([]query.
 // concepts of each. The order is the index's with the threads found
 // through another term than the one typed after the others, decided over
 // every ranked thread before the page is cut, so pages follow one order.
-func (s *Store) hits(ctx context.Context, q SearchQuery, must []query.Query, order []best, from, size int) ([]Hit, error) {
+func (s *Store) hits(ctx context.Context, q SearchQuery, wq query.Query, order []best, from, size int) ([]Hit, error) {
 	allowed := map[string]bool{}
 	for _, id := range q.CategoryIDs {
 		allowed[id] = true
@@ -210,7 +302,7 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, must []query.Query, ord
 	via := map[string][]string{}
 	if words {
 		var err error
-		if located, err = s.locate(ctx, must, order); err != nil {
+		if located, err = s.locate(ctx, wq, order); err != nil {
 			return nil, err
 		}
 		for _, b := range order {
@@ -276,19 +368,21 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, must []query.Query, ord
 	return out, nil
 }
 
-// locate asks the index again, for the chosen posts only, where the query
+// locate asks the index again, for the chosen posts only, where the words
 // matched and for their text. Locations in the ranking query made the index
 // decode the positions of every candidate post (Limit*searchWindow of them,
 // and every posting a broad word has) to keep those of at most Limit; the
-// same query restricted to the chosen posts' IDs gives them the same
-// locations.
-func (s *Store) locate(ctx context.Context, must []query.Query, order []best) (map[string]*blevesearch.DocumentMatch, error) {
+// words' query restricted to the chosen posts' IDs gives them the same
+// locations. The filters are not asked again: the IDs passed them (and the
+// database decides what is shown), and the categories' clause, scored in
+// a conjunction, was most of this query's cost.
+func (s *Store) locate(ctx context.Context, wq query.Query, order []best) (map[string]*blevesearch.DocumentMatch, error) {
 	ids := make([]string, len(order))
 	for i, b := range order {
 		ids[i] = b.hit.ID
 	}
-	and := append(append([]query.Query{}, must...), bleve.NewDocIDQuery(ids))
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(and...), len(ids), 0, false)
+	q := bleve.NewConjunctionQuery(wq, bleve.NewDocIDQuery(ids))
+	req := bleve.NewSearchRequestOptions(q, len(ids), 0, false)
 	req.Fields = []string{fText}
 	req.IncludeLocations = true
 	res, err := s.index.Search(ctx, req)

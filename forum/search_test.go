@@ -337,3 +337,76 @@ func TestSearchCountMatchesSearch(t *testing.T) {
 		}
 	}
 }
+
+// The index itself keeps the categories not allowed out, whichever way it
+// is asked (the allowed ones' disjunction, the others left out, no clause
+// for a reader of all): Count, which reads no thread, finds the threads
+// of the allowed categories only, a category the caller's list does not
+// know of included, with words and without.
+func TestSearchCategoriesLeftOutByTheIndex(t *testing.T) {
+	s, _, gen, grp := indexed(t)
+	ctx := context.Background()
+	third, err := s.CreateCategory(ctx, Category{Name: "Another group room", GroupID: store.NewID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]int{}
+	for i, c := range []*Category{gen, grp, third, third} {
+		if _, _, err := s.CreateThread(ctx, NewThread{Category: c, AuthorID: store.NewID(), Title: "Cobalt sourcing " + string(rune('A'+i)),
+			Body: "Where does the cobalt come from?", Tags: "cobalt"}); err != nil {
+			t.Fatal(err)
+		}
+		in[c.ID]++
+	}
+	for _, cats := range [][]*Category{{gen}, {grp}, {third}, {gen, grp}, {gen, third}, {gen, grp, third}} {
+		want := 0
+		var ids []string
+		for _, c := range cats {
+			ids = append(ids, c.ID)
+			want += in[c.ID]
+		}
+		for _, q := range []SearchQuery{{Query: glossary.ParseQuery("cobalt", "en")}, {Tag: "cobalt"}} {
+			q.CategoryIDs = ids
+			if n, err := s.Count(ctx, q); err != nil || n != want {
+				t.Errorf("%d categories, words %v: count %d, %v; want %d", len(cats), !q.Query.Empty(), n, err, want)
+			}
+			hits, err := s.Search(ctx, q)
+			if err != nil || len(hits) != want {
+				t.Errorf("%d categories, words %v: search found %d, %v; want %d", len(cats), !q.Query.Empty(), len(hits), err, want)
+			}
+		}
+	}
+}
+
+// A thread whose many posts rank first fills the first window rank asks
+// for: the wider window then finds the other threads, as a single wide
+// window did.
+func TestSearchWindowWidensForLongThreads(t *testing.T) {
+	s, _, gen, _ := indexed(t)
+	ctx := context.Background()
+	long, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Cobalt", Body: "Cobalt cobalt."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3*searchFirstWindow; i++ {
+		if _, err := s.Reply(ctx, long.ID, store.NewID(), "Cobalt, cobalt, cobalt.", false, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Minerals from mines in several countries",
+		Body: "Tin, tungsten, tantalum, gold and some cobalt, among many other metals and minerals of the supply chains."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := SearchQuery{Query: glossary.ParseQuery("cobalt", "en"), CategoryIDs: []string{gen.ID}, Limit: 2}
+	hits, err := s.Search(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := threadIDs(hits), long.ID+","+other.ID; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	if n, err := s.Count(ctx, q); err != nil || n != 2 {
+		t.Fatalf("count %d, %v", n, err)
+	}
+}
