@@ -246,6 +246,7 @@ func run(o options) error {
 		}
 		if o.breakouts > 0 {
 			w0, n0, _ := groupCommit(p.base)
+			gc0 := gcCycles(p.base)
 			r, err := runBreakouts(ctx, o, d, t, ps.facilitator, true)
 			if err != nil {
 				return fmt.Errorf("portal: %w; the portal's log ends:\n%s", err, tail(tmp+"/portal.log", 3000))
@@ -254,6 +255,10 @@ func run(o options) error {
 			if w1, n1, largest := groupCommit(p.base); w1 > w0 {
 				fmt.Printf("portal group commit: %d commands stored in %d writes (mean %.2f per write, largest %d)\n",
 					n1-n0, w1-w0, float64(n1-n0)/float64(w1-w0), largest)
+			}
+			if h, _, _ := goMem(p.base); h > 0 {
+				fmt.Printf("portal garbage collection: %d cycles during the phase; heap in use at its end %.1f MiB\n",
+					gcCycles(p.base)-gc0, float64(h)/(1<<20))
 			}
 			boPortal = r
 		} else if r, err := measure(ctx, o, d, t, senders, func(int) string { return ps.facilitator }, true); err != nil {

@@ -264,3 +264,9 @@ func groupCommit(base string) (writes, stored, largest int64) {
 	g := metrics.Gauges(base, "portal_live_event_writes_total", "portal_live_events_stored_total", "portal_live_event_batch_largest")
 	return int64(g["portal_live_event_writes_total"]), int64(g["portal_live_events_stored_total"]), int64(g["portal_live_event_batch_largest"])
 }
+
+// gcCycles is how many collections the portal's Go runtime has completed,
+// so a phase's count shows what a GC setting changes.
+func gcCycles(base string) int64 {
+	return int64(metrics.Gauges(base, "go_gc_duration_seconds_count")["go_gc_duration_seconds_count"])
+}

@@ -30,8 +30,11 @@ const (
 
 type notesDoc struct {
 	text []uint16
-	rev  int64
-	hist []textOp // the ops that made revisions rev-len(hist)+1 .. rev
+	// spare is the array text had before the last op, written over by the
+	// next one (see textOp.applyTo); nothing else refers to it.
+	spare []uint16
+	rev   int64
+	hist  []textOp // the ops that made revisions rev-len(hist)+1 .. rev
 }
 
 // notesState is the room's shared notes documents (the room's own and one
@@ -158,11 +161,11 @@ func init() {
 			if code != "" || (op.targetLen() > MaxNotes && op.targetLen() > len(doc.text)) {
 				return false
 			}
-			text, err := op.apply(doc.text)
+			text, err := op.applyTo(doc.spare, doc.text)
 			if err != nil {
 				return false
 			}
-			doc.text = text
+			doc.spare, doc.text = doc.text, text
 			doc.rev++
 			doc.hist = append(doc.hist, op)
 			if over := len(doc.hist) - notesHistory; over > 0 {

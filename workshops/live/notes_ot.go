@@ -91,11 +91,21 @@ func (o textOp) push(p opPart) textOp {
 }
 
 // apply returns doc changed by the op; the op must be made for doc's length.
-func (o textOp) apply(doc []uint16) ([]uint16, error) {
+func (o textOp) apply(doc []uint16) ([]uint16, error) { return o.applyTo(nil, doc) }
+
+// applyTo is apply writing the result into dst's array when it is large
+// enough, so that a document edited op after op alternates between two
+// arrays instead of allocating its whole text again for every keystroke.
+// dst must not share memory with doc.
+func (o textOp) applyTo(dst, doc []uint16) ([]uint16, error) {
 	if o.baseLen() != len(doc) {
 		return nil, errOpShape
 	}
-	out := make([]uint16, 0, o.targetLen())
+	out := dst[:0]
+	if n := o.targetLen(); cap(out) < n {
+		// Room to grow, so the next few ops fit too.
+		out = make([]uint16, 0, n+n/4+64)
+	}
 	i := 0
 	for _, p := range o {
 		switch {

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"runtime/debug"
+	"testing"
+)
+
+func TestGCPercentFor(t *testing.T) {
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{
+		{0, 400},
+		{20 << 20, 400},  // a small heap: four times its size in garbage
+		{64 << 20, 400},  // 256 MiB of headroom exactly
+		{100 << 20, 250}, // 256 MiB of headroom, rounded down to a step
+		{256 << 20, 100}, // Go's default from here on
+		{2 << 30, 100},   // never below it
+		{(256 << 20) / 3, 300},
+	} {
+		if got := gcPercentFor(c.live); got != c.want {
+			t.Errorf("gcPercentFor(%d MiB) = %d, want %d", c.live>>20, got, c.want)
+		}
+	}
+}
+
+func TestTuneGCLeavesTheOperatorsSetting(t *testing.T) {
+	env := func(k string) (string, bool) {
+		if k == "GOMEMLIMIT" {
+			return "1GiB", true
+		}
+		return "", false
+	}
+	if tuneGC(env, true) != nil {
+		t.Error("tuneGC changed the collector with GOMEMLIMIT set")
+	}
+	if tuneGC(func(string) (string, bool) { return "", false }, false) != nil {
+		t.Error("tuneGC changed the collector without the embedded database")
+	}
+}
+
+func TestTuneGCPutsTheSettingBack(t *testing.T) {
+	orig := debug.SetGCPercent(150)
+	t.Cleanup(func() { debug.SetGCPercent(orig) })
+	stop := tuneGC(func(string) (string, bool) { return "", false }, true)
+	if stop == nil {
+		t.Fatal("tuneGC did nothing with the embedded database and no GOGC or GOMEMLIMIT")
+	}
+	if p := debug.SetGCPercent(-1); p < gcPercentMin || p > gcPercentMax {
+		t.Errorf("GC percent %d while tuned", p)
+	}
+	stop()
+	if p := debug.SetGCPercent(150); p != 150 {
+		t.Errorf("GC percent %d after stop, want the one found (150)", p)
+	}
+}
