@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/circularfairict/portal/config"
@@ -49,7 +52,8 @@ func tuneGC(env config.Env, embedded bool) (stop func()) {
 		}
 		return sample[0].Value.Uint64()
 	}
-	cur := gcPercentFor(live())
+	headroom := headroomWithin(containerMemory())
+	cur := gcPercentFor(live(), headroom)
 	was := debug.SetGCPercent(cur)
 	go func() {
 		defer close(done)
@@ -61,7 +65,7 @@ func tuneGC(env config.Env, embedded bool) (stop func()) {
 				return
 			case <-t.C:
 			}
-			if p := gcPercentFor(live()); p != cur {
+			if p := gcPercentFor(live(), headroom); p != cur {
 				debug.SetGCPercent(p)
 				cur = p
 			}
@@ -74,14 +78,48 @@ func tuneGC(env config.Env, embedded bool) (stop func()) {
 	}
 }
 
-// gcPercentFor is the GC percent that lets garbage take gcHeadroom beyond
-// a live heap of live bytes, within [gcPercentMin, gcPercentMax], in steps
-// of 50 so that a heap moving a little does not change it every time.
-func gcPercentFor(live uint64) int {
+// gcPercentFor is the GC percent that lets garbage take headroom bytes
+// beyond a live heap of live bytes, within [gcPercentMin, gcPercentMax],
+// in steps of 50 so that a heap moving a little does not change it every
+// time.
+func gcPercentFor(live, headroom uint64) int {
 	if live == 0 {
 		return gcPercentMax
 	}
-	p := int(min(uint64(gcHeadroom)*100/live, gcPercentMax))
+	p := int(min(headroom*100/live, gcPercentMax))
 	p -= p % 50
 	return max(p, gcPercentMin)
+}
+
+// headroomWithin is gcHeadroom, or a quarter of a container's memory limit
+// when that is less: a portal given 512 MiB must not let garbage take half
+// of it (the database's page cache and the index live there too). limit 0
+// means none is known.
+func headroomWithin(limit uint64) uint64 {
+	if limit > 0 {
+		return min(gcHeadroom, limit/4)
+	}
+	return gcHeadroom
+}
+
+// containerMemory is the memory limit of the portal's cgroup (v2, then v1),
+// 0 when there is none or it cannot be read.
+func containerMemory() uint64 {
+	for _, f := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "max" {
+			return 0
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		// cgroup v1 says "no limit" with a number near the largest.
+		if err != nil || n >= 1<<60 {
+			return 0
+		}
+		return n
+	}
+	return 0
 }

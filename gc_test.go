@@ -18,9 +18,30 @@ func TestGCPercentFor(t *testing.T) {
 		{2 << 30, 100},   // never below it
 		{(256 << 20) / 3, 300},
 	} {
-		if got := gcPercentFor(c.live); got != c.want {
+		if got := gcPercentFor(c.live, gcHeadroom); got != c.want {
 			t.Errorf("gcPercentFor(%d MiB) = %d, want %d", c.live>>20, got, c.want)
 		}
+	}
+}
+
+// In a container, garbage may take at most a quarter of its memory.
+func TestGCHeadroomWithinAContainer(t *testing.T) {
+	if h := headroomWithin(0); h != gcHeadroom {
+		t.Errorf("no limit: headroom %d MiB", h>>20)
+	}
+	if h := headroomWithin(8 << 30); h != gcHeadroom {
+		t.Errorf("8 GiB: headroom %d MiB", h>>20)
+	}
+	h := headroomWithin(512 << 20)
+	if h != 128<<20 {
+		t.Errorf("512 MiB: headroom %d MiB, want 128", h>>20)
+	}
+	// A 32 MiB live heap in 512 MiB: 400 % would be 128 MiB of garbage.
+	if p := gcPercentFor(32<<20, h); p != 400 {
+		t.Errorf("32 MiB live in 512 MiB: %d", p)
+	}
+	if p := gcPercentFor(64<<20, h); p != 200 {
+		t.Errorf("64 MiB live in 512 MiB: %d", p)
 	}
 }
 
