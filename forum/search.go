@@ -118,6 +118,12 @@ func (s *Store) Count(ctx context.Context, q SearchQuery) (int, error) {
 // without words). Unscored, it asks for the posts in the index's order,
 // without relevance or recency (for Count).
 func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) (query.Query, []best, error) {
+	return s.rankCategories(ctx, q, scored, false)
+}
+
+// rankCategories is rank; union asks for the allowed categories' union
+// rather than leaving the others out (categoryClause).
+func (s *Store) rankCategories(ctx context.Context, q *SearchQuery, scored, union bool) (query.Query, []best, error) {
 	if s.index == nil {
 		return nil, nil, ErrNoIndex
 	}
@@ -128,7 +134,7 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) (query.Qu
 		return nil, nil, nil
 	}
 	must := []query.Query{search.KindQuery(SearchKind)}
-	notCats, err := s.categoryClause(q.CategoryIDs, &must)
+	notCats, left, err := s.categoryClause(q.CategoryIDs, &must, union)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -161,6 +167,9 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) (query.Qu
 		must = append(must, term(fOpening, "yes")) // one document per thread
 		asked = withoutCats(bleve.NewConjunctionQuery(must...), notCats)
 	}
+	if afterCategoryClause != nil {
+		afterCategoryClause()
+	}
 	// No stored field is asked for: a post's thread and number are in its
 	// ID, and loading the stored document of every post of the window
 	// (the text included) to read them cost more than ranking them.
@@ -190,8 +199,25 @@ func (s *Store) rank(ctx context.Context, q *SearchQuery, scored bool) (query.Qu
 			break
 		}
 	}
+	if left != nil {
+		// The categories were left out by the index's list as it was
+		// before the search: a category added since, not allowed, asks
+		// again by the allowed ones (a count must not include it either,
+		// though hits checks every category against the database).
+		changed, err := s.newCategorySince(q.CategoryIDs, left)
+		if err != nil {
+			return nil, nil, err
+		}
+		if changed {
+			return s.rankCategories(ctx, q, scored, true)
+		}
+	}
 	return wq, order, nil
 }
+
+// afterCategoryClause, when set (tests), runs between the reading of the
+// index's categories and the search.
+var afterCategoryClause func()
 
 // searchWindows are the windows rank tries, in posts per thread asked for,
 // each only when the one before held fewer threads than asked with more
@@ -246,8 +272,40 @@ func withoutCats(q, not query.Query) query.Query {
 // allowed categories made the index merge the postings of nearly every
 // post. The categories left out are those the index holds posts of (its
 // dictionary of the field, read now) that are not allowed, so a category
-// the caller's list has not heard of yet is left out too.
-func (s *Store) categoryClause(allowed []string, must *[]query.Query) (query.Query, error) {
+// the caller's list has not heard of yet is left out too; left is that
+// list (nil when the allowed ones were asked for, which needs no check
+// after the search, see newCategorySince). union asks for the allowed
+// ones' disjunction whatever the counts.
+func (s *Store) categoryClause(allowed []string, must *[]query.Query, union bool) (not query.Query, left map[string]bool, err error) {
+	if !union {
+		out, err := s.otherCategories(allowed)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(out) <= len(allowed) {
+			left = make(map[string]bool, len(out))
+			qs := make([]query.Query, 0, len(out))
+			for _, c := range out {
+				left[c] = true
+				qs = append(qs, term(fCategory, c))
+			}
+			if len(qs) == 0 {
+				return nil, left, nil
+			}
+			return bleve.NewDisjunctionQuery(qs...), left, nil
+		}
+	}
+	cats := make([]query.Query, 0, len(allowed))
+	for _, id := range allowed {
+		cats = append(cats, term(fCategory, id))
+	}
+	*must = append(*must, bleve.NewDisjunctionQuery(cats...))
+	return nil, nil, nil
+}
+
+// otherCategories are the categories the index holds posts of, other than
+// the allowed ones.
+func (s *Store) otherCategories(allowed []string) ([]string, error) {
 	in := make(map[string]bool, len(allowed))
 	for _, id := range allowed {
 		in[id] = true
@@ -256,7 +314,7 @@ func (s *Store) categoryClause(allowed []string, must *[]query.Query) (query.Que
 	if err != nil {
 		return nil, fmt.Errorf("forum: categories of the index: %w", err)
 	}
-	var out []query.Query
+	var out []string
 	for {
 		e, err := d.Next()
 		if err != nil {
@@ -267,24 +325,31 @@ func (s *Store) categoryClause(allowed []string, must *[]query.Query) (query.Que
 			break
 		}
 		if !in[e.Term] {
-			out = append(out, term(fCategory, e.Term))
+			out = append(out, e.Term)
 		}
 	}
 	if err := d.Close(); err != nil {
 		return nil, fmt.Errorf("forum: categories of the index: %w", err)
 	}
-	if len(out) == 0 {
-		return nil, nil
+	return out, nil
+}
+
+// newCategorySince reports whether the index now holds posts of a category
+// neither allowed nor among left, the ones left out when the query was
+// built: a post of a new category indexed between that and the search
+// could have been ranked or counted. A dictionary read after the search
+// names every category the search could have matched.
+func (s *Store) newCategorySince(allowed []string, left map[string]bool) (bool, error) {
+	out, err := s.otherCategories(allowed)
+	if err != nil {
+		return false, err
 	}
-	if len(out) <= len(allowed) {
-		return bleve.NewDisjunctionQuery(out...), nil
+	for _, c := range out {
+		if !left[c] {
+			return true, nil
+		}
 	}
-	cats := make([]query.Query, 0, len(allowed))
-	for _, id := range allowed {
-		cats = append(cats, term(fCategory, id))
-	}
-	*must = append(*must, bleve.NewDisjunctionQuery(cats...))
-	return nil, nil
+	return false, nil
 }
 
 // hits reads the ranked threads and posts of one page (size from from)

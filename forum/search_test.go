@@ -378,6 +378,43 @@ func TestSearchCategoriesLeftOutByTheIndex(t *testing.T) {
 	}
 }
 
+// A category created and indexed after rank read the index's categories,
+// before its search, is not counted: rank sees it in the dictionary after
+// the search and asks again by the allowed categories.
+func TestSearchCategoryAddedDuringTheQuery(t *testing.T) {
+	s, _, gen, grp := indexed(t)
+	ctx := context.Background()
+	for _, c := range []*Category{gen, grp} {
+		if _, _, err := s.CreateThread(ctx, NewThread{Category: c, AuthorID: store.NewID(), Title: "Cobalt sourcing", Body: "Cobalt.", Tags: "cobalt"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One allowed category against one other: the other is left out.
+	q := SearchQuery{Query: glossary.ParseQuery("cobalt", "en"), CategoryIDs: []string{gen.ID}}
+	want, err := s.Count(ctx, q)
+	if err != nil || want == 0 {
+		t.Fatalf("count before: %d, %v", want, err)
+	}
+	var added bool
+	afterCategoryClause = func() {
+		if added {
+			return
+		}
+		added = true
+		late, err := s.CreateCategory(ctx, Category{Name: "A room made a moment ago", GroupID: store.NewID()})
+		if err == nil {
+			_, _, err = s.CreateThread(ctx, NewThread{Category: late, AuthorID: store.NewID(), Title: "Cobalt again", Body: "Cobalt.", Tags: "cobalt"})
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { afterCategoryClause = nil })
+	if n, err := s.Count(ctx, q); err != nil || n != want || !added {
+		t.Errorf("count with a category added during the query: %d, %v; want %d (added %v)", n, err, want, added)
+	}
+}
+
 // A thread whose many posts rank first fills the first window rank asks
 // for: the wider window then finds the other threads, as a single wide
 // window did.
