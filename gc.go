@@ -32,14 +32,15 @@ const (
 // as the rooms. The portal lets garbage grow to four times the live heap
 // while that stays within gcHeadroom, and never to less than Go's default:
 // the percent follows the live heap, re-read every few seconds. stop ends
-// that and puts back the setting found (nil when tuneGC did nothing).
-func tuneGC(env config.Env, embedded bool) (stop func()) {
+// that and puts back the setting found (nil when tuneGC did nothing);
+// headroom is the bound it keeps to (headroomWithin).
+func tuneGC(env config.Env, embedded bool) (stop func(), headroom uint64) {
 	if !embedded {
-		return nil
+		return nil, 0
 	}
 	for _, k := range []string{"GOGC", "GOMEMLIMIT"} {
 		if _, set := env(k); set {
-			return nil
+			return nil, 0
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -52,7 +53,7 @@ func tuneGC(env config.Env, embedded bool) (stop func()) {
 		}
 		return sample[0].Value.Uint64()
 	}
-	headroom := headroomWithin(containerMemory())
+	headroom = headroomWithin(containerMemory())
 	cur := gcPercentFor(live(), headroom)
 	was := debug.SetGCPercent(cur)
 	go func() {
@@ -75,7 +76,7 @@ func tuneGC(env config.Env, embedded bool) (stop func()) {
 		cancel()
 		<-done
 		debug.SetGCPercent(was)
-	}
+	}, headroom
 }
 
 // gcPercentFor is the GC percent that lets garbage take headroom bytes

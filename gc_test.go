@@ -52,10 +52,10 @@ func TestTuneGCLeavesTheOperatorsSetting(t *testing.T) {
 		}
 		return "", false
 	}
-	if tuneGC(env, true) != nil {
+	if stop, _ := tuneGC(env, true); stop != nil {
 		t.Error("tuneGC changed the collector with GOMEMLIMIT set")
 	}
-	if tuneGC(func(string) (string, bool) { return "", false }, false) != nil {
+	if stop, _ := tuneGC(func(string) (string, bool) { return "", false }, false); stop != nil {
 		t.Error("tuneGC changed the collector without the embedded database")
 	}
 }
@@ -63,8 +63,8 @@ func TestTuneGCLeavesTheOperatorsSetting(t *testing.T) {
 func TestTuneGCPutsTheSettingBack(t *testing.T) {
 	orig := debug.SetGCPercent(150)
 	t.Cleanup(func() { debug.SetGCPercent(orig) })
-	stop := tuneGC(func(string) (string, bool) { return "", false }, true)
-	if stop == nil {
+	stop, headroom := tuneGC(func(string) (string, bool) { return "", false }, true)
+	if stop == nil || headroom == 0 || headroom > gcHeadroom {
 		t.Fatal("tuneGC did nothing with the embedded database and no GOGC or GOMEMLIMIT")
 	}
 	if p := debug.SetGCPercent(-1); p < gcPercentMin || p > gcPercentMax {

@@ -189,10 +189,10 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 		defer cancel()
 		_ = st.Close(cctx)
 	}()
-	if stopGC := tuneGC(env, st.Embedded); stopGC != nil {
+	if stopGC, headroom := tuneGC(env, st.Embedded); stopGC != nil {
 		defer stopGC()
 		logger.Info("garbage collector tuned for the embedded database (GOGC or GOMEMLIMIT set by the operator turn this off)",
-			"headroom_mib", gcHeadroom>>20)
+			"headroom_mib", headroom>>20)
 	}
 	srv, err := server.New(ctx, server.Deps{Config: cfg, Store: st, Logger: logger, Version: version})
 	if err != nil {
