@@ -580,6 +580,11 @@ type memberMemo struct {
 	rights string    // the credential's rights stamp when m was read
 	at     time.Time // when m was read
 	gen    uint64    // the registry's standing generation then
+	// credAt is when the credential behind rights was about to be read: a
+	// check that read it earlier (one started ahead, slower than the
+	// frame's) must not put its older stamp over a newer one, or the next
+	// check reads the member again for nothing.
+	credAt time.Time
 }
 
 // newMemberMemo is an empty copy for a new connection.
@@ -598,6 +603,7 @@ func (cs *connections) newMemberMemo() *memberMemo {
 // memo, when an end or recheck call came since, or when the copy is
 // memberEvery old: a check then costs one lookup by _id rather than two.
 func (s *Server) credentialMember(ctx context.Context, info connInfo, use bool, memo *memberMemo) (*auth.Member, bool) {
+	credAt := time.Now()
 	h, err := s.auth.CredentialHolder(ctx, info.Credential, use)
 	if err != nil || h.Member != info.Member {
 		return nil, false
@@ -617,7 +623,9 @@ func (s *Server) credentialMember(ctx context.Context, info connInfo, use bool, 
 			return nil, false
 		}
 		memo.mu.Lock()
-		memo.m, memo.rights, memo.at, memo.gen = m, h.Rights, at, gen
+		if !credAt.Before(memo.credAt) {
+			memo.m, memo.rights, memo.at, memo.gen, memo.credAt = m, h.Rights, at, gen, credAt
+		}
 		memo.mu.Unlock()
 	}
 	if m.ID != info.Member || !m.CanSignIn() || !auth.CanUsePortal(m) {
