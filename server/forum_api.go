@@ -337,6 +337,20 @@ func (s *Server) searchDiscussions(c *fiber.Ctx) error {
 		if err != nil {
 			page = 1 // not a number, or out of range (Atoi then gives the bound)
 		}
+		// The library's matches run beside the discussions' (neither needs
+		// the other's answer): their index queries and reads by _id overlap
+		// instead of adding up. Only the bridge is called from the
+		// goroutine, with the request's context, never the Fiber context.
+		var library []ResourceCard
+		libWait := func() error { return nil }
+		if s.library != nil && !q.Query.Empty() {
+			ctx := c.UserContext()
+			libWait = beside(func() (err error) {
+				library, err = s.library.SearchLibrary(ctx, m, d.Q, 10)
+				return err
+			})
+		}
+		defer func() { _ = libWait() }() // an early return leaves no search running
 		if d.Hits, d.Total, err = s.discussionHits(c, q, cats, page); err != nil {
 			return err
 		}
@@ -363,10 +377,10 @@ func (s *Server) searchDiscussions(c *fiber.Ctx) error {
 		d.Ranked = !q.Query.Empty()
 		d.Building = s.search != nil && s.search.Building()
 		d.Concepts = queryConcepts(q.Query, s.lang(c))
-		if s.library != nil && !q.Query.Empty() {
-			if d.Library, err = s.library.SearchLibrary(c.UserContext(), m, d.Q, 10); err != nil {
-				s.log.Warn("forum: library search", "err", err)
-			}
+		if err := libWait(); err != nil {
+			s.log.Warn("forum: library search", "err", err)
+		} else {
+			d.Library = library
 		}
 	}
 	if s.wantsJSON(c) {

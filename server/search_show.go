@@ -107,16 +107,10 @@ func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
 	// reads by _id overlap theirs instead of adding to them. Only the
 	// service is called from the goroutine, never the Fiber context.
 	var res *resources.Result
-	var lerr error
-	libDone := make(chan struct{})
-	go func() {
-		defer close(libDone)
-		res, lerr = s.lib.Search(ctx, lq)
-	}()
-	libWait := func() error {
-		<-libDone
-		return lerr
-	}
+	libWait := beside(func() (err error) {
+		res, err = s.lib.Search(ctx, lq)
+		return err
+	})
 	defer func() { _ = libWait() }() // an early return leaves no search running
 
 	all, err := s.categories(c)
@@ -320,4 +314,23 @@ func snippetOf[T ~string](snippet T) template.HTML {
 		return template.HTML(strings.NewReplacer("&lt;mark&gt;", "", "&lt;/mark&gt;", "").Replace(out))
 	}
 	return template.HTML(strings.NewReplacer("&lt;mark&gt;", "<mark>", "&lt;/mark&gt;", "</mark>").Replace(out)) // #nosec G203 -- escaped above, only <mark> restored
+}
+
+// beside runs fn in a goroutine and returns a wait that blocks until fn
+// has returned and gives its error: a page's independent searches overlap
+// (each an index query and reads by _id, one core each). The caller
+// defers a wait, so that no search outlives the request, and fn gets the
+// request's context only, never the Fiber context, which the server
+// reuses once the handler returns.
+func beside(fn func() error) (wait func() error) {
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err = fn()
+	}()
+	return func() error {
+		<-done
+		return err
+	}
 }
