@@ -277,6 +277,7 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 	req := q.request(pq, "")
 	if q.CountOnly {
 		req.Size = 0
+		req.Score = "none" // a total needs no ranking: bleve then scores no match
 		out, err := s.index.Search(ctx, req)
 		if err != nil {
 			return nil, fmt.Errorf("resources: search count: %w", err)
@@ -307,6 +308,36 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 	if !q.Brief && len(q.Filters) < len(Facets) {
 		req.AddFacet(fieldFacets, bleve.NewFacetRequest(fieldFacets, facetAllSize))
 	}
+	// A facet with a selection counts over the other selections only: one
+	// unscored query each, asked beside the main one, since neither needs
+	// the other's answer (the main query ranks on one core meanwhile).
+	type facetAnswer struct {
+		facet  string
+		counts map[string]int
+		err    error
+	}
+	var answers []*facetAnswer
+	var asked sync.WaitGroup
+	for _, f := range Facets {
+		if len(q.Filters[f]) == 0 || q.Brief {
+			continue
+		}
+		a := &facetAnswer{facet: f}
+		answers = append(answers, a)
+		asked.Go(func() {
+			fr := q.request(pq, f)
+			fr.Size = 0
+			fr.Score = "none"
+			fr.AddFacet(fieldFacets, bleve.NewFacetRequest(fieldFacets, facetAllSize))
+			fo, err := s.index.Search(ctx, fr)
+			if err != nil {
+				a.err = fmt.Errorf("resources: search facets: %w", err)
+				return
+			}
+			a.counts = facetCounts(fo.Facets[fieldFacets])[f]
+		})
+	}
+	defer asked.Wait() // an early return leaves no query running
 	var out *bleve.SearchResult
 	var err error
 	if byScore {
@@ -318,19 +349,12 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 		return nil, fmt.Errorf("resources: search: %w", err)
 	}
 	facets := facetCounts(out.Facets[fieldFacets])
-	// A facet with a selection counts over the other selections only.
-	for _, f := range Facets {
-		if len(q.Filters[f]) == 0 || q.Brief {
-			continue
+	asked.Wait()
+	for _, a := range answers {
+		if a.err != nil {
+			return nil, a.err
 		}
-		fr := q.request(pq, f)
-		fr.Size = 0
-		fr.AddFacet(fieldFacets, bleve.NewFacetRequest(fieldFacets, facetAllSize))
-		fo, err := s.index.Search(ctx, fr)
-		if err != nil {
-			return nil, fmt.Errorf("resources: search facets: %w", err)
-		}
-		facets[f] = facetCounts(fo.Facets[fieldFacets])[f]
+		facets[a.facet] = a.counts
 	}
 	for _, f := range Facets {
 		counts := facets[f]

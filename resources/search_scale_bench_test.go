@@ -62,6 +62,7 @@ func indexShare(b *testing.B, ctx context.Context, s *Service, q Search) uint64 
 		}
 		fr := q.request(pq, f)
 		fr.Size = 0
+		fr.Score = "none"
 		fr.AddFacet(fieldFacets, bleve.NewFacetRequest(fieldFacets, facetAllSize))
 		if _, err := s.index.Search(ctx, fr); err != nil {
 			b.Fatal(err)
