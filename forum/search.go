@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
 	blevesearch "github.com/blevesearch/bleve/v2/search"
@@ -363,11 +364,24 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, wq query.Query, order [
 		allowed[id] = true
 	}
 	words := !q.Query.Empty()
+	page := func(order []best) []best { return order[min(from, len(order)):min(from+size, len(order))] }
+	// The database decides what is shown: threads and posts are read by
+	// _id, and a thread held or moved, or a post held, hidden, deleted or
+	// edited since the index last heard of it, is left out rather than
+	// shown from the index (a replica may lag behind its bus). The page is
+	// that of the index's order unless the snippets' query finds threads
+	// matched through a concept only, which go after the others: its rows
+	// are read while that query runs (round trips through the database
+	// beside this process's CPU), and any row the new order brings in is
+	// read after it.
+	read := pageRows{threads: map[string]*Thread{}, posts: map[string]*Post{}}
+	wait := s.readRows(ctx, page(order), &read)
 	var located map[string]*blevesearch.DocumentMatch
 	via := map[string][]string{}
 	if words {
 		var err error
 		if located, err = s.locate(ctx, wq, order); err != nil {
+			_ = wait()
 			return nil, err
 		}
 		for _, b := range order {
@@ -383,33 +397,20 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, wq query.Query, order [
 			return vi && !vj // the index's order otherwise: score, then recency
 		})
 	}
-	order = order[min(from, len(order)):min(from+size, len(order))]
-	// The database decides what is shown: threads and posts are read by
-	// _id, and a thread held or moved, or a post held, hidden, deleted or
-	// edited since the index last heard of it, is left out rather than
-	// shown from the index (a replica may lag behind its bus).
-	tids := make([]string, len(order))
-	pids := make([]string, len(order))
-	for i, b := range order {
-		tids[i], pids[i] = b.thread, PostID(b.thread, b.n)
-	}
-	// Both reads at once: each is a few lookups by _id at a time, round
-	// trips through the database rather than CPU of this process.
-	var threads map[string]*Thread
-	var terr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		threads, terr = s.ThreadsByID(ctx, tids)
-	}()
-	posts, err := s.PostsByID(ctx, pids)
-	<-done
-	if err != nil {
+	if err := wait(); err != nil {
 		return nil, err
 	}
-	if terr != nil {
-		return nil, terr
+	order = page(order)
+	var missing []best
+	for _, b := range order {
+		if _, ok := read.threads[b.thread]; !ok {
+			missing = append(missing, b)
+		}
 	}
+	if err := s.readRows(ctx, missing, &read)(); err != nil {
+		return nil, err
+	}
+	threads, posts := read.threads, read.posts
 	out := make([]Hit, 0, len(order))
 	for _, b := range order {
 		t, p := threads[b.thread], posts[PostID(b.thread, b.n)]
@@ -431,6 +432,48 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, wq query.Query, order [
 		out = append(out, h)
 	}
 	return out, nil
+}
+
+// pageRows are the threads and posts read for a page of hits; a thread or
+// post the database no longer has is recorded as nil, so it is not asked
+// again.
+type pageRows struct {
+	threads map[string]*Thread
+	posts   map[string]*Post
+}
+
+// readRows starts reading the threads and best posts of bs into rows, both
+// at once (each a few lookups by _id at a time), and returns a wait that
+// ends when they are in and gives the first error. rows is not touched
+// until then.
+func (s *Store) readRows(ctx context.Context, bs []best, rows *pageRows) (wait func() error) {
+	if len(bs) == 0 {
+		return func() error { return nil }
+	}
+	tids := make([]string, len(bs))
+	pids := make([]string, len(bs))
+	for i, b := range bs {
+		tids[i], pids[i] = b.thread, PostID(b.thread, b.n)
+	}
+	var threads map[string]*Thread
+	var posts map[string]*Post
+	var terr, perr error
+	var both sync.WaitGroup
+	both.Go(func() { threads, terr = s.ThreadsByID(ctx, tids) })
+	both.Go(func() { posts, perr = s.PostsByID(ctx, pids) })
+	return func() error {
+		both.Wait()
+		if err := errors.Join(terr, perr); err != nil {
+			return err
+		}
+		for _, id := range tids {
+			rows.threads[id] = threads[id]
+		}
+		for _, id := range pids {
+			rows.posts[id] = posts[id]
+		}
+		return nil
+	}
 }
 
 // locate asks the index again, for the chosen posts only, where the words

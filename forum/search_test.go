@@ -447,3 +447,41 @@ func TestSearchWindowWidensForLongThreads(t *testing.T) {
 		t.Fatalf("count %d, %v", n, err)
 	}
 }
+
+// A page's rows are read while the snippets' query runs, for the page of
+// the index's order; a thread matched through a concept only goes after
+// the others, so the page may then need a thread that was not read: it is
+// read after, and each page shows what it would without the early read.
+func TestSearchPageReadsWhatTheOrderBringsIn(t *testing.T) {
+	s, _, gen, _ := indexed(t)
+	ctx := context.Background()
+	filler := strings.Repeat("The buyer and the supplier met again to talk about the contract and its annexes. ", 20)
+	direct, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Contract annexes",
+		Body: filler + "One line on repairability."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	concept, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Réparabilité réparabilité",
+		Body: "Réparabilité des écrans : réparabilité."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := SearchQuery{Query: glossary.ParseQuery("repairability", "en"), CategoryIDs: []string{gen.ID}}
+	rq := q
+	_, order, err := s.rank(ctx, &rq, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(order) != 2 || order[0].thread != concept.ID {
+		t.Fatalf("the index should rank the concept-only thread first for this test to mean anything: %+v", order)
+	}
+	for page, want := range []string{direct.ID, concept.ID} {
+		hits, total, err := s.SearchPage(ctx, q, page+1, 1)
+		if err != nil || total != 2 || len(hits) != 1 || hits[0].Thread.ID != want {
+			t.Fatalf("page %d: %v, total %d, %s; want %s", page+1, err, total, threadIDs(hits), want)
+		}
+		if page == 1 && len(hits[0].Via) == 0 {
+			t.Errorf("the concept-only thread should say its concept: %+v", hits[0])
+		}
+	}
+}
