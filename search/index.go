@@ -669,92 +669,76 @@ const (
 )
 
 // fill indexes every document of kind that need names, reading them with
-// Kind.All: reading the database and analysing into the shards overlap
-// (this goroutine reads and routes each document to its shard's batch
-// while one goroutine per shard indexes that shard's previous batch), as
-// either alone leaves a core idle, and the shards build and merge their
-// segments side by side. indexed is told how many documents each batch
-// held once it is in.
+// Kind.All: reading the database and analysing into the index overlap (one
+// goroutine reads and routes each document to its shard's batch while the
+// index analyses the previous full batch, which bleve spreads over the
+// cores), as either alone leaves a core idle. The shards' batches are
+// indexed one at a time: side by side they took no less time and held
+// more memory (docs/benchmarks.md, "The search index in two shards").
+// indexed is told how many documents each batch held once it is in.
 func (ix *Index) fill(ctx context.Context, kind string, k Kind, need map[string]bool, indexed func(n int)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type batch struct {
-		b *bleve.Batch
-		n int
+		shard int
+		b     *bleve.Batch
+		n     int
 	}
 	n := len(ix.shards)
-	queues := make([]chan batch, n)
-	// One error per shard at most; the first one stops the fill.
-	failed := make(chan error, n)
-	var told sync.Mutex // indexed is called from the shards' goroutines
-	var wg sync.WaitGroup
-	for i, s := range ix.shards {
-		// Per shard, two batches in flight: one being read, one indexed.
-		queues[i] = make(chan batch, 1)
-		wg.Add(1)
-		go func(q <-chan batch) {
-			defer wg.Done()
-			for bt := range q {
-				if ctx.Err() != nil {
-					continue // drained, so the reader never blocks
-				}
-				if err := s.Batch(bt.b); err != nil {
-					failed <- err
-					cancel()
-					continue
-				}
-				told.Lock()
-				indexed(bt.n)
-				told.Unlock()
+	// Two batches in flight: one being read, one being indexed.
+	batches := make(chan batch, 1)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		bs := make([]*bleve.Batch, n)
+		counts, sizes := make([]int, n), make([]int, n)
+		for i, s := range ix.shards {
+			bs[i] = s.NewBatch()
+		}
+		maxBytes := fillBatchBytes / n
+		send := func(i int) bool {
+			select {
+			case batches <- batch{i, bs[i], counts[i]}:
+				bs[i], counts[i], sizes[i] = ix.shards[i].NewBatch(), 0, 0
+				return true
+			case <-ctx.Done():
+				return false
 			}
-		}(queues[i])
-	}
-	batches := make([]*bleve.Batch, n)
-	counts, sizes := make([]int, n), make([]int, n)
-	for i, s := range ix.shards {
-		batches[i] = s.NewBatch()
-	}
-	maxBytes := fillBatchBytes / n
-	send := func(i int) bool {
-		select {
-		case queues[i] <- batch{batches[i], counts[i]}:
-			batches[i], counts[i], sizes[i] = ix.shards[i].NewBatch(), 0, 0
-			return true
-		case <-ctx.Done():
-			return false
 		}
-	}
-	err := k.All(ctx, func(d *Doc) error {
-		if !need[d.ID] {
-			return nil
+		err := k.All(ctx, func(d *Doc) error {
+			if !need[d.ID] {
+				return nil
+			}
+			id := DocID(kind, d.ID)
+			i := ix.shardOf(id)
+			if err := bs[i].Index(id, ix.fields(kind, d)); err != nil {
+				return err
+			}
+			counts[i]++
+			sizes[i] += fieldBytes(d.Fields)
+			if counts[i] >= fillBatchDocs || sizes[i] >= maxBytes {
+				send(i)
+			}
+			return ctx.Err()
+		})
+		for i := 0; err == nil && i < n; i++ {
+			if counts[i] > 0 && !send(i) {
+				err = ctx.Err()
+			}
 		}
-		id := DocID(kind, d.ID)
-		i := ix.shardOf(id)
-		if err := batches[i].Index(id, ix.fields(kind, d)); err != nil {
+		readErr <- err
+	}()
+	for bt := range batches {
+		if err := ix.shards[bt.shard].Batch(bt.b); err != nil {
+			cancel()
+			for range batches {
+			}
+			<-readErr
 			return err
 		}
-		counts[i]++
-		sizes[i] += fieldBytes(d.Fields)
-		if counts[i] >= fillBatchDocs || sizes[i] >= maxBytes {
-			send(i)
-		}
-		return ctx.Err()
-	})
-	for i := 0; err == nil && i < n; i++ {
-		if counts[i] > 0 && !send(i) {
-			err = ctx.Err()
-		}
+		indexed(bt.n)
 	}
-	for _, q := range queues {
-		close(q)
-	}
-	wg.Wait()
-	select {
-	case ferr := <-failed:
-		return ferr
-	default:
-	}
-	return err
+	return <-readErr
 }
 
 // fieldBytes is about what a document's text takes in a batch.
