@@ -302,3 +302,57 @@ func TestOtherShardLayoutRebuilt(t *testing.T) {
 	}
 	_ = ix.Close()
 }
+
+// A new index of two shards is filled in several batches per shard (more
+// documents than one batch holds), every document once, the progress
+// reaching the total; a shard that does not open (corrupt) moves the whole
+// directory aside and the index is rebuilt.
+func TestShardsFilledInBatches(t *testing.T) {
+	ctx := context.Background()
+	docs := map[string]string{}
+	for i := 0; i < 2*fillBatchDocs+500; i++ {
+		docs[fmt.Sprintf("d%05d", i)] = fmt.Sprintf("spare part number%d", i%50)
+	}
+	k := memKind{docs: docs}
+	dir := filepath.Join(t.TempDir(), "ix")
+	ix, err := Open(Options{Dir: dir, Shards: 2}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, total := 0, 0
+	st, err := ix.CatchUp(ctx, func(done, all int) { last, total = done, all })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Added != len(docs) || last != len(docs) || total != len(docs) {
+		t.Fatalf("%+v, progress %d of %d; want %d added", st, last, total, len(docs))
+	}
+	for i, s := range ix.shards {
+		if c, _ := s.DocCount(); c <= fillBatchDocs {
+			t.Errorf("shard %d holds %d documents: fewer than two batches", i, c)
+		}
+	}
+	if n := mustCount(t, ix); n != uint64(len(docs)) {
+		t.Errorf("%d documents, want %d", n, len(docs))
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = filepath.WalkDir(shardDir(dir, 1), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			_ = os.WriteFile(p, []byte("not an index"), 0o600)
+		}
+		return nil
+	})
+	ix, err = Open(Options{Dir: dir}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if st, err := ix.CatchUp(ctx, nil); err != nil || st.Added != len(docs) || ix.Shards() != 2 {
+		t.Errorf("after shard 1 was corrupted: %+v %v, %d shards; want all added again in 2", st, err, ix.Shards())
+	}
+	if aside, _ := filepath.Glob(dir + ".broken-*"); len(aside) != 1 {
+		t.Errorf("the corrupt index was not moved aside: %v", aside)
+	}
+}
