@@ -1,6 +1,7 @@
-// Package search is the portal's derived full-text index: one bleve index
-// under the data directory holding every searchable kind of document (the
-// library, discussions, members), told apart by a kind field. The database
+// Package search is the portal's derived full-text index: one index under
+// the data directory (on disk a few bleve indexes, shards, searched at once)
+// holding every searchable kind of document (the library, discussions,
+// members), told apart by a kind field. The database
 // stays the source of truth: the index is rebuilt from it when missing,
 // outdated or corrupt, caught up at start-up (IDs and stamps compared, so
 // deletions are caught up too), and kept current by a message on the bus
