@@ -190,7 +190,7 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 		// The count already on disk, so that a data directory moved to a
 		// machine of another core count is not rebuilt for it; a new index
 		// gets DefaultShards.
-		if n = shardsOnDisk(opts.Dir); n == 0 {
+		if n = shardsOnDisk(opts.Dir); n == 0 || n > MaxShards {
 			n = DefaultShards
 		}
 	}
