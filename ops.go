@@ -276,10 +276,10 @@ func reindexCmd(args []string, stdout io.Writer, env config.Env) error {
 	dir := cfg.SearchIndexDir()
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	target, swap := dir, false
-	ix, err := search.Open(search.Options{Dir: dir, Log: quiet}, kinds...)
+	ix, err := search.Open(search.Options{Dir: dir, Shards: cfg.SearchShards, Log: quiet}, kinds...)
 	if errors.Is(err, search.ErrLocked) {
 		target, swap = fmt.Sprintf("%s.reindex-%d", dir, time.Now().UnixNano()), true
-		ix, err = search.Open(search.Options{Dir: target, Log: quiet}, kinds...)
+		ix, err = search.Open(search.Options{Dir: target, Shards: cfg.SearchShards, Log: quiet}, kinds...)
 	}
 	if err != nil {
 		return fmt.Errorf("reindex: %v", err)

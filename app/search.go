@@ -33,7 +33,7 @@ func SearchKinds(db *mongo.Database) ([]search.Kind, error) {
 // the catch-up with the database in the background: the portal answers
 // meanwhile, and results say the index is being built.
 func (a *App) openSearch(ctx context.Context) error {
-	ix, err := search.Open(search.Options{Dir: a.cfg.SearchIndexDir(), Bus: a.bus, Log: a.log.With("component", "search")}, searchKinds(a.lib, a.forum, a.auth)...)
+	ix, err := search.Open(search.Options{Dir: a.cfg.SearchIndexDir(), Shards: a.cfg.SearchShards, Bus: a.bus, Log: a.log.With("component", "search")}, searchKinds(a.lib, a.forum, a.auth)...)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,10 @@ type Config struct {
 	// SearchDir is the search index's directory (PORTAL_SEARCH_DIR); empty
 	// is DataDir/search. Each server keeps its own index.
 	SearchDir string
+	// SearchShards is PORTAL_SEARCH_SHARDS: how many parts the search
+	// index is split into, searched at once; 0 keeps the count of the
+	// index on disk (search.DefaultShards for a new one).
+	SearchShards int
 	// MongoURI is MONGODB_URI; empty selects the embedded database.
 	MongoURI string
 	// SessionKey signs CSRF tokens; at least 32 bytes.
@@ -148,12 +152,16 @@ func Load(mode Mode, env Env) (*Config, error) {
 	for _, n := range []struct {
 		name string
 		dst  *int
-	}{{"PORTAL_BODY_MAX_BYTES", &c.BodyMaxBytes}, {"PORTAL_UPLOAD_MAX_BYTES", &c.UploadMaxBytes}, {"PORTAL_RATE_LIMIT", &c.RateLimit}} {
+	}{{"PORTAL_BODY_MAX_BYTES", &c.BodyMaxBytes}, {"PORTAL_UPLOAD_MAX_BYTES", &c.UploadMaxBytes}, {"PORTAL_RATE_LIMIT", &c.RateLimit}, {"PORTAL_SEARCH_SHARDS", &c.SearchShards}} {
 		if v := get(n.name); v != "" {
 			if *n.dst, err = strconv.Atoi(v); err != nil || *n.dst <= 0 {
 				return nil, fmt.Errorf("%s: %q is not a positive whole number", n.name, v)
 			}
 		}
+	}
+	// search.MaxShards (config imports no package of the portal).
+	if c.SearchShards > 64 {
+		return nil, fmt.Errorf("PORTAL_SEARCH_SHARDS: %d is more than 64; use about one per core", c.SearchShards)
 	}
 	if v := get("PORTAL_TRUSTED_PROXIES"); v != "" {
 		for _, p := range strings.Split(v, ",") {

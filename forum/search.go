@@ -311,26 +311,15 @@ func (s *Store) otherCategories(allowed []string) ([]string, error) {
 	for _, id := range allowed {
 		in[id] = true
 	}
-	d, err := s.index.Bleve().FieldDict(fCategory)
+	terms, err := s.index.FieldTerms(fCategory)
 	if err != nil {
 		return nil, fmt.Errorf("forum: categories of the index: %w", err)
 	}
 	var out []string
-	for {
-		e, err := d.Next()
-		if err != nil {
-			_ = d.Close()
-			return nil, fmt.Errorf("forum: categories of the index: %w", err)
+	for _, t := range terms {
+		if !in[t] {
+			out = append(out, t)
 		}
-		if e == nil {
-			break
-		}
-		if !in[e.Term] {
-			out = append(out, e.Term)
-		}
-	}
-	if err := d.Close(); err != nil {
-		return nil, fmt.Errorf("forum: categories of the index: %w", err)
 	}
 	return out, nil
 }
@@ -638,7 +627,7 @@ func (s *Store) via(gq glossary.Query, locs blevesearch.FieldTermLocationMap) []
 	if !gq.Expanded() {
 		return nil
 	}
-	m := s.index.Bleve().Mapping()
+	m := s.index.Mapping()
 	var out []string
 	i := 0
 	for _, g := range gq.Groups() {

@@ -26,7 +26,7 @@ func (ix *Index) Tokens(analyzer, text string) []string {
 	if v, ok := ix.tokens.m.Load(key); ok {
 		return v.([]string)
 	}
-	a := ix.idx.Mapping().AnalyzerNamed(analyzer)
+	a := ix.Mapping().AnalyzerNamed(analyzer)
 	if a == nil {
 		return nil
 	}

@@ -1,6 +1,7 @@
-// Package search is the portal's derived full-text index: one bleve index
-// under the data directory holding every searchable kind of document (the
-// library, discussions, members), told apart by a kind field. The database
+// Package search is the portal's derived full-text index: one index under
+// the data directory (on disk a few bleve indexes, shards, searched at once)
+// holding every searchable kind of document (the library, discussions,
+// members), told apart by a kind field. The database
 // stays the source of truth: the index is rebuilt from it when missing,
 // outdated or corrupt, caught up at start-up (IDs and stamps compared, so
 // deletions are caught up too), and kept current by a message on the bus
@@ -87,6 +88,10 @@ type Options struct {
 	// Bus carries change messages between servers; nil keeps changes local.
 	Bus bus.Bus
 	Log *slog.Logger
+	// Shards is how many bleve indexes the documents are split over
+	// (PORTAL_SEARCH_SHARDS); 0 keeps the count on disk, DefaultShards
+	// for a new index.
+	Shards int
 }
 
 // Index is the open index with its kinds.
@@ -97,7 +102,10 @@ type Index struct {
 	origin string
 	log    *slog.Logger
 
-	idx bleve.Index
+	// shards hold the documents, each in the shard its ID hashes to
+	// (shardOf); alias searches them all at once and merges the hits.
+	shards []bleve.Index
+	alias  bleve.IndexAlias
 
 	tokens tokenCache
 
@@ -147,14 +155,17 @@ var ErrUnknownKind = errors.New("search: unknown kind")
 
 // Open opens the index in opts.Dir, or creates it. An index that does not
 // open (corrupt) is moved aside and a new one created; one of another
-// mapping version is removed and recreated. Call Start to catch up with the
-// database and follow the bus.
+// mapping version or shard layout is removed and recreated. Call Start to
+// catch up with the database and follow the bus.
 func Open(opts Options, kinds ...Kind) (*Index, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
 	if opts.Dir == "" {
 		return nil, errors.New("search: no index directory")
+	}
+	if opts.Shards < 0 || opts.Shards > MaxShards {
+		return nil, fmt.Errorf("search: %d shards: between 1 and %d", opts.Shards, MaxShards)
 	}
 	ix := &Index{opts: opts, kinds: map[string]Kind{}, log: opts.Log, touched: map[string]message{}}
 	var b [8]byte
@@ -171,27 +182,30 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 	if err := os.MkdirAll(filepath.Dir(opts.Dir), 0o700); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	version := ix.version()
-	if entries, err := os.ReadDir(opts.Dir); err == nil && len(entries) == 0 {
-		// An empty directory made ready for the index is no broken index.
-		_ = os.Remove(opts.Dir)
+	if err := ix.dropSingleLayout(); err != nil {
+		return nil, err
 	}
-	idx, err := bleve.OpenUsing(opts.Dir, storeConfig())
-	switch {
-	case isLocked(err):
-		return nil, ErrLocked
-	case err == nil:
-		v, gerr := idx.GetInternal(keyMapping)
-		if gerr == nil && string(v) == version {
-			ix.idx = idx
-			break
+	n := opts.Shards
+	if n == 0 {
+		// The count already on disk, so that a data directory moved to a
+		// machine of another core count is not rebuilt for it; a new index
+		// gets DefaultShards.
+		if n = shardsOnDisk(opts.Dir); n == 0 || n > MaxShards {
+			n = DefaultShards
 		}
-		_ = idx.Close()
-		ix.log.Info("search index of another version: rebuilding", "dir", opts.Dir, "have", string(v), "want", version)
+	}
+	version := ix.version()
+	shards, err := openShards(opts.Dir, n, version)
+	switch {
+	case errors.Is(err, ErrLocked):
+		return nil, err
+	case err == nil:
+	case errors.Is(err, errOtherLayout):
+		ix.log.Info("search index of another version or shard layout: rebuilding", "dir", opts.Dir, "why", err.Error(), "want", layoutVersion(version, 0, n))
 		if err := os.RemoveAll(opts.Dir); err != nil {
 			return nil, fmt.Errorf("search: remove outdated index: %w", err)
 		}
-	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist):
+	case errors.Is(err, errNoIndex):
 	default:
 		aside := fmt.Sprintf("%s.broken-%s", opts.Dir, time.Now().UTC().Format("20060102T150405.000000000Z"))
 		ix.log.Warn("search index does not open: moved aside, rebuilding", "dir", opts.Dir, "aside", aside, "err", err)
@@ -199,33 +213,66 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 			return nil, fmt.Errorf("search: move broken index aside: %w", rerr)
 		}
 	}
-	if ix.idx == nil {
-		m, err := ix.mapping()
-		if err != nil {
+	if shards == nil {
+		if shards, err = createShards(opts.Dir, n, ix.mapping, version); err != nil {
 			return nil, err
-		}
-		if ix.idx, err = bleve.NewUsing(opts.Dir, m, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, storeConfig()); err != nil {
-			return nil, fmt.Errorf("search: create index: %w", err)
-		}
-		if err := ix.idx.SetInternal(keyMapping, []byte(version)); err != nil {
-			return nil, fmt.Errorf("search: %w", err)
 		}
 		ix.building.Store(true)
 	}
+	ix.setShards(shards)
 	ix.filled.Store(!ix.Watermark().IsZero())
 	return ix, nil
 }
 
+// dropSingleLayout removes an index of the layout before shards (one bleve
+// index directly in Dir), unless a running server holds it.
+func (ix *Index) dropSingleLayout() error {
+	if _, err := os.Stat(filepath.Join(ix.opts.Dir, "index_meta.json")); err != nil {
+		return nil
+	}
+	idx, err := bleve.OpenUsing(ix.opts.Dir, storeConfig())
+	if isLocked(err) {
+		return ErrLocked
+	}
+	if err == nil {
+		_ = idx.Close()
+	}
+	ix.log.Info("search index of the single-index layout: rebuilding in shards", "dir", ix.opts.Dir)
+	if err := os.RemoveAll(ix.opts.Dir); err != nil {
+		return fmt.Errorf("search: remove outdated index: %w", err)
+	}
+	return nil
+}
+
 // OpenExisting opens the index in dir as it is, without checking its
 // mapping version, without kinds and without a catch-up: for benchmarks on
-// a copy of a real deployment's index (never on one a server uses).
+// a copy of a real deployment's index (never on one a server uses). Both
+// layouts open: shards, or one index directly in dir.
 func OpenExisting(dir string) (*Index, error) {
-	idx, err := bleve.OpenUsing(dir, storeConfig())
-	if err != nil {
-		return nil, fmt.Errorf("search: open %s: %w", dir, err)
+	var shards []bleve.Index
+	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err == nil {
+		idx, err := bleve.OpenUsing(dir, storeConfig())
+		if err != nil {
+			return nil, fmt.Errorf("search: open %s: %w", dir, err)
+		}
+		shards = []bleve.Index{idx}
+	} else {
+		n := shardsOnDisk(dir)
+		if n == 0 {
+			return nil, fmt.Errorf("search: open %s: no index", dir)
+		}
+		for i := 0; i < n; i++ {
+			idx, err := bleve.OpenUsing(shardDir(dir, i), storeConfig())
+			if err != nil {
+				closeAll(shards)
+				return nil, fmt.Errorf("search: open %s: %w", dir, err)
+			}
+			shards = append(shards, idx)
+		}
 	}
 	ix := &Index{opts: Options{Dir: dir, Log: slog.Default()}, kinds: map[string]Kind{}, log: slog.Default(),
-		touched: map[string]message{}, idx: idx}
+		touched: map[string]message{}}
+	ix.setShards(shards)
 	ix.filled.Store(true)
 	return ix, nil
 }
@@ -331,23 +378,36 @@ func (ix *Index) Close() error {
 		<-ix.done
 	}
 	ix.Flush(30 * time.Second)
-	return ix.idx.Close()
+	_ = ix.alias.Close()
+	var err error
+	for _, s := range ix.shards {
+		if cerr := s.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // Flush waits, at most timeout, until every write so far is on disk:
 // writes return before their fsync (storeConfig), and closing does not
 // wait for them. Persistence is in order, so waiting for one last batch
-// waits for all before it.
+// of each shard waits for all before it.
 func (ix *Index) Flush(timeout time.Duration) {
-	done := make(chan struct{})
-	var once sync.Once
-	b := ix.idx.NewBatch()
-	b.SetInternal([]byte("portal.flushed"), []byte(stampString(time.Now())))
-	b.SetPersistedCallback(func(error) { once.Do(func() { close(done) }) })
-	if err := ix.idx.Batch(b); err != nil {
-		ix.log.Warn("search index flush failed", "err", err)
-		return
+	var wg sync.WaitGroup
+	now := []byte(stampString(time.Now()))
+	for _, s := range ix.shards {
+		var once sync.Once
+		b := s.NewBatch()
+		b.SetInternal([]byte("portal.flushed"), now)
+		wg.Add(1)
+		b.SetPersistedCallback(func(error) { once.Do(wg.Done) })
+		if err := s.Batch(b); err != nil {
+			ix.log.Warn("search index flush failed", "err", err)
+			once.Do(wg.Done)
+		}
 	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(timeout):
@@ -359,14 +419,20 @@ func (ix *Index) Flush(timeout time.Duration) {
 // an index opened without its kind keeps its database path).
 func (ix *Index) Has(kind string) bool { return ix != nil && ix.kinds[kind] != nil }
 
-// Bleve exposes the index for queries (feature packages build their own).
-func (ix *Index) Bleve() bleve.Index { return ix.idx }
-
-// Search runs req; callers restrict it to their kind with KindQuery.
+// Search runs req over every shard at once; callers restrict it to their
+// kind with KindQuery. The alias asks each shard for From+Size hits and
+// merges them by req's sort (totals and facet counts added up); a shard
+// that fails fails the search rather than leave its documents out unseen.
 func (ix *Index) Search(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
-	res, err := ix.idx.SearchInContext(ctx, req)
+	res, err := ix.alias.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
+	}
+	if res.Status != nil && res.Status.Failed > 0 {
+		for _, e := range res.Status.Errors {
+			return nil, fmt.Errorf("search: %w", e)
+		}
+		return nil, errors.New("search: a shard failed")
 	}
 	return res, nil
 }
@@ -440,10 +506,11 @@ func (ix *Index) apply(ctx context.Context, m message) error {
 	if err != nil {
 		return err
 	}
+	id := DocID(m.Kind, m.ID)
 	if d == nil {
-		return ix.idx.Delete(DocID(m.Kind, m.ID))
+		return ix.shardFor(id).Delete(id)
 	}
-	return ix.idx.Index(DocID(m.Kind, d.ID), ix.fields(m.Kind, d))
+	return ix.shardFor(id).Index(id, ix.fields(m.Kind, d))
 }
 
 func (ix *Index) fields(kind string, d *Doc) map[string]any {
@@ -522,7 +589,7 @@ func (ix *Index) CatchUp(ctx context.Context, progress Progress) (Stats, error) 
 	for docID := range have {
 		kind, id := SplitDocID(docID)
 		if _, ok := want[kind][id]; !ok {
-			if err := ix.idx.Delete(docID); err != nil {
+			if err := ix.shardFor(docID).Delete(docID); err != nil {
 				return st, fmt.Errorf("search: %w", err)
 			}
 			st.Removed++
@@ -580,8 +647,12 @@ func (ix *Index) CatchUp(ctx context.Context, progress Progress) (Stats, error) 
 			return st, fmt.Errorf("search: catch up %s %s: %w", m.Kind, m.ID, err)
 		}
 	}
-	if err := ix.idx.SetInternal(keyWatermark, []byte(stampString(start))); err != nil {
-		return st, fmt.Errorf("search: %w", err)
+	// In every shard, once all have their documents: Watermark takes the
+	// oldest, so a catch-up cut short between two shards is not complete.
+	for _, s := range ix.shards {
+		if err := s.SetInternal(keyWatermark, []byte(stampString(start))); err != nil {
+			return st, fmt.Errorf("search: %w", err)
+		}
 	}
 	ix.filled.Store(true)
 	st.Took = time.Since(start)
@@ -589,9 +660,10 @@ func (ix *Index) CatchUp(ctx context.Context, progress Progress) (Stats, error) 
 }
 
 // Bounds of one batch of a bulk fill: each batch becomes a segment that
-// the index merges later, so larger batches mean fewer merges; the byte
+// the shard merges later, so larger batches mean fewer merges; the byte
 // bound keeps a batch of long texts (files of 256 KiB each) from holding
-// too much in memory at once.
+// too much in memory at once. The bytes are shared among the shards'
+// batches, so the memory a fill holds does not grow with the shards.
 const (
 	fillBatchDocs  = 1000
 	fillBatchBytes = 32 << 20
@@ -599,26 +671,36 @@ const (
 
 // fill indexes every document of kind that need names, reading them with
 // Kind.All: reading the database and analysing into the index overlap (one
-// goroutine reads while the index analyses the previous batch, which
-// bleve spreads over the cores), as either alone leaves a core idle.
+// goroutine reads and routes each document to its shard's batch while the
+// index analyses the previous full batch, which bleve spreads over the
+// cores), as either alone leaves a core idle. The shards' batches are
+// indexed one at a time: side by side they took no less time and held
+// more memory (docs/benchmarks.md, "The search index in two shards").
 // indexed is told how many documents each batch held once it is in.
 func (ix *Index) fill(ctx context.Context, kind string, k Kind, need map[string]bool, indexed func(n int)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type batch struct {
-		b *bleve.Batch
-		n int
+		shard int
+		b     *bleve.Batch
+		n     int
 	}
+	n := len(ix.shards)
 	// Two batches in flight: one being read, one being indexed.
 	batches := make(chan batch, 1)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		b, n, size := ix.idx.NewBatch(), 0, 0
-		send := func() bool {
+		bs := make([]*bleve.Batch, n)
+		counts, sizes := make([]int, n), make([]int, n)
+		for i, s := range ix.shards {
+			bs[i] = s.NewBatch()
+		}
+		maxBytes := fillBatchBytes / n
+		send := func(i int) bool {
 			select {
-			case batches <- batch{b, n}:
-				b, n, size = ix.idx.NewBatch(), 0, 0
+			case batches <- batch{i, bs[i], counts[i]}:
+				bs[i], counts[i], sizes[i] = ix.shards[i].NewBatch(), 0, 0
 				return true
 			case <-ctx.Done():
 				return false
@@ -628,23 +710,27 @@ func (ix *Index) fill(ctx context.Context, kind string, k Kind, need map[string]
 			if !need[d.ID] {
 				return nil
 			}
-			if err := b.Index(DocID(kind, d.ID), ix.fields(kind, d)); err != nil {
+			id := DocID(kind, d.ID)
+			i := ix.shardOf(id)
+			if err := bs[i].Index(id, ix.fields(kind, d)); err != nil {
 				return err
 			}
-			n++
-			size += fieldBytes(d.Fields)
-			if n >= fillBatchDocs || size >= fillBatchBytes {
-				send()
+			counts[i]++
+			sizes[i] += fieldBytes(d.Fields)
+			if counts[i] >= fillBatchDocs || sizes[i] >= maxBytes {
+				send(i)
 			}
 			return ctx.Err()
 		})
-		if err == nil && n > 0 && !send() {
-			err = ctx.Err()
+		for i := 0; err == nil && i < n; i++ {
+			if counts[i] > 0 && !send(i) {
+				err = ctx.Err()
+			}
 		}
 		readErr <- err
 	}()
 	for bt := range batches {
-		if err := ix.idx.Batch(bt.b); err != nil {
+		if err := ix.shards[bt.shard].Batch(bt.b); err != nil {
 			cancel()
 			for range batches {
 			}
@@ -673,19 +759,38 @@ func fieldBytes(f map[string]any) int {
 }
 
 // Watermark is when the last complete catch-up started (zero when none has
-// completed).
+// completed): the oldest of the shards'.
 func (ix *Index) Watermark() time.Time {
-	b, err := ix.idx.GetInternal(keyWatermark)
-	if err != nil || len(b) == 0 {
-		return time.Time{}
+	var oldest time.Time
+	for i, s := range ix.shards {
+		b, err := s.GetInternal(keyWatermark)
+		if err != nil || len(b) == 0 {
+			return time.Time{}
+		}
+		t, err := time.Parse(time.RFC3339Nano, string(b))
+		if err != nil {
+			return time.Time{}
+		}
+		if i == 0 || t.Before(oldest) {
+			oldest = t
+		}
 	}
-	t, _ := time.Parse(time.RFC3339Nano, string(b))
-	return t
+	return oldest
 }
 
-// stamps reads the stamp of every document in the index.
+// stamps reads the stamp of every document in the index, shard by shard
+// (through the alias each page would ask every shard for a full page).
 func (ix *Index) stamps(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
+	for _, s := range ix.shards {
+		if err := ix.shardStamps(ctx, s, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (ix *Index) shardStamps(ctx context.Context, s bleve.Index, out map[string]string) error {
 	const page = 5000
 	for _, n := range ix.names {
 		// Sorted by ID and paged by the last ID seen, so a long index is
@@ -698,9 +803,9 @@ func (ix *Index) stamps(ctx context.Context) (map[string]string, error) {
 			if after != nil {
 				req.SearchAfter = after
 			}
-			res, err := ix.idx.SearchInContext(ctx, req)
+			res, err := s.SearchInContext(ctx, req)
 			if err != nil {
-				return nil, fmt.Errorf("search: read stamps: %w", err)
+				return fmt.Errorf("search: read stamps: %w", err)
 			}
 			for _, h := range res.Hits {
 				s, _ := h.Fields[FieldStamp].(string)
@@ -712,7 +817,7 @@ func (ix *Index) stamps(ctx context.Context) (map[string]string, error) {
 			after = []string{res.Hits[len(res.Hits)-1].ID}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Rebuild empties the index and fills it again from the database.
@@ -721,12 +826,17 @@ func (ix *Index) Rebuild(ctx context.Context, progress Progress) (Stats, error) 
 	if err != nil {
 		return Stats{}, err
 	}
-	batch := ix.idx.NewBatch()
-	for id := range have {
-		batch.Delete(id)
+	batches := make([]*bleve.Batch, len(ix.shards))
+	for i, s := range ix.shards {
+		batches[i] = s.NewBatch()
 	}
-	if err := ix.idx.Batch(batch); err != nil {
-		return Stats{}, fmt.Errorf("search: %w", err)
+	for id := range have {
+		batches[ix.shardOf(id)].Delete(id)
+	}
+	for i, s := range ix.shards {
+		if err := s.Batch(batches[i]); err != nil {
+			return Stats{}, fmt.Errorf("search: %w", err)
+		}
 	}
 	st, err := ix.CatchUp(ctx, progress)
 	st.Removed = 0
@@ -734,7 +844,17 @@ func (ix *Index) Rebuild(ctx context.Context, progress Progress) (Stats, error) 
 }
 
 // DocCount is the number of documents in the index.
-func (ix *Index) DocCount() (uint64, error) { return ix.idx.DocCount() }
+func (ix *Index) DocCount() (uint64, error) {
+	var n uint64
+	for _, s := range ix.shards {
+		c, err := s.DocCount()
+		if err != nil {
+			return 0, fmt.Errorf("search: %w", err)
+		}
+		n += c
+	}
+	return n, nil
+}
 
 // Size is the bytes the index's files take in dir (for `portal reindex`'s
 // summary and the benchmarks; an unreadable entry counts as nothing).

@@ -51,7 +51,6 @@ func (k rankKind) Load(_ context.Context, id string) (*Doc, error) {
 // within the page, across its start and its end, and runs of equal scores
 // longer than the margin it asks for.
 func TestSearchByScoreEqualsFullSort(t *testing.T) {
-	ctx := context.Background()
 	docs := map[string]map[string]any{}
 	texts := []string{"battery", "battery battery", "battery spare parts", "spare battery and a long text about repair"}
 	for i := 0; i < 120; i++ {
@@ -63,7 +62,14 @@ func TestSearchByScoreEqualsFullSort(t *testing.T) {
 		}
 		docs[fmt.Sprintf("d%03d", i)] = map[string]any{"text": text, "n": float64((i * 37) % 120)}
 	}
-	ix, err := Open(Options{Dir: filepath.Join(t.TempDir(), "ix")}, rankKind{docs: docs})
+	for _, shards := range []int{1, 2} {
+		t.Run(fmt.Sprintf("shards=%d", shards), func(t *testing.T) { searchByScoreEqualsFullSort(t, docs, shards) })
+	}
+}
+
+func searchByScoreEqualsFullSort(t *testing.T, docs map[string]map[string]any, shards int) {
+	ctx := context.Background()
+	ix, err := Open(Options{Dir: filepath.Join(t.TempDir(), "ix"), Shards: shards}, rankKind{docs: docs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,37 +91,51 @@ func Snippet(text string, spans []Span, width int) string {
 }
 
 // Closest returns the term of the fields' dictionaries nearest to word
-// (edit distance 1, else 2; the most frequent wins), or "" when none is.
+// (edit distance 1, else 2; the most frequent over all shards wins), or ""
+// when none is.
 func (ix *Index) Closest(ctx context.Context, word string, fields []string) string {
-	adv, err := ix.idx.Advanced()
-	if err != nil {
-		return ""
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return ""
-	}
-	defer r.Close()
-	fr, ok := r.(index.IndexReaderFuzzy)
-	if !ok {
-		return ""
+	var readers []index.IndexReaderFuzzy
+	for _, s := range ix.shards {
+		adv, err := s.Advanced()
+		if err != nil {
+			continue
+		}
+		r, err := adv.Reader()
+		if err != nil {
+			continue
+		}
+		defer r.Close()
+		if fr, ok := r.(index.IndexReaderFuzzy); ok {
+			readers = append(readers, fr)
+		}
 	}
 	for fuzz := 1; fuzz <= 2; fuzz++ {
+		// A term's count in a field is its documents in each shard added
+		// up; the fields are compared one by one, as in one index.
+		type fieldTerm struct{ field, term string }
+		counts := map[fieldTerm]uint64{}
+		for _, fr := range readers {
+			for _, f := range fields {
+				d, err := fr.FieldDictFuzzy(f, word, fuzz, "")
+				if err != nil {
+					continue
+				}
+				for e, err := d.Next(); err == nil && e != nil; e, err = d.Next() {
+					if e.Term != word {
+						counts[fieldTerm{f, e.Term}] += e.Count
+					}
+					if ctx.Err() != nil {
+						break
+					}
+				}
+				_ = d.Close()
+			}
+		}
 		best, bestN := "", uint64(0)
-		for _, f := range fields {
-			d, err := fr.FieldDictFuzzy(f, word, fuzz, "")
-			if err != nil {
-				continue
+		for ft, n := range counts {
+			if best == "" || n > bestN || (n == bestN && ft.term < best) {
+				best, bestN = ft.term, n
 			}
-			for e, err := d.Next(); err == nil && e != nil; e, err = d.Next() {
-				if e.Term != word && (best == "" || e.Count > bestN || (e.Count == bestN && e.Term < best)) {
-					best, bestN = e.Term, e.Count
-				}
-				if ctx.Err() != nil {
-					break
-				}
-			}
-			_ = d.Close()
 		}
 		if best != "" {
 			return best
