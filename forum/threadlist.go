@@ -40,13 +40,14 @@ func (s *Store) ThreadListIndexKind() search.Kind { return threadKind{s} }
 type threadKind struct{ s *Store }
 
 func (threadKind) Name() string { return ThreadListKind }
-func (threadKind) Version() int { return 1 }
+func (threadKind) Version() int { return 2 }
 
 func (threadKind) Mapping() *mapping.DocumentMapping {
 	m := bleve.NewDocumentStaticMapping()
-	// Unread counts per category need each head's category and last
-	// number back from the index.
-	cat := search.KeywordField(false)
+	// Counts per category are a facet of the category (doc values); the
+	// unread counts need the category and last number of the threads a
+	// reader has marks on back from the index.
+	cat := search.KeywordField(true)
 	cat.Store = true
 	m.AddFieldMappingsAt(hCategory, cat)
 	m.AddFieldMappingsAt(hAuthor, search.KeywordField(false))
@@ -208,29 +209,69 @@ func (s *Store) threadsFromIndex(ctx context.Context, q ThreadQuery) ([]*Thread,
 	return out, nil
 }
 
-// headsFromIndex is ThreadHeads through the index: the heads come back
-// from its stored fields, no thread is read.
-func (s *Store) headsFromIndex(ctx context.Context, categoryIDs []string) ([]ThreadHead, error) {
-	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(headsQuery(categoryIDs, "", false)...), 1000, 0, false)
-	req.Fields = []string{hCategory, hLastN}
+// countsFromIndex is CategoryCounts through the index: the threads of
+// each category from one facet, and the heads of the threads the reader
+// has marks or levels on by their IDs, so a page loads the stored fields
+// of those only, not of every thread (about 60 µs each at full scale).
+// Every other thread counts as unread unless its category is muted: it
+// has its opening post (LastN is 1 or more) and no mark.
+func (s *Store) countsFromIndex(ctx context.Context, categoryIDs []string, reads map[string]int, levels map[string]string) (map[string]int, map[string]int, error) {
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(headsQuery(categoryIDs, "", false)...), 0, 0, false)
 	req.Score = "none"
-	var out []ThreadHead
-	for {
-		res, err := s.index.Search(ctx, req)
-		if err != nil {
-			return nil, fmt.Errorf("forum: thread heads: %w", err)
-		}
-		if int(res.Total) > req.Size {
-			req.Size = int(res.Total) // one more question for every head
-			continue
-		}
-		out = make([]ThreadHead, 0, len(res.Hits))
-		for _, h := range res.Hits {
-			_, id := search.SplitDocID(h.ID)
-			out = append(out, headOf(id, h.Fields))
-		}
-		return out, nil
+	req.AddFacet(hCategory, bleve.NewFacetRequest(hCategory, len(categoryIDs)+1))
+	res, err := s.index.Search(ctx, req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("forum: thread counts: %w", err)
 	}
+	count := map[string]int{}
+	if f := res.Facets[hCategory]; f != nil && f.Terms != nil {
+		for _, t := range f.Terms.Terms() {
+			count[t.Term] = t.Count
+		}
+	}
+	unread := map[string]int{}
+	if reads == nil {
+		return count, unread, nil
+	}
+	for id, n := range count {
+		if Effective("", levels[id]) != Mute {
+			unread[id] = n
+		}
+	}
+	var known []string
+	for id := range reads {
+		known = append(known, search.DocID(ThreadListKind, id))
+	}
+	for id := range levels {
+		if _, ok := reads[id]; !ok {
+			known = append(known, search.DocID(ThreadListKind, id)) // a category's ID matches no head
+		}
+	}
+	if len(known) == 0 {
+		return count, unread, nil
+	}
+	must := append(headsQuery(categoryIDs, "", false), bleve.NewDocIDQuery(known))
+	hr := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(must...), len(known), 0, false)
+	hr.Fields = []string{hCategory, hLastN}
+	hr.Score = "none"
+	// Sorted, so the index answers every match: unscored and unsorted, it
+	// may stop at the first Size matches and give Size as the total.
+	hr.SortBy([]string{"_id"})
+	hs, err := s.index.Search(ctx, hr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("forum: thread counts: %w", err)
+	}
+	for _, h := range hs.Hits {
+		_, id := search.SplitDocID(h.ID)
+		head := headOf(id, h.Fields)
+		if Effective("", levels[head.CategoryID]) != Mute {
+			unread[head.CategoryID]-- // counted above as a thread without marks
+		}
+		if head.unread(reads, levels) {
+			unread[head.CategoryID]++
+		}
+	}
+	return count, unread, nil
 }
 
 // headOf reads a head from a hit's stored fields.

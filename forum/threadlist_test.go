@@ -47,20 +47,16 @@ func listIDs(ts []*Thread) string {
 	return strings.Join(ids, ",")
 }
 
-func headsString(hs []ThreadHead) string {
-	var out []string
-	for _, h := range hs {
-		out = append(out, fmt.Sprintf("%s/%s/%d", h.ID, h.CategoryID, h.LastN))
-	}
-	// The order of heads is no promise.
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
+// nonZero leaves out the zero counts (a category with none unread may be
+// listed with 0 or not at all).
+func nonZero(m map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range m {
+		if v != 0 {
+			out[k] = v
 		}
 	}
-	return strings.Join(out, ",")
+	return out
 }
 
 // The lists read from the index equal the database's own answer for every
@@ -163,16 +159,32 @@ func TestThreadListsFromIndex(t *testing.T) {
 		if listIDs(gotKept) != listIDs(wantKept) {
 			t.Errorf("%s: kept\n got %s\nwant %s", step, listIDs(gotKept), listIDs(wantKept))
 		}
-		want, err := plain.ThreadHeads(ctx, all)
-		if err != nil {
-			t.Fatal(err)
+		// The counts per category, for readers with and without marks and
+		// levels, as the database gives them.
+		readers := map[string]struct {
+			reads  map[string]int
+			levels map[string]string
+		}{
+			"no reader":  {},
+			"no marks":   {reads: map[string]int{}},
+			"some marks": {reads: map[string]int{threads[0].ID: 99, threads[1].ID: 1, threads[3].ID: 1, threads[7].ID: 99}},
+			"levels": {reads: map[string]int{threads[2].ID: 99},
+				levels: map[string]string{grp.ID: Mute, threads[4].ID: Watch, threads[6].ID: Mute, threads[5].ID: Mute, "not-a-thread": Watch}},
 		}
-		got, err := s.ThreadHeads(ctx, all)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if headsString(got) != headsString(want) {
-			t.Errorf("%s: heads\n got %s\nwant %s", step, headsString(got), headsString(want))
+		for name, r := range readers {
+			for _, cats := range [][]string{{gen.ID}, all} {
+				wantCount, wantUnread, err := plain.CategoryCounts(ctx, cats, r.reads, r.levels)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotCount, gotUnread, err := s.CategoryCounts(ctx, cats, r.reads, r.levels)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(gotCount) != fmt.Sprint(wantCount) || fmt.Sprint(nonZero(gotUnread)) != fmt.Sprint(nonZero(wantUnread)) {
+					t.Errorf("%s: %s in %d categories: counts %v unread %v; want %v and %v", step, name, len(cats), gotCount, gotUnread, wantCount, wantUnread)
+				}
+			}
 		}
 	}
 	check("created")

@@ -262,6 +262,35 @@ func (s *Store) Threads(ctx context.Context, q ThreadQuery) ([]*Thread, error) {
 	return kept, nil
 }
 
+// CategoryCounts returns, for each of the categories, how many threads it
+// lists (held ones left out) and how many of them are unread for a reader
+// with reads (thread ID → last post number read, nil for nothing unread)
+// and levels (notification levels by thread and category ID: a muted
+// thread, or a thread of a muted category without a level of its own, is
+// never unread). From the index when lists use it (see Threads), else from
+// one query of the database.
+func (s *Store) CategoryCounts(ctx context.Context, categoryIDs []string, reads map[string]int, levels map[string]string) (count, unread map[string]int, err error) {
+	if len(categoryIDs) == 0 {
+		return map[string]int{}, map[string]int{}, nil
+	}
+	if s.listFromIndex() {
+		return s.countsFromIndex(ctx, categoryIDs, reads, levels)
+	}
+	var hs []ThreadHead
+	if err := s.findAll(ctx, colThreads, bson.M{"category_id": bson.M{"$in": categoryIDs}, "held": false},
+		options.Find().SetProjection(bson.M{"category_id": 1, "last_n": 1, "held": 1}), &hs); err != nil {
+		return nil, nil, err
+	}
+	count, unread = map[string]int{}, map[string]int{}
+	for _, h := range hs {
+		count[h.CategoryID]++
+		if reads != nil && h.unread(reads, levels) {
+			unread[h.CategoryID]++
+		}
+	}
+	return count, unread, nil
+}
+
 // ThreadHead is what unread counts need of a thread.
 type ThreadHead struct {
 	ID         string `bson:"_id"`
@@ -270,20 +299,10 @@ type ThreadHead struct {
 	Held       bool   `bson:"held"`
 }
 
-// ThreadHeads returns the heads of every thread in the categories, for
-// unread counts per category, in one query (of the index when lists use
-// it, see Threads).
-func (s *Store) ThreadHeads(ctx context.Context, categoryIDs []string) ([]ThreadHead, error) {
-	var hs []ThreadHead
-	if len(categoryIDs) == 0 {
-		return hs, nil
-	}
-	if s.listFromIndex() {
-		return s.headsFromIndex(ctx, categoryIDs)
-	}
-	err := s.findAll(ctx, colThreads, bson.M{"category_id": bson.M{"$in": categoryIDs}, "held": false},
-		options.Find().SetProjection(bson.M{"category_id": 1, "last_n": 1, "held": 1}), &hs)
-	return hs, err
+// unread reports whether the thread has posts past the reader's mark and
+// is not muted for them.
+func (h ThreadHead) unread(reads map[string]int, levels map[string]string) bool {
+	return h.LastN > reads[h.ID] && Effective(levels[h.ID], levels[h.CategoryID]) != Mute
 }
 
 // ThreadForResource returns the thread discussing a library resource.

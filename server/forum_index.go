@@ -96,11 +96,7 @@ func (s *Server) renderDiscussions(c *fiber.Ctx, status int, form *categoryForm)
 			d.Since = since
 		}
 	}
-	heads, err := s.forum.ThreadHeads(ctx, ids)
-	if err != nil {
-		return err
-	}
-	var reads, levels map[string]int
+	var reads map[string]int
 	var lv map[string]string
 	if m.Approved() {
 		if reads, err = s.forum.Reads(ctx, m.ID, nil); err != nil {
@@ -110,13 +106,9 @@ func (s *Server) renderDiscussions(c *fiber.Ctx, status int, form *categoryForm)
 			return err
 		}
 	}
-	_ = levels
-	count, unread := map[string]int{}, map[string]int{}
-	for _, h := range heads {
-		count[h.CategoryID]++
-		if reads != nil && forum.Effective(lv[h.ID], lv[h.CategoryID]) != forum.Mute && h.LastN > reads[h.ID] {
-			unread[h.CategoryID]++
-		}
+	count, unread, err := s.forum.CategoryCounts(ctx, ids, reads, lv)
+	if err != nil {
+		return err
 	}
 	listed := make([]catInfo, 0, len(cats))
 	for _, ci := range cats {
