@@ -84,6 +84,7 @@ type App struct {
 	running   sync.WaitGroup // backups started by an administrator
 	startOnce sync.Once
 	sweepOnce sync.Once
+	swept     chan struct{} // closed when the sweeper's first pass has ended
 	stopOnce  sync.Once
 	prunedAt  time.Time // when this replica last pruned old claims (once a day)
 }
@@ -105,6 +106,7 @@ func New(ctx context.Context, d Deps) (_ *App, err error) {
 	// whether or not Start ran.
 	a.root, a.stopRoot = context.WithCancel(context.Background())
 	a.sweepCtx, a.stopSweep = context.WithCancel(a.root)
+	a.swept = make(chan struct{})
 	a.mailer = d.Mail
 	if a.mailer == nil {
 		a.mailer = a.newMailer()
@@ -262,6 +264,12 @@ func (a *App) Sweep(every time.Duration) {
 		a.sweeping.Go(func() { a.sweepLoop(ctx, every) })
 	})
 }
+
+// Swept is closed once the sweeper's first pass has ended: it reads whole
+// collections and members and workshops by _id (digests, reminders, the
+// daily repairs), which a measurement of what a request reads must not
+// count.
+func (a *App) Swept() <-chan struct{} { return a.swept }
 
 // RunBackup executes a backup started by an administrator under the root
 // context, not the request's: it outlives the request, and Stop waits for

@@ -19,8 +19,13 @@ import (
 func (a *App) sweepLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	first := true
 	for {
 		a.sweepPass()
+		if first {
+			close(a.swept)
+			first = false
+		}
 		select {
 		case <-ctx.Done():
 			return
