@@ -6,46 +6,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/mapping"
 )
-
-// rankKind's documents have a text and a number to sort ties by.
-type rankKind struct{ docs map[string]map[string]any }
-
-func (rankKind) Name() string { return "rank" }
-func (rankKind) Version() int { return 1 }
-func (rankKind) Mapping() *mapping.DocumentMapping {
-	dm := bleve.NewDocumentStaticMapping()
-	dm.AddFieldMappingsAt("text", TextField("en"))
-	dm.AddFieldMappingsAt("n", NumberField())
-	return dm
-}
-func (k rankKind) Stamps(context.Context) (map[string]time.Time, error) {
-	out := map[string]time.Time{}
-	for id := range k.docs {
-		out[id] = time.Unix(1, 0)
-	}
-	return out, nil
-}
-func (k rankKind) All(ctx context.Context, fn func(*Doc) error) error {
-	for id := range k.docs {
-		d, _ := k.Load(ctx, id)
-		if err := fn(d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-func (k rankKind) Load(_ context.Context, id string) (*Doc, error) {
-	f, ok := k.docs[id]
-	if !ok {
-		return nil, nil
-	}
-	return &Doc{ID: id, Stamp: time.Unix(1, 0), Fields: f}, nil
-}
 
 // SearchByScore gives every page the index gives sorted in full: ties
 // within the page, across its start and its end, and runs of equal scores
@@ -69,7 +32,7 @@ func TestSearchByScoreEqualsFullSort(t *testing.T) {
 
 func searchByScoreEqualsFullSort(t *testing.T, docs map[string]map[string]any, shards int) {
 	ctx := context.Background()
-	ix, err := Open(Options{Dir: filepath.Join(t.TempDir(), "ix"), Shards: shards}, rankKind{docs: docs})
+	ix, err := Open(Options{Dir: filepath.Join(t.TempDir(), "ix"), Shards: shards}, shardKind{docs: docs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // shardKind's documents have a text, a facet tag, a keyword category and
-// a number to sort by.
+// a number to sort by (the ranking tests use its text and number).
 type shardKind struct{ docs map[string]map[string]any }
 
 func (shardKind) Name() string { return "shard" }
