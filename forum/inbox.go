@@ -20,6 +20,21 @@ import (
 // notification of every member on every page a member opened.
 const colInbox = "forum_inbox"
 
+// colBell holds one small document per member (_id: the member's ID) with
+// the number of unread notifications the member's inbox names: the bell on
+// every page reads it by _id. The inbox names up to every unread
+// notification, and the embedded database decodes a whole document to
+// answer any find, so a busy member's inbox (26 KB at community scale)
+// cost about 6 ms on every page they opened; the bell costs under one.
+// Every inbox write (under the inbox's lock) writes the bell after it.
+const colBell = "forum_bell"
+
+// bell is a member's count of unread notifications.
+type bell struct {
+	ID     string `bson:"_id"`
+	Unread int    `bson:"unread"`
+}
+
 // inboxLatest is how many of a member's latest notifications the inbox
 // names; Notifications reads larger pages from the collection itself.
 const inboxLatest = 100
@@ -105,7 +120,60 @@ func (s *Store) saveInbox(ctx context.Context, in *inbox) error {
 	if _, err := s.col(colInbox).ReplaceOne(ctx, bson.M{"_id": in.ID}, in, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("forum: inbox: %w", err)
 	}
+	return s.saveBell(ctx, in)
+}
+
+// saveBell writes the count of an inbox's unread notifications; the
+// caller holds the inbox's lock.
+func (s *Store) saveBell(ctx context.Context, in *inbox) error {
+	if _, err := s.col(colBell).ReplaceOne(ctx, bson.M{"_id": in.ID}, bell{ID: in.ID, Unread: len(in.Unread)}, options.Replace().SetUpsert(true)); err != nil {
+		return fmt.Errorf("forum: bell: %w", err)
+	}
 	return nil
+}
+
+// loadBell reads a member's count of unread notifications. A missing bell
+// (a member whose inbox was written before bells, or dropped by erasure)
+// is written from the inbox, under the inbox's lock so that no inbox write
+// in between is undone.
+func (s *Store) loadBell(ctx context.Context, memberID string) (int, error) {
+	var b bell
+	err := s.findOne(ctx, colBell, bson.M{"_id": memberID}, &b)
+	if err == nil {
+		return b.Unread, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return 0, err
+	}
+	err = s.locked(ctx, "inbox/"+memberID, func(ctx context.Context) error {
+		in, err := s.inboxLocked(ctx, memberID)
+		if err != nil {
+			return err
+		}
+		b.Unread = len(in.Unread)
+		return s.saveBell(ctx, in)
+	})
+	return b.Unread, err
+}
+
+// mendBell rewrites a member's bell when it disagrees with the inbox just
+// read (a server stopped between writing the inbox and its bell): the
+// notifications page, where a member goes when the bell looks wrong,
+// reads both.
+func (s *Store) mendBell(ctx context.Context, in *inbox) error {
+	var b bell
+	if err := s.findOne(ctx, colBell, bson.M{"_id": in.ID}, &b); err == nil && b.Unread == len(in.Unread) {
+		return nil
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return s.locked(ctx, "inbox/"+in.ID, func(ctx context.Context) error {
+		cur, err := s.inboxLocked(ctx, in.ID)
+		if err != nil {
+			return err
+		}
+		return s.saveBell(ctx, cur)
+	})
 }
 
 // addToInboxes names new notifications in their members' inboxes. Adding
@@ -146,11 +214,17 @@ func (s *Store) addToInboxes(ctx context.Context, ns []*Notification) error {
 	return nil
 }
 
-// dropInboxes deletes the inboxes of members, to be rebuilt from their
-// notifications when next read (after an erasure removed some of them).
+// dropInboxes deletes the inboxes of members and their bells, to be
+// rebuilt from their notifications when next read (after an erasure
+// removed some of them). The bell goes first: a stop in between leaves an
+// inbox without a bell, which the next page rebuilds, never a bell that
+// counts an inbox no longer there.
 func (s *Store) dropInboxes(ctx context.Context, memberIDs []string) error {
 	for _, m := range memberIDs {
 		if err := s.locked(ctx, "inbox/"+m, func(ctx context.Context) error {
+			if _, err := s.col(colBell).DeleteOne(ctx, bson.M{"_id": m}); err != nil {
+				return err
+			}
 			_, err := s.col(colInbox).DeleteOne(ctx, bson.M{"_id": m})
 			return err
 		}); err != nil {

@@ -62,7 +62,23 @@ func TestNotificationInboxAgreesWithNotifications(t *testing.T) {
 
 	// An inbox that is missing (a database from before inboxes) is built
 	// from the notifications.
-	if _, err := a.col(colInbox).DeleteMany(ctx, bson.M{}); err != nil {
+	for _, col := range []string{colInbox, colBell} {
+		if _, err := a.col(col).DeleteMany(ctx, bson.M{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("m1", 8)
+	// A bell that is missing (an inbox from before bells) is written from
+	// the inbox; one that disagrees with it (a server stopped between the
+	// two writes) is mended by the notifications page.
+	if _, err := a.col(colBell).DeleteMany(ctx, bson.M{}); err != nil {
+		t.Fatal(err)
+	}
+	check("m1", 8)
+	if _, err := a.col(colBell).UpdateOne(ctx, bson.M{"_id": "m1"}, bson.M{"$set": bson.M{"unread": 99}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.NotificationsPage(ctx, "m1", 1, 25); err != nil {
 		t.Fatal(err)
 	}
 	check("m1", 8)

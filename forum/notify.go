@@ -222,6 +222,9 @@ func (s *Store) NotificationsPage(ctx context.Context, memberID string, page, si
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := s.mendBell(ctx, in); err != nil {
+		return nil, 0, err
+	}
 	total := len(in.Latest)
 	from := min(max(page, 1)-1, max(total-1, 0)/size) * size
 	ids := make([]string, 0, size)
@@ -238,20 +241,27 @@ func (s *Store) NotificationsPage(ctx context.Context, memberID string, page, si
 	return ns, total, nil
 }
 
-// UnreadNotifications counts a member's unread notifications.
+// UnreadNotifications counts a member's unread notifications, from the
+// member's bell.
 func (s *Store) UnreadNotifications(ctx context.Context, memberID string) (int, error) {
-	in, err := s.loadInbox(ctx, memberID)
+	n, err := s.loadBell(ctx, memberID)
 	if err != nil {
 		return 0, fmt.Errorf("forum: count notifications: %w", err)
 	}
-	return len(in.Unread), nil
+	return n, nil
 }
 
 // MarkNotificationsRead marks a member's notifications read: those of one
-// thread, or all when threadID is empty. The inbox names the unread ones,
-// so a thread view with nothing to mark costs one read by _id.
+// thread, or all when threadID is empty. The bell counts the unread ones
+// and the inbox names them, so a thread view with nothing to mark costs
+// the bell's read by _id, or the inbox's when something is unread.
 func (s *Store) MarkNotificationsRead(ctx context.Context, memberID, threadID string) error {
 	match := func(e inboxEntry) bool { return threadID == "" || e.ThreadID == threadID }
+	if n, err := s.loadBell(ctx, memberID); err != nil {
+		return err
+	} else if n == 0 {
+		return nil
+	}
 	in, err := s.loadInbox(ctx, memberID)
 	if err != nil {
 		return err

@@ -66,7 +66,7 @@ func (s *Store) PrivacySources() []privacy.Source {
 				}
 				return s.dropMemberState(ctx, id)
 			}},
-		{Name: "discussion_notifications", Collections: []string{colNotifications, colInbox},
+		{Name: "discussion_notifications", Collections: []string{colNotifications, colInbox, colBell},
 			Export: export(colNotifications, "member_id", nil),
 			// The inboxes name notifications: those of members who had one
 			// from the erased member are dropped, rebuilt when next read.
