@@ -71,20 +71,29 @@ func main() {
 	budget := flag.Duration("budget", time.Minute, "time per page after which it stops with fewer than -n requests (at least two)")
 	separate := flag.Bool("separate-db", false, "run the embedded database in a child process (as with MongoDB in production)")
 	dbChild := flag.String(dbchild.Flag, "", "internal: serve the embedded database in DIR until stdin closes")
-	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile (server and embedded database) to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write this process's CPU profile (server and embedded database) to this file; with -pages, from the end of the start-up catch-up")
 	showCommands := flag.Bool("commands", false, "print the database commands of each page's last request (name, collection, filter)")
 	flag.Parse()
 	ctx := context.Background()
-	if *cpuProfile != "" {
+	profile := func() {
+		if *cpuProfile == "" {
+			return
+		}
 		f, err := os.Create(*cpuProfile)
 		check(err)
 		check(pprof.StartCPUProfile(f))
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
+	defer func() {
+		if *cpuProfile != "" {
+			pprof.StopCPUProfile()
+		}
+	}()
 	switch {
 	case *dbChild != "":
+		profile()
 		check(dbchild.Serve(ctx, *dbChild))
 	case *out != "":
+		profile()
 		check(generate(ctx, *out, *scale))
 	case *pages != "":
 		if *separate {
@@ -96,7 +105,7 @@ func main() {
 		if *only != "" {
 			re = regexp.MustCompile(*only)
 		}
-		check(measure(ctx, *pages, *n, *budget, re, !*separate, *showCommands))
+		check(measure(ctx, *pages, *n, *budget, re, !*separate, *showCommands, profile))
 	default:
 		flag.Usage()
 		os.Exit(2)

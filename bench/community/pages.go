@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"go.mongodb.org/mongo-driver/event"
@@ -31,7 +32,7 @@ import (
 
 // measure serves dir in this process, signs in as the demo buyer and
 // times every page a member uses.
-func measure(ctx context.Context, dir string, n int, budget time.Duration, only *regexp.Regexp, owner bool, showCommands bool) error {
+func measure(ctx context.Context, dir string, n int, budget time.Duration, only *regexp.Regexp, owner bool, showCommands bool, profile func()) error {
 	b, err := os.ReadFile(filepath.Join(dir, targetsFile))
 	if err != nil {
 		return fmt.Errorf("%s: not a generated data directory (run -out first): %w", dir, err)
@@ -92,6 +93,7 @@ func measure(ctx context.Context, dir string, n int, budget time.Duration, only 
 	t1 := time.Now()
 	srv.SearchIndex().Wait()
 	fmt.Printf("search index caught up in %.1f s more\n", time.Since(t1).Seconds())
+	profile()
 
 	q := url.QueryEscape
 	// area groups the searches for the summary: each is measured as its
@@ -128,7 +130,7 @@ func measure(ctx context.Context, dir string, n int, budget time.Duration, only 
 	}
 	la, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("machine: %s/%s, %d CPUs, %s; load average %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), strings.Join(strings.Fields(string(la))[:3], " "))
-	fmt.Printf("%-36s %6s %8s %8s %8s %12s\n", "page", "status", "requests", "p50 ms", "p95 ms", "db commands")
+	fmt.Printf("%-36s %6s %8s %8s %8s %12s %8s\n", "page", "status", "requests", "p50 ms", "p95 ms", "db commands", "cpu ms")
 	byArea := map[string][]time.Duration{}
 	var slow []string
 	measured := 0
@@ -137,6 +139,7 @@ func measure(ctx context.Context, dir string, n int, budget time.Duration, only 
 			continue
 		}
 		var lat []time.Duration
+		var cpu time.Duration
 		status := 0
 		var cmds int64
 		began := time.Now()
@@ -148,7 +151,7 @@ func measure(ctx context.Context, dir string, n int, budget time.Duration, only 
 			logMu.Lock()
 			logged = logged[:0]
 			logMu.Unlock()
-			start := time.Now()
+			start, cpu0 := time.Now(), processCPU()
 			res, err := c.Get(base + p.path)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
@@ -159,6 +162,7 @@ func measure(ctx context.Context, dir string, n int, budget time.Duration, only 
 			status, cmds = res.StatusCode, commands.Load()
 			if i > 0 {
 				lat = append(lat, d)
+				cpu += processCPU() - cpu0
 			}
 		}
 		if p.area != "" {
@@ -169,7 +173,7 @@ func measure(ctx context.Context, dir string, n int, budget time.Duration, only 
 		if p95 > pageP95 {
 			slow = append(slow, p.name)
 		}
-		fmt.Printf("%-36s %6d %8d %8.0f %8.0f %12d\n", p.name, status, len(lat), ms(p50), ms(p95), cmds)
+		fmt.Printf("%-36s %6d %8d %8.0f %8.0f %12d %8.1f\n", p.name, status, len(lat), ms(p50), ms(p95), cmds, ms(cpu)/float64(max(len(lat), 1)))
 		if showCommands {
 			logMu.Lock()
 			for _, l := range logged {
@@ -182,6 +186,18 @@ func measure(ctx context.Context, dir string, n int, budget time.Duration, only 
 	fmt.Printf("search index on disk: %.1f MiB (%s)\n", float64(search.Size(cfg.SearchIndexDir()))/(1<<20), cfg.SearchIndexDir())
 	fmt.Printf("resident memory (VmRSS) of this process after the run: %s (server, embedded database unless -separate-db, and the client)\n", vmRSS())
 	return nil
+}
+
+// processCPU is the CPU time this process has used (user and system): the
+// server, the embedded database and the client are all in it, so the CPU a
+// request used is a figure of the work it took, which the other tenants of
+// a shared machine disturb far less than its wall time.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // describeCommand names a command by its verb, collection and filter, which
