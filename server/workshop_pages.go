@@ -165,6 +165,7 @@ type attendee struct {
 
 // showWorkshop is GET /workshops/:id: details, registration and the room.
 func (s *Server) showWorkshop(c *fiber.Ctx) error {
+	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // a page: the viewer's groups come from the stamped copy (docs/security.md)
 	ctx := c.UserContext()
 	w, acc, err := s.workshopFor(c, c.Params("id"))
 	if err != nil {
