@@ -59,6 +59,7 @@ var allowedImports = map[string][]string{
 	"privacy":           {},
 	"fault":             {},
 	"config":            {},
+	"gctune":            {"config"},
 	"frontend":          {},
 	"textindex":         {},
 	"glossary":          {"textindex"},

@@ -26,6 +26,7 @@ import (
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/demo"
 	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/gctune"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/workshops"
@@ -189,7 +190,7 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 		defer cancel()
 		_ = st.Close(cctx)
 	}()
-	if stopGC, headroom := tuneGC(env, st.Embedded); stopGC != nil {
+	if stopGC, headroom := gctune.ForEmbedded(env, st.Embedded); stopGC != nil {
 		defer stopGC()
 		logger.Info("garbage collector tuned for the embedded database (GOGC or GOMEMLIMIT set by the operator turn this off)",
 			"headroom_mib", headroom>>20)

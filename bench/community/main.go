@@ -44,6 +44,7 @@ import (
 	"github.com/circularfairict/portal/config"
 	"github.com/circularfairict/portal/demo"
 	"github.com/circularfairict/portal/forum"
+	"github.com/circularfairict/portal/gctune"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/workshops"
@@ -100,6 +101,12 @@ func main() {
 			stop, err := dbchild.Start(*pages)
 			check(err)
 			defer stop()
+		}
+		// The collector as `portal serve` sets it on the embedded database,
+		// so that the pages are timed as a member gets them.
+		if stop, headroom := gctune.ForEmbedded(os.LookupEnv, !*separate); stop != nil {
+			defer stop()
+			fmt.Printf("garbage collector tuned as the server does: GC percent 100-400 by the live heap, headroom %d MiB (set GOGC to measure otherwise)\n", headroom>>20)
 		}
 		var re *regexp.Regexp
 		if *only != "" {

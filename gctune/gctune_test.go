@@ -1,4 +1,4 @@
-package main
+package gctune
 
 import (
 	"runtime/debug"
@@ -45,27 +45,27 @@ func TestGCHeadroomWithinAContainer(t *testing.T) {
 	}
 }
 
-func TestTuneGCLeavesTheOperatorsSetting(t *testing.T) {
+func TestForEmbeddedLeavesTheOperatorsSetting(t *testing.T) {
 	env := func(k string) (string, bool) {
 		if k == "GOMEMLIMIT" {
 			return "1GiB", true
 		}
 		return "", false
 	}
-	if stop, _ := tuneGC(env, true); stop != nil {
-		t.Error("tuneGC changed the collector with GOMEMLIMIT set")
+	if stop, _ := ForEmbedded(env, true); stop != nil {
+		t.Error("ForEmbedded changed the collector with GOMEMLIMIT set")
 	}
-	if stop, _ := tuneGC(func(string) (string, bool) { return "", false }, false); stop != nil {
-		t.Error("tuneGC changed the collector without the embedded database")
+	if stop, _ := ForEmbedded(func(string) (string, bool) { return "", false }, false); stop != nil {
+		t.Error("ForEmbedded changed the collector without the embedded database")
 	}
 }
 
-func TestTuneGCPutsTheSettingBack(t *testing.T) {
+func TestForEmbeddedPutsTheSettingBack(t *testing.T) {
 	orig := debug.SetGCPercent(150)
 	t.Cleanup(func() { debug.SetGCPercent(orig) })
-	stop, headroom := tuneGC(func(string) (string, bool) { return "", false }, true)
+	stop, headroom := ForEmbedded(func(string) (string, bool) { return "", false }, true)
 	if stop == nil || headroom == 0 || headroom > gcHeadroom {
-		t.Fatal("tuneGC did nothing with the embedded database and no GOGC or GOMEMLIMIT")
+		t.Fatal("ForEmbedded did nothing with the embedded database and no GOGC or GOMEMLIMIT")
 	}
 	if p := debug.SetGCPercent(-1); p < gcPercentMin || p > gcPercentMax {
 		t.Errorf("GC percent %d while tuned", p)

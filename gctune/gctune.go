@@ -1,4 +1,8 @@
-package main
+// Package gctune sets the Go collector's target for a portal on the
+// embedded database (docs/configuration.md, "Garbage collection with the
+// embedded database"): the server and the page benchmark run under the same
+// policy.
+package gctune
 
 import (
 	"context"
@@ -13,17 +17,17 @@ import (
 )
 
 // gcHeadroom is how much memory beyond the live heap the collector may let
-// garbage take before it runs, when the portal chooses (see tuneGC).
+// garbage take before it runs, when the portal chooses (see ForEmbedded).
 const gcHeadroom = 256 << 20
 
-// The bounds of the GC percent tuneGC sets: 100 is Go's own default, 400
+// The bounds of the GC percent ForEmbedded sets: 100 is Go's own default, 400
 // the setting the live-room benchmark measured (docs/benchmarks.md).
 const (
 	gcPercentMin = 100
 	gcPercentMax = 400
 )
 
-// tuneGC sets the collector's target while the portal runs with the
+// ForEmbedded sets the collector's target while the portal runs with the
 // embedded database, unless the operator set GOGC or GOMEMLIMIT (then Go
 // follows them and the portal does nothing). The embedded database runs in
 // the portal's process and produces most of its garbage, so with Go's
@@ -32,9 +36,9 @@ const (
 // as the rooms. The portal lets garbage grow to four times the live heap
 // while that stays within gcHeadroom, and never to less than Go's default:
 // the percent follows the live heap, re-read every few seconds. stop ends
-// that and puts back the setting found (nil when tuneGC did nothing);
+// that and puts back the setting found (nil when it did nothing);
 // headroom is the bound it keeps to (headroomWithin).
-func tuneGC(env config.Env, embedded bool) (stop func(), headroom uint64) {
+func ForEmbedded(env config.Env, embedded bool) (stop func(), headroom uint64) {
 	if !embedded {
 		return nil, 0
 	}
