@@ -119,6 +119,11 @@ type Search struct {
 	// pages that show neither (the combined search, the discussions'
 	// library cards): counting facets walks every match, not one page.
 	Brief bool
+	// Titles leaves out the snippets and the matched concepts too, for
+	// cards that show a title and a summary only (the discussions'
+	// library cards): finding them is a second index query over the page
+	// and, for a query with concepts, a third.
+	Titles bool
 	// CountOnly fills Total (and Query) alone, from the index: no rows are
 	// read, no snippets cut, for pages that show the number only (the
 	// combined search's other tabs), as a page's rows are read by _id one

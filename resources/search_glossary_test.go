@@ -39,6 +39,30 @@ func TestSearchAcrossLanguages(t *testing.T) {
 		t.Errorf("concepts %+v, want repairability named in English", res.Query.Concepts)
 	}
 
+	// Titles: the same items in the same order, without the snippets and
+	// concepts that the cards beside a discussion search never show.
+	bare, err := s.Search(ctx, resources.Search{Q: "réparabilité", Viewer: anon, Lang: "en", Brief: true, Titles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := ids(bare.Items); len(b) != len(got) || b[0] != got[0] || bare.Total != res.Total {
+		t.Errorf("titles only: %v (total %d), want %v (total %d)", b, bare.Total, got, res.Total)
+	}
+	snippets := 0
+	for _, r := range res.Items {
+		if r.Snippet != "" {
+			snippets++
+		}
+	}
+	for _, r := range bare.Items {
+		if r.Snippet != "" {
+			t.Errorf("titles only: %s has a snippet", r.Title)
+		}
+	}
+	if snippets == 0 || len(bare.Via) != 0 {
+		t.Errorf("titles only: %d snippets in the full search, concepts %v without them", snippets, bare.Via)
+	}
+
 	// Literal: the typed words only.
 	lit, err := s.Search(ctx, resources.Search{Q: "réparabilité", Viewer: anon, Literal: true})
 	if err != nil {

@@ -403,7 +403,7 @@ func (s *Service) Search(ctx context.Context, q Search) (*Result, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if pq.empty() || len(out.Hits) == 0 {
+		if pq.empty() || len(out.Hits) == 0 || q.Titles {
 			return
 		}
 		if located, lerr = s.locate(ctx, q, pq, out.Hits, snippetFields); lerr != nil || !pq.Expanded() {

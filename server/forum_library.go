@@ -47,7 +47,7 @@ func (b libraryBridge) SearchLibrary(ctx context.Context, viewer *auth.Member, q
 	if err != nil {
 		return nil, err
 	}
-	res, err := b.s.lib.Search(ctx, resources.Search{Q: query, Page: 1, PerPage: limit, Viewer: v, Brief: true})
+	res, err := b.s.lib.Search(ctx, resources.Search{Q: query, Page: 1, PerPage: limit, Viewer: v, Brief: true, Titles: true})
 	if err != nil {
 		return nil, err
 	}
