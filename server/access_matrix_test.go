@@ -482,3 +482,23 @@ func TestHeadWhereverGet(t *testing.T) {
 	}
 	t.Logf("%d GET routes answered HEAD", n)
 }
+
+// The groups memo reads the groups once for a request and serves the
+// viewer's from the stamped copy: only for reads that end soon, never a
+// change of state nor a stream that re-checks rights.
+func TestGroupsMemoOnlyOnPagesThatRead(t *testing.T) {
+	s, _ := newTestServer(t, opts{})
+	n := 0
+	for _, r := range s.Routes() {
+		if !r.GroupsMemo {
+			continue
+		}
+		n++
+		if r.Method != fiber.MethodGet || strings.HasSuffix(r.Path, "/live") { // the streams
+			t.Errorf("%s %s reads the groups once for the whole request", r.Method, r.Path)
+		}
+	}
+	if n == 0 {
+		t.Error("no route reads the groups once per request")
+	}
+}

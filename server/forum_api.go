@@ -289,7 +289,6 @@ const discussionsPerPage = 20
 // searchDiscussions searches threads and posts (and, once the library is
 // wired in, library items on the same page) with the library's analysis.
 func (s *Server) searchDiscussions(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // the viewer, cards and layout read the groups once
 	m := currentMember(c)
 	d := searchData{Q: c.Query("q"), Category: c.Query("category"), Group: c.Query("group"), Author: c.Query("author"), Tag: c.Query("tag"),
 		Solved: c.Query("solved"), LibraryOn: s.library != nil}

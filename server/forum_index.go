@@ -65,7 +65,6 @@ type categoryForm struct {
 // showDiscussions is the discussions home: categories with unread counts and
 // the latest threads; ?since=visit lists what is new since the last visit.
 func (s *Server) showDiscussions(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // a page: the viewer's groups come from the stamped copy (docs/security.md)
 	return s.renderDiscussions(c, fiber.StatusOK, nil)
 }
 

@@ -19,7 +19,6 @@ type noteView struct {
 
 // listNotifications shows the member's notifications (the bell's page).
 func (s *Server) listNotifications(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // a page: the viewer's groups come from the stamped copy (docs/security.md)
 	ctx := c.UserContext()
 	m := currentMember(c)
 	page, err := strconv.Atoi(c.Query("page"))

@@ -28,7 +28,6 @@ type categoryData struct {
 
 // showCategory lists a category's threads, pinned first.
 func (s *Server) showCategory(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // a page: the viewer's groups come from the stamped copy (docs/security.md)
 	ci, err := s.categoryBySlug(c, c.Params("slug"))
 	if err != nil {
 		return err
@@ -98,7 +97,6 @@ type postForm struct {
 // records how far the member read. It issues a fixed number of queries
 // whatever the number of posts or authors (see TestThreadPageQueries).
 func (s *Server) showThread(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // a page: the viewer's groups come from the stamped copy (docs/security.md)
 	t, ci, err := s.threadByParam(c)
 	if err != nil {
 		return err

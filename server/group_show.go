@@ -81,7 +81,6 @@ type groupData struct {
 // who may see them, its members and recent activity; plus what the viewer
 // may do there, and the coordinator tools.
 func (s *Server) showGroup(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // a page: the viewer's groups come from the stamped copy (docs/security.md)
 	g, err := s.findGroup(c)
 	if err != nil {
 		return err

@@ -29,7 +29,6 @@ type homeData struct {
 }
 
 func (s *Server) showHome(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // it reads every group: the viewer's and the layout's come from that read
 	ctx := c.UserContext()
 	viewer := currentMember(c)
 	groups, err := s.auth.Groups(ctx)

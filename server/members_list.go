@@ -28,7 +28,6 @@ type membersData struct {
 // listMembers is the member directory: search by words, filter by country,
 // organisation type, language and group.
 func (s *Server) listMembers(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // it reads every group: the viewer's and the layout's come from that read
 	ctx := c.UserContext()
 	viewer := currentMember(c)
 	lang := s.lang(c)

@@ -112,7 +112,6 @@ func (s *Server) groupNames(c *fiber.Ctx) (map[string]string, error) {
 }
 
 func (s *Server) listResources(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // the viewer, cards and layout read the groups once
 	v, _, err := s.viewer(c)
 	if err != nil {
 		return err
@@ -190,7 +189,6 @@ func (s *Server) card(p *Page, r *resources.Resource, groups map[string]string) 
 // apiListResources answers GET /api/v1/resources with the same search as
 // the library page: {items, total, page, pages, facets}.
 func (s *Server) apiListResources(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // the viewer, cards and layout read the groups once
 	v, _, err := s.viewer(c)
 	if err != nil {
 		return err

@@ -61,7 +61,6 @@ func (s *Server) labels(vocab string, ids []string, lang string) []labelled {
 // links, marks and, by right, the forms to react, edit and curate. A
 // withdrawn resource keeps its page, which says why.
 func (s *Server) showResource(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // a page: the viewer's groups come from the stamped copy (docs/security.md)
 	r, v, err := s.visibleResource(c)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
 )
 
@@ -31,6 +32,13 @@ type Route struct {
 	// refused there whatever its scope, so a leaked token cannot mint
 	// another or take the account with it (see guard in access.go).
 	SessionOnly bool
+	// GroupsMemo routes are short read-only requests (pages and their JSON
+	// twins) that ask for the groups several times (the viewer, the cards,
+	// the layout): auth.WithGroupsMemo reads them once for the request,
+	// the viewer's from the server's stamped copy, as page rights do
+	// (docs/security.md). Never a stream: one that re-checks rights must
+	// see membership changes.
+	GroupsMemo bool
 }
 
 // routeTable is the one place where URLs meet handlers.
@@ -50,20 +58,21 @@ func (s *Server) routeTable() []struct {
 	noCSRF := func(e entry) entry { e.NoCSRF = true; return e }
 	upload := func(e entry) entry { e.Upload = true; return e }
 	sessionOnly := func(e entry) entry { e.SessionOnly = true; return e }
+	memo := func(e entry) entry { e.GroupsMemo = true; return e }
 	return []entry{
 		probe(r(fiber.MethodGet, "/healthz", Public, s.showHealth)),
 		probe(r(fiber.MethodGet, "/readyz", Public, s.showReady)),
 		probe(r(fiber.MethodGet, "/metrics", Public, s.showMetrics)),
 
-		r(fiber.MethodGet, "/", Public, s.showHome),
+		memo(r(fiber.MethodGet, "/", Public, s.showHome)),
 		// One search over every area; each area keeps its own page's rights.
-		r(fiber.MethodGet, "/search", Public, s.showSearch),
-		r(fiber.MethodGet, "/api/v1/search", Public, s.apiSearch),
-		r(fiber.MethodGet, "/library", Public, s.listResources),
+		memo(r(fiber.MethodGet, "/search", Public, s.showSearch)),
+		memo(r(fiber.MethodGet, "/api/v1/search", Public, s.apiSearch)),
+		memo(r(fiber.MethodGet, "/library", Public, s.listResources)),
 		r(fiber.MethodGet, "/library/feed.atom", Public, s.showResourceFeed),
 		r(fiber.MethodGet, "/library/upload", Approved, s.showResourceUpload),
 		upload(r(fiber.MethodPost, "/library/upload", Approved, s.createResource)),
-		r(fiber.MethodGet, "/library/:id", Public, s.showResource),
+		memo(r(fiber.MethodGet, "/library/:id", Public, s.showResource)),
 		r(fiber.MethodGet, "/library/:id/edit", Approved, s.showResourceEdit),
 		r(fiber.MethodPost, "/library/:id/edit", Approved, s.saveResource),
 		upload(r(fiber.MethodPost, "/library/:id/versions", Approved, s.createResourceVersion)),
@@ -74,13 +83,13 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/library/:id/reports/dismiss", Approved, s.dismissResourceReports),
 		r(fiber.MethodPost, "/library/:id/feature", Approved, s.saveResourceFeature),
 		r(fiber.MethodPost, "/library/:id/withdraw", Approved, s.saveResourceWithdrawal),
-		r(fiber.MethodGet, "/discussions", Public, s.showDiscussions),
-		r(fiber.MethodGet, "/workshops", Public, s.listWorkshops),
+		memo(r(fiber.MethodGet, "/discussions", Public, s.showDiscussions)),
+		memo(r(fiber.MethodGet, "/workshops", Public, s.listWorkshops)),
 		r(fiber.MethodGet, "/workshops/new", Approved, s.newWorkshop),
 		r(fiber.MethodPost, "/workshops", Approved, s.saveWorkshop),
 		sessionOnly(r(fiber.MethodPost, "/workshops/feed", Approved, s.createFeed)),
 		sessionOnly(r(fiber.MethodPost, "/workshops/feed/revoke", Approved, s.revokeFeed)),
-		r(fiber.MethodGet, "/workshops/:id", Approved, s.showWorkshop),
+		memo(r(fiber.MethodGet, "/workshops/:id", Approved, s.showWorkshop)),
 		r(fiber.MethodPost, "/workshops/:id/register", Approved, s.registerWorkshop),
 		r(fiber.MethodPost, "/workshops/:id/cancel", Approved, s.cancelWorkshop),
 		r(fiber.MethodPost, "/workshops/:id/open", Approved, s.openRoom),
@@ -93,14 +102,14 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/workshops/:id/attendees.csv", Approved, s.exportAttendees),
 		r(fiber.MethodGet, "/workshops/:id/calendar.ics", Approved, s.workshopCalendar),
 		r(fiber.MethodGet, "/calendar/:token", Public, s.showFeed),
-		r(fiber.MethodGet, "/members", Approved, s.listMembers),
+		memo(r(fiber.MethodGet, "/members", Approved, s.listMembers)),
 
 		// Groups: visitors see public groups; object rights (see, join,
 		// manage) are checked in the handlers by the auth policy functions.
 		r(fiber.MethodGet, "/groups", Public, s.listGroups),
 		r(fiber.MethodGet, "/groups/invite/:secret", Approved, s.showGroupInvitation),
 		r(fiber.MethodPost, "/groups/invite/:secret", Approved, s.acceptGroupInvitation),
-		r(fiber.MethodGet, "/groups/:slug", Public, s.showGroup),
+		memo(r(fiber.MethodGet, "/groups/:slug", Public, s.showGroup)),
 		r(fiber.MethodPost, "/groups/:slug/join", Approved, s.joinGroup),
 		r(fiber.MethodPost, "/groups/:slug/leave", Approved, s.leaveGroup),
 		r(fiber.MethodPost, "/groups/:slug/requests", Approved, s.createGroupRequest),
@@ -174,7 +183,7 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodGet, "/api/v1/me", SignedIn, s.showMe),
 		r(fiber.MethodPost, "/api/v1/groups", Admin, s.apiCreateGroup),
 		r(fiber.MethodPatch, "/api/v1/groups/:slug", Approved, s.apiSaveGroup),
-		r(fiber.MethodGet, "/api/v1/resources", Public, s.apiListResources),
+		memo(r(fiber.MethodGet, "/api/v1/resources", Public, s.apiListResources)),
 		upload(r(fiber.MethodPost, "/api/v1/resources", Approved, s.createResource)),
 		r(fiber.MethodGet, "/api/v1/resources/:id", Public, s.apiShowResource),
 		r(fiber.MethodGet, "/api/v1/resources/:id/file", Public, s.downloadResource),
@@ -192,9 +201,9 @@ func (s *Server) routeTable() []struct {
 
 		// Discussions: object rights (this category, this thread, this
 		// post) are checked in the handlers by the auth policy functions.
-		r(fiber.MethodGet, "/discussions/search", Public, s.searchDiscussions),
+		memo(r(fiber.MethodGet, "/discussions/search", Public, s.searchDiscussions)),
 		r(fiber.MethodGet, "/discussions/review", Approved, s.listForumReview),
-		r(fiber.MethodGet, "/discussions/notifications", Approved, s.listNotifications),
+		memo(r(fiber.MethodGet, "/discussions/notifications", Approved, s.listNotifications)),
 		r(fiber.MethodPost, "/discussions/notifications/read", Approved, s.readNotifications),
 		r(fiber.MethodGet, "/discussions/settings", Approved, s.showForumSettings),
 		r(fiber.MethodPost, "/discussions/settings", Approved, s.saveForumSettings),
@@ -205,12 +214,12 @@ func (s *Server) routeTable() []struct {
 		r(fiber.MethodPost, "/discussions/categories/:id/move", Approved, s.moveCategory),
 		r(fiber.MethodPost, "/discussions/groups/:slug/settings", Approved, s.saveGroupForumSettings),
 		r(fiber.MethodPost, "/discussions/resources/:id", Approved, s.discussResource),
-		r(fiber.MethodGet, "/discussions/c/:slug", Public, s.showCategory),
+		memo(r(fiber.MethodGet, "/discussions/c/:slug", Public, s.showCategory)),
 		r(fiber.MethodGet, "/discussions/c/:slug/feed", Public, s.showCategoryFeed),
 		r(fiber.MethodGet, "/discussions/c/:slug/new", Approved, s.showThreadForm),
 		r(fiber.MethodPost, "/discussions/c/:slug/new", Approved, s.createThread),
 		r(fiber.MethodPost, "/discussions/c/:slug/level", Approved, s.saveCategoryLevel),
-		r(fiber.MethodGet, "/threads/:id", Public, s.showThread),
+		memo(r(fiber.MethodGet, "/threads/:id", Public, s.showThread)),
 		r(fiber.MethodGet, "/threads/:id/feed", Public, s.showThreadFeed),
 		r(fiber.MethodPost, "/threads/:id/reply", Approved, s.createPost),
 		r(fiber.MethodPost, "/threads/:id/level", Approved, s.saveThreadLevel),
@@ -283,7 +292,20 @@ func (s *Server) routes() {
 		if e.Probe || (e.DemoOnly && s.cfg.Mode != config.ModeDemo) {
 			continue // demo sign-in must not exist in production
 		}
-		add(e.Method, e.Path, s.guard(e.Route), e.h)
+		h := e.h
+		if e.GroupsMemo {
+			h = withGroupsMemo(h)
+		}
+		add(e.Method, e.Path, s.guard(e.Route), h)
 	}
 	s.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// withGroupsMemo runs h with the groups read once for the request (see
+// Route.GroupsMemo), after the guard, as the handler itself would.
+func withGroupsMemo(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.SetUserContext(auth.WithGroupsMemo(c.UserContext()))
+		return h(c)
+	}
 }

@@ -63,7 +63,6 @@ type searchPageData struct {
 // results of the active tab. A tab that is not offered falls back to the
 // first area with results, so a link never lands on an empty tab by chance.
 func (s *Server) combinedSearch(c *fiber.Ctx) (*searchPageData, error) {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // the viewer, cards and layout read the groups once
 	d := &searchPageData{Q: strings.TrimSpace(c.Query("q")), Tab: c.Query("tab")}
 	if len(d.Q) > 200 {
 		return nil, fault.New(fault.Invalid, "search.error.query").OnField("q")

@@ -37,7 +37,6 @@ type workshopsData struct {
 // listWorkshops is GET /workshops: upcoming (default) or past (?when=past),
 // optionally of one group (?group=slug), only those the member may see.
 func (s *Server) listWorkshops(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // it reads every group: the viewer's and the layout's come from that read
 	ctx := c.UserContext()
 	m := currentMember(c)
 	d := workshopsData{Past: c.Query("when") == "past", CanCreate: auth.CanCreateWorkshop(m, nil)}
@@ -165,7 +164,6 @@ type attendee struct {
 
 // showWorkshop is GET /workshops/:id: details, registration and the room.
 func (s *Server) showWorkshop(c *fiber.Ctx) error {
-	c.SetUserContext(auth.WithGroupsMemo(c.UserContext())) // a page: the viewer's groups come from the stamped copy (docs/security.md)
 	ctx := c.UserContext()
 	w, acc, err := s.workshopFor(c, c.Params("id"))
 	if err != nil {
