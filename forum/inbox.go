@@ -145,15 +145,22 @@ func (s *Store) loadBell(ctx context.Context, memberID string) (int, error) {
 	if !errors.Is(err, ErrNotFound) {
 		return 0, err
 	}
-	err = s.locked(ctx, "inbox/"+memberID, func(ctx context.Context) error {
+	return s.rewriteBell(ctx, memberID)
+}
+
+// rewriteBell writes a member's bell from their inbox as it is under the
+// inbox's lock, and returns its count.
+func (s *Store) rewriteBell(ctx context.Context, memberID string) (int, error) {
+	n := 0
+	err := s.locked(ctx, "inbox/"+memberID, func(ctx context.Context) error {
 		in, err := s.inboxLocked(ctx, memberID)
 		if err != nil {
 			return err
 		}
-		b.Unread = len(in.Unread)
+		n = len(in.Unread)
 		return s.saveBell(ctx, in)
 	})
-	return b.Unread, err
+	return n, err
 }
 
 // mendBell rewrites a member's bell when it disagrees with the inbox just
@@ -167,13 +174,8 @@ func (s *Store) mendBell(ctx context.Context, in *inbox) error {
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	return s.locked(ctx, "inbox/"+in.ID, func(ctx context.Context) error {
-		cur, err := s.inboxLocked(ctx, in.ID)
-		if err != nil {
-			return err
-		}
-		return s.saveBell(ctx, cur)
-	})
+	_, err := s.rewriteBell(ctx, in.ID)
+	return err
 }
 
 // addToInboxes names new notifications in their members' inboxes. Adding
