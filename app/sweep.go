@@ -19,18 +19,15 @@ import (
 func (a *App) sweepLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	first := true
+	a.sweepPass()
+	close(a.swept)
 	for {
-		a.sweepPass()
-		if first {
-			close(a.swept)
-			first = false
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		a.sweepPass()
 	}
 }
 
