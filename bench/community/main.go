@@ -76,17 +76,20 @@ func main() {
 	showCommands := flag.Bool("commands", false, "print the database commands of each page's last request (name, collection, filter)")
 	flag.Parse()
 	ctx := context.Background()
+	var profiled *os.File
 	profile := func() {
 		if *cpuProfile == "" {
 			return
 		}
-		f, err := os.Create(*cpuProfile)
+		var err error
+		profiled, err = os.Create(*cpuProfile)
 		check(err)
-		check(pprof.StartCPUProfile(f))
+		check(pprof.StartCPUProfile(profiled))
 	}
 	defer func() {
-		if *cpuProfile != "" {
+		if profiled != nil {
 			pprof.StopCPUProfile()
+			profiled.Close()
 		}
 	}()
 	switch {
