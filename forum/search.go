@@ -76,7 +76,11 @@ const (
 // and held, hidden or deleted posts are not in the index at all. Hits are
 // ranked by relevance (threads containing the words typed above those
 // found through a concept's other terms; recency breaks ties), each with
-// a snippet from its best-matching post.
+// a snippet from its best-matching post. When the words typed alone find
+// Limit threads, those are the hits, ranked by the words typed alone (a
+// thread that also holds the concept's other terms gains nothing from
+// them); the concept's terms then bring in threads only when the words
+// typed find fewer.
 func (s *Store) Search(ctx context.Context, q SearchQuery) ([]Hit, error) {
 	wq, order, err := s.rank(ctx, &q, true)
 	if err != nil || len(order) == 0 {
@@ -152,32 +156,62 @@ func (s *Store) rankCategories(ctx context.Context, q *SearchQuery, scored, unio
 		must = append(must, term(fSolved, q.Solved))
 	}
 	words := !q.Query.Empty()
-	var asked, wq query.Query
-	// With words, the rest is a filter, which the index answers unscored:
-	// a category's term, scored, made a post of a small category rank
-	// higher, and a disjunction of the categories, scored, merged every
-	// post of every category one by one, where unscored it is one union of
-	// their postings.
-	if words {
-		b := bleve.NewBooleanQuery()
-		wq = s.wordsQuery(q.Query)
-		b.AddMust(wq)
-		b.AddFilter(withoutCats(bleve.NewConjunctionQuery(must...), notCats))
-		asked = b
-	} else {
-		must = append(must, term(fOpening, "yes")) // one document per thread
-		asked = withoutCats(bleve.NewConjunctionQuery(must...), notCats)
-	}
+	filter := withoutCats(bleve.NewConjunctionQuery(must...), notCats)
 	if afterCategoryClause != nil {
 		afterCategoryClause()
 	}
+	if !words {
+		must = append(must, term(fOpening, "yes")) // one document per thread
+		order, err := s.rankBy(ctx, withoutCats(bleve.NewConjunctionQuery(must...), notCats), q.Limit, false, scored)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s.checkCategories(ctx, q, scored, left, nil, order)
+	}
+	// The words typed are asked alone first when a concept adds other
+	// terms: the threads containing them rank above those found through
+	// the concept only (hits puts those after), so when they alone fill
+	// Limit threads, they are the answer, and the concept's terms (up to
+	// glossary.MaxTerms, often broad: "corrective action" for a
+	// remediation) need not be merged and scored over their postings.
+	// Otherwise the whole query is asked, as when the typed words name no
+	// concept.
+	tries := []query.Query{s.wordsQuery(q.Query, false)}
+	if q.Query.Expanded() {
+		tries = []query.Query{s.wordsQuery(q.Query, true), tries[0]}
+	}
+	var order []best
+	var wq query.Query
+	for _, wq = range tries {
+		// With words, the rest is a filter, which the index answers
+		// unscored: a category's term, scored, made a post of a small
+		// category rank higher, and a disjunction of the categories,
+		// scored, merged every post of every category one by one, where
+		// unscored it is one union of their postings.
+		b := bleve.NewBooleanQuery()
+		b.AddMust(wq)
+		b.AddFilter(filter)
+		if order, err = s.rankBy(ctx, b, q.Limit, true, scored); err != nil {
+			return nil, nil, err
+		}
+		if len(order) == q.Limit {
+			break
+		}
+	}
+	return s.checkCategories(ctx, q, scored, left, wq, order)
+}
+
+// rankBy asks the index for the best post of each thread matching asked,
+// at most limit threads, in rank order (in the index's order, unscored).
+func (s *Store) rankBy(ctx context.Context, asked query.Query, limit int, words, scored bool) ([]best, error) {
 	// No stored field is asked for: a post's thread and number are in its
 	// ID, and loading the stored document of every post of the window
 	// (the text included) to read them cost more than ranking them.
 	var order []best
 	for _, window := range searchWindows(words, scored) {
-		req := bleve.NewSearchRequestOptions(asked, q.Limit*window, 0, false)
+		req := bleve.NewSearchRequestOptions(asked, limit*window, 0, false)
 		var res *bleve.SearchResult
+		var err error
 		switch {
 		case !scored:
 			req.Score = "none"
@@ -189,17 +223,23 @@ func (s *Store) rankCategories(ctx context.Context, q *SearchQuery, scored, unio
 			res, err = s.index.Search(ctx, req)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("forum: search: %w", err)
+			return nil, fmt.Errorf("forum: search: %w", err)
 		}
-		order = bestPosts(res.Hits, q.Limit)
+		order = bestPosts(res.Hits, limit)
 		// The window's hits are the first of the whole ranking (score,
 		// then recency and ID, one order), so its threads are those a
 		// wider window gives, unless it held fewer than Limit threads
 		// and more posts matched.
-		if len(order) == q.Limit || len(res.Hits) < req.Size {
+		if len(order) == limit || len(res.Hits) < req.Size {
 			break
 		}
 	}
+	return order, nil
+}
+
+// checkCategories returns wq and order unless a category was added to the
+// index while it was asked (see newCategorySince), when it asks again.
+func (s *Store) checkCategories(ctx context.Context, q *SearchQuery, scored bool, left map[string]bool, wq query.Query, order []best) (query.Query, []best, error) {
 	if left != nil {
 		// The categories were left out by the index's list as it was
 		// before the search: a category added since, not allowed, asks
@@ -510,8 +550,9 @@ var textFields = func() []string {
 }()
 
 // wordsQuery requires every group of the query: the words typed in any
-// field and language, or one of the concept's terms in its own language.
-func (s *Store) wordsQuery(gq glossary.Query) query.Query {
+// field and language, or one of the concept's terms in its own language
+// (unless typedOnly).
+func (s *Store) wordsQuery(gq glossary.Query, typedOnly bool) query.Query {
 	var groups []query.Query
 	last := len(gq.Words) - 1
 	i := 0 // groups hold the query's words in order
@@ -522,7 +563,7 @@ func (s *Store) wordsQuery(gq glossary.Query) query.Query {
 			i++
 		}
 		alts := []query.Query{search.And(typed...)}
-		if g.Concept != nil {
+		if g.Concept != nil && !typedOnly {
 			for _, t := range s.neededTerms(gq.Words[i-len(g.Clauses):i], g.Concept.Terms) {
 				alts = append(alts, s.termQuery(t))
 			}

@@ -485,3 +485,38 @@ func TestSearchPageReadsWhatTheOrderBringsIn(t *testing.T) {
 		}
 	}
 }
+
+// When the words typed alone find Limit threads, those are the hits: a
+// thread found through the concept's other terms only, however well it
+// scores, would rank after all of them. With fewer, it follows them.
+func TestSearchTypedWordsFirst(t *testing.T) {
+	s, _, gen, _ := indexed(t)
+	ctx := context.Background()
+	filler := strings.Repeat("The buyer and the supplier met again to talk about the contract and its annexes. ", 20)
+	direct, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Contract annexes",
+		Body: filler + "One line on repairability."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	concept, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Réparabilité réparabilité",
+		Body: "Réparabilité des écrans : réparabilité."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		limit int
+		want  string
+	}{{1, direct.ID}, {2, direct.ID + "," + concept.ID}} {
+		q := SearchQuery{Query: glossary.ParseQuery("repairability", "en"), CategoryIDs: []string{gen.ID}, Limit: c.limit}
+		hits, err := s.Search(ctx, q)
+		if err != nil || threadIDs(hits) != c.want {
+			t.Fatalf("limit %d: %v, %s; want %s", c.limit, err, threadIDs(hits), c.want)
+		}
+		if len(hits[0].Via) != 0 || (c.limit == 2 && len(hits[1].Via) == 0) {
+			t.Errorf("limit %d: the typed word's thread needs no concept, the other does: %+v", c.limit, hits)
+		}
+		if n, err := s.Count(ctx, q); err != nil || n != c.limit {
+			t.Errorf("limit %d: count %d, %v", c.limit, n, err)
+		}
+	}
+}
