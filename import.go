@@ -14,6 +14,7 @@ import (
 	"github.com/circularfairict/portal/fault"
 	"github.com/circularfairict/portal/frontend"
 	"github.com/circularfairict/portal/resources"
+	"github.com/circularfairict/portal/search"
 )
 
 // importCmd runs `portal import DIR`: a manifest (manifest.json or
@@ -74,6 +75,9 @@ func importCmd(args []string, stdout io.Writer, env config.Env) error {
 	if err != nil {
 		return err
 	}
+	// Servers running beside the import read its resources from the change
+	// log at their next sweep.
+	lib.SetChangeLog(search.NewLog(st.DB))
 	catalog, err := frontend.LoadCatalog(frontend.Locales())
 	if err != nil {
 		return err

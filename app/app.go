@@ -117,6 +117,7 @@ func New(ctx context.Context, d Deps) (_ *App, err error) {
 	a.privacy.Add(a.auth.PrivacySources()...)
 	a.privacy.Add(a.workshops.PrivacySources()...)
 	a.privacy.Add(live.NewMongoStore(d.Store.DB).PrivacySources()...)
+	a.privacy.Add(search.PrivacySource(d.Store.DB))
 	a.forum = forum.NewStore(d.Store.DB)
 	if d.Store.Embedded {
 		// Lookups by _id one at a time: the embedded database indexes

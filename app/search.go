@@ -33,7 +33,8 @@ func SearchKinds(db *mongo.Database) ([]search.Kind, error) {
 // the catch-up with the database in the background: the portal answers
 // meanwhile, and results say the index is being built.
 func (a *App) openSearch(ctx context.Context) error {
-	ix, err := search.Open(search.Options{Dir: a.cfg.SearchIndexDir(), Shards: a.cfg.SearchShards, Bus: a.bus, Log: a.log.With("component", "search")}, searchKinds(a.lib, a.forum, a.auth)...)
+	ix, err := search.Open(search.Options{Dir: a.cfg.SearchIndexDir(), Shards: a.cfg.SearchShards, Bus: a.bus, DB: a.store.DB,
+		Log: a.log.With("component", "search")}, searchKinds(a.lib, a.forum, a.auth)...)
 	if err != nil {
 		return err
 	}
@@ -49,21 +50,26 @@ func (a *App) openSearch(ctx context.Context) error {
 }
 
 // catchUpSearch brings the index level with the database, from the sweep:
-// changes whose bus message this replica missed, or that no replica
-// announced (`portal import` beside a running portal), reach it within one
-// sweep. It leaves the start-up catch-up alone.
+// the changes whose bus message this replica missed are read from the
+// change log (search.Index.Sweep), and every few hours, or without a log,
+// every document's stamp is compared, for changes no replica numbered (a
+// server stopped between a write and its number, `portal import` beside a
+// running portal). It leaves the start-up catch-up alone.
 func (a *App) catchUpSearch() {
 	if a.search == nil || a.search.Building() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(a.root, 5*time.Minute)
 	defer cancel()
-	st, err := a.search.CatchUp(ctx, nil)
+	st, followed, err := a.search.Sweep(ctx)
 	if err != nil {
 		a.log.Warn("search index catch-up failed", "err", err)
 		return
 	}
 	if st.Added+st.Updated+st.Removed > 0 {
 		a.log.Info("search index caught up", "added", st.Added, "updated", st.Updated, "removed", st.Removed)
+	}
+	if followed > 0 {
+		a.log.Debug("search index followed the change log", "changes", followed)
 	}
 }

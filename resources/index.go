@@ -3,6 +3,7 @@ package resources
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -67,10 +68,20 @@ func (s *Service) IndexKind() search.Kind { return libraryKind{s} }
 // every change is sent to it.
 func (s *Service) SetIndex(ix *search.Index) { s.index = ix }
 
-// changed tells the index that resource id changed.
+// SetChangeLog makes a service without an index number its changes in the
+// search change log, for the servers running beside it (`portal import`).
+func (s *Service) SetChangeLog(l *search.Log) { s.changeLog = l }
+
+// changed tells the index that resource id changed (or, without one, the
+// change log).
 func (s *Service) changed(ctx context.Context, id string) {
-	if s.index != nil {
+	switch {
+	case s.index != nil:
 		s.index.Changed(context.WithoutCancel(ctx), KindLibrary, id)
+	case s.changeLog != nil:
+		if err := s.changeLog.Changed(context.WithoutCancel(ctx), KindLibrary, id); err != nil {
+			slog.Warn("resources: number a change for the running servers: they see it at their next full catch-up", "id", id, "err", err)
+		}
 	}
 }
 

@@ -79,6 +79,9 @@ type Service struct {
 	// index is the search index (SetIndex); nil only in tools that never
 	// search nor change the library.
 	index *search.Index
+	// changeLog, without an index, numbers changes for the servers
+	// running beside this process (SetChangeLog).
+	changeLog *search.Log
 	// byID reads resources named by _id one lookup each (see ReadByID).
 	byID bool
 	// inHand holds the extracted text of blobs this server is storing,

@@ -30,6 +30,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 	bolterrors "go.etcd.io/bbolt/errors"
+	"go.mongodb.org/mongo-driver/mongo"
 
 	"github.com/circularfairict/portal/bus"
 )
@@ -92,6 +93,9 @@ type Options struct {
 	// (PORTAL_SEARCH_SHARDS); 0 keeps the count on disk, DefaultShards
 	// for a new index.
 	Shards int
+	// DB is the database every replica shares, which holds the change
+	// log (changes.go); nil keeps none, and every catch-up is in full.
+	DB *mongo.Database
 }
 
 // Index is the open index with its kinds.
@@ -125,6 +129,12 @@ type Index struct {
 	touchedMu sync.Mutex
 	touched   map[string]message
 
+	// changes is the change log (nil: none); seqs what this index knows
+	// of each kind's numbers, under seqMu.
+	changes *mongo.Collection
+	seqMu   sync.Mutex
+	seqs    map[string]*seq
+
 	unsubscribe func()
 	done        chan struct{}
 	cancel      context.CancelFunc
@@ -134,6 +144,8 @@ type message struct {
 	Kind   string `json:"kind"`
 	ID     string `json:"id"`
 	Origin string `json:"origin,omitempty"`
+	// N is the change's number in the change log (0: not numbered).
+	N int64 `json:"n,omitempty"`
 }
 
 // Internal metadata keys.
@@ -167,7 +179,8 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 	if opts.Shards < 0 || opts.Shards > MaxShards {
 		return nil, fmt.Errorf("search: %d shards: between 1 and %d", opts.Shards, MaxShards)
 	}
-	ix := &Index{opts: opts, kinds: map[string]Kind{}, log: opts.Log, touched: map[string]message{}}
+	ix := &Index{opts: opts, kinds: map[string]Kind{}, log: opts.Log, touched: map[string]message{},
+		changes: newChangeLog(opts.DB), seqs: map[string]*seq{}}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	ix.origin = hex.EncodeToString(b[:])
@@ -221,6 +234,7 @@ func Open(opts Options, kinds ...Kind) (*Index, error) {
 	}
 	ix.setShards(shards)
 	ix.filled.Store(!ix.Watermark().IsZero())
+	ix.loadApplied()
 	return ix, nil
 }
 
@@ -271,7 +285,7 @@ func OpenExisting(dir string) (*Index, error) {
 		}
 	}
 	ix := &Index{opts: Options{Dir: dir, Log: slog.Default()}, kinds: map[string]Kind{}, log: slog.Default(),
-		touched: map[string]message{}}
+		touched: map[string]message{}, seqs: map[string]*seq{}}
 	ix.setShards(shards)
 	ix.filled.Store(true)
 	return ix, nil
@@ -347,6 +361,10 @@ func (ix *Index) Start(ctx context.Context) error {
 			return
 		}
 		ix.log.Info("search index caught up", "added", st.Added, "updated", st.Updated, "removed", st.Removed, "unchanged", st.Unchanged, "took", st.Took.Round(time.Millisecond))
+		// The changes claimed while it ran whose message did not come.
+		if _, err := ix.Follow(ctx); err != nil && ctx.Err() == nil {
+			ix.log.Warn("search: follow the change log", "err", err)
+		}
 	}()
 	return nil
 }
@@ -376,6 +394,11 @@ func (ix *Index) Close() error {
 	if ix.cancel != nil {
 		ix.cancel()
 		<-ix.done
+	}
+	if ix.changes != nil {
+		if err := ix.saveApplied(); err != nil {
+			ix.log.Warn("search: close", "err", err)
+		}
 	}
 	ix.Flush(30 * time.Second)
 	_ = ix.alias.Close()
@@ -458,20 +481,32 @@ func SplitDocID(docID string) (kind, id string) {
 }
 
 // Changed re-reads a document from the database and updates the index at
-// once, then tells the other servers through the bus, which do the same.
-// It is called after every change the index shows; an error is logged, not
-// returned: the database change is done, and catch-up repairs the index.
+// once, numbers the change in the change log, then tells the other servers
+// through the bus, which do the same. It is called after every change the
+// index shows; an error is logged, not returned: the database change is
+// done, and catch-up repairs the index.
 func (ix *Index) Changed(ctx context.Context, kind, id string) {
 	if ix == nil {
 		return
 	}
+	applied := true
 	if err := ix.apply(ctx, message{Kind: kind, ID: id}); err != nil {
+		applied = false
 		ix.log.Error("search: index change", "kind", kind, "id", id, "err", err)
+	}
+	var n int64
+	if ix.changes != nil {
+		var err error
+		if n, err = ix.claim(ctx, kind, id); err != nil {
+			ix.log.Error("search: number a change", "kind", kind, "id", id, "err", err)
+		} else if applied {
+			ix.mark(kind, n, false)
+		}
 	}
 	if ix.opts.Bus == nil {
 		return
 	}
-	b, _ := json.Marshal(message{Kind: kind, ID: id, Origin: ix.origin})
+	b, _ := json.Marshal(message{Kind: kind, ID: id, Origin: ix.origin, N: n})
 	if err := ix.opts.Bus.Publish(Topic, b); err != nil {
 		ix.log.Error("search: publish change", "kind", kind, "id", id, "err", err)
 	}
@@ -487,6 +522,10 @@ func (ix *Index) receive(b []byte) {
 	defer cancel()
 	if err := ix.apply(ctx, m); err != nil {
 		ix.log.Error("search: index change from bus", "kind", m.Kind, "id", m.ID, "err", err)
+		return
+	}
+	if m.N > 0 && ix.changes != nil {
+		ix.mark(m.Kind, m.N, false)
 	}
 }
 
@@ -545,6 +584,15 @@ func (ix *Index) CatchUp(ctx context.Context, progress Progress) (Stats, error) 
 	ix.catching.Add(1)
 	defer ix.catching.Add(-1)
 	var st Stats
+	// The change log's last numbers before any document is read: the
+	// catch-up covers every change up to them.
+	var heads map[string]int64
+	if ix.changes != nil {
+		var err error
+		if heads, err = ix.heads(ctx); err != nil {
+			return st, err
+		}
+	}
 	have, err := ix.stamps(ctx)
 	if err != nil {
 		return st, err
@@ -655,6 +703,14 @@ func (ix *Index) CatchUp(ctx context.Context, progress Progress) (Stats, error) 
 		}
 	}
 	ix.filled.Store(true)
+	if heads != nil {
+		for kind, h := range heads {
+			ix.mark(kind, h, true)
+		}
+		if err := ix.saveApplied(); err != nil {
+			return st, err
+		}
+	}
 	st.Took = time.Since(start)
 	return st, nil
 }

@@ -373,9 +373,8 @@ func (s *MongoStore) eventByID(ctx context.Context, room string, seq int64) (*Ev
 	return &d.Event, nil
 }
 
-// headByID finds a room's highest stored seq with lookups by _id: seqs
-// 1, 2, 4, … until one is missing, then a binary search between the last
-// present and the first missing.
+// headByID finds a room's highest stored seq with lookups by _id
+// (store.LastNumber: a room's seqs have no gaps).
 func (s *MongoStore) headByID(ctx context.Context, room string) (int64, error) {
 	stored := func(seq int64) (bool, error) {
 		err := s.db.Collection(colEvents).FindOne(ctx, bson.M{"_id": seqID(room, seq)},
@@ -388,30 +387,7 @@ func (s *MongoStore) headByID(ctx context.Context, room string) (int64, error) {
 		}
 		return true, nil
 	}
-	lo, hi := int64(0), int64(1) // lo is stored (or 0), hi is not known yet
-	for {
-		ok, err := stored(hi)
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			break
-		}
-		lo, hi = hi, hi*2
-	}
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		ok, err := stored(mid)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo, nil
+	return store.LastNumber(0, stored)
 }
 
 func (s *MongoStore) find(ctx context.Context, filter bson.M) ([]*Event, error) {
