@@ -394,21 +394,26 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, wq query.Query, order [
 	}
 	words := !q.Query.Empty()
 	page := func(order []best) []best { return order[min(from, len(order)):min(from+size, len(order))] }
-	// The database decides what is shown: threads and posts are read by
-	// _id, and a thread held or moved, or a post held, hidden, deleted or
-	// edited since the index last heard of it, is left out rather than
-	// shown from the index (a replica may lag behind its bus). The page is
-	// that of the index's order unless the snippets' query finds threads
-	// matched through a concept only, which go after the others: its rows
-	// are read while that query runs (round trips through the database
-	// beside this process's CPU), and any row the new order brings in is
-	// read after it.
-	read := pageRows{threads: map[string]*Thread{}, posts: map[string]*Post{}}
+	// What is shown is what the database says now, not what the index last
+	// heard: threads are read by _id, and a thread held or moved since is
+	// left out (a replica may lag behind its bus). So are the posts, and a
+	// post held, hidden, deleted or edited since is left out too, unless
+	// the index holds every change of the posts (search.Index.Current: the
+	// change log has none it has not applied); a post it found is then
+	// visible and its stored text the post's. The page is that of the
+	// index's order unless the snippets' query finds threads matched
+	// through a concept only, which go after the others: its rows are read
+	// while that query runs (round trips through the database beside this
+	// process's CPU), and any row the new order brings in is read after it.
+	current, err := s.index.Current(ctx, SearchKind)
+	if err != nil {
+		return nil, err
+	}
+	read := pageRows{threads: map[string]*Thread{}, posts: map[string]*Post{}, indexed: current}
 	wait := s.readRows(ctx, page(order), &read)
 	var located map[string]*blevesearch.DocumentMatch
 	via := map[string][]string{}
 	if words {
-		var err error
 		if located, err = s.locate(ctx, wq, order); err != nil {
 			_ = wait()
 			return nil, err
@@ -443,7 +448,13 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, wq query.Query, order [
 	out := make([]Hit, 0, len(order))
 	for _, b := range order {
 		t, p := threads[b.thread], posts[PostID(b.thread, b.n)]
-		if t == nil || p == nil || t.Held || !allowed[t.CategoryID] || !p.Visible() {
+		if t == nil || t.Held || !allowed[t.CategoryID] {
+			continue
+		}
+		switch {
+		case current && words && located[b.hit.ID] == nil:
+			continue // left the index since it was ranked
+		case !current && (p == nil || !p.Visible()):
 			continue
 		}
 		h := Hit{Thread: t, N: b.n}
@@ -454,7 +465,7 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, wq query.Query, order [
 			if l == nil {
 				l = &blevesearch.DocumentMatch{}
 			}
-			if text, _ := l.Fields[fText].(string); text == PlainText(p.HTML) {
+			if text, _ := l.Fields[fText].(string); text != "" && (current || text == PlainText(p.HTML)) {
 				h.Snippet = search.Snippet(text, textSpans(l.Locations), snippetWidth)
 			}
 		}
@@ -469,10 +480,12 @@ func (s *Store) hits(ctx context.Context, q SearchQuery, wq query.Query, order [
 type pageRows struct {
 	threads map[string]*Thread
 	posts   map[string]*Post
+	// indexed: the index is current, the posts are not read.
+	indexed bool
 }
 
-// readRows starts reading the threads and best posts of bs into rows, both
-// at once (each a few lookups by _id at a time), and returns a wait that
+// readRows starts reading the threads and best posts of bs into rows (the
+// posts unless rows.indexed), both at once (each a few lookups by _id at a time), and returns a wait that
 // ends when they are in and gives the first error. rows is not touched
 // until then.
 func (s *Store) readRows(ctx context.Context, bs []best, rows *pageRows) (wait func() error) {
@@ -489,7 +502,9 @@ func (s *Store) readRows(ctx context.Context, bs []best, rows *pageRows) (wait f
 	var terr, perr error
 	var both sync.WaitGroup
 	both.Go(func() { threads, terr = s.ThreadsByID(ctx, tids) })
-	both.Go(func() { posts, perr = s.PostsByID(ctx, pids) })
+	if !rows.indexed {
+		both.Go(func() { posts, perr = s.PostsByID(ctx, pids) })
+	}
 	return func() error {
 		both.Wait()
 		if err := errors.Join(terr, perr); err != nil {
@@ -498,8 +513,10 @@ func (s *Store) readRows(ctx context.Context, bs []best, rows *pageRows) (wait f
 		for _, id := range tids {
 			rows.threads[id] = threads[id]
 		}
-		for _, id := range pids {
-			rows.posts[id] = posts[id]
+		if !rows.indexed {
+			for _, id := range pids {
+				rows.posts[id] = posts[id]
+			}
 		}
 		return nil
 	}

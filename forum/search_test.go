@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
+	"go.mongodb.org/mongo-driver/bson"
+
 	"github.com/circularfairict/portal/bus"
 	"github.com/circularfairict/portal/glossary"
 	"github.com/circularfairict/portal/search"
@@ -32,7 +35,9 @@ func indexed(t *testing.T) (*Store, *search.Index, *Category, *Category) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := search.Open(search.Options{Dir: filepath.Join(t.TempDir(), "search")}, s.SearchIndexKind())
+	// With the change log, as the server opens it: hits then come from a
+	// current index without their posts read.
+	ix, err := search.Open(search.Options{Dir: filepath.Join(t.TempDir(), "search"), DB: st.DB}, s.SearchIndexKind())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,4 +524,81 @@ func TestSearchTypedWordsFirst(t *testing.T) {
 			t.Errorf("limit %d: count %d, %v", c.limit, n, err)
 		}
 	}
+}
+
+// A replica whose bus dropped a change is not current: it reads the posts
+// and leaves out the one hidden meanwhile, until it follows the change log;
+// a current index shows its hits without reading their posts.
+func TestSearchReplicaBehindItsBus(t *testing.T) {
+	st := storetest.New(t)
+	ctx := context.Background()
+	if err := st.EnsureIndexes(ctx, Indexes()); err != nil {
+		t.Fatal(err)
+	}
+	var stores []*Store
+	var indexes []*search.Index
+	for range 2 {
+		s := NewStore(st.DB)
+		ix, err := search.Open(search.Options{Dir: filepath.Join(t.TempDir(), "search"), DB: st.DB}, s.SearchIndexKind())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ix.Close() })
+		if _, err := ix.CatchUp(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		s.SetIndex(ix)
+		stores, indexes = append(stores, s), append(indexes, ix)
+	}
+	a, lagging := stores[0], stores[1]
+	gen, err := a.EnsureGeneral(ctx, "General", "Anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, _, err := a.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Take-back schemes", Body: "Who collects old devices?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Reply(ctx, th.ID, store.NewID(), "Our supplier collects them with a certificate of destruction.", false, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indexes[1].Follow(ctx); err != nil { // no bus: the reply reaches it through the log
+		t.Fatal(err)
+	}
+	if hits := find(t, lagging, "certificate destruction", gen); threadIDs(hits) != th.ID || hits[0].N != p.N || hits[0].Snippet == "" {
+		t.Fatalf("the replica once level: %+v", hits)
+	}
+	if err := a.SetHidden(ctx, th.ID, p.N, true, "confidential"); err != nil {
+		t.Fatal(err)
+	}
+	if !hasPost(t, indexes[1], PostID(th.ID, p.N)) {
+		t.Fatal("the lagging replica heard of the hide: the test means nothing")
+	}
+	if hits := find(t, lagging, "certificate", gen); len(hits) != 0 {
+		t.Fatalf("a replica behind its bus shows a hidden post: %+v", hits)
+	}
+	if _, err := indexes[1].Follow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cur, err := indexes[1].Current(ctx, SearchKind); err != nil || !cur {
+		t.Fatalf("after following: current %v, %v", cur, err)
+	}
+	// Current, the replica reads no post: one deleted behind the portal's
+	// back (no change numbered) still shows, from the index.
+	if _, err := st.DB.Collection(colPosts).DeleteOne(ctx, bson.M{"_id": PostID(th.ID, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if hits := find(t, lagging, "devices", gen); threadIDs(hits) != th.ID {
+		t.Fatalf("a current index should show its hit without reading the post: %+v", hits)
+	}
+}
+
+func hasPost(t *testing.T, ix *search.Index, postID string) bool {
+	t.Helper()
+	res, err := ix.Search(context.Background(), bleve.NewSearchRequest(bleve.NewDocIDQuery([]string{search.DocID(SearchKind, postID)})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Total == 1
 }

@@ -225,6 +225,20 @@ func (ix *Index) heads(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
+// Current reports whether the index holds every change of kind made so
+// far (its documents of that kind are then the database's, but for a change
+// whose server stopped between its write and its number): the log has no
+// number after the one it applied. One lookup by _id. False without a log
+// and until a full catch-up in this process has checked the index against
+// the log (a database restored under it, a new index).
+func (ix *Index) Current(ctx context.Context, kind string) (bool, error) {
+	if ix == nil || ix.changes == nil || !ix.logChecked.Load() {
+		return false, nil
+	}
+	_, later, err := ix.change(ctx, kind, ix.Applied(kind)+1)
+	return !later && err == nil, err
+}
+
 // HasChangeLog reports whether the index follows a change log (Sweep then
 // reads only the changes since the last one it applied).
 func (ix *Index) HasChangeLog() bool { return ix != nil && ix.changes != nil }

@@ -130,10 +130,13 @@ type Index struct {
 	touched   map[string]message
 
 	// changes is the change log (nil: none); seqs what this index knows
-	// of each kind's numbers, under seqMu.
-	changes *mongo.Collection
-	seqMu   sync.Mutex
-	seqs    map[string]*seq
+	// of each kind's numbers, under seqMu. logChecked is set once a full
+	// catch-up in this process has checked the applied numbers against
+	// the log (Current trusts them from then on).
+	changes    *mongo.Collection
+	seqMu      sync.Mutex
+	seqs       map[string]*seq
+	logChecked atomic.Bool
 
 	unsubscribe func()
 	done        chan struct{}
@@ -710,6 +713,7 @@ func (ix *Index) CatchUp(ctx context.Context, progress Progress) (Stats, error) 
 		if err := ix.saveApplied(); err != nil {
 			return st, err
 		}
+		ix.logChecked.Store(true)
 	}
 	st.Took = time.Since(start)
 	return st, nil
