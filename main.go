@@ -27,6 +27,7 @@ import (
 	"github.com/circularfairict/portal/demo"
 	"github.com/circularfairict/portal/forum"
 	"github.com/circularfairict/portal/gctune"
+	"github.com/circularfairict/portal/search"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store"
 	"github.com/circularfairict/portal/workshops"
@@ -221,6 +222,13 @@ func serve(mode config.Mode, args []string, stdout io.Writer, env config.Env) er
 			ln.Close()
 			return err
 		}
+		// The seeds write through stores of their own, which tell no index.
+		if ix := srv.SearchIndex(); ix != nil {
+			if err := ix.CatchUpAfterSeeding(ctx); err != nil {
+				ln.Close()
+				return err
+			}
+		}
 	}
 
 	if cfg.PprofAddr != "" {
@@ -381,6 +389,16 @@ func userCmd(args []string, stdout io.Writer, env config.Env) error {
 		return err
 	}
 	a := auth.NewStore(st.DB)
+	// A server running beside this command lists the member in its
+	// directory at its next sweep, from the search change log.
+	changes := search.NewLog(st.DB)
+	a.OnChange(func(ctx context.Context, ids []string) {
+		for _, id := range ids {
+			if err := changes.Changed(ctx, auth.SearchKind, id); err != nil {
+				fmt.Fprintf(stdout, "note: the member appears in a running server's directory at its next full catch-up (%v)\n", err)
+			}
+		}
+	})
 	// Accounts are keyed on (provider, subject): accounts made here use the
 	// "cli" provider with the e-mail address as subject.
 	m, err := a.UpsertByIdentity(ctx, auth.Identity{Provider: "cli", Subject: e, Email: e},

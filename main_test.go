@@ -17,6 +17,7 @@ import (
 
 	"github.com/circularfairict/portal/auth"
 	"github.com/circularfairict/portal/config"
+	"github.com/circularfairict/portal/search"
 	"github.com/circularfairict/portal/server"
 	"github.com/circularfairict/portal/store"
 )
@@ -119,6 +120,22 @@ func TestUserAddToken(t *testing.T) {
 			defer st.Close(ctx)
 			if n, _ := st.DB.Collection("members").CountDocuments(ctx, map[string]any{}); n != 1 {
 				t.Fatalf("%d members, want 1", n)
+			}
+			// Each write is numbered in the search change log, so that a
+			// running server lists the member at its next sweep.
+			var m struct {
+				ID string `bson:"_id"`
+			}
+			if err := st.DB.Collection("members").FindOne(ctx, map[string]any{}).Decode(&m); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []string{"member:1", "member:2"} {
+				var c struct {
+					Doc string `bson:"doc"`
+				}
+				if err := st.DB.Collection(search.ColChanges).FindOne(ctx, map[string]any{"_id": n}).Decode(&c); err != nil || c.Doc != m.ID {
+					t.Errorf("change %s: %+v, %v; want the member", n, c, err)
+				}
 			}
 			cfg, err := config.Load(config.ModeServe, envMap(map[string]string{"PORTAL_BASE_URL": "https://p.example.org", "PORTAL_SESSION_KEY": strings.Repeat("cd", 32), "PORTAL_DATA_DIR": dir}))
 			if err != nil {

@@ -111,6 +111,12 @@ func startPortal(t *testing.T) *portal {
 		_ = srv.Shutdown(time.Second)
 		t.Fatalf("demo outcomes: %v", err)
 	}
+	// The seeds write through stores of their own, which tell no index.
+	if err := srv.SearchIndex().CatchUpAfterSeeding(ctx); err != nil {
+		_ = ln.Close()
+		_ = srv.Shutdown(time.Second)
+		t.Fatalf("search catch-up: %v", err)
+	}
 	return servePortal(t, srv, ln, logs, st)
 }
 

@@ -322,6 +322,16 @@ func (ix *Index) Sweep(ctx context.Context) (Stats, int, error) {
 	return Stats{}, n, err
 }
 
+// CatchUpAfterSeeding waits for the start-up catch-up, then catches up in
+// full: for a process that wrote through stores that tell no index and
+// number no change (the demo seeds), which the sweeper, following the
+// change log, would not see for hours.
+func (ix *Index) CatchUpAfterSeeding(ctx context.Context) error {
+	ix.Wait()
+	_, err := ix.CatchUp(ctx, nil)
+	return err
+}
+
 // newChangeLog is the change log collection of db (nil: none).
 func newChangeLog(db *mongo.Database) *mongo.Collection {
 	if db == nil {
