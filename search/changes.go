@@ -83,9 +83,11 @@ func (ix *Index) loadApplied() {
 		if err != nil || len(b) == 0 {
 			continue
 		}
+		// Not known to be claimed yet: a database restored from an older
+		// backup has a shorter log, and a claim after a number it lacks
+		// would leave a gap. The first claim finds the log's end.
 		if v, err := strconv.ParseInt(string(b), 10, 64); err == nil && v > 0 {
-			s := ix.seqOf(n)
-			s.applied, s.known = v, v
+			ix.seqOf(n).applied = v
 		}
 	}
 }
