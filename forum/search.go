@@ -156,7 +156,6 @@ func (s *Store) rankCategories(ctx context.Context, q *SearchQuery, scored, unio
 		must = append(must, term(fSolved, q.Solved))
 	}
 	words := !q.Query.Empty()
-	filter := withoutCats(bleve.NewConjunctionQuery(must...), notCats)
 	if afterCategoryClause != nil {
 		afterCategoryClause()
 	}
@@ -168,6 +167,7 @@ func (s *Store) rankCategories(ctx context.Context, q *SearchQuery, scored, unio
 		}
 		return s.checkCategories(ctx, q, scored, left, nil, order)
 	}
+	filter := withoutCats(bleve.NewConjunctionQuery(must...), notCats)
 	// The words typed are asked alone first when a concept adds other
 	// terms: the threads containing them rank above those found through
 	// the concept only (hits puts those after), so when they alone fill
@@ -485,9 +485,9 @@ type pageRows struct {
 }
 
 // readRows starts reading the threads and best posts of bs into rows (the
-// posts unless rows.indexed), both at once (each a few lookups by _id at a time), and returns a wait that
-// ends when they are in and gives the first error. rows is not touched
-// until then.
+// posts unless rows.indexed), both at once (each a few lookups by _id at a
+// time), and returns a wait that ends when they are in and gives the first
+// error. rows is not touched until then.
 func (s *Store) readRows(ctx context.Context, bs []best, rows *pageRows) (wait func() error) {
 	if len(bs) == 0 {
 		return func() error { return nil }

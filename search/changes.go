@@ -241,10 +241,6 @@ func (ix *Index) Current(ctx context.Context, kind string) (bool, error) {
 	return !later && err == nil, err
 }
 
-// HasChangeLog reports whether the index follows a change log (Sweep then
-// reads only the changes since the last one it applied).
-func (ix *Index) HasChangeLog() bool { return ix != nil && ix.changes != nil }
-
 // Follow applies the changes of the log this index has not applied (their
 // bus message missed, or not yet arrived), in order, each document read
 // once however often it changed, and returns how many changes it read.
