@@ -240,33 +240,37 @@ func TestSearchHostileQueries(t *testing.T) {
 
 // Two servers on one database and one bus: a reply and a hide made on one
 // are found, and then not found, on the other at once.
-func TestSearchAcrossServers(t *testing.T) {
-	st := storetest.New(t)
-	ctx := context.Background()
-	if err := st.EnsureIndexes(ctx, Indexes()); err != nil {
-		t.Fatal(err)
-	}
-	b := bus.NewLocalBus()
-	var stores []*Store
-	for range 2 {
-		s := NewStore(st.DB)
-		ix, err := search.Open(search.Options{Dir: filepath.Join(t.TempDir(), "search"), Bus: b}, s.SearchIndexKind())
+// indexedServers is twoServersOn with a search index for each store,
+// caught up as at a server's start, on bus b; changeLog gives them the
+// database's change log.
+func indexedServers(t *testing.T, b bus.Bus, changeLog bool) (*store.Store, []*Store, []*search.Index, *Category) {
+	t.Helper()
+	st, sa, sb, gen := twoServersOn(t)
+	var indexes []*search.Index
+	for _, s := range []*Store{sa, sb} {
+		o := search.Options{Dir: filepath.Join(t.TempDir(), "search"), Bus: b}
+		if changeLog {
+			o.DB = st.DB
+		}
+		ix, err := search.Open(o, s.SearchIndexKind())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := ix.Start(ctx); err != nil {
+		if err := ix.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ix.Close() })
 		ix.Wait()
 		s.SetIndex(ix)
-		stores = append(stores, s)
+		indexes = append(indexes, ix)
 	}
+	return st, []*Store{sa, sb}, indexes, gen
+}
+
+func TestSearchAcrossServers(t *testing.T) {
+	ctx := context.Background()
+	_, stores, _, gen := indexedServers(t, bus.NewLocalBus(), false)
 	a, other := stores[0], stores[1]
-	gen, err := a.EnsureGeneral(ctx, "General", "Anything")
-	if err != nil {
-		t.Fatal(err)
-	}
 	th, _, err := a.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Take-back schemes", Body: "Who collects old devices?"})
 	if err != nil {
 		t.Fatal(err)
@@ -453,12 +457,11 @@ func TestSearchWindowWidensForLongThreads(t *testing.T) {
 	}
 }
 
-// A page's rows are read while the snippets' query runs, for the page of
-// the index's order; a thread matched through a concept only goes after
-// the others, so the page may then need a thread that was not read: it is
-// read after, and each page shows what it would without the early read.
-func TestSearchPageReadsWhatTheOrderBringsIn(t *testing.T) {
-	s, _, gen, _ := indexed(t)
+// directAndConcept creates a thread that says "repairability" once in a
+// long text and one that says only "réparabilité", often: the index ranks
+// the second above the first for "repairability", through the concept.
+func directAndConcept(t *testing.T, s *Store, gen *Category) (direct, concept *Thread) {
+	t.Helper()
 	ctx := context.Background()
 	filler := strings.Repeat("The buyer and the supplier met again to talk about the contract and its annexes. ", 20)
 	direct, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Contract annexes",
@@ -466,11 +469,22 @@ func TestSearchPageReadsWhatTheOrderBringsIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	concept, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Réparabilité réparabilité",
+	concept, _, err = s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Réparabilité réparabilité",
 		Body: "Réparabilité des écrans : réparabilité."})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return direct, concept
+}
+
+// A page's rows are read while the snippets' query runs, for the page of
+// the index's order; a thread matched through a concept only goes after
+// the others, so the page may then need a thread that was not read: it is
+// read after, and each page shows what it would without the early read.
+func TestSearchPageReadsWhatTheOrderBringsIn(t *testing.T) {
+	s, _, gen, _ := indexed(t)
+	ctx := context.Background()
+	direct, concept := directAndConcept(t, s, gen)
 	q := SearchQuery{Query: glossary.ParseQuery("repairability", "en"), CategoryIDs: []string{gen.ID}}
 	rq := q
 	_, order, err := s.rank(ctx, &rq, true)
@@ -497,17 +511,7 @@ func TestSearchPageReadsWhatTheOrderBringsIn(t *testing.T) {
 func TestSearchTypedWordsFirst(t *testing.T) {
 	s, _, gen, _ := indexed(t)
 	ctx := context.Background()
-	filler := strings.Repeat("The buyer and the supplier met again to talk about the contract and its annexes. ", 20)
-	direct, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Contract annexes",
-		Body: filler + "One line on repairability."})
-	if err != nil {
-		t.Fatal(err)
-	}
-	concept, _, err := s.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Réparabilité réparabilité",
-		Body: "Réparabilité des écrans : réparabilité."})
-	if err != nil {
-		t.Fatal(err)
-	}
+	direct, concept := directAndConcept(t, s, gen)
 	for _, c := range []struct {
 		limit int
 		want  string
@@ -530,31 +534,9 @@ func TestSearchTypedWordsFirst(t *testing.T) {
 // and leaves out the one hidden meanwhile, until it follows the change log;
 // a current index shows its hits without reading their posts.
 func TestSearchReplicaBehindItsBus(t *testing.T) {
-	st := storetest.New(t)
 	ctx := context.Background()
-	if err := st.EnsureIndexes(ctx, Indexes()); err != nil {
-		t.Fatal(err)
-	}
-	var stores []*Store
-	var indexes []*search.Index
-	for range 2 {
-		s := NewStore(st.DB)
-		ix, err := search.Open(search.Options{Dir: filepath.Join(t.TempDir(), "search"), DB: st.DB}, s.SearchIndexKind())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ix.Close() })
-		if _, err := ix.CatchUp(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
-		s.SetIndex(ix)
-		stores, indexes = append(stores, s), append(indexes, ix)
-	}
+	st, stores, indexes, gen := indexedServers(t, nil, true)
 	a, lagging := stores[0], stores[1]
-	gen, err := a.EnsureGeneral(ctx, "General", "Anything")
-	if err != nil {
-		t.Fatal(err)
-	}
 	th, _, err := a.CreateThread(ctx, NewThread{Category: gen, AuthorID: store.NewID(), Title: "Take-back schemes", Body: "Who collects old devices?"})
 	if err != nil {
 		t.Fatal(err)
