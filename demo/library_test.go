@@ -2,7 +2,9 @@ package demo
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/circularfairict/portal/auth"
@@ -67,6 +69,10 @@ func TestSeedLibraryIdempotent(t *testing.T) {
 	}
 	spec, _ := lib.Search(ctx, resources.Search{Q: "repairability laptops", Viewer: resources.Viewer{All: true}})
 	if spec.Total == 0 || spec.Items[0].Latest != 2 || spec.Items[0].UsedCount != 3 {
-		t.Fatalf("laptop specification: %+v", spec.Items)
+		var got []string
+		for _, r := range spec.Items {
+			got = append(got, fmt.Sprintf("%q (version %d, used %d, score %.4f)", r.Title, r.Latest, r.UsedCount, r.Score))
+		}
+		t.Fatalf("laptop specification first, at version 2 and used 3 times; got %s", strings.Join(got, "; "))
 	}
 }
